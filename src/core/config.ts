@@ -1,0 +1,207 @@
+// `pipewright.yaml`: the pipeline settings of one project, validated with zod. Secrets are never
+// read from it; they come from the environment (see env.ts).
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { errors } from './errors.js';
+import { loadYaml, parseYaml, type LoadedYaml } from './yaml.js';
+
+export const CONFIG_FILE = 'pipewright.yaml';
+
+const level = z.enum(['fail', 'warn', 'off']);
+const logLevel = z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+const scalerName = z.enum(['standard', 'minmax', 'robust', 'none']);
+const encoderName = z.enum(['onehot', 'ordinal']);
+const imputerName = z.enum(['mean', 'median', 'most_frequent', 'constant', 'none']);
+
+const columnTransform = z
+  .object({
+    scaler: scalerName.optional(),
+    encoder: encoderName.optional(),
+    imputer: imputerName.optional(),
+    fill_value: z.union([z.number(), z.string()]).optional(),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    project: z.string().min(1),
+    schema: z.string().default('schema.yaml'),
+    store: z
+      .object({
+        collection: z.string().min(1).default('records'),
+        /** Embedded store file, relative to the project. */
+        path: z.string().default('.pipewright/store.db'),
+        /** MongoDB database name, used when MONGODB_URL is set. */
+        database: z.string().min(1).default('pipewright'),
+        timeout_ms: z.number().int().positive().default(5000),
+        batch_size: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .prefault({}),
+    registry: z
+      .object({
+        type: z.enum(['folder', 's3']).default('folder'),
+        path: z.string().default('.pipewright/registry'),
+        bucket: z.string().optional(),
+        prefix: z.string().default('pipewright/'),
+        region: z.string().optional(),
+        endpoint: z.string().url().optional(),
+        force_path_style: z.boolean().default(false),
+      })
+      .strict()
+      .prefault({})
+      .superRefine((registry, context) => {
+        if (registry.type === 's3' && !registry.bucket) {
+          context.addIssue({ code: 'custom', path: ['bucket'], message: 'an s3 registry needs a bucket' });
+        }
+      }),
+    artifacts: z.object({ path: z.string().default('artifacts') }).strict().prefault({}),
+    logging: z
+      .object({
+        level: logLevel.default('info'),
+        dir: z.string().default('logs'),
+        /** How many log files to keep; older ones are deleted. */
+        retention: z.number().int().positive().default(100),
+      })
+      .strict()
+      .prefault({}),
+    split: z
+      .object({
+        test_size: z.number().gt(0, 'must be between 0 and 1').lt(1, 'must be between 0 and 1').default(0.2),
+        stratify: z.boolean().default(true),
+        seed: z.number().int().default(42),
+      })
+      .strict()
+      .prefault({}),
+    validation: z
+      .object({
+        missing_columns: level.default('fail'),
+        extra_columns: level.default('warn'),
+        type_errors: level.default('fail'),
+        nulls: level.default('fail'),
+        out_of_range: level.default('fail'),
+        unknown_categories: level.default('fail'),
+        duplicate_keys: level.default('fail'),
+        class_balance: level.default('warn'),
+        min_minority_share: z.number().min(0).max(0.5).default(0.01),
+        min_rows: z.number().int().nonnegative().default(100),
+        drift: z
+          .object({
+            level: level.default('warn'),
+            psi_threshold: z.number().positive().default(0.2),
+            ks_threshold: z.number().positive().max(1).default(0.1),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    preprocess: z
+      .object({
+        numeric: columnTransform.prefault({}),
+        categorical: columnTransform.prefault({}),
+        /** Per-field overrides, by field name. */
+        fields: z.record(z.string(), columnTransform).default({}),
+      })
+      .strict()
+      .prefault({}),
+    imbalance: z
+      .object({
+        strategy: z.enum(['none', 'class_weight', 'smote', 'enn', 'smoteenn']).default('none'),
+        k_neighbors: z.number().int().positive().default(5),
+      })
+      .strict()
+      .prefault({}),
+    model: z
+      .object({
+        type: z.enum(['gbdt', 'random_forest', 'logistic']).default('gbdt'),
+        params: z.record(z.string(), z.unknown()).default({}),
+        threads: z.number().int().positive().optional(),
+      })
+      .strict()
+      .prefault({}),
+    evaluate: z
+      .object({
+        metric: z.enum(['roc_auc', 'pr_auc', 'f1', 'accuracy', 'log_loss', 'macro_f1', 'rmse', 'mae', 'r2']).default('roc_auc'),
+        expected_score: z.number().default(0.6),
+        min_improvement: z.number().default(0),
+        threshold: z.union([z.literal('f1'), z.number().min(0).max(1)]).default('f1'),
+        bootstrap: z.number().int().nonnegative().default(200),
+      })
+      .strict()
+      .prefault({}),
+    serve: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        model: z.string().default('production'),
+        max_batch: z.number().int().positive().default(1000),
+        body_limit_bytes: z.number().int().positive().default(1_048_576),
+        request_timeout_ms: z.number().int().positive().default(10_000),
+        reload_interval_ms: z.number().int().positive().default(5000),
+        cors_origins: z.array(z.string()).default([]),
+        log_predictions: z.number().min(0).max(1).default(1),
+        predictions_collection: z.string().default('predictions'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export interface LoadedConfig {
+  config: Config;
+  file: string;
+  /** The project folder: the folder that holds pipewright.yaml. */
+  dir: string;
+  locate: LoadedYaml<Config>['locate'];
+}
+
+/** Finds pipewright.yaml in `start` or the nearest folder above it. */
+export function findConfigFile(start: string = process.cwd()): string | undefined {
+  let current = resolve(start);
+  for (;;) {
+    const candidate = join(current, CONFIG_FILE);
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(current);
+    if (parent === current) return undefined;
+    current = parent;
+  }
+}
+
+export function loadConfig(explicit?: string, start?: string): LoadedConfig {
+  const file = explicit ? resolve(explicit) : findConfigFile(start);
+  if (!file) {
+    throw new errors.PW_CONFIG_NOT_FOUND(`No ${CONFIG_FILE} in ${resolve(start ?? process.cwd())} or any folder above it`);
+  }
+  if (!existsSync(file)) throw new errors.PW_CONFIG_NOT_FOUND(`Config file ${file} does not exist`);
+  const loaded = loadYaml(file, configSchema);
+  rejectSecrets(loaded.value, loaded.locate);
+  return { config: loaded.value, file, dir: dirname(file), locate: loaded.locate };
+}
+
+export function parseConfig(text: string, file = CONFIG_FILE): Config {
+  const loaded = parseYaml(text, file, configSchema);
+  rejectSecrets(loaded.value, loaded.locate);
+  return loaded.value;
+}
+
+const SECRET_LOOKING = /^(mongodb(\+srv)?:\/\/[^/]*:[^@/]+@|AKIA[0-9A-Z]{16}$)/;
+
+/** Secrets belong in the environment; a connection string with a password in YAML is refused. */
+function rejectSecrets(value: unknown, locate: (path: (string | number)[]) => string, path: (string | number)[] = []): void {
+  if (typeof value === 'string' && SECRET_LOOKING.test(value)) {
+    throw new errors.PW_CONFIG_SECRET(`${locate(path)} ${path.join('.')}: holds a credential`, { where: locate(path) });
+  }
+  if (value && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) rejectSecrets(item, locate, [...path, key]);
+  }
+}
+
+/** Resolves a project-relative path from the config. */
+export function projectPath(loaded: Pick<LoadedConfig, 'dir'>, path: string): string {
+  return resolve(loaded.dir, path);
+}

@@ -1,0 +1,172 @@
+// Turns a raw record (strings from CSV, values from JSON or an HTTP body) into typed values, or
+// into precise per-field errors. Compiled once per schema: push and serve call it for every row.
+import type { CategoryValue, Field, Schema } from './schema.js';
+
+export type Value = number | string | boolean | null;
+export type TypedRecord = Record<string, Value>;
+
+export interface FieldError {
+  field: string;
+  reason: string;
+  value?: unknown;
+}
+
+export type CoerceResult = { ok: true; record: TypedRecord } | { ok: false; errors: FieldError[]; record: TypedRecord };
+
+export interface CoerceOptions {
+  /** Which fields to read: `all` (push), `inputs` (features, plus key when present; serve and predict). */
+  fields?: 'all' | 'inputs';
+  /** Fields absent from the record are errors unless nullable (default), or are skipped. */
+  requireAll?: boolean;
+}
+
+type FieldCoercer = (raw: unknown) => Value | FieldFailure;
+
+class FieldFailure {
+  constructor(readonly reason: string) {}
+}
+
+const INTEGER = /^[+-]?\d+(?:\.0+)?$/;
+const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const TRUE_WORDS = new Set(['true', 'yes', '1', 't', 'y']);
+const FALSE_WORDS = new Set(['false', 'no', '0', 'f', 'n']);
+
+export interface Coercer {
+  (raw: Record<string, unknown>): CoerceResult;
+  fields: Field[];
+}
+
+export function compileCoercer(schema: Schema, options: CoerceOptions = {}): Coercer {
+  const selected =
+    options.fields === 'inputs' ? schema.fields.filter((f) => f.role === 'feature' || f.role === 'key') : schema.fields;
+  const missing = new Set(schema.missingValues);
+  const coercers = selected.map((field) => fieldCoercer(field));
+  const names = selected.map((f) => f.name);
+  const nullable = selected.map((f) => f.nullable || (options.fields === 'inputs' && f.role === 'key'));
+  const requireAll = options.requireAll ?? true;
+  const coerce = ((raw: Record<string, unknown>): CoerceResult => {
+    const record: TypedRecord = {};
+    let failures: FieldError[] | undefined;
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      const value = raw[name];
+      if (value === undefined || value === null || (typeof value === 'string' && missing.has(value))) {
+        if (value === undefined && !requireAll) continue;
+        if (!nullable[i]) {
+          (failures ??= []).push({ field: name, reason: value === undefined ? 'is missing' : 'is required but empty', value });
+        }
+        record[name] = null;
+        continue;
+      }
+      const result = coercers[i](value);
+      if (result instanceof FieldFailure) {
+        (failures ??= []).push({ field: name, reason: result.reason, value });
+        record[name] = null;
+      } else {
+        record[name] = result;
+      }
+    }
+    return failures ? { ok: false, errors: failures, record } : { ok: true, record };
+  }) as Coercer;
+  coerce.fields = selected;
+  return coerce;
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+}
+
+function rangeCheck(field: Field, value: number): FieldFailure | undefined {
+  if (field.min !== undefined && value < field.min) return new FieldFailure(`${value} is below the minimum ${field.min}`);
+  if (field.max !== undefined && value > field.max) return new FieldFailure(`${value} is above the maximum ${field.max}`);
+  return undefined;
+}
+
+function allowedCheck(field: Field, value: CategoryValue): FieldFailure | undefined {
+  if (!field.values) return undefined;
+  const allowed = field.values;
+  for (let i = 0; i < allowed.length; i++) if (allowed[i] === value) return undefined;
+  return new FieldFailure(`${describe(value)} is not one of ${allowed.map(describe).join(', ')}`);
+}
+
+function fieldCoercer(field: Field): FieldCoercer {
+  switch (field.type) {
+    case 'integer':
+      return (raw) => {
+        let value: number;
+        if (typeof raw === 'number') value = raw;
+        else if (typeof raw === 'string') {
+          const text = raw.trim();
+          if (!INTEGER.test(text)) return new FieldFailure(`${describe(raw)} is not an integer`);
+          value = Number(text);
+        } else if (typeof raw === 'boolean') value = raw ? 1 : 0;
+        else return new FieldFailure(`${describe(raw)} is not an integer`);
+        if (!Number.isSafeInteger(value)) return new FieldFailure(`${describe(raw)} is not an integer`);
+        return rangeCheck(field, value) ?? allowedCheck(field, value) ?? value;
+      };
+    case 'number':
+      return (raw) => {
+        let value: number;
+        if (typeof raw === 'number') value = raw;
+        else if (typeof raw === 'string') {
+          const text = raw.trim();
+          if (!NUMBER.test(text)) return new FieldFailure(`${describe(raw)} is not a number`);
+          value = Number(text);
+        } else return new FieldFailure(`${describe(raw)} is not a number`);
+        if (!Number.isFinite(value)) return new FieldFailure(`${describe(raw)} is not a finite number`);
+        return rangeCheck(field, value) ?? value;
+      };
+    case 'boolean':
+      return (raw) => {
+        if (typeof raw === 'boolean') return raw;
+        if (raw === 1 || raw === 0) return raw === 1;
+        if (typeof raw === 'string') {
+          const word = raw.trim().toLowerCase();
+          if (TRUE_WORDS.has(word)) return true;
+          if (FALSE_WORDS.has(word)) return false;
+        }
+        return new FieldFailure(`${describe(raw)} is not a boolean (true/false, yes/no, 1/0)`);
+      };
+    case 'category': {
+      // Categories compare as text so that a CSV "3" matches a YAML 3.
+      const byText = new Map<string, CategoryValue>();
+      for (const value of field.values ?? []) byText.set(String(value), value);
+      return (raw) => {
+        if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+          return new FieldFailure(`${describe(raw)} is not a category value`);
+        }
+        const hit = byText.get(String(raw)) ?? (typeof raw === 'string' ? byText.get(raw.trim()) : undefined);
+        if (hit === undefined) {
+          return new FieldFailure(`${describe(raw)} is not one of ${[...byText.keys()].map((v) => JSON.stringify(v)).join(', ')}`);
+        }
+        return hit;
+      };
+    }
+    case 'string':
+      return (raw) => {
+        if (typeof raw === 'object') return new FieldFailure('is not text');
+        const value = String(raw);
+        return allowedCheck(field, value) ?? value;
+      };
+    case 'datetime':
+      return (raw) => {
+        let time: number;
+        if (typeof raw === 'number') time = raw;
+        else if (typeof raw === 'string') time = Date.parse(raw.trim());
+        else if (raw instanceof Date) time = raw.getTime();
+        else return new FieldFailure(`${describe(raw)} is not a date-time`);
+        if (!Number.isFinite(time)) return new FieldFailure(`${describe(raw)} is not a date-time (use ISO 8601, e.g. 2024-05-01T12:00:00Z)`);
+        const failure = rangeCheck(field, time);
+        return failure ?? new Date(time).toISOString();
+      };
+  }
+}
+
+/** Numeric view of a typed value for learning: datetimes become epoch milliseconds. */
+export function numericValue(field: Field, value: Value): number {
+  if (value === null) return NaN;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  if (field.type === 'datetime') return Date.parse(value);
+  return Number(value);
+}

@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { createLogger, pruneLogs } from '../../src/core/logger.js';
+import { registerSecret } from '../../src/core/redact.js';
+import { tempDir } from '../helpers/cli.js';
+
+function capture(): { stream: PassThrough; text: () => string } {
+  const stream = new PassThrough();
+  let text = '';
+  stream.on('data', (chunk) => (text += chunk));
+  return { stream, text: () => text };
+}
+
+describe('logger', () => {
+  it('writes JSON lines to a per-invocation file and readable lines to the console', () => {
+    const dir = tempDir();
+    const consoleOut = capture();
+    const { logger, file } = createLogger({ dir, runId: '20260101-120000-abcdef', command: 'push', consoleStream: consoleOut.stream, colorize: false });
+    logger.child({ step: 'train' }).info({ rows: 10 }, 'fitted the model');
+    logger.debug('only in the file');
+    expect(file).toBe(join(dir, '20260101T120000-push-abcdef.log'));
+    const lines = readFileSync(file!, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({ msg: 'fitted the model', rows: 10, step: 'train', run: '20260101-120000-abcdef', command: 'push' });
+    expect(lines[1].msg).toBe('only in the file');
+    expect(consoleOut.text()).toMatch(/^\d\d:\d\d:\d\d info  \[train\] fitted the model\n$/);
+  });
+
+  it('redacts passwords and secrets from messages and fields', () => {
+    const dir = tempDir();
+    registerSecret('s3cr3t-api-token');
+    const { logger, file } = createLogger({ dir, runId: '20260101-120000-000001', consoleStream: capture().stream });
+    logger.info({ url: 'mongodb://u:pa55word@h/db', headers: { authorization: 'Bearer x' } }, 'connecting to mongodb://u:pa55word@h/db with s3cr3t-api-token');
+    const text = readFileSync(file!, 'utf8');
+    expect(text).not.toContain('pa55word');
+    expect(text).not.toContain('s3cr3t-api-token');
+    expect(text).not.toContain('Bearer x');
+    expect(text).toContain('mongodb://u:***@h/db');
+  });
+
+  it('keeps only the newest log files', () => {
+    const dir = tempDir();
+    for (const name of ['20260101T000001-a-1.log', '20260101T000002-a-2.log', '20260101T000003-a-3.log']) {
+      writeFileSync(join(dir, name), '');
+    }
+    pruneLogs(dir, 2);
+    expect(readdirSync(dir).sort()).toEqual(['20260101T000002-a-2.log', '20260101T000003-a-3.log']);
+  });
+});
