@@ -21,6 +21,8 @@ const columnTransform = z
     encoder: encoderName.optional(),
     imputer: imputerName.optional(),
     fill_value: z.union([z.number(), z.string()]).optional(),
+    /** One-hot only: drop the first category's column (`first`), or only for two categories (`if_binary`). */
+    drop: z.enum(['none', 'first', 'if_binary']).optional(),
   })
   .strict();
 

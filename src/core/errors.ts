@@ -124,6 +124,14 @@ export const errors = {
   PW_REGISTRY_FAILED: define('PW_REGISTRY_FAILED', 'Check the registry settings in pipewright.yaml and the credentials in the environment.', 1, 503),
   PW_RUN_NOT_FOUND: define('PW_RUN_NOT_FOUND', 'Run `pipewright runs list` to see the runs.', 1, 404),
   PW_SERVE_NO_MODEL: define('PW_SERVE_NO_MODEL', 'Train and publish a model first with `pipewright run`.', 1, 503),
+  // HTTP requests to `pipewright serve`
+  PW_REQUEST_INVALID: define('PW_REQUEST_INVALID', 'Send a JSON record, {"records": [...]}, or text/csv; GET /openapi.json describes the fields.', 1, 400),
+  PW_REQUEST_TOO_LARGE: define('PW_REQUEST_TOO_LARGE', 'Send fewer records per request (serve.max_batch) or a smaller body (serve.body_limit_bytes).', 1, 413),
+  PW_MEDIA_TYPE: define('PW_MEDIA_TYPE', 'Send Content-Type: application/json or text/csv.', 1, 415),
+  PW_NOT_FOUND: define('PW_NOT_FOUND', 'GET /docs lists the endpoints.', 1, 404),
+  PW_UNAUTHORIZED: define('PW_UNAUTHORIZED', 'Send the header `Authorization: Bearer <token>` with the value of PIPEWRIGHT_API_TOKEN.', 1, 401),
+  PW_TRAIN_DISABLED: define('PW_TRAIN_DISABLED', 'Set PIPEWRIGHT_API_TOKEN in the server\'s environment to enable POST /train, or run `pipewright run` yourself.', 1, 404),
+  PW_TRAIN_BUSY: define('PW_TRAIN_BUSY', 'Wait for the running pipeline to finish (GET /runs/<id>), then start another.', 1, 409),
   PW_INTERNAL: define('PW_INTERNAL', 'This is a bug in Pipewright: the log file holds the full stack.'),
 } as const;
 

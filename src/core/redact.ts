@@ -16,10 +16,12 @@ export const REDACTED = '***';
 /** Remembers a secret so that it is replaced wherever it appears later. */
 export function registerSecret(value: string | undefined): void {
   if (!value || value.length < 4) return;
-  secretValues.add(value);
-  // A URL's password may also appear percent-decoded, or alone.
+  // A URL is not secret as a whole (its host is useful in messages): only its password is,
+  // which may also appear percent-decoded, or alone.
+  const isUrl = /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+  if (!isUrl) secretValues.add(value);
   const password = passwordOf(value);
-  if (password) {
+  if (password && password.length >= 3) {
     secretValues.add(password);
     try {
       secretValues.add(decodeURIComponent(password));

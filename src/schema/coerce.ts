@@ -5,10 +5,14 @@ import type { CategoryValue, Field, Schema } from './schema.js';
 export type Value = number | string | boolean | null;
 export type TypedRecord = Record<string, Value>;
 
+export type FieldErrorKind = 'missing' | 'type' | 'range' | 'category';
+
 export interface FieldError {
   field: string;
   reason: string;
   value?: unknown;
+  /** What kind of problem: a missing value, a wrong type, out of range, or not an allowed value. */
+  kind?: FieldErrorKind;
 }
 
 export type CoerceResult = { ok: true; record: TypedRecord } | { ok: false; errors: FieldError[]; record: TypedRecord };
@@ -23,7 +27,10 @@ export interface CoerceOptions {
 type FieldCoercer = (raw: unknown) => Value | FieldFailure;
 
 class FieldFailure {
-  constructor(readonly reason: string) {}
+  constructor(
+    readonly reason: string,
+    readonly kind: FieldErrorKind = 'type',
+  ) {}
 }
 
 const INTEGER = /^[+-]?\d+(?:\.0+)?$/;
@@ -53,14 +60,14 @@ export function compileCoercer(schema: Schema, options: CoerceOptions = {}): Coe
       if (value === undefined || value === null || (typeof value === 'string' && missing.has(value))) {
         if (value === undefined && !requireAll) continue;
         if (!nullable[i]) {
-          (failures ??= []).push({ field: name, reason: value === undefined ? 'is missing' : 'is required but empty', value });
+          (failures ??= []).push({ field: name, reason: value === undefined ? 'is missing' : 'is required but empty', value, kind: 'missing' });
         }
         record[name] = null;
         continue;
       }
       const result = coercers[i](value);
       if (result instanceof FieldFailure) {
-        (failures ??= []).push({ field: name, reason: result.reason, value });
+        (failures ??= []).push({ field: name, reason: result.reason, value, kind: result.kind });
         record[name] = null;
       } else {
         record[name] = result;
@@ -73,12 +80,18 @@ export function compileCoercer(schema: Schema, options: CoerceOptions = {}): Coe
 }
 
 function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return String(value);
+  } catch {
+    // An object from JSON such as {"toString": 1} cannot be turned into text.
+    return Object.prototype.toString.call(value);
+  }
 }
 
 function rangeCheck(field: Field, value: number): FieldFailure | undefined {
-  if (field.min !== undefined && value < field.min) return new FieldFailure(`${value} is below the minimum ${field.min}`);
-  if (field.max !== undefined && value > field.max) return new FieldFailure(`${value} is above the maximum ${field.max}`);
+  if (field.min !== undefined && value < field.min) return new FieldFailure(`${value} is below the minimum ${field.min}`, 'range');
+  if (field.max !== undefined && value > field.max) return new FieldFailure(`${value} is above the maximum ${field.max}`, 'range');
   return undefined;
 }
 
@@ -86,7 +99,7 @@ function allowedCheck(field: Field, value: CategoryValue): FieldFailure | undefi
   if (!field.values) return undefined;
   const allowed = field.values;
   for (let i = 0; i < allowed.length; i++) if (allowed[i] === value) return undefined;
-  return new FieldFailure(`${describe(value)} is not one of ${allowed.map(describe).join(', ')}`);
+  return new FieldFailure(`${describe(value)} is not one of ${allowed.map(describe).join(', ')}`, 'category');
 }
 
 function fieldCoercer(field: Field): FieldCoercer {
@@ -137,7 +150,7 @@ function fieldCoercer(field: Field): FieldCoercer {
         }
         const hit = byText.get(String(raw)) ?? (typeof raw === 'string' ? byText.get(raw.trim()) : undefined);
         if (hit === undefined) {
-          return new FieldFailure(`${describe(raw)} is not one of ${[...byText.keys()].map((v) => JSON.stringify(v)).join(', ')}`);
+          return new FieldFailure(`${describe(raw)} is not one of ${[...byText.keys()].map((v) => JSON.stringify(v)).join(', ')}`, 'category');
         }
         return hit;
       };

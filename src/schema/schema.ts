@@ -135,7 +135,8 @@ export function buildSchema(
   const contract = {
     task,
     missingValues,
-    fields: fields.map(({ description: _description, ...rest }) => rest),
+    // By name: the order fields are listed in is presentation, not contract.
+    fields: fields.map(({ description: _description, ...rest }) => rest).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
   return {
     name: definition.name,

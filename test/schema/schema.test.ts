@@ -69,7 +69,7 @@ describe('record coercion', () => {
   it('rejects a row whose Age is not a number, naming the field and the value', () => {
     const result = coerce({ ...row, Age: 'forty' });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors).toEqual([{ field: 'Age', reason: '"forty" is not an integer', value: 'forty' }]);
+    if (!result.ok) expect(result.errors).toEqual([{ field: 'Age', reason: '"forty" is not an integer', value: 'forty', kind: 'type' }]);
   });
 
   it('reports every bad field: range, category, missing', () => {
@@ -87,5 +87,13 @@ describe('record coercion', () => {
     const inputs = compileCoercer(schema, { fields: 'inputs' });
     const { Response: _target, id: _key, ...features } = row;
     expect(inputs(features).ok).toBe(true);
+  });
+});
+
+describe('schema fingerprint and field order', () => {
+  it('does not depend on the order the fields are listed in', () => {
+    const a = parseSchema('name: x\nfields:\n  a: { type: number }\n  b: { type: integer, role: target, values: [0, 1] }\n');
+    const b = parseSchema('name: x\nfields:\n  b: { type: integer, role: target, values: [0, 1] }\n  a: { type: number }\n');
+    expect(a.fingerprint).toBe(b.fingerprint);
   });
 });

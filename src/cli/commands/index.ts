@@ -3,5 +3,12 @@ import type { Command } from 'commander';
 import type { Wrap } from '../main.js';
 import { register as init } from './init.js';
 import { register as check } from './check.js';
+import { register as sample } from './sample.js';
+import { register as push } from './push.js';
+import { register as data } from './data.js';
+import { register as run } from './run.js';
+import { register as runs } from './runs.js';
+import { register as models } from './models.js';
+import { register as serve } from './serve.js';
 
-export const commands: ((program: Command, wrap: Wrap) => void)[] = [init, check];
+export const commands: ((program: Command, wrap: Wrap) => void)[] = [init, check, sample, push, data, run, runs, models, serve];

@@ -1,0 +1,161 @@
+// Reads a text file as a stream of UTF-8 chunks for the CSV and JSONL readers: strips a byte-order
+// mark, refuses UTF-16, and reports bytes that are not UTF-8 with the line they are on.
+import { createReadStream, statSync } from 'node:fs';
+import { errors } from '../core/errors.js';
+import { displayPath } from '../core/yaml.js';
+
+export interface TextChunk {
+  text: string;
+  /** Bytes of the file read so far, for progress. */
+  bytesRead: number;
+}
+
+export interface TextFileInfo {
+  file: string;
+  size: number;
+  /** Whether the file opened with a UTF-8 byte-order mark (removed from the text). */
+  bom: boolean;
+}
+
+const CHUNK_BYTES = 1 << 16;
+
+/** Stats the file, turning a missing one (or a folder) into PW_FILE_NOT_FOUND. */
+export function statInput(file: string): { size: number } {
+  let stats;
+  try {
+    stats = statSync(file);
+  } catch (cause) {
+    throw new errors.PW_FILE_NOT_FOUND(`${displayPath(file)} does not exist`, {
+      where: displayPath(file),
+      cause,
+      hint: 'Check the path (it is resolved from the current folder), or create the file with `pipewright sample vehicle-insurance -o data/sample.csv`.',
+    });
+  }
+  if (stats.isDirectory()) {
+    throw new errors.PW_FILE_NOT_FOUND(`${displayPath(file)} is a folder, not a file`, {
+      where: displayPath(file),
+      hint: 'Name a .csv or .jsonl file inside it.',
+    });
+  }
+  return { size: stats.size };
+}
+
+/** The offset of the first byte in `bytes` (from `start`) that does not begin or continue valid UTF-8. */
+export function firstInvalidUtf8(bytes: Uint8Array, start = 0): number {
+  let i = start;
+  while (i < bytes.length) {
+    const byte = bytes[i];
+    if (byte < 0x80) {
+      i++;
+      continue;
+    }
+    let length: number;
+    let minimum: number;
+    if (byte >= 0xc2 && byte <= 0xdf) [length, minimum] = [2, 0x80];
+    else if (byte >= 0xe0 && byte <= 0xef) [length, minimum] = [3, 0x800];
+    else if (byte >= 0xf0 && byte <= 0xf4) [length, minimum] = [4, 0x10000];
+    else return i;
+    if (i + length > bytes.length) return i;
+    let code = byte & (0xff >> (length + 1));
+    for (let k = 1; k < length; k++) {
+      const next = bytes[i + k];
+      if ((next & 0xc0) !== 0x80) return i;
+      code = (code << 6) | (next & 0x3f);
+    }
+    if (code < minimum || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return i;
+    i += length;
+  }
+  return bytes.length;
+}
+
+function countNewlineBytes(bytes: Uint8Array, end: number): number {
+  let count = 0;
+  for (let i = 0; i < end; i++) if (bytes[i] === 10) count++;
+  return count;
+}
+
+/**
+ * Yields the file's text in chunks of about 1 MiB. A chunk may end in the middle of a line (never in
+ * the middle of a character); the readers carry the partial line over.
+ */
+export async function* readTextChunks(file: string, info: TextFileInfo): AsyncGenerator<TextChunk> {
+  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+  const shown = displayPath(file);
+  let bytesRead = 0;
+  let newlinesBefore = 0;
+  let first = true;
+  const stream = createReadStream(file, { highWaterMark: CHUNK_BYTES });
+  try {
+    for await (const buffer of stream as AsyncIterable<Buffer>) {
+      if (first) {
+        first = false;
+        if ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff)) {
+          throw new errors.PW_FILE_INVALID(
+            `${shown}:1: the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark)`,
+            {
+              where: `${shown}:1`,
+              hint: 'Save the file as UTF-8 (in a spreadsheet: "CSV UTF-8"), or convert it: iconv -f utf-16 -t utf-8 in.csv > out.csv',
+            },
+          );
+        }
+        info.bom = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
+      }
+      let text: string;
+      try {
+        // The decoder drops the byte-order mark itself (ignoreBOM: false).
+        text = decoder.decode(buffer, { stream: true });
+      } catch (cause) {
+        // A sequence started in the previous chunk may end at the start of this one: skip its continuation bytes.
+        let skip = 0;
+        while (skip < 3 && skip < buffer.length && (buffer[skip] & 0xc0) === 0x80) skip++;
+        const offset = firstInvalidUtf8(buffer, skip);
+        throw notUtf8(
+          shown,
+          newlinesBefore + countNewlineBytes(buffer, Math.min(offset, buffer.length)) + 1,
+          bytesRead + offset,
+          buffer[offset],
+          cause,
+        );
+      }
+      newlinesBefore += countNewlineBytes(buffer, buffer.length);
+      bytesRead += buffer.length;
+      if (text.length > 0) yield { text, bytesRead };
+    }
+    let rest: string;
+    try {
+      rest = decoder.decode();
+    } catch (cause) {
+      throw notUtf8(shown, newlinesBefore + 1, bytesRead, undefined, cause);
+    }
+    if (rest.length > 0) yield { text: rest, bytesRead };
+  } finally {
+    stream.destroy();
+  }
+}
+
+function notUtf8(
+  shown: string,
+  line: number,
+  offset: number,
+  byte: number | undefined,
+  cause: unknown,
+): Error {
+  const what =
+    byte === undefined
+      ? 'ends in the middle of a UTF-8 character'
+      : `has a byte that is not UTF-8 (0x${byte.toString(16).toUpperCase().padStart(2, '0')} at byte ${offset})`;
+  return new errors.PW_FILE_INVALID(`${shown}:${line}: the file ${what}`, {
+    where: `${shown}:${line}`,
+    cause,
+    hint: `Save the file as UTF-8 (in a spreadsheet: "CSV UTF-8"), or convert it, e.g. iconv -f latin1 -t utf-8 ${shown} > converted.csv`,
+    details: { line, byteOffset: offset },
+  });
+}
+
+/** Whether the input looks like JSON Lines rather than CSV, from its extension. */
+export function formatFromExtension(file: string): 'csv' | 'jsonl' | undefined {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.csv') || lower.endsWith('.txt')) return 'csv';
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson') || lower.endsWith('.json')) return 'jsonl';
+  return undefined;
+}

@@ -1,0 +1,743 @@
+// L2-regularised logistic regression with an intercept, as scikit-learn's LogisticRegression (C is
+// the inverse regularisation strength). Binary problems are solved by Newton's method (the Hessian is
+// small: one row and column per feature), multiclass (multinomial) ones and wide binary ones by L-BFGS.
+import { errors } from '../../core/errors.js';
+import { classWeights } from '../imbalance.js';
+import type { Estimator, EstimatorJSON, FitOptions, Matrix } from '../types.js';
+
+export interface LogisticParams {
+  /** Inverse of the L2 strength; smaller is stronger (scikit-learn's C). */
+  C: number;
+  max_iter: number;
+  /** Stops when the largest gradient component of the (sample-averaged) objective is at most tol. */
+  tol: number;
+  fit_intercept: boolean;
+  /** newton (binary only), lbfgs, or auto: newton for binary problems with at most 100 features. */
+  solver: 'auto' | 'newton' | 'lbfgs';
+  /** `balanced` weights each class by n / (classes * count), on top of any sample weights. */
+  class_weight: 'balanced' | null;
+}
+
+export const DEFAULT_LOGISTIC_PARAMS: LogisticParams = {
+  C: 1,
+  max_iter: 100,
+  tol: 1e-4,
+  fit_intercept: true,
+  solver: 'auto',
+  class_weight: null,
+};
+
+interface LogisticState {
+  /** Number of classes; 2 means one set of coefficients for P(class 1). */
+  classes: number;
+  features: number;
+  /** One row of `features` coefficients per output (1 for binary, k for multinomial). */
+  coefficients: number[][];
+  intercepts: number[];
+  iterations: number;
+  converged: boolean;
+}
+
+export class LogisticRegressionModel implements Estimator {
+  readonly kind = 'logistic';
+  readonly params: LogisticParams;
+  private state: LogisticState | undefined;
+  /** Flat copies of the state for the scoring loop. */
+  private weights = new Float64Array(0);
+  private biases = new Float64Array(0);
+
+  constructor(params: Partial<LogisticParams> = {}) {
+    for (const name of Object.keys(params)) {
+      if (!(name in DEFAULT_LOGISTIC_PARAMS)) {
+        throw new errors.PW_CONFIG_INVALID(`model.params.${name} is not a logistic regression parameter`, {
+          hint: `Known parameters: ${Object.keys(DEFAULT_LOGISTIC_PARAMS).join(', ')}.`,
+          details: { param: name },
+        });
+      }
+    }
+    this.params = { ...DEFAULT_LOGISTIC_PARAMS, ...definedOnly(params) };
+    const { C, max_iter, tol, solver, class_weight } = this.params;
+    if (!(C > 0)) paramError('C', C, 'a positive number, e.g. 1.0');
+    if (!Number.isInteger(max_iter) || max_iter < 1)
+      paramError('max_iter', max_iter, 'a positive integer, e.g. 100');
+    if (!(tol > 0)) paramError('tol', tol, 'a positive number, e.g. 1e-4');
+    if (!['auto', 'newton', 'lbfgs'].includes(solver)) paramError('solver', solver, 'auto, newton or lbfgs');
+    if (class_weight !== null && class_weight !== 'balanced')
+      paramError('class_weight', class_weight, 'balanced or null');
+  }
+
+  get outputs(): number {
+    return this.state && this.state.classes > 2 ? this.state.classes : 1;
+  }
+
+  /** Iterations the solver ran and whether it met the tolerance (for run reports). */
+  get convergence(): { iterations: number; converged: boolean } {
+    const state = this.requireState();
+    return { iterations: state.iterations, converged: state.converged };
+  }
+
+  fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
+    if (y.length !== X.rows)
+      throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} labels`);
+    if (X.rows === 0) throw new errors.PW_DATA_EMPTY('Cannot fit a logistic regression on zero rows');
+    let classes = 2;
+    for (let i = 0; i < y.length; i++) {
+      const label = y[i];
+      if (!Number.isInteger(label) || label < 0) {
+        throw new errors.PW_USAGE(`fit: label ${label} at row ${i} is not a class index`, {
+          hint: 'Logistic regression is for classification targets.',
+        });
+      }
+      if (label + 1 > classes) classes = label + 1;
+    }
+    const n = X.rows;
+    const weights = new Float64Array(n);
+    if (options.sampleWeight) {
+      if (options.sampleWeight.length !== n)
+        throw new errors.PW_USAGE(`fit: ${n} rows but ${options.sampleWeight.length} sample weights`);
+      weights.set(options.sampleWeight);
+    } else weights.fill(1);
+    if (this.params.class_weight === 'balanced') {
+      const balanced = classWeights(y, 'balanced');
+      for (let i = 0; i < n; i++) weights[i] *= balanced[i];
+    }
+    const columns = X.columns.map(withoutNaN);
+    const solver =
+      this.params.solver === 'auto'
+        ? classes === 2 && X.cols <= 100
+          ? 'newton'
+          : 'lbfgs'
+        : this.params.solver;
+    if (solver === 'newton' && classes > 2) {
+      throw new errors.PW_USAGE(
+        'The newton solver handles two classes; use solver lbfgs (or auto) for more',
+        { hint: 'Set model.params.solver: auto.' },
+      );
+    }
+    const problem: Problem = { columns, rows: n, cols: X.cols, y, weights, classes, params: this.params };
+    const result = solver === 'newton' ? fitNewton(problem) : fitLbfgs(problem);
+    this.setState({
+      classes,
+      features: X.cols,
+      coefficients: result.coefficients,
+      intercepts: result.intercepts,
+      iterations: result.iterations,
+      converged: result.converged,
+    });
+    return this;
+  }
+
+  private setState(state: LogisticState): void {
+    this.state = state;
+    const outputs = state.coefficients.length;
+    this.weights = new Float64Array(outputs * state.features);
+    state.coefficients.forEach((row, o) => this.weights.set(row, o * state.features));
+    this.biases = Float64Array.from(state.intercepts);
+  }
+
+  private requireState(): LogisticState {
+    if (!this.state) throw new errors.PW_MODEL_NOT_FITTED('The logistic regression is not fitted');
+    return this.state;
+  }
+
+  /** Binary: P(class 1) per row. Multiclass: k probabilities a row, row after row. */
+  predict(X: Matrix): Float64Array {
+    const state = this.requireState();
+    if (X.cols !== state.features)
+      throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
+    const outputs = state.coefficients.length;
+    const n = X.rows;
+    const scores = Array.from({ length: outputs }, (_, o) => new Float64Array(n).fill(this.biases[o]));
+    for (let j = 0; j < state.features; j++) {
+      const column = X.columns[j];
+      for (let o = 0; o < outputs; o++) {
+        const weight = this.weights[o * state.features + j];
+        if (weight === 0) continue;
+        const score = scores[o];
+        for (let i = 0; i < n; i++) {
+          const value = column[i];
+          if (value === value) score[i] += weight * value;
+        }
+      }
+    }
+    if (outputs === 1) {
+      const probability = scores[0];
+      for (let i = 0; i < n; i++) probability[i] = sigmoid(probability[i]);
+      return probability;
+    }
+    const out = new Float64Array(n * outputs);
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let o = 0; o < outputs; o++) if (scores[o][i] > max) max = scores[o][i];
+      let sum = 0;
+      for (let o = 0; o < outputs; o++) sum += out[i * outputs + o] = Math.exp(scores[o][i] - max);
+      for (let o = 0; o < outputs; o++) out[i * outputs + o] /= sum;
+    }
+    return out;
+  }
+
+  /** Binary: returns P(class 1). Multiclass: writes the k probabilities into `out` and returns the likeliest class. */
+  predictRow(row: Float64Array, out?: Float64Array): number {
+    const state = this.requireState();
+    const features = state.features;
+    const outputs = this.biases.length;
+    if (outputs === 1) {
+      let score = this.biases[0];
+      for (let j = 0; j < features; j++) {
+        const value = row[j];
+        if (value === value) score += this.weights[j] * value;
+      }
+      const probability = sigmoid(score);
+      if (out) out[0] = probability;
+      return probability;
+    }
+    const target = out ?? new Float64Array(outputs);
+    let max = -Infinity;
+    for (let o = 0; o < outputs; o++) {
+      let score = this.biases[o];
+      for (let j = 0; j < features; j++) {
+        const value = row[j];
+        if (value === value) score += this.weights[o * features + j] * value;
+      }
+      target[o] = score;
+      if (score > max) max = score;
+    }
+    let sum = 0;
+    let best = 0;
+    for (let o = 0; o < outputs; o++) {
+      sum += target[o] = Math.exp(target[o] - max);
+      if (target[o] > target[best]) best = o;
+    }
+    for (let o = 0; o < outputs; o++) target[o] /= sum;
+    return best;
+  }
+
+  /** |coefficient| per feature (summed over classes), normalised to sum to 1: comparable when features are scaled. */
+  featureImportance(): Float64Array {
+    const state = this.requireState();
+    const importance = new Float64Array(state.features);
+    for (const row of state.coefficients)
+      for (let j = 0; j < state.features; j++) importance[j] += Math.abs(row[j]);
+    const total = importance.reduce((sum, value) => sum + value, 0);
+    if (total > 0) for (let j = 0; j < importance.length; j++) importance[j] /= total;
+    return importance;
+  }
+
+  toJSON(): EstimatorJSON {
+    const state = this.requireState();
+    return {
+      kind: this.kind,
+      params: { ...this.params },
+      state: {
+        classes: state.classes,
+        features: state.features,
+        coefficients: state.coefficients.map((row) => [...row]),
+        intercepts: [...state.intercepts],
+        iterations: state.iterations,
+        converged: state.converged,
+      } satisfies LogisticState,
+    };
+  }
+
+  static fromJSON(json: EstimatorJSON): LogisticRegressionModel {
+    if (!json || json.kind !== 'logistic') {
+      throw new errors.PW_BUNDLE_INVALID(`Expected a logistic model, got kind ${JSON.stringify(json?.kind)}`);
+    }
+    const model = new LogisticRegressionModel(json.params as Partial<LogisticParams>);
+    const state = json.state as LogisticState;
+    const outputs = state?.classes > 2 ? state.classes : 1;
+    const valid =
+      state &&
+      Number.isInteger(state.classes) &&
+      state.classes >= 2 &&
+      Number.isInteger(state.features) &&
+      Array.isArray(state.coefficients) &&
+      state.coefficients.length === outputs &&
+      state.coefficients.every(
+        (row) => Array.isArray(row) && row.length === state.features && row.every(Number.isFinite),
+      ) &&
+      Array.isArray(state.intercepts) &&
+      state.intercepts.length === outputs &&
+      state.intercepts.every(Number.isFinite);
+    if (!valid)
+      throw new errors.PW_BUNDLE_INVALID(
+        'Logistic model state: coefficients and intercepts do not match classes and features',
+      );
+    model.setState({
+      classes: state.classes,
+      features: state.features,
+      coefficients: state.coefficients.map((row) => [...row]),
+      intercepts: [...state.intercepts],
+      iterations: Number(state.iterations) || 0,
+      converged: state.converged === true,
+    });
+    return model;
+  }
+}
+
+/** Rows per block in the Newton pass: a block of every column stays in the CPU cache. */
+const BLOCK = 1024;
+/** Rows the Newton Hessian is estimated on when the table has more than twice as many. */
+const HESSIAN_ROWS = 65536;
+
+interface Problem {
+  columns: Float64Array[];
+  rows: number;
+  cols: number;
+  y: Float64Array;
+  weights: Float64Array;
+  classes: number;
+  params: LogisticParams;
+}
+
+interface Solution {
+  coefficients: number[][];
+  intercepts: number[];
+  iterations: number;
+  converged: boolean;
+}
+
+/** Missing values count as 0 (the mean, once scaled); the column is copied only when it holds one. */
+function withoutNaN(column: Float64Array): Float64Array {
+  let copy: Float64Array | undefined;
+  for (let i = 0; i < column.length; i++) {
+    if (column[i] !== column[i]) {
+      copy ??= Float64Array.from(column);
+      copy[i] = 0;
+    }
+  }
+  return copy ?? column;
+}
+
+function sigmoid(score: number): number {
+  if (score >= 0) return 1 / (1 + Math.exp(-score));
+  const e = Math.exp(score);
+  return e / (1 + e);
+}
+
+/** log(1 + e^z) without overflow. */
+function softplus(z: number): number {
+  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+}
+
+/**
+ * Newton's method on the sample-averaged objective
+ *   (1/S) Σ s_i [log(1 + e^{z_i}) - y_i z_i] + ||w||² / (2 C S),
+ * which has the same minimiser as scikit-learn's; a backtracking line search keeps every step a descent.
+ */
+function fitNewton(problem: Problem): Solution {
+  const { columns, rows: n, cols: d, y, weights, params } = problem;
+  const intercept = params.fit_intercept;
+  const size = d + (intercept ? 1 : 0);
+  let totalWeight = 0;
+  let positive = 0;
+  for (let i = 0; i < n; i++) {
+    totalWeight += weights[i];
+    positive += weights[i] * y[i];
+  }
+  const penalty = 1 / (params.C * totalWeight);
+  const theta = new Float64Array(size);
+  // Starting from the prior log-odds saves an iteration or two.
+  if (intercept && positive > 0 && positive < totalWeight)
+    theta[d] = Math.log(positive / (totalWeight - positive));
+
+  const z = new Float64Array(n);
+  const dz = new Float64Array(n);
+  const residualAll = new Float64Array(n);
+  const curvature = new Float64Array(BLOCK);
+  const scratch = new Float64Array(BLOCK);
+  const ones = new Float64Array(BLOCK).fill(1);
+  // On large tables the Hessian is estimated on evenly spaced rows (subsampled Newton): the gradient,
+  // and so the solution and the stopping test, stay exact; only the steps are approximate.
+  const sampleRows =
+    n > 2 * HESSIAN_ROWS ? Int32Array.from({ length: HESSIAN_ROWS }, (_, i) => Math.floor((i * n) / HESSIAN_ROWS)) : undefined;
+  const curvatureRows = sampleRows ? sampleRows.length : n;
+  const curvatureColumns = sampleRows
+    ? columns.map((column) => Float64Array.from(sampleRows, (row) => column[row]))
+    : columns;
+  let curvatureWeight = totalWeight;
+  if (sampleRows) {
+    curvatureWeight = 0;
+    for (const row of sampleRows) curvatureWeight += weights[row];
+  }
+  const gradient = new Float64Array(size);
+  const hessian = new Float64Array(size * size);
+  const step = new Float64Array(size);
+
+  const scoresOf = (parameters: Float64Array, out: Float64Array): void => {
+    out.fill(intercept ? parameters[d] : 0);
+    for (let j = 0; j < d; j++) {
+      const w = parameters[j];
+      if (w === 0) continue;
+      const column = columns[j];
+      for (let i = 0; i < n; i++) out[i] += w * column[i];
+    }
+  };
+  const objectiveAt = (
+    scores: Float64Array,
+    direction: Float64Array | undefined,
+    length: number,
+    parameters: Float64Array,
+  ): number => {
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      const score = direction ? scores[i] + length * direction[i] : scores[i];
+      loss += weights[i] * (softplus(score) - y[i] * score);
+    }
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const w = direction ? parameters[j] + length * step[j] : parameters[j];
+      norm += w * w;
+    }
+    return loss / totalWeight + 0.5 * penalty * norm;
+  };
+
+  scoresOf(theta, z);
+  let objective = objectiveAt(z, undefined, 0, theta);
+  let iterations = 0;
+  let converged = false;
+  while (iterations < params.max_iter) {
+    // The gradient first: when it is small enough, the Hessian is not needed.
+    gradient.fill(0);
+    for (let i = 0; i < n; i++) {
+      const p = sigmoid(z[i]);
+      residualAll[i] = (weights[i] * (p - y[i])) / totalWeight;
+    }
+    for (let j = 0; j < d; j++) gradient[j] = dot(residualAll, columns[j]) + penalty * theta[j];
+    if (intercept) {
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += residualAll[i];
+      gradient[d] = sum;
+    }
+    if (maxAbs(gradient) <= params.tol) {
+      converged = true;
+      break;
+    }
+    iterations++;
+    hessian.fill(0);
+    // Rows in blocks small enough for the cache, so the d² products read each column block once.
+    for (let start = 0; start < curvatureRows; start += BLOCK) {
+      const end = Math.min(curvatureRows, start + BLOCK);
+      const length = end - start;
+      for (let i = start; i < end; i++) {
+        const row = sampleRows ? sampleRows[i] : i;
+        const p = sigmoid(z[row]);
+        curvature[i - start] = (weights[row] * p * (1 - p)) / curvatureWeight;
+      }
+      for (let j = 0; j < size; j++) {
+        const columnJ = j < d ? curvatureColumns[j] : ones;
+        const offsetJ = j < d ? start : 0;
+        for (let i = 0; i < length; i++) scratch[i] = curvature[i] * columnJ[offsetJ + i];
+        for (let k = j; k < size; k++) {
+          hessian[j * size + k] +=
+            k < d ? dotAt(scratch, curvatureColumns[k], start, length) : dotAt(scratch, ones, 0, length);
+        }
+      }
+    }
+    for (let j = 0; j < size; j++) {
+      if (j < d) hessian[j * size + j] += penalty;
+      for (let k = j + 1; k < size; k++) hessian[k * size + j] = hessian[j * size + k];
+    }
+    for (let j = 0; j < size; j++) step[j] = -gradient[j];
+    solveSymmetric(hessian, step, size);
+    // The change of scores along the step, so the line search costs O(n) a trial.
+    dz.fill(intercept ? step[d] : 0);
+    for (let j = 0; j < d; j++) {
+      const s = step[j];
+      if (s === 0) continue;
+      const column = columns[j];
+      for (let i = 0; i < n; i++) dz[i] += s * column[i];
+    }
+    let slope = 0;
+    for (let j = 0; j < size; j++) slope += gradient[j] * step[j];
+    let length = 1;
+    let next = objectiveAt(z, dz, length, theta);
+    while (next > objective + 1e-4 * length * slope && length > 1e-10) {
+      length *= 0.5;
+      next = objectiveAt(z, dz, length, theta);
+    }
+    for (let j = 0; j < size; j++) theta[j] += length * step[j];
+    for (let i = 0; i < n; i++) z[i] += length * dz[i];
+    const improvement = objective - next;
+    objective = next;
+    if (improvement <= 1e-15 * Math.max(1, Math.abs(objective)) && length < 1) break;
+  }
+  return {
+    coefficients: [Array.from(theta.subarray(0, d))],
+    intercepts: [intercept ? theta[d] : 0],
+    iterations,
+    converged,
+  };
+}
+
+/** Solves A x = b in place of b for symmetric positive definite A (Cholesky; a small ridge when A is near singular). */
+function solveSymmetric(matrix: Float64Array, vector: Float64Array, size: number): void {
+  const lower = new Float64Array(size * size);
+  let ridge = 0;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    let ok = true;
+    for (let i = 0; i < size && ok; i++) {
+      for (let j = 0; j <= i; j++) {
+        let sum = matrix[i * size + j] + (i === j ? ridge : 0);
+        for (let k = 0; k < j; k++) sum -= lower[i * size + k] * lower[j * size + k];
+        if (i === j) {
+          if (!(sum > 0)) {
+            ok = false;
+            break;
+          }
+          lower[i * size + i] = Math.sqrt(sum);
+        } else lower[i * size + j] = sum / lower[j * size + j];
+      }
+    }
+    if (ok) break;
+    let trace = 0;
+    for (let i = 0; i < size; i++) trace += Math.abs(matrix[i * size + i]);
+    ridge = ridge === 0 ? Math.max(1e-12, (1e-10 * trace) / size) : ridge * 10;
+  }
+  for (let i = 0; i < size; i++) {
+    let sum = vector[i];
+    for (let k = 0; k < i; k++) sum -= lower[i * size + k] * vector[k];
+    vector[i] = sum / lower[i * size + i];
+  }
+  for (let i = size - 1; i >= 0; i--) {
+    let sum = vector[i];
+    for (let k = i + 1; k < size; k++) sum -= lower[k * size + i] * vector[k];
+    vector[i] = sum / lower[i * size + i];
+  }
+}
+
+/**
+ * L-BFGS (10 corrections, backtracking Armijo line search) on the binary or the multinomial objective;
+ * parameters are laid out output after output, each as `cols` coefficients then the intercept.
+ */
+function fitLbfgs(problem: Problem): Solution {
+  const { rows: n, cols: d, weights, params } = problem;
+  const outputs = problem.classes > 2 ? problem.classes : 1;
+  const stride = d + 1;
+  const size = outputs * stride;
+  let totalWeight = 0;
+  for (let i = 0; i < n; i++) totalWeight += weights[i];
+  const penalty = 1 / (params.C * totalWeight);
+  const evaluate =
+    outputs === 1
+      ? binaryObjective(problem, totalWeight, penalty)
+      : multinomialObjective(problem, totalWeight, penalty);
+
+  const memory = 10;
+  const sHistory: Float64Array[] = [];
+  const yHistory: Float64Array[] = [];
+  const rhoHistory: number[] = [];
+  const alpha = new Float64Array(memory);
+  let x = new Float64Array(size);
+  let gradient = new Float64Array(size);
+  let value = evaluate(x, gradient);
+  const direction = new Float64Array(size);
+  let candidate = new Float64Array(size);
+  let candidateGradient = new Float64Array(size);
+  let iterations = 0;
+  let converged = false;
+  while (iterations < params.max_iter) {
+    if (maxAbs(gradient) <= params.tol) {
+      converged = true;
+      break;
+    }
+    iterations++;
+    // Two-loop recursion: direction = -H·g.
+    for (let j = 0; j < size; j++) direction[j] = -gradient[j];
+    for (let m = sHistory.length - 1; m >= 0; m--) {
+      alpha[m] = rhoHistory[m] * dot(sHistory[m], direction);
+      axpy(-alpha[m], yHistory[m], direction);
+    }
+    if (sHistory.length > 0) {
+      const last = sHistory.length - 1;
+      const scale = dot(sHistory[last], yHistory[last]) / dot(yHistory[last], yHistory[last]);
+      for (let j = 0; j < size; j++) direction[j] *= scale;
+    } else {
+      const norm = Math.sqrt(dot(gradient, gradient));
+      if (norm > 1) for (let j = 0; j < size; j++) direction[j] /= norm;
+    }
+    for (let m = 0; m < sHistory.length; m++) {
+      const beta = rhoHistory[m] * dot(yHistory[m], direction);
+      axpy(alpha[m] - beta, sHistory[m], direction);
+    }
+    let slope = dot(gradient, direction);
+    if (!(slope < 0)) {
+      // Not a descent direction: restart from steepest descent.
+      sHistory.length = 0;
+      yHistory.length = 0;
+      rhoHistory.length = 0;
+      for (let j = 0; j < size; j++) direction[j] = -gradient[j];
+      slope = dot(gradient, direction);
+    }
+    let length = 1;
+    let next = 0;
+    for (let trial = 0; trial < 40; trial++) {
+      for (let j = 0; j < size; j++) candidate[j] = x[j] + length * direction[j];
+      next = evaluate(candidate, candidateGradient);
+      if (next <= value + 1e-4 * length * slope) break;
+      length *= 0.5;
+    }
+    const s = new Float64Array(size);
+    const yDifference = new Float64Array(size);
+    for (let j = 0; j < size; j++) {
+      s[j] = candidate[j] - x[j];
+      yDifference[j] = candidateGradient[j] - gradient[j];
+    }
+    const curvature = dot(s, yDifference);
+    if (curvature > 1e-12) {
+      if (sHistory.length === memory) {
+        sHistory.shift();
+        yHistory.shift();
+        rhoHistory.shift();
+      }
+      sHistory.push(s);
+      yHistory.push(yDifference);
+      rhoHistory.push(1 / curvature);
+    }
+    const improvement = value - next;
+    [x, candidate] = [candidate, x];
+    [gradient, candidateGradient] = [candidateGradient, gradient];
+    value = next;
+    if (improvement <= 1e-15 * Math.max(1, Math.abs(value))) {
+      converged = maxAbs(gradient) <= params.tol;
+      break;
+    }
+  }
+  const coefficients: number[][] = [];
+  const intercepts: number[] = [];
+  for (let o = 0; o < outputs; o++) {
+    coefficients.push(Array.from(x.subarray(o * stride, o * stride + d)));
+    intercepts.push(params.fit_intercept ? x[o * stride + d] : 0);
+  }
+  return { coefficients, intercepts, iterations, converged };
+}
+
+type Objective = (parameters: Float64Array, gradient: Float64Array) => number;
+
+function binaryObjective(problem: Problem, totalWeight: number, penalty: number): Objective {
+  const { columns, rows: n, cols: d, y, weights, params } = problem;
+  const z = new Float64Array(n);
+  return (parameters, gradient) => {
+    z.fill(params.fit_intercept ? parameters[d] : 0);
+    for (let j = 0; j < d; j++) {
+      const w = parameters[j];
+      if (w === 0) continue;
+      const column = columns[j];
+      for (let i = 0; i < n; i++) z[i] += w * column[i];
+    }
+    let loss = 0;
+    let interceptGradient = 0;
+    for (let i = 0; i < n; i++) {
+      const score = z[i];
+      loss += weights[i] * (softplus(score) - y[i] * score);
+      const residual = (weights[i] * (sigmoid(score) - y[i])) / totalWeight;
+      z[i] = residual;
+      interceptGradient += residual;
+    }
+    let norm = 0;
+    for (let j = 0; j < d; j++) {
+      const column = columns[j];
+      let sum = 0;
+      for (let i = 0; i < n; i++) sum += z[i] * column[i];
+      gradient[j] = sum + penalty * parameters[j];
+      norm += parameters[j] * parameters[j];
+    }
+    gradient[d] = params.fit_intercept ? interceptGradient : 0;
+    return loss / totalWeight + 0.5 * penalty * norm;
+  };
+}
+
+function multinomialObjective(problem: Problem, totalWeight: number, penalty: number): Objective {
+  const { columns, rows: n, cols: d, y, weights, params, classes } = problem;
+  const stride = d + 1;
+  const scores = Array.from({ length: classes }, () => new Float64Array(n));
+  return (parameters, gradient) => {
+    for (let c = 0; c < classes; c++) {
+      const score = scores[c];
+      score.fill(params.fit_intercept ? parameters[c * stride + d] : 0);
+      for (let j = 0; j < d; j++) {
+        const w = parameters[c * stride + j];
+        if (w === 0) continue;
+        const column = columns[j];
+        for (let i = 0; i < n; i++) score[i] += w * column[i];
+      }
+    }
+    let loss = 0;
+    for (let i = 0; i < n; i++) {
+      let max = -Infinity;
+      for (let c = 0; c < classes; c++) if (scores[c][i] > max) max = scores[c][i];
+      let sum = 0;
+      for (let c = 0; c < classes; c++) sum += Math.exp(scores[c][i] - max);
+      const logSum = max + Math.log(sum);
+      loss += weights[i] * (logSum - scores[y[i]][i]);
+      // Scores become residuals: w_i (P_ic - [y_i = c]) / S.
+      for (let c = 0; c < classes; c++) {
+        const probability = Math.exp(scores[c][i] - logSum);
+        scores[c][i] = (weights[i] * (probability - (y[i] === c ? 1 : 0))) / totalWeight;
+      }
+    }
+    let norm = 0;
+    for (let c = 0; c < classes; c++) {
+      const residual = scores[c];
+      for (let j = 0; j < d; j++) {
+        const column = columns[j];
+        let sum = 0;
+        for (let i = 0; i < n; i++) sum += residual[i] * column[i];
+        const w = parameters[c * stride + j];
+        gradient[c * stride + j] = sum + penalty * w;
+        norm += w * w;
+      }
+      let interceptGradient = 0;
+      for (let i = 0; i < n; i++) interceptGradient += residual[i];
+      gradient[c * stride + d] = params.fit_intercept ? interceptGradient : 0;
+    }
+    return loss / totalWeight + 0.5 * penalty * norm;
+  };
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  return dotAt(a, b, 0, a.length);
+}
+
+/** Σ a[i]·b[offset + i] for i < length, with four running sums so consecutive additions do not wait on each other. */
+function dotAt(a: Float64Array, b: Float64Array, offset: number, length: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  for (; i + 3 < length; i += 4) {
+    s0 += a[i] * b[offset + i];
+    s1 += a[i + 1] * b[offset + i + 1];
+    s2 += a[i + 2] * b[offset + i + 2];
+    s3 += a[i + 3] * b[offset + i + 3];
+  }
+  for (; i < length; i++) s0 += a[i] * b[offset + i];
+  return s0 + s1 + s2 + s3;
+}
+
+function axpy(scale: number, x: Float64Array, y: Float64Array): void {
+  for (let i = 0; i < x.length; i++) y[i] += scale * x[i];
+}
+
+function maxAbs(values: Float64Array): number {
+  let largest = 0;
+  for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) > largest) largest = Math.abs(values[i]);
+  return largest;
+}
+
+function definedOnly<T extends object>(settings: T): Partial<T> {
+  return Object.fromEntries(
+    Object.entries(settings).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
+}
+
+function paramError(name: string, value: unknown, expected: string): never {
+  throw new errors.PW_CONFIG_INVALID(
+    `model.params.${name} is ${JSON.stringify(value)}; it must be ${expected}`,
+    {
+      hint: `Fix model.params.${name} in pipewright.yaml.`,
+      details: { param: name },
+    },
+  );
+}

@@ -1,0 +1,154 @@
+// Fills missing values with a statistic of the training rows: mean, median, most frequent, or a
+// constant. Numeric columns and category columns each have their own imputer.
+import { errors } from '../../core/errors.js';
+import type { CategoryValue } from '../../schema/schema.js';
+import { expectNumber, meanOf, modeOfSorted, presentValues, quantileOfSorted } from './column.js';
+
+export const NUMERIC_IMPUTER_STRATEGIES = ['mean', 'median', 'most_frequent', 'constant'] as const;
+export type NumericImputerStrategy = (typeof NUMERIC_IMPUTER_STRATEGIES)[number];
+export const CATEGORY_IMPUTER_STRATEGIES = ['most_frequent', 'constant'] as const;
+export type CategoryImputerStrategy = (typeof CATEGORY_IMPUTER_STRATEGIES)[number];
+
+export interface NumericImputerJSON {
+  strategy: NumericImputerStrategy;
+  fillValue: number;
+}
+
+/** Replaces NaN with the learned fill value. A column with no training value falls back to the constant (0 by default). */
+export class NumericImputer {
+  fillValue: number;
+  fitted = false;
+
+  constructor(
+    readonly strategy: NumericImputerStrategy = 'mean',
+    private readonly constant = 0,
+  ) {
+    if (!NUMERIC_IMPUTER_STRATEGIES.includes(strategy)) {
+      throw new errors.PW_CONFIG_INVALID(`Unknown numeric imputer ${JSON.stringify(strategy)}`, {
+        hint: `Use one of ${NUMERIC_IMPUTER_STRATEGIES.join(', ')} or none.`,
+      });
+    }
+    this.fillValue = constant;
+  }
+
+  fit(values: Float64Array, rows?: ArrayLike<number>): this {
+    let fill = this.constant;
+    if (this.strategy !== 'constant') {
+      const present = presentValues(values, rows);
+      if (present.length > 0) {
+        if (this.strategy === 'mean') fill = meanOf(present);
+        else {
+          present.sort();
+          fill = this.strategy === 'median' ? quantileOfSorted(present, 0.5) : modeOfSorted(present);
+        }
+      }
+    }
+    this.fillValue = fill;
+    this.fitted = true;
+    return this;
+  }
+
+  apply(value: number): number {
+    return value === value ? value : this.fillValue;
+  }
+
+  transform(values: Float64Array, rows?: ArrayLike<number>): Float64Array {
+    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
+    const count = rows ? rows.length : values.length;
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) {
+      const value = values[rows ? rows[i] : i];
+      out[i] = value === value ? value : this.fillValue;
+    }
+    return out;
+  }
+
+  toJSON(): NumericImputerJSON {
+    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
+    return { strategy: this.strategy, fillValue: this.fillValue };
+  }
+
+  static fromJSON(json: NumericImputerJSON): NumericImputer {
+    const fail = (message: string): never => {
+      throw new errors.PW_BUNDLE_INVALID(`Numeric imputer state: ${message}`);
+    };
+    if (!json || !NUMERIC_IMPUTER_STRATEGIES.includes(json.strategy))
+      fail(`unknown strategy ${JSON.stringify(json?.strategy)}`);
+    const imputer = new NumericImputer(json.strategy);
+    imputer.fillValue = expectNumber(json.fillValue, 'fillValue', fail);
+    imputer.fitted = true;
+    return imputer;
+  }
+}
+
+export interface CategoryImputerJSON {
+  strategy: CategoryImputerStrategy;
+  fillValue: CategoryValue;
+}
+
+/** Replaces a missing category with the most frequent training category, or with a constant (default "missing"). */
+export class CategoryImputer {
+  fillValue: CategoryValue;
+  fitted = false;
+
+  constructor(
+    readonly strategy: CategoryImputerStrategy = 'most_frequent',
+    private readonly constant: CategoryValue = 'missing',
+  ) {
+    if (!CATEGORY_IMPUTER_STRATEGIES.includes(strategy)) {
+      throw new errors.PW_CONFIG_INVALID(
+        `A category column cannot be imputed with ${JSON.stringify(strategy)}`,
+        {
+          hint: `Use one of ${CATEGORY_IMPUTER_STRATEGIES.join(', ')} or none for category fields.`,
+        },
+      );
+    }
+    this.fillValue = constant;
+  }
+
+  /**
+   * Learns from per-category counts of the training rows, in category order; the first of equally
+   * frequent categories wins. With no present value, the constant is used.
+   */
+  fit(categories: readonly CategoryValue[], counts: ArrayLike<number>): this {
+    let fill = this.constant;
+    if (this.strategy === 'most_frequent') {
+      let best = 0;
+      for (let i = 0; i < categories.length; i++) {
+        if (counts[i] > best) {
+          best = counts[i];
+          fill = categories[i];
+        }
+      }
+    }
+    this.fillValue = fill;
+    this.fitted = true;
+    return this;
+  }
+
+  apply(value: CategoryValue | null | undefined): CategoryValue {
+    return value === null || value === undefined ? this.fillValue : value;
+  }
+
+  toJSON(): CategoryImputerJSON {
+    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
+    return { strategy: this.strategy, fillValue: this.fillValue };
+  }
+
+  static fromJSON(json: CategoryImputerJSON): CategoryImputer {
+    if (!json || !CATEGORY_IMPUTER_STRATEGIES.includes(json.strategy)) {
+      throw new errors.PW_BUNDLE_INVALID(
+        `Category imputer state: unknown strategy ${JSON.stringify(json?.strategy)}`,
+      );
+    }
+    if (!['string', 'number', 'boolean'].includes(typeof json.fillValue)) {
+      throw new errors.PW_BUNDLE_INVALID(
+        `Category imputer state: fillValue must be a string, number or boolean`,
+      );
+    }
+    const imputer = new CategoryImputer(json.strategy);
+    imputer.fillValue = json.fillValue;
+    imputer.fitted = true;
+    return imputer;
+  }
+}

@@ -1,0 +1,122 @@
+// Standard, min-max and robust scaling of one numeric column. All three are affine, stored as
+// (x - center) / scale, so applying one to a served row is a subtraction and a division.
+import { errors } from '../../core/errors.js';
+import { expectNumber, meanOf, presentValues, quantileOfSorted } from './column.js';
+
+export const SCALER_KINDS = ['standard', 'minmax', 'robust'] as const;
+export type ScalerKind = (typeof SCALER_KINDS)[number];
+
+export interface ScalerJSON {
+  kind: ScalerKind;
+  center: number;
+  scale: number;
+}
+
+/** Fitted on the present (non-NaN) training values; NaN passes through unchanged. */
+export abstract class Scaler {
+  abstract readonly kind: ScalerKind;
+  center = 0;
+  scale = 1;
+  fitted = false;
+
+  /** Learns from rows `rows` of `values` (every row when absent), ignoring NaN. */
+  fit(values: Float64Array, rows?: ArrayLike<number>): this {
+    const present = presentValues(values, rows);
+    const { center, scale } = this.learn(present);
+    this.center = Number.isFinite(center) ? center : 0;
+    // A constant (or empty) column is left unscaled, as scikit-learn does.
+    this.scale = Number.isFinite(scale) && scale > 0 ? scale : 1;
+    this.fitted = true;
+    return this;
+  }
+
+  protected abstract learn(present: Float64Array): { center: number; scale: number };
+
+  apply(value: number): number {
+    return (value - this.center) / this.scale;
+  }
+
+  transform(values: Float64Array, rows?: ArrayLike<number>): Float64Array {
+    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.kind} scaler is not fitted`);
+    const count = rows ? rows.length : values.length;
+    const out = new Float64Array(count);
+    const center = this.center;
+    const scale = this.scale;
+    for (let i = 0; i < count; i++) out[i] = (values[rows ? rows[i] : i] - center) / scale;
+    return out;
+  }
+
+  toJSON(): ScalerJSON {
+    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.kind} scaler is not fitted`);
+    return { kind: this.kind, center: this.center, scale: this.scale };
+  }
+}
+
+/** Zero mean, unit (population) standard deviation. */
+export class StandardScaler extends Scaler {
+  readonly kind = 'standard' as const;
+
+  protected learn(present: Float64Array): { center: number; scale: number } {
+    const mean = meanOf(present);
+    let squares = 0;
+    for (let i = 0; i < present.length; i++) squares += (present[i] - mean) ** 2;
+    return { center: mean, scale: Math.sqrt(squares / present.length) };
+  }
+}
+
+/** Maps the training range onto [0, 1]. */
+export class MinMaxScaler extends Scaler {
+  readonly kind = 'minmax' as const;
+
+  protected learn(present: Float64Array): { center: number; scale: number } {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let i = 0; i < present.length; i++) {
+      if (present[i] < min) min = present[i];
+      if (present[i] > max) max = present[i];
+    }
+    return { center: min, scale: max - min };
+  }
+}
+
+/** Centres on the median and divides by the interquartile range: insensitive to outliers. */
+export class RobustScaler extends Scaler {
+  readonly kind = 'robust' as const;
+
+  protected learn(present: Float64Array): { center: number; scale: number } {
+    const sorted = present.sort();
+    return {
+      center: quantileOfSorted(sorted, 0.5),
+      scale: quantileOfSorted(sorted, 0.75) - quantileOfSorted(sorted, 0.25),
+    };
+  }
+}
+
+export function createScaler(kind: ScalerKind): Scaler {
+  switch (kind) {
+    case 'standard':
+      return new StandardScaler();
+    case 'minmax':
+      return new MinMaxScaler();
+    case 'robust':
+      return new RobustScaler();
+    default:
+      throw new errors.PW_CONFIG_INVALID(`Unknown scaler ${JSON.stringify(kind)}`, {
+        hint: `Use one of ${SCALER_KINDS.join(', ')} or none.`,
+      });
+  }
+}
+
+export function scalerFromJSON(json: ScalerJSON): Scaler {
+  const fail = (message: string): never => {
+    throw new errors.PW_BUNDLE_INVALID(`Scaler state: ${message}`);
+  };
+  if (!json || typeof json !== 'object' || !SCALER_KINDS.includes(json.kind))
+    fail(`unknown kind ${JSON.stringify(json?.kind)}`);
+  const scaler = createScaler(json.kind);
+  scaler.center = expectNumber(json.center, 'center', fail);
+  scaler.scale = expectNumber(json.scale, 'scale', fail);
+  if (scaler.scale <= 0) fail(`scale must be positive, got ${scaler.scale}`);
+  scaler.fitted = true;
+  return scaler;
+}

@@ -1,0 +1,300 @@
+// Bins every feature once into small integer codes (quantile edges, at most 255 value bins and a reserved
+// bin for missing values), and packs features with few bins together so that one byte column serves
+// several features: the histogram loop then reads fewer columns per row.
+import { Random } from '../random.js';
+import type { Matrix } from '../types.js';
+
+/** Rows used to find bin edges: quantiles of a large sample are as good as those of the whole column. */
+export const BINNING_SAMPLE_ROWS = 200_000;
+
+export interface BinMapper {
+  /** Per feature: the upper edges of its value bins; bin b holds values in (edges[b-1], edges[b]], the last bin is open. */
+  edges: Float64Array[];
+  /** Per feature: number of value bins (edges.length + 1). */
+  valueBins: Int32Array;
+  /** Per feature: 1 when the training data held missing values; they then get bin `valueBins[f]`. */
+  hasMissing: Uint8Array;
+}
+
+/** Features packed into byte columns: a group's code is the mixed-radix number of its members' bins. */
+export interface PackedLayout {
+  features: number;
+  groups: number;
+  /** Per group: number of codes (product of its members' radices, at most 256). */
+  groupBins: Int32Array;
+  /** Per group: index of its first bin in a node histogram. */
+  groupOffset: Int32Array;
+  /** Bins in a whole node histogram (sum of groupBins). */
+  totalBins: number;
+  /** Per group: its member features. */
+  members: Int32Array[];
+  /** Per feature: its group, or -1 for a feature that cannot be split (a single bin). */
+  featureGroup: Int32Array;
+  /** Per feature: bins including the missing bin (its radix in the group code). */
+  featureBins: Int32Array;
+  /** Per feature: group code → the feature's own bin. */
+  digits: Uint8Array[];
+  /** Per feature: whether it shares its group with others (its histogram must be expanded from the group's). */
+  packed: Uint8Array;
+  /** Per feature: index of its first bin in an expanded feature histogram. */
+  featureOffset: Int32Array;
+  /** Bins of all features, expanded (sum of featureBins over splittable features). */
+  totalFeatureBins: number;
+}
+
+export interface BinnedData {
+  rows: number;
+  mapper: BinMapper;
+  layout: PackedLayout;
+  /** One byte column per group, all views into `buffer` (column g holds bytes [g*rows, (g+1)*rows)). */
+  columns: Uint8Array[];
+  buffer: ArrayBufferLike;
+}
+
+export function fitBinMapper(X: Matrix, maxBins: number, random: Random): BinMapper {
+  const sample =
+    X.rows > BINNING_SAMPLE_ROWS ? random.sampleWithoutReplacement(X.rows, BINNING_SAMPLE_ROWS).sort() : undefined;
+  const edges: Float64Array[] = [];
+  const valueBins = new Int32Array(X.cols);
+  const hasMissing = new Uint8Array(X.cols);
+  const values = new Float64Array(sample ? sample.length : X.rows);
+  for (let f = 0; f < X.cols; f++) {
+    const column = X.columns[f];
+    let count = 0;
+    if (sample) {
+      for (let i = 0; i < sample.length; i++) {
+        const value = column[sample[i]];
+        if (value === value) values[count++] = value;
+      }
+      // the sample may miss the rare missing values the full column holds
+      for (let i = 0; i < column.length && hasMissing[f] === 0; i++) if (column[i] !== column[i]) hasMissing[f] = 1;
+    } else {
+      for (let i = 0; i < column.length; i++) {
+        const value = column[i];
+        if (value === value) values[count++] = value;
+        else hasMissing[f] = 1;
+      }
+    }
+    const featureEdges = binEdges(values.subarray(0, count), maxBins);
+    edges.push(featureEdges);
+    valueBins[f] = featureEdges.length + 1;
+  }
+  return { edges, valueBins, hasMissing };
+}
+
+/** Columns of whole numbers spanning at most this many values are counted instead of sorted. */
+const COUNTING_RANGE = 1 << 16;
+
+/** scikit-learn's rule: midpoints between distinct values when few, else midpoint percentiles. */
+function binEdges(values: Float64Array, maxBins: number): Float64Array {
+  const n = values.length;
+  if (n === 0) return new Float64Array(0);
+  const counted = countedEdges(values, maxBins);
+  if (counted) return counted;
+  // otherwise find the distinct values without sorting all of them when they are few
+  const distinct = new Set<number>();
+  for (let i = 0; i < n && distinct.size <= maxBins; i++) distinct.add(values[i] === 0 ? 0 : values[i]);
+  if (distinct.size <= maxBins) return midpoints(Float64Array.from(distinct).sort());
+  const sorted = values.sort();
+  return percentileEdges((position) => sorted[position], n, maxBins);
+}
+
+/** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
+function countedEdges(values: Float64Array, maxBins: number): Float64Array | undefined {
+  const n = values.length;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const value = values[i];
+    if (value !== Math.floor(value)) return undefined;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (!(max - min < COUNTING_RANGE)) return undefined;
+  const counts = new Int32Array(max - min + 1);
+  for (let i = 0; i < n; i++) counts[values[i] - min]++;
+  const present: number[] = [];
+  for (let v = 0; v < counts.length; v++) if (counts[v] > 0) present.push(v + min);
+  if (present.length <= maxBins) return midpoints(Float64Array.from(present));
+  // the k-th smallest value, walking the counts forward (positions are asked in increasing order)
+  let value = 0;
+  let seen = counts[0];
+  const at = (position: number): number => {
+    while (seen <= position) seen += counts[++value];
+    return value + min;
+  };
+  return percentileEdges(at, n, maxBins);
+}
+
+function midpoints(sorted: Float64Array): Float64Array {
+  const out = new Float64Array(Math.max(0, sorted.length - 1));
+  for (let i = 1; i < sorted.length; i++) out[i - 1] = midpoint(sorted[i - 1], sorted[i]);
+  return out;
+}
+
+/** Edges at the midpoint percentiles 1/maxBins … (maxBins-1)/maxBins of n sorted values read through `at`. */
+function percentileEdges(at: (position: number) => number, n: number, maxBins: number): Float64Array {
+  const out: number[] = [];
+  for (let q = 1; q < maxBins; q++) {
+    const position = (q / maxBins) * (n - 1);
+    const edge = midpoint(at(Math.floor(position)), at(Math.ceil(position)));
+    if (out.length === 0 || edge > out[out.length - 1]) out.push(edge);
+  }
+  // the top edge must leave the largest value in a bin of its own side
+  const largest = at(n - 1);
+  while (out.length > 0 && out[out.length - 1] >= largest) out.pop();
+  return Float64Array.from(out);
+}
+
+function midpoint(low: number, high: number): number {
+  const middle = low + (high - low) / 2;
+  return Number.isFinite(middle) ? middle : low;
+}
+
+/** The bin of `value`: the number of edges below it (NaN → the missing bin). */
+export function binOf(edges: Float64Array, value: number): number {
+  if (value !== value) return edges.length + 1;
+  let low = 0;
+  let high = edges.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (edges[middle] < value) low = middle + 1;
+    else high = middle;
+  }
+  return low;
+}
+
+/**
+ * Groups features so that the product of their bin counts fits a byte (first fit, widest first).
+ * Binary and one-hot columns then share one column, and a group histogram yields each member's exactly.
+ */
+export function packFeatures(mapper: BinMapper): PackedLayout {
+  const features = mapper.valueBins.length;
+  const featureBins = new Int32Array(features);
+  for (let f = 0; f < features; f++) featureBins[f] = mapper.valueBins[f] + mapper.hasMissing[f];
+  const order = Array.from({ length: features }, (_, f) => f)
+    .filter((f) => featureBins[f] > 1)
+    .sort((a, b) => featureBins[b] - featureBins[a] || a - b);
+  const groupMembers: number[][] = [];
+  const groupProducts: number[] = [];
+  for (const f of order) {
+    let placed = false;
+    for (let g = 0; g < groupMembers.length && !placed; g++) {
+      if (groupProducts[g] * featureBins[f] <= 256) {
+        groupMembers[g].push(f);
+        groupProducts[g] *= featureBins[f];
+        placed = true;
+      }
+    }
+    if (!placed) {
+      groupMembers.push([f]);
+      groupProducts.push(featureBins[f]);
+    }
+  }
+  const groups = groupMembers.length;
+  const groupBins = Int32Array.from(groupProducts);
+  const groupOffset = new Int32Array(groups);
+  let totalBins = 0;
+  for (let g = 0; g < groups; g++) {
+    groupOffset[g] = totalBins;
+    totalBins += groupBins[g];
+  }
+  const featureGroup = new Int32Array(features).fill(-1);
+  const packed = new Uint8Array(features);
+  const digits: Uint8Array[] = Array.from({ length: features }, () => new Uint8Array(0));
+  const featureOffset = new Int32Array(features);
+  let totalFeatureBins = 0;
+  for (let f = 0; f < features; f++) {
+    featureOffset[f] = totalFeatureBins;
+    if (featureBins[f] > 1) totalFeatureBins += featureBins[f];
+  }
+  groupMembers.forEach((members, g) => {
+    let stride = 1;
+    for (const f of members) {
+      featureGroup[f] = g;
+      packed[f] = members.length > 1 ? 1 : 0;
+      const table = new Uint8Array(groupBins[g]);
+      for (let code = 0; code < groupBins[g]; code++) table[code] = Math.floor(code / stride) % featureBins[f];
+      digits[f] = table;
+      stride *= featureBins[f];
+    }
+  });
+  return {
+    features,
+    groups,
+    groupBins,
+    groupOffset,
+    totalBins,
+    members: groupMembers.map((members) => Int32Array.from(members)),
+    featureGroup,
+    featureBins,
+    digits,
+    packed,
+    featureOffset,
+    totalFeatureBins,
+  };
+}
+
+/** The stride of feature `f` in its group's code. */
+export function featureStride(layout: PackedLayout, f: number): number {
+  const g = layout.featureGroup[f];
+  let stride = 1;
+  for (const member of layout.members[g]) {
+    if (member === f) return stride;
+    stride *= layout.featureBins[member];
+  }
+  return stride;
+}
+
+/** The byte columns of `X` under `mapper` and `layout`. */
+export function binMatrix(X: Matrix, mapper: BinMapper, layout: PackedLayout): BinnedData {
+  const rows = X.rows;
+  const buffer = new ArrayBuffer(Math.max(1, rows * layout.groups));
+  const columns: Uint8Array[] = [];
+  for (let g = 0; g < layout.groups; g++) columns.push(new Uint8Array(buffer, g * rows, rows));
+  const featureBins = new Uint8Array(rows);
+  for (let g = 0; g < layout.groups; g++) {
+    const column = columns[g];
+    let stride = 1;
+    for (const f of layout.members[g]) {
+      binColumn(X.columns[f], mapper.edges[f], mapper.hasMissing[f] === 1, featureBins);
+      if (stride === 1) column.set(featureBins);
+      else for (let i = 0; i < rows; i++) column[i] += featureBins[i] * stride;
+      stride *= layout.featureBins[f];
+    }
+  }
+  return { rows, mapper, layout, columns, buffer };
+}
+
+function binColumn(column: Float64Array, edges: Float64Array, hasMissing: boolean, out: Uint8Array): void {
+  const missingBin = hasMissing ? edges.length + 1 : edges.length;
+  const table = lookupTable(column, edges);
+  if (table) {
+    const { bins, min } = table;
+    for (let i = 0; i < column.length; i++) {
+      const value = column[i];
+      out[i] = value === value ? bins[value - min] : missingBin;
+    }
+    return;
+  }
+  for (let i = 0; i < column.length; i++) out[i] = binOf(edges, column[i]);
+  if (!hasMissing) return;
+  for (let i = 0; i < column.length; i++) if (column[i] !== column[i]) out[i] = missingBin;
+}
+
+/** For a column of whole numbers in a small range: the bin of every value in it, to look up instead of search. */
+function lookupTable(column: Float64Array, edges: Float64Array): { bins: Uint8Array; min: number } | undefined {
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < column.length; i++) {
+    const value = column[i];
+    if (value !== value) continue;
+    if (value !== Math.floor(value)) return undefined;
+    if (value < min) min = value;
+    if (value > max) max = value;
+  }
+  if (!(max - min < COUNTING_RANGE)) return undefined;
+  const bins = new Uint8Array(max - min + 1);
+  for (let v = 0; v < bins.length; v++) bins[v] = binOf(edges, v + min);
+  return { bins, min };
+}

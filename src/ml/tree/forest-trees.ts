@@ -1,0 +1,75 @@
+// Grows the trees of a random forest one at a time from a per-tree seed (bootstrap rows, features drawn
+// per split), so a tree is the same whichever thread grows it and in whatever order.
+import { deriveSeed, Random } from '../random.js';
+import type { BinnedData } from './binning.js';
+import type { CompactTree } from './ensemble.js';
+import { LocalHistogramBuilder, TreeGrower, type GrowerSettings } from './grower.js';
+import { planWorkspace, Workspace } from './workspace.js';
+
+export interface ForestSetup {
+  data: BinnedData;
+  /** Class (0/1) or value per row. */
+  labels: Float64Array;
+  /** Sample and class weights per row, or null for all 1. */
+  weights: Float64Array | null;
+  settings: GrowerSettings;
+  bootstrap: boolean;
+  /** Rows drawn (with replacement) per tree when bootstrapping. */
+  samplesPerTree: number;
+  seed: number;
+  /** Histogram slots: bounds the open nodes (and so the depth of a depth-first tree). */
+  capacity: number;
+}
+
+export class ForestTreeGrower {
+  private readonly workspace: Workspace;
+  private readonly grower: TreeGrower;
+  private readonly draws: Uint32Array;
+
+  constructor(private readonly setup: ForestSetup) {
+    const { data } = setup;
+    const { layout } = data;
+    const { plan, memory } = planWorkspace(data.rows, layout.groups, layout.totalBins, setup.capacity, 1);
+    this.workspace = new Workspace(memory, plan, data.mapper, layout, data);
+    this.grower = new TreeGrower(this.workspace, new LocalHistogramBuilder(this.workspace), setup.settings);
+    this.grower.allowFeatures(undefined);
+    this.draws = new Uint32Array(setup.bootstrap ? data.rows : 0);
+  }
+
+  grow(index: number): CompactTree {
+    const { labels, weights, bootstrap, samplesPerTree } = this.setup;
+    const n = this.setup.data.rows;
+    const { rows, gh } = this.workspace;
+    const random = new Random(deriveSeed(this.setup.seed, index));
+    let count = 0;
+    if (bootstrap) {
+      const draws = this.draws;
+      draws.fill(0);
+      for (let s = 0; s < samplesPerTree; s++) draws[random.nextInt(n)]++;
+      for (let row = 0; row < n; row++) {
+        const drawn = draws[row];
+        if (drawn === 0) continue;
+        const weight = (weights ? weights[row] : 1) * drawn;
+        rows[count++] = row;
+        gh[2 * row] = weight * labels[row];
+        gh[2 * row + 1] = weight;
+      }
+    } else {
+      for (let row = 0; row < n; row++) {
+        const weight = weights ? weights[row] : 1;
+        rows[row] = row;
+        gh[2 * row] = weight * labels[row];
+        gh[2 * row + 1] = weight;
+      }
+      count = n;
+    }
+    const tree = this.grower.grow(count, !bootstrap, random);
+    return {
+      feature: tree.feature.slice(0, tree.count),
+      value: tree.value.slice(0, tree.count),
+      missingLeft: tree.missingLeft.slice(0, tree.count),
+      left: tree.left.slice(0, tree.count),
+      gain: tree.gain.slice(0, tree.count),
+    };
+  }
+}

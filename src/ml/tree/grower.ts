@@ -1,0 +1,541 @@
+// Grows one histogram tree over binned rows: leaf-wise (best gain first, up to max leaves) or depth-wise,
+// with the larger child's histogram taken as parent minus the smaller child's. Shared by gradient
+// boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
+import type { Random } from '../random.js';
+import type { BinnedData } from './binning.js';
+import { BIN_STRIDE, expandFeature, subtractChild } from './histogram.js';
+import type { Workspace } from './workspace.js';
+
+export type Criterion = 'newton' | 'entropy';
+export type Growth = 'leafwise' | 'depthwise';
+
+export interface GrowerSettings {
+  /** newton: gain G²/(H+λ) (also gini and variance reduction with λ = 0); entropy: information gain. */
+  criterion: Criterion;
+  /** newton: leaf = -G/(H+λ)·shrinkage (boosting); mean: leaf = G/H (forests). */
+  leafOutput: 'newton' | 'mean';
+  l2: number;
+  shrinkage: number;
+  /** 0 = no limit. */
+  maxLeaves: number;
+  /** 0 = no limit. */
+  maxDepth: number;
+  minSamplesLeaf: number;
+  minSamplesSplit: number;
+  minHessianLeaf: number;
+  growth: Growth;
+  /** Features drawn at each split (random forests); 0 = every allowed feature. */
+  featuresPerSplit: number;
+  /** Stop at nodes whose labels are all equal (classification forests: gradient = weight × label). */
+  stopWhenPure: boolean;
+}
+
+/** Fills a histogram slot for rows [start, end) of the partition; single-threaded or spread over workers. */
+export interface HistogramBuilder {
+  build(slot: number, start: number, end: number, identity: boolean): void;
+}
+
+/** Histogram slots of a workspace: one per open node, a fixed number (the same on every thread count). */
+export class HistogramPool {
+  private readonly free: number[] = [];
+  private used = 0;
+
+  constructor(private readonly capacity: number) {}
+
+  /** A free slot, or -1 when all are taken. */
+  acquire(): number {
+    if (this.free.length > 0) return this.free.pop() as number;
+    return this.used < this.capacity ? this.used++ : -1;
+  }
+
+  release(slot: number): void {
+    if (slot >= 0) this.free.push(slot);
+  }
+
+  reset(): void {
+    this.free.length = 0;
+    this.used = 0;
+  }
+}
+
+/** Builds histograms on the calling thread. */
+export class LocalHistogramBuilder implements HistogramBuilder {
+  constructor(private readonly workspace: Workspace) {}
+
+  build(slot: number, start: number, end: number, identity: boolean): void {
+    const { kernels, plan } = this.workspace;
+    if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt);
+    buildHistogramGroups(this.workspace, slot, start, end, identity, 0, undefined);
+  }
+}
+
+/**
+ * Builds the active groups' histograms for positions [start, end) into `slot` (their pairs already
+ * gathered unless `identity`): every group when `next` is undefined, else the groups taken one by one
+ * from the shared counter `control[next]`.
+ */
+export function buildHistogramGroups(
+  workspace: Workspace,
+  slot: number,
+  start: number,
+  end: number,
+  identity: boolean,
+  thread: number,
+  next: number | undefined,
+): void {
+  const { plan, kernels, data, groupActive } = workspace;
+  const { layout, columns } = data;
+  const out = workspace.slotAddress(slot);
+  const scratch = plan.kernelScratchAt[thread];
+  const build = identity ? kernels.histogramIdentity : kernels.histogramOrdered;
+  const pairs = identity ? plan.ghAt : plan.orderedAt;
+  const groups = layout.groups;
+  for (let g = next === undefined ? 0 : Atomics.add(workspace.control, next, 1); g < groups; g = next === undefined ? g + 1 : Atomics.add(workspace.control, next, 1)) {
+    if (groupActive[g] === 0) continue;
+    build(columns[g].byteOffset, plan.rowsAt, start, end, pairs, out + layout.groupOffset[g] * BIN_STRIDE * 8, scratch, layout.groupBins[g]);
+  }
+}
+
+const NO_SPLIT = -1;
+
+/** Node records of the tree being grown (children are allocated in pairs: right = left + 1). */
+export class GrownTree {
+  count = 0;
+  start = new Int32Array(64);
+  end = new Int32Array(64);
+  depth = new Int32Array(64);
+  slot = new Int32Array(64);
+  sumGradient = new Float64Array(64);
+  sumHessian = new Float64Array(64);
+  /** Split feature, or -1 for a leaf. */
+  feature = new Int32Array(64);
+  /** Rows whose bin is at most this go left. */
+  bin = new Int32Array(64);
+  missingLeft = new Uint8Array(64);
+  gain = new Float64Array(64);
+  leftGradient = new Float64Array(64);
+  leftHessian = new Float64Array(64);
+  leftCount = new Float64Array(64);
+  left = new Int32Array(64);
+  /** Split threshold on raw values (x <= threshold goes left), or the output of a leaf. */
+  value = new Float64Array(64);
+
+  add(start: number, end: number, depth: number, sumGradient: number, sumHessian: number): number {
+    if (this.count === this.start.length) this.grow();
+    const k = this.count++;
+    this.start[k] = start;
+    this.end[k] = end;
+    this.depth[k] = depth;
+    this.slot[k] = -1;
+    this.sumGradient[k] = sumGradient;
+    this.sumHessian[k] = sumHessian;
+    this.feature[k] = NO_SPLIT;
+    this.gain[k] = 0;
+    this.left[k] = -1;
+    this.value[k] = 0;
+    return k;
+  }
+
+  private grow(): void {
+    const size = this.start.length * 2;
+    const grown = <T extends Int32Array | Float64Array | Uint8Array>(array: T): T => {
+      const next = new (array.constructor as new (length: number) => T)(size);
+      next.set(array);
+      return next;
+    };
+    this.start = grown(this.start);
+    this.end = grown(this.end);
+    this.depth = grown(this.depth);
+    this.slot = grown(this.slot);
+    this.sumGradient = grown(this.sumGradient);
+    this.sumHessian = grown(this.sumHessian);
+    this.feature = grown(this.feature);
+    this.bin = grown(this.bin);
+    this.missingLeft = grown(this.missingLeft);
+    this.gain = grown(this.gain);
+    this.leftGradient = grown(this.leftGradient);
+    this.leftHessian = grown(this.leftHessian);
+    this.leftCount = grown(this.leftCount);
+    this.left = grown(this.left);
+    this.value = grown(this.value);
+  }
+
+  isLeaf(k: number): boolean {
+    return this.left[k] < 0;
+  }
+}
+
+export class TreeGrower {
+  readonly tree = new GrownTree();
+  /** Per feature: may it be used in the current tree (column subsampling). */
+  readonly featureAllowed: Uint8Array;
+  private readonly data: BinnedData;
+  private readonly pool: HistogramPool;
+  private readonly expanded: Float64Array;
+  private readonly candidates: Int32Array;
+  private readonly open: OpenNodes;
+
+  constructor(
+    private readonly workspace: Workspace,
+    private readonly builder: HistogramBuilder,
+    private readonly settings: GrowerSettings,
+  ) {
+    this.data = workspace.data;
+    const { layout } = this.data;
+    this.pool = new HistogramPool(workspace.plan.capacity);
+    this.featureAllowed = new Uint8Array(layout.features).fill(1);
+    workspace.groupActive.fill(1);
+    this.expanded = new Float64Array(Math.max(1, layout.totalFeatureBins) * BIN_STRIDE);
+    this.candidates = new Int32Array(layout.features);
+    this.open = new OpenNodes(settings.growth === 'leafwise' ? 'best' : settings.maxLeaves > 0 ? 'fifo' : 'lifo');
+  }
+
+  /** Restricts the next trees to `allowed` features (1 = allowed); groups with no allowed member are skipped. */
+  allowFeatures(allowed: Uint8Array | undefined): void {
+    const { layout } = this.data;
+    const groupActive = this.workspace.groupActive;
+    if (allowed) this.featureAllowed.set(allowed);
+    else this.featureAllowed.fill(1);
+    groupActive.fill(0);
+    for (let f = 0; f < layout.features; f++) {
+      if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0) groupActive[layout.featureGroup[f]] = 1;
+    }
+  }
+
+  /**
+   * Grows a tree over positions [0, count) of the workspace: rows in ascending order (`identity` when
+   * position i holds row i), their gradient pairs in `gh` by row. `random` draws the features tried at
+   * each split when featuresPerSplit > 0.
+   */
+  grow(count: number, identity: boolean, random: Random | undefined): GrownTree {
+    const tree = this.tree;
+    const settings = this.settings;
+    tree.count = 0;
+    this.pool.reset();
+    this.open.clear();
+    const root = tree.add(0, count, 0, 0, 0);
+    let leaves = 1;
+    const firstGroup = this.workspace.groupActive.indexOf(1);
+    let rootSlot = -1;
+    if (firstGroup >= 0 && this.largeEnough(root)) {
+      rootSlot = this.pool.acquire();
+      this.builder.build(rootSlot, 0, count, identity);
+      // the sums come from one column's histogram: summed in one fixed order, whichever thread built it
+      const { layout } = this.data;
+      const histograms = this.workspace.histograms;
+      const from = rootSlot * this.workspace.slotLength + layout.groupOffset[firstGroup] * BIN_STRIDE;
+      let sumGradient = 0;
+      let sumHessian = 0;
+      for (let b = 0; b < layout.groupBins[firstGroup]; b++) {
+        sumGradient += histograms[from + b * BIN_STRIDE];
+        sumHessian += histograms[from + b * BIN_STRIDE + 1];
+      }
+      tree.sumGradient[root] = sumGradient;
+      tree.sumHessian[root] = sumHessian;
+    } else {
+      const { gh, rows } = this.workspace;
+      let sumGradient = 0;
+      let sumHessian = 0;
+      for (let i = 0; i < count; i++) {
+        const row = rows[i];
+        sumGradient += gh[2 * row];
+        sumHessian += gh[2 * row + 1];
+      }
+      tree.sumGradient[root] = sumGradient;
+      tree.sumHessian[root] = sumHessian;
+    }
+    if (rootSlot >= 0 && this.splittable(root)) {
+      tree.slot[root] = rootSlot;
+      if (this.findSplit(root, random)) this.open.push(root, tree.gain[root]);
+      else this.releaseSlot(root);
+    } else {
+      this.pool.release(rootSlot);
+    }
+    while (this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves)) {
+      const node = this.open.pop();
+      const left = this.applySplit(node);
+      const right = left + 1;
+      leaves++;
+      const lastSplit = settings.maxLeaves > 0 && leaves >= settings.maxLeaves;
+      const splitLeft = !lastSplit && this.splittable(left);
+      const splitRight = !lastSplit && this.splittable(right);
+      if (!splitLeft && !splitRight) {
+        this.releaseSlot(node);
+        continue;
+      }
+      const leftCount = tree.end[left] - tree.start[left];
+      const rightCount = tree.end[right] - tree.start[right];
+      const small = leftCount <= rightCount ? left : right;
+      const large = small === left ? right : left;
+      const smallSlot = this.pool.acquire();
+      if (smallSlot < 0) {
+        this.releaseSlot(node);
+        continue;
+      }
+      tree.slot[small] = smallSlot;
+      this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
+      const parentSlot = tree.slot[node];
+      tree.slot[node] = -1;
+      const largeSplittable = small === left ? splitRight : splitLeft;
+      const smallSplittable = small === left ? splitLeft : splitRight;
+      if (largeSplittable) {
+        const slotLength = this.workspace.slotLength;
+        subtractChild(this.workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
+        tree.slot[large] = parentSlot;
+      } else {
+        this.pool.release(parentSlot);
+      }
+      // the smaller child first, so that ties in the open set resolve the same way every time
+      for (const child of small === left ? [left, right] : [right, left]) {
+        const canSplit = child === small ? smallSplittable : largeSplittable;
+        if (canSplit && this.findSplit(child, random)) this.open.push(child, tree.gain[child]);
+        else this.releaseSlot(child);
+      }
+    }
+    this.open.clear();
+    this.finishLeaves();
+    return tree;
+  }
+
+  private releaseSlot(node: number): void {
+    this.pool.release(this.tree.slot[node]);
+    this.tree.slot[node] = -1;
+  }
+
+  /** Depth and row count allow a split (the sums are not needed yet). */
+  private largeEnough(node: number): boolean {
+    const tree = this.tree;
+    const settings = this.settings;
+    const count = tree.end[node] - tree.start[node];
+    if (settings.maxDepth > 0 && tree.depth[node] >= settings.maxDepth) return false;
+    return count >= 2 * settings.minSamplesLeaf && count >= settings.minSamplesSplit;
+  }
+
+  private splittable(node: number): boolean {
+    const tree = this.tree;
+    const settings = this.settings;
+    if (!this.largeEnough(node)) return false;
+    if (tree.sumHessian[node] < 2 * settings.minHessianLeaf) return false;
+    if (settings.stopWhenPure) {
+      const g = tree.sumGradient[node];
+      if (g === 0 || g === tree.sumHessian[node]) return false;
+    }
+    return true;
+  }
+
+  private score(g: number, h: number): number {
+    if (this.settings.criterion === 'newton') return (g * g) / (h + this.settings.l2);
+    // weighted negative entropy: g is the weight of class 1, h the total weight
+    const other = h - g;
+    return (g > 0 ? g * Math.log(g) : 0) + (other > 0 ? other * Math.log(other) : 0) - (h > 0 ? h * Math.log(h) : 0);
+  }
+
+  /** Finds the node's best split over the allowed (or drawn) features; false when none improves. */
+  private findSplit(node: number, random: Random | undefined): boolean {
+    const tree = this.tree;
+    const { layout, mapper } = this.data;
+    const settings = this.settings;
+    const histograms = this.workspace.histograms;
+    const base = tree.slot[node] * this.workspace.slotLength;
+    const total = tree.end[node] - tree.start[node];
+    const sumGradient = tree.sumGradient[node];
+    const sumHessian = tree.sumHessian[node];
+    const parentScore = this.score(sumGradient, sumHessian);
+    const minSamples = settings.minSamplesLeaf;
+    const minHessian = settings.minHessianLeaf;
+    const newton = settings.criterion === 'newton';
+    const l2 = settings.l2;
+
+    let candidateCount = 0;
+    for (let f = 0; f < layout.features; f++) {
+      if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0) this.candidates[candidateCount++] = f;
+    }
+    const drawn = settings.featuresPerSplit > 0 && random !== undefined ? Math.min(settings.featuresPerSplit, candidateCount) : candidateCount;
+
+    let bestGain = 0;
+    let bestFeature = NO_SPLIT;
+    let bestBin = 0;
+    let bestMissingLeft = 0;
+    let bestLeftGradient = 0;
+    let bestLeftHessian = 0;
+    let bestLeftCount = 0;
+
+    for (let c = 0; c < candidateCount; c++) {
+      // forests: draw features one at a time; keep drawing past the quota until one gives a valid split
+      if (drawn < candidateCount) {
+        if (c >= drawn && bestFeature !== NO_SPLIT) break;
+        const j = c + (random as Random).nextInt(candidateCount - c);
+        const swap = this.candidates[c];
+        this.candidates[c] = this.candidates[j];
+        this.candidates[j] = swap;
+      }
+      const f = this.candidates[c];
+      const g = layout.featureGroup[f];
+      let histogram = histograms;
+      let offset = base + layout.groupOffset[g] * BIN_STRIDE;
+      if (layout.packed[f] === 1) {
+        const to = layout.featureOffset[f] * BIN_STRIDE;
+        expandFeature(histograms, offset, layout.groupBins[g], layout.digits[f], layout.featureBins[f], this.expanded, to);
+        histogram = this.expanded;
+        offset = to;
+      }
+      const valueBins = mapper.valueBins[f];
+      let missingGradient = 0;
+      let missingHessian = 0;
+      let missingCount = 0;
+      if (mapper.hasMissing[f] === 1) {
+        const m = offset + valueBins * BIN_STRIDE;
+        missingGradient = histogram[m];
+        missingHessian = histogram[m + 1];
+        missingCount = histogram[m + 2];
+      }
+      // pass 0: missing values go right; pass 1: they go left (only when the node has some)
+      for (let pass = 0; pass < 2; pass++) {
+        if (pass === 1 && missingCount === 0) break;
+        let leftGradient = pass === 1 ? missingGradient : 0;
+        let leftHessian = pass === 1 ? missingHessian : 0;
+        let leftCount = pass === 1 ? missingCount : 0;
+        // with missing values on the right, the last value bin can close the left side (missing alone on the right)
+        const lastBin = pass === 0 && missingCount > 0 ? valueBins - 1 : valueBins - 2;
+        for (let b = 0; b <= lastBin; b++) {
+          const k = offset + b * BIN_STRIDE;
+          leftGradient += histogram[k];
+          leftHessian += histogram[k + 1];
+          leftCount += histogram[k + 2];
+          if (leftCount < minSamples || leftHessian < minHessian) continue;
+          const rightCount = total - leftCount;
+          const rightHessian = sumHessian - leftHessian;
+          if (rightCount < minSamples || rightHessian < minHessian) break;
+          const rightGradient = sumGradient - leftGradient;
+          const gain = newton
+            ? (leftGradient * leftGradient) / (leftHessian + l2) + (rightGradient * rightGradient) / (rightHessian + l2) - parentScore
+            : this.score(leftGradient, leftHessian) + this.score(rightGradient, rightHessian) - parentScore;
+          if (gain > bestGain) {
+            bestGain = gain;
+            bestFeature = f;
+            bestBin = b;
+            // without missing values here, unseen ones follow the larger side
+            bestMissingLeft = missingCount > 0 ? pass : leftCount >= rightCount ? 1 : 0;
+            bestLeftGradient = leftGradient;
+            bestLeftHessian = leftHessian;
+            bestLeftCount = leftCount;
+          }
+        }
+      }
+    }
+    // rounding noise on a node that cannot improve must not count as a split
+    if (bestFeature === NO_SPLIT || !(bestGain > 1e-12 * Math.abs(parentScore))) return false;
+    tree.feature[node] = bestFeature;
+    tree.bin[node] = bestBin;
+    tree.missingLeft[node] = bestMissingLeft;
+    tree.gain[node] = bestGain;
+    tree.leftGradient[node] = bestLeftGradient;
+    tree.leftHessian[node] = bestLeftHessian;
+    tree.leftCount[node] = bestLeftCount;
+    return true;
+  }
+
+  /** Partitions the node's positions (stable: each side keeps ascending row order) and adds its two children. */
+  private applySplit(node: number): number {
+    const tree = this.tree;
+    const { layout, mapper, columns } = this.data;
+    const f = tree.feature[node];
+    const g = layout.featureGroup[f];
+    const digits = layout.digits[f];
+    const bin = tree.bin[node];
+    const missingBin = mapper.hasMissing[f] === 1 ? mapper.valueBins[f] : -1;
+    const missingLeft = tree.missingLeft[node] === 1;
+    const table = this.workspace.table;
+    for (let code = 0; code < layout.groupBins[g]; code++) {
+      const digit = digits[code];
+      table[code] = digit <= bin || (digit === missingBin && missingLeft) ? 1 : 0;
+    }
+    const start = tree.start[node];
+    const end = tree.end[node];
+    const plan = this.workspace.plan;
+    const leftEnd = this.workspace.kernels.partition(columns[g].byteOffset, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+
+    const edges = mapper.edges[f];
+    tree.value[node] = bin < edges.length ? edges[bin] : Infinity;
+    const depth = tree.depth[node] + 1;
+    const leftGradient = tree.leftGradient[node];
+    const leftHessian = tree.leftHessian[node];
+    const left = tree.add(start, leftEnd, depth, leftGradient, leftHessian);
+    tree.add(leftEnd, end, depth, tree.sumGradient[node] - leftGradient, tree.sumHessian[node] - leftHessian);
+    tree.left[node] = left;
+    return left;
+  }
+
+  private finishLeaves(): void {
+    const tree = this.tree;
+    const { l2, shrinkage, leafOutput } = this.settings;
+    for (let k = 0; k < tree.count; k++) {
+      if (tree.left[k] >= 0) continue;
+      tree.feature[k] = NO_SPLIT;
+      tree.gain[k] = 0;
+      tree.slot[k] = -1;
+      const g = tree.sumGradient[k];
+      const h = tree.sumHessian[k];
+      tree.value[k] = leafOutput === 'newton' ? (-g / (h + l2)) * shrinkage : h > 0 ? g / h : 0;
+    }
+  }
+
+  /** The leaf a training row (by row number) falls in, following the binned splits. */
+  leafOfRow(row: number): number {
+    const tree = this.tree;
+    const { layout, mapper, columns } = this.data;
+    let node = 0;
+    while (tree.left[node] >= 0) {
+      const f = tree.feature[node];
+      const digit = layout.digits[f][columns[layout.featureGroup[f]][row]];
+      const missing = mapper.hasMissing[f] === 1 && digit === mapper.valueBins[f];
+      const toLeft = missing ? tree.missingLeft[node] === 1 : digit <= tree.bin[node];
+      node = toLeft ? tree.left[node] : tree.left[node] + 1;
+    }
+    return node;
+  }
+}
+
+/** The nodes waiting to be split: by best gain (leaf-wise), in order (breadth-first) or last first (depth-first). */
+class OpenNodes {
+  private nodes: number[] = [];
+  private gains: number[] = [];
+  private head = 0;
+
+  constructor(private readonly order: 'best' | 'fifo' | 'lifo') {}
+
+  get size(): number {
+    return this.nodes.length - this.head;
+  }
+
+  clear(): void {
+    this.nodes.length = 0;
+    this.gains.length = 0;
+    this.head = 0;
+  }
+
+  push(node: number, gain: number): void {
+    this.nodes.push(node);
+    this.gains.push(gain);
+  }
+
+  pop(): number {
+    if (this.order === 'fifo') return this.nodes[this.head++];
+    if (this.order === 'lifo') {
+      this.gains.pop();
+      return this.nodes.pop() as number;
+    }
+    // few open nodes (at most max leaves): a scan is cheaper than keeping a heap; the lowest node wins ties
+    let best = 0;
+    for (let i = 1; i < this.nodes.length; i++) {
+      if (this.gains[i] > this.gains[best] || (this.gains[i] === this.gains[best] && this.nodes[i] < this.nodes[best])) best = i;
+    }
+    const node = this.nodes[best];
+    const last = this.nodes.length - 1;
+    this.nodes[best] = this.nodes[last];
+    this.gains[best] = this.gains[last];
+    this.nodes.pop();
+    this.gains.pop();
+    return node;
+  }
+}

@@ -1,0 +1,409 @@
+// The two hot loops of tree growing (histogram sums and row partitioning) as a small WebAssembly module,
+// assembled here from named instructions: in JavaScript every typed-array access is bounds-checked,
+// which makes these loops 2-3x slower. All data they touch lives in one (shared) WebAssembly memory.
+
+/** The parts of the WebAssembly API used here (the project's TypeScript settings carry no WebAssembly types). */
+export interface WasmMemory {
+  readonly buffer: SharedArrayBuffer;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** Byte offset of the second partial histogram in a kernel scratch area (256 bins x 3 doubles). */
+const SECOND_COPY = 256 * 3 * 8;
+/** Bytes of scratch one thread needs for the histogram kernel. */
+export const KERNEL_SCRATCH_BYTES = 2 * SECOND_COPY;
+
+export interface Kernels {
+  /**
+   * Sums gradient, hessian and count by bin into `out` (bins × 3 doubles) over positions [start, end):
+   * the row at position i is rows[i] and its (gradient, hessian) pair is pairs[i - start] (gathered).
+   * Even and odd positions go to two partial sums added at the end, so a run of rows in the same bin
+   * does not wait on its own previous addition; the order is fixed, so the result depends on the rows only.
+   */
+  histogramOrdered(column: number, rows: number, start: number, end: number, pairs: number, out: number, scratch: number, bins: number): void;
+  /** The same when position i holds row i itself and its pair is pairs[i] (the root, all rows). */
+  histogramIdentity(column: number, rows: number, start: number, end: number, pairs: number, out: number, scratch: number, bins: number): void;
+  /** ordered[i - start] = gh[rows[i]] for positions [start, end): the node's pairs in position order. */
+  gather(rows: number, start: number, end: number, gh: number, ordered: number): void;
+  /** Stable partition of positions [start, end) by table[column[row]] (1 = left); returns the first right position. */
+  partition(column: number, table: number, rows: number, start: number, end: number, scratchRows: number): number;
+  /** leafOf[rows[i]] = leaf (16-bit) for positions [start, end). */
+  scatterLeaf(rows: number, start: number, end: number, leafOf: number, leaf: number): void;
+  /**
+   * One boosting pass over rows [start, end) for one output: raw[i] += leafValues[leafOf[i]] (the last
+   * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i], weighted by weights[i]
+   * unless `weights` is 0; with `rows` not 0, rows[i] = i (every row drawn, in order).
+   */
+  boostLogLoss(start: number, end: number, raw: number, y: number, weights: number, leafOf: number, leafValues: number, gh: number, tables: number, rows: number): void;
+  boostSquaredError(start: number, end: number, raw: number, y: number, weights: number, leafOf: number, leafValues: number, gh: number, tables: number, rows: number): void;
+}
+
+/** exp(x) = 2^(k/64) · e^r, k = round(64·x / ln 2): the two tables the kernels read (EXP_TABLE_BYTES long). */
+export const EXP_FRACTIONS = Float64Array.from({ length: 64 }, (_, j) => Math.pow(2, j / 64));
+export const EXP_POWERS = Float64Array.from({ length: 2200 }, (_, m) => Math.pow(2, m - 1100));
+export const EXP_TABLE_BYTES = (EXP_FRACTIONS.length + EXP_POWERS.length) * 8;
+const SIXTY_FOUR_OVER_LN2 = 64 / Math.LN2;
+// ln 2 / 64 in two parts (fdlibm's split of ln 2), so k · high is exact
+const LN2_OVER_64_HIGH = 6.93147180369123816490e-1 / 64;
+const LN2_OVER_64_LOW = 1.90821492927058770002e-10 / 64;
+const ROUNDING = 6755399441055744; // 1.5 · 2^52: adding and subtracting it rounds to the nearest integer (ties to even)
+
+/**
+ * exp within 2 ulp of Math.exp and about three times faster; bit for bit the same as the kernels' own, so
+ * boosting computes the same gradients on every path.
+ */
+export function fastExp(value: number): number {
+  const x = value > 700 ? 700 : value < -700 ? -700 : value;
+  const rounded = x * SIXTY_FOUR_OVER_LN2 + ROUNDING - ROUNDING;
+  const k = rounded | 0;
+  const r = x - rounded * LN2_OVER_64_HIGH - rounded * LN2_OVER_64_LOW;
+  const polynomial = 1 + r * (1 + r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120)))));
+  return polynomial * EXP_FRACTIONS[k & 63] * EXP_POWERS[(k >> 6) + 1100];
+}
+
+// ---- a minimal WebAssembly encoder: just what the kernels use
+const I32 = 0x7f;
+const F64 = 0x7c;
+type Code = number[];
+
+function unsignedLeb(value: number): Code {
+  const out: Code = [];
+  let rest = value >>> 0;
+  do {
+    let byte = rest & 0x7f;
+    rest >>>= 7;
+    if (rest !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (rest !== 0);
+  return out;
+}
+
+function signedLeb(value: number): Code {
+  const out: Code = [];
+  let rest = value | 0;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+const vector = (items: Code[]): Code => [...unsignedLeb(items.length), ...items.flat()];
+const section = (id: number, content: Code): Code => [id, ...unsignedLeb(content.length), ...content];
+const name = (text: string): Code => vector([...Buffer.from(text, 'utf8')].map((byte) => [byte]));
+
+const get = (local: number): Code => [0x20, ...unsignedLeb(local)];
+const set = (local: number): Code => [0x21, ...unsignedLeb(local)];
+const tee = (local: number): Code => [0x22, ...unsignedLeb(local)];
+const i32 = (value: number): Code => [0x41, ...signedLeb(value)];
+const f64 = (value: number): Code => {
+  const bytes = new Uint8Array(new Float64Array([value]).buffer);
+  return [0x44, ...bytes];
+};
+const add = [0x6a];
+const sub = [0x6b];
+const mul = [0x6c];
+const shl = [0x74];
+const eqz = [0x45];
+const ltU = [0x49];
+const geU = [0x4f];
+const f64Add = [0xa0];
+const f64Sub = [0xa1];
+const f64Mul = [0xa2];
+const f64Div = [0xa3];
+const f64Min = [0xa4];
+const f64Max = [0xa5];
+const f64Neg = [0x9a];
+const f64Nearest = [0x9e];
+const i32TruncF64 = [0xaa];
+const and = [0x71];
+const shrS = [0x75];
+const select = [0x1b];
+const load16 = (offset = 0): Code => [0x2f, 1, ...unsignedLeb(offset)];
+const store16 = (offset = 0): Code => [0x3b, 1, ...unsignedLeb(offset)];
+const ifThen = [0x04, 0x40];
+const load32 = (offset = 0): Code => [0x28, 2, ...unsignedLeb(offset)];
+const load8 = (offset = 0): Code => [0x2d, 0, ...unsignedLeb(offset)];
+const store32 = (offset = 0): Code => [0x36, 2, ...unsignedLeb(offset)];
+const loadF64 = (offset = 0): Code => [0x2b, 3, ...unsignedLeb(offset)];
+const storeF64 = (offset = 0): Code => [0x39, 3, ...unsignedLeb(offset)];
+const block = [0x02, 0x40];
+const loop = [0x03, 0x40];
+const end = [0x0b];
+const branchIf = (depth: number): Code => [0x0d, ...unsignedLeb(depth)];
+const memoryFill = [0xfc, 0x0b, 0x00];
+const memoryCopy = [0xfc, 0x0a, 0x00, 0x00];
+
+interface FunctionCode {
+  params: number[];
+  results: number[];
+  locals: number[];
+  body: Code[];
+}
+
+function encodeFunction(fn: FunctionCode): Code {
+  const locals = vector(fn.locals.map((type) => [1, type]));
+  const body = [...locals, ...fn.body.flat(), ...end];
+  return [...unsignedLeb(body.length), ...body];
+}
+
+function encodeModule(functions: Array<{ name: string; code: FunctionCode }>): Uint8Array {
+  const types = functions.map(({ code }) => [0x60, ...vector(code.params.map((t) => [t])), ...vector(code.results.map((t) => [t]))]);
+  // imported shared memory: at least one page, at most 4 GiB
+  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x03, ...unsignedLeb(1), ...unsignedLeb(65536)];
+  const bytes = [
+    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
+    ...section(1, vector(types)),
+    ...section(2, vector([memoryImport])),
+    ...section(3, vector(functions.map((_, i) => unsignedLeb(i)))),
+    ...section(7, vector(functions.map((fn, i) => [...name(fn.name), 0x00, ...unsignedLeb(i)]))),
+    ...section(10, vector(functions.map(({ code }) => encodeFunction(code)))),
+  ];
+  return Uint8Array.from(bytes);
+}
+
+// ---- the kernels
+
+function histogramFunction(identity: boolean): FunctionCode {
+  const [column, rows, start, stop, pairs, out, scratch, bins] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [i, at, pair, half, k] = [8, 9, 10, 11, 12];
+  // the row at position i (+1): rows[i] or i
+  const row = (next: boolean): Code[] =>
+    identity ? (next ? [get(i), i32(1), add] : [get(i)]) : [get(rows), get(i), i32(2), shl, add, load32(next ? 4 : 0)];
+  // at = scratch + column[row] * 24
+  const binAddress = (next: boolean): Code[] => [get(scratch), get(column), ...row(next), add, load8(), i32(24), mul, add, set(at)];
+  // scratch[at + copy] += (gh[pair + from], gh[pair + from + 8], 1)
+  const accumulate = (copy: number, from: number): Code[] => [
+    get(at), get(at), loadF64(copy), get(pair), loadF64(from), f64Add, storeF64(copy),
+    get(at), get(at), loadF64(copy + 8), get(pair), loadF64(from + 8), f64Add, storeF64(copy + 8),
+    get(at), get(at), loadF64(copy + 16), f64(1), f64Add, storeF64(copy + 16),
+  ];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32],
+    body: [
+      get(bins), i32(24), mul, set(half),
+      get(scratch), i32(0), get(half), memoryFill,
+      get(scratch), i32(SECOND_COPY), add, i32(0), get(half), memoryFill,
+      get(start), set(i),
+      ...(identity ? [get(pairs), get(start), i32(4), shl, add, set(pair)] : [get(pairs), set(pair)]),
+      // pairs of positions: the even one into the first copy, the odd one into the second
+      block,
+      get(i), i32(1), add, get(stop), geU, branchIf(0),
+      loop,
+      ...binAddress(false), ...accumulate(0, 0),
+      ...binAddress(true), ...accumulate(SECOND_COPY, 16),
+      get(pair), i32(32), add, set(pair),
+      get(i), i32(2), add, tee(i), i32(1), add, get(stop), ltU, branchIf(0),
+      end,
+      end,
+      // a last odd position
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      ...binAddress(false), ...accumulate(0, 0),
+      end,
+      // out = first copy + second copy
+      i32(0), set(k),
+      block,
+      get(half), eqz, branchIf(0),
+      loop,
+      get(out), get(k), add,
+      get(scratch), get(k), add, loadF64(0),
+      get(scratch), get(k), add, loadF64(SECOND_COPY),
+      f64Add, storeF64(0),
+      get(k), i32(8), add, tee(k), get(half), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+function gatherFunction(): FunctionCode {
+  const [rows, start, stop, gh, ordered] = [0, 1, 2, 3, 4];
+  const [i, from, to] = [5, 6, 7];
+  return {
+    params: [I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32],
+    body: [
+      get(start), set(i),
+      get(ordered), set(to),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(gh), get(rows), get(i), i32(2), shl, add, load32(), i32(4), shl, add, set(from),
+      get(to), get(from), loadF64(0), storeF64(0),
+      get(to), get(from), loadF64(8), storeF64(8),
+      get(to), i32(16), add, set(to),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+function partitionFunction(): FunctionCode {
+  const [column, table, rows, start, stop, scratchRows] = [0, 1, 2, 3, 4, 5];
+  const [i, left, right, row, goes] = [6, 7, 8, 9, 10];
+  return {
+    params: [I32, I32, I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32],
+    body: [
+      get(start), tee(i), set(left),
+      i32(0), set(right),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(rows), get(i), i32(2), shl, add, load32(), set(row),
+      get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
+      // both destinations are written and only one cursor moves: no branch to mispredict
+      get(rows), get(left), i32(2), shl, add, get(row), store32(),
+      get(scratchRows), get(right), i32(2), shl, add, get(row), store32(),
+      get(left), get(goes), add, set(left),
+      get(right), i32(1), get(goes), sub, add, set(right),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+      // the right side goes back after the left one
+      get(rows), get(left), i32(2), shl, add, get(scratchRows), get(right), i32(2), shl, memoryCopy,
+      get(left),
+    ],
+  };
+}
+
+function scatterLeafFunction(): FunctionCode {
+  const [rows, start, stop, leafOf, leaf] = [0, 1, 2, 3, 4];
+  const i = 5;
+  return {
+    params: [I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32],
+    body: [
+      get(start), set(i),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(leafOf), get(rows), get(i), i32(2), shl, add, load32(), i32(1), shl, add, get(leaf), store16(),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+function boostFunction(logLoss: boolean): FunctionCode {
+  const [start, stop, raw, y, weights, leafOf, leafValues, gh, tables, rows] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [i, at, k] = [10, 11, 12];
+  const [score, weight, x, rounded, r, p, target] = [13, 14, 15, 16, 17, 18, 19];
+  // p = 1 / (1 + exp(-score)), exp as fastExp above, operation for operation
+  const probability: Code[] = [
+    get(score), f64Neg, f64(700), f64Min, f64(-700), f64Max, set(x),
+    get(x), f64(SIXTY_FOUR_OVER_LN2), f64Mul, f64Nearest, tee(rounded), i32TruncF64, set(k),
+    get(x), get(rounded), f64(LN2_OVER_64_HIGH), f64Mul, f64Sub, get(rounded), f64(LN2_OVER_64_LOW), f64Mul, f64Sub, set(r),
+    f64(1),
+    get(r), f64(1), get(r), f64(0.5), get(r), f64(1 / 6), get(r), f64(1 / 24), get(r), f64(1 / 120),
+    f64Mul, f64Add, f64Mul, f64Add, f64Mul, f64Add, f64Mul, f64Add, f64Mul, f64Add,
+    get(tables), get(k), i32(63), and, i32(3), shl, add, loadF64(0), f64Mul,
+    get(tables), get(k), i32(6), shrS, i32(1100), add, i32(3), shl, add, loadF64(EXP_FRACTIONS.length * 8), f64Mul,
+    set(p),
+    f64(1), f64(1), get(p), f64Add, f64Div, set(p),
+  ];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, F64, F64, F64, F64, F64, F64, F64],
+    body: [
+      get(start), set(i),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(i), i32(3), shl, set(at),
+      // score = raw[i] + leafValues[leafOf[i]]
+      get(raw), get(at), add, loadF64(0),
+      get(leafValues), get(leafOf), get(i), i32(1), shl, add, load16(), i32(3), shl, add, loadF64(0),
+      f64Add, set(score),
+      get(raw), get(at), add, get(score), storeF64(0),
+      // weight = weights ? weights[i] : 1
+      get(weights), get(at), add, loadF64(0), f64(1), get(weights), select, set(weight),
+      get(y), get(at), add, loadF64(0), set(target),
+      ...(logLoss
+        ? [
+            ...probability,
+            get(gh), get(at), i32(1), shl, add, get(weight), get(p), get(target), f64Sub, f64Mul, storeF64(0),
+            get(gh), get(at), i32(1), shl, add, get(weight), get(p), f64Mul, f64(1), get(p), f64Sub, f64Mul, storeF64(8),
+          ]
+        : [
+            get(gh), get(at), i32(1), shl, add, get(weight), get(score), get(target), f64Sub, f64Mul, storeF64(0),
+            get(gh), get(at), i32(1), shl, add, get(weight), storeF64(8),
+          ]),
+      get(rows), ifThen,
+      get(rows), get(i), i32(2), shl, add, get(i), store32(),
+      end,
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+let compiled: object | undefined;
+
+function kernelModule(): object {
+  compiled ??= new wasm.Module(
+    encodeModule([
+      { name: 'histogramOrdered', code: histogramFunction(false) },
+      { name: 'histogramIdentity', code: histogramFunction(true) },
+      { name: 'gather', code: gatherFunction() },
+      { name: 'partition', code: partitionFunction() },
+      { name: 'scatterLeaf', code: scatterLeafFunction() },
+      { name: 'boostLogLoss', code: boostFunction(true) },
+      { name: 'boostSquaredError', code: boostFunction(false) },
+    ]),
+  );
+  return compiled;
+}
+
+export function instantiateKernels(memory: WasmMemory): Kernels {
+  const instance = new wasm.Instance(kernelModule(), { env: { memory } });
+  return instance.exports as unknown as Kernels;
+}
+
+/**
+ * Carves one shared WebAssembly memory into aligned regions: reserve every region first, then create
+ * the memory once (it never grows, so views made from it stay valid).
+ */
+export class Arena {
+  private size = 0;
+  private memoryObject: WasmMemory | undefined;
+
+  /** Reserves `bytes` (16-byte aligned) and returns the region's address. */
+  reserve(bytes: number): number {
+    if (this.memoryObject) throw new Error('Arena: reserve after create');
+    const at = (this.size + 15) & ~15;
+    this.size = at + Math.max(0, bytes);
+    return at;
+  }
+
+  create(): WasmMemory {
+    const pages = Math.max(1, Math.ceil(this.size / 65536));
+    if (pages > 65536) throw new RangeError(`the training data needs ${this.size} bytes of working memory, more than 4 GiB`);
+    this.memoryObject = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
+    return this.memoryObject;
+  }
+
+  get memory(): WasmMemory {
+    if (!this.memoryObject) throw new Error('Arena: create first');
+    return this.memoryObject;
+  }
+}

@@ -1,0 +1,264 @@
+// Worker threads for tree learning over shared memory. Boosting splits each histogram by byte column
+// (a column is always summed whole by one thread, in row order), and forests grow whole trees from
+// per-tree seeds, so any thread count gives a bit-identical model.
+import { availableParallelism } from 'node:os';
+import { sep } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { errors } from '../../core/errors.js';
+import type { BinMapper, PackedLayout } from './binning.js';
+import type { CompactTree } from './ensemble.js';
+import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
+import { buildHistogramGroups, type GrowerSettings, type HistogramBuilder } from './grower.js';
+import type { WasmMemory } from './kernels.js';
+import { Workspace, type WorkspacePlan } from './workspace.js';
+
+/** `threads` as given, or every core the process may use. */
+export function resolveThreads(threads: number | null | undefined): number {
+  if (threads === null || threads === undefined) return Math.max(1, availableParallelism());
+  return Math.max(1, Math.floor(threads));
+}
+
+/** The compiled worker entry; when running from the TypeScript sources (tests), its twin under dist/. */
+export function workerScriptUrl(): URL {
+  const here = import.meta.url;
+  if (!here.endsWith('.ts')) return new URL('./worker.js', here);
+  const path = fileURLToPath(here);
+  const marker = `${sep}src${sep}`;
+  const at = path.lastIndexOf(marker);
+  const compiled = `${path.slice(0, at)}${sep}dist${sep}${path.slice(at + marker.length)}`.replace(/threads\.ts$/, 'worker.js');
+  return pathToFileURL(compiled);
+}
+
+async function startWorker(workerData: unknown): Promise<Worker> {
+  const url = workerScriptUrl();
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(url, { workerData });
+    const fail = (error: unknown): void => {
+      void worker.terminate();
+      reject(
+        new errors.PW_INTERNAL(`A training worker thread failed to start (${fileURLToPath(url)})`, {
+          hint: 'Build the package first (`npm run build`), or pass threads: 1.',
+          cause: error,
+        }),
+      );
+    };
+    worker.once('error', fail);
+    worker.once('message', (message: unknown) => {
+      worker.off('error', fail);
+      if (message === 'ready') resolve(worker);
+      else fail(new Error(`unexpected first message ${JSON.stringify(message)}`));
+    });
+  });
+}
+
+// Slots of the workspace's control block, which coordinates the boosting workers.
+const SEQUENCE = 0;
+const OPERATION = 1;
+const DONE = 2;
+const NEXT = 3;
+const ARGUMENT = 4;
+const OPERATION_STOP = 1;
+const OPERATION_HISTOGRAM = 2;
+const OPERATION_GATHER = 3;
+const OPERATION_BOOST = 4;
+
+/** Rows per piece of a row-range operation (the pieces are taken from a shared counter). */
+const CHUNK_ROWS = 8192;
+/** Below this many row × column visits a node's histogram is built on the calling thread alone. */
+const PARALLEL_MIN_HISTOGRAM_WORK = 40_000;
+/** Below this many rows a row-range operation runs on the calling thread alone. */
+const PARALLEL_MIN_ROWS = 32_768;
+
+/** What a boosting worker needs to make the same views over the shared memory. */
+export interface BoostingWorkerData {
+  mode: 'boosting';
+  memory: WasmMemory;
+  plan: WorkspacePlan;
+  mapper: BinMapper;
+  layout: PackedLayout;
+  thread: number;
+}
+
+/**
+ * Does this thread's part of the operation in the control block. Histograms are split by column (each
+ * summed whole by one thread), row-range operations by pieces of rows (each row's result depends on
+ * that row only), so the outcome is the same whichever thread does which part.
+ */
+function runOperation(workspace: Workspace, thread: number): void {
+  const control = workspace.control;
+  const { kernels, plan } = workspace;
+  const operation = control[OPERATION];
+  if (operation === OPERATION_HISTOGRAM) {
+    buildHistogramGroups(workspace, control[ARGUMENT], control[ARGUMENT + 1], control[ARGUMENT + 2], control[ARGUMENT + 3] === 1, thread, NEXT);
+    return;
+  }
+  const start = control[ARGUMENT];
+  const end = control[ARGUMENT + 1];
+  for (let piece = Atomics.add(control, NEXT, 1); ; piece = Atomics.add(control, NEXT, 1)) {
+    const from = start + piece * CHUNK_ROWS;
+    if (from >= end) return;
+    const to = Math.min(end, from + CHUNK_ROWS);
+    if (operation === OPERATION_GATHER) {
+      kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
+    } else if (operation === OPERATION_BOOST) {
+      const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
+      const boost = control[ARGUMENT + 2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
+      boost(
+        from,
+        to,
+        boosting.rawAt,
+        boosting.yAt,
+        boosting.weightsAt,
+        boosting.leafOfAt,
+        boosting.leafValuesAt,
+        plan.ghAt,
+        boosting.expTablesAt,
+        control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
+      );
+    }
+  }
+}
+
+/** The loop a boosting worker runs until told to stop. */
+export function serveOperations(workspace: Workspace, thread: number): void {
+  const control = workspace.control;
+  let seen = Atomics.load(control, SEQUENCE);
+  for (;;) {
+    Atomics.wait(control, SEQUENCE, seen);
+    const sequence = Atomics.load(control, SEQUENCE);
+    if (sequence === seen) continue;
+    seen = sequence;
+    if (Atomics.load(control, OPERATION) === OPERATION_STOP) return;
+    runOperation(workspace, thread);
+    Atomics.add(control, DONE, 1);
+    Atomics.notify(control, DONE);
+  }
+}
+
+/** The calling thread and `threads - 1` workers over one boosting workspace. */
+export class BoostingThreads implements HistogramBuilder {
+  private constructor(
+    private readonly workspace: Workspace,
+    private readonly workers: Worker[],
+  ) {}
+
+  static async start(workspace: Workspace, threads: number): Promise<BoostingThreads> {
+    const workers: Worker[] = [];
+    try {
+      for (let thread = 1; thread < threads; thread++) {
+        const workerData: BoostingWorkerData = {
+          mode: 'boosting',
+          memory: workspace.memory,
+          plan: workspace.plan,
+          mapper: workspace.data.mapper,
+          layout: workspace.data.layout,
+          thread,
+        };
+        workers.push(await startWorker(workerData));
+      }
+    } catch (error) {
+      await Promise.all(workers.map((worker) => worker.terminate()));
+      throw error;
+    }
+    return new BoostingThreads(workspace, workers);
+  }
+
+  /** Runs an operation on every thread when `work` is large enough, else on the calling thread alone. */
+  private run(operation: number, args: number[], parallel: boolean): void {
+    const control = this.workspace.control;
+    for (let i = 0; i < args.length; i++) control[ARGUMENT + i] = args[i];
+    control[OPERATION] = operation;
+    Atomics.store(control, NEXT, 0);
+    if (!parallel || this.workers.length === 0) {
+      runOperation(this.workspace, 0);
+      return;
+    }
+    Atomics.store(control, DONE, 0);
+    Atomics.add(control, SEQUENCE, 1);
+    Atomics.notify(control, SEQUENCE);
+    runOperation(this.workspace, 0);
+    const workers = this.workers.length;
+    for (let done = Atomics.load(control, DONE); done < workers; done = Atomics.load(control, DONE)) {
+      Atomics.wait(control, DONE, done, 100);
+    }
+  }
+
+  build(slot: number, start: number, end: number, identity: boolean): void {
+    const count = end - start;
+    if (!identity) this.run(OPERATION_GATHER, [start, end], count >= PARALLEL_MIN_ROWS);
+    let active = 0;
+    const groupActive = this.workspace.groupActive;
+    for (let g = 0; g < groupActive.length; g++) active += groupActive[g];
+    this.run(OPERATION_HISTOGRAM, [slot, start, end, identity ? 1 : 0], count * active >= PARALLEL_MIN_HISTOGRAM_WORK);
+  }
+
+  /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */
+  boost(rows: number, logLoss: boolean, resetRows: boolean): void {
+    this.run(OPERATION_BOOST, [0, rows, logLoss ? 1 : 0, resetRows ? 1 : 0], rows >= PARALLEL_MIN_ROWS);
+  }
+
+  async close(): Promise<void> {
+    if (this.workers.length === 0) return;
+    const control = this.workspace.control;
+    Atomics.store(control, OPERATION, OPERATION_STOP);
+    Atomics.add(control, SEQUENCE, 1);
+    Atomics.notify(control, SEQUENCE);
+    await Promise.all(
+      this.workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            worker.once('exit', () => resolve());
+            // a worker that does not leave on its own is stopped
+            setTimeout(() => void worker.terminate(), 2000).unref();
+          }),
+      ),
+    );
+  }
+}
+
+/** What a forest worker needs to grow trees by index (the binned columns are copied to it). */
+export interface ForestWorkerData {
+  mode: 'forest';
+  setup: ForestSetup;
+}
+
+/**
+ * Grows trees 0..count-1: tree t on thread t mod threads (the calling thread takes its share), so the
+ * forest is the same for any thread count.
+ */
+export async function growForest(setup: ForestSetup, count: number, threads: number): Promise<CompactTree[]> {
+  const trees: CompactTree[] = new Array(count);
+  const workerCount = Math.min(threads, count) - 1;
+  if (workerCount <= 0) {
+    const grower = new ForestTreeGrower(setup);
+    for (let t = 0; t < count; t++) trees[t] = grower.grow(t);
+    return trees;
+  }
+  const workers: Worker[] = [];
+  try {
+    const workerData: ForestWorkerData = { mode: 'forest', setup };
+    for (let w = 0; w < workerCount; w++) workers.push(await startWorker(workerData));
+    const results = workers.map(
+      (worker, w) =>
+        new Promise<void>((resolve, reject) => {
+          const indices: number[] = [];
+          for (let t = w + 1; t < count; t += workerCount + 1) indices.push(t);
+          let remaining = indices.length;
+          if (remaining === 0) return resolve();
+          worker.on('message', (message: { index: number; tree: CompactTree }) => {
+            trees[message.index] = message.tree;
+            if (--remaining === 0) resolve();
+          });
+          worker.once('error', reject);
+          worker.postMessage({ trees: indices });
+        }),
+    );
+    const grower = new ForestTreeGrower(setup);
+    for (let t = 0; t < count; t += workerCount + 1) trees[t] = grower.grow(t);
+    await Promise.all(results);
+    return trees;
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}

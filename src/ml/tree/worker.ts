@@ -1,0 +1,28 @@
+// Entry point of a tree-learning worker thread: either does its share of boosting operations on shared
+// memory (histogram columns, pieces of rows) or grows whole forest trees by index. Started and stopped by threads.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { ForestTreeGrower } from './forest-trees.js';
+import { serveOperations, type BoostingWorkerData, type ForestWorkerData } from './threads.js';
+import { Workspace } from './workspace.js';
+
+const port = parentPort;
+if (!port) throw new Error('worker.js runs as a worker thread only');
+const data = workerData as BoostingWorkerData | ForestWorkerData;
+
+if (data.mode === 'boosting') {
+  const workspace = new Workspace(data.memory, data.plan, data.mapper, data.layout);
+  port.postMessage('ready');
+  // blocks on shared memory between operations; returns when told to stop
+  serveOperations(workspace, data.thread);
+  port.close();
+} else {
+  const grower = new ForestTreeGrower(data.setup);
+  port.on('message', (message: { trees: number[] }) => {
+    for (const index of message.trees) {
+      const tree = grower.grow(index);
+      const buffers = [tree.feature.buffer, tree.value.buffer, tree.missingLeft.buffer, tree.left.buffer, tree.gain.buffer] as ArrayBuffer[];
+      port.postMessage({ index, tree }, buffers);
+    }
+  });
+  port.postMessage('ready');
+}

@@ -1,0 +1,139 @@
+// The working memory of tree growing, in one shared WebAssembly memory that the kernels and worker
+// threads see: binned columns, (gradient, hessian) pairs by row, row numbers by position (a node owns
+// a range of positions), the node's pairs gathered in position order, partition scratch, histogram
+// slots, and a kernel scratch area per thread. Sized once per fit; it never grows.
+import type { BinMapper, BinnedData, PackedLayout } from './binning.js';
+import { BIN_STRIDE } from './histogram.js';
+import {
+  Arena,
+  EXP_FRACTIONS,
+  EXP_POWERS,
+  EXP_TABLE_BYTES,
+  instantiateKernels,
+  KERNEL_SCRATCH_BYTES,
+  type Kernels,
+  type WasmMemory,
+} from './kernels.js';
+
+/** Addresses of every region, so that worker threads can make the same views. */
+export interface WorkspacePlan {
+  rows: number;
+  groups: number;
+  totalBins: number;
+  /** Histogram slots (one per open node). */
+  capacity: number;
+  threads: number;
+  columnsAt: number;
+  rowsAt: number;
+  ghAt: number;
+  orderedAt: number;
+  scratchRowsAt: number;
+  tableAt: number;
+  histogramsAt: number;
+  groupActiveAt: number;
+  controlAt: number;
+  /** One per thread; the calling thread uses the first. */
+  kernelScratchAt: number[];
+  /** Boosting with one output: scores, targets, weights, leaf of each row and the last tree's leaf values (0 when absent). */
+  boosting: { rawAt: number; yAt: number; weightsAt: number; leafOfAt: number; leafValuesAt: number; maxNodes: number; expTablesAt: number } | null;
+}
+
+/** Int32 slots in the control block that coordinates worker threads. */
+export const CONTROL_SLOTS = 12;
+
+export interface BoostingRegions {
+  /** Nodes a tree can have (sizes the leaf values; leaf numbers are 16-bit, so at most 65,536). */
+  maxNodes: number;
+  weighted: boolean;
+}
+
+export function planWorkspace(
+  rows: number,
+  groups: number,
+  totalBins: number,
+  capacity: number,
+  threads: number,
+  boosting?: BoostingRegions,
+): { plan: WorkspacePlan; memory: WasmMemory } {
+  const arena = new Arena();
+  const plan: WorkspacePlan = {
+    rows,
+    groups,
+    totalBins,
+    capacity,
+    threads,
+    columnsAt: arena.reserve(rows * groups),
+    rowsAt: arena.reserve(rows * 4),
+    ghAt: arena.reserve(rows * 16),
+    orderedAt: arena.reserve(rows * 16),
+    scratchRowsAt: arena.reserve(rows * 4),
+    tableAt: arena.reserve(256),
+    histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
+    groupActiveAt: arena.reserve(groups),
+    controlAt: arena.reserve(CONTROL_SLOTS * 4),
+    kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(KERNEL_SCRATCH_BYTES)),
+    boosting: boosting
+      ? {
+          rawAt: arena.reserve(rows * 8),
+          yAt: arena.reserve(rows * 8),
+          weightsAt: boosting.weighted ? arena.reserve(rows * 8) : 0,
+          leafOfAt: arena.reserve(rows * 2),
+          leafValuesAt: arena.reserve(boosting.maxNodes * 8),
+          maxNodes: boosting.maxNodes,
+          expTablesAt: arena.reserve(EXP_TABLE_BYTES),
+        }
+      : null,
+  };
+  const memory = arena.create();
+  if (plan.boosting) {
+    const tables = new Float64Array(memory.buffer, plan.boosting.expTablesAt, EXP_TABLE_BYTES / 8);
+    tables.set(EXP_FRACTIONS);
+    tables.set(EXP_POWERS, EXP_FRACTIONS.length);
+  }
+  return { plan, memory };
+}
+
+export class Workspace {
+  readonly kernels: Kernels;
+  /** The binned columns, inside this memory. */
+  readonly data: BinnedData;
+  /** Row number at each position; a node owns a range of positions. */
+  readonly rows: Uint32Array;
+  /** (gradient, hessian) of each row, by row number. */
+  readonly gh: Float64Array;
+  /** Partition lookup: group code → 1 when the row goes left. */
+  readonly table: Uint8Array;
+  readonly histograms: Float64Array;
+  readonly groupActive: Uint8Array;
+  readonly control: Int32Array;
+  /** Doubles per histogram slot. */
+  readonly slotLength: number;
+
+  /** Views over `memory`; with `source`, its binned columns are copied in (otherwise they are already there). */
+  constructor(
+    readonly memory: WasmMemory,
+    readonly plan: WorkspacePlan,
+    mapper: BinMapper,
+    layout: PackedLayout,
+    source?: BinnedData,
+  ) {
+    const buffer = memory.buffer;
+    const n = plan.rows;
+    const columns = Array.from({ length: plan.groups }, (_, g) => new Uint8Array(buffer, plan.columnsAt + g * n, n));
+    if (source) columns.forEach((column, g) => column.set(source.columns[g]));
+    this.data = { rows: n, mapper, layout, columns, buffer };
+    this.kernels = instantiateKernels(memory);
+    this.rows = new Uint32Array(buffer, plan.rowsAt, n);
+    this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);
+    this.table = new Uint8Array(buffer, plan.tableAt, 256);
+    this.slotLength = plan.totalBins * BIN_STRIDE;
+    this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
+    this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
+    this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
+  }
+
+  /** Address of histogram slot `slot`. */
+  slotAddress(slot: number): number {
+    return this.plan.histogramsAt + slot * this.slotLength * 8;
+  }
+}

@@ -1,0 +1,106 @@
+// The run record: everything needed to explain or repeat a run, written to artifacts/<run-id>/run.json
+// after every step so that even a crashed run leaves a readable account of itself.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { errors } from '../core/errors.js';
+
+export type StepStatus = 'pending' | 'running' | 'ok' | 'cached' | 'failed' | 'skipped';
+
+export interface StepRecord {
+  name: string;
+  status: StepStatus;
+  startedAt?: string;
+  endedAt?: string;
+  seconds?: number;
+  /** sha256 of the step's inputs (upstream outputs and the settings it reads). */
+  inputHash?: string;
+  /** sha256 of what the step produced, which keys the steps after it. */
+  outputHash?: string;
+  /** The run whose outputs were reused when status is `cached`. */
+  cachedFrom?: string;
+  summary?: Record<string, unknown>;
+  artifacts?: string[];
+  error?: { code: string; message: string; hint?: string };
+}
+
+export interface Outcome {
+  published: boolean;
+  version?: string;
+  alias?: string;
+  reasons: string[];
+}
+
+export interface RunRecord {
+  id: string;
+  project: string;
+  status: 'running' | 'succeeded' | 'failed';
+  startedAt: string;
+  endedAt?: string;
+  seconds?: number;
+  config: unknown;
+  schemaFingerprint: string;
+  dataHash?: string;
+  rows?: { total?: number; train?: number; test?: number };
+  code: { pipewright: string; node: string; git?: { commit: string; dirty: boolean } };
+  seed: number;
+  model: { type: string; params: Record<string, unknown> };
+  metrics?: Record<string, number>;
+  productionMetrics?: Record<string, number>;
+  steps: StepRecord[];
+  artifacts: Record<string, string>;
+  outcome?: Outcome;
+}
+
+export function runDir(artifactsRoot: string, runId: string): string {
+  return join(artifactsRoot, runId);
+}
+
+/** Writes run.json atomically (temp file + rename), so readers never see half a record. */
+export function writeRunRecord(artifactsRoot: string, record: RunRecord): string {
+  const dir = runDir(artifactsRoot, record.id);
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'run.json');
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(temporary, file);
+  return file;
+}
+
+export function readRunRecord(artifactsRoot: string, runId: string): RunRecord {
+  const file = join(runDir(artifactsRoot, runId), 'run.json');
+  if (!existsSync(file)) {
+    const known = listRunIds(artifactsRoot);
+    const matches = known.filter((id) => id.endsWith(runId) || id.startsWith(runId));
+    if (matches.length === 1) return readRunRecord(artifactsRoot, matches[0]);
+    throw new errors.PW_RUN_NOT_FOUND(`No run ${runId} in ${artifactsRoot}`, {
+      hint: known.length ? `Known runs: ${known.slice(-5).join(', ')}${known.length > 5 ? ', …' : ''}` : 'Run `pipewright run` first.',
+    });
+  }
+  return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
+}
+
+/** Run ids, oldest first (ids sort by time). */
+export function listRunIds(artifactsRoot: string): string[] {
+  if (!existsSync(artifactsRoot)) return [];
+  return readdirSync(artifactsRoot, { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && existsSync(join(artifactsRoot, entry.name, 'run.json')))
+    .map((entry) => entry.name)
+    .sort();
+}
+
+export function listRuns(artifactsRoot: string): RunRecord[] {
+  return listRunIds(artifactsRoot).map((id) => readRunRecord(artifactsRoot, id));
+}
+
+/** The git commit of `dir` and whether the work tree has changes, when it is in a repository. */
+export function gitState(dir: string): { commit: string; dirty: boolean } | undefined {
+  try {
+    const options = { cwd: dir, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'], timeout: 5000 };
+    const commit = execFileSync('git', ['rev-parse', 'HEAD'], options).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain'], options).trim().length > 0;
+    return { commit, dirty };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,187 @@
+// Runs pipeline steps: each step gets its own artifact folder, its status and timing go into the run
+// record, and a step whose inputs hash the same as in a finished earlier run is reused, not redone.
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { isPipewrightError } from '../core/errors.js';
+import { canonicalJson, sha256 } from '../core/hash.js';
+import type { Logger } from '../core/logger.js';
+import { Progress } from './progress.js';
+import { writeRunRecord, type RunRecord, type StepRecord } from './record.js';
+
+export interface StepContext {
+  runId: string;
+  /** artifacts/<run-id>/<step>/ */
+  dir: string;
+  logger: Logger;
+  /** Reports progress on a terminal: a fraction in [0, 1] (or undefined) and a short text. */
+  progress(fraction: number | undefined, text?: string): void;
+}
+
+export interface Step<I, O> {
+  name: string;
+  /** What determines the output (upstream hashes and settings); no key means never reuse. */
+  key?(input: I): unknown;
+  run(context: StepContext, input: I): Promise<O>;
+  /** Writes the output into the step folder for reuse by later runs; returns the files written. */
+  save?(output: O, dir: string): Promise<string[]> | string[];
+  /** Reads an output saved by `save`. */
+  load?(dir: string): Promise<O> | O;
+  /** A content hash of the output, keying the steps after it. */
+  outputHash?(output: O): string;
+  summary?(output: O): Record<string, unknown>;
+}
+
+export interface RunnerOptions {
+  artifactsRoot: string;
+  record: RunRecord;
+  logger: Logger;
+  noCache?: boolean;
+  progress?: Progress;
+}
+
+interface CacheEntry {
+  runId: string;
+  outputHash?: string;
+  summary?: Record<string, unknown>;
+}
+
+export class StepRunner {
+  readonly record: RunRecord;
+  private readonly root: string;
+  private readonly logger: Logger;
+  private readonly noCache: boolean;
+  private readonly progressDisplay: Progress;
+
+  constructor(options: RunnerOptions) {
+    this.root = options.artifactsRoot;
+    this.record = options.record;
+    this.logger = options.logger;
+    this.noCache = Boolean(options.noCache);
+    this.progressDisplay = options.progress ?? new Progress(undefined);
+    this.save();
+  }
+
+  save(): void {
+    writeRunRecord(this.root, this.record);
+  }
+
+  /** Declares the steps up front so the record and the display show what is still to come. */
+  plan(names: string[]): void {
+    for (const name of names) {
+      if (!this.record.steps.some((step) => step.name === name)) this.record.steps.push({ name, status: 'pending' });
+    }
+    this.save();
+  }
+
+  stepRecord(name: string): StepRecord {
+    let step = this.record.steps.find((s) => s.name === name);
+    if (!step) {
+      step = { name, status: 'pending' };
+      this.record.steps.push(step);
+    }
+    return step;
+  }
+
+  skip(name: string, reason: string): void {
+    const step = this.stepRecord(name);
+    step.status = 'skipped';
+    step.summary = { reason };
+    this.progressDisplay.finish(name, 'skipped', reason);
+    this.save();
+  }
+
+  async run<I, O>(step: Step<I, O>, input: I): Promise<O> {
+    const entry = this.stepRecord(step.name);
+    const dir = join(this.root, this.record.id, step.name);
+    const logger = this.logger.child({ step: step.name });
+    const started = performance.now();
+    entry.startedAt = new Date().toISOString();
+    entry.status = 'running';
+    entry.inputHash = step.key ? sha256(canonicalJson({ step: step.name, key: step.key(input) })) : undefined;
+    this.save();
+    this.progressDisplay.start(step.name);
+    try {
+      const reused = await this.reuse(step, entry, logger);
+      if (reused) return reused.output;
+      mkdirSync(dir, { recursive: true });
+      const context: StepContext = {
+        runId: this.record.id,
+        dir,
+        logger,
+        progress: (fraction, text) => this.progressDisplay.update(step.name, fraction, text),
+      };
+      const output = await step.run(context, input);
+      const files = step.save ? await step.save(output, dir) : [];
+      entry.artifacts = files.map((file) => relative(this.root, file));
+      entry.outputHash = step.outputHash?.(output);
+      entry.summary = step.summary?.(output);
+      entry.status = 'ok';
+      if (entry.inputHash && step.load) this.remember(step.name, entry.inputHash, { runId: this.record.id, outputHash: entry.outputHash, summary: entry.summary });
+      return output;
+    } catch (error) {
+      entry.status = 'failed';
+      entry.error = isPipewrightError(error)
+        ? { code: error.code, message: error.message, hint: error.hint }
+        : { code: 'PW_INTERNAL', message: String((error as Error)?.message ?? error) };
+      throw error;
+    } finally {
+      entry.endedAt = new Date().toISOString();
+      entry.seconds = round((performance.now() - started) / 1000);
+      const detail = entry.status === 'failed' ? entry.error?.message : describeSummary(entry.summary);
+      this.progressDisplay.finish(step.name, entry.status, detail, entry.seconds);
+      // With the live display on, the console already shows this line.
+      logger.info(
+        { status: entry.status, seconds: entry.seconds, summary: entry.summary, cachedFrom: entry.cachedFrom, ...(this.progressDisplay.enabled ? { console: false } : {}) },
+        `${step.name} ${entry.status} in ${entry.seconds} s${detail ? `: ${detail}` : ''}`,
+      );
+      this.save();
+    }
+  }
+
+  private cacheFile(stepName: string, inputHash: string): string {
+    return join(this.root, '.cache', `${stepName}-${inputHash}.json`);
+  }
+
+  private remember(stepName: string, inputHash: string, entry: CacheEntry): void {
+    const file = this.cacheFile(stepName, inputHash);
+    mkdirSync(join(this.root, '.cache'), { recursive: true });
+    const temporary = `${file}.${process.pid}.tmp`;
+    writeFileSync(temporary, JSON.stringify(entry));
+    renameSync(temporary, file);
+  }
+
+  private async reuse<I, O>(step: Step<I, O>, entry: StepRecord, logger: Logger): Promise<{ output: O } | undefined> {
+    if (this.noCache || !entry.inputHash || !step.load) return undefined;
+    const file = this.cacheFile(step.name, entry.inputHash);
+    if (!existsSync(file)) return undefined;
+    try {
+      const cached = JSON.parse(readFileSync(file, 'utf8')) as CacheEntry;
+      const dir = join(this.root, cached.runId, step.name);
+      const output = await step.load(dir);
+      entry.status = 'cached';
+      entry.cachedFrom = cached.runId;
+      entry.outputHash = cached.outputHash ?? step.outputHash?.(output);
+      entry.summary = cached.summary ?? step.summary?.(output);
+      entry.artifacts = [relative(this.root, dir)];
+      return { output };
+    } catch (error) {
+      // A cache entry whose artifacts were deleted or damaged is ignored: the step runs again.
+      logger.debug({ err: error }, `cached ${step.name} output unusable; running the step`);
+      return undefined;
+    }
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+function describeSummary(summary: Record<string, unknown> | undefined): string | undefined {
+  if (!summary) return undefined;
+  if (typeof summary.text === 'string') return summary.text;
+  return Object.entries(summary)
+    .filter(([, value]) => typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean')
+    .slice(0, 4)
+    .map(([key, value]) => `${key} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : value}`)
+    .join(', ');
+}

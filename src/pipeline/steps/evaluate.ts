@@ -1,0 +1,227 @@
+// Evaluate: scores the new model on the untouched test part with every metric, scores the production
+// model on the same rows, and decides. Gate 1: the configured metric reaches `expected_score`. Gate 2:
+// the new model beats production by more than `min_improvement`, with a bootstrap interval of the
+// difference on the same rows.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../core/config.js';
+import type { Predictor } from '../../ml/bundle.js';
+import type { Frame } from '../../ml/frame.js';
+import {
+  binaryReport,
+  bootstrapMetricDifference,
+  calibrationBins,
+  higherIsBetter,
+  mae,
+  metricFunction,
+  precisionRecallCurve,
+  r2,
+  rmse,
+  rocCurve,
+  selectThreshold,
+  type BootstrapResult,
+  type CalibrationBin,
+  type MetricName,
+} from '../../ml/metrics.js';
+import type { SplitIndices } from '../../ml/split.js';
+import type { Preprocessor } from '../../ml/transform/preprocessor.js';
+import type { Estimator } from '../../ml/types.js';
+import type { Step } from '../runner.js';
+import { targetOf } from './learn.js';
+
+export interface ProductionModel {
+  version: string;
+  /** Absent when production cannot score this data (another schema); `reason` says why. */
+  predictor?: Predictor;
+  reason?: string;
+}
+
+export interface EvaluateInput {
+  frame: Frame;
+  split: SplitIndices;
+  preprocessor: Preprocessor;
+  model: Estimator;
+  production?: ProductionModel;
+  settings: Config['evaluate'];
+  seed: number;
+}
+
+export interface Gate {
+  name: 'expected_score' | 'beats_production';
+  passed: boolean;
+  reason: string;
+}
+
+export interface Evaluation {
+  metric: MetricName;
+  threshold: number | null;
+  metrics: Record<string, number>;
+  productionMetrics?: Record<string, number>;
+  productionVersion?: string;
+  comparison?: BootstrapResult;
+  gates: Gate[];
+  passed: boolean;
+  confusion?: number[][];
+  curves?: {
+    roc: { fpr: number[]; tpr: number[] };
+    pr: { precision: number[]; recall: number[] };
+    calibration: CalibrationBin[];
+    productionRoc?: { fpr: number[]; tpr: number[] };
+  };
+  featureImportance: { feature: string; importance: number }[];
+  /** Model outputs on the test rows (kept in memory for reference statistics; not written to JSON). */
+  testScores: Float64Array;
+}
+
+/** Keeps at most `limit` points of a curve, evenly spaced, for a compact report. */
+function thin<T extends Record<string, number[]>>(curve: T, limit = 200): T {
+  const length = Object.values(curve)[0]?.length ?? 0;
+  if (length <= limit) return curve;
+  const step = (length - 1) / (limit - 1);
+  const indices = Array.from({ length: limit }, (_, i) => Math.round(i * step));
+  return Object.fromEntries(Object.entries(curve).map(([key, values]) => [key, indices.map((i) => values[i])])) as T;
+}
+
+function round(value: number): number {
+  return Number.isFinite(value) ? Math.round(value * 1e6) / 1e6 : value;
+}
+
+function metricsFor(task: string, y: Float64Array, scores: Float64Array, threshold: number, classes: number): Record<string, number> {
+  if (task === 'binary') {
+    const report = binaryReport(y, scores, threshold);
+    return {
+      roc_auc: report.roc_auc,
+      pr_auc: report.pr_auc,
+      f1: report.f1,
+      precision: report.precision,
+      recall: report.recall,
+      accuracy: report.accuracy,
+      log_loss: report.log_loss,
+      brier: report.brier,
+    };
+  }
+  if (task === 'regression') return { rmse: rmse(y, scores), mae: mae(y, scores), r2: r2(y, scores) };
+  return {
+    macro_f1: metricFunction('macro_f1', { classes })(y, scores),
+    accuracy: metricFunction('accuracy', { classes })(y, scores),
+    log_loss: metricFunction('log_loss', { classes })(y, scores),
+  };
+}
+
+export function evaluate(input: EvaluateInput): Evaluation {
+  const { frame, split, preprocessor, model, settings } = input;
+  const task = frame.schema.task ?? 'binary';
+  const classes = frame.classes.length;
+  const metric = settings.metric as MetricName;
+  const yTest = targetOf(frame, split.test);
+  const testScores = model.predict(preprocessor.transform(frame, split.test));
+
+  let threshold: number | null = null;
+  if (task === 'binary') {
+    if (settings.threshold === 'f1') {
+      // Chosen on the training part, so the test part stays an honest estimate.
+      const trainScores = model.predict(preprocessor.transform(frame, split.train));
+      threshold = selectThreshold(targetOf(frame, split.train), trainScores).threshold;
+    } else {
+      threshold = settings.threshold;
+    }
+  }
+  const metrics = metricsFor(task, yTest, testScores, threshold ?? 0.5, classes);
+  if (!(metric in metrics)) {
+    metrics[metric] = metricFunction(metric, { threshold: threshold ?? 0.5, classes })(yTest, testScores);
+  }
+  const better = higherIsBetter(metric) ? 1 : -1;
+  const value = metrics[metric];
+  const gates: Gate[] = [];
+  const reaches = better * (value - settings.expected_score) >= 0;
+  gates.push({
+    name: 'expected_score',
+    passed: reaches,
+    reason: `${metric} ${value.toFixed(4)} ${reaches ? (better > 0 ? '>=' : '<=') : better > 0 ? '<' : '>'} expected ${settings.expected_score}`,
+  });
+
+  let productionMetrics: Record<string, number> | undefined;
+  let comparison: BootstrapResult | undefined;
+  let productionRoc: { fpr: number[]; tpr: number[] } | undefined;
+  const production = input.production;
+  if (!production) {
+    gates.push({ name: 'beats_production', passed: true, reason: 'no production model yet' });
+  } else if (!production.predictor) {
+    gates.push({ name: 'beats_production', passed: true, reason: `production ${production.version} cannot score this data (${production.reason}); not compared` });
+  } else {
+    const productionScores = production.predictor.predictFrame(frame, split.test);
+    const productionThreshold = production.predictor.threshold;
+    productionMetrics = metricsFor(task, yTest, productionScores, productionThreshold, classes);
+    if (!(metric in productionMetrics)) {
+      productionMetrics[metric] = metricFunction(metric, { threshold: productionThreshold, classes })(yTest, productionScores);
+    }
+    comparison = bootstrapMetricDifference({
+      yTrue: yTest,
+      scoresA: testScores,
+      scoresB: productionScores,
+      metric,
+      contextA: { threshold: threshold ?? 0.5, classes },
+      contextB: { threshold: productionThreshold, classes },
+      resamples: settings.bootstrap,
+      seed: input.seed,
+    });
+    const improvement = better * (value - productionMetrics[metric]);
+    const passed = improvement > settings.min_improvement;
+    const interval = settings.bootstrap > 0 ? ` (95% interval of the difference ${comparison.low.toFixed(4)} to ${comparison.high.toFixed(4)})` : '';
+    gates.push({
+      name: 'beats_production',
+      passed,
+      reason: `${metric} ${value.toFixed(4)} vs production ${production.version} ${productionMetrics[metric].toFixed(4)} on the same ${split.test.length} test rows: improvement ${improvement.toFixed(4)} ${passed ? '>' : '<='} ${settings.min_improvement}${interval}`,
+    });
+    if (task === 'binary') productionRoc = thin(rocCurve(yTest, productionScores));
+  }
+
+  const names = preprocessor.outputNames;
+  const importance = model.featureImportance();
+  const featureImportance = Array.from(importance, (value, index) => ({ feature: names[index] ?? `f${index}`, importance: round(value) }))
+    .sort((a, b) => b.importance - a.importance);
+
+  let curves: Evaluation['curves'];
+  let confusion: number[][] | undefined;
+  if (task === 'binary') {
+    const roc = rocCurve(yTest, testScores);
+    const pr = precisionRecallCurve(yTest, testScores);
+    curves = {
+      roc: thin({ fpr: roc.fpr, tpr: roc.tpr }),
+      pr: thin({ precision: pr.precision, recall: pr.recall }),
+      calibration: calibrationBins(yTest, testScores),
+      ...(productionRoc ? { productionRoc } : {}),
+    };
+    confusion = binaryReport(yTest, testScores, threshold ?? 0.5).confusion;
+  }
+  const rounded = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
+  return {
+    metric,
+    threshold: threshold === null ? null : round(threshold),
+    metrics: rounded(metrics),
+    ...(productionMetrics ? { productionMetrics: rounded(productionMetrics), productionVersion: production!.version } : {}),
+    ...(comparison ? { comparison } : {}),
+    gates,
+    passed: gates.every((gate) => gate.passed),
+    ...(confusion ? { confusion } : {}),
+    ...(curves ? { curves } : {}),
+    featureImportance,
+    testScores,
+  };
+}
+
+export const evaluateStep: Step<EvaluateInput, Evaluation> = {
+  name: 'evaluate',
+  async run(context, input) {
+    const evaluation = evaluate(input);
+    const { testScores: _scores, ...written } = evaluation;
+    writeFileSync(join(context.dir, 'evaluation.json'), `${JSON.stringify(written, null, 2)}\n`);
+    return evaluation;
+  },
+  save: (_evaluation, dir) => [join(dir, 'evaluation.json')],
+  summary: (evaluation) => ({
+    [evaluation.metric]: evaluation.metrics[evaluation.metric],
+    passed: evaluation.passed,
+    text: `${evaluation.metric} ${evaluation.metrics[evaluation.metric].toFixed(4)}${evaluation.productionMetrics ? ` (production ${evaluation.productionMetrics[evaluation.metric].toFixed(4)})` : ''}, ${evaluation.passed ? 'gates passed' : 'gates failed'}`,
+  }),
+};

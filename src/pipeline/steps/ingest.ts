@@ -1,0 +1,174 @@
+// Ingest: streams the collection (projected to the schema's fields, in key order, in batches) into a
+// columnar frame, hashing the rows as they pass. Rows that break the contract are counted with
+// examples for the validation step and kept out of the frame; no document is held after its row.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { errors } from '../../core/errors.js';
+import { createHasher } from '../../core/hash.js';
+import { FrameBuilder, type Frame } from '../../ml/frame.js';
+import { compileCoercer, type FieldErrorKind } from '../../schema/coerce.js';
+import type { Schema } from '../../schema/schema.js';
+import type { DocumentStore } from '../../store/types.js';
+import type { Step } from '../runner.js';
+
+export interface IssueTally {
+  count: number;
+  examples: { key: unknown; field: string; reason: string }[];
+}
+
+export interface IngestOutput {
+  frame: Frame;
+  dataHash: string;
+  rowsRead: number;
+  /** Per kind of problem (missing, type, range, category), per field. */
+  issues: Record<FieldErrorKind, Record<string, IssueTally>>;
+  /** Fields seen in the documents that the schema does not define (from the first and last documents by key). */
+  extraColumns: string[];
+  /** Schema fields absent from every document read. */
+  missingColumns: string[];
+  duplicateKeys: IssueTally;
+  rejectedRows: number;
+}
+
+export interface IngestInput {
+  store: DocumentStore;
+  collection: string;
+  schema: Schema;
+  batchSize: number;
+}
+
+const EXAMPLES = 5;
+const EXTRA_COLUMN_SAMPLE = 1000;
+
+export const ingestStep: Step<IngestInput, IngestOutput> = {
+  name: 'ingest',
+  async run(context, { store, collection: collectionName, schema, batchSize }) {
+    const collection = store.collection(collectionName, { keyType: schema.key?.type === 'integer' ? 'integer' : 'string' });
+    const total = await collection.countDocuments();
+    if (total === 0) {
+      throw new errors.PW_DATA_EMPTY(`The collection ${collectionName} in ${store.description} holds no documents`, {
+        hint: `Push data first: pipewright push <file>${collectionName ? ` --collection ${collectionName}` : ''}.`,
+      });
+    }
+    const extraColumns = new Set<string>();
+    const known = new Set(schema.fields.map((f) => f.name));
+    // The full read is projected to the schema's fields, so fields outside it are looked for in a
+    // sample: the oldest and the newest keys, where older exports and newer writers show up.
+    for (const direction of [1, -1] as const) {
+      for await (const doc of collection.find({}, { limit: EXTRA_COLUMN_SAMPLE, batchSize: EXTRA_COLUMN_SAMPLE, sort: { _id: direction } })) {
+        for (const name of Object.keys(doc)) if (name !== '_id' && !known.has(name)) extraColumns.add(name);
+      }
+    }
+
+    const projection: Record<string, 1> = {};
+    for (const field of schema.fields) if (field.role !== 'ignore') projection[field.name] = 1;
+    const coerce = compileCoercer(schema);
+    const checked = coerce.fields.filter((f) => f.role !== 'ignore');
+    const builder = new FrameBuilder(schema, Math.min(total, 1 << 20), `collection ${collectionName}`);
+    const issues: IngestOutput['issues'] = { missing: {}, type: {}, range: {}, category: {} };
+    const seenColumns = new Set<string>();
+    const keyName = schema.key?.name;
+    const keys = keyName ? new Set<unknown>() : undefined;
+    const duplicateKeys: IssueTally = { count: 0, examples: [] };
+    let rowsRead = 0;
+    let rejectedRows = 0;
+    const names = checked.map((f) => f.name);
+    for await (const doc of collection.find({}, { projection, batchSize, sort: { _id: 1 } })) {
+      rowsRead++;
+      if (seenColumns.size < names.length) for (const name of names) if (doc[name] !== undefined) seenColumns.add(name);
+      const result = coerce(doc);
+      const key = keyName ? doc[keyName] : doc._id;
+      if (!result.ok) {
+        let rejected = false;
+        for (const failure of result.errors) {
+          const field = coerce.fields.find((f) => f.name === failure.field);
+          if (!field || field.role === 'ignore') continue;
+          rejected = true;
+          const byField = issues[failure.kind ?? 'type'];
+          const tally = (byField[failure.field] ??= { count: 0, examples: [] });
+          tally.count++;
+          if (tally.examples.length < EXAMPLES) tally.examples.push({ key, field: failure.field, reason: failure.reason });
+        }
+        if (rejected) {
+          rejectedRows++;
+          continue;
+        }
+      }
+      if (keys) {
+        const value = result.record[keyName!];
+        if (keys.has(value)) {
+          duplicateKeys.count++;
+          if (duplicateKeys.examples.length < EXAMPLES) duplicateKeys.examples.push({ key: value, field: keyName!, reason: 'appears more than once' });
+          continue;
+        }
+        keys.add(value);
+      }
+      builder.push(result.record);
+      if ((rowsRead & 0x3fff) === 0) context.progress(rowsRead / total, `${rowsRead.toLocaleString('en')} rows`);
+    }
+    const frame = builder.finish();
+    const dataHash = frameHash(frame);
+    const missingColumns = names.filter((name) => !seenColumns.has(name));
+    return {
+      frame,
+      dataHash,
+      rowsRead,
+      issues,
+      extraColumns: [...extraColumns].sort(),
+      missingColumns,
+      duplicateKeys,
+      rejectedRows,
+    };
+  },
+  save(output, dir) {
+    const file = join(dir, 'frame.arrow');
+    writeFileSync(file, frameToArrow(output.frame));
+    return [file];
+  },
+  outputHash: (output) => output.dataHash,
+  summary: (output) => ({
+    rows: output.frame.rows,
+    rejected: output.rejectedRows,
+    dataHash: output.dataHash.slice(0, 12),
+    text: `${output.frame.rows.toLocaleString('en')} rows${output.rejectedRows ? `, ${output.rejectedRows} rejected` : ''}, data ${output.dataHash.slice(0, 12)}`,
+  }),
+};
+
+/**
+ * A content hash of the ingested rows in key order: the key, feature and target columns as the frame
+ * holds them (typed arrays hashed as bytes, categories as their values), so equal data hashes equal.
+ */
+export function frameHash(frame: Frame): string {
+  const hasher = createHasher();
+  const bytes = (array: Float64Array | Int32Array | Uint8Array) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  hasher.update(`rows ${frame.rows}\n`);
+  if (frame.keys) hasher.update(`keys ${JSON.stringify(frame.keys)}\n`);
+  for (const name of frame.columnNames) {
+    const column = frame.column(name);
+    hasher.update(`column ${name} ${column.kind}\n`);
+    if (column.kind === 'numeric') {
+      hasher.update(bytes(column.values.subarray(0, frame.rows)));
+      hasher.update(bytes(column.nulls.subarray(0, frame.rows)));
+    } else {
+      hasher.update(`${JSON.stringify(column.dictionary)}\n`);
+      hasher.update(bytes(column.codes.subarray(0, frame.rows)));
+    }
+  }
+  if (frame.target) hasher.update(bytes(frame.target.subarray(0, frame.rows)));
+  return hasher.digest('hex');
+}
+
+/** The frame as an Apache Arrow IPC file: numbers as float64 (NaN for null), categories as text. */
+export function frameToArrow(frame: Frame): Uint8Array {
+  const columns: Record<string, Float64Array | (string | null)[]> = {};
+  const { schema } = frame;
+  if (schema.key && frame.keys) columns[schema.key.name] = frame.keys.map((k) => (k === null ? null : String(k)));
+  for (const name of frame.columnNames) {
+    const column = frame.column(name);
+    if (column.kind === 'numeric') columns[name] = column.values;
+    else columns[name] = Array.from(column.codes, (code) => (code < 0 ? null : String(column.dictionary[code])));
+  }
+  if (schema.target && frame.target) columns[schema.target.name] = frame.target;
+  return tableToIPC(tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]) as never, 'file');
+}

@@ -1,0 +1,197 @@
+// `pipewright run`: ingest → validate → split → transform → train → evaluate → publish, with a run
+// record in artifacts/<run-id>/run.json. Only this module and the runner touch the store, the
+// registry and the disk; the steps themselves are plain functions of their inputs.
+import { readFileSync } from 'node:fs';
+import type { Config } from '../core/config.js';
+import { errors, isPipewrightError } from '../core/errors.js';
+import { timestampId } from '../core/ids.js';
+import type { Logger } from '../core/logger.js';
+import { createBundle, parseBundle, Predictor, serializeBundle } from '../ml/bundle.js';
+import { computeReferenceStats } from '../ml/stats.js';
+import type { ReferenceStats } from '../ml/stats.js';
+import { openRegistry } from '../registry/index.js';
+import type { ModelRegistry } from '../registry/types.js';
+import type { Schema } from '../schema/schema.js';
+import { openStore } from '../store/index.js';
+import type { Progress } from './progress.js';
+import { gitState, type RunRecord } from './record.js';
+import { StepRunner } from './runner.js';
+import { evaluateStep, type ProductionModel } from './steps/evaluate.js';
+import { ingestStep } from './steps/ingest.js';
+import { splitHash, splitStep, transformStep, trainStep } from './steps/learn.js';
+import { validateStep } from './steps/validate.js';
+
+export const STEPS = ['ingest', 'validate', 'split', 'transform', 'train', 'evaluate', 'publish'] as const;
+
+export interface PipelineOptions {
+  config: Config;
+  schema: Schema;
+  projectDir: string;
+  artifactsRoot: string;
+  logger: Logger;
+  runId?: string;
+  noCache?: boolean;
+  /** Train and evaluate, but publish nothing. */
+  noPublish?: boolean;
+  /** The alias a better model is published to. */
+  alias?: string;
+  progress?: Progress;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function packageVersion(): string {
+  const file = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+/** The production model, when the registry has one: its predictor when it can score this schema. */
+async function loadProduction(registry: ModelRegistry, alias: string, schema: Schema, logger: Logger): Promise<{ production?: ProductionModel; reference?: { version: string; stats: ReferenceStats } }> {
+  const version = await registry.aliasVersion(alias);
+  if (!version) return {};
+  const { bytes } = await registry.load(version);
+  const bundle = parseBundle(bytes, undefined, { source: `${alias} (${version})` });
+  const reference = bundle.metadata.referenceStats ? { version, stats: bundle.metadata.referenceStats } : undefined;
+  if (bundle.schemaFingerprint !== schema.fingerprint) {
+    logger.warn({ version }, `production ${version} was trained on another schema; it is not compared`);
+    return { production: { version, reason: 'trained on another schema' }, reference: undefined };
+  }
+  try {
+    return { production: { version, predictor: Predictor.fromBundle(bundle, { source: `${alias} (${version})` }) }, reference };
+  } catch (error) {
+    if (!isPipewrightError(error)) throw error;
+    logger.warn({ err: error, version }, `production ${version} cannot be loaded: ${error.message}`);
+    return { production: { version, reason: error.message }, reference };
+  }
+}
+
+export async function runPipeline(options: PipelineOptions): Promise<RunRecord> {
+  const { config, schema, logger } = options;
+  if (!schema.target) {
+    throw new errors.PW_SCHEMA_INVALID(`The schema ${schema.name} has no target field`, { hint: 'Give one field role: target in schema.yaml.' });
+  }
+  const alias = options.alias ?? 'production';
+  const started = performance.now();
+  const record: RunRecord = {
+    id: options.runId ?? timestampId(),
+    project: config.project,
+    status: 'running',
+    startedAt: new Date().toISOString(),
+    config,
+    schemaFingerprint: schema.fingerprint,
+    code: { pipewright: packageVersion(), node: process.version, ...(gitState(options.projectDir) ? { git: gitState(options.projectDir) } : {}) },
+    seed: config.split.seed,
+    model: { type: config.model.type, params: config.model.params },
+    steps: [],
+    artifacts: {},
+  };
+  const runner = new StepRunner({ artifactsRoot: options.artifactsRoot, record, logger, noCache: options.noCache, progress: options.progress });
+  runner.plan([...STEPS]);
+  logger.info({ run: record.id }, `run ${record.id} started`);
+  const store = await openStore(config, options.projectDir, options.env);
+  let registry: ModelRegistry | undefined;
+  try {
+    registry = await openRegistry(config, options.projectDir);
+    const ingest = await runner.run(ingestStep, { store, collection: config.store.collection, schema, batchSize: config.store.batch_size });
+    await store.close();
+    record.dataHash = ingest.dataHash;
+    record.rows = { total: ingest.frame.rows };
+    record.artifacts.frame = `${record.id}/ingest/frame.arrow`;
+
+    const { production, reference } = await loadProduction(registry, alias, schema, logger);
+    await runner.run(validateStep, { ingest, settings: config.validation, ...(reference ? { reference } : {}) });
+    record.artifacts.validation = `${record.id}/validate/report.json`;
+
+    const split = await runner.run(splitStep, { frame: ingest.frame, dataHash: ingest.dataHash, settings: config.split });
+    record.rows = { total: ingest.frame.rows, train: split.train.length, test: split.test.length };
+    const preprocessor = await runner.run(transformStep, {
+      frame: ingest.frame,
+      split,
+      splitHash: splitHash(split),
+      schemaFingerprint: schema.fingerprint,
+      settings: config.preprocess,
+    });
+    const preprocessorHash = runner.stepRecord('transform').outputHash!;
+    const trained = await runner.run(trainStep, {
+      frame: ingest.frame,
+      split,
+      preprocessor,
+      preprocessorHash,
+      model: config.model,
+      imbalance: config.imbalance,
+      seed: config.split.seed,
+    });
+    record.artifacts.model = `${record.id}/train/model.json`;
+    const evaluation = await runner.run(evaluateStep, {
+      frame: ingest.frame,
+      split,
+      preprocessor,
+      model: trained.model,
+      production,
+      settings: config.evaluate,
+      seed: config.split.seed,
+    });
+    record.metrics = evaluation.metrics;
+    if (evaluation.productionMetrics) record.productionMetrics = evaluation.productionMetrics;
+    record.artifacts.evaluation = `${record.id}/evaluate/evaluation.json`;
+    const reasons = evaluation.gates.map((gate) => `${gate.passed ? 'pass' : 'fail'} ${gate.name}: ${gate.reason}`);
+
+    if (!evaluation.passed || options.noPublish) {
+      runner.skip('publish', options.noPublish ? 'publishing turned off (--no-publish)' : 'a gate failed');
+      record.outcome = { published: false, reasons: options.noPublish ? [...reasons, 'publishing turned off (--no-publish)'] : reasons };
+    } else {
+      const activeRegistry = registry;
+      const published = await runner.run(
+        {
+          name: 'publish',
+          async run(context) {
+            const goldenRows = Array.from(split.test.subarray(0, 8));
+            const bundle = createBundle({
+              schema,
+              preprocessor,
+              model: trained.model,
+              ...(evaluation.threshold !== null ? { threshold: evaluation.threshold } : {}),
+              metadata: {
+                metrics: evaluation.metrics,
+                params: { type: config.model.type, ...config.model.params, imbalance: config.imbalance.strategy },
+                dataHash: ingest.dataHash,
+                codeVersion: record.code.git ? `${record.code.pipewright}+${record.code.git.commit.slice(0, 12)}` : record.code.pipewright,
+                createdAt: new Date().toISOString(),
+                runId: record.id,
+                referenceStats: computeReferenceStats(ingest.frame, split.train, evaluation.testScores),
+              },
+              goldenInputs: goldenRows.map((row) => ingest.frame.record(row)),
+            });
+            const bytes = serializeBundle(bundle);
+            const info = await activeRegistry.publish(bytes, {
+              runId: record.id,
+              metrics: evaluation.metrics,
+              schemaFingerprint: schema.fingerprint,
+              task: schema.task,
+              modelType: config.model.type,
+              dataHash: ingest.dataHash,
+            });
+            await activeRegistry.setAlias(alias, info.version, { reason: `run ${record.id}: ${evaluation.metric} ${evaluation.metrics[evaluation.metric]}` });
+            context.logger.info({ version: info.version, alias, bytes: bytes.length }, `published ${info.version} as ${alias}`);
+            return info;
+          },
+          summary: (info) => ({ version: info.version, text: `${info.version} is now ${alias} (${activeRegistry.location})` }),
+        },
+        undefined,
+      );
+      record.outcome = { published: true, version: published.version, alias, reasons };
+    }
+    record.status = 'succeeded';
+    return record;
+  } catch (error) {
+    record.status = 'failed';
+    record.outcome ??= { published: false, reasons: [isPipewrightError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error)] };
+    throw error;
+  } finally {
+    record.endedAt = new Date().toISOString();
+    record.seconds = Math.round(performance.now() - started) / 1000;
+    runner.save();
+    await store.close().catch(() => undefined);
+    await registry?.close().catch(() => undefined);
+    logger.info({ status: record.status, seconds: record.seconds, outcome: record.outcome }, `run ${record.id} ${record.status} in ${record.seconds} s`);
+  }
+}

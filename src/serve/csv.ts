@@ -1,0 +1,63 @@
+// CSV in and out for POST /predict: a body with a header row becomes raw records (each with the line it
+// ends on, for error messages), and predictions go back as CSV with the key when the input had one.
+import { parse } from 'csv-parse/sync';
+
+export interface CsvRecords {
+  records: Record<string, string>[];
+  /** The line each record ends on, from 1 (the header is line 1). */
+  lines: number[];
+  columns: string[];
+}
+
+export class CsvBodyError extends Error {
+  constructor(
+    message: string,
+    readonly line: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export function parseCsvRecords(text: string): CsvRecords {
+  let parsed: {
+    record: Record<string, string>;
+    info: { lines: number; columns?: { name: string }[] | boolean };
+  }[];
+  try {
+    parsed = parse(text, {
+      columns: true,
+      info: true,
+      bom: true,
+      skip_empty_lines: true,
+      trim: false,
+    }) as typeof parsed;
+  } catch (error) {
+    const line =
+      typeof (error as { lines?: unknown }).lines === 'number'
+        ? (error as { lines: number }).lines
+        : undefined;
+    const reason = String((error as Error).message ?? error)
+      .split('\n')[0]
+      .slice(0, 300);
+    throw new CsvBodyError(`The CSV body cannot be read${line ? ` (line ${line})` : ''}: ${reason}`, line);
+  }
+  const first = parsed[0]?.info.columns;
+  const columns = Array.isArray(first) ? first.map((column) => column.name) : [];
+  return {
+    records: parsed.map((entry) => entry.record),
+    lines: parsed.map((entry) => entry.info.lines),
+    columns,
+  };
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'number' ? String(value) : String(value);
+  return /[",\r\n]/.test(text) || text !== text.trim() ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function formatCsv(header: string[], rows: unknown[][]): string {
+  let out = `${header.map(csvCell).join(',')}\n`;
+  for (const row of rows) out += `${row.map(csvCell).join(',')}\n`;
+  return out;
+}

@@ -1,0 +1,155 @@
+// Starts `pipewright serve` for a project: opens the registry and the prediction log's store, builds
+// the server, listens, and shuts down gracefully on SIGTERM or SIGINT (stop accepting, finish the
+// requests in flight, write the queued predictions, close the store).
+import { resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../core/config.js';
+import { errors } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { openRegistry } from '../registry/index.js';
+import type { ModelRegistry } from '../registry/types.js';
+import type { Schema } from '../schema/schema.js';
+import { openStore } from '../store/index.js';
+import type { Collection, DocumentStore } from '../store/types.js';
+import { buildServer, type ServeSettings } from './server.js';
+
+export { buildServer, type ServerOptions, type ServeSettings, type ServeState } from './server.js';
+
+export interface ServeProject {
+  config: Config;
+  /** The project folder. */
+  dir: string;
+  /** pipewright.yaml, handed to pipeline runs started by POST /train. */
+  file: string;
+  schema: Schema;
+}
+
+export interface StartOptions {
+  project: ServeProject;
+  logger: Logger;
+  /** Command-line settings that win over pipewright.yaml. */
+  overrides?: Partial<Pick<ServeSettings, 'host' | 'port' | 'model'>>;
+  env?: NodeJS.ProcessEnv;
+  /** Handle SIGTERM and SIGINT (default true). */
+  handleSignals?: boolean;
+}
+
+export interface RunningServer {
+  app: FastifyInstance;
+  url: string;
+  settings: ServeSettings;
+  /** Resolves when the server has shut down and released everything. */
+  closed: Promise<void>;
+  close(reason?: string): Promise<void>;
+}
+
+async function openPredictionLog(
+  config: Config,
+  dir: string,
+  settings: ServeSettings,
+  env: NodeJS.ProcessEnv,
+  logger: Logger,
+) {
+  if (settings.log_predictions <= 0) return {};
+  let store: DocumentStore | undefined;
+  try {
+    store = await openStore(config, dir, env);
+    const collection: Collection = store.collection(settings.predictions_collection);
+    await collection.createIndex('time');
+    return { store, collection };
+  } catch (error) {
+    // Serving matters more than its log: run without it and say so.
+    logger.warn(
+      { err: error },
+      `predictions will not be logged: the store could not be opened (${(error as Error).message})`,
+    );
+    await store?.close().catch(() => undefined);
+    return {};
+  }
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { project, logger } = options;
+  const env = options.env ?? process.env;
+  const settings: ServeSettings = { ...project.config.serve };
+  for (const [name, value] of Object.entries(options.overrides ?? {})) {
+    if (value !== undefined) (settings as Record<string, unknown>)[name] = value;
+  }
+  const registry: ModelRegistry = await openRegistry(project.config, project.dir);
+  const { store, collection } = await openPredictionLog(project.config, project.dir, settings, env, logger);
+  const release = async () => {
+    await store?.close().catch((error) => logger.warn({ err: error }, 'could not close the store'));
+    await registry.close().catch((error) => logger.warn({ err: error }, 'could not close the registry'));
+  };
+  let app: FastifyInstance;
+  try {
+    app = await buildServer({
+      schema: project.schema,
+      registry,
+      settings,
+      logger,
+      ...(collection ? { predictions: collection } : {}),
+      ...(env.PIPEWRIGHT_API_TOKEN ? { apiToken: env.PIPEWRIGHT_API_TOKEN } : {}),
+      training: {
+        configFile: project.file,
+        projectDir: project.dir,
+        artifactsRoot: resolve(project.dir, project.config.artifacts.path),
+        logDir: resolve(project.dir, project.config.logging.dir),
+        env,
+      },
+    });
+    await app.listen({ host: settings.host, port: settings.port });
+  } catch (error) {
+    await release();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new errors.PW_USAGE(`Port ${settings.port} on ${settings.host} is already in use`, {
+        hint: 'Stop the other server, or pass --port <another port> (or set serve.port in pipewright.yaml).',
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : settings.port;
+  const shownHost = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
+  const url = `http://${shownHost}:${port}`;
+
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((done) => (resolveClosed = done));
+  let closing: Promise<void> | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) {
+      // A second signal: stop waiting for slow clients.
+      logger.warn(`${signal} again: closing open connections now`);
+      app.server.closeAllConnections();
+      return;
+    }
+    void close(signal);
+  };
+  const close = (reason = 'close'): Promise<void> => {
+    closing ??= (async () => {
+      logger.info({ reason }, `shutting down (${reason}): finishing the requests in flight`);
+      // Requests in flight get the request timeout to finish; then their connections are cut.
+      const force = setTimeout(() => app.server.closeAllConnections(), settings.request_timeout_ms + 1000);
+      force.unref();
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+        await release();
+        if (options.handleSignals ?? true) {
+          process.off('SIGTERM', onSignal);
+          process.off('SIGINT', onSignal);
+        }
+        logger.info('server stopped');
+        resolveClosed();
+      }
+    })();
+    return closing;
+  };
+  if (options.handleSignals ?? true) {
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  }
+  return { app, url, settings, closed, close };
+}

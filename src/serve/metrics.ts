@@ -1,0 +1,116 @@
+// Prometheus metrics for the prediction server, on a registry of its own so that two servers in one
+// process (tests, embedding) never share or clash over counters.
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Latency buckets in seconds: dense below 10 ms, where a single prediction should land. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+interface RequestSeries {
+  count: Counter.Internal;
+  latency: Histogram.Internal<string>;
+}
+
+export interface ModelInfoLabels {
+  version: string;
+  alias: string;
+  model_type: string;
+  schema_fingerprint: string;
+}
+
+export class ServeMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'route' | 'method' | 'status'>;
+  private readonly latency: Histogram<'route' | 'method' | 'status'>;
+  private readonly predictions: Counter<'label' | 'version'>;
+  private readonly modelInfo: Gauge<keyof ModelInfoLabels>;
+  private readonly reloads: Counter<'outcome'>;
+  private readonly loggedPredictions: Counter<'outcome'>;
+  /** Label lookups hash their values on every call; the hot path reuses the bound children instead. */
+  private readonly requestSeries = new Map<string, RequestSeries>();
+  private readonly predictionSeries = new Map<string, Counter.Internal>();
+
+  constructor(options: { prefix?: string; processMetrics?: boolean } = {}) {
+    const prefix = options.prefix ?? 'pipewright_';
+    this.requests = new Counter({
+      name: `${prefix}http_requests_total`,
+      help: 'HTTP requests answered, by route, method and status code.',
+      labelNames: ['route', 'method', 'status'],
+      registers: [this.registry],
+    });
+    this.latency = new Histogram({
+      name: `${prefix}http_request_duration_seconds`,
+      help: 'Time from receiving a request to sending its response, by route, method and status code.',
+      labelNames: ['route', 'method', 'status'],
+      buckets: LATENCY_BUCKETS,
+      registers: [this.registry],
+    });
+    this.predictions = new Counter({
+      name: `${prefix}predictions_total`,
+      help: 'Records scored, by predicted label (or "value" for regression) and model version.',
+      labelNames: ['label', 'version'],
+      registers: [this.registry],
+    });
+    this.modelInfo = new Gauge({
+      name: `${prefix}model_info`,
+      help: 'The model being served: 1 for the loaded version, with its alias, type and schema fingerprint.',
+      labelNames: ['version', 'alias', 'model_type', 'schema_fingerprint'],
+      registers: [this.registry],
+    });
+    this.reloads = new Counter({
+      name: `${prefix}model_reloads_total`,
+      help: 'Model loads after the alias moved: loaded, or refused (the previous model stays).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    this.loggedPredictions = new Counter({
+      name: `${prefix}prediction_log_total`,
+      help: 'Predictions sent to the prediction log: written, or dropped (store failure or full queue).',
+      labelNames: ['outcome'],
+      registers: [this.registry],
+    });
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix });
+  }
+
+  observeRequest(route: string, method: string, status: number, seconds: number): void {
+    const key = `${route}\u0000${method}\u0000${status}`;
+    let series = this.requestSeries.get(key);
+    if (!series) {
+      const labels = { route, method, status: String(status) };
+      series = { count: this.requests.labels(labels), latency: this.latency.labels(labels) };
+      this.requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.latency.observe(seconds);
+  }
+
+  countPredictions(label: string, version: string, count = 1): void {
+    const key = `${label}\u0000${version}`;
+    let series = this.predictionSeries.get(key);
+    if (!series) {
+      series = this.predictions.labels({ label, version });
+      this.predictionSeries.set(key, series);
+    }
+    series.inc(count);
+  }
+
+  setModel(labels: ModelInfoLabels): void {
+    this.modelInfo.reset();
+    this.modelInfo.set(labels, 1);
+  }
+
+  countReload(outcome: 'loaded' | 'refused'): void {
+    this.reloads.inc({ outcome });
+  }
+
+  countLoggedPredictions(outcome: 'written' | 'dropped', count: number): void {
+    if (count > 0) this.loggedPredictions.inc({ outcome }, count);
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+}

@@ -1,0 +1,214 @@
+// The model being served and its hot reload: loads a bundle from the registry (checksum, schema
+// fingerprint and golden sample verified), polls the alias, and swaps in a new model with one reference
+// assignment, so a request keeps the model it started with. A bundle that fails to load is refused.
+import { errors, isPipewrightError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { Predictor } from '../ml/bundle.js';
+import { isVersionName, type ModelRegistry, type VersionInfo } from '../registry/types.js';
+import type { CategoryValue, Schema } from '../schema/schema.js';
+
+export interface ServedModel {
+  /** The registry version, e.g. `v3`. */
+  version: string;
+  /** What the server was asked to serve: an alias (`production`) or a version. */
+  reference: string;
+  info: VersionInfo;
+  predictor: Predictor;
+  task: Predictor['task'];
+  classes: CategoryValue[];
+  /** The class labels as text, for metrics and CSV. */
+  classNames: string[];
+  loadedAt: string;
+}
+
+/** Loads and verifies one version; throws PW_BUNDLE_INVALID or PW_MODEL_SCHEMA_MISMATCH when it is unusable. */
+export async function loadServedModel(
+  registry: ModelRegistry,
+  version: string,
+  reference: string,
+  schema: Schema,
+): Promise<ServedModel> {
+  const { info, bytes } = await registry.load(version);
+  const predictor = Predictor.load(bytes, schema, {
+    source: `model ${info.version} in the registry at ${registry.location}`,
+  });
+  return {
+    version: info.version,
+    reference,
+    info,
+    predictor,
+    task: predictor.task,
+    classes: predictor.classes,
+    classNames: predictor.classes.map(String),
+    loadedAt: new Date().toISOString(),
+  };
+}
+
+/** The version an alias or version names; PW_SERVE_NO_MODEL, with what to do, when there is none. */
+export async function resolveServedVersion(registry: ModelRegistry, reference: string): Promise<string> {
+  try {
+    return (await registry.resolve(reference)).version;
+  } catch (error) {
+    if (isPipewrightError(error) && error.code === 'PW_REGISTRY_NOT_FOUND') {
+      throw new errors.PW_SERVE_NO_MODEL(`No model to serve: ${error.message}`, {
+        hint:
+          `Train and publish one with \`pipewright run\` (it moves the alias when the model passes the gates), ` +
+          `or point the alias at an existing version with \`pipewright models promote <version> --alias ${isVersionName(reference) ? 'production' : reference}\`.`,
+        cause: error,
+        details: error.details,
+      });
+    }
+    throw error;
+  }
+}
+
+export interface ModelHolderOptions {
+  registry: ModelRegistry;
+  schema: Schema;
+  /** An alias (followed as it moves) or a fixed version. */
+  reference: string;
+  /** How often to ask the registry where the alias points. */
+  intervalMs: number;
+  logger: Logger;
+  /** Told about every swap and every refused bundle (metrics). */
+  onLoad?: (model: ServedModel) => void;
+  onRefuse?: (version: string, error: unknown) => void;
+}
+
+export interface ReloadState {
+  /** The last version that failed to load, and why; cleared when a later one loads. */
+  refused?: { version: string; code: string; message: string; at: string };
+  lastCheck?: string;
+}
+
+export class ModelHolder {
+  /** Read once per request: the swap is this one assignment. */
+  current: ServedModel | undefined;
+  readonly state: ReloadState = {};
+  private timer: NodeJS.Timeout | undefined;
+  private checking: Promise<void> | undefined;
+  private stopped = false;
+  private pollFailures = 0;
+
+  constructor(private readonly options: ModelHolderOptions) {}
+
+  get reference(): string {
+    return this.options.reference;
+  }
+
+  /** Whether the reference is an alias that can move (a version never changes). */
+  get follows(): boolean {
+    return !isVersionName(this.options.reference);
+  }
+
+  /**
+   * Loads the first model. Refuses with PW_SERVE_NO_MODEL when the alias or version does not exist,
+   * and with the loading error when its bundle is unusable.
+   */
+  async loadInitial(): Promise<ServedModel> {
+    return this.loadFirst(await resolveServedVersion(this.options.registry, this.options.reference));
+  }
+
+  /** Loads `version` as the first model; a failure is remembered like a refused reload, then thrown. */
+  async loadFirst(version: string): Promise<ServedModel> {
+    const { registry, reference } = this.options;
+    try {
+      const model = await loadServedModel(registry, version, reference, this.options.schema);
+      this.swap(model);
+      return model;
+    } catch (error) {
+      this.refuse(version, error);
+      throw error;
+    }
+  }
+
+  private refuse(version: string, error: unknown): void {
+    const code = isPipewrightError(error) ? error.code : 'PW_INTERNAL';
+    const message = error instanceof Error ? error.message : String(error);
+    this.state.refused = { version, code, message, at: new Date().toISOString() };
+    this.options.onRefuse?.(version, error);
+  }
+
+  private swap(model: ServedModel): void {
+    this.current = model;
+    delete this.state.refused;
+    this.options.onLoad?.(model);
+  }
+
+  /** Starts polling the alias (nothing to poll for a fixed version). */
+  start(): void {
+    if (!this.follows || this.timer || this.stopped) return;
+    const tick = () => {
+      this.timer = undefined;
+      this.check().finally(() => {
+        if (!this.stopped) {
+          this.timer = setTimeout(tick, this.options.intervalMs);
+          this.timer.unref();
+        }
+      });
+    };
+    this.timer = setTimeout(tick, this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Asks the registry where the alias points and loads the version when it moved. */
+  check(): Promise<void> {
+    this.checking ??= this.checkOnce().finally(() => {
+      this.checking = undefined;
+    });
+    return this.checking;
+  }
+
+  private async checkOnce(): Promise<void> {
+    const { registry, reference, logger } = this.options;
+    let version: string | undefined;
+    try {
+      version = await registry.aliasVersion(reference);
+      this.state.lastCheck = new Date().toISOString();
+      this.pollFailures = 0;
+    } catch (error) {
+      // The registry being briefly unreachable must not take the served model down; say so now and then.
+      if (this.pollFailures++ % 20 === 0)
+        logger.warn(
+          { err: error, alias: reference },
+          `could not read alias ${reference} from the registry; serving ${this.current?.version ?? 'nothing'} still`,
+        );
+      return;
+    }
+    if (version === undefined) {
+      if (this.current)
+        logger.debug(
+          { alias: reference },
+          `alias ${reference} no longer exists; keeping ${this.current.version}`,
+        );
+      return;
+    }
+    if (version === this.current?.version || version === this.state.refused?.version) return;
+    const previous = this.current?.version;
+    try {
+      const model = await loadServedModel(registry, version, reference, this.options.schema);
+      if (this.stopped) return;
+      this.swap(model);
+      logger.info(
+        { alias: reference, from: previous ?? null, to: model.version },
+        `alias ${reference} moved: now serving ${model.version}${previous ? ` (was ${previous})` : ''}`,
+      );
+    } catch (error) {
+      this.refuse(version, error);
+      const code = this.state.refused!.code;
+      const message = this.state.refused!.message;
+      logger.error(
+        { err: error, alias: reference, refused: version, serving: previous ?? null, code },
+        `refused ${version} (alias ${reference}): ${message}; still serving ${previous ?? 'nothing'}`,
+      );
+    }
+  }
+
+  /** Stops polling and waits for a check in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.checking;
+  }
+}

@@ -1,0 +1,169 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.js';
+import { parseBundle } from '../../src/ml/bundle.js';
+import { listRunIds, readRunRecord, type RunRecord } from '../../src/pipeline/record.js';
+import { runPipeline } from '../../src/pipeline/train.js';
+import { openRegistry } from '../../src/registry/index.js';
+import { openStore } from '../../src/store/index.js';
+import { createTestProject, type TestProject } from '../helpers/project.js';
+import { PipewrightError } from '../../src/core/errors.js';
+
+function run(project: TestProject, options: { noCache?: boolean; noPublish?: boolean } = {}): Promise<RunRecord> {
+  return runPipeline({
+    config: project.config(),
+    schema: project.schema(),
+    projectDir: project.dir,
+    artifactsRoot: join(project.dir, 'artifacts'),
+    logger: silentLogger(),
+    env: {},
+    ...options,
+  });
+}
+
+async function failure(promise: Promise<unknown>): Promise<PipewrightError> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as PipewrightError;
+  }
+  throw new Error('expected the run to fail');
+}
+
+describe('training pipeline', () => {
+  let project: TestProject;
+  let first: RunRecord;
+
+  beforeAll(async () => {
+    project = createTestProject('pipeline');
+    project.set(['model', 'params', 'max_iter'], 60);
+    project.set(['evaluate', 'bootstrap'], 50);
+    await project.push(project.writeCsv('train.csv', 6000, 7));
+    first = await run(project);
+  });
+
+  it('publishes the first model and records the run', async () => {
+    expect(first.status).toBe('succeeded');
+    expect(first.outcome).toMatchObject({ published: true, version: 'v1', alias: 'production' });
+    expect(first.steps.map((s) => [s.name, s.status])).toEqual([
+      ['ingest', 'ok'], ['validate', 'ok'], ['split', 'ok'], ['transform', 'ok'], ['train', 'ok'], ['evaluate', 'ok'], ['publish', 'ok'],
+    ]);
+    const record = readRunRecord(join(project.dir, 'artifacts'), first.id);
+    expect(record.dataHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(record.rows).toEqual({ total: 6000, train: 4800, test: 1200 });
+    expect(record.schemaFingerprint).toBe(project.schema().fingerprint);
+    expect(record.code.node).toBe(process.version);
+    expect(record.metrics!.roc_auc).toBeGreaterThan(0.75);
+    expect(record.seed).toBe(42);
+    expect((record.config as { model: { params: { max_iter: number } } }).model.params.max_iter).toBe(60);
+    for (const artifact of ['ingest/frame.arrow', 'validate/report.json', 'split/train.i32', 'transform/preprocessor.json', 'train/model.json', 'evaluate/evaluation.json']) {
+      expect(existsSync(join(project.dir, 'artifacts', first.id, artifact)), artifact).toBe(true);
+    }
+  });
+
+  it('publishes a bundle that reproduces the evaluated model', async () => {
+    const registry = await openRegistry(project.config(), project.dir);
+    const { bytes, info } = await registry.load('production');
+    const bundle = parseBundle(bytes, project.schema());
+    expect(info.runId).toBe(first.id);
+    expect(bundle.metadata.dataHash).toBe(first.dataHash);
+    expect(bundle.metadata.metrics).toMatchObject({ roc_auc: first.metrics!.roc_auc });
+    expect(bundle.metadata.referenceStats?.features.length).toBe(10);
+  });
+
+  it('reuses unchanged steps on a second run and does not publish a model that is no better', async () => {
+    const second = await run(project);
+    const status = Object.fromEntries(second.steps.map((s) => [s.name, s.status]));
+    expect(status).toMatchObject({ ingest: 'ok', split: 'cached', transform: 'cached', train: 'cached', publish: 'skipped' });
+    expect(second.steps.find((s) => s.name === 'train')!.cachedFrom).toBe(first.id);
+    expect(second.dataHash).toBe(first.dataHash);
+    expect(second.outcome!.published).toBe(false);
+    expect(second.outcome!.reasons.join('\n')).toMatch(/fail beats_production: roc_auc .* vs production v1 .* on the same 1200 test rows: improvement 0\.0000 <= 0/);
+    expect(second.productionMetrics!.roc_auc).toBe(first.metrics!.roc_auc);
+  });
+
+  it('recomputes every step with noCache', async () => {
+    const third = await run(project, { noCache: true });
+    expect(third.steps.filter((s) => s.status === 'cached')).toEqual([]);
+    expect(third.metrics).toEqual(first.metrics);
+  });
+
+  it('publishes a second version when a better model is trained', async () => {
+    project.set(['model', 'params', 'max_iter'], 200);
+    project.set(['model', 'params', 'learning_rate'], 0.05);
+    const better = await run(project);
+    expect(better.steps.find((s) => s.name === 'transform')!.status).toBe('cached');
+    expect(better.steps.find((s) => s.name === 'train')!.status).toBe('ok');
+    if (better.metrics!.roc_auc > first.metrics!.roc_auc) {
+      expect(better.outcome).toMatchObject({ published: true, version: 'v2' });
+    } else {
+      expect(better.outcome!.published).toBe(false);
+    }
+  });
+});
+
+function validationReport(project: TestProject): { status: string; checks: { check: string; status: string; count: number; message: string }[] } {
+  const runs = listRunIds(join(project.dir, 'artifacts'));
+  return JSON.parse(readFileSync(join(project.dir, 'artifacts', runs[runs.length - 1], 'validate', 'report.json'), 'utf8'));
+}
+
+describe('training pipeline with bad data', () => {
+  let project: TestProject;
+
+  beforeAll(async () => {
+    project = createTestProject('bad');
+    project.set(['model', 'params', 'max_iter'], 30);
+    project.set(['evaluate', 'bootstrap'], 0);
+    await project.push(project.writeCsv('train.csv', 2000, 3));
+    const config = project.config();
+    const store = await openStore(config, project.dir, {});
+    // Written around push's validation, as another writer of the database could.
+    await store.collection(config.store.collection).upsertMany([
+      { _id: 900001, id: 900001, Gender: 'Robot', Age: 300, Driving_License: 1, Region_Code: 28, Previously_Insured: 0, Vehicle_Age: '1-2 Year', Vehicle_Damage: 'Yes', Annual_Premium: 3000, Policy_Sales_Channel: 26, Vintage: 100, Response: 0 },
+      { _id: 900002, id: 900002, Gender: 'Male', Age: 'old', Driving_License: 1, Region_Code: 28, Previously_Insured: 0, Vehicle_Age: '1-2 Year', Vehicle_Damage: 'Yes', Annual_Premium: 3000, Policy_Sales_Channel: 26, Vintage: 100, Response: 0, Comment: 'extra' },
+    ]);
+    await store.close();
+  });
+
+  it('fails validation on values the schema forbids, with a report naming check, field and count', async () => {
+    const error = await failure(run(project));
+    expect(error.code).toBe('PW_VALIDATION_FAILED');
+    expect(error.message).toContain('out_of_range');
+    expect(error.message).toContain('unknown_categories');
+    expect(error.message).toContain('type_errors');
+    const report = validationReport(project);
+    expect(report.status).toBe('fail');
+    const byCheck = Object.fromEntries(report.checks.map((c) => [c.check, c]));
+    expect(byCheck.out_of_range).toMatchObject({ status: 'fail', count: 1 });
+    expect(byCheck.out_of_range.message).toContain('Age (1)');
+    expect(byCheck.unknown_categories.message).toContain('Gender (1)');
+    expect(byCheck.extra_columns).toMatchObject({ status: 'warn', count: 1 });
+    expect(byCheck.extra_columns.message).toContain('Comment');
+  });
+
+  it('passes with warnings when the config grades those checks warn, leaving the bad rows out', async () => {
+    for (const check of ['out_of_range', 'unknown_categories', 'type_errors']) project.set(['validation', check], 'warn');
+    const record = await run(project);
+    expect(record.status).toBe('succeeded');
+    expect(record.rows!.total).toBe(2000);
+    expect(validationReport(project).status).toBe('warn');
+  });
+
+  it('detects drift against the production model, graded by the config', async () => {
+    project.set(['validation', 'drift', 'level'], 'fail');
+    const config = project.config();
+    const store = await openStore(config, project.dir, {});
+    const collection = store.collection(config.store.collection);
+    const shifted = [];
+    for await (const doc of collection.find({})) shifted.push({ ...doc, Annual_Premium: Number(doc.Annual_Premium) * 3 + 20000 });
+    await collection.upsertMany(shifted);
+    await store.close();
+    const error = await failure(run(project));
+    expect(error.code).toBe('PW_VALIDATION_FAILED');
+    expect(error.message).toMatch(/drift against v1 in Annual_Premium \(PSI \d/);
+    const drift = validationReport(project).checks.find((c) => c.check === 'drift')!;
+    expect(drift.status).toBe('fail');
+    expect(drift.message).not.toContain('Age');
+  });
+});
