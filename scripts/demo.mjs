@@ -1,7 +1,7 @@
 // `npm run demo`: the whole workflow on the embedded defaults, in a fresh project under a temporary
 // folder (or the folder given as the first argument), using the built `pipewright` command.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,4 +20,21 @@ function step(title, args, cwd = project) {
 
 step('create a project', ['init', project], process.cwd());
 step('validate its config and schema', ['check']);
-process.stdout.write(`\nThe demo project is in ${project}\n`);
+step('write 50,000 synthetic rows shaped like the reference data', ['sample', 'vehicle-insurance', '--rows', '50000', '--seed', '42', '-o', 'data/train.csv']);
+step('load them into the embedded store, validated row by row', ['push', 'data/train.csv']);
+step('what the store holds', ['data', 'stats']);
+step('train, evaluate and publish the first model', ['run']);
+step('run again: unchanged steps are reused and an equal model is not published', ['run']);
+step('the registry', ['models', 'list']);
+step('a few new rows to score', ['sample', 'vehicle-insurance', '--rows', '5', '--seed', '7', '-o', 'data/new.csv']);
+step('score them with the production model', ['predict', 'data/new.csv', '-o', 'data/predictions.csv']);
+process.stdout.write(`\n${readFileSync(join(project, 'data', 'predictions.csv'), 'utf8')}`);
+process.stdout.write(
+  [
+    '',
+    `The demo project is in ${project}. To serve its production model:`,
+    `  cd ${project}`,
+    `  node ${bin} serve   # or \`pipewright serve\` after \`npm link\`; web form on http://127.0.0.1:8080/`,
+    '',
+  ].join('\n'),
+);

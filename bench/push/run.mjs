@@ -2,7 +2,7 @@
 // `pipewright push`, side by side with a Python standard-library baseline (csv + json + sqlite3, one
 // transaction) on the same synthetic files, plus the embedded store's own write and streaming-read rates.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -41,9 +41,15 @@ async function csvFile(rows) {
 
 /** Runs a command under /usr/bin/time -v; returns its stdout and peak RSS in MB. */
 function timed(command, commandArgs, options = {}) {
-  const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    ...options,
+  });
   if (result.status !== 0) {
-    throw new Error(`${command} ${commandArgs.join(' ')} failed (${result.status}):\n${result.stderr.slice(-2000)}`);
+    throw new Error(
+      `${command} ${commandArgs.join(' ')} failed (${result.status}):\n${result.stderr.slice(-2000)}`,
+    );
   }
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
   const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): ([\d:.]+)/.exec(result.stderr);
@@ -57,11 +63,26 @@ function removeDatabase(file) {
 
 const project = join(out, 'push-project');
 rmSync(project, { recursive: true, force: true });
-scaffold(project, { values: { name: 'bench', collection: 'records', metric: 'roc_auc', expected_score: '0.6', version: 'bench' } });
+scaffold(project, {
+  values: {
+    name: 'bench',
+    collection: 'records',
+    metric: 'roc_auc',
+    expected_score: '0.6',
+    version: 'bench',
+  },
+});
 
-const format = (value, digits = 0) => (Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '?');
+const format = (value, digits = 0) =>
+  Number.isFinite(value)
+    ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+    : '?';
 
-console.log(`push benchmark: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg().map((value) => value.toFixed(2)).join(' ')}`);
+console.log(
+  `push benchmark: node ${process.version}, ${cpus().length} CPUs, load average ${loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ')}`,
+);
 const rows = [];
 for (const size of sizes) {
   const file = await csvFile(size);
@@ -69,7 +90,8 @@ for (const size of sizes) {
   const { MONGODB_URL: _unused, ...env } = process.env;
   const ours = timed(process.execPath, [bin, 'push', file, '--json', '--quiet'], { cwd: project, env });
   const summary = JSON.parse(ours.stdout);
-  if (summary.read !== size || summary.inserted !== size) throw new Error(`pipewright pushed ${summary.inserted} of ${size} rows`);
+  if (summary.read !== size || summary.inserted !== size)
+    throw new Error(`pipewright pushed ${summary.inserted} of ${size} rows`);
   const baselineDb = join(out, 'push-baseline.db');
   removeDatabase(baselineDb);
   const theirs = timed(python, [join(root, 'bench', 'push', 'baseline.py'), file, baselineDb]);
@@ -128,10 +150,14 @@ const table = rows.map((row) => {
     misses.length ? `MISSED: ${misses.join(', ')}` : 'met',
   ];
 });
-const widths = header.map((title, column) => Math.max(title.length, ...table.map((row) => row[column].length)));
+const widths = header.map((title, column) =>
+  Math.max(title.length, ...table.map((row) => row[column].length)),
+);
 const line = (cells) => `| ${cells.map((cell, column) => cell.padEnd(widths[column])).join(' | ')} |`;
 console.log('');
-console.log('CSV -> embedded store (`pipewright push`, default batch size 5,000; Python: csv + json + sqlite3, one transaction)');
+console.log(
+  'CSV -> embedded store (`pipewright push`, default batch size 5,000; Python: csv + json + sqlite3, one transaction)',
+);
 console.log(line(header));
 console.log(`|${widths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
 for (const row of table) console.log(line(row));
@@ -140,4 +166,6 @@ console.log(
   `embedded store alone, ${format(storeResult.written)} documents: upsertMany ${format(storeResult.writeRate)} docs/s (5,000 per transaction), ` +
     `find streamed ${format(storeResult.readRate)} docs/s, peak RSS ${format(storeRun.rssMb)} MB (including generating the documents)`,
 );
-console.log(`pipewright rows/s counts the whole command: reading, validating every row against the schema, and writing.`);
+console.log(
+  `pipewright rows/s counts the whole command: reading, validating every row against the schema, and writing.`,
+);

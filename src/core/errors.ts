@@ -92,6 +92,7 @@ export const errors = {
   // data and input (exit 1)
   PW_FILE_NOT_FOUND: define('PW_FILE_NOT_FOUND', 'Check the path; it is resolved from the current folder.', 1, 404),
   PW_FILE_INVALID: define('PW_FILE_INVALID', 'Fix the file at the line named above and run the command again.', 1, 400),
+  PW_FILE_UNWRITABLE: define('PW_FILE_UNWRITABLE', 'Check that the folder exists and is writable and that the disk is not full.'),
   PW_ROW_INVALID: define('PW_ROW_INVALID', 'Fix the value or the schema, then push the rejected rows again.', 1, 400),
   PW_ROWS_REJECTED: define(
     'PW_ROWS_REJECTED',

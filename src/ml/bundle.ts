@@ -1,20 +1,24 @@
-// The model bundle: one versioned JSON document holding the schema it was trained on, the fitted
-// preprocessor, the model, the decision threshold and the metadata (metrics, provenance, reference
-// statistics, a golden sample), sealed by a sha256 checksum. Loading parses JSON and validates it;
-// it never executes anything from the bundle. The Predictor scores records with a loaded bundle.
-//
-// Format (formatVersion 1), keys in canonical (sorted) order when serialised:
-//   format            "pipewright-bundle"
-//   formatVersion     1
-//   schemaFingerprint sha256 of the schema contract (see src/schema/schema.ts)
-//   schema            the schema definition as in schema.yaml: {name, description?, task, missing_values, fields}
-//   task              "binary" | "multiclass" | "regression"
-//   classes           class labels in the order of the model's outputs ([] for regression)
-//   preprocessor      Preprocessor.toJSON()
-//   model             Estimator.toJSON(): {kind, params, state}
-//   threshold         binary: predict classes[1] when P(classes[1]) >= threshold; otherwise null
-//   metadata          {metrics, params, dataHash, codeVersion, createdAt, runId, referenceStats, golden: {inputs, outputs}}
-//   checksum          sha256 (hex) of the canonical JSON of every other key
+// The model bundle: one versioned, checksummed JSON document with the schema, fitted preprocessor,
+// model, threshold and metadata of a trained model, and the Predictor that scores records with it.
+// Loading parses JSON and validates it; nothing in a bundle is ever executed.
+
+/*
+ * Format (formatVersion 1), keys in canonical (sorted) order when serialised:
+ *   format            "pipewright-bundle"
+ *   formatVersion     1 (a reader refuses any other version)
+ *   schemaFingerprint sha256 of the schema contract (see src/schema/schema.ts)
+ *   schema            the schema definition as in schema.yaml: {name, description?, task, missing_values, fields}
+ *   task              "binary" | "multiclass" | "regression"
+ *   classes           class labels in the order of the model's outputs ([] for regression)
+ *   preprocessor      Preprocessor.toJSON(): {kind: "preprocessor", version: 1, steps: [...]}
+ *   model             Estimator.toJSON(): {kind, params, state}; large arrays may be base64 typed arrays (codec.ts)
+ *   threshold         binary: predict classes[1] when P(classes[1]) >= threshold; otherwise null
+ *   metadata          {metrics, params, dataHash, codeVersion, createdAt, runId, referenceStats (stats.ts),
+ *                      card (card.ts, optional),
+ *                      golden: {inputs: typed records, outputs: the model's outputs for them, row after row}}
+ *   checksum          sha256 (hex) of the canonical JSON (sorted keys) of every other key
+ * The golden outputs are re-computed on load and must match within GOLDEN_TOLERANCE.
+ */
 import { z } from 'zod';
 import { errors } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
@@ -27,6 +31,7 @@ import {
   type SchemaFile,
   type Task,
 } from '../schema/schema.js';
+import type { ModelCard } from './card.js';
 import type { Frame } from './frame.js';
 import { estimatorFromJSON } from './models/index.js';
 import type { ReferenceStats } from './stats.js';
@@ -47,6 +52,8 @@ export interface BundleMetadata {
   createdAt: string;
   runId: string;
   referenceStats: ReferenceStats | null;
+  /** The model card (card.ts); absent in bundles published before cards existed. */
+  card?: ModelCard;
   golden: {
     /** Typed records (as compileCoercer makes them). */
     inputs: TypedRecord[];
@@ -168,7 +175,8 @@ const bundleEnvelope = z
     model: z
       .object({ kind: z.string(), params: z.record(z.string(), z.unknown()), state: z.unknown() })
       .passthrough(),
-    threshold: z.number().min(0).max(1).nullable(),
+    // A chosen threshold may lie above every score (never predict the positive class), so it is not capped at 1.
+    threshold: z.number().nullable(),
     metadata: z
       .object({
         metrics: z.record(z.string(), z.unknown()),
@@ -378,11 +386,7 @@ export class Predictor {
   static fromBundle(bundle: Bundle, options: { verifyGolden?: boolean; source?: string } = {}): Predictor {
     const source = options.source ?? 'the bundle';
     const predictor = new Predictor(bundle, bundleSchema(bundle, source));
-    if (predictor.preprocessor.outputs !== predictor.modelFeatures()) {
-      throw new errors.PW_BUNDLE_INVALID(
-        `${source}: the preprocessor makes ${predictor.preprocessor.outputs} features but the model expects ${predictor.modelFeatures()}`,
-      );
-    }
+    predictor.checkFeatures(source);
     if (options.verifyGolden ?? true) predictor.verifyGolden(source);
     return predictor;
   }
@@ -396,9 +400,20 @@ export class Predictor {
     return Predictor.fromBundle(parseBundle(bytes, expected, options), options);
   }
 
-  private modelFeatures(): number {
-    const state = this.bundle.model.state as { features?: unknown } | null;
-    return typeof state?.features === 'number' ? state.features : this.preprocessor.outputs;
+  /** The preprocessor must make exactly the columns the model was fitted on, in the same order. */
+  private checkFeatures(source: string): void {
+    const state = this.bundle.model.state as { features?: unknown; featureNames?: unknown } | null;
+    const made = this.preprocessor.outputNames;
+    if (typeof state?.features === 'number' && state.features !== made.length) {
+      throw new errors.PW_BUNDLE_INVALID(
+        `${source}: the preprocessor makes ${made.length} features but the model expects ${state.features}`,
+      );
+    }
+    if (Array.isArray(state?.featureNames) && state.featureNames.join('\u0000') !== made.join('\u0000')) {
+      throw new errors.PW_BUNDLE_INVALID(
+        `${source}: the preprocessor's columns (${made.join(', ')}) are not the model's (${state.featureNames.join(', ')})`,
+      );
+    }
   }
 
   private verifyGolden(source: string): void {

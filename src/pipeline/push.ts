@@ -1,8 +1,7 @@
 // `push`: streams a CSV or JSONL file into the document store. Each row is coerced and validated
 // against the schema; valid rows are upserted by the schema's key in batches (so pushing the same file
 // again never duplicates), invalid ones go to `<file>.rejects.jsonl` with their line and reason.
-import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
-import { once } from 'node:events';
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { errors, isPipewrightError } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
@@ -170,8 +169,11 @@ export function checkColumns(
   );
 }
 
-class RejectsWriter {
-  private stream: WriteStream | undefined;
+/** Appends rejected rows to the rejects file, buffered; the file is only created by the first reject. */
+export class RejectsWriter {
+  private descriptor: number | undefined;
+  private buffer: string[] = [];
+  private buffered = 0;
   readonly sample: RejectedRow[] = [];
   count = 0;
 
@@ -180,7 +182,7 @@ class RejectsWriter {
     private readonly write: boolean,
   ) {}
 
-  async add(record: RawRecord, problems: { field: string | null; reason: string }[]): Promise<void> {
+  add(record: RawRecord, problems: { field: string | null; reason: string }[]): void {
     this.count++;
     const rejected: RejectedRow = {
       line: record.line,
@@ -191,23 +193,41 @@ class RejectsWriter {
     };
     if (this.sample.length < REJECTS_SAMPLE) this.sample.push(rejected);
     if (!this.write) return;
-    this.stream ??= createWriteStream(this.file);
-    if (!this.stream.write(`${JSON.stringify(rejected)}\n`)) await once(this.stream, 'drain');
+    const line = `${JSON.stringify(rejected)}\n`;
+    this.buffer.push(line);
+    this.buffered += line.length;
+    if (this.buffered >= 1 << 16) this.flush();
   }
 
   get written(): boolean {
-    return this.stream !== undefined;
+    return this.descriptor !== undefined;
   }
 
-  async close(): Promise<void> {
-    if (!this.stream) return;
-    const stream = this.stream;
-    stream.end();
-    if (!stream.writableFinished) await once(stream, 'finish');
+  private flush(): void {
+    if (this.buffer.length === 0) return;
+    try {
+      this.descriptor ??= openSync(this.file, 'w');
+      writeSync(this.descriptor, this.buffer.join(''));
+    } catch (cause) {
+      throw new errors.PW_FILE_UNWRITABLE(
+        `Cannot write the rejected rows to ${displayPath(this.file)}: ${(cause as Error).message}`,
+        {
+          cause,
+          where: displayPath(this.file),
+        },
+      );
+    }
+    this.buffer = [];
+    this.buffered = 0;
+  }
+
+  close(): void {
+    this.flush();
+    if (this.descriptor !== undefined) closeSync(this.descriptor);
   }
 }
 
-function describeFieldErrors(errorsOfRow: FieldError[]): { field: string | null; reason: string }[] {
+export function describeFieldErrors(errorsOfRow: FieldError[]): { field: string | null; reason: string }[] {
   return errorsOfRow.map((error) => ({ field: error.field, reason: `${error.field} ${error.reason}` }));
 }
 
@@ -274,12 +294,12 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
       for (let i = 0; i < rows.length; i++) {
         const record = rows[i];
         if (record.problem) {
-          await rejects.add(record, [{ field: null, reason: record.problem }]);
+          rejects.add(record, [{ field: null, reason: record.problem }]);
           continue;
         }
         const result = coerce(record.values);
         if (!result.ok) {
-          await rejects.add(record, describeFieldErrors(result.errors));
+          rejects.add(record, describeFieldErrors(result.errors));
           continue;
         }
         documents.push(toDocument(result.record, key));
@@ -300,7 +320,7 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
       }
     }
     await write();
-    await rejects.close();
+    rejects.close();
     if (staging) {
       await store.renameCollection!(staging.name, options.collection);
       staging = undefined;
@@ -328,7 +348,11 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
       bom: reader.info.bom,
     };
   } catch (error) {
-    await rejects?.close().catch(() => undefined);
+    try {
+      rejects?.close();
+    } catch {
+      // the original error matters more
+    }
     if (staging) await staging.drop().catch(() => undefined);
     if (!dryRun && totals.inserted + totals.updated > 0 && !replace) {
       logger.warn(

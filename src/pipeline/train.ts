@@ -1,12 +1,14 @@
 // `pipewright run`: ingest → validate → split → transform → train → evaluate → publish, with a run
 // record in artifacts/<run-id>/run.json. Only this module and the runner touch the store, the
 // registry and the disk; the steps themselves are plain functions of their inputs.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { errors, isPipewrightError } from '../core/errors.js';
 import { timestampId } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
 import { createBundle, parseBundle, Predictor, serializeBundle } from '../ml/bundle.js';
+import { buildModelCard } from '../ml/card.js';
 import { computeReferenceStats } from '../ml/stats.js';
 import type { ReferenceStats } from '../ml/stats.js';
 import { openRegistry } from '../registry/index.js';
@@ -98,7 +100,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
     record.artifacts.frame = `${record.id}/ingest/frame.arrow`;
 
     const { production, reference } = await loadProduction(registry, alias, schema, logger);
-    await runner.run(validateStep, { ingest, settings: config.validation, ...(reference ? { reference } : {}) });
+    const validation = await runner.run(validateStep, { ingest, settings: config.validation, ...(reference ? { reference } : {}) });
     record.artifacts.validation = `${record.id}/validate/report.json`;
 
     const split = await runner.run(splitStep, { frame: ingest.frame, dataHash: ingest.dataHash, settings: config.split });
@@ -145,6 +147,9 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
           name: 'publish',
           async run(context) {
             const goldenRows = Array.from(split.test.subarray(0, 8));
+            const referenceStats = computeReferenceStats(ingest.frame, split.train, evaluation.testScores);
+            const card = buildModelCard({ schema, runId: record.id, model: record.model, dataHash: ingest.dataHash, rows: record.rows!, evaluation, thresholdSetting: config.evaluate.threshold, validation, referenceStats });
+            writeFileSync(join(context.dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
             const bundle = createBundle({
               schema,
               preprocessor,
@@ -157,7 +162,8 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
                 codeVersion: record.code.git ? `${record.code.pipewright}+${record.code.git.commit.slice(0, 12)}` : record.code.pipewright,
                 createdAt: new Date().toISOString(),
                 runId: record.id,
-                referenceStats: computeReferenceStats(ingest.frame, split.train, evaluation.testScores),
+                referenceStats,
+                card,
               },
               goldenInputs: goldenRows.map((row) => ingest.frame.record(row)),
             });

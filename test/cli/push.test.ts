@@ -368,6 +368,9 @@ describe('pipewright sample', () => {
     expect(other.code).toBe(0);
     expect(readFileSync(join(dir, 'c.csv'), 'utf8')).not.toBe(text);
     expect((await cli(undefined, ['sample', 'titanic', '-o', join(dir, 'd.csv')])).code).toBe(2);
+    const folder = await cli(undefined, ['sample', 'vehicle-insurance', '--rows', '5', '-o', dir]);
+    expect(folder.code).toBe(1);
+    expect(folder.stderr).toContain('PW_FILE_UNWRITABLE');
   });
 
   it('writes a sample that pushes into a new project with no rejects', async () => {

@@ -24,7 +24,7 @@ describe('logger', () => {
     const lines = readFileSync(file!, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(lines[0]).toMatchObject({ msg: 'fitted the model', rows: 10, step: 'train', run: '20260101-120000-abcdef', command: 'push' });
     expect(lines[1].msg).toBe('only in the file');
-    expect(consoleOut.text()).toMatch(/^\d\d:\d\d:\d\d info  \[train\] fitted the model\n$/);
+    expect(consoleOut.text()).toMatch(/^\d\d:\d\d:\d\d info {2}\[train\] fitted the model\n$/);
   });
 
   it('redacts passwords and secrets from messages and fields', () => {

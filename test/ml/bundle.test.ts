@@ -1,3 +1,5 @@
+// Model bundles: canonical bytes, checksum and schema checks on load, golden-sample verification,
+// and a Predictor whose one-record scores equal its batch scores for every model type.
 import { describe, expect, it } from 'vitest';
 import type { PipewrightError } from '../../src/core/errors.js';
 import { canonicalJson } from '../../src/core/hash.js';
@@ -118,6 +120,18 @@ describe('model bundle', () => {
     const error = refusal(() => Predictor.fromBundle(parsed));
     expect(error.code).toBe('PW_BUNDLE_INVALID');
     expect(error.message).toContain('golden row 3');
+  });
+
+  it("refuses a bundle whose preprocessor does not make the model's columns", async () => {
+    const bundle = await trained('logistic');
+    const other = Preprocessor.fromConfig(schema, { categorical: { encoder: 'ordinal' } }).fit(frame, train);
+    const { checksum: _checksum, ...body } = bundle;
+    const resealed = { ...body, preprocessor: other.toJSON() };
+    const error = refusal(() =>
+      Predictor.fromBundle(parseBundle(JSON.stringify({ ...resealed, checksum: bundleChecksum(resealed) }))),
+    );
+    expect(error.code).toBe('PW_BUNDLE_INVALID');
+    expect(error.message).toContain('the model expects');
   });
 
   it('reads a bundle with JSON.parse only: keys like __proto__ and code-looking text stay inert data', async () => {

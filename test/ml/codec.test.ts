@@ -1,3 +1,4 @@
+// Base64 typed-array codec: exact bit round trips, little-endian layout, refusal of bad text.
 import { describe, expect, it } from 'vitest';
 import {
   decodeFloat64,

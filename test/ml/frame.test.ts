@@ -1,3 +1,4 @@
+// The columnar frame: typed columns, dictionaries, null masks, streaming growth, selection and slicing.
 import { describe, expect, it } from 'vitest';
 import {
   frameFromColumns,

@@ -1,3 +1,4 @@
+// SMOTE, ENN, SMOTEENN and class weights on small two-dimensional clusters whose geometry is known.
 import { describe, expect, it } from 'vitest';
 import {
   balanceTrainingSet,

@@ -101,10 +101,15 @@ describe('LogisticRegressionModel', () => {
     const rows = 140_000;
     const a = Float64Array.from({ length: rows }, (_, i) => Math.sin(i * 0.37));
     const b = Float64Array.from({ length: rows }, (_, i) => (i * 7) % 3);
-    const labels = Float64Array.from({ length: rows }, (_, i) => (Math.sin(i * 1.3) + a[i] - 0.4 * b[i] > -0.2 ? 1 : 0));
+    const labels = Float64Array.from({ length: rows }, (_, i) =>
+      Math.sin(i * 1.3) + a[i] - 0.4 * b[i] > -0.2 ? 1 : 0,
+    );
     const large: Matrix = { rows, cols: 2, columns: [a, b], names: ['a', 'b'] };
     const newton = new LogisticRegressionModel({ tol: 1e-8, max_iter: 50 }).fit(large, labels);
-    const lbfgs = new LogisticRegressionModel({ tol: 1e-8, max_iter: 500, solver: 'lbfgs' }).fit(large, labels);
+    const lbfgs = new LogisticRegressionModel({ tol: 1e-8, max_iter: 500, solver: 'lbfgs' }).fit(
+      large,
+      labels,
+    );
     expect(newton.convergence.converged).toBe(true);
     const newtonState = coefficients(newton);
     const lbfgsState = coefficients(lbfgs);

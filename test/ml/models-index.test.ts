@@ -1,3 +1,4 @@
+// The model catalogue: creation by type and restoration by kind for every model.
 import { describe, expect, it } from 'vitest';
 import { createEstimator, estimatorFromJSON } from '../../src/ml/models/index.js';
 import { LogisticRegressionModel } from '../../src/ml/models/logistic.js';
@@ -30,6 +31,12 @@ describe('model catalogue', () => {
       expect(Array.from(restored.predict(X))).toEqual(Array.from(model.predict(X)));
     }
     expect(createEstimator('logistic')).toBeInstanceOf(LogisticRegressionModel);
+    // The config's model.threads reaches the tree models, and is not forced on logistic regression.
+    expect(
+      (createEstimator('gbdt', {}, { threads: 1 }) as unknown as { params: { threads: unknown } }).params
+        .threads,
+    ).toBe(1);
+    expect(() => createEstimator('logistic', {}, { threads: 2 })).not.toThrow();
   });
 
   it('refuses an unknown model type or kind, and parameters the model does not have', () => {

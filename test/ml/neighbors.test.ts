@@ -1,3 +1,4 @@
+// The k-d tree against a brute-force scan, on data with binary columns and repeated rows.
 import { describe, expect, it } from 'vitest';
 import { KdTree } from '../../src/ml/neighbors.js';
 import { Random } from '../../src/ml/random.js';

@@ -1,3 +1,4 @@
+// The seeded generator: repeatability, ranges and sub-streams.
 import { describe, expect, it } from 'vitest';
 import { deriveSeed, Random } from '../../src/ml/random.js';
 

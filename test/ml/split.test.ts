@@ -1,3 +1,4 @@
+// Seeded, stratified train/test splits.
 import { describe, expect, it } from 'vitest';
 import { randomSplit, splitFrame, stratifiedSplit } from '../../src/ml/split.js';
 import { frameFromRecordsSync } from '../../src/ml/frame.js';

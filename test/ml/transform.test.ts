@@ -1,3 +1,5 @@
+// Scalers, imputers and encoders (against scikit-learn's numbers where they apply) and the config-driven
+// Preprocessor: training rows only, unseen and missing values, one record equals the batch, JSON round trip.
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
 import type { PipewrightError } from '../../src/core/errors.js';

@@ -182,6 +182,14 @@ describe('pushFile', () => {
     expect(await store.collection('records').countDocuments()).toBe(6);
   });
 
+  it('fails with PW_FILE_UNWRITABLE when the rejects file cannot be written', async () => {
+    const file = dataFile('unwritable.csv', csv(range(1, 3), [row(4, { Age: 'x' })]));
+    const rejectsFile = join(project, 'no-such-folder', 'rejects.jsonl');
+    const error = await pushFailure(file, { rejectsFile });
+    expect(error.code).toBe('PW_FILE_UNWRITABLE');
+    expect(error.message).toContain('rejects.jsonl');
+  });
+
   it('removes a stale rejects file once the file pushes cleanly', async () => {
     const file = dataFile('fixed.csv', csv(range(1, 3), [row(4, { Age: 'x' })]));
     await push(file);

@@ -438,6 +438,40 @@ describe('the server around the API', () => {
     }
   });
 
+  it('answers a regression model with the predicted value, in JSON and in CSV', async () => {
+    const project = await createTestProject({
+      // Annual_Premium becomes the target; Response is not known when predicting.
+      schema: (text) =>
+        text
+          .replace(/(Annual_Premium:\n\s+type: number\n)/, '$1    role: target\n')
+          .replace(/(Response:\n\s+type: integer\n\s+)role: target/, '$1role: ignore'),
+      publish: { modelType: 'gbdt', params: { loss: 'squared_error', max_iter: 20 }, rows: 800 },
+    });
+    const server = await startTestServer(project);
+    try {
+      expect(project.schema.task).toBe('regression');
+      const record: Json = validRecord();
+      delete record.Annual_Premium;
+      const response = await post(`${server.url}/predict`, record);
+      expect(response.status).toBe(200);
+      expect(Object.keys(response.body).sort()).toEqual(['requestId', 'value', 'version']);
+      expect(Number.isFinite(response.body.value)).toBe(true);
+      const header = Object.keys(record);
+      const csv = `${header.join(',')}\n${header.map((name) => record[name]).join(',')}\n`;
+      const answer = await fetch(`${server.url}/predict`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/csv' },
+        body: csv,
+      });
+      expect((await answer.text()).trim().split('\n')).toEqual(['value', String(response.body.value)]);
+      const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as Json;
+      expect(Object.keys(openapi.components.schemas.Prediction.properties)).toEqual(['value']);
+    } finally {
+      await server.close();
+      project.cleanup();
+    }
+  });
+
   it('refuses to start when the alias does not exist, with a hint to run the pipeline', async () => {
     const project = await createTestProject({ publish: false });
     try {

@@ -37,11 +37,17 @@ describe('EmbeddedStore', () => {
   it('lets the last of two documents with the same key in one batch win', async () => {
     const store = EmbeddedStore.open(join(dir, 'duplicates.db'));
     const collection = store.collection('c', { keyType: 'integer' });
-    const batch = Array.from({ length: 120 }, (_, i) => ({ _id: i < 60 ? i : i - 60, version: i < 60 ? 1 : 2 }));
+    const batch = Array.from({ length: 120 }, (_, i) => ({
+      _id: i < 60 ? i : i - 60,
+      version: i < 60 ? 1 : 2,
+    }));
     expect(await collection.upsertMany(batch)).toEqual({ inserted: 60, updated: 60, unchanged: 0 });
     expect(await collection.countDocuments({ version: 2 })).toBe(60);
     // Repeats inside one chunk of the multi-row insert fall back to one statement per document.
-    const repeated = Array.from({ length: 120 }, (_, i) => ({ _id: 1000 + (i % 25), pass: Math.floor(i / 25) }));
+    const repeated = Array.from({ length: 120 }, (_, i) => ({
+      _id: 1000 + (i % 25),
+      pass: Math.floor(i / 25),
+    }));
     expect(await collection.upsertMany(repeated)).toEqual({ inserted: 25, updated: 95, unchanged: 0 });
     expect(await collection.countDocuments({ _id: { $gte: 1000 }, pass: 4 })).toBe(20);
     await store.close();

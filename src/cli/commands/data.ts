@@ -1,8 +1,6 @@
 // `pipewright data stats`: which store is in use, how many documents a collection holds, and how many
 // values each schema field is missing.
 import type { Command } from 'commander';
-import { collectionStats } from '../../pipeline/stats.js';
-import { openStore } from '../../store/index.js';
 import type { Wrap } from '../main.js';
 
 export function register(program: Command, wrap: Wrap): void {
@@ -15,6 +13,7 @@ export function register(program: Command, wrap: Wrap): void {
       wrap('data stats', async (context, flags: { collection?: string }) => {
         const project = context.project();
         const collection = flags.collection ?? project.config.store.collection;
+        const [{ collectionStats }, { openStore }] = await Promise.all([import('../../pipeline/stats.js'), import('../../store/index.js')]);
         const store = await openStore(project.config, project.dir, process.env, { readOnly: true });
         let stats;
         try {

@@ -1,6 +1,7 @@
 // `pipewright models list|show|promote|rollback|history`: the published model versions, their
 // aliases and the audit trail of every publish and alias move, from the project's registry.
 import { InvalidArgumentError, type Command } from 'commander';
+import type { ModelCard } from '../../ml/card.js';
 import { openRegistry } from '../../registry/index.js';
 import type { HistoryEvent, ModelRegistry } from '../../registry/types.js';
 import type { CommandContext } from '../context.js';
@@ -46,14 +47,18 @@ export function register(program: Command, wrap: Wrap): void {
     .command('show')
     .description('print the manifest of a version: metrics, run id, creation time, size, sha256, aliases')
     .argument('<version>', 'a version (v3) or an alias (production)')
+    .option('--card', 'print the model card stored in the bundle: training data, metrics with intervals, intended use, limits')
     .action(
-      wrap('models show', (context, requested: string) =>
+      wrap('models show', (context, requested: string, options: { card?: boolean }) =>
         withRegistry(context, async (registry) => {
           const info = await registry.resolve(requested);
           const aliases = (await registry.aliases())
             .filter((alias) => alias.version === info.version)
             .map((alias) => alias.name);
-          context.print({ ...info, aliases, registry: registry.location }, () => {
+          const card = options.card ? await loadCard(registry, info.version) : undefined;
+          const cardText = card ? (await import('../../report/card.js')).modelCardText(card, `Model card of ${info.version}${aliases.length > 0 ? ` (${aliases.join(', ')})` : ''}: ${card.name}`) : undefined;
+          context.print({ ...info, aliases, registry: registry.location, ...(options.card ? { card: card ?? null } : {}) }, () => {
+            if (options.card) return cardText ?? `${info.version} has no model card: it was published before bundles carried one. Retrain it with \`pipewright run\` to get one.`;
             const metricNames = Object.keys(info.metrics);
             const width = Math.max(0, ...metricNames.map((name) => name.length));
             const lines = [
@@ -141,6 +146,13 @@ export function register(program: Command, wrap: Wrap): void {
         }),
       ),
     );
+}
+
+/** The card in a version's bundle (checked like any bundle load); undefined for bundles older than cards. */
+async function loadCard(registry: ModelRegistry, version: string): Promise<ModelCard | undefined> {
+  const { bytes } = await registry.load(version);
+  const { parseBundle } = await import('../../ml/bundle.js');
+  return parseBundle(bytes, undefined, { source: `${registry.location} ${version}` }).metadata.card;
 }
 
 async function withRegistry(

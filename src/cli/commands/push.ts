@@ -4,8 +4,7 @@ import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { errors } from '../../core/errors.js';
 import { displayPath } from '../../core/yaml.js';
-import { pushFile, type PushProgress, type PushSummary } from '../../pipeline/push.js';
-import { openStore } from '../../store/index.js';
+import type { PushProgress, PushSummary } from '../../pipeline/push.js';
 import type { Wrap } from '../main.js';
 
 interface PushFlags {
@@ -107,6 +106,7 @@ export function register(program: Command, wrap: Wrap): void {
         const path = resolve(file);
         const stderr = context.stderr as NodeJS.WriteStream;
         const progress = stderr.isTTY && !context.globals.quiet ? progressPrinter(stderr) : undefined;
+        const [{ pushFile }, { openStore }] = await Promise.all([import('../../pipeline/push.js'), import('../../store/index.js')]);
         const store = await openStore(config, project.dir);
         let summary: PushSummary;
         try {

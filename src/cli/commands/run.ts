@@ -1,9 +1,7 @@
 // `pipewright run`: the training pipeline, with a live step display on a terminal and the run record
 // as JSON with --json. Exit 1 when a step fails; a model that does not pass the gates is not a failure.
 import type { Command } from 'commander';
-import { Progress } from '../../pipeline/progress.js';
 import type { RunRecord } from '../../pipeline/record.js';
-import { runPipeline } from '../../pipeline/train.js';
 import type { Wrap } from '../main.js';
 
 function describe(record: RunRecord, metric: string): string {
@@ -39,19 +37,23 @@ export function register(program: Command, wrap: Wrap): void {
     .action(
       wrap('run', async (context, options: { cache: boolean; publish: boolean; alias: string; runId?: string }) => {
         const project = context.project();
+        const [{ runPipeline }, { Progress }, { writeRunReportSafely }] = await Promise.all([import('../../pipeline/train.js'), import('../../pipeline/progress.js'), import('../../report/run-report.js')]);
         const interactive = !context.globals.json && !context.globals.quiet;
+        const artifactsRoot = project.path(project.config.artifacts.path);
+        const runId = options.runId ?? context.runId;
+        // The report is written whether the run succeeded or stopped (say, at validation); it never fails the run.
         const record = await runPipeline({
           config: project.config,
           schema: project.schema,
           projectDir: project.dir,
-          artifactsRoot: project.path(project.config.artifacts.path),
+          artifactsRoot,
           logger: context.logger,
-          runId: options.runId ?? context.runId,
+          runId,
           noCache: !options.cache,
           noPublish: !options.publish,
           alias: options.alias,
           progress: new Progress(interactive ? (process.stderr as NodeJS.WriteStream) : undefined),
-        });
+        }).finally(() => writeRunReportSafely(artifactsRoot, runId, { schema: project.schema, logger: context.logger }));
         context.print(record, () => describe(record, project.config.evaluate.metric));
       }),
     );

@@ -120,10 +120,18 @@ export function register(program: Command, wrap: Wrap): void {
     .description('params, metrics and data hash of two runs side by side')
     .argument('<a>', 'first run id')
     .argument('<b>', 'second run id')
+    .option('--html', 'write the comparison as an HTML page, with both ROC curves')
+    .option('-o, --output <file>', 'with --html: where to write the page (default: artifacts/compare-<a>-<b>.html)')
     .action(
-      wrap('runs-compare', async (context, a: string, b: string) => {
+      wrap('runs-compare', async (context, a: string, b: string, options: { html?: boolean; output?: string }) => {
         const root = artifactsRoot(context);
         const comparison = compareRuns(readRunRecord(root, a), readRunRecord(root, b));
+        if (options.html) {
+          const { writeComparisonReport } = await import('../../report/compare.js');
+          const { file } = await writeComparisonReport(root, comparison, options.output ? { output: options.output } : {});
+          context.print({ ...comparison, file }, `comparison of ${comparison.a} and ${comparison.b}: ${file}`);
+          return;
+        }
         context.print(comparison, () =>
           table([
             ['', comparison.a, comparison.b],

@@ -1,8 +1,7 @@
 // `pipewright sample vehicle-insurance`: writes a seeded synthetic table shaped like the reference data
 // set (CSV, or JSONL by extension), and says plainly that the rows are synthetic.
-import { createWriteStream } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { once } from 'node:events';
-import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errors } from '../../core/errors.js';
@@ -12,18 +11,17 @@ import type { Wrap } from '../main.js';
 
 const DATASETS = ['vehicle-insurance'];
 
-function wholeNumber(text: string | undefined, flag: string, minimum: number): number | undefined {
-  if (text === undefined) return undefined;
+function wholeNumber(text: string, flag: string, minimum: number): number {
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < minimum) {
     throw new errors.PW_USAGE(
-      `${flag} must be a whole number${minimum > 0 ? ` of at least ${minimum}` : minimum === 0 ? ' of 0 or more' : ''}, not "${text}"`,
+      `${flag} must be a whole number${minimum === 0 ? ' of 0 or more' : ''}, not "${text}"`,
     );
   }
   return value;
 }
 
-async function* jsonLines(rows: number, seed: number): AsyncGenerator<string> {
+function* jsonLines(rows: number, seed: number): Generator<string> {
   let chunk: string[] = [];
   for (const record of syntheticVehicleInsurance({ rows, seed })) {
     chunk.push(`${JSON.stringify(record)}\n`);
@@ -33,6 +31,23 @@ async function* jsonLines(rows: number, seed: number): AsyncGenerator<string> {
     }
   }
   if (chunk.length > 0) yield chunk.join('');
+}
+
+function writeFile(file: string, chunks: Iterable<string>): void {
+  try {
+    mkdirSync(dirname(file), { recursive: true });
+    const descriptor = openSync(file, 'w');
+    try {
+      for (const chunk of chunks) writeSync(descriptor, chunk);
+    } finally {
+      closeSync(descriptor);
+    }
+  } catch (cause) {
+    throw new errors.PW_FILE_UNWRITABLE(`Cannot write ${displayPath(file)}: ${(cause as Error).message}`, {
+      cause,
+      where: displayPath(file),
+    });
+  }
 }
 
 export function register(program: Command, wrap: Wrap): void {
@@ -52,37 +67,30 @@ export function register(program: Command, wrap: Wrap): void {
               hint: `Available: ${DATASETS.join(', ')}.`,
             });
           }
-          const rows = wholeNumber(flags.rows, '--rows', 0)!;
-          const seed = wholeNumber(flags.seed, '--seed', Number.MIN_SAFE_INTEGER)!;
+          const rows = wholeNumber(flags.rows, '--rows', 0);
+          const seed = wholeNumber(flags.seed, '--seed', Number.MIN_SAFE_INTEGER);
           const jsonl = flags.output !== undefined && /\.(jsonl|ndjson)$/i.test(flags.output);
           const table = syntheticCsv({ rows, seed });
-          const metadata = table.metadata;
-          const chunks: AsyncIterable<string> | Iterable<string> = jsonl ? jsonLines(rows, seed) : table;
+          const chunks = jsonl ? jsonLines(rows, seed) : table;
           const notice = `${rows.toLocaleString('en-US')} SYNTHETIC rows (${dataset}, seed ${seed}): generated data shaped like the reference set, not real customers`;
           if (flags.output === undefined) {
-            for await (const chunk of chunks) {
+            for (const chunk of chunks) {
               if (!context.stdout.write(chunk)) await once(context.stdout, 'drain');
             }
             context.stderr.write(`${notice}\n`);
             return;
           }
           const file = resolve(flags.output);
-          mkdirSync(dirname(file), { recursive: true });
-          const out = createWriteStream(file);
-          try {
-            for await (const chunk of chunks) {
-              if (!out.write(chunk)) await once(out, 'drain');
-            }
-          } finally {
-            out.end();
-            await once(out, 'close');
-          }
+          writeFile(file, chunks);
           context.logger.info(
             { file, rows, seed, synthetic: true, console: false },
             `wrote ${rows} synthetic rows`,
           );
           context.stderr.write(`${notice}\n`);
-          context.print({ ...metadata, file, format: jsonl ? 'jsonl' : 'csv' }, `Wrote ${displayPath(file)}`);
+          context.print(
+            { ...table.metadata, file, format: jsonl ? 'jsonl' : 'csv' },
+            `Wrote ${displayPath(file)}`,
+          );
         },
       ),
     );

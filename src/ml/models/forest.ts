@@ -220,7 +220,7 @@ export class RandomForestModel implements Estimator {
 
   predictRow(row: Float64Array, out?: Float64Array): number {
     this.requireState();
-    const value = this.ensemble.sumRow(row, 0, 1) / this.ensemble.treeCount;
+    const value = this.ensemble.sumRow(row, 0, 1, 0) / this.ensemble.treeCount;
     if (out) out[0] = value;
     return value;
   }

@@ -279,14 +279,14 @@ export class GradientBoostingModel implements Estimator {
   predictRow(row: Float64Array, out?: Float64Array): number {
     const state = this.requireState();
     if (state.task !== 'multiclass') {
-      const raw = this.baseline[0] + this.ensemble.sumRow(row, 0, 1);
+      const raw = this.ensemble.sumRow(row, 0, 1, this.baseline[0]);
       const value = state.task === 'binary' ? sigmoid(raw) : raw;
       if (out) out[0] = value;
       return value;
     }
     const k = state.classes;
     const target = out ?? this.scratch;
-    for (let c = 0; c < k; c++) target[c] = this.baseline[c] + this.ensemble.sumRow(row, c, k);
+    for (let c = 0; c < k; c++) target[c] = this.ensemble.sumRow(row, c, k, this.baseline[c]);
     softmaxInPlace(target, 0, k);
     let best = 0;
     for (let c = 1; c < k; c++) if (target[c] > target[best]) best = c;

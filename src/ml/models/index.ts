@@ -16,13 +16,24 @@ const KIND_OF_TYPE: Record<ModelType, string> = {
   logistic: 'logistic',
 };
 
-/** An unfitted estimator with the given hyperparameters (unknown ones are refused by the model). */
-export function createEstimator(type: ModelType, params: Record<string, unknown> = {}): Estimator {
+/**
+ * An unfitted estimator with the given hyperparameters (unknown ones are refused by the model).
+ * `threads` (the config's model.threads) applies to the tree models; logistic regression runs on one.
+ */
+export function createEstimator(
+  type: ModelType,
+  params: Record<string, unknown> = {},
+  options: { threads?: number } = {},
+): Estimator {
+  const threaded =
+    options.threads !== undefined && params.threads === undefined
+      ? { ...params, threads: options.threads }
+      : params;
   switch (type) {
     case 'gbdt':
-      return new GradientBoostingModel(params as ConstructorParameters<typeof GradientBoostingModel>[0]);
+      return new GradientBoostingModel(threaded as ConstructorParameters<typeof GradientBoostingModel>[0]);
     case 'random_forest':
-      return new RandomForestModel(params as ConstructorParameters<typeof RandomForestModel>[0]);
+      return new RandomForestModel(threaded as ConstructorParameters<typeof RandomForestModel>[0]);
     case 'logistic':
       return new LogisticRegressionModel(params);
     default:

@@ -31,6 +31,8 @@ interface LogisticState {
   /** Number of classes; 2 means one set of coefficients for P(class 1). */
   classes: number;
   features: number;
+  /** The matrix's column names at fit time, so a bundle can check its preprocessor makes the same columns. */
+  featureNames: string[];
   /** One row of `features` coefficients per output (1 for binary, k for multinomial). */
   coefficients: number[][];
   intercepts: number[];
@@ -119,6 +121,7 @@ export class LogisticRegressionModel implements Estimator {
     this.setState({
       classes,
       features: X.cols,
+      featureNames: [...X.names],
       coefficients: result.coefficients,
       intercepts: result.intercepts,
       iterations: result.iterations,
@@ -231,6 +234,7 @@ export class LogisticRegressionModel implements Estimator {
       state: {
         classes: state.classes,
         features: state.features,
+        featureNames: [...state.featureNames],
         coefficients: state.coefficients.map((row) => [...row]),
         intercepts: [...state.intercepts],
         iterations: state.iterations,
@@ -251,6 +255,9 @@ export class LogisticRegressionModel implements Estimator {
       Number.isInteger(state.classes) &&
       state.classes >= 2 &&
       Number.isInteger(state.features) &&
+      Array.isArray(state.featureNames) &&
+      state.featureNames.length === state.features &&
+      state.featureNames.every((name) => typeof name === 'string') &&
       Array.isArray(state.coefficients) &&
       state.coefficients.length === outputs &&
       state.coefficients.every(
@@ -266,6 +273,7 @@ export class LogisticRegressionModel implements Estimator {
     model.setState({
       classes: state.classes,
       features: state.features,
+      featureNames: [...state.featureNames],
       coefficients: state.coefficients.map((row) => [...row]),
       intercepts: [...state.intercepts],
       iterations: Number(state.iterations) || 0,
@@ -350,7 +358,9 @@ function fitNewton(problem: Problem): Solution {
   // On large tables the Hessian is estimated on evenly spaced rows (subsampled Newton): the gradient,
   // and so the solution and the stopping test, stay exact; only the steps are approximate.
   const sampleRows =
-    n > 2 * HESSIAN_ROWS ? Int32Array.from({ length: HESSIAN_ROWS }, (_, i) => Math.floor((i * n) / HESSIAN_ROWS)) : undefined;
+    n > 2 * HESSIAN_ROWS
+      ? Int32Array.from({ length: HESSIAN_ROWS }, (_, i) => Math.floor((i * n) / HESSIAN_ROWS))
+      : undefined;
   const curvatureRows = sampleRows ? sampleRows.length : n;
   const curvatureColumns = sampleRows
     ? columns.map((column) => Float64Array.from(sampleRows, (row) => column[row]))

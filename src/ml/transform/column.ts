@@ -47,11 +47,6 @@ export function meanOf(values: Float64Array): number {
   return sum / values.length;
 }
 
-/** A learned number for JSON: NaN and infinities have no JSON form, so they are refused early. */
-export function finiteOr(value: number, fallback: number): number {
-  return Number.isFinite(value) ? value : fallback;
-}
-
 export function expectNumber(value: unknown, what: string, fail: (message: string) => never): number {
   if (typeof value !== 'number' || !Number.isFinite(value))
     fail(`${what} must be a finite number, got ${JSON.stringify(value)}`);

@@ -130,6 +130,8 @@ export class GrownTree {
     this.sumGradient[k] = sumGradient;
     this.sumHessian[k] = sumHessian;
     this.feature[k] = NO_SPLIT;
+    this.bin[k] = 0;
+    this.missingLeft[k] = 0;
     this.gain[k] = 0;
     this.left[k] = -1;
     this.value[k] = 0;

@@ -120,10 +120,15 @@ function runOperation(workspace: Workspace, thread: number): void {
   }
 }
 
+/** The operation count a worker starts from: read before it reports ready, so it misses no operation. */
+export function currentSequence(workspace: Workspace): number {
+  return Atomics.load(workspace.control, SEQUENCE);
+}
+
 /** The loop a boosting worker runs until told to stop. */
-export function serveOperations(workspace: Workspace, thread: number): void {
+export function serveOperations(workspace: Workspace, thread: number, startSequence: number): void {
   const control = workspace.control;
-  let seen = Atomics.load(control, SEQUENCE);
+  let seen = startSequence;
   for (;;) {
     Atomics.wait(control, SEQUENCE, seen);
     const sequence = Atomics.load(control, SEQUENCE);

@@ -2,7 +2,7 @@
 // memory (histogram columns, pieces of rows) or grows whole forest trees by index. Started and stopped by threads.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ForestTreeGrower } from './forest-trees.js';
-import { serveOperations, type BoostingWorkerData, type ForestWorkerData } from './threads.js';
+import { currentSequence, serveOperations, type BoostingWorkerData, type ForestWorkerData } from './threads.js';
 import { Workspace } from './workspace.js';
 
 const port = parentPort;
@@ -11,9 +11,10 @@ const data = workerData as BoostingWorkerData | ForestWorkerData;
 
 if (data.mode === 'boosting') {
   const workspace = new Workspace(data.memory, data.plan, data.mapper, data.layout);
+  const sequence = currentSequence(workspace);
   port.postMessage('ready');
   // blocks on shared memory between operations; returns when told to stop
-  serveOperations(workspace, data.thread);
+  serveOperations(workspace, data.thread, sequence);
   port.close();
 } else {
   const grower = new ForestTreeGrower(data.setup);

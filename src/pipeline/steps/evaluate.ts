@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import type { Predictor } from '../../ml/bundle.js';
+import { cardMetrics, metricIntervals, type MetricInterval } from '../../ml/card.js';
 import type { Frame } from '../../ml/frame.js';
 import {
   binaryReport,
@@ -59,6 +60,8 @@ export interface Evaluation {
   productionMetrics?: Record<string, number>;
   productionVersion?: string;
   comparison?: BootstrapResult;
+  /** 95% bootstrap intervals of the main metrics on the test part (absent when evaluate.bootstrap is 0). */
+  intervals?: Record<string, MetricInterval>;
   gates: Gate[];
   passed: boolean;
   confusion?: number[][];
@@ -194,6 +197,9 @@ export function evaluate(input: EvaluateInput): Evaluation {
     };
     confusion = binaryReport(yTest, testScores, threshold ?? 0.5).confusion;
   }
+  const intervals = settings.bootstrap > 0
+    ? metricIntervals({ yTrue: yTest, scores: testScores, metrics: cardMetrics(task, metric), context: { threshold: threshold ?? 0.5, classes }, resamples: settings.bootstrap, seed: input.seed })
+    : undefined;
   const rounded = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
   return {
     metric,
@@ -201,6 +207,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
     metrics: rounded(metrics),
     ...(productionMetrics ? { productionMetrics: rounded(productionMetrics), productionVersion: production!.version } : {}),
     ...(comparison ? { comparison } : {}),
+    ...(intervals ? { intervals } : {}),
     gates,
     passed: gates.every((gate) => gate.passed),
     ...(confusion ? { confusion } : {}),

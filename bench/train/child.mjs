@@ -1,0 +1,61 @@
+// One Pipewright fit in its own process (so its peak RSS is its own), for bench/train/run.mjs: reads the
+// shared split, fits, predicts the test part, times one-row scoring and prints one JSON line.
+// usage: node child.mjs <data dir> <gbdt|random_forest|logistic> <threads> <predictions file>
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { modelParams } from './params.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const [dir, model, threadsText, predictionsFile] = process.argv.slice(2);
+const threads = Number(threadsText);
+const { GradientBoostingModel } = await import(join(root, 'dist', 'ml', 'models', 'gbdt.js'));
+const { RandomForestModel } = await import(join(root, 'dist', 'ml', 'models', 'forest.js'));
+const { LogisticRegressionModel } = await import(join(root, 'dist', 'ml', 'models', 'logistic.js'));
+
+const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
+const scaled = model === 'logistic' ? 'scaled_' : '';
+
+/** A column-major matrix file as the Matrix the estimators take. */
+function matrix(name, rows) {
+  const bytes = readFileSync(join(dir, `${scaled}${name}.f64`));
+  const values = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  const columns = meta.names.map((_, f) => values.slice(f * rows, (f + 1) * rows));
+  return { rows, cols: meta.names.length, names: meta.names, columns };
+}
+
+function vector(name) {
+  const bytes = readFileSync(join(dir, `${name}.f64`));
+  return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8).slice();
+}
+
+const trainX = matrix('X_train', meta.trainRows);
+const trainY = vector('y_train');
+const testX = matrix('X_test', meta.testRows);
+
+const params = modelParams(model, threads).pipewright;
+const estimator =
+  model === 'gbdt' ? new GradientBoostingModel(params) : model === 'random_forest' ? new RandomForestModel(params) : new LogisticRegressionModel(params);
+
+let started = performance.now();
+await estimator.fit(trainX, trainY);
+const fitSeconds = (performance.now() - started) / 1000;
+
+started = performance.now();
+const predictions = estimator.predict(testX);
+const predictSeconds = (performance.now() - started) / 1000;
+writeFileSync(predictionsFile, new Uint8Array(predictions.buffer, predictions.byteOffset, predictions.byteLength));
+
+// one row at a time, as the prediction service scores it (the rows cycle so branches are not memorised)
+const sample = Array.from({ length: 64 }, (_, i) => Float64Array.from(testX.columns, (column) => column[(i * 7919) % testX.rows]));
+const out = new Float64Array(1);
+let sink = 0;
+for (let i = 0; i < 20_000; i++) sink += estimator.predictRow(sample[i & 63], out);
+const calls = 200_000;
+started = performance.now();
+for (let i = 0; i < calls; i++) sink += estimator.predictRow(sample[i & 63], out);
+const oneRowMicroseconds = ((performance.now() - started) * 1000) / calls;
+
+process.stdout.write(
+  `${JSON.stringify({ fit_s: fitSeconds, predict_s: predictSeconds, one_row_us: oneRowMicroseconds, checksum: Number.isFinite(sink) })}\n`,
+);

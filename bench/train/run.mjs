@@ -1,0 +1,264 @@
+// `npm run bench -- train [--rows <n>] [--threads <t>] [--models gbdt,random_forest,logistic] [--json] [--readme]`:
+// fits Pipewright's gradient boosting, random forest and logistic regression and, one after another on the
+// same split and encoding, scikit-learn 1.2 and XGBoost with the same settings where they map; each fit
+// runs in its own process under /usr/bin/time for its peak RSS. Prints fit/predict time, one-row latency,
+// ROC-AUC, F1 and our/their ratios; --json prints one object a line; --readme rewrites bench/README.md's
+// "## train" section with the table.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { modelParams } from './params.mjs';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const here = fileURLToPath(new URL('.', import.meta.url));
+const out = join(root, 'bench', 'out', 'train');
+const python = '/usr/bin/python3';
+const realSample = join(root, '..', 'shared', 'data', 'vehicle-insurance-sample.csv');
+
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const at = args.indexOf(name);
+  return at >= 0 ? args[at + 1] : undefined;
+};
+const rows = Number(flag('--rows') ?? 381_109);
+const threadCounts = (flag('--threads') ?? '1,2').split(',').map(Number);
+const models = (flag('--models') ?? 'gbdt,random_forest,logistic').split(',');
+const json = args.includes('--json');
+const writeReadme = args.includes('--readme');
+const log = (line) => {
+  if (!json) process.stderr.write(`${line}\n`);
+};
+
+const { syntheticVehicleInsurance } = await import(join(root, 'dist', 'data', 'synthetic.js'));
+const { stratifiedSplit } = await import(join(root, 'dist', 'ml', 'split.js'));
+const { rocAuc, f1Score, labelsAtThreshold } = await import(join(root, 'dist', 'ml', 'metrics.js'));
+
+// ---- the shared encoding: numbers as they are, each category one 0/1 column (categories sorted)
+const NUMERIC = ['Age', 'Driving_License', 'Region_Code', 'Previously_Insured', 'Annual_Premium', 'Policy_Sales_Channel', 'Vintage'];
+const CATEGORICAL = ['Gender', 'Vehicle_Age', 'Vehicle_Damage'];
+
+function encode(records) {
+  const categories = CATEGORICAL.map((name) => [...new Set(records.map((record) => String(record[name])))].sort());
+  const names = [...NUMERIC, ...CATEGORICAL.flatMap((name, c) => categories[c].map((value) => `${name}_${value}`))];
+  const columns = names.map(() => new Float64Array(records.length));
+  const y = new Float64Array(records.length);
+  records.forEach((record, i) => {
+    NUMERIC.forEach((name, f) => (columns[f][i] = Number(record[name])));
+    let f = NUMERIC.length;
+    CATEGORICAL.forEach((name, c) => {
+      for (const value of categories[c]) columns[f++][i] = String(record[name]) === value ? 1 : 0;
+    });
+    y[i] = Number(record.Response);
+  });
+  return { names, columns, y };
+}
+
+function readCsv(file) {
+  const [header, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  const names = header.split(',');
+  return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [names[i], value])));
+}
+
+/** Writes the stratified 80/20 split (seed 0) as column-major float64 files, plus a standardised copy for logistic regression. */
+function writeSplit(name, records) {
+  const dir = join(out, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { names, columns, y } = encode(records);
+  const split = stratifiedSplit(y, { testSize: 0.2, seed: 0 });
+  const pick = (values, indices) => Float64Array.from(indices, (i) => values[i]);
+  const save = (file, arrays) => {
+    const total = new Float64Array(arrays.reduce((sum, array) => sum + array.length, 0));
+    let offset = 0;
+    for (const array of arrays) {
+      total.set(array, offset);
+      offset += array.length;
+    }
+    writeFileSync(join(dir, file), new Uint8Array(total.buffer));
+  };
+  const train = columns.map((column) => pick(column, split.train));
+  const test = columns.map((column) => pick(column, split.test));
+  save('X_train.f64', train);
+  save('X_test.f64', test);
+  save('y_train.f64', [pick(y, split.train)]);
+  save('y_test.f64', [pick(y, split.test)]);
+  const scale = train.map((column) => {
+    const mean = column.reduce((sum, value) => sum + value, 0) / column.length;
+    const deviation = Math.sqrt(column.reduce((sum, value) => sum + (value - mean) ** 2, 0) / column.length) || 1;
+    return { mean, deviation };
+  });
+  const standardised = (part) => part.map((column, f) => column.map((value) => (value - scale[f].mean) / scale[f].deviation));
+  save('scaled_X_train.f64', standardised(train));
+  save('scaled_X_test.f64', standardised(test));
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify({ names, rows: records.length, trainRows: split.train.length, testRows: split.test.length }));
+  return { dir, rows: records.length, yTest: pick(y, split.test) };
+}
+
+/** Runs a command under /usr/bin/time -v; returns its parsed JSON output and peak RSS in MB. */
+function measured(command, commandArgs, env = {}) {
+  const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    env: { ...process.env, ...env },
+  });
+  if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${result.status}):\n${result.stderr.slice(-3000)}`);
+  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
+  const report = JSON.parse(result.stdout.trim().split('\n').pop());
+  return { ...report, peak_rss_mb: rss ? Number(rss[1]) / 1024 : NaN };
+}
+
+function run(impl, model, threads, data) {
+  const predictions = join(data.dir, `predictions-${impl}-${model}-${threads}.f64`);
+  const params = modelParams(model, threads);
+  log(`  ${impl} ${model} threads=${threads} on ${data.name} ...`);
+  const report =
+    impl === 'pipewright'
+      ? measured(process.execPath, [join(here, 'child.mjs'), data.dir, model, String(threads), predictions])
+      : measured(python, [join(here, 'baselines.py'), data.dir, impl, model, String(threads), JSON.stringify(params[impl]), predictions], {
+          OMP_NUM_THREADS: String(threads),
+          OPENBLAS_NUM_THREADS: String(threads),
+          MKL_NUM_THREADS: String(threads),
+        });
+  const bytes = readFileSync(predictions);
+  const scores = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  const result = {
+    impl,
+    model,
+    threads,
+    data: data.name,
+    rows: data.rows,
+    fit_s: report.fit_s,
+    predict_s: report.predict_s,
+    one_row_us: report.one_row_us,
+    roc_auc: rocAuc(data.yTest, scores),
+    f1: f1Score(data.yTest, labelsAtThreshold(scores, 0.5)),
+    peak_rss_mb: report.peak_rss_mb,
+  };
+  if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  return result;
+}
+
+const BASELINES = { gbdt: ['sklearn', 'xgboost'], random_forest: ['sklearn'], logistic: ['sklearn'] };
+
+const load = loadavg().map((value) => value.toFixed(1)).join(' ');
+log(`bench train: ${rows.toLocaleString('en-US')} synthetic rows, threads ${threadCounts.join(',')}, ${cpus().length} CPUs, load average ${load}`);
+const started = performance.now();
+const datasets = [];
+log('preparing the synthetic table ...');
+datasets.push({ name: 'synthetic', threads: threadCounts, ...writeSplit('synthetic', [...syntheticVehicleInsurance({ rows, seed: 42 })]) });
+if (existsSync(realSample)) datasets.push({ name: 'real-sample', threads: [1], ...writeSplit('real-sample', readCsv(realSample)) });
+else log(`(no real sample at ${realSample}: skipped)`);
+
+const results = [];
+for (const data of datasets) {
+  for (const model of models) {
+    // logistic regression has no thread setting: one run
+    for (const threads of model === 'logistic' ? [1] : data.threads) {
+      results.push(run('pipewright', model, threads, data));
+      for (const impl of BASELINES[model]) results.push(run(impl, model, threads, data));
+    }
+  }
+}
+const loadAfter = loadavg().map((value) => value.toFixed(1)).join(' ');
+
+// ---- the table, with our time over theirs on each baseline row
+const ours = (result) => results.find((r) => r.impl === 'pipewright' && r.model === result.model && r.threads === result.threads && r.data === result.data);
+const number = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits) : '?');
+const header = ['impl', 'model', 'threads', 'data', 'rows', 'fit_s', 'predict_s', 'one_row_us', 'roc_auc', 'f1', 'peak_rss_mb', 'ours/theirs fit', 'ours/theirs one row'];
+const lines = results.map((result) => {
+  const mine = result.impl === 'pipewright' ? undefined : ours(result);
+  return [
+    result.impl,
+    result.model,
+    String(result.threads),
+    result.data,
+    result.rows.toLocaleString('en-US'),
+    number(result.fit_s, 3),
+    number(result.predict_s, 3),
+    number(result.one_row_us, 1),
+    number(result.roc_auc, 4),
+    number(result.f1, 4),
+    number(result.peak_rss_mb, 0),
+    mine ? number(mine.fit_s / result.fit_s, 2) : '',
+    mine ? number(mine.one_row_us / result.one_row_us, 3) : '',
+  ];
+});
+const table = [
+  `| ${header.join(' | ')} |`,
+  `| ${header.map((_, i) => (i < 4 ? '---' : '---:')).join(' | ')} |`,
+  ...lines.map((cells) => `| ${cells.join(' | ')} |`),
+].join('\n');
+
+// ---- the targets of the learning core, checked on the synthetic table
+const find = (impl, model, threads, data = 'synthetic') => results.find((r) => r.impl === impl && r.model === model && r.threads === threads && r.data === data);
+const verdicts = [];
+const verdict = (text, met) => verdicts.push(`- ${text}: ${met === undefined ? 'not measured' : met ? 'met' : 'NOT met'}`);
+for (const threads of threadCounts) {
+  const mine = find('pipewright', 'gbdt', threads);
+  const hgb = find('sklearn', 'gbdt', threads);
+  const xgb = find('xgboost', 'gbdt', threads);
+  if (mine && hgb && xgb) {
+    verdict(
+      `gradient boosting fit, ${threads} thread${threads > 1 ? 's' : ''}: ${number(mine.fit_s, 2)} s vs scikit-learn ${number(hgb.fit_s, 2)} s and XGBoost ${number(xgb.fit_s, 2)} s (target: no slower than either)`,
+      mine.fit_s <= hgb.fit_s && mine.fit_s <= xgb.fit_s,
+    );
+    verdict(`gradient boosting ROC-AUC, ${threads} thread${threads > 1 ? 's' : ''}: ${number(mine.roc_auc, 4)} vs scikit-learn ${number(hgb.roc_auc, 4)} (target: within 0.002)`, Math.abs(mine.roc_auc - hgb.roc_auc) <= 0.002);
+  }
+}
+const forest = find('pipewright', 'random_forest', 2) ?? find('pipewright', 'random_forest', 1);
+const sklearnForest = find('sklearn', 'random_forest', 2);
+if (forest && sklearnForest) {
+  verdict(
+    `random forest: ${number(forest.fit_s, 2)} s on ${forest.threads} thread(s) vs scikit-learn n_jobs=2 ${number(sklearnForest.fit_s, 2)} s = ${number(sklearnForest.fit_s / forest.fit_s, 1)}x faster, ROC-AUC ${number(forest.roc_auc, 4)} vs ${number(sklearnForest.roc_auc, 4)} (target: 2x faster at equal AUC)`,
+    sklearnForest.fit_s >= 2 * forest.fit_s && forest.roc_auc >= sklearnForest.roc_auc - 0.002,
+  );
+}
+const oneRow = results.filter((r) => r.impl === 'pipewright' && r.data === 'synthetic' && r.model !== 'logistic');
+if (oneRow.length > 0) {
+  const worst = Math.max(...oneRow.map((r) => r.one_row_us));
+  verdict(`one-row prediction: at most ${number(worst, 1)} µs for the tree models (target: at most 10 µs)`, worst <= 10);
+}
+const logistic = find('pipewright', 'logistic', 1);
+if (logistic) verdict(`logistic regression fit: ${number(logistic.fit_s, 2)} s (target: at most 1 s)`, logistic.fit_s <= 1);
+
+const seconds = ((performance.now() - started) / 1000).toFixed(0);
+const date = new Date().toISOString().slice(0, 10);
+const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}`;
+const section = [
+  '## train',
+  '',
+  `\`${command}\` (${date}; node ${process.version}, ${cpus().length} CPUs shared with other jobs, load average ${load} at the start, ${loadAfter} at the end; ${seconds} s in all):`,
+  '',
+  'Fit on the stratified 80 % (seed 0) of the synthetic table (`syntheticVehicleInsurance`, seed 42) and of the real sample in',
+  '`../shared/data/`, scored on the other 20 %; the same one-hot encoding (14 columns) and split for every implementation, each',
+  'fit in its own process (peak RSS from `/usr/bin/time -v`), baselines limited to the same thread count (threadpoolctl,',
+  '`OMP_NUM_THREADS`, `n_jobs`). Settings: gradient boosting 100 iterations, learning rate 0.1, 31 leaves, 20 rows a leaf, no L2,',
+  '255 bins, no early stopping (XGBoost: `hist`, `lossguide`, `max_leaves=31`, `min_child_weight=1e-3`, `reg_lambda=0`);',
+  'random forest 100 trees, depth 10, sqrt features, bootstrap; logistic regression C=1 on standardised columns. F1 at',
+  'threshold 0.5. "ours/theirs" divides our time by the baseline\'s on the same row (below 1: we are faster).',
+  '',
+  table,
+  '',
+  ...verdicts,
+  '',
+].join('\n');
+
+if (!json) {
+  process.stdout.write(`\n${table}\n\n${verdicts.join('\n')}\n`);
+}
+if (writeReadme) {
+  const readme = join(root, 'bench', 'README.md');
+  const current = existsSync(readme) ? readFileSync(readme, 'utf8') : '# Benchmarks\n\nNumbers from `npm run bench -- <name>`, each with its baseline measured in the same run.\n';
+  const start = current.indexOf('\n## train\n');
+  let next;
+  if (start >= 0) {
+    const following = current.indexOf('\n## ', start + 1);
+    next = `${current.slice(0, start + 1)}${section}${following >= 0 ? current.slice(following) : ''}`;
+  } else {
+    next = `${current.trimEnd()}\n\n${section}`;
+  }
+  writeFileSync(readme, next);
+  log(`wrote the table into ${readme}`);
+}

@@ -1,0 +1,135 @@
+// `pipewright schema infer <file>`: reads a CSV or JSONL file and writes a commented schema.yaml
+// (types, nullability, ranges, categories, a key and the target's task), warning about likely leakage.
+import { existsSync, writeFileSync } from 'node:fs';
+import { basename, extname, relative, resolve } from 'node:path';
+import { InvalidArgumentError, type Command } from 'commander';
+import { errors } from '../../core/errors.js';
+import { inferFile, renderSchemaText, type InferredFile } from '../../project/infer-project.js';
+import { DEFAULT_SAMPLE_ROWS } from '../../schema/infer.js';
+import { TASKS, type Task } from '../../schema/schema.js';
+import type { CommandContext } from '../context.js';
+import type { Wrap } from '../main.js';
+
+export interface InferFlags {
+  target?: string;
+  key?: string;
+  sample?: number;
+  missing?: string[];
+  task?: Task;
+  format?: 'csv' | 'jsonl';
+}
+
+export function parseSample(value: string): number {
+  const rows = Number(value.replace(/[_,]/g, ''));
+  if (!/^\d[\d_,]*$/.test(value.trim()) || !Number.isSafeInteger(rows) || rows < 1) {
+    throw new InvalidArgumentError('the sample is a whole number of rows above 0');
+  }
+  return rows;
+}
+
+/** `--missing "NA,?,-"`: a comma-separated list; `""` inside it (or a leading/trailing comma) is the empty value. */
+export function parseMissing(value: string): string[] {
+  return [...new Set(value.split(',').map((marker) => (marker.trim() === '""' ? '' : marker.trim())))];
+}
+
+export function parseTask(value: string): Task {
+  if (!(TASKS as readonly string[]).includes(value)) throw new InvalidArgumentError(`a task is one of ${TASKS.join(', ')}`);
+  return value as Task;
+}
+
+/** Adds the inference flags shared by `schema infer` and `init --from`. */
+export function inferOptions(command: Command, targetHelp: string): Command {
+  return command
+    .option('-t, --target <column>', targetHelp)
+    .option('-k, --key <column>', 'the column that identifies a row (default: proposed from the data)')
+    .option('--sample <rows>', `rows read at most (default ${DEFAULT_SAMPLE_ROWS.toLocaleString('en')})`, parseSample)
+    .option('--missing <values>', 'comma-separated values that mean missing (default: "",NA,N/A,NaN,null,NULL,None,?)', parseMissing)
+    .option('--task <task>', `force the task: ${TASKS.join(', ')} (default: from the target's values)`, parseTask)
+    .option('--format <format>', 'csv or jsonl (default: from the extension)');
+}
+
+export async function runInference(context: CommandContext, file: string, flags: InferFlags): Promise<InferredFile> {
+  if (flags.format !== undefined && flags.format !== 'csv' && flags.format !== 'jsonl') {
+    throw new errors.PW_USAGE(`--format ${flags.format}: not a format`, { hint: 'Use --format csv or --format jsonl.' });
+  }
+  const result = await inferFile(resolve(file), {
+    ...(flags.target !== undefined ? { target: flags.target } : {}),
+    ...(flags.key !== undefined ? { key: flags.key } : {}),
+    ...(flags.sample !== undefined ? { sample: flags.sample } : {}),
+    ...(flags.missing !== undefined ? { missingValues: flags.missing } : {}),
+    ...(flags.task !== undefined ? { task: flags.task } : {}),
+    ...(flags.format !== undefined ? { format: flags.format } : {}),
+  });
+  const { inferred } = result;
+  context.logger.debug({ file, rows: inferred.rows, key: inferred.key, task: inferred.task, warnings: inferred.warnings }, 'schema inferred');
+  if (result.truncated) context.logger.warn(`read the first ${inferred.rows.toLocaleString('en')} rows of ${file} (--sample); ranges and categories come from them only`);
+  for (const warning of inferred.warnings) context.logger.warn(warning);
+  return result;
+}
+
+/** A short account of the inferred schema, for --json. */
+export function inferenceSummary(result: InferredFile): Record<string, unknown> {
+  const { inferred } = result;
+  return {
+    file: result.file,
+    format: result.format,
+    rows: inferred.rows,
+    truncated: result.truncated,
+    key: inferred.key ?? null,
+    target: inferred.target ?? null,
+    task: inferred.task ?? null,
+    classes: inferred.classes?.map((entry) => ({ label: entry.label, rows: entry.count })) ?? null,
+    missing_values: inferred.missingValues ?? null,
+    duplicate_rows: inferred.duplicateRows,
+    fields: inferred.fields.map((field) => ({
+      name: field.name,
+      type: field.type,
+      role: field.role,
+      nullable: field.nullable,
+      ...(field.min !== undefined ? { min: field.min } : {}),
+      ...(field.max !== undefined ? { max: field.max } : {}),
+      ...(field.values !== undefined ? { values: field.values } : {}),
+      missing: field.summary.missing,
+      distinct: field.summary.distinctOverflow ? null : field.summary.distinct,
+    })),
+    warnings: inferred.warnings,
+  };
+}
+
+export function register(program: Command, wrap: Wrap): void {
+  const schema = program.command('schema').description('work with the data contract (schema.yaml)');
+  inferOptions(
+    schema
+      .command('infer')
+      .description('infer a commented schema.yaml from a CSV or JSONL file')
+      .argument('<file>', 'the CSV or JSONL file to read'),
+    'the column to predict (without one the schema has no target)',
+  )
+    .option('-o, --output <file>', 'write the schema to this file (default: print it)')
+    .option('-n, --name <name>', 'the schema name (default: from the file name)')
+    .option('-f, --force', 'overwrite the output file')
+    .action(
+      wrap('schema infer', async (context, file: string, flags: InferFlags & { output?: string; name?: string; force?: boolean }) => {
+        if (flags.output && existsSync(flags.output) && !flags.force) {
+          throw new errors.PW_INIT_EXISTS(`${flags.output} already exists`, { hint: 'Pass --force to overwrite it, or name another file with -o.' });
+        }
+        const result = await runInference(context, file, flags);
+        const name = flags.name ?? (basename(file, extname(file)).replace(/[^A-Za-z0-9_-]+/g, '-') || 'data');
+        const source = relative(flags.output ? resolve(flags.output, '..') : process.cwd(), resolve(file)) || file;
+        const text = renderSchemaText(result.inferred, { name, source, truncated: result.truncated });
+        if (flags.output) {
+          writeFileSync(flags.output, text);
+          context.logger.info({ file: flags.output }, `wrote ${flags.output}`);
+        }
+        const { inferred } = result;
+        context.print({ ...inferenceSummary(result), ...(flags.output ? { output: flags.output } : {}) }, () =>
+          flags.output
+            ? [
+                `Wrote ${flags.output}: ${inferred.fields.length} fields from ${inferred.rows.toLocaleString('en')} rows, key ${inferred.key ?? '(none: rows keyed by content)'}, ${inferred.target ? `target ${inferred.target} (${inferred.task})` : 'no target'}${inferred.warnings.length ? `, ${inferred.warnings.length} warning${inferred.warnings.length > 1 ? 's' : ''}` : ''}.`,
+                'Review it: the comment above each field says what was seen.',
+              ].join('\n')
+            : text,
+        );
+      }),
+    );
+}

@@ -1,0 +1,146 @@
+// Batch scoring: streams a CSV or JSONL file through a published bundle and writes one CSV line per
+// valid input (its key, then the probability and label, the class probabilities, or the value).
+// Invalid rows are reported as push reports them, in `<file>.rejects.jsonl`.
+import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { errors } from '../core/errors.js';
+import { displayPath } from '../core/yaml.js';
+import { parseBundle, Predictor } from '../ml/bundle.js';
+import type { ModelRegistry } from '../registry/types.js';
+import { compileCoercer, type TypedRecord } from '../schema/coerce.js';
+import type { Schema } from '../schema/schema.js';
+import type { DataFormat } from '../data/records.js';
+import { describeFieldErrors, openReader, RejectsWriter, rejectsFileFor, type RejectedRow } from './push.js';
+
+export interface PredictOptions {
+  file: string;
+  output: string;
+  schema: Schema;
+  registry: ModelRegistry;
+  model?: string;
+  format?: DataFormat;
+  batchSize?: number;
+  rejectsFile?: string;
+}
+
+export interface PredictSummary {
+  file: string;
+  output: string;
+  model: string;
+  read: number;
+  predicted: number;
+  rejected: number;
+  seconds: number;
+  rows_per_s: number;
+  rejects_file: string | null;
+  rejects_sample: RejectedRow[];
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = String(value);
+  return /[",\n\r]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+async function write(stream: WriteStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream, 'drain');
+}
+
+export async function predictFile(options: PredictOptions): Promise<PredictSummary> {
+  const started = performance.now();
+  const { schema, registry } = options;
+  const reference = options.model ?? 'production';
+  const { bytes, info } = await registry.load(reference);
+  const predictor = Predictor.fromBundle(parseBundle(bytes, schema, { source: `model ${reference} (${info.version})` }), {
+    source: `model ${reference} (${info.version})`,
+  });
+  const reader = await openReader(options.file, options.format);
+  const inputs = new Set(schema.fields.filter((f) => f.role === 'feature' || f.role === 'key').map((f) => f.name));
+  const missing = [...inputs].filter((name) => !reader.columns.includes(name) && !schema.fields.find((f) => f.name === name)?.nullable && name !== schema.key?.name);
+  if (missing.length > 0 && reader.format === 'csv') {
+    await reader.close();
+    throw new errors.PW_FILE_INVALID(`${displayPath(options.file)}:${reader.columnsLine}: missing input column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, {
+      where: `${displayPath(options.file)}:${reader.columnsLine}`,
+      hint: `The model needs every feature of the schema: ${[...inputs].join(', ')}.`,
+    });
+  }
+  const coerce = compileCoercer(schema, { fields: 'inputs' });
+  const keyName = schema.key?.name;
+  const rejectsFile = options.rejectsFile ?? rejectsFileFor(options.file);
+  rmSync(rejectsFile, { force: true });
+  const rejects = new RejectsWriter(rejectsFile, true);
+  // Written under a temporary name and renamed at the end: a failed run leaves no half file.
+  const temporary = `${options.output}.${process.pid}.tmp`;
+  const out = createWriteStream(temporary);
+  const header = [keyName ?? 'line'];
+  if (predictor.task === 'binary') header.push('probability', 'label');
+  else if (predictor.task === 'regression') header.push('prediction');
+  else header.push('label', ...predictor.classes.map((label) => `probability_${String(label)}`));
+  let read = 0;
+  let predicted = 0;
+  try {
+    await write(out, `${header.join(',')}\n`);
+    for await (const batch of reader.batches(options.batchSize ?? 5000)) {
+      const records: TypedRecord[] = [];
+      const ids: unknown[] = [];
+      for (const raw of batch) {
+        read++;
+        if (raw.problem) {
+          await rejects.add(raw, [{ field: null, reason: raw.problem }]);
+          continue;
+        }
+        const result = coerce(raw.values);
+        if (!result.ok) {
+          await rejects.add(raw, describeFieldErrors(result.errors));
+          continue;
+        }
+        records.push(result.record);
+        ids.push(keyName ? (result.record[keyName] ?? raw.values[keyName]) : raw.line);
+      }
+      if (records.length === 0) continue;
+      const outputs = predictor.predictRecords(records);
+      const width = predictor.task === 'multiclass' ? predictor.classes.length : 1;
+      const lines: string[] = [];
+      for (let i = 0; i < records.length; i++) {
+        const cells = [csvCell(ids[i])];
+        if (predictor.task === 'binary') {
+          const probability = outputs[i];
+          cells.push(probability.toFixed(6), csvCell(predictor.labelFor(probability)));
+        } else if (predictor.task === 'regression') {
+          cells.push(String(outputs[i]));
+        } else {
+          const row = outputs.subarray(i * width, (i + 1) * width);
+          let best = 0;
+          for (let k = 1; k < width; k++) if (row[k] > row[best]) best = k;
+          cells.push(csvCell(predictor.classes[best]), ...Array.from(row, (p) => p.toFixed(6)));
+        }
+        lines.push(cells.join(','));
+      }
+      predicted += records.length;
+      await write(out, `${lines.join('\n')}\n`);
+    }
+    out.end();
+    await once(out, 'finish');
+    renameSync(temporary, options.output);
+  } catch (error) {
+    out.destroy();
+    rmSync(temporary, { force: true });
+    throw error;
+  } finally {
+    await rejects.close();
+    await reader.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    file: options.file,
+    output: options.output,
+    model: info.version,
+    read,
+    predicted,
+    rejected: rejects.count,
+    seconds: Math.round(seconds * 1000) / 1000,
+    rows_per_s: Math.round(read / Math.max(seconds, 1e-9)),
+    rejects_file: rejects.written ? rejectsFile : null,
+    rejects_sample: rejects.sample,
+  };
+}

@@ -1,0 +1,60 @@
+// Binning and packing: scikit-learn's edges (midpoints, or midpoint percentiles), a bin reserved for
+// missing values, and packed byte columns from which every feature's own bin is recovered.
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../../src/ml/random.js';
+import { binMatrix, binOf, fitBinMapper, packFeatures } from '../../../src/ml/tree/binning.js';
+import { matrixOf } from '../trees.js';
+
+describe('binning', () => {
+  it('puts edges midway between distinct values when there are few', () => {
+    const column = Float64Array.of(3, 1, 2, 2, 5, NaN, 1);
+    const mapper = fitBinMapper(matrixOf([column]), 255, new Random(1));
+    expect(Array.from(mapper.edges[0])).toEqual([1.5, 2.5, 4]);
+    expect(mapper.valueBins[0]).toBe(4);
+    expect(mapper.hasMissing[0]).toBe(1);
+    expect(binOf(mapper.edges[0], 2)).toBe(1);
+    expect(binOf(mapper.edges[0], 2.5)).toBe(1);
+    expect(binOf(mapper.edges[0], 2.6)).toBe(2);
+    expect(binOf(mapper.edges[0], NaN)).toBe(4);
+  });
+
+  it('uses at most max_bins value bins at quantiles for many distinct values, for whole and fractional numbers', () => {
+    const random = new Random(2);
+    const fractional = Float64Array.from({ length: 20_000 }, () => random.nextNormal());
+    const whole = Float64Array.from({ length: 20_000 }, () => random.nextInt(5000));
+    const mapper = fitBinMapper(matrixOf([fractional, whole]), 64, new Random(1));
+    for (let f = 0; f < 2; f++) {
+      expect(mapper.valueBins[f]).toBeLessThanOrEqual(64);
+      expect(mapper.valueBins[f]).toBeGreaterThan(56);
+      const binned = matrixOf([f === 0 ? fractional : whole]);
+      const single = fitBinMapper(binned, 64, new Random(1));
+      const layout = packFeatures(single);
+      const data = binMatrix(binned, single, layout);
+      // quantile bins hold about the same number of rows
+      const counts = new Array(single.valueBins[0]).fill(0);
+      for (const bin of data.columns[0]) counts[bin]++;
+      expect(Math.max(...counts)).toBeLessThan(3 * (20_000 / 64));
+    }
+  });
+
+  it('packs few-bin features into one byte column and recovers each bin from the code', () => {
+    const random = new Random(3);
+    const rows = 500;
+    const flags = [0, 1, 2].map(() => Float64Array.from({ length: rows }, () => random.nextInt(2)));
+    const code = Float64Array.from({ length: rows }, () => random.nextInt(30));
+    const wide = Float64Array.from({ length: rows }, () => random.next());
+    const constant = new Float64Array(rows).fill(4);
+    flags[1][7] = NaN;
+    const X = matrixOf([...flags, code, wide, constant]);
+    const mapper = fitBinMapper(X, 255, new Random(1));
+    const layout = packFeatures(mapper);
+    expect(layout.featureGroup[5]).toBe(-1);
+    for (let g = 0; g < layout.groups; g++) expect(layout.groupBins[g]).toBeLessThanOrEqual(256);
+    expect(layout.groups).toBeLessThan(5);
+    const data = binMatrix(X, mapper, layout);
+    for (let f = 0; f < 5; f++) {
+      const column = data.columns[layout.featureGroup[f]];
+      for (let i = 0; i < rows; i++) expect(layout.digits[f][column[i]]).toBe(binOf(mapper.edges[f], X.columns[f][i]));
+    }
+  });
+});

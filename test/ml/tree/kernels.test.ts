@@ -1,0 +1,145 @@
+// The WebAssembly kernels against plain loops: histogram sums, gathering, partitioning, leaf numbers
+// and the gradient pass (whose exp must match fastExp bit for bit).
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../../src/ml/random.js';
+import { fastExp, instantiateKernels, KERNEL_SCRATCH_BYTES, Arena, EXP_FRACTIONS, EXP_POWERS, EXP_TABLE_BYTES } from '../../../src/ml/tree/kernels.js';
+
+const rows = 1001;
+const bins = 37;
+
+function setUp() {
+  const arena = new Arena();
+  const at = {
+    column: arena.reserve(rows),
+    rows: arena.reserve(rows * 4),
+    gh: arena.reserve(rows * 16),
+    ordered: arena.reserve(rows * 16),
+    scratchRows: arena.reserve(rows * 4),
+    table: arena.reserve(256),
+    out: arena.reserve(bins * 24),
+    scratch: arena.reserve(KERNEL_SCRATCH_BYTES),
+    raw: arena.reserve(rows * 8),
+    y: arena.reserve(rows * 8),
+    weights: arena.reserve(rows * 8),
+    leafOf: arena.reserve(rows * 2),
+    leafValues: arena.reserve(8 * 8),
+    tables: arena.reserve(EXP_TABLE_BYTES),
+  };
+  const memory = arena.create();
+  const buffer = memory.buffer;
+  const random = new Random(5);
+  const column = new Uint8Array(buffer, at.column, rows);
+  const gh = new Float64Array(buffer, at.gh, 2 * rows);
+  for (let i = 0; i < rows; i++) {
+    // runs of equal bins, as skewed columns have
+    column[i] = random.next() < 0.4 ? 3 : random.nextInt(bins);
+    gh[2 * i] = random.nextNormal();
+    gh[2 * i + 1] = random.next();
+  }
+  const tables = new Float64Array(buffer, at.tables, EXP_TABLE_BYTES / 8);
+  tables.set(EXP_FRACTIONS);
+  tables.set(EXP_POWERS, EXP_FRACTIONS.length);
+  return { kernels: instantiateKernels(memory), buffer, at, column, gh, random };
+}
+
+describe('tree kernels', () => {
+  it('sum gradient, hessian and count by bin exactly as a loop in the same order does', () => {
+    const { kernels, buffer, at, column, gh } = setUp();
+    const rowIndices = new Uint32Array(buffer, at.rows, rows);
+    const selected: number[] = [];
+    for (let i = 0; i < rows; i++) if (i % 3 !== 1) selected.push(i);
+    rowIndices.set(selected);
+    const start = 5;
+    const end = selected.length - 2;
+    kernels.gather(at.rows, start, end, at.gh, at.ordered);
+    kernels.histogramOrdered(at.column, at.rows, start, end, at.ordered, at.out, at.scratch, bins);
+    // the kernel's order: even positions into one partial sum, odd ones into another, then added
+    const partial = [new Float64Array(bins * 3), new Float64Array(bins * 3)];
+    for (let i = start; i < end; i++) {
+      const target = partial[(i - start) % 2];
+      const row = rowIndices[i];
+      target[column[row] * 3] += gh[2 * row];
+      target[column[row] * 3 + 1] += gh[2 * row + 1];
+      target[column[row] * 3 + 2] += 1;
+    }
+    const expected = partial[0].map((value, k) => value + partial[1][k]);
+    expect(Array.from(new Float64Array(buffer, at.out, bins * 3))).toEqual(Array.from(expected));
+
+    kernels.histogramIdentity(at.column, at.rows, 0, rows, at.gh, at.out, at.scratch, bins);
+    let count = 0;
+    const histogram = new Float64Array(buffer, at.out, bins * 3);
+    for (let b = 0; b < bins; b++) count += histogram[b * 3 + 2];
+    expect(count).toBe(rows);
+    expect(histogram[3 * 3 + 2]).toBe(column.filter((bin) => bin === 3).length);
+  });
+
+  it('partition a range stably by a lookup table and number the leaves of rows', () => {
+    const { kernels, buffer, at, column } = setUp();
+    const rowIndices = new Uint32Array(buffer, at.rows, rows);
+    for (let i = 0; i < rows; i++) rowIndices[i] = i;
+    const table = new Uint8Array(buffer, at.table, 256);
+    for (let b = 0; b < 256; b++) table[b] = b < 10 ? 1 : 0;
+    const start = 100;
+    const end = 900;
+    const middle = kernels.partition(at.column, at.table, at.rows, start, end, at.scratchRows);
+    const range = Array.from({ length: end - start }, (_, k) => k + start);
+    const left = range.filter((row) => column[row] < 10);
+    const right = range.filter((row) => column[row] >= 10);
+    expect(middle).toBe(start + left.length);
+    expect(Array.from(rowIndices.subarray(start, end))).toEqual([...left, ...right]);
+    expect(rowIndices[0]).toBe(0);
+    expect(rowIndices[end]).toBe(end);
+
+    const leafOf = new Uint16Array(buffer, at.leafOf, rows);
+    kernels.scatterLeaf(at.rows, start, middle, at.leafOf, 7);
+    for (const row of left) expect(leafOf[row]).toBe(7);
+    for (const row of right) expect(leafOf[row]).toBe(0);
+  });
+
+  it('add the last tree and compute log-loss and squared-error gradients as the JavaScript formulas do', () => {
+    const { kernels, buffer, at, random } = setUp();
+    const raw = new Float64Array(buffer, at.raw, rows);
+    const y = new Float64Array(buffer, at.y, rows);
+    const weights = new Float64Array(buffer, at.weights, rows);
+    const leafOf = new Uint16Array(buffer, at.leafOf, rows);
+    const leafValues = new Float64Array(buffer, at.leafValues, 8);
+    const gh = new Float64Array(buffer, at.gh, 2 * rows);
+    const rowIndices = new Uint32Array(buffer, at.rows, rows);
+    for (let i = 0; i < rows; i++) {
+      raw[i] = (random.next() - 0.5) * 60;
+      y[i] = random.next() < 0.3 ? 1 : 0;
+      weights[i] = 0.5 + random.next();
+      leafOf[i] = random.nextInt(8);
+    }
+    for (let k = 0; k < 8; k++) leafValues[k] = random.nextNormal();
+    const before = Float64Array.from(raw);
+    kernels.boostLogLoss(0, rows, at.raw, at.y, at.weights, at.leafOf, at.leafValues, at.gh, at.tables, at.rows);
+    for (let i = 0; i < rows; i++) {
+      const score = before[i] + leafValues[leafOf[i]];
+      const p = 1 / (1 + fastExp(-score));
+      expect(raw[i]).toBe(score);
+      expect(gh[2 * i]).toBe(weights[i] * (p - y[i]));
+      expect(gh[2 * i + 1]).toBe(weights[i] * p * (1 - p));
+      expect(rowIndices[i]).toBe(i);
+    }
+    const scores = Float64Array.from(raw);
+    kernels.boostSquaredError(0, rows, at.raw, at.y, 0, at.leafOf, at.leafValues, at.gh, at.tables, 0);
+    for (let i = 0; i < rows; i++) {
+      const score = scores[i] + leafValues[leafOf[i]];
+      expect(gh[2 * i]).toBe(score - y[i]);
+      expect(gh[2 * i + 1]).toBe(1);
+    }
+  });
+
+  it('computes exp within a few units in the last place of Math.exp', () => {
+    const random = new Random(11);
+    for (let i = 0; i < 10_000; i++) {
+      const x = (random.next() - 0.5) * 80;
+      const exact = Math.exp(x);
+      expect(Math.abs(fastExp(x) - exact) / exact).toBeLessThan(1e-15);
+    }
+    expect(fastExp(0)).toBe(1);
+    expect(Number.isFinite(fastExp(1000))).toBe(true);
+    expect(fastExp(-1000)).toBeGreaterThanOrEqual(0);
+  });
+});
