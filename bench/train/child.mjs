@@ -4,6 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
 import { modelParams } from './params.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -35,7 +36,11 @@ const testX = matrix('X_test', meta.testRows);
 
 const params = modelParams(model, threads).pipewright;
 const estimator =
-  model === 'gbdt' ? new GradientBoostingModel(params) : model === 'random_forest' ? new RandomForestModel(params) : new LogisticRegressionModel(params);
+  model === 'gbdt'
+    ? new GradientBoostingModel(params)
+    : model === 'random_forest'
+      ? new RandomForestModel(params)
+      : new LogisticRegressionModel(params);
 
 let started = performance.now();
 await estimator.fit(trainX, trainY);
@@ -44,10 +49,15 @@ const fitSeconds = (performance.now() - started) / 1000;
 started = performance.now();
 const predictions = estimator.predict(testX);
 const predictSeconds = (performance.now() - started) / 1000;
-writeFileSync(predictionsFile, new Uint8Array(predictions.buffer, predictions.byteOffset, predictions.byteLength));
+writeFileSync(
+  predictionsFile,
+  new Uint8Array(predictions.buffer, predictions.byteOffset, predictions.byteLength),
+);
 
 // one row at a time, as the prediction service scores it (the rows cycle so branches are not memorised)
-const sample = Array.from({ length: 64 }, (_, i) => Float64Array.from(testX.columns, (column) => column[(i * 7919) % testX.rows]));
+const sample = Array.from({ length: 64 }, (_, i) =>
+  Float64Array.from(testX.columns, (column) => column[(i * 7919) % testX.rows]),
+);
 const out = new Float64Array(1);
 let sink = 0;
 for (let i = 0; i < 20_000; i++) sink += estimator.predictRow(sample[i & 63], out);

@@ -40,7 +40,14 @@ export function modelParams(model, threads) {
     };
   }
   if (model === 'random_forest') {
-    const shared = { n_estimators: 100, max_depth: 10, max_features: 'sqrt', min_samples_leaf: 1, bootstrap: true, random_state: 0 };
+    const shared = {
+      n_estimators: 100,
+      max_depth: 10,
+      max_features: 'sqrt',
+      min_samples_leaf: 1,
+      bootstrap: true,
+      random_state: 0,
+    };
     return { pipewright: { ...shared, threads }, sklearn: { ...shared, n_jobs: threads } };
   }
   if (model === 'logistic') {

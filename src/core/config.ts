@@ -149,6 +149,16 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
+    /** Drift monitoring of live traffic (`serve` windows, `pipewright monitor`); thresholds are validation.drift's. */
+    monitor: z
+      .object({
+        /** The server's rolling window: the last this many scored records. */
+        window: z.number().int().positive().max(1_000_000).default(10_000),
+        /** Records needed before drift is flagged, in the window or among logged predictions. */
+        min_count: z.number().int().positive().default(1000),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -125,6 +125,7 @@ export const errors = {
   PW_REGISTRY_FAILED: define('PW_REGISTRY_FAILED', 'Check the registry settings in pipewright.yaml and the credentials in the environment.', 1, 503),
   PW_RUN_NOT_FOUND: define('PW_RUN_NOT_FOUND', 'Run `pipewright runs list` to see the runs.', 1, 404),
   PW_SERVE_NO_MODEL: define('PW_SERVE_NO_MODEL', 'Train and publish a model first with `pipewright run`.', 1, 503),
+  PW_MONITOR_NO_REFERENCE: define('PW_MONITOR_NO_REFERENCE', 'Retrain with `pipewright run`: the bundles it publishes carry the reference statistics that drift is measured against.'),
   // HTTP requests to `pipewright serve`
   PW_REQUEST_INVALID: define('PW_REQUEST_INVALID', 'Send a JSON record, {"records": [...]}, or text/csv; GET /openapi.json describes the fields.', 1, 400),
   PW_REQUEST_TOO_LARGE: define('PW_REQUEST_TOO_LARGE', 'Send fewer records per request (serve.max_batch) or a smaller body (serve.body_limit_bytes).', 1, 413),

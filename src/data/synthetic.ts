@@ -62,7 +62,9 @@ const PREMIUM_FLOOR = 2630;
 const PREMIUM_CEILING = 540_165;
 
 /** Rows as records; iterating again yields the same rows. */
-export function syntheticVehicleInsurance(options: SyntheticOptions = {}): SyntheticTable<VehicleInsuranceRecord> {
+export function syntheticVehicleInsurance(
+  options: SyntheticOptions = {},
+): SyntheticTable<VehicleInsuranceRecord> {
   const metadata = metadataFor(options);
   return {
     metadata,
@@ -99,7 +101,8 @@ export function syntheticCsv(options: SyntheticCsvOptions = {}): SyntheticTable<
 function metadataFor(options: SyntheticOptions): SyntheticMetadata {
   const rows = options.rows ?? FULL_TABLE_ROWS;
   const seed = options.seed ?? 42;
-  if (!Number.isInteger(rows) || rows < 0) throw new RangeError(`rows must be a whole number >= 0, got ${rows}`);
+  if (!Number.isInteger(rows) || rows < 0)
+    throw new RangeError(`rows must be a whole number >= 0, got ${rows}`);
   if (!Number.isInteger(seed)) throw new RangeError(`seed must be a whole number, got ${seed}`);
   return {
     dataset: 'vehicle-insurance',
@@ -118,6 +121,7 @@ function csvLine(r: VehicleInsuranceRecord): string {
 }
 
 /** Code → share of rows, as in the reference table: a few codes hold most rows. */
+// prettier-ignore
 const REGION_SHARES: Array<[number, number]> = [
   [28, 0.279], [8, 0.089], [46, 0.052], [41, 0.048], [15, 0.035], [30, 0.032], [29, 0.029], [50, 0.027],
   [3, 0.024], [11, 0.024], [36, 0.023], [33, 0.02], [47, 0.02], [35, 0.018], [6, 0.017], [45, 0.015],
@@ -129,9 +133,11 @@ const REGION_SHARES: Array<[number, number]> = [
 ];
 
 /** Sales channels: young customers are mostly reached through two channels that rarely convert. */
+// prettier-ignore
 const YOUNG_CHANNEL_SHARES: Array<[number, number]> = [
   [152, 0.72], [160, 0.13], [26, 0.04], [124, 0.05], [156, 0.01], [163, 0.008], [151, 0.008], [157, 0.005],
 ];
+// prettier-ignore
 const OLDER_CHANNEL_SHARES: Array<[number, number]> = [
   [26, 0.31], [124, 0.29], [152, 0.1], [122, 0.04], [156, 0.035], [154, 0.025], [157, 0.025], [151, 0.015],
   [163, 0.01], [160, 0.02], [13, 0.007], [30, 0.006], [55, 0.005], [7, 0.005], [31, 0.004], [25, 0.004],
@@ -139,6 +145,7 @@ const OLDER_CHANNEL_SHARES: Array<[number, number]> = [
 /** Share of rows whose channel comes from the long tail of rarely used codes. */
 const CHANNEL_TAIL_SHARE = 0.05;
 
+// prettier-ignore
 const CHANNEL_EFFECT = new Map<number, number>([
   [152, -1.1], [160, -1.6], [26, 0.1], [124, 0.05], [156, 0.25], [154, 0.2], [157, 0.3], [122, -0.1], [151, -0.5],
   [163, 0.35],
@@ -260,8 +267,10 @@ function* generateRecords(rows: number, seed: number): Generator<VehicleInsuranc
     let vehicleAge: VehicleAge;
     if (age <= 25) vehicleAge = vehicleDraw < 0.975 ? '< 1 Year' : '1-2 Year';
     else if (age <= 30) vehicleAge = vehicleDraw < 0.88 ? '< 1 Year' : '1-2 Year';
-    else if (age <= 40) vehicleAge = vehicleDraw < 0.2 ? '< 1 Year' : vehicleDraw < 0.97 ? '1-2 Year' : '> 2 Years';
-    else if (age <= 50) vehicleAge = vehicleDraw < 0.01 ? '< 1 Year' : vehicleDraw < 0.93 ? '1-2 Year' : '> 2 Years';
+    else if (age <= 40)
+      vehicleAge = vehicleDraw < 0.2 ? '< 1 Year' : vehicleDraw < 0.97 ? '1-2 Year' : '> 2 Years';
+    else if (age <= 50)
+      vehicleAge = vehicleDraw < 0.01 ? '< 1 Year' : vehicleDraw < 0.93 ? '1-2 Year' : '> 2 Years';
     else vehicleAge = vehicleDraw < 0.01 ? '< 1 Year' : vehicleDraw < 0.87 ? '1-2 Year' : '> 2 Years';
 
     const damageRate = vehicleAge === '< 1 Year' ? 0.3 : vehicleAge === '1-2 Year' ? 0.65 : 0.99;

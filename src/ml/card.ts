@@ -60,7 +60,12 @@ export interface ModelCard {
 
 /** The metrics a card states with intervals, by task; the gate metric is always among them. */
 export function cardMetrics(task: Task, metric: string): MetricName[] {
-  const base: MetricName[] = task === 'binary' ? ['roc_auc', 'pr_auc', 'f1'] : task === 'regression' ? ['rmse', 'mae', 'r2'] : ['macro_f1', 'accuracy'];
+  const base: MetricName[] =
+    task === 'binary'
+      ? ['roc_auc', 'pr_auc', 'f1']
+      : task === 'regression'
+        ? ['rmse', 'mae', 'r2']
+        : ['macro_f1', 'accuracy'];
   return base.includes(metric as MetricName) ? base : [...base, metric as MetricName];
 }
 
@@ -83,7 +88,13 @@ const RANKED = new Set<string>(['roc_auc', 'pr_auc', 'f1']);
  * rows in descending score order, allocating nothing: the same definitions as metrics.ts (ties
  * grouped, scikit-learn's average precision), at a cost the bootstrap can pay hundreds of times.
  */
-function rankedMetrics(order: Int32Array, yTrue: ArrayLike<number>, scores: ArrayLike<number>, weights: Float64Array, threshold: number): { roc_auc: number; pr_auc: number; f1: number } {
+function rankedMetrics(
+  order: Int32Array,
+  yTrue: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  weights: Float64Array,
+  threshold: number,
+): { roc_auc: number; pr_auc: number; f1: number } {
   let tp = 0;
   let fp = 0;
   let previousTp = 0;
@@ -137,9 +148,14 @@ export function metricIntervals(options: {
   const binary = scores.length === n && (context.classes === undefined || context.classes <= 2);
   // Binary ranking metrics share one sort and one pass a resample; the others are plain sums.
   const ranked = binary ? metrics.filter((metric) => RANKED.has(metric)) : [];
-  const order = ranked.length > 0 ? Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b) : undefined;
+  const order =
+    ranked.length > 0
+      ? Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b)
+      : undefined;
   const threshold = context.threshold ?? 0.5;
-  const others = metrics.filter((metric) => !ranked.includes(metric)).map((metric) => [metric, metricFunction(metric, context)] as const);
+  const others = metrics
+    .filter((metric) => !ranked.includes(metric))
+    .map((metric) => [metric, metricFunction(metric, context)] as const);
   const score = (weights: Float64Array): Record<string, number> => {
     const out: Record<string, number> = order ? rankedMetrics(order, yTrue, scores, weights, threshold) : {};
     for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, weights);
@@ -192,7 +208,10 @@ export interface ModelCardInput {
   thresholdSetting?: 'f1' | number;
   validation?: {
     checks: { check: string; status: string; message: string; details?: unknown }[];
-    drift: { reference: string | null; features: { field: string; psi: number; ks?: number; drifted: boolean }[] };
+    drift: {
+      reference: string | null;
+      features: { field: string; psi: number; ks?: number; drifted: boolean }[];
+    };
   };
   /** Training-data statistics, for the ranges the model has seen. */
   referenceStats?: ReferenceStats | null;
@@ -208,14 +227,18 @@ function count(value: number | undefined): string {
 }
 
 function listNames(names: string[], limit = 8): string {
-  return names.length <= limit ? names.join(', ') : `${names.slice(0, limit).join(', ')} and ${names.length - limit} more`;
+  return names.length <= limit
+    ? names.join(', ')
+    : `${names.slice(0, limit).join(', ')} and ${names.length - limit} more`;
 }
 
 function classBalanceOf(input: ModelCardInput): ModelCard['trainingData']['classBalance'] {
   const check = input.validation?.checks.find((c) => c.check === 'class_balance');
   const details = check?.details;
   if (!details || typeof details !== 'object') return undefined;
-  const entries = Object.entries(details as Record<string, unknown>).filter((entry): entry is [string, number] => typeof entry[1] === 'number');
+  const entries = Object.entries(details as Record<string, unknown>).filter(
+    (entry): entry is [string, number] => typeof entry[1] === 'number',
+  );
   const total = entries.reduce((sum, [, count]) => sum + count, 0);
   if (total === 0) return undefined;
   return entries.map(([label, count]) => ({ label, count, share: round(count / total) }));
@@ -225,15 +248,23 @@ function intendedUse(input: ModelCardInput, classes: CategoryValue[], threshold:
   const { schema } = input;
   const target = schema.target!.name;
   const features = schema.features.map((field) => field.name);
-  const out = [`Predicts ${target} for ${schema.name} records, one at a time or in batches, from ${features.length} input fields: ${listNames(features, 12)}.`];
+  const out = [
+    `Predicts ${target} for ${schema.name} records, one at a time or in batches, from ${features.length} input fields: ${listNames(features, 12)}.`,
+  ];
   if (schema.task === 'binary') {
-    out.push(`Outputs the probability that ${target} is ${String(classes[1])}; the predicted label is ${String(classes[1])} when that probability is at least ${threshold === null ? 0.5 : formatNumber(threshold)}.`);
+    out.push(
+      `Outputs the probability that ${target} is ${String(classes[1])}; the predicted label is ${String(classes[1])} when that probability is at least ${threshold === null ? 0.5 : formatNumber(threshold)}.`,
+    );
   } else if (schema.task === 'multiclass') {
-    out.push(`Outputs a probability for each class (${classes.map(String).join(', ')}); the predicted label is the likeliest one.`);
+    out.push(
+      `Outputs a probability for each class (${classes.map(String).join(', ')}); the predicted label is the likeliest one.`,
+    );
   } else {
     out.push(`Outputs an estimate of ${target}.`);
   }
-  out.push('Meant for records drawn from the same population and period as the training data, to rank or triage them; not for decisions about a person without a human able to review and override them.');
+  out.push(
+    'Meant for records drawn from the same population and period as the training data, to rank or triage them; not for decisions about a person without a human able to review and override them.',
+  );
   return out;
 }
 
@@ -246,7 +277,8 @@ function knownLimits(input: ModelCardInput, card: Omit<ModelCard, 'limits' | 'in
   const ranges = (input.referenceStats?.features ?? [])
     .filter((feature) => feature.kind === 'numeric')
     .map((feature) => `${feature.field} ${formatNumber(feature.min)} to ${formatNumber(feature.max)}`);
-  if (ranges.length > 0) limits.push(`Seen in training (outside these ranges it extrapolates): ${listNames(ranges, 12)}.`);
+  if (ranges.length > 0)
+    limits.push(`Seen in training (outside these ranges it extrapolates): ${listNames(ranges, 12)}.`);
   const balance = card.trainingData.classBalance;
   if (balance && balance.length > 1) {
     const minority = balance.reduce((least, entry) => (entry.share < least.share ? entry : least));
@@ -262,14 +294,23 @@ function knownLimits(input: ModelCardInput, card: Omit<ModelCard, 'limits' | 'in
       `Drift was flagged in ${drifted.map((f) => `${f.field} (PSI ${f.psi.toFixed(3)})`).join(', ')} against ${input.validation!.drift.reference}: the data moved since the previous model, so watch these features in production.`,
     );
   }
-  const warned = input.validation?.checks.filter((check) => check.status === 'warn' && check.check !== 'drift' && check.check !== 'class_balance') ?? [];
-  for (const check of warned) limits.push(`Validation warned at training time: ${check.check}: ${check.message}.`);
+  const warned =
+    input.validation?.checks.filter(
+      (check) => check.status === 'warn' && check.check !== 'drift' && check.check !== 'class_balance',
+    ) ?? [];
+  for (const check of warned)
+    limits.push(`Validation warned at training time: ${check.check}: ${check.message}.`);
   const intervals = Object.entries(card.evaluation.intervals);
   if (intervals.length === 0) {
-    limits.push('No confidence intervals: evaluate.bootstrap is 0, so the metrics are single estimates of unknown precision.');
+    limits.push(
+      'No confidence intervals: evaluate.bootstrap is 0, so the metrics are single estimates of unknown precision.',
+    );
   } else {
     const wide = intervals.filter(([, interval]) => interval.high - interval.low > 0.1).map(([name]) => name);
-    if (wide.length > 0) limits.push(`Wide intervals for ${wide.join(', ')}: the test part is small, so these metrics are imprecise.`);
+    if (wide.length > 0)
+      limits.push(
+        `Wide intervals for ${wide.join(', ')}: the test part is small, so these metrics are imprecise.`,
+      );
   }
   if (card.task === 'binary' && input.thresholdSetting !== undefined) {
     limits.push(
@@ -285,16 +326,29 @@ function knownLimits(input: ModelCardInput, card: Omit<ModelCard, 'limits' | 'in
 export function buildModelCard(input: ModelCardInput): ModelCard {
   const { schema, evaluation } = input;
   const task = schema.task ?? 'binary';
-  const classes: CategoryValue[] = task === 'regression' ? [] : schema.target!.type === 'boolean' ? [false, true] : [...(schema.target!.values ?? [])];
-  const production = evaluation.productionVersion && evaluation.productionMetrics
-    ? {
-        version: evaluation.productionVersion,
-        metrics: evaluation.productionMetrics,
-        ...(evaluation.comparison
-          ? { difference: { value: round(evaluation.comparison.difference), low: round(evaluation.comparison.low), high: round(evaluation.comparison.high), confidence: evaluation.comparison.confidence } }
-          : {}),
-      }
-    : undefined;
+  const classes: CategoryValue[] =
+    task === 'regression'
+      ? []
+      : schema.target!.type === 'boolean'
+        ? [false, true]
+        : [...(schema.target!.values ?? [])];
+  const production =
+    evaluation.productionVersion && evaluation.productionMetrics
+      ? {
+          version: evaluation.productionVersion,
+          metrics: evaluation.productionMetrics,
+          ...(evaluation.comparison
+            ? {
+                difference: {
+                  value: round(evaluation.comparison.difference),
+                  low: round(evaluation.comparison.low),
+                  high: round(evaluation.comparison.high),
+                  confidence: evaluation.comparison.confidence,
+                },
+              }
+            : {}),
+        }
+      : undefined;
   const classBalance = classBalanceOf(input);
   const base: Omit<ModelCard, 'limits' | 'intendedUse'> = {
     cardVersion: MODEL_CARD_VERSION,
@@ -305,13 +359,22 @@ export function buildModelCard(input: ModelCardInput): ModelCard {
     classes,
     model: input.model,
     runId: input.runId,
-    features: schema.features.map((field) => ({ name: field.name, type: field.type, ...(field.description ? { description: field.description } : {}) })),
+    features: schema.features.map((field) => ({
+      name: field.name,
+      type: field.type,
+      ...(field.description ? { description: field.description } : {}),
+    })),
     trainingData: { dataHash: input.dataHash, rows: input.rows, ...(classBalance ? { classBalance } : {}) },
     evaluation: {
       metric: evaluation.metric,
       threshold: evaluation.threshold,
       ...(task === 'binary' && input.thresholdSetting !== undefined
-        ? { thresholdRule: input.thresholdSetting === 'f1' ? 'maximises F1 on the training part' : 'fixed in pipewright.yaml' }
+        ? {
+            thresholdRule:
+              input.thresholdSetting === 'f1'
+                ? 'maximises F1 on the training part'
+                : 'fixed in pipewright.yaml',
+          }
         : {}),
       ...(input.rows.test !== undefined ? { testRows: input.rows.test } : {}),
       metrics: evaluation.metrics,
@@ -319,5 +382,9 @@ export function buildModelCard(input: ModelCardInput): ModelCard {
       ...(production ? { production } : {}),
     },
   };
-  return { ...base, intendedUse: intendedUse(input, classes, evaluation.threshold), limits: knownLimits(input, base) };
+  return {
+    ...base,
+    intendedUse: intendedUse(input, classes, evaluation.threshold),
+    limits: knownLimits(input, base),
+  };
 }

@@ -70,7 +70,9 @@ export function writeRunRecord(artifactsRoot: string, record: RunRecord): string
 export function readRunRecord(artifactsRoot: string, runId: string): RunRecord {
   const file = join(runDir(artifactsRoot, runId), 'run.json');
   if (!existsSync(file)) {
-    const known = listRunIds(artifactsRoot);
+    const known = existsSync(artifactsRoot)
+      ? readdirSync(artifactsRoot, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort()
+      : [];
     const matches = known.filter((id) => id.endsWith(runId) || id.startsWith(runId));
     if (matches.length === 1) return readRunRecord(artifactsRoot, matches[0]);
     throw new errors.PW_RUN_NOT_FOUND(`No run ${runId} in ${artifactsRoot}`, {
@@ -80,17 +82,24 @@ export function readRunRecord(artifactsRoot: string, runId: string): RunRecord {
   return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
 }
 
-/** Run ids, oldest first (ids sort by time). */
+/** Run ids, oldest first by start time (ids made in the same second do not sort by time). */
 export function listRunIds(artifactsRoot: string): string[] {
-  if (!existsSync(artifactsRoot)) return [];
-  return readdirSync(artifactsRoot, { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && existsSync(join(artifactsRoot, entry.name, 'run.json')))
-    .map((entry) => entry.name)
-    .sort();
+  return listRuns(artifactsRoot).map((run) => run.id);
 }
 
 export function listRuns(artifactsRoot: string): RunRecord[] {
-  return listRunIds(artifactsRoot).map((id) => readRunRecord(artifactsRoot, id));
+  if (!existsSync(artifactsRoot)) return [];
+  const records: RunRecord[] = [];
+  for (const entry of readdirSync(artifactsRoot, { withFileTypes: true })) {
+    const file = join(artifactsRoot, entry.name, 'run.json');
+    if (!entry.isDirectory() || !existsSync(file)) continue;
+    try {
+      records.push(JSON.parse(readFileSync(file, 'utf8')) as RunRecord);
+    } catch {
+      // a record being replaced right now, or damaged: it is not listed
+    }
+  }
+  return records.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
 }
 
 /** The git commit of `dir` and whether the work tree has changes, when it is in a repository. */

@@ -13,7 +13,13 @@ import {
   type InferredField,
   type InferredSchema,
 } from '../schema/infer.js';
-import { buildSchema, DEFAULT_MISSING_VALUES, parseSchema, type CategoryValue, type SchemaFile } from '../schema/schema.js';
+import {
+  buildSchema,
+  DEFAULT_MISSING_VALUES,
+  parseSchema,
+  type CategoryValue,
+  type SchemaFile,
+} from '../schema/schema.js';
 
 export interface InferFileOptions extends InferOptions {
   /** Rows read at most (default 100,000). */
@@ -33,7 +39,9 @@ export interface InferredFile {
 export async function inferFile(file: string, options: InferFileOptions = {}): Promise<InferredFile> {
   const sample = options.sample ?? DEFAULT_SAMPLE_ROWS;
   if (!Number.isInteger(sample) || sample < 1) {
-    throw new errors.PW_USAGE(`--sample ${sample}: not a whole number of rows`, { hint: 'Pass a whole number above 0, e.g. --sample 100000.' });
+    throw new errors.PW_USAGE(`--sample ${sample}: not a whole number of rows`, {
+      hint: 'Pass a whole number above 0, e.g. --sample 100000.',
+    });
   }
   const reader = await openReader(file, options.format);
   let truncated = false;
@@ -91,9 +99,17 @@ export function chooseSettings(inferred: InferredSchema): ProjectSettings {
   const fieldOverrides: ProjectSettings['fieldOverrides'] = [];
   for (const field of features) {
     if (field.type === 'category' && (field.values?.length ?? 0) > ONE_HOT_LIMIT) {
-      fieldOverrides.push({ field: field.name, encoder: 'ordinal', reason: `${field.values!.length} categories: one ordinal column instead of ${field.values!.length} one-hot columns` });
+      fieldOverrides.push({
+        field: field.name,
+        encoder: 'ordinal',
+        reason: `${field.values!.length} categories: one ordinal column instead of ${field.values!.length} one-hot columns`,
+      });
     } else if (field.type === 'string') {
-      fieldOverrides.push({ field: field.name, encoder: 'ordinal', reason: `text with ${field.summary.distinct} values: one ordinal column; values not seen in training count as missing` });
+      fieldOverrides.push({
+        field: field.name,
+        encoder: 'ordinal',
+        reason: `text with ${field.summary.distinct} values: one ordinal column; values not seen in training count as missing`,
+      });
     }
   }
   const minRows = Math.max(1, Math.min(100, Math.floor(inferred.rows / 2)));
@@ -103,7 +119,8 @@ export function chooseSettings(inferred: InferredSchema): ProjectSettings {
       ...base,
       metric: 'r2',
       expectedScore: 0.1,
-      metricNote: 'regression: R² (the share of the variance explained; 0 is what predicting the mean scores); the floor asks for a tenth',
+      metricNote:
+        'regression: R² (the share of the variance explained; 0 is what predicting the mean scores); the floor asks for a tenth',
       loss: 'squared_error',
     };
   }
@@ -112,7 +129,12 @@ export function chooseSettings(inferred: InferredSchema): ProjectSettings {
   const shares = classes.map((entry) => (total > 0 ? entry.count / total : 0));
   const smallest = Math.min(...shares);
   const largest = Math.max(...shares);
-  const describe = classes.map((entry, index) => `${String(entry.label)} ${(100 * shares[index]).toFixed(shares[index] < 0.1 ? 1 : 0)}%`).join(', ');
+  const describe = classes
+    .map(
+      (entry, index) =>
+        `${String(entry.label)} ${(100 * shares[index]).toFixed(shares[index] < 0.1 ? 1 : 0)}%`,
+    )
+    .join(', ');
   if (inferred.task === 'binary') {
     const positive = shares[1] ?? 0.5;
     if (smallest < RARE_CLASS_SHARE) {
@@ -159,9 +181,17 @@ const YAML_WORDS = /^(?:true|false|yes|no|on|off|null|y|n)$/i;
 
 /** A YAML scalar: plain when unambiguous, double-quoted otherwise. */
 export function yamlScalar(value: CategoryValue): string {
-  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
   if (typeof value === 'boolean') return String(value);
-  if (PLAIN_TEXT.test(value) && !YAML_WORDS.test(value) && !value.endsWith(' ') && !value.includes(' #') && !value.includes(': ')) return value;
+  if (
+    PLAIN_TEXT.test(value) &&
+    !YAML_WORDS.test(value) &&
+    !value.endsWith(' ') &&
+    !value.includes(' #') &&
+    !value.includes(': ')
+  )
+    return value;
   return JSON.stringify(value);
 }
 
@@ -181,8 +211,23 @@ function wrapComment(text: string, indent: string, width = 100): string[] {
   return lines;
 }
 
-function flowList(values: CategoryValue[]): string {
-  return `[${values.map(yamlScalar).join(', ')}]`;
+/** `[a, b, c]`, continued on further lines (indented by `indent`) past `width` columns. */
+function flowList(values: CategoryValue[], start = 0, indent = '      ', width = 100): string {
+  const lines: string[] = [];
+  let line = '[';
+  let limit = width - start;
+  values.forEach((value, index) => {
+    const piece = `${yamlScalar(value)}${index < values.length - 1 ? ',' : ''}`;
+    const fresh = line === '[' || line === indent;
+    if (!fresh && line.length + 1 + piece.length + 1 > limit) {
+      lines.push(line);
+      line = indent;
+      limit = width;
+    }
+    line += `${line === '[' || line === indent ? '' : ' '}${piece}`;
+  });
+  lines.push(`${line}]`);
+  return lines.join('\n');
 }
 
 export interface SchemaTextOptions {
@@ -202,7 +247,9 @@ function fieldComments(field: InferredField, inferred: InferredSchema): string[]
     notes.unshift(`target, ${inferred.taskNote}`);
     if (inferred.classes) {
       const total = inferred.classes.reduce((sum, entry) => sum + entry.count, 0);
-      notes.push(`rows per class: ${inferred.classes.map((entry) => `${String(entry.label)} ${entry.count.toLocaleString('en')} (${((100 * entry.count) / total).toFixed(1)}%)`).join(', ')}`);
+      notes.push(
+        `rows per class: ${inferred.classes.map((entry) => `${String(entry.label)} ${entry.count.toLocaleString('en')} (${((100 * entry.count) / total).toFixed(1)}%)`).join(', ')}`,
+      );
     }
   }
   for (const note of notes) lines.push(...wrapComment(note, '  '));
@@ -211,7 +258,10 @@ function fieldComments(field: InferredField, inferred: InferredSchema): string[]
 
 /** The commented `schema.yaml` a person can review; parsing it gives the inferred contract. */
 export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOptions): string {
-  const definition = schemaDefinition(inferred, { name: options.name, ...(options.description ? { description: options.description } : {}) });
+  const definition = schemaDefinition(inferred, {
+    name: options.name,
+    ...(options.description ? { description: options.description } : {}),
+  });
   const rows = inferred.rows.toLocaleString('en');
   const out: string[] = [
     `# The data contract, inferred from ${options.source} (${options.truncated ? `the first ${rows} rows; the file has more` : `${rows} rows`}).`,
@@ -223,7 +273,8 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
     '# in this file: widen them (or delete them) when new data may go beyond it, and add new categories',
     '# to `values` the same way.',
   ];
-  if (inferred.warnings.length > 0) out.push('# Lines starting with WARNING name likely problems; they were also printed when inferring.');
+  if (inferred.warnings.length > 0)
+    out.push('# Lines starting with WARNING name likely problems; they were also printed when inferring.');
   out.push(`name: ${yamlScalar(definition.name)}`);
   if (definition.description) out.push(`description: ${yamlScalar(definition.description)}`);
   if (definition.task) {
@@ -240,7 +291,7 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
         '',
       ),
     );
-    out.push(`missing_values: ${flowList(definition.missing_values)}`);
+    out.push(`missing_values: ${flowList(definition.missing_values, 'missing_values: '.length, '  ')}`);
   }
   out.push('');
   out.push('fields:');
@@ -254,7 +305,7 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
     if (spec.nullable) out.push('    nullable: true');
     if (spec.min !== undefined) out.push(`    min: ${yamlScalar(spec.min)}`);
     if (spec.max !== undefined) out.push(`    max: ${yamlScalar(spec.max)}`);
-    if (spec.values) out.push(`    values: ${flowList(spec.values)}`);
+    if (spec.values) out.push(`    values: ${flowList(spec.values, '    values: '.length)}`);
   }
   const text = `${out.join('\n')}\n`;
   // The text must say exactly what the definition says: a rendering slip would silently change the contract.
@@ -314,7 +365,13 @@ function blockEnd(lines: string[], index: number): number {
 }
 
 /** `key: value   # comment` with the comment at the column the template uses for it. */
-function keyLine(indent: number, key: string, value: string, comment: string | undefined, column: number): string {
+function keyLine(
+  indent: number,
+  key: string,
+  value: string,
+  comment: string | undefined,
+  column: number,
+): string {
   const head = `${' '.repeat(indent)}${key}:${value ? ` ${value}` : ''}`;
   return comment ? `${head.padEnd(Math.max(column, head.length + 1))}# ${comment}` : head;
 }
@@ -341,26 +398,70 @@ function addChildren(lines: string[], path: string[], children: string[]): void 
  */
 export function renderProjectConfig(templateText: string, settings: ProjectSettings): string {
   const lines = templateText.split('\n');
-  setValue(lines, ['preprocess', 'numeric'], '{ scaler: none, imputer: none }', 'trees need no scaling; gradient boosting learns where missing values go');
-  setValue(lines, ['preprocess', 'categorical'], '{ encoder: onehot, imputer: none }', 'one column per category; a missing one is all zeros');
+  setValue(
+    lines,
+    ['preprocess', 'numeric'],
+    '{ scaler: none, imputer: none }',
+    'trees need no scaling; gradient boosting learns where missing values go',
+  );
+  setValue(
+    lines,
+    ['preprocess', 'categorical'],
+    '{ encoder: onehot, imputer: none }',
+    'one column per category; a missing one is all zeros',
+  );
   if (settings.fieldOverrides.length > 0) {
     setValue(lines, ['preprocess', 'fields'], '', 'per-field overrides');
     const childIndent = lineShape(lines[findKey(lines, ['preprocess', 'fields'])]).indent + 2;
     addChildren(
       lines,
       ['preprocess', 'fields'],
-      settings.fieldOverrides.map((override) => keyLine(childIndent, yamlScalar(override.field), `{ encoder: ${override.encoder} }`, override.reason, 33)),
+      settings.fieldOverrides.map((override) =>
+        keyLine(
+          childIndent,
+          yamlScalar(override.field),
+          `{ encoder: ${override.encoder} }`,
+          override.reason,
+          33,
+        ),
+      ),
     );
   }
   setValue(lines, ['model', 'params', 'max_iter'], '100');
-  setValue(lines, ['model', 'params', 'early_stopping'], 'auto', 'on above 10,000 training rows (it sets a tenth of them aside)');
+  setValue(
+    lines,
+    ['model', 'params', 'early_stopping'],
+    'auto',
+    'on above 10,000 training rows (it sets a tenth of them aside)',
+  );
   const paramsIndent = lineShape(lines[findKey(lines, ['model', 'params', 'learning_rate'])]).indent;
-  addChildren(lines, ['model', 'params'], [
-    keyLine(paramsIndent, 'loss', settings.loss, settings.loss === 'squared_error' ? 'regression' : 'classification (softmax for more than two classes)', 33),
-  ]);
-  setValue(lines, ['validation', 'min_rows'], String(settings.minRows), 'about half the rows of the inferred file, at most 100');
+  addChildren(
+    lines,
+    ['model', 'params'],
+    [
+      keyLine(
+        paramsIndent,
+        'loss',
+        settings.loss,
+        settings.loss === 'squared_error'
+          ? 'regression'
+          : 'classification (softmax for more than two classes)',
+        33,
+      ),
+    ],
+  );
+  setValue(
+    lines,
+    ['validation', 'min_rows'],
+    String(settings.minRows),
+    'about half the rows of the inferred file, at most 100',
+  );
   const evaluateIndent = lineShape(lines[findKey(lines, ['evaluate', 'metric'])]).indent;
-  lines.splice(findKey(lines, ['evaluate', 'metric']), 0, ...wrapComment(settings.metricNote, ' '.repeat(evaluateIndent)));
+  lines.splice(
+    findKey(lines, ['evaluate', 'metric']),
+    0,
+    ...wrapComment(settings.metricNote, ' '.repeat(evaluateIndent)),
+  );
   const text = lines.join('\n');
   parseConfig(text);
   return text;

@@ -8,23 +8,41 @@ function intervalText(card: ModelCard, metric: string): string {
   return interval ? `${formatNumber(interval.low)} to ${formatNumber(interval.high)}` : '–';
 }
 
-const METRIC_ORDER = ['roc_auc', 'pr_auc', 'f1', 'precision', 'recall', 'accuracy', 'macro_f1', 'log_loss', 'brier', 'rmse', 'mae', 'r2'];
+const METRIC_ORDER = [
+  'roc_auc',
+  'pr_auc',
+  'f1',
+  'precision',
+  'recall',
+  'accuracy',
+  'macro_f1',
+  'log_loss',
+  'brier',
+  'rmse',
+  'mae',
+  'r2',
+];
 
 /** Metrics in a fixed reading order (a bundle stores keys sorted), those with intervals first. */
 function metricRows(card: ModelCard): string[] {
-  const rank = (name: string) => (card.evaluation.intervals[name] ? 0 : 100) + (METRIC_ORDER.includes(name) ? METRIC_ORDER.indexOf(name) : 50);
+  const rank = (name: string) =>
+    (card.evaluation.intervals[name] ? 0 : 100) +
+    (METRIC_ORDER.includes(name) ? METRIC_ORDER.indexOf(name) : 50);
   return Object.keys(card.evaluation.metrics).sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : 1));
 }
 
 function thresholdText(card: ModelCard): string {
-  if (card.evaluation.threshold === null) return card.task === 'multiclass' ? 'none (the likeliest class wins)' : 'none (regression)';
+  if (card.evaluation.threshold === null)
+    return card.task === 'multiclass' ? 'none (the likeliest class wins)' : 'none (regression)';
   return `${formatNumber(card.evaluation.threshold)}${card.evaluation.thresholdRule ? ` (${card.evaluation.thresholdRule})` : ''}`;
 }
 
 function balanceText(card: ModelCard): string {
   const balance = card.trainingData.classBalance;
   if (!balance) return '–';
-  return balance.map((entry) => `${entry.label}: ${entry.count} (${(entry.share * 100).toFixed(1)}%)`).join(', ');
+  return balance
+    .map((entry) => `${entry.label}: ${formatNumber(entry.count)} (${(entry.share * 100).toFixed(1)}%)`)
+    .join(', ');
 }
 
 function rowsText(card: ModelCard): string {
@@ -38,19 +56,26 @@ export function modelCardText(card: ModelCard, heading?: string): string {
   lines.push(heading ?? `Model card: ${card.name}`);
   if (card.description) lines.push(`  ${card.description}`);
   lines.push('');
-  lines.push(`  task        ${card.task}, target ${card.target}${card.classes.length ? ` (${card.classes.map(String).join(', ')})` : ''}`);
+  lines.push(
+    `  task        ${card.task}, target ${card.target}${card.classes.length ? ` (${card.classes.map(String).join(', ')})` : ''}`,
+  );
   lines.push(`  model       ${card.model.type} ${JSON.stringify(card.model.params)}`);
   lines.push(`  run         ${card.runId}`);
   lines.push('', 'Training data');
   lines.push(`  data hash   ${card.trainingData.dataHash}`);
   lines.push(`  rows        ${rowsText(card)}`);
   if (card.trainingData.classBalance) lines.push(`  classes     ${balanceText(card)}`);
-  lines.push('', `Evaluation on ${card.evaluation.testRows ?? '?'} held-out rows (95% bootstrap intervals)`);
+  lines.push(
+    '',
+    `Evaluation on ${formatNumber(card.evaluation.testRows)} held-out rows (95% bootstrap intervals)`,
+  );
   const names = metricRows(card);
   const width = Math.max(6, ...names.map((name) => name.length));
   for (const name of names) {
     const mark = name === card.evaluation.metric ? '*' : ' ';
-    lines.push(`${mark} ${name.padEnd(width)}  ${formatNumber(card.evaluation.metrics[name]).padStart(7)}  ${card.evaluation.intervals[name] ? `[${intervalText(card, name)}]` : ''}`);
+    lines.push(
+      `${mark} ${name.padEnd(width)}  ${formatNumber(card.evaluation.metrics[name]).padStart(7)}  ${card.evaluation.intervals[name] ? `[${intervalText(card, name)}]` : ''}`,
+    );
   }
   lines.push(`  threshold   ${thresholdText(card)}`);
   const production = card.evaluation.production;
@@ -77,8 +102,14 @@ export function modelCardHtml(card: ModelCard, status: { published: boolean; ver
 <div>
 <h3>Model</h3>
 ${keyValues('Model', [
-  ['Data', markup`${card.name}${card.description ? markup` <span class="muted">– ${card.description}</span>` : ''}`],
-  ['Task', `${card.task}, target ${card.target}${card.classes.length ? ` (${card.classes.map(String).join(', ')})` : ''}`],
+  [
+    'Data',
+    markup`${card.name}${card.description ? markup` <span class="muted">– ${card.description}</span>` : ''}`,
+  ],
+  [
+    'Task',
+    `${card.task}, target ${card.target}${card.classes.length ? ` (${card.classes.map(String).join(', ')})` : ''}`,
+  ],
   ['Model', markup`${card.model.type} ${parameters(card.model.params)}`],
   ['Threshold', thresholdText(card)],
   ['Run', card.runId],
@@ -92,10 +123,15 @@ ${keyValues('Training data', [
 ])}
 </div>
 <div>
-<h3>Metrics on ${card.evaluation.testRows ?? '?'} held-out rows</h3>
+<h3>Metrics on ${formatNumber(card.evaluation.testRows)} held-out rows</h3>
 ${table(
   'Model card metrics',
-  ['Metric', { title: 'Value', numeric: true }, { title: '95% interval', numeric: true }, ...(production ? [{ title: production.version, numeric: true }] : [])],
+  [
+    'Metric',
+    { title: 'Value', numeric: true },
+    { title: '95% interval', numeric: true },
+    ...(production ? [{ title: production.version, numeric: true }] : []),
+  ],
   names.map((name) => [
     name === card.evaluation.metric ? markup`<strong>${name}</strong>` : name,
     formatNumber(card.evaluation.metrics[name]),

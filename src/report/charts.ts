@@ -23,15 +23,33 @@ const CONFIG = {
     domainColor: '#cbd5e1',
     tickColor: '#cbd5e1',
   },
-  legend: { labelColor: '#374151', labelFontSize: 11, labelLimit: 420, titleFontSize: 11, orient: 'bottom', direction: 'vertical', symbolStrokeWidth: 3 },
+  legend: {
+    labelColor: '#374151',
+    labelFontSize: 11,
+    labelLimit: 420,
+    titleFontSize: 11,
+    orient: 'bottom',
+    direction: 'vertical',
+    symbolStrokeWidth: 3,
+  },
 };
 
-const SILENT = { level: () => SILENT, error: () => SILENT, warn: () => SILENT, info: () => SILENT, debug: () => SILENT };
+const SILENT = {
+  level: () => SILENT,
+  error: () => SILENT,
+  warn: () => SILENT,
+  info: () => SILENT,
+  debug: () => SILENT,
+};
 
-let vegaModules: Promise<{ vega: typeof import('vega'); compile: typeof import('vega-lite').compile }> | undefined;
+let vegaModules:
+  Promise<{ vega: typeof import('vega'); compile: typeof import('vega-lite').compile }> | undefined;
 
 function loadVega() {
-  vegaModules ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vegaLite]) => ({ vega, compile: vegaLite.compile }));
+  vegaModules ??= Promise.all([import('vega'), import('vega-lite')]).then(([vega, vegaLite]) => ({
+    vega,
+    compile: vegaLite.compile,
+  }));
   return vegaModules;
 }
 
@@ -50,7 +68,12 @@ export async function renderSvg(spec: Spec, label: string): Promise<string> {
 }
 
 /** A chart in a figure: heading, SVG and caption; `id` names it for links and tests. */
-export async function chartFigure(id: string, title: string, spec: Spec, caption?: unknown): Promise<SafeHtml> {
+export async function chartFigure(
+  id: string,
+  title: string,
+  spec: Spec,
+  caption?: unknown,
+): Promise<SafeHtml> {
   const svg = await renderSvg(spec, title);
   return markup`<figure class="chart" id="chart-${id}" aria-label="${title}"><h3>${title}</h3>${raw(svg)}${caption ? markup`<figcaption>${caption}</figcaption>` : ''}</figure>`;
 }
@@ -70,7 +93,12 @@ function unitAxis(title: string) {
 }
 
 /** Line chart of curves on the unit square, with an optional dashed reference line. */
-function unitCurveSpec(options: { curves: Curve[]; xTitle: string; yTitle: string; reference?: { x: number[]; y: number[]; name: string } }): Spec {
+function unitCurveSpec(options: {
+  curves: Curve[];
+  xTitle: string;
+  yTitle: string;
+  reference?: { x: number[]; y: number[]; name: string };
+}): Spec {
   const names = options.curves.map((curve) => curve.name);
   const layers: Spec[] = [];
   if (options.reference) {
@@ -86,7 +114,13 @@ function unitCurveSpec(options: { curves: Curve[]; xTitle: string; yTitle: strin
     encoding: {
       x: { field: 'x', type: 'quantitative', ...unitAxis(options.xTitle) },
       y: { field: 'y', type: 'quantitative', ...unitAxis(options.yTitle) },
-      color: { field: 'series', type: 'nominal', title: null, scale: { domain: names, range: SERIES_COLORS.slice(0, names.length) }, legend: { orient: 'bottom' } },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        title: null,
+        scale: { domain: names, range: SERIES_COLORS.slice(0, names.length) },
+        legend: { orient: 'bottom' },
+      },
       order: { field: 'i', type: 'quantitative' },
     },
   });
@@ -94,7 +128,12 @@ function unitCurveSpec(options: { curves: Curve[]; xTitle: string; yTitle: strin
 }
 
 export function rocSpec(curves: Curve[]): Spec {
-  return unitCurveSpec({ curves, xTitle: 'False positive rate', yTitle: 'True positive rate', reference: { name: 'chance', x: [0, 1], y: [0, 1] } });
+  return unitCurveSpec({
+    curves,
+    xTitle: 'False positive rate',
+    yTitle: 'True positive rate',
+    reference: { name: 'chance', x: [0, 1], y: [0, 1] },
+  });
 }
 
 export function precisionRecallSpec(curves: Curve[], positiveShare?: number): Spec {
@@ -102,7 +141,9 @@ export function precisionRecallSpec(curves: Curve[], positiveShare?: number): Sp
     curves,
     xTitle: 'Recall',
     yTitle: 'Precision',
-    ...(positiveShare !== undefined ? { reference: { name: 'chance', x: [0, 1], y: [positiveShare, positiveShare] } } : {}),
+    ...(positiveShare !== undefined
+      ? { reference: { name: 'chance', x: [0, 1], y: [positiveShare, positiveShare] } }
+      : {}),
   });
 }
 
@@ -112,13 +153,23 @@ export function calibrationSpec(bins: CalibrationBin[]): Spec {
     height: 280,
     layer: [
       {
-        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        data: {
+          values: [
+            { x: 0, y: 0 },
+            { x: 1, y: 1 },
+          ],
+        },
         mark: { type: 'line', strokeDash: [4, 4], color: REFERENCE_COLOR, strokeWidth: 1.2 },
         encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } },
       },
       {
         data: { values: bins },
-        mark: { type: 'line', color: SERIES_COLORS[0], strokeWidth: 2, point: { filled: true, size: 50, color: SERIES_COLORS[0] } },
+        mark: {
+          type: 'line',
+          color: SERIES_COLORS[0],
+          strokeWidth: 2,
+          point: { filled: true, size: 50, color: SERIES_COLORS[0] },
+        },
         encoding: {
           x: { field: 'meanPredicted', type: 'quantitative', ...unitAxis('Mean predicted probability') },
           y: { field: 'fractionPositive', type: 'quantitative', ...unitAxis('Observed share of positives') },
@@ -135,8 +186,19 @@ export function featureImportanceSpec(items: { feature: string; importance: numb
     data: { values: items },
     encoding: {
       // Listed most important first, as given.
-      y: { field: 'feature', type: 'nominal', sort: null, title: null, axis: { labelLimit: 220, labelFontSize: 11 } },
-      x: { field: 'importance', type: 'quantitative', title: 'Importance (normalised to sum to 1)', axis: { format: '.2f', tickCount: 5 } },
+      y: {
+        field: 'feature',
+        type: 'nominal',
+        sort: null,
+        title: null,
+        axis: { labelLimit: 220, labelFontSize: 11 },
+      },
+      x: {
+        field: 'importance',
+        type: 'quantitative',
+        title: 'Importance (normalised to sum to 1)',
+        axis: { format: '.2f', tickCount: 5 },
+      },
     },
     layer: [
       { mark: { type: 'bar', color: SERIES_COLORS[0], cornerRadiusEnd: 2, height: { band: 0.7 } } },

@@ -10,7 +10,10 @@ export class SafeHtml {
 }
 
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
+  );
 }
 
 function render(value: unknown): string {
@@ -35,7 +38,8 @@ const LOWER_IS_BETTER = new Set(['log_loss', 'brier', 'rmse', 'mae']);
 
 /** Whether `difference` (new − old) of a metric is an improvement, a setback, or no change (undefined). */
 export function improvement(metric: string, difference: number | undefined): boolean | undefined {
-  if (difference === undefined || !Number.isFinite(difference) || Math.abs(difference) < 5e-7) return undefined;
+  if (difference === undefined || !Number.isFinite(difference) || Math.abs(difference) < 5e-7)
+    return undefined;
   return LOWER_IS_BETTER.has(metric) ? difference < 0 : difference > 0;
 }
 
@@ -62,13 +66,32 @@ export function formatSeconds(seconds: number | undefined): string {
 }
 
 export function formatTime(iso: string | undefined): string {
-  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC').replace(/Z$/, ' UTC') : '–';
+  return iso
+    ? iso
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, ' UTC')
+        .replace(/Z$/, ' UTC')
+    : '–';
 }
 
 const TONES: Record<string, string> = {
-  pass: 'good', ok: 'good', succeeded: 'good', published: 'good', passed: 'good', better: 'good',
-  warn: 'warn', cached: 'info', running: 'info', pending: 'muted', skipped: 'muted', off: 'muted', same: 'muted',
-  fail: 'bad', failed: 'bad', drifted: 'bad', worse: 'bad',
+  pass: 'good',
+  ok: 'good',
+  succeeded: 'good',
+  published: 'good',
+  passed: 'good',
+  better: 'good',
+  warn: 'warn',
+  cached: 'info',
+  running: 'info',
+  pending: 'muted',
+  skipped: 'muted',
+  off: 'muted',
+  same: 'muted',
+  fail: 'bad',
+  failed: 'bad',
+  drifted: 'bad',
+  worse: 'bad',
 };
 
 export function badge(text: string, tone?: string): SafeHtml {
@@ -81,10 +104,16 @@ export interface Column {
 }
 
 /** A table with a caption-like label for assistive technology; cells are text or SafeHtml. */
-export function table(label: string, columns: (string | Column)[], rows: unknown[][], className = ''): SafeHtml {
+export function table(
+  label: string,
+  columns: (string | Column)[],
+  rows: unknown[][],
+  className = '',
+): SafeHtml {
   const specs = columns.map((column) => (typeof column === 'string' ? { title: column } : column));
   return markup`<div class="table-wrap"><table aria-label="${label}" class="${className}"><thead><tr>${specs.map((c) => markup`<th scope="col"${raw(c.numeric ? ' class="num"' : '')}>${c.title}</th>`)}</tr></thead><tbody>${rows.map(
-    (row) => markup`<tr>${row.map((cell, index) => markup`<td${raw(specs[index]?.numeric ? ' class="num"' : '')}>${cell}</td>`)}</tr>`,
+    (row) =>
+      markup`<tr>${row.map((cell, index) => markup`<td${raw(specs[index]?.numeric ? ' class="num"' : '')}>${cell}</td>`)}</tr>`,
   )}</tbody></table></div>`;
 }
 
@@ -173,7 +202,14 @@ footer{color:var(--muted);font-size:12px;padding-bottom:28px}
 `;
 
 /** A complete document: inline stylesheet, no scripts, nothing fetched. */
-export function page(options: { title: string; heading: unknown; subtitle?: unknown; nav?: [string, string][]; body: unknown; footer?: unknown }): string {
+export function page(options: {
+  title: string;
+  heading: unknown;
+  subtitle?: unknown;
+  nav?: [string, string][];
+  body: unknown;
+  footer?: unknown;
+}): string {
   const document = markup`<!doctype html>
 <html lang="en">
 <head>
@@ -185,7 +221,9 @@ export function page(options: { title: string; heading: unknown; subtitle?: unkn
 </head>
 <body>
 <header class="top"><div class="inner"><h1>${options.heading}</h1>${options.subtitle ? markup`<div class="sub">${options.subtitle}</div>` : ''}${
-    options.nav ? markup`<nav class="toc" aria-label="Sections">${options.nav.map(([id, title]) => markup`<a href="#${id}">${title}</a>`)}</nav>` : ''
+    options.nav
+      ? markup`<nav class="toc" aria-label="Sections">${options.nav.map(([id, title]) => markup`<a href="#${id}">${title}</a>`)}</nav>`
+      : ''
   }</div></header>
 <main>
 ${options.body}

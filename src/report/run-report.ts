@@ -10,7 +10,14 @@ import type { Evaluation } from '../pipeline/steps/evaluate.js';
 import type { ValidationReport } from '../pipeline/steps/validate.js';
 import type { Schema } from '../schema/schema.js';
 import { modelCardHtml } from './card.js';
-import { calibrationSpec, chartFigure, featureImportanceSpec, precisionRecallSpec, rocSpec, type Curve } from './charts.js';
+import {
+  calibrationSpec,
+  chartFigure,
+  featureImportanceSpec,
+  precisionRecallSpec,
+  rocSpec,
+  type Curve,
+} from './charts.js';
 import {
   badge,
   code,
@@ -63,14 +70,32 @@ function configOf(record: RunRecord): RunConfig {
 }
 
 /** Everything a run left behind that the report shows. */
-export function loadRunArtifacts(artifactsRoot: string, runId: string, options: { schema?: Schema } = {}): RunArtifacts {
+export function loadRunArtifacts(
+  artifactsRoot: string,
+  runId: string,
+  options: { schema?: Schema } = {},
+): RunArtifacts {
   const record = readRunRecord(artifactsRoot, runId);
-  const dir = runDir(artifactsRoot, record.id);
-  const validation = readJson<ValidationReport>(join(dir, 'validate', 'report.json'));
-  const evaluation = readJson<EvaluationFile>(join(dir, 'evaluate', 'evaluation.json'));
-  let card = readJson<ModelCard>(join(dir, 'publish', 'card.json'));
+  // A step reused from an earlier run left its files in that run's folder.
+  const stepDir = (name: string) => {
+    const step = record.steps.find((entry) => entry.name === name);
+    return join(
+      runDir(artifactsRoot, step?.status === 'cached' && step.cachedFrom ? step.cachedFrom : record.id),
+      name,
+    );
+  };
+  const validation = readJson<ValidationReport>(join(stepDir('validate'), 'report.json'));
+  const evaluation = readJson<EvaluationFile>(join(stepDir('evaluate'), 'evaluation.json'));
+  let card = readJson<ModelCard>(join(stepDir('publish'), 'card.json'));
   const schema = options.schema;
-  if (!card && evaluation && record.dataHash && record.rows && schema?.target && schema.fingerprint === record.schemaFingerprint) {
+  if (
+    !card &&
+    evaluation &&
+    record.dataHash &&
+    record.rows &&
+    schema?.target &&
+    schema.fingerprint === record.schemaFingerprint
+  ) {
     card = buildModelCard({
       schema,
       runId: record.id,
@@ -78,17 +103,32 @@ export function loadRunArtifacts(artifactsRoot: string, runId: string, options: 
       dataHash: record.dataHash,
       rows: record.rows,
       evaluation,
-      ...(configOf(record).evaluate?.threshold !== undefined ? { thresholdSetting: configOf(record).evaluate!.threshold } : {}),
+      ...(configOf(record).evaluate?.threshold !== undefined
+        ? { thresholdSetting: configOf(record).evaluate!.threshold }
+        : {}),
       ...(validation ? { validation } : {}),
     });
   }
   let productionRun: RunRecord | undefined;
   if (evaluation?.productionVersion) {
     productionRun = listRuns(artifactsRoot)
-      .filter((run) => run.id < record.id && run.outcome?.published && run.outcome.version === evaluation.productionVersion)
+      .filter(
+        (run) =>
+          run.id !== record.id &&
+          run.startedAt <= record.startedAt &&
+          run.outcome?.published &&
+          run.outcome.version === evaluation.productionVersion,
+      )
       .pop();
   }
-  return { artifactsRoot, record, ...(validation ? { validation } : {}), ...(evaluation ? { evaluation } : {}), ...(card ? { card } : {}), ...(productionRun ? { productionRun } : {}) };
+  return {
+    artifactsRoot,
+    record,
+    ...(validation ? { validation } : {}),
+    ...(evaluation ? { evaluation } : {}),
+    ...(card ? { card } : {}),
+    ...(productionRun ? { productionRun } : {}),
+  };
 }
 
 function outcomeBadge(record: RunRecord): SafeHtml {
@@ -98,7 +138,9 @@ function outcomeBadge(record: RunRecord): SafeHtml {
 }
 
 function codeVersions(record: RunRecord): string {
-  const git = record.code.git ? `, git ${record.code.git.commit.slice(0, 12)}${record.code.git.dirty ? ' (uncommitted changes)' : ''}` : '';
+  const git = record.code.git
+    ? `, git ${record.code.git.commit.slice(0, 12)}${record.code.git.dirty ? ' (uncommitted changes)' : ''}`
+    : '';
   return `pipewright ${record.code.pipewright}, node ${record.code.node}${git}`;
 }
 
@@ -130,7 +172,9 @@ function summarySection(artifacts: RunArtifacts): SafeHtml {
       markup`${badge(step.status)}${step.cachedFrom ? markup` <span class="muted">from ${step.cachedFrom}</span>` : ''}`,
       formatSeconds(step.seconds),
       markup`<div class="bar" aria-hidden="true"><span style="width:${raw(((100 * (step.seconds ?? 0)) / longest).toFixed(1))}%"></span></div>`,
-      step.error ? markup`<span class="bad-text">${step.error.code}: ${step.error.message}</span>` : String(step.summary?.text ?? step.summary?.reason ?? ''),
+      step.error
+        ? markup`<span class="bad-text">${step.error.code}: ${step.error.message}</span>`
+        : String(step.summary?.text ?? step.summary?.reason ?? ''),
     ]),
   );
   const reasons = record.outcome?.reasons ?? [];
@@ -143,7 +187,12 @@ function summarySection(artifacts: RunArtifacts): SafeHtml {
       ['Started', formatTime(record.startedAt)],
       ['Ended', formatTime(record.endedAt)],
       ['Data hash', record.dataHash ? code(record.dataHash) : '–'],
-      ['Rows', record.rows ? `${formatNumber(record.rows.total)} (train ${formatNumber(record.rows.train)}, test ${formatNumber(record.rows.test)})` : '–'],
+      [
+        'Rows',
+        record.rows
+          ? `${formatNumber(record.rows.total)} (train ${formatNumber(record.rows.train)}, test ${formatNumber(record.rows.test)})`
+          : '–',
+      ],
       ['Model', markup`${record.model.type} ${parameters(record.model.params)}`],
       ['Seed', String(record.seed)],
       ['Schema', code(record.schemaFingerprint.slice(0, 16))],
@@ -151,7 +200,11 @@ function summarySection(artifacts: RunArtifacts): SafeHtml {
     ])}</div><div><h3>Outcome ${outcomeBadge(record)}</h3>${
       reasons.length
         ? markup`<ul class="reasons" aria-label="Gate results">${reasons.map((reason) => {
-            const verdict = reason.startsWith('pass ') ? 'pass' : reason.startsWith('fail ') ? 'fail' : undefined;
+            const verdict = reason.startsWith('pass ')
+              ? 'pass'
+              : reason.startsWith('fail ')
+                ? 'fail'
+                : undefined;
             return markup`<li>${verdict ? badge(verdict) : ''} ${verdict ? reason.slice(5) : reason}</li>`;
           })}</ul>`
         : markup`<p class="muted">No outcome recorded.</p>`
@@ -170,14 +223,25 @@ function examplesText(examples: unknown[] | undefined): string {
 
 function validationSection(artifacts: RunArtifacts): SafeHtml {
   const report = artifacts.validation;
-  if (!report) return section('validation', 'Data validation', markup`<p class="muted">This run has no validation report: it stopped before the validate step.</p>`);
+  if (!report)
+    return section(
+      'validation',
+      'Data validation',
+      markup`<p class="muted">This run has no validation report: it stopped before the validate step.</p>`,
+    );
   return section(
     'validation',
     'Data validation',
     table(
       'Validation checks',
       ['Check', 'Status', { title: 'Count', numeric: true }, 'Result', 'Examples'],
-      report.checks.map((check) => [check.check, badge(check.status), formatNumber(check.count), check.message, markup`<div class="examples">${examplesText(check.examples)}</div>`]),
+      report.checks.map((check) => [
+        check.check,
+        badge(check.status),
+        formatNumber(check.count),
+        check.message,
+        markup`<div class="examples">${examplesText(check.examples)}</div>`,
+      ]),
     ),
     markup`${badge(report.status)} ${report.rows.toLocaleString('en-US')} rows checked against the schema; each check is graded pass, warn or fail by <code>validation</code> in pipewright.yaml.`,
   );
@@ -188,7 +252,11 @@ function driftSection(artifacts: RunArtifacts): SafeHtml {
   const features = [...(report?.drift.features ?? [])].sort((a, b) => b.psi - a.psi);
   if (!report || features.length === 0) {
     const check = report?.checks.find((c) => c.check === 'drift');
-    return section('drift', 'Drift', markup`<p class="muted">${check ? `No drift table: ${check.message}.` : 'No drift table: the run stopped before validation.'}</p>`);
+    return section(
+      'drift',
+      'Drift',
+      markup`<p class="muted">${check ? `No drift table: ${check.message}.` : 'No drift table: the run stopped before validation.'}</p>`,
+    );
   }
   const thresholds = configOf(artifacts.record).validation?.drift;
   const drifted = features.filter((feature) => feature.drifted).length;
@@ -197,12 +265,23 @@ function driftSection(artifacts: RunArtifacts): SafeHtml {
     'Drift',
     table(
       'Drift by feature',
-      ['Feature', 'Kind', { title: 'PSI', numeric: true }, { title: 'KS / chi-square', numeric: true }, { title: 'Missing (training → now)', numeric: true }, 'Drifted'],
+      [
+        'Feature',
+        'Kind',
+        { title: 'PSI', numeric: true },
+        { title: 'KS / chi-square', numeric: true },
+        { title: 'Missing (training → now)', numeric: true },
+        'Drifted',
+      ],
       features.map((feature) => [
         feature.field,
         feature.kind,
         formatNumber(feature.psi, 3),
-        feature.ks !== undefined ? `KS ${formatNumber(feature.ks, 3)}` : feature.chiSquare ? `χ² ${formatNumber(feature.chiSquare.statistic, 1)}, p ${formatNumber(feature.chiSquare.pValue, 3)}` : '–',
+        feature.ks !== undefined
+          ? `KS ${formatNumber(feature.ks, 3)}`
+          : feature.chiSquare
+            ? `χ² ${formatNumber(feature.chiSquare.statistic, 1)}, p ${formatNumber(feature.chiSquare.pValue, 3)}`
+            : '–',
         `${(feature.referenceMissingShare * 100).toFixed(1)}% → ${(feature.currentMissingShare * 100).toFixed(1)}%`,
         feature.drifted ? badge('drifted') : badge('stable', 'good'),
       ]),
@@ -213,7 +292,12 @@ function driftSection(artifacts: RunArtifacts): SafeHtml {
 
 function metricsSection(artifacts: RunArtifacts): SafeHtml {
   const evaluation = artifacts.evaluation;
-  if (!evaluation) return section('metrics', 'Metrics', markup`<p class="muted">No metrics: the run stopped before the evaluate step.</p>`);
+  if (!evaluation)
+    return section(
+      'metrics',
+      'Metrics',
+      markup`<p class="muted">No metrics: the run stopped before the evaluate step.</p>`,
+    );
   const production = evaluation.productionMetrics;
   const names = Object.keys(evaluation.metrics);
   const rows = names.map((name) => {
@@ -226,14 +310,33 @@ function metricsSection(artifacts: RunArtifacts): SafeHtml {
       name === evaluation.metric ? markup`<strong>${name}</strong> <span class="muted">(gate)</span>` : name,
       formatNumber(value),
       interval ? `${formatNumber(interval.low)} to ${formatNumber(interval.high)}` : '–',
-      ...(production ? [formatNumber(previous), markup`<span class="${better === undefined ? '' : better ? 'good-text' : 'bad-text'}">${formatSigned(difference)}</span>`] : []),
+      ...(production
+        ? [
+            formatNumber(previous),
+            markup`<span class="${better === undefined ? '' : better ? 'good-text' : 'bad-text'}">${formatSigned(difference)}</span>`,
+          ]
+        : []),
     ];
   });
   const comparison = evaluation.comparison;
   return section(
     'metrics',
     'Metrics',
-    markup`${table('Metrics', ['Metric', { title: 'This run', numeric: true }, { title: '95% interval', numeric: true }, ...(production ? [{ title: `Production ${evaluation.productionVersion}`, numeric: true }, { title: 'Difference', numeric: true }] : [])], rows)}${
+    markup`${table(
+      'Metrics',
+      [
+        'Metric',
+        { title: 'This run', numeric: true },
+        { title: '95% interval', numeric: true },
+        ...(production
+          ? [
+              { title: `Production ${evaluation.productionVersion}`, numeric: true },
+              { title: 'Difference', numeric: true },
+            ]
+          : []),
+      ],
+      rows,
+    )}${
       comparison
         ? markup`<p class="note">Bootstrap of the ${evaluation.metric} difference (this run − production) on the same test rows: ${formatSigned(comparison.difference)}, 95% interval ${formatSigned(comparison.low)} to ${formatSigned(comparison.high)} over ${comparison.resamples} resamples; this run was better in ${(comparison.shareABetter * 100).toFixed(0)}% of them.</p>`
         : ''
@@ -247,7 +350,9 @@ function confusionTable(evaluation: EvaluationFile, classes: string[]): SafeHtml
   const total = tn + fp + fn + tp;
   const cell = (count: number, correct: boolean) => {
     const alpha = total > 0 ? 0.08 + 0.5 * (count / total) : 0;
-    const colour = correct ? `rgba(37,99,235,${alpha.toFixed(3)})` : `rgba(239,68,68,${(alpha * 0.8).toFixed(3)})`;
+    const colour = correct
+      ? `rgba(37,99,235,${alpha.toFixed(3)})`
+      : `rgba(239,68,68,${(alpha * 0.8).toFixed(3)})`;
     return markup`<td style="background:${raw(colour)}"><span class="count">${count.toLocaleString('en-US')}</span><small>${total ? ((100 * count) / total).toFixed(1) : '0'}% of rows</small></td>`;
   };
   const precision = tp + fp > 0 ? tp / (tp + fp) : NaN;
@@ -263,9 +368,19 @@ async function curvesSection(artifacts: RunArtifacts): Promise<SafeHtml | undefi
   const curves = evaluation?.curves;
   if (!evaluation || !curves) return undefined;
   const productionName = `Production ${evaluation.productionVersion ?? ''}`.trim();
-  const roc: Curve[] = [{ name: `This run (AUC ${formatNumber(evaluation.metrics.roc_auc, 3)})`, x: curves.roc.fpr, y: curves.roc.tpr }];
+  const roc: Curve[] = [
+    {
+      name: `This run (AUC ${formatNumber(evaluation.metrics.roc_auc, 3)})`,
+      x: curves.roc.fpr,
+      y: curves.roc.tpr,
+    },
+  ];
   if (curves.productionRoc) {
-    roc.push({ name: `${productionName} (AUC ${formatNumber(evaluation.productionMetrics?.roc_auc, 3)})`, x: curves.productionRoc.fpr, y: curves.productionRoc.tpr });
+    roc.push({
+      name: `${productionName} (AUC ${formatNumber(evaluation.productionMetrics?.roc_auc, 3)})`,
+      x: curves.productionRoc.fpr,
+      y: curves.productionRoc.tpr,
+    });
   }
   let positiveShare: number | undefined;
   if (evaluation.confusion) {
@@ -274,14 +389,37 @@ async function curvesSection(artifacts: RunArtifacts): Promise<SafeHtml | undefi
   }
   const classes = artifacts.card?.classes.map(String) ?? ['negative', 'positive'];
   const figures = [
-    await chartFigure('roc', 'ROC curve', rocSpec(roc), curves.productionRoc ? `Both models on the same ${formatNumber(artifacts.record.rows?.test)} test rows; the dashed line is chance.` : 'On the test rows; the dashed line is chance.'),
+    await chartFigure(
+      'roc',
+      'ROC curve',
+      rocSpec(roc),
+      curves.productionRoc
+        ? `Both models on the same ${formatNumber(artifacts.record.rows?.test)} test rows; the dashed line is chance.`
+        : 'On the test rows; the dashed line is chance.',
+    ),
     await chartFigure(
       'pr',
       'Precision-recall curve',
-      precisionRecallSpec([{ name: `This run (average precision ${formatNumber(evaluation.metrics.pr_auc, 3)})`, x: curves.pr.recall, y: curves.pr.precision }], positiveShare),
-      positiveShare !== undefined ? `The dashed line is the share of positives (${(positiveShare * 100).toFixed(1)}%), what a random ranking achieves.` : undefined,
+      precisionRecallSpec(
+        [
+          {
+            name: `This run (average precision ${formatNumber(evaluation.metrics.pr_auc, 3)})`,
+            x: curves.pr.recall,
+            y: curves.pr.precision,
+          },
+        ],
+        positiveShare,
+      ),
+      positiveShare !== undefined
+        ? `The dashed line is the share of positives (${(positiveShare * 100).toFixed(1)}%), what a random ranking achieves.`
+        : undefined,
     ),
-    await chartFigure('calibration', 'Calibration', calibrationSpec(curves.calibration), 'Test rows in ten bins of predicted probability: a calibrated model follows the diagonal.'),
+    await chartFigure(
+      'calibration',
+      'Calibration',
+      calibrationSpec(curves.calibration),
+      'Test rows in ten bins of predicted probability: a calibrated model follows the diagonal.',
+    ),
     ...(evaluation.confusion ? [confusionTable(evaluation, classes)] : []),
   ];
   return section('curves', 'Curves and confusion matrix', markup`<div class="grid">${figures}</div>`);
@@ -303,18 +441,39 @@ async function importanceSection(artifacts: RunArtifacts): Promise<SafeHtml | un
 function comparisonSection(artifacts: RunArtifacts, output: string): SafeHtml {
   const { record, evaluation, productionRun } = artifacts;
   const gate = evaluation?.gates.find((g) => g.name === 'beats_production');
-  if (!evaluation) return section('production', 'Comparison with production', markup`<p class="muted">No comparison: the run stopped before the evaluate step.</p>`);
+  if (!evaluation)
+    return section(
+      'production',
+      'Comparison with production',
+      markup`<p class="muted">No comparison: the run stopped before the evaluate step.</p>`,
+    );
   if (!evaluation.productionVersion) {
-    return section('production', 'Comparison with production', markup`<p>${gate ? gate.reason : 'No production model to compare with.'}${gate?.reason === 'no production model yet' ? ': this run trained the first model.' : ''}</p>`);
+    return section(
+      'production',
+      'Comparison with production',
+      markup`<p>${gate ? gate.reason : 'No production model to compare with.'}${gate?.reason === 'no production model yet' ? ': this run trained the first model.' : ''}</p>`,
+    );
   }
   const metric = evaluation.metric;
   const pairs: [string, unknown][] = [['Production', evaluation.productionVersion]];
   if (productionRun) {
     const report = join(runDir(artifacts.artifactsRoot, productionRun.id), 'report.html');
-    const link = relative(dirname(resolve(output)), resolve(report)).split('\\').join('/');
-    pairs.push(['Trained by run', existsSync(report) ? markup`<a href="${link}">${productionRun.id}</a>` : productionRun.id]);
-    pairs.push(['Training data', productionRun.dataHash === record.dataHash ? markup`${badge('same', 'muted')} the same rows (${code((record.dataHash ?? '').slice(0, 12))})` : markup`${badge('changed', 'info')} ${code((productionRun.dataHash ?? '').slice(0, 12))} → ${code((record.dataHash ?? '').slice(0, 12))}; rows ${formatNumber(productionRun.rows?.total)} → ${formatNumber(record.rows?.total)}`]);
-    const changed = Object.keys({ ...productionRun.model.params, ...record.model.params }).filter((key) => JSON.stringify(productionRun.model.params[key]) !== JSON.stringify(record.model.params[key]));
+    const link = relative(dirname(resolve(output)), resolve(report))
+      .split('\\')
+      .join('/');
+    pairs.push([
+      'Trained by run',
+      existsSync(report) ? markup`<a href="${link}">${productionRun.id}</a>` : productionRun.id,
+    ]);
+    pairs.push([
+      'Training data',
+      productionRun.dataHash === record.dataHash
+        ? markup`${badge('same', 'muted')} the same rows (${code((record.dataHash ?? '').slice(0, 12))})`
+        : markup`${badge('changed', 'info')} ${code((productionRun.dataHash ?? '').slice(0, 12))} → ${code((record.dataHash ?? '').slice(0, 12))}; rows ${formatNumber(productionRun.rows?.total)} → ${formatNumber(record.rows?.total)}`,
+    ]);
+    const changed = Object.keys({ ...productionRun.model.params, ...record.model.params }).filter(
+      (key) => JSON.stringify(productionRun.model.params[key]) !== JSON.stringify(record.model.params[key]),
+    );
     pairs.push([
       'Model',
       productionRun.model.type !== record.model.type
@@ -329,19 +488,38 @@ function comparisonSection(artifacts: RunArtifacts, output: string): SafeHtml {
     markup`${formatNumber(evaluation.productionMetrics?.[metric])} → ${formatNumber(evaluation.metrics[metric])}${evaluation.comparison ? markup` <span class="muted">(difference ${formatSigned(evaluation.comparison.difference)}, 95% interval ${formatSigned(evaluation.comparison.low)} to ${formatSigned(evaluation.comparison.high)})</span>` : ''}`,
   ]);
   if (gate) pairs.push(['Verdict', markup`${badge(gate.passed ? 'pass' : 'fail')} ${gate.reason}`]);
-  return section('production', 'Comparison with production', keyValues('Comparison with production', pairs), `The model in production when this run started, scored on the same test rows. Its ROC curve is drawn next to this run's above.`);
+  return section(
+    'production',
+    'Comparison with production',
+    keyValues('Comparison with production', pairs),
+    `The model in production when this run started, scored on the same test rows. Its ROC curve is drawn next to this run's above.`,
+  );
 }
 
 /** The run report as an HTML document. */
-export async function renderRunReport(artifacts: RunArtifacts, options: { output?: string; generatedAt?: Date; version?: string } = {}): Promise<string> {
+export async function renderRunReport(
+  artifacts: RunArtifacts,
+  options: { output?: string; generatedAt?: Date; version?: string } = {},
+): Promise<string> {
   const { record, card } = artifacts;
   const output = options.output ?? join(runDir(artifacts.artifactsRoot, record.id), 'report.html');
   const curves = await curvesSection(artifacts);
   const importance = await importanceSection(artifacts);
   const failedStep = record.steps.find((step) => step.status === 'failed');
   const cardSection = card
-    ? section('card', 'Model card', modelCardHtml(card, { published: Boolean(record.outcome?.published), ...(record.outcome?.version ? { version: record.outcome.version } : {}) }))
-    : section('card', 'Model card', markup`<p class="muted">No model card: ${artifacts.evaluation ? 'the run did not publish and the current schema is not the one it trained on.' : 'the run stopped before a model was evaluated.'}</p>`);
+    ? section(
+        'card',
+        'Model card',
+        modelCardHtml(card, {
+          published: Boolean(record.outcome?.published),
+          ...(record.outcome?.version ? { version: record.outcome.version } : {}),
+        }),
+      )
+    : section(
+        'card',
+        'Model card',
+        markup`<p class="muted">No model card: ${artifacts.evaluation ? 'the run did not publish and the current schema is not the one it trained on.' : 'the run stopped before a model was evaluated.'}</p>`,
+      );
   const nav: [string, string][] = [
     ['summary', 'Summary'],
     ['validation', 'Validation'],
@@ -382,14 +560,20 @@ export function writeFileAtomic(file: string, text: string): void {
 
 function packageVersion(): string | undefined {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version;
+    return (
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
+    ).version;
   } catch {
     return undefined;
   }
 }
 
 /** Renders the report of a run and writes it (default artifacts/<run-id>/report.html). */
-export async function writeRunReport(artifactsRoot: string, runId: string, options: ReportOptions = {}): Promise<{ file: string; runId: string }> {
+export async function writeRunReport(
+  artifactsRoot: string,
+  runId: string,
+  options: ReportOptions = {},
+): Promise<{ file: string; runId: string }> {
   const artifacts = loadRunArtifacts(artifactsRoot, runId, options.schema ? { schema: options.schema } : {});
   const file = resolve(options.output ?? join(runDir(artifactsRoot, artifacts.record.id), 'report.html'));
   const version = packageVersion();
@@ -399,14 +583,21 @@ export async function writeRunReport(artifactsRoot: string, runId: string, optio
 }
 
 /** As writeRunReport, after a run: a report that cannot be written is a warning, never a failed run. */
-export async function writeRunReportSafely(artifactsRoot: string, runId: string, options: ReportOptions & { logger: Logger }): Promise<string | undefined> {
+export async function writeRunReportSafely(
+  artifactsRoot: string,
+  runId: string,
+  options: ReportOptions & { logger: Logger },
+): Promise<string | undefined> {
   if (!existsSync(join(runDir(artifactsRoot, runId), 'run.json'))) return undefined;
   try {
     const { file } = await writeRunReport(artifactsRoot, runId, options);
     options.logger.info({ report: file }, `report: ${file}`);
     return file;
   } catch (error) {
-    options.logger.warn({ err: error }, `the report of run ${runId} could not be written: ${(error as Error)?.message ?? error}`);
+    options.logger.warn(
+      { err: error },
+      `the report of run ${runId} could not be written: ${(error as Error)?.message ?? error}`,
+    );
     return undefined;
   }
 }

@@ -28,6 +28,10 @@ const LEAKAGE_LEVELS = 200;
 const LEAKAGE_TARGET_LEVELS = 100;
 const EXAMPLES = 3;
 const DUPLICATE_ROWS_TRACKED = 1_000_000;
+/** A class with fewer rows than this can hardly be learned, nor appear in the test part. */
+const RARE_CLASS_ROWS = 5;
+/** Unique text longer than this is free text (comments, descriptions), not a proposed key. */
+const KEY_TEXT_LENGTH = 64;
 
 export interface InferOptions {
   /** The column to predict; without one the schema has no target and no task. */
@@ -60,6 +64,8 @@ export interface ColumnSummary {
   /** Missing markers seen in this column, e.g. ['', '?']. */
   markers: string[];
   examples: string[];
+  /** Length of the longest value, in characters. */
+  longest: number;
   /** Value counts, most frequent first, when the column has at most 1000 distinct values. */
   counts?: [string, number][];
 }
@@ -123,7 +129,12 @@ const TEXT_MONTH_DATE = /^(?:\d{1,2} [A-Za-z]{3,9},? \d{4}|[A-Za-z]{3,9} \d{1,2}
 /** Names that read as identifiers: id, ID, key, uuid, index, row_id, customer_id, userId, order-no... */
 export function isIdLikeName(name: string): boolean {
   const trimmed = name.trim();
-  if (/^(?:id|key|uuid|guid|index|idx|row|rowid|row_?num(?:ber)?|record|obs|#|no\.?|unnamed: ?0)$/i.test(trimmed)) return true;
+  if (
+    /^(?:id|key|uuid|guid|index|idx|row|rowid|row_?num(?:ber)?|record|obs|#|no\.?|unnamed: ?0)$/i.test(
+      trimmed,
+    )
+  )
+    return true;
   if (/[_\-\s.](?:id|key|uuid|guid|idx|no|num|number)$/i.test(trimmed)) return true;
   return /[a-z0-9](?:Id|ID|Key|Uuid|UUID)$/.test(trimmed);
 }
@@ -172,16 +183,19 @@ class ColumnProfile {
   unique = true;
   duplicate: { value: string; lines: [number, number] } | undefined;
   examples: string[] = [];
+  /** Length of the longest value, in characters. */
+  longest = 0;
   // Against the target, for the leakage check.
   pairs = 0;
   equalToTarget = 0;
   joint: Map<string, Map<string, number>> | undefined = new Map();
+  // Running means and co-moments (Welford's update: no cancellation with large values such as epochs).
   numericPairs = 0;
-  sx = 0;
-  sy = 0;
-  sxx = 0;
-  syy = 0;
-  sxy = 0;
+  meanX = 0;
+  meanY = 0;
+  squaresX = 0;
+  squaresY = 0;
+  coMoment = 0;
 
   constructor(readonly name: string) {}
 
@@ -194,6 +208,7 @@ class ColumnProfile {
   /** A present value as text, with what its JSON form already says about it. */
   addValue(text: string, json: 'string' | 'number' | 'boolean', line: number): void {
     this.present++;
+    if (text.length > this.longest) this.longest = text.length;
     if (json === 'boolean' || (json === 'string' && BOOLEAN_TEXT.test(text))) this.booleans++;
     let numeric = NaN;
     if (json === 'number') {
@@ -303,12 +318,14 @@ class ColumnProfile {
     const x = Number(text);
     const y = Number(targetText);
     if (!Number.isFinite(x) || !Number.isFinite(y)) return;
-    this.numericPairs++;
-    this.sx += x;
-    this.sy += y;
-    this.sxx += x * x;
-    this.syy += y * y;
-    this.sxy += x * y;
+    const n = ++this.numericPairs;
+    const dx = x - this.meanX;
+    const dy = y - this.meanY;
+    this.meanX += dx / n;
+    this.meanY += dy / n;
+    this.squaresX += dx * (x - this.meanX);
+    this.squaresY += dy * (y - this.meanY);
+    this.coMoment += dx * (y - this.meanY);
   }
 
   get distinct(): number {
@@ -317,12 +334,8 @@ class ColumnProfile {
 
   /** Pearson correlation of the numeric pairs with the target. */
   correlation(): number {
-    const n = this.numericPairs;
-    if (n < 3) return NaN;
-    const cov = this.sxy - (this.sx * this.sy) / n;
-    const vx = this.sxx - (this.sx * this.sx) / n;
-    const vy = this.syy - (this.sy * this.sy) / n;
-    return vx > 0 && vy > 0 ? cov / Math.sqrt(vx * vy) : NaN;
+    if (this.numericPairs < 3 || this.squaresX <= 0 || this.squaresY <= 0) return NaN;
+    return this.coMoment / Math.sqrt(this.squaresX * this.squaresY);
   }
 
   summary(): ColumnSummary {
@@ -340,7 +353,10 @@ class ColumnProfile {
       ...(hasTimes ? { min: this.timeMin, max: this.timeMax } : {}),
       markers: [...this.markers].sort(),
       examples: this.examples,
-      ...(this.counts ? { counts: [...this.counts.entries()].sort((a, b) => b[1] - a[1] || compareValues(a[0], b[0])) } : {}),
+      longest: this.longest,
+      ...(this.counts
+        ? { counts: [...this.counts.entries()].sort((a, b) => b[1] - a[1] || compareValues(a[0], b[0])) }
+        : {}),
     };
   }
 }
@@ -382,7 +398,9 @@ export class SchemaInferrer {
       if (name !== undefined && !this.profiles.has(name)) {
         const suggestion = nearest(name, known);
         throw new errors.PW_USAGE(`${flag} ${name}: the file has no column ${JSON.stringify(name)}`, {
-          hint: suggestion ? `Did you mean ${JSON.stringify(suggestion)}? The columns are: ${known.join(', ')}.` : `The columns are: ${known.join(', ')}.`,
+          hint: suggestion
+            ? `Did you mean ${JSON.stringify(suggestion)}? The columns are: ${known.join(', ')}.`
+            : `The columns are: ${known.join(', ')}.`,
         });
       }
     }
@@ -415,7 +433,8 @@ export class SchemaInferrer {
     }
     const targetName = this.options.target;
     const targetText = targetName === undefined ? undefined : this.textOf(values[targetName]);
-    if (targetText !== undefined && this.targetLevels.size <= LEAKAGE_TARGET_LEVELS) this.targetLevels.add(targetText);
+    if (targetText !== undefined && this.targetLevels.size <= LEAKAGE_TARGET_LEVELS)
+      this.targetLevels.add(targetText);
     let rowText = this.rowsTracked ? '' : undefined;
     for (const profile of this.profiles.values()) {
       const raw = values[profile.name];
@@ -465,7 +484,9 @@ export class SchemaInferrer {
         hint: 'Add rows to the file (at least a few dozen), then run the command again.',
       });
     }
-    const fields: InferredField[] = [...this.profiles.values()].map((profile) => this.decideField(profile, rows));
+    const fields: InferredField[] = [...this.profiles.values()].map((profile) =>
+      this.decideField(profile, rows),
+    );
     const byName = new Map(fields.map((field) => [field.name, field]));
     const targetName = this.options.target;
     let task: Task | undefined;
@@ -481,25 +502,43 @@ export class SchemaInferrer {
     for (const field of fields) {
       if (field.role !== 'feature') continue;
       this.checkIdentifier(field, rows);
-      if (targetName !== undefined && task) this.checkLeakage(field, this.profiles.get(field.name)!, byName.get(targetName)!, task);
+      if (targetName !== undefined && task)
+        this.checkLeakage(field, this.profiles.get(field.name)!, byName.get(targetName)!, task);
     }
     if (fields.every((field) => field.role !== 'feature')) {
-      throw new errors.PW_USAGE('No column is left to learn from: every column is the key, the target or ignored', {
-        hint: 'Check the file has feature columns; a column of free text or identifiers is ignored by inference.',
-      });
+      throw new errors.PW_USAGE(
+        'No column is left to learn from: every column is the key, the target or ignored',
+        {
+          hint: 'Check the file has feature columns; a column of free text or identifiers is ignored by inference.',
+        },
+      );
     }
-    for (const field of fields) for (const warning of field.warnings) warnings.push(`${field.name}: ${warning}`);
+    for (const field of fields)
+      for (const warning of field.warnings) warnings.push(`${field.name}: ${warning}`);
     if (this.unreadable.count > 0) {
       const first = this.unreadable.examples[0];
-      warnings.push(`${countText(this.unreadable.count, 'line')} could not be read as a record (first: line ${first.line}, ${first.problem}); push rejects them too`);
+      warnings.push(
+        `${countText(this.unreadable.count, 'line')} could not be read as a record (first: line ${first.line}, ${first.problem}); push rejects them too`,
+      );
     }
     if (!key && this.duplicateRows > 0) {
-      warnings.push(`${countText(this.duplicateRows, 'row')} ${this.duplicateRows === 1 ? 'repeats' : 'repeat'} an earlier row exactly; without a key, push stores identical rows once`);
+      warnings.push(
+        `${countText(this.duplicateRows, 'row')} ${this.duplicateRows === 1 ? 'repeats' : 'repeat'} an earlier row exactly; without a key, push stores identical rows once`,
+      );
     }
-    const seenOutsideDefaults = [...this.markersSeen].some((marker) => !DEFAULT_MISSING_VALUES.includes(marker));
+    const seenOutsideDefaults = [...this.markersSeen].some(
+      (marker) => !DEFAULT_MISSING_VALUES.includes(marker),
+    );
     const sameAsDefaults =
-      this.missingList.length === DEFAULT_MISSING_VALUES.length && DEFAULT_MISSING_VALUES.every((marker) => this.missing.has(marker));
-    const missingValues = this.customMissing ? (sameAsDefaults ? undefined : [...this.missingList]) : seenOutsideDefaults ? [...this.missingList] : undefined;
+      this.missingList.length === DEFAULT_MISSING_VALUES.length &&
+      DEFAULT_MISSING_VALUES.every((marker) => this.missing.has(marker));
+    const missingValues = this.customMissing
+      ? sameAsDefaults
+        ? undefined
+        : [...this.missingList]
+      : seenOutsideDefaults
+        ? [...this.missingList]
+        : undefined;
     return {
       rows,
       fields,
@@ -535,7 +574,9 @@ export class SchemaInferrer {
     };
     if (summary.missing > 0) {
       const markers = summary.markers.map((marker) => JSON.stringify(marker));
-      notes.push(`${countText(summary.missing, 'missing value')} (${share(summary.missing, rows)}${markers.length ? `, written ${markers.join(', ')}` : ''}): nullable`);
+      notes.push(
+        `${countText(summary.missing, 'missing value')} (${share(summary.missing, rows)}${markers.length ? `, written ${markers.join(', ')}` : ''}): nullable`,
+      );
     }
     if (n === 0) {
       field.role = 'ignore';
@@ -544,7 +585,9 @@ export class SchemaInferrer {
     }
     if (profile.nested > 0) {
       field.role = 'ignore';
-      warnings.push('holds nested JSON objects or arrays, which a schema field cannot describe; push rejects such rows: flatten or remove the field');
+      warnings.push(
+        'holds nested JSON objects or arrays, which a schema field cannot describe; push rejects such rows: flatten or remove the field',
+      );
       return field;
     }
     if (profile.booleans === n) {
@@ -562,19 +605,33 @@ export class SchemaInferrer {
       notes.push(`numbers from ${profile.min} to ${profile.max} (${distinctText(summary)})`);
     } else if (profile.datetimes === n && profile.dayFirst === 0) {
       field.type = 'datetime';
-      notes.push(`dates from ${isoDay(profile.timeMin)} to ${isoDay(profile.timeMax)}; no min/max is written, since new rows come later`);
-      if (profile.monthFirst === 0 && profile.dayFirst === 0 && [...(summary.counts ?? [])].some(([text]) => SLASH_DATE.test(text))) {
-        notes.push('slash dates are read month first (MM/DD/YYYY); write them as YYYY-MM-DD if they are day first');
+      notes.push(
+        `dates from ${isoDay(profile.timeMin)} to ${isoDay(profile.timeMax)}; no min/max is written, since new rows come later`,
+      );
+      if (
+        profile.monthFirst === 0 &&
+        profile.dayFirst === 0 &&
+        [...(summary.counts ?? [])].some(([text]) => SLASH_DATE.test(text))
+      ) {
+        notes.push(
+          'slash dates are read month first (MM/DD/YYYY); write them as YYYY-MM-DD if they are day first',
+        );
       }
     } else {
       if (profile.dayFirst > 0) {
-        warnings.push('holds dates written day first (DD/MM/YYYY), which cannot be read as dates: kept as text; write them as YYYY-MM-DD to use them as dates');
+        warnings.push(
+          'holds dates written day first (DD/MM/YYYY), which cannot be read as dates: kept as text; write them as YYYY-MM-DD to use them as dates',
+        );
       }
       if (profile.leadingZeros > 0 && profile.leadingZeros + profile.numbers === n) {
         notes.push('numbers with leading zeros (codes, not quantities): kept as text');
       }
       const distinct = summary.distinct;
-      const category = !summary.distinctOverflow && distinct <= this.maxCategories && distinct < n && distinct <= Math.max(2, n / 2);
+      const category =
+        !summary.distinctOverflow &&
+        distinct <= this.maxCategories &&
+        distinct < n &&
+        distinct <= Math.max(2, n / 2);
       if (category) {
         field.type = 'category';
         field.values = (summary.counts ?? []).map(([text]) => text).sort(compareValues);
@@ -584,16 +641,23 @@ export class SchemaInferrer {
         const mostlyUnique = summary.distinctOverflow || distinct > n / 2;
         if (mostlyUnique) {
           field.role = 'ignore';
-          notes.push(`text with ${summary.distinctOverflow ? `more than ${DISTINCT_LIMIT.toLocaleString('en')}` : distinct.toLocaleString('en')} distinct values in ${n.toLocaleString('en')} rows (free text or an identifier): ignored`);
+          notes.push(
+            `text with ${summary.distinctOverflow ? `more than ${DISTINCT_LIMIT.toLocaleString('en')}` : distinct.toLocaleString('en')} distinct values in ${n.toLocaleString('en')} rows (free text or an identifier): ignored`,
+          );
         } else {
-          notes.push(`text with ${distinct.toLocaleString('en')} distinct values (more than ${this.maxCategories} for a category): learned from as text; values not seen in training count as missing`);
+          notes.push(
+            `text with ${distinct.toLocaleString('en')} distinct values (more than ${this.maxCategories} for a category): learned from as text; values not seen in training count as missing`,
+          );
         }
       }
     }
     return field;
   }
 
-  private decideTarget(field: InferredField, rows: number): { task: Task; note: string; classes: ClassCount[] | undefined } {
+  private decideTarget(
+    field: InferredField,
+    rows: number,
+  ): { task: Task; note: string; classes: ClassCount[] | undefined } {
     const summary = field.summary;
     const name = field.name;
     const forced = this.options.task;
@@ -603,8 +667,13 @@ export class SchemaInferrer {
     if (forced !== undefined && !TASKS.includes(forced)) {
       throw new errors.PW_USAGE(`--task ${forced}: not a task`, { hint: `Use one of ${TASKS.join(', ')}.` });
     }
-    if (summary.present === 0) fail('every value is missing', 'Choose a column that holds the value to predict.');
-    if (summary.distinct < 2) fail(`holds a single value (${summary.examples[0]}): there is nothing to predict`, 'Choose a column whose values vary.');
+    if (summary.present === 0)
+      fail('every value is missing', 'Choose a column that holds the value to predict.');
+    if (summary.distinct < 2)
+      fail(
+        `holds a single value (${summary.examples[0]}): there is nothing to predict`,
+        'Choose a column whose values vary.',
+      );
     field.role = 'target';
     field.nullable = false;
     field.warnings.length = 0;
@@ -621,7 +690,8 @@ export class SchemaInferrer {
     const wholeNumbers = numeric && profile.integrals === n;
 
     if (field.type === 'boolean') {
-      if (forced !== undefined && forced !== 'binary') fail(`holds true/false values, which make a binary task, not ${forced}`, 'Leave --task out.');
+      if (forced !== undefined && forced !== 'binary')
+        fail(`holds true/false values, which make a binary task, not ${forced}`, 'Leave --task out.');
       field.notes.length = 0;
       const countOf = new Map(counts.map(([text, count]) => [text.toLowerCase(), count] as [string, number]));
       return {
@@ -633,32 +703,60 @@ export class SchemaInferrer {
         ],
       };
     }
-    if (field.type === 'datetime') fail('holds dates, which cannot be predicted', 'Choose a column with classes or quantities.');
+    if (field.type === 'datetime')
+      fail('holds dates, which cannot be predicted', 'Choose a column with classes or quantities.');
 
     let labels: CategoryValue[];
     let classes: ClassCount[];
     if (numeric) {
       // "1" and "1.0" are the same class once read as whole numbers.
       const byLabel = new Map<number, number>();
-      if (wholeNumbers) for (const [text, count] of counts) byLabel.set(Number(text), (byLabel.get(Number(text)) ?? 0) + count);
+      if (wholeNumbers)
+        for (const [text, count] of counts)
+          byLabel.set(Number(text), (byLabel.get(Number(text)) ?? 0) + count);
       const distinct = summary.distinctOverflow ? Infinity : wholeNumbers ? byLabel.size : summary.distinct;
-      const task = forced ?? (wholeNumbers && distinct <= Math.max(2, classLimit) ? (distinct === 2 ? 'binary' : 'multiclass') : 'regression');
+      const task =
+        forced ??
+        (wholeNumbers && distinct <= Math.max(2, classLimit)
+          ? distinct === 2
+            ? 'binary'
+            : 'multiclass'
+          : 'regression');
       if (task === 'regression') {
         const why =
           wholeNumbers && forced === undefined
             ? ` (more than ${classLimit} for classes; pass --task multiclass to treat them as classes)`
             : '';
-        return { task, note: `regression: ${field.type === 'integer' ? 'whole numbers' : 'numbers'} with ${distinctText(summary)}${why}`, classes: undefined };
+        return {
+          task,
+          note: `regression: ${field.type === 'integer' ? 'whole numbers' : 'numbers'} with ${distinctText(summary)}${why}`,
+          classes: undefined,
+        };
       }
-      if (!wholeNumbers) fail(`holds numbers with decimals, which make a regression task, not ${task}`, 'Use --task regression, or leave --task out.');
-      if (distinct > this.maxCategories) fail(`has ${distinctText(summary)}, too many to be classes`, 'Use --task regression, or leave --task out.');
+      if (!wholeNumbers)
+        fail(
+          `holds numbers with decimals, which make a regression task, not ${task}`,
+          'Use --task regression, or leave --task out.',
+        );
+      if (distinct > this.maxCategories)
+        fail(
+          `has ${distinctText(summary)}, too many to be classes`,
+          'Use --task regression, or leave --task out.',
+        );
       field.type = 'integer';
       labels = [...byLabel.keys()].sort(compareValues);
       classes = labels.map((label) => ({ label, count: byLabel.get(label as number) ?? 0 }));
     } else {
-      if (forced === 'regression') fail('holds text, which cannot be a regression target', 'Leave --task out, or choose a numeric column.');
+      if (forced === 'regression')
+        fail(
+          'holds text, which cannot be a regression target',
+          'Leave --task out, or choose a numeric column.',
+        );
       if (summary.distinctOverflow || summary.distinct > this.maxCategories) {
-        fail(`holds text with ${distinctText(summary)}, too many to be classes`, 'Choose a column with classes or numbers to predict.');
+        fail(
+          `holds text with ${distinctText(summary)}, too many to be classes`,
+          'Choose a column with classes or numbers to predict.',
+        );
       }
       field.type = 'category';
       const countOf = new Map(counts);
@@ -666,12 +764,26 @@ export class SchemaInferrer {
       classes = labels.map((label) => ({ label, count: countOf.get(label as string) ?? 0 }));
     }
     const task: Task = forced ?? (labels.length === 2 ? 'binary' : 'multiclass');
-    if (task === 'binary' && labels.length !== 2) fail(`--task binary needs two classes; the column has ${labels.length}`, 'Use --task multiclass, or leave --task out.');
-    if (task === 'multiclass' && labels.length < 3) fail('--task multiclass needs three classes or more; the column has two', 'Use --task binary, or leave --task out.');
+    if (task === 'binary' && labels.length !== 2)
+      fail(
+        `--task binary needs two classes; the column has ${labels.length}`,
+        'Use --task multiclass, or leave --task out.',
+      );
+    if (task === 'multiclass' && labels.length < 3)
+      fail(
+        '--task multiclass needs three classes or more; the column has two',
+        'Use --task binary, or leave --task out.',
+      );
     delete field.min;
     delete field.max;
     field.values = labels;
     field.notes.length = 0;
+    const rare = classes.filter((entry) => entry.count < RARE_CLASS_ROWS);
+    if (rare.length > 0) {
+      field.warnings.push(
+        `${rare.map((entry) => `class ${JSON.stringify(entry.label)} has ${countText(entry.count, 'row')}`).join(', ')}: too few to learn from and to test on; collect more rows of ${rare.length > 1 ? 'these classes' : 'this class'} or merge ${rare.length > 1 ? 'them' : 'it'} into another`,
+      );
+    }
     const note =
       task === 'binary'
         ? `binary: two classes; predictions give the probability of ${JSON.stringify(labels[1])} (the second value)`
@@ -687,12 +799,27 @@ export class SchemaInferrer {
       const fail = (message: string, hint: string): never => {
         throw new errors.PW_USAGE(`--key ${requested}: ${message}`, { hint });
       };
-      if (summary.missing > 0) fail(`the value is missing on line ${summary.firstMissingLine} (${countText(summary.missing, 'row')} in all)`, 'A key needs a value in every row: fill it in, or leave --key out to have a row key generated.');
-      if (summary.duplicate) fail(`the value ${JSON.stringify(summary.duplicate.value)} appears on lines ${summary.duplicate.lines[0]} and ${summary.duplicate.lines[1]}`, 'A key identifies one row: choose a column whose values are all different, or leave --key out.');
+      if (summary.missing > 0)
+        fail(
+          `the value is missing on line ${summary.firstMissingLine} (${countText(summary.missing, 'row')} in all)`,
+          'A key needs a value in every row: fill it in, or leave --key out to have a row key generated.',
+        );
+      if (summary.duplicate)
+        fail(
+          `the value ${JSON.stringify(summary.duplicate.value)} appears on lines ${summary.duplicate.lines[0]} and ${summary.duplicate.lines[1]}`,
+          'A key identifies one row: choose a column whose values are all different, or leave --key out.',
+        );
       if (field.type !== 'integer' && field.type !== 'string' && field.type !== 'category') {
-        fail(`holds ${field.type === 'number' ? 'numbers with decimals' : `${field.type} values`}; a key is a whole number or text`, 'Choose an identifier column, or leave --key out.');
+        fail(
+          `holds ${field.type === 'number' ? 'numbers with decimals' : `${field.type} values`}; a key is a whole number or text`,
+          'Choose an identifier column, or leave --key out.',
+        );
       }
-      if (!summary.unique) fail('its values are not all different', 'Choose a column whose values are all different, or leave --key out.');
+      if (!summary.unique)
+        fail(
+          'its values are not all different',
+          'Choose a column whose values are all different, or leave --key out.',
+        );
       this.makeKey(field);
       return { key: field.name, keyNote: 'key: given with --key; every value is different' };
     }
@@ -700,18 +827,22 @@ export class SchemaInferrer {
     for (const field of fields) {
       if (field.role === 'target') continue;
       const summary = field.summary;
-      if (summary.missing > 0 || !summary.unique || (field.type !== 'integer' && field.type !== 'string')) continue;
+      if (summary.missing > 0 || !summary.unique || (field.type !== 'integer' && field.type !== 'string'))
+        continue;
       let score = 0;
       let why = '';
       if (field.idLike) [score, why] = [3, 'its name reads as an identifier and every value is different'];
-      else if (field.type === 'integer' && isRowNumber(summary, rows)) [score, why] = [2, `it numbers the rows (${summary.min} to ${summary.max}, each once)`];
-      else if (field.type === 'string') [score, why] = [1, 'every value is different text'];
+      else if (field.type === 'integer' && isRowNumber(summary, rows))
+        [score, why] = [2, `it numbers the rows (${summary.min} to ${summary.max}, each once)`];
+      else if (field.type === 'string' && summary.longest <= KEY_TEXT_LENGTH)
+        [score, why] = [1, 'every value is different (short) text'];
       if (score > (best?.score ?? 0)) best = { field, score, why };
     }
     if (!best) {
       return {
         key: undefined,
-        keyNote: 'no key: no column is a whole number or text that differs in every row, so push keys each row by a hash of its values (pushing the same file again adds nothing; identical rows are stored once)',
+        keyNote:
+          'no key: no column is a whole number or text that differs in every row, so push keys each row by a hash of its values (pushing the same file again adds nothing; identical rows are stored once)',
       };
     }
     this.makeKey(best.field);
@@ -733,8 +864,12 @@ export class SchemaInferrer {
   /** An identifier used as a feature: ignored when it names each row, a warning when it repeats. */
   private checkIdentifier(field: InferredField, rows: number): void {
     const summary = field.summary;
-    const rowNumber = field.type === 'integer' && summary.unique && summary.missing === 0 && isRowNumber(summary, rows);
-    if ((field.idLike && summary.unique && (field.type === 'integer' || field.type === 'string')) || rowNumber) {
+    const rowNumber =
+      field.type === 'integer' && summary.unique && summary.missing === 0 && isRowNumber(summary, rows);
+    if (
+      (field.idLike && summary.unique && (field.type === 'integer' || field.type === 'string')) ||
+      rowNumber
+    ) {
       field.role = 'ignore';
       delete field.values;
       field.warnings.push(
@@ -749,7 +884,12 @@ export class SchemaInferrer {
     }
   }
 
-  private checkLeakage(field: InferredField, profile: ColumnProfile, target: InferredField, task: Task): void {
+  private checkLeakage(
+    field: InferredField,
+    profile: ColumnProfile,
+    target: InferredField,
+    task: Task,
+  ): void {
     const pairs = profile.pairs;
     if (pairs < 10) return;
     if (profile.equalToTarget >= 0.99 * pairs) {
@@ -775,7 +915,8 @@ export class SchemaInferrer {
       for (const count of byTarget.values()) if (count > best) best = count;
       explained += best;
     }
-    const majority = Math.max(...(target.summary.counts ?? []).map(([, count]) => count)) / target.summary.present;
+    const majority =
+      Math.max(...(target.summary.counts ?? []).map(([, count]) => count)) / target.summary.present;
     const purity = explained / pairs;
     if (purity < 1 - 0.02 * (1 - majority) || majority >= 0.999) return;
     field.warnings.push(
@@ -785,11 +926,18 @@ export class SchemaInferrer {
 }
 
 function isRowNumber(summary: ColumnSummary, rows: number): boolean {
-  return summary.present === rows && summary.unique && (summary.min === 0 || summary.min === 1) && summary.max === summary.min! + rows - 1;
+  return (
+    summary.present === rows &&
+    summary.unique &&
+    (summary.min === 0 || summary.min === 1) &&
+    summary.max === summary.min! + rows - 1
+  );
 }
 
 function distinctText(summary: ColumnSummary): string {
-  return summary.distinctOverflow ? `more than ${DISTINCT_LIMIT.toLocaleString('en')} distinct values` : countText(summary.distinct, 'distinct value');
+  return summary.distinctOverflow
+    ? `more than ${DISTINCT_LIMIT.toLocaleString('en')} distinct values`
+    : countText(summary.distinct, 'distinct value');
 }
 
 function isoDay(time: number): string {
@@ -797,7 +945,10 @@ function isoDay(time: number): string {
 }
 
 /** The `schema.yaml` content as data: fields in file order, with the inferred types, roles and limits. */
-export function schemaDefinition(inferred: InferredSchema, options: { name: string; description?: string }): SchemaFile {
+export function schemaDefinition(
+  inferred: InferredSchema,
+  options: { name: string; description?: string },
+): SchemaFile {
   const fields: SchemaFile['fields'] = {};
   for (const field of inferred.fields) {
     fields[field.name] = {

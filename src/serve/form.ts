@@ -249,7 +249,7 @@ ${model.threshold !== undefined ? `<dt>Threshold</dt><dd>${escapeHtml(model.thre
 <dt>Request id</dt><dd><code id="result-request"></code></dd>
 </dl>
 </section>
-<footer>Model ${escapeHtml(model.version)} · <a href="docs">API documentation</a> · <a href="model">model details</a></footer>
+<footer>Model ${escapeHtml(model.version)} · <a href="docs">API documentation</a> · <a href="model">model details</a> · <a href="monitor">drift monitor</a></footer>
 </main>
 <script type="application/json" id="field-spec">${jsonForScript(specs)}</script>
 <script>${FORM_SCRIPT}</script>

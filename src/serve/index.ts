@@ -9,8 +9,9 @@ import type { Logger } from '../core/logger.js';
 import { openRegistry } from '../registry/index.js';
 import type { ModelRegistry } from '../registry/types.js';
 import type { Schema } from '../schema/schema.js';
-import { openStore } from '../store/index.js';
-import type { Collection, DocumentStore } from '../store/types.js';
+import { embeddedStorePath, openStore } from '../store/index.js';
+import type { Collection } from '../store/types.js';
+import { PredictionWriter, writerAvailable } from './prediction-writer.js';
 import { buildServer, type ServeSettings } from './server.js';
 
 export { buildServer, type ServerOptions, type ServeSettings, type ServeState } from './server.js';
@@ -43,18 +44,30 @@ export interface RunningServer {
   close(reason?: string): Promise<void>;
 }
 
+/**
+ * Where logged predictions go. The embedded store is written from a worker thread that owns its
+ * connection; MongoDB's driver already does its I/O off the request thread.
+ */
 async function openPredictionLog(
   config: Config,
   dir: string,
   settings: ServeSettings,
   env: NodeJS.ProcessEnv,
   logger: Logger,
-) {
+): Promise<{ store?: { close(): Promise<void> }; collection?: Pick<Collection, 'insertMany'> }> {
   if (settings.log_predictions <= 0) return {};
-  let store: DocumentStore | undefined;
+  let store: { close(): Promise<void> } | undefined;
   try {
-    store = await openStore(config, dir, env);
-    const collection: Collection = store.collection(settings.predictions_collection);
+    if (!env.MONGODB_URL && writerAvailable()) {
+      const writer = await PredictionWriter.start(
+        embeddedStorePath(config, dir),
+        settings.predictions_collection,
+      );
+      return { store: writer, collection: writer };
+    }
+    const opened = await openStore(config, dir, env);
+    store = opened;
+    const collection: Collection = opened.collection(settings.predictions_collection);
     await collection.createIndex('time');
     return { store, collection };
   } catch (error) {
@@ -89,6 +102,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       settings,
       logger,
       ...(collection ? { predictions: collection } : {}),
+      monitor: {
+        window: project.config.monitor.window,
+        minCount: project.config.monitor.min_count,
+        psiThreshold: project.config.validation.drift.psi_threshold,
+        ksThreshold: project.config.validation.drift.ks_threshold,
+      },
       ...(env.PIPEWRIGHT_API_TOKEN ? { apiToken: env.PIPEWRIGHT_API_TOKEN } : {}),
       training: {
         configFile: project.file,

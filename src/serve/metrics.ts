@@ -1,6 +1,7 @@
 // Prometheus metrics for the prediction server, on a registry of its own so that two servers in one
 // process (tests, embedding) never share or clash over counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { MonitorSnapshot } from './monitor.js';
 
 /** Latency buckets in seconds: dense below 10 ms, where a single prediction should land. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -104,6 +105,64 @@ export class ServeMetrics {
 
   countLoggedPredictions(outcome: 'written' | 'dropped', count: number): void {
     if (count > 0) this.loggedPredictions.inc({ outcome }, count);
+  }
+
+  /**
+   * Drift gauges, read from the live window at each scrape (PSI is computed from the bin counts then,
+   * never per request). `read` returns nothing while no model is loaded.
+   */
+  trackDrift(read: () => MonitorSnapshot | undefined, prefix = 'pipewright_'): void {
+    const registers = [this.registry];
+    new Gauge({
+      name: `${prefix}feature_psi`,
+      help: 'Population stability index of each feature over the rolling window against the training data.',
+      labelNames: ['feature'],
+      registers,
+      collect() {
+        this.reset();
+        for (const feature of read()?.features ?? [])
+          if (feature.psi !== null) this.set({ feature: feature.field }, feature.psi);
+      },
+    });
+    new Gauge({
+      name: `${prefix}feature_drift`,
+      help: 'Per feature, 1 when its PSI or KS is above the configured threshold (validation.drift) with enough requests in the window.',
+      labelNames: ['feature'],
+      registers,
+      collect() {
+        this.reset();
+        for (const feature of read()?.features ?? [])
+          this.set({ feature: feature.field }, feature.drifted ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${prefix}prediction_psi`,
+      help: 'Population stability index of the scores (P(positive class), or the value) over the rolling window.',
+      registers,
+      collect() {
+        this.reset();
+        const predictions = read()?.predictions;
+        if (predictions && predictions.psi !== null) this.set(predictions.psi);
+      },
+    });
+    new Gauge({
+      name: `${prefix}prediction_drift`,
+      help: '1 when the scores drifted past the configured thresholds, else 0.',
+      registers,
+      collect() {
+        this.reset();
+        const predictions = read()?.predictions;
+        if (predictions) this.set(predictions.drifted ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: `${prefix}monitor_window_size`,
+      help: 'Requests in the rolling drift window now (it starts over when the model version changes).',
+      registers,
+      collect() {
+        this.set(read()?.window.count ?? 0);
+      },
+    });
   }
 
   get contentType(): string {

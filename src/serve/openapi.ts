@@ -284,6 +284,23 @@ export function buildOpenApi(schema: Schema, options: OpenApiOptions): Record<st
           },
         },
       },
+      '/monitor.json': {
+        get: {
+          summary:
+            'Live drift: PSI per feature and of the predictions over the rolling window of recent requests',
+          description:
+            'Compares the last monitor.window scored records with the training data of the model being served. GET /monitor shows the same as a page.',
+          operationId: 'monitor',
+          responses: {
+            '200': {
+              description:
+                'The window, the thresholds, and per feature its PSI, KS, drift flag and binned shares.',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+            '503': errorResponse('No model is loaded yet (PW_SERVE_NO_MODEL).'),
+          },
+        },
+      },
       '/train': {
         post: {
           summary: 'Start a pipeline run in a separate process',

@@ -23,8 +23,9 @@ export interface PredictionLogOptions {
   /** Share of predictions kept, 0 to 1 (serve.log_predictions). */
   rate: number;
   /**
-   * Writes when this many are queued (default 100). The embedded store writes on the event loop, so
-   * small batches keep each pause short (about 1.5 ms for 100) rather than rare long ones.
+   * Writes when this many are queued (default 100). A batch is turned into JSON (or BSON) on the
+   * request thread even when a writer thread or the MongoDB driver does the rest, so small batches keep
+   * each pause short (a fraction of a millisecond for 100) rather than rare long ones.
    */
   batchSize?: number;
   /** Writes what is queued at least this often, in ms (default 200). */
@@ -49,7 +50,7 @@ export class PredictionLog {
   private failuresLogged = 0;
 
   constructor(
-    private readonly collection: Collection | undefined,
+    private readonly collection: Pick<Collection, 'insertMany'> | undefined,
     private readonly options: PredictionLogOptions,
   ) {
     this.batchSize = options.batchSize ?? 100;
@@ -93,7 +94,10 @@ export class PredictionLog {
     return this.writing;
   }
 
-  private async write(collection: Collection, batch: PredictionDocument[]): Promise<void> {
+  private async write(
+    collection: Pick<Collection, 'insertMany'>,
+    batch: PredictionDocument[],
+  ): Promise<void> {
     try {
       await collection.insertMany(batch);
       this.options.onWrite?.('written', batch.length);

@@ -1,6 +1,7 @@
 // The prediction server (Fastify): the form, the JSON and CSV prediction API, health, readiness,
-// metrics, model details, the OpenAPI document and docs page, and the protected training endpoints.
-// The hot path is one coercion, one Predictor call and a small JSON reply.
+// metrics, the live drift monitor, model details, the OpenAPI document and docs page, and the protected
+// training endpoints. The hot path is one coercion, one Predictor call, O(features) of drift window
+// bookkeeping and a small JSON reply.
 import Fastify, {
   type FastifyError,
   type FastifyInstance,
@@ -20,6 +21,8 @@ import { renderFormPage, type RenderedPage } from './form.js';
 import { API_POLICY } from './html.js';
 import { ServeMetrics } from './metrics.js';
 import { ModelHolder, resolveServedVersion, type ServedModel } from './model.js';
+import { DEFAULT_MONITOR_SETTINGS, LiveMonitor, type MonitorSettings } from './monitor.js';
+import { renderMonitorPage } from './monitor-page.js';
 import { buildOpenApi } from './openapi.js';
 import { AccessLog, checkBearer, requestIdGenerator } from './operations.js';
 import { PredictionLog, type PredictionDocument } from './prediction-log.js';
@@ -34,7 +37,9 @@ export interface ServerOptions {
   settings: ServeSettings;
   logger: Logger;
   /** Where sampled predictions go (serve.predictions_collection); no prediction log when absent. */
-  predictions?: Collection;
+  predictions?: Pick<Collection, 'insertMany'>;
+  /** The live drift window and its thresholds (monitor.* and validation.drift.*); defaults otherwise. */
+  monitor?: Partial<MonitorSettings>;
   /** PIPEWRIGHT_API_TOKEN: enables POST /train and GET /runs/:id when set. */
   apiToken?: string;
   /** How to start pipeline runs (the project's config and folders); POST /train needs it. */
@@ -53,6 +58,8 @@ export interface ServeState {
   metrics: ServeMetrics;
   predictionLog: PredictionLog;
   training: TrainingLauncher | undefined;
+  /** The drift window of the model being served; undefined until a model is loaded. */
+  monitor(): LiveMonitor | undefined;
 }
 
 declare module 'fastify' {
@@ -133,6 +140,11 @@ function hintOf(code: keyof typeof errors): string {
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const { schema, settings, logger } = options;
   const metrics = new ServeMetrics({ processMetrics: options.processMetrics ?? true });
+  const monitorSettings: MonitorSettings = { ...DEFAULT_MONITOR_SETTINGS, ...options.monitor };
+  // The window belongs to one model: a request scored by the previous model (it keeps the model it
+  // started with) is not counted against the new model's reference.
+  let live: { model: ServedModel; monitor: LiveMonitor } | undefined;
+  metrics.trackDrift(() => live?.monitor.snapshot());
   let firstLoaded = false;
   const models = new ModelHolder({
     registry: options.registry,
@@ -143,6 +155,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     onLoad: (model) => {
       if (firstLoaded) metrics.countReload('loaded');
       firstLoaded = true;
+      live = {
+        model,
+        monitor: new LiveMonitor(
+          model.version,
+          schema,
+          model.predictor.bundle.metadata.referenceStats,
+          monitorSettings,
+          // Multiclass bundles keep every class's probability as the reference; requests score one label.
+          { trackPredictions: model.task !== 'multiclass' },
+        ),
+      };
       metrics.setModel({
         version: model.version,
         alias: model.reference,
@@ -216,19 +239,17 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     forceCloseConnections: 'idle',
     // Errors raised before routing (a URL that cannot be decoded) get the same body as every other error.
     frameworkErrors: (error, request, reply) => {
-      (reply as FastifyReply)
-        .code(400)
-        .send({
-          error: {
-            code: 'PW_REQUEST_INVALID',
-            message: `The request cannot be read: ${truncate(error.message, 120)}`,
-            hint: hints.invalid,
-          },
-          requestId: request.id,
-        });
+      (reply as FastifyReply).code(400).send({
+        error: {
+          code: 'PW_REQUEST_INVALID',
+          message: `The request cannot be read: ${truncate(error.message, 120)}`,
+          hint: hints.invalid,
+        },
+        requestId: request.id,
+      });
     },
   });
-  app.decorate('pipewright', { models, metrics, predictionLog, training });
+  app.decorate('pipewright', { models, metrics, predictionLog, training, monitor: () => live?.monitor });
 
   function sendError(
     reply: FastifyReply,
@@ -388,6 +409,16 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     predictionLog.add(document);
   }
 
+  /** Adds a scored record to the drift window of the model that scored it. */
+  function observe(model: ServedModel, record: TypedRecord, scored: Scored): void {
+    const current = live;
+    if (current === undefined || current.model !== model) return;
+    current.monitor.observe(
+      record,
+      (model.task === 'regression' ? scored.value : scored.probability) ?? Number.NaN,
+    );
+  }
+
   function predictOne(
     model: ServedModel,
     body: Record<string, unknown>,
@@ -401,6 +432,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     }
     const scored = score(model, result.record);
     metrics.countPredictions(scored.metricLabel, model.version);
+    observe(model, result.record, scored);
     if (predictionLog.sample()) logPrediction(model, request.id, result.record, scored);
     if (model.task === 'binary') {
       return reply.send({
@@ -457,6 +489,7 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     for (let index = 0; index < typed.length; index++) {
       const scored = score(model, typed[index]);
       results[index] = scored;
+      observe(model, typed[index], scored);
       counts.set(scored.metricLabel, (counts.get(scored.metricLabel) ?? 0) + 1);
       if (predictionLog.sample()) logPrediction(model, requestId, typed[index], scored);
     }
@@ -644,13 +677,11 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     const model = models.current;
     if (draining) return reply.code(503).send({ ready: false, reason: 'shutting down' });
     if (!model) {
-      return reply
-        .code(503)
-        .send({
-          ready: false,
-          reason: initialLoaded ? 'no model could be loaded' : 'loading the model',
-          ...(models.state.refused ? { refused: models.state.refused } : {}),
-        });
+      return reply.code(503).send({
+        ready: false,
+        reason: initialLoaded ? 'no model could be loaded' : 'loading the model',
+        ...(models.state.refused ? { refused: models.state.refused } : {}),
+      });
     }
     return reply.send({ ready: true, version: model.version });
   });
@@ -658,6 +689,23 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   app.get('/metrics', async (_request, reply) => {
     const text = await metrics.text();
     return reply.header('content-type', metrics.contentType).send(text);
+  });
+
+  app.get('/monitor.json', (_request, reply) => {
+    const current = live;
+    if (!current) return sendError(reply, 503, 'PW_SERVE_NO_MODEL', 'No model is loaded yet', hints.noModel);
+    return reply.send(current.monitor.snapshot());
+  });
+
+  app.get('/monitor', (_request, reply) => {
+    const current = live;
+    if (!current) return sendError(reply, 503, 'PW_SERVE_NO_MODEL', 'No model is loaded yet', hints.noModel);
+    const page = renderMonitorPage(schema, current.monitor.snapshot());
+    return reply
+      .header('content-type', 'text/html; charset=utf-8')
+      .header('content-security-policy', page.policy)
+      .header('cache-control', 'no-cache')
+      .send(page.html);
   });
 
   app.get('/model', (_request, reply) => {

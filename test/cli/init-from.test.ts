@@ -2,7 +2,7 @@
 // that ship inside Debian packages, with the held-out score compared to scikit-learn's
 // HistGradientBoosting trained and tested on the same rows.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,17 +23,31 @@ import {
 
 const built = existsSync(join(ROOT, 'dist', 'cli', 'commands', 'schema.js'));
 const haveTables = hasSklearnTables();
-if (!haveTables) console.warn('skipping init --from tests: python3-sklearn\'s data sets are not installed (apt-get install python3-sklearn)');
-if (!hasStatsmodelsTables()) console.warn('skipping the categorical-table test: python3-statsmodels is not installed (apt-get install python3-statsmodels)');
+if (!haveTables)
+  console.warn(
+    "skipping init --from tests: python3-sklearn's data sets are not installed (apt-get install python3-sklearn)",
+  );
+if (!hasStatsmodelsTables())
+  console.warn(
+    'skipping the categorical-table test: python3-statsmodels is not installed (apt-get install python3-statsmodels)',
+  );
 const compare = pythonHasSklearn();
-if (!compare) console.warn('not comparing with scikit-learn: /usr/bin/python3 cannot import sklearn and pandas (apt-get install python3-sklearn)');
+if (!compare)
+  console.warn(
+    'not comparing with scikit-learn: /usr/bin/python3 cannot import sklearn and pandas (apt-get install python3-sklearn)',
+  );
 
 interface Flow {
   dir: string;
   dataFile: string;
   init: { inferred: { task: string; key: string | null; metric: string; warnings: string[] } };
   push: { read: number; inserted: number; rejected: number };
-  run: { id: string; status: string; metrics: Record<string, number>; outcome: { published: boolean; version?: string } };
+  run: {
+    id: string;
+    status: string;
+    metrics: Record<string, number>;
+    outcome: { published: boolean; version?: string };
+  };
   predictions: string[];
 }
 
@@ -69,7 +83,10 @@ function baselineFor(result: Flow, task: 'binary' | 'multiclass' | 'regression')
     fields: Record<string, { type: string; role?: string }>;
     missing_values?: string[];
   };
-  const config = parse(readFileSync(join(result.dir, 'pipewright.yaml'), 'utf8')) as { model: { params: Record<string, unknown> }; split: { seed: number } };
+  const config = parse(readFileSync(join(result.dir, 'pipewright.yaml'), 'utf8')) as {
+    model: { params: Record<string, unknown> };
+    split: { seed: number };
+  };
   const fields = Object.entries(schema.fields);
   const target = fields.find(([, field]) => field.role === 'target')![0];
   const params = config.model.params;
@@ -78,7 +95,12 @@ function baselineFor(result: Flow, task: 'binary' | 'multiclass' | 'regression')
     target,
     task,
     drop: fields.filter(([, field]) => field.role === 'key' || field.role === 'ignore').map(([name]) => name),
-    categorical: fields.filter(([, field]) => (field.role ?? 'feature') === 'feature' && (field.type === 'category' || field.type === 'string')).map(([name]) => name),
+    categorical: fields
+      .filter(
+        ([, field]) =>
+          (field.role ?? 'feature') === 'feature' && (field.type === 'category' || field.type === 'string'),
+      )
+      .map(([name]) => name),
     missingValues: schema.missing_values ?? ['', 'NA', 'N/A', 'NaN', 'null', 'NULL', 'None'],
     train: readRows('train.i32').map(fileRow),
     test: readRows('test.i32').map(fileRow),
@@ -102,9 +124,14 @@ afterAll(() => {
 async function servePredict(dir: string, record: Record<string, unknown>): Promise<Record<string, unknown>> {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (!name.startsWith('MONGODB_') && !name.startsWith('PIPEWRIGHT_') && !name.startsWith('VITEST')) env[name] = value;
+    if (!name.startsWith('MONGODB_') && !name.startsWith('PIPEWRIGHT_') && !name.startsWith('VITEST'))
+      env[name] = value;
   }
-  const child = spawn(process.execPath, [BIN, '--json', 'serve', '--port', '0'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, '--json', 'serve', '--port', '0'], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   servers.push(child);
   let stdout = '';
   let stderr = '';
@@ -118,7 +145,11 @@ async function servePredict(dir: string, record: Record<string, unknown>): Promi
     child.on('exit', () => reject(new Error(`serve exited before listening:\n${stderr}`)));
   });
   try {
-    const response = await fetch(`${url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(record) });
+    const response = await fetch(`${url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(record),
+    });
     const body = (await response.json()) as Record<string, unknown>;
     expect(response.status, JSON.stringify(body)).toBe(200);
     return body;
@@ -133,7 +164,9 @@ function firstRecord(csv: string, leaveOut: string[]): Record<string, unknown> {
   const [header, first] = readFileSync(csv, 'utf8').split('\n');
   const names = header.split(',');
   const cells = first.split(',');
-  return Object.fromEntries(names.map((name, i) => [name, cells[i]]).filter(([name]) => !leaveOut.includes(name)));
+  return Object.fromEntries(
+    names.map((name, i) => [name, cells[i]]).filter(([name]) => !leaveOut.includes(name)),
+  );
 }
 
 describe.skipIf(!haveTables)('init --from on public tables, through push, run, predict and serve', () => {
@@ -156,7 +189,9 @@ describe.skipIf(!haveTables)('init --from on public tables, through push, run, p
     expect(['benign', 'malignant']).toContain(served.label);
     if (!compare) return;
     const baseline = baselineFor(result, 'binary');
-    console.info(`breast cancer ROC-AUC: pipewright ${result.run.metrics.roc_auc.toFixed(4)}, scikit-learn ${baseline.roc_auc!.toFixed(4)}`);
+    console.info(
+      `breast cancer ROC-AUC: pipewright ${result.run.metrics.roc_auc.toFixed(4)}, scikit-learn ${baseline.roc_auc!.toFixed(4)}`,
+    );
     expect(Math.abs(result.run.metrics.roc_auc - baseline.roc_auc!)).toBeLessThanOrEqual(0.02);
   }, 60_000);
 
@@ -166,13 +201,17 @@ describe.skipIf(!haveTables)('init --from on public tables, through push, run, p
     expect(result.init.inferred).toMatchObject({ task: 'multiclass', key: 'id' });
     expect(result.push).toMatchObject({ read: 1797, rejected: 0 });
     expect(result.run).toMatchObject({ status: 'succeeded', outcome: { published: true } });
-    expect(result.predictions[0]).toBe(`id,label,${Array.from({ length: 10 }, (_, digit) => `probability_${digit}`).join(',')}`);
+    expect(result.predictions[0]).toBe(
+      `id,label,${Array.from({ length: 10 }, (_, digit) => `probability_${digit}`).join(',')}`,
+    );
     const [, label, ...probabilities] = result.predictions[1].split(',');
     expect(Number(label)).toBe(0); // the first digit in the file is a 0
     expect(probabilities.map(Number).reduce((sum, p) => sum + p, 0)).toBeCloseTo(1, 4);
     if (!compare) return;
     const baseline = baselineFor(result, 'multiclass');
-    console.info(`digits macro-F1: pipewright ${result.run.metrics.macro_f1.toFixed(4)}, scikit-learn ${baseline.macro_f1!.toFixed(4)}`);
+    console.info(
+      `digits macro-F1: pipewright ${result.run.metrics.macro_f1.toFixed(4)}, scikit-learn ${baseline.macro_f1!.toFixed(4)}`,
+    );
     expect(Math.abs(result.run.metrics.macro_f1 - baseline.macro_f1!)).toBeLessThanOrEqual(0.03);
   }, 90_000);
 
@@ -186,9 +225,18 @@ describe.skipIf(!haveTables)('init --from on public tables, through push, run, p
     const served = await servePredict(result.dir, firstRecord(csv, ['id', 'progression']));
     expect(served.value).toEqual(expect.any(Number));
     expect(served).not.toHaveProperty('probability');
+    // A config that names no loss still trains a regression schema with squared error.
+    const config = join(result.dir, 'pipewright.yaml');
+    writeFileSync(config, readFileSync(config, 'utf8').replace(/^\s*loss: squared_error.*\n/m, ''));
+    expect(readFileSync(config, 'utf8')).not.toMatch(/loss:/);
+    const again = await runCli(['run', '--no-cache', '--json'], { cwd: result.dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).metrics.r2).toBe(result.run.metrics.r2);
     if (!compare) return;
     const baseline = baselineFor(result, 'regression');
-    console.info(`diabetes R²: pipewright ${result.run.metrics.r2.toFixed(4)}, scikit-learn ${baseline.r2!.toFixed(4)}`);
+    console.info(
+      `diabetes R²: pipewright ${result.run.metrics.r2.toFixed(4)}, scikit-learn ${baseline.r2!.toFixed(4)}`,
+    );
     expect(Math.abs(result.run.metrics.r2 - baseline.r2!)).toBeLessThanOrEqual(0.03);
   }, 60_000);
 
@@ -203,23 +251,41 @@ describe.skipIf(!haveTables)('init --from on public tables, through push, run, p
     expect(result.run).toMatchObject({ status: 'succeeded', outcome: { published: true } });
     if (!compare) return;
     const baseline = baselineFor(result, 'regression');
-    console.info(`diabetes with missing values R²: pipewright ${result.run.metrics.r2.toFixed(4)}, scikit-learn ${baseline.r2!.toFixed(4)}`);
+    console.info(
+      `diabetes with missing values R²: pipewright ${result.run.metrics.r2.toFixed(4)}, scikit-learn ${baseline.r2!.toFixed(4)}`,
+    );
     expect(Math.abs(result.run.metrics.r2 - baseline.r2!)).toBeLessThanOrEqual(0.03);
   }, 60_000);
 
-  it.skipIf(!hasStatsmodelsTables())('a table with many categorical columns (ANES 1996): one-hot categories, ROC-AUC within 0.02 of scikit-learn', async () => {
-    const csv = anes96Csv(folder);
-    const result = await flow(csv, 'vote');
-    const schema = parse(readFileSync(join(result.dir, 'schema.yaml'), 'utf8'));
-    const categories = Object.entries(schema.fields as Record<string, { type: string }>).filter(([, field]) => field.type === 'category').map(([name]) => name);
-    expect(categories).toEqual(['self_left_right', 'clinton_left_right', 'dole_left_right', 'party', 'education', 'income', 'vote']);
-    expect(result.push).toMatchObject({ read: 944, rejected: 0 });
-    expect(result.run).toMatchObject({ status: 'succeeded', outcome: { published: true } });
-    if (!compare) return;
-    const baseline = baselineFor(result, 'binary');
-    console.info(`ANES 1996 ROC-AUC: pipewright ${result.run.metrics.roc_auc.toFixed(4)}, scikit-learn ${baseline.roc_auc!.toFixed(4)}`);
-    expect(Math.abs(result.run.metrics.roc_auc - baseline.roc_auc!)).toBeLessThanOrEqual(0.02);
-  }, 60_000);
+  it.skipIf(!hasStatsmodelsTables())(
+    'a table with many categorical columns (ANES 1996): one-hot categories, ROC-AUC within 0.02 of scikit-learn',
+    async () => {
+      const csv = anes96Csv(folder);
+      const result = await flow(csv, 'vote');
+      const schema = parse(readFileSync(join(result.dir, 'schema.yaml'), 'utf8'));
+      const categories = Object.entries(schema.fields as Record<string, { type: string }>)
+        .filter(([, field]) => field.type === 'category')
+        .map(([name]) => name);
+      expect(categories).toEqual([
+        'self_left_right',
+        'clinton_left_right',
+        'dole_left_right',
+        'party',
+        'education',
+        'income',
+        'vote',
+      ]);
+      expect(result.push).toMatchObject({ read: 944, rejected: 0 });
+      expect(result.run).toMatchObject({ status: 'succeeded', outcome: { published: true } });
+      if (!compare) return;
+      const baseline = baselineFor(result, 'binary');
+      console.info(
+        `ANES 1996 ROC-AUC: pipewright ${result.run.metrics.roc_auc.toFixed(4)}, scikit-learn ${baseline.roc_auc!.toFixed(4)}`,
+      );
+      expect(Math.abs(result.run.metrics.roc_auc - baseline.roc_auc!)).toBeLessThanOrEqual(0.02);
+    },
+    60_000,
+  );
 
   it('a table without a key column (iris): rows are keyed by content, and predict and serve work', async () => {
     const csv = irisCsv(folder);
@@ -230,10 +296,135 @@ describe.skipIf(!haveTables)('init --from on public tables, through push, run, p
     expect(result.push).toMatchObject({ read: 150, inserted: 149, rejected: 0 });
     expect(result.run).toMatchObject({ status: 'succeeded', outcome: { published: true } });
     expect(result.run.metrics.accuracy).toBeGreaterThan(0.85);
-    expect(result.predictions[0]).toBe('line,label,probability_setosa,probability_versicolor,probability_virginica');
+    expect(result.predictions[0]).toBe(
+      'line,label,probability_setosa,probability_versicolor,probability_virginica',
+    );
     expect(result.predictions).toHaveLength(151);
     const served = await servePredict(result.dir, firstRecord(csv, ['species']));
     expect(served.label).toBe('setosa');
     expect(Object.keys(served.probabilities as object)).toEqual(['setosa', 'versicolor', 'virginica']);
   }, 60_000);
+});
+
+describe('init --from and schema infer on a small file', () => {
+  let dir: string;
+  let csv: string;
+  beforeAll(() => {
+    expect(built, 'dist/ is missing: run `npx tsc -p tsconfig.build.json`').toBe(true);
+    dir = tempDir('pipewright-infer-cli-');
+    const rows = Array.from({ length: 60 }, (_, i) => [
+      i + 1,
+      ['north', 'south', 'east', 'west'][i % 4],
+      (20 + ((i * 7) % 50)).toString(),
+      i % 4 === 0 ? '?' : (i * 1.5).toFixed(1),
+      i % 3 === 1 ? 'yes' : 'no',
+      i % 3 === 1 ? 'yes' : 'no',
+    ]);
+    csv = join(dir, 'leads.csv');
+    writeFileSync(
+      csv,
+      `lead_id,region,age,spend,converted_copy,converted\n${rows.map((row) => row.join(',')).join('\n')}\n`,
+    );
+  });
+
+  it('prints a commented schema and warns on stderr about a column equal to the target', async () => {
+    const result = await runCli(['schema', 'infer', csv, '--target', 'converted'], { cwd: dir });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/^# The data contract, inferred from leads\.csv \(60 rows\)/);
+    expect(result.stdout).toMatch(/missing_values: \[.*"\?"\]/);
+    expect(result.stderr).toMatch(
+      /warn\s+converted_copy: equals the target converted in 100% of rows: likely leakage/,
+    );
+  });
+
+  it('writes the schema with -o and refuses to overwrite it without --force', async () => {
+    const first = await runCli(['schema', 'infer', 'leads.csv', '-t', 'converted', '-o', 'schema.yaml'], {
+      cwd: dir,
+    });
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(
+      /Wrote schema\.yaml: 6 fields from 60 rows, key lead_id, target converted \(binary\), 1 warning/,
+    );
+    expect(readFileSync(join(dir, 'schema.yaml'), 'utf8')).toMatch(/role: target/);
+    const again = await runCli(['schema', 'infer', 'leads.csv', '-o', 'schema.yaml'], { cwd: dir });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/PW_INIT_EXISTS: schema\.yaml already exists/);
+    expect(
+      (await runCli(['schema', 'infer', 'leads.csv', '-o', 'schema.yaml', '--force'], { cwd: dir })).code,
+    ).toBe(0);
+  });
+
+  it('reads the values given with --missing as missing, and writes that list into the schema', async () => {
+    writeFileSync(join(dir, 'dashes.csv'), 'id,amount,kind\n1,3.5,a\n2,-,b\n3,4,-\n4,2,a\n5,"",b\n');
+    const result = await runCli(['schema', 'infer', 'dashes.csv', '--missing', '"",-', '--json'], {
+      cwd: dir,
+    });
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.missing_values).toEqual(['', '-']);
+    expect(summary.fields.find((f: { name: string }) => f.name === 'amount')).toMatchObject({
+      type: 'number',
+      nullable: true,
+      missing: 2,
+    });
+    expect(summary.fields.find((f: { name: string }) => f.name === 'kind')).toMatchObject({
+      type: 'category',
+      nullable: true,
+      values: ['a', 'b'],
+    });
+  });
+
+  it('needs --target with --from, and --from with --target, writing nothing', async () => {
+    const project = join(dir, 'no-target');
+    const missingTarget = await runCli(['init', project, '--from', csv]);
+    expect(missingTarget.code).toBe(2);
+    expect(missingTarget.stderr).toMatch(/PW_USAGE: --from needs --target <column>/);
+    const missingFrom = await runCli(['init', project, '--target', 'converted']);
+    expect(missingFrom.code).toBe(2);
+    expect(missingFrom.stderr).toMatch(/--target applies only with --from <file>/);
+    expect(existsSync(join(project, 'pipewright.yaml'))).toBe(false);
+    expect(existsSync(join(project, 'schema.yaml'))).toBe(false);
+  });
+
+  it('names the nearest column for a --target the file lacks, writing nothing', async () => {
+    const project = join(dir, 'bad-target');
+    const result = await runCli(['init', project, '--from', csv, '--target', 'convert']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--target convert: the file has no column "convert"/);
+    expect(result.stderr).toMatch(/Did you mean "converted"\?/);
+    expect(existsSync(join(project, 'pipewright.yaml'))).toBe(false);
+  });
+
+  it('uses a data file already inside the project folder where it is, and the project checks', async () => {
+    const project = join(dir, 'inside');
+    const data = join(project, 'raw');
+    mkdirSync(data, { recursive: true });
+    copyFileSync(csv, join(data, 'leads.csv'));
+    const result = await runCli([
+      'init',
+      project,
+      '--from',
+      join(data, 'leads.csv'),
+      '--target',
+      'converted',
+      '--json',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.inferred).toMatchObject({
+      data: 'raw/leads.csv',
+      key: 'lead_id',
+      task: 'binary',
+      metric: 'roc_auc',
+    });
+    expect(summary.files).not.toContain('data/leads.csv');
+    expect(readFileSync(join(project, 'README.md'), 'utf8')).toContain('pipewright push raw/leads.csv');
+    const check = await runCli(['check', '--json'], { cwd: project });
+    expect(check.code, check.stderr).toBe(0);
+    expect(JSON.parse(check.stdout).schema).toMatchObject({
+      key: 'lead_id',
+      target: 'converted',
+      task: 'binary',
+    });
+  });
 });

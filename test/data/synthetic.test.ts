@@ -2,12 +2,20 @@
 // formats, and the shapes that matter (class balance, premium spike, skewed codes, the known effects).
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { syntheticCsv, syntheticVehicleInsurance, VEHICLE_INSURANCE_COLUMNS, type VehicleInsuranceRecord } from '../../src/data/synthetic.js';
+import {
+  syntheticCsv,
+  syntheticVehicleInsurance,
+  VEHICLE_INSURANCE_COLUMNS,
+  type VehicleInsuranceRecord,
+} from '../../src/data/synthetic.js';
 
 const rows = 30_000;
 const records: VehicleInsuranceRecord[] = [...syntheticVehicleInsurance({ rows, seed: 7 })];
 
-function share(predicate: (record: VehicleInsuranceRecord) => boolean, among: VehicleInsuranceRecord[] = records): number {
+function share(
+  predicate: (record: VehicleInsuranceRecord) => boolean,
+  among: VehicleInsuranceRecord[] = records,
+): number {
   return among.filter(predicate).length / among.length;
 }
 
@@ -37,7 +45,12 @@ describe('syntheticVehicleInsurance', () => {
   });
 
   it('says in its metadata that the data is synthetic', () => {
-    expect(syntheticVehicleInsurance({ rows: 10 }).metadata).toMatchObject({ synthetic: true, rows: 10, seed: 42, dataset: 'vehicle-insurance' });
+    expect(syntheticVehicleInsurance({ rows: 10 }).metadata).toMatchObject({
+      synthetic: true,
+      rows: 10,
+      seed: 42,
+      dataset: 'vehicle-insurance',
+    });
     expect(syntheticCsv({ rows: 10, seed: 3 }).metadata.synthetic).toBe(true);
   });
 
@@ -48,7 +61,9 @@ describe('syntheticVehicleInsurance', () => {
     expect(lines).toHaveLength(1235);
     const first = [...syntheticVehicleInsurance({ rows: 1, seed: 5 })][0];
     expect(lines[1]).toBe(VEHICLE_INSURANCE_COLUMNS.map((column) => String(first[column])).join(','));
-    expect(lines[1]).toMatch(/^1,(Male|Female),\d+,[01],\d+,[01],(< 1 Year|1-2 Year|> 2 Years),(Yes|No),\d+,\d+,\d+,[01]$/);
+    expect(lines[1]).toMatch(
+      /^1,(Male|Female),\d+,[01],\d+,[01],(< 1 Year|1-2 Year|> 2 Years),(Yes|No),\d+,\d+,\d+,[01]$/,
+    );
   });
 
   it('keeps the class balance near the reference 12 % positives', () => {

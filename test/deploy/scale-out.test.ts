@@ -179,11 +179,19 @@ describe('three serving replicas sharing one registry', () => {
     if (project) rmSync(dirname(project.dir), { recursive: true, force: true });
   });
 
-  it('moves every replica on a folder registry to the promoted version without failing a request', async () => {
-    await promoteUnderLoad(project, join(project.dir, 'pipewright.yaml'));
-  }, TEST_LIMIT_MS);
+  it(
+    'moves every replica on a folder registry to the promoted version without failing a request',
+    async () => {
+      await promoteUnderLoad(project, join(project.dir, 'pipewright.yaml'));
+    },
+    TEST_LIMIT_MS,
+  );
 
-  it('moves every replica on an S3 registry to the promoted version without failing a request', async () => {
-    await promoteUnderLoad(project, s3Config);
-  }, TEST_LIMIT_MS);
+  it(
+    'moves every replica on an S3 registry to the promoted version without failing a request',
+    async () => {
+      await promoteUnderLoad(project, s3Config);
+    },
+    TEST_LIMIT_MS,
+  );
 });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { buildModelCard, metricIntervals, type ModelCardInput } from '../../src/ml/card.js';
-import { averagePrecision, f1Score, labelsAtThreshold, metricFunction, rocAuc } from '../../src/ml/metrics.js';
+import {
+  averagePrecision,
+  f1Score,
+  labelsAtThreshold,
+  metricFunction,
+  rocAuc,
+} from '../../src/ml/metrics.js';
 import { Random } from '../../src/ml/random.js';
 import { parseSchema } from '../../src/schema/schema.js';
 
@@ -11,7 +17,8 @@ function sample(rows: number, seed: number, share = 0.2): { y: Float64Array; sco
   const scores = new Float64Array(rows);
   for (let i = 0; i < rows; i++) {
     y[i] = random.next() < share ? 1 : 0;
-    scores[i] = Math.round(Math.min(1, Math.max(0, 0.3 + 0.3 * y[i] + (random.next() - 0.5) * 0.6)) * 50) / 50;
+    scores[i] =
+      Math.round(Math.min(1, Math.max(0, 0.3 + 0.3 * y[i] + (random.next() - 0.5) * 0.6)) * 50) / 50;
   }
   return { y, scores };
 }
@@ -42,10 +49,21 @@ function cardInput(overrides: Partial<ModelCardInput> = {}): ModelCardInput {
     thresholdSetting: 'f1',
     validation: {
       checks: [
-        { check: 'class_balance', status: 'pass', message: 'classes no: 900, yes: 100', details: { no: 900, yes: 100 } },
+        {
+          check: 'class_balance',
+          status: 'pass',
+          message: 'classes no: 900, yes: 100',
+          details: { no: 900, yes: 100 },
+        },
         { check: 'extra_columns', status: 'warn', message: 'fields not in the schema: note' },
       ],
-      drift: { reference: 'v3', features: [{ field: 'tenure', psi: 0.31, ks: 0.2, drifted: true }, { field: 'plan', psi: 0.01, drifted: false }] },
+      drift: {
+        reference: 'v3',
+        features: [
+          { field: 'tenure', psi: 0.31, ks: 0.2, drifted: true },
+          { field: 'plan', psi: 0.01, drifted: false },
+        ],
+      },
     },
     ...overrides,
   };
@@ -54,7 +72,14 @@ function cardInput(overrides: Partial<ModelCardInput> = {}): ModelCardInput {
 describe('metricIntervals', () => {
   it('gives each metric its value on every row and a percentile interval around it', () => {
     const { y, scores } = sample(2000, 1);
-    const intervals = metricIntervals({ yTrue: y, scores, metrics: ['roc_auc', 'pr_auc', 'f1'], context: { threshold: 0.5 }, resamples: 200, seed: 9 });
+    const intervals = metricIntervals({
+      yTrue: y,
+      scores,
+      metrics: ['roc_auc', 'pr_auc', 'f1'],
+      context: { threshold: 0.5 },
+      resamples: 200,
+      seed: 9,
+    });
     expect(intervals.roc_auc.estimate).toBeCloseTo(rocAuc(y, scores), 6);
     expect(intervals.pr_auc.estimate).toBeCloseTo(averagePrecision(y, scores), 6);
     expect(intervals.f1.estimate).toBeCloseTo(f1Score(y, labelsAtThreshold(scores, 0.5)), 6);
@@ -69,7 +94,14 @@ describe('metricIntervals', () => {
   it('scores every resample as metrics.ts does with the drawn counts as row weights', () => {
     const { y, scores } = sample(500, 3);
     const names = ['roc_auc', 'pr_auc', 'f1', 'accuracy'] as const;
-    const intervals = metricIntervals({ yTrue: y, scores, metrics: names, context: { threshold: 0.44 }, resamples: 60, seed: 5 });
+    const intervals = metricIntervals({
+      yTrue: y,
+      scores,
+      metrics: names,
+      context: { threshold: 0.44 },
+      resamples: 60,
+      seed: 5,
+    });
     // The same draws, scored one by one with the reference functions.
     const random = new Random(5);
     const counts = new Float64Array(y.length);
@@ -77,14 +109,18 @@ describe('metricIntervals', () => {
     for (let r = 0; r < 60; r++) {
       counts.fill(0);
       for (let i = 0; i < y.length; i++) counts[random.nextInt(y.length)]++;
-      for (const name of names) values[name].push(metricFunction(name, { threshold: 0.44 })(y, scores, counts));
+      for (const name of names)
+        values[name].push(metricFunction(name, { threshold: 0.44 })(y, scores, counts));
     }
     for (const name of names) {
       const sorted = values[name].sort((a, b) => a - b);
       const at = (q: number) => {
         const position = q * (sorted.length - 1);
         const below = Math.floor(position);
-        return sorted[below] + (sorted[Math.min(below + 1, sorted.length - 1)] - sorted[below]) * (position - below);
+        return (
+          sorted[below] +
+          (sorted[Math.min(below + 1, sorted.length - 1)] - sorted[below]) * (position - below)
+        );
       };
       expect(intervals[name].low, name).toBeCloseTo(at(0.025), 6);
       expect(intervals[name].high, name).toBeCloseTo(at(0.975), 6);
@@ -105,7 +141,13 @@ describe('metricIntervals', () => {
   it('leaves out resamples where a metric is undefined, and says how many counted', () => {
     const y = Float64Array.from([1, 0, 0, 0, 0, 0, 0, 0]);
     const scores = Float64Array.from([0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]);
-    const interval = metricIntervals({ yTrue: y, scores, metrics: ['roc_auc'], resamples: 100, seed: 1 }).roc_auc;
+    const interval = metricIntervals({
+      yTrue: y,
+      scores,
+      metrics: ['roc_auc'],
+      resamples: 100,
+      seed: 1,
+    }).roc_auc;
     expect(interval.resamples).toBeGreaterThan(0);
     expect(interval.resamples).toBeLessThan(100);
     expect(interval.estimate).toBe(1);
@@ -122,12 +164,26 @@ describe('buildModelCard', () => {
       target: 'churned',
       classes: ['no', 'yes'],
       runId: 'run-1',
-      trainingData: { dataHash: 'a'.repeat(64), rows: { total: 1000, train: 800, test: 200 }, classBalance: [{ label: 'no', count: 900, share: 0.9 }, { label: 'yes', count: 100, share: 0.1 }] },
-      evaluation: { metric: 'roc_auc', threshold: 0.42, thresholdRule: 'maximises F1 on the training part', testRows: 200 },
+      trainingData: {
+        dataHash: 'a'.repeat(64),
+        rows: { total: 1000, train: 800, test: 200 },
+        classBalance: [
+          { label: 'no', count: 900, share: 0.9 },
+          { label: 'yes', count: 100, share: 0.1 },
+        ],
+      },
+      evaluation: {
+        metric: 'roc_auc',
+        threshold: 0.42,
+        thresholdRule: 'maximises F1 on the training part',
+        testRows: 200,
+      },
     });
     expect(card.evaluation.intervals.roc_auc).toMatchObject({ low: 0.76, high: 0.85 });
     expect(card.features.map((f) => f.name)).toEqual(['tenure', 'plan']);
-    expect(card.intendedUse.join('\n')).toContain('Outputs the probability that churned is yes; the predicted label is yes when that probability is at least 0.42.');
+    expect(card.intendedUse.join('\n')).toContain(
+      'Outputs the probability that churned is yes; the predicted label is yes when that probability is at least 0.42.',
+    );
   });
 
   it('lists the known limits: imbalance, flagged drift, validation warnings and the threshold rule', () => {
@@ -136,14 +192,19 @@ describe('buildModelCard', () => {
     expect(limits).toContain('Class imbalance: churned = yes is only 10.0% of the rows');
     expect(limits).toContain('Drift was flagged in tenure (PSI 0.310) against v3');
     expect(limits).not.toContain('plan (PSI');
-    expect(limits).toContain('Validation warned at training time: extra_columns: fields not in the schema: note.');
+    expect(limits).toContain(
+      'Validation warned at training time: extra_columns: fields not in the schema: note.',
+    );
     expect(limits).toContain('The threshold maximises F1 on the training part');
   });
 
   it('says when there are no intervals, and leaves out limits that do not apply', () => {
     const input = cardInput({ thresholdSetting: 0.5 });
     input.evaluation = { ...input.evaluation, intervals: {} };
-    input.validation = { checks: [{ check: 'class_balance', status: 'pass', message: '', details: { no: 500, yes: 500 } }], drift: { reference: null, features: [] } };
+    input.validation = {
+      checks: [{ check: 'class_balance', status: 'pass', message: '', details: { no: 500, yes: 500 } }],
+      drift: { reference: null, features: [] },
+    };
     const limits = buildModelCard(input).limits.join('\n');
     expect(limits).toContain('No confidence intervals: evaluate.bootstrap is 0');
     expect(limits).toContain('The threshold is fixed at 0.5 by the configuration');
@@ -153,7 +214,16 @@ describe('buildModelCard', () => {
 
   it('adds the comparison with production when the run had one', () => {
     const input = cardInput();
-    input.evaluation = { ...input.evaluation, productionVersion: 'v3', productionMetrics: { roc_auc: 0.8 }, comparison: { difference: 0.01, low: -0.002, high: 0.021, confidence: 0.95 } };
-    expect(buildModelCard(input).evaluation.production).toEqual({ version: 'v3', metrics: { roc_auc: 0.8 }, difference: { value: 0.01, low: -0.002, high: 0.021, confidence: 0.95 } });
+    input.evaluation = {
+      ...input.evaluation,
+      productionVersion: 'v3',
+      productionMetrics: { roc_auc: 0.8 },
+      comparison: { difference: 0.01, low: -0.002, high: 0.021, confidence: 0.95 },
+    };
+    expect(buildModelCard(input).evaluation.production).toEqual({
+      version: 'v3',
+      metrics: { roc_auc: 0.8 },
+      difference: { value: 0.01, low: -0.002, high: 0.021, confidence: 0.95 },
+    });
   });
 });

@@ -5,7 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { rocAuc } from '../../src/ml/metrics.js';
 import { RandomForestModel } from '../../src/ml/models/forest.js';
 import type { EstimatorJSON } from '../../src/ml/types.js';
-import { classification, mean, meanSquaredError, regression, row, slice, variance, withMissing } from './trees.js';
+import {
+  classification,
+  mean,
+  meanSquaredError,
+  regression,
+  row,
+  slice,
+  variance,
+  withMissing,
+} from './trees.js';
 
 const data = classification(5000);
 const train = slice(data, 0, 4000);
@@ -18,7 +27,12 @@ function roundTrip(json: EstimatorJSON): EstimatorJSON {
 describe('RandomForestModel', () => {
   it('learns a noisy rule with gini and with entropy splits', async () => {
     for (const criterion of ['gini', 'entropy'] as const) {
-      const model = await new RandomForestModel({ n_estimators: 30, max_depth: 10, criterion, threads: 1 }).fit(train.X, train.y);
+      const model = await new RandomForestModel({
+        n_estimators: 30,
+        max_depth: 10,
+        criterion,
+        threads: 1,
+      }).fit(train.X, train.y);
       expect(rocAuc(test.y, model.predict(test.X))).toBeGreaterThan(0.92);
     }
   });
@@ -36,8 +50,26 @@ describe('RandomForestModel', () => {
     expect(importance[0]).toBeGreaterThan(importance[2]);
   });
 
+  it('scores single rows of a large forest exactly as whole matrices, missing values included', async () => {
+    // deep trees on many rows: enough nodes for the compact one-row walk
+    const large = classification(12_000, 4);
+    for (let i = 0; i < large.X.rows; i += 9) large.X.columns[1][i] = NaN;
+    const model = await new RandomForestModel({ n_estimators: 40, max_features: null, threads: 1 }).fit(
+      large.X,
+      large.y,
+    );
+    expect((model.toJSON().state as { trees: { nodes: number } }).trees.nodes).toBeGreaterThan(40_000);
+    const rows = slice(large, 0, 300);
+    for (let i = 0; i < 300; i += 7) rows.X.columns[0][i] = NaN;
+    const predictions = model.predict(rows.X);
+    for (let i = 0; i < 300; i++) expect(model.predictRow(row(rows.X, i))).toBe(predictions[i]);
+  });
+
   it('gives identical predictions after a JSON round trip', async () => {
-    const model = await new RandomForestModel({ n_estimators: 15, max_depth: 8, threads: 1 }).fit(train.X, train.y);
+    const model = await new RandomForestModel({ n_estimators: 15, max_depth: 8, threads: 1 }).fit(
+      train.X,
+      train.y,
+    );
     const restored = RandomForestModel.fromJSON(roundTrip(model.toJSON()));
     expect(Array.from(restored.predict(test.X))).toEqual(Array.from(model.predict(test.X)));
     expect(Array.from(restored.featureImportance())).toEqual(Array.from(model.featureImportance()));
@@ -61,7 +93,10 @@ describe('RandomForestModel', () => {
 
   it('sends a missing value at prediction time the way training learned', async () => {
     const missing = withMissing(3000);
-    const model = await new RandomForestModel({ n_estimators: 20, max_features: null, threads: 1 }).fit(missing.X, missing.y);
+    const model = await new RandomForestModel({ n_estimators: 20, max_features: null, threads: 1 }).fit(
+      missing.X,
+      missing.y,
+    );
     expect(model.predictRow(Float64Array.of(NaN, 0.5))).toBeGreaterThan(0.9);
     expect(model.predictRow(Float64Array.of(0.2, 0.5))).toBeLessThan(0.1);
   });
@@ -69,12 +104,20 @@ describe('RandomForestModel', () => {
   it('raises the predicted probabilities of the class given more weight', async () => {
     const params = { n_estimators: 15, max_depth: 4, threads: 1 } as const;
     const plain = await new RandomForestModel(params).fit(train.X, train.y);
-    const weighted = await new RandomForestModel({ ...params, class_weight: { 0: 1, 1: 6 } }).fit(train.X, train.y);
+    const weighted = await new RandomForestModel({ ...params, class_weight: { 0: 1, 1: 6 } }).fit(
+      train.X,
+      train.y,
+    );
     expect(mean(weighted.predict(test.X))).toBeGreaterThan(mean(plain.predict(test.X)) + 0.05);
   });
 
   it('grows trees without bootstrap and with a leaf limit', async () => {
-    const model = await new RandomForestModel({ n_estimators: 5, bootstrap: false, max_leaf_nodes: 8, threads: 1 }).fit(train.X, train.y);
+    const model = await new RandomForestModel({
+      n_estimators: 5,
+      bootstrap: false,
+      max_leaf_nodes: 8,
+      threads: 1,
+    }).fit(train.X, train.y);
     const trees = (model.toJSON().state as { trees: { nodes: number; trees: number } }).trees;
     // 8 leaves make 15 nodes
     expect(trees.nodes).toBeLessThanOrEqual(15 * trees.trees);
@@ -85,10 +128,12 @@ describe('RandomForestModel', () => {
     const regressionData = regression(3000);
     const fitPart = slice(regressionData, 0, 2400);
     const heldOut = slice(regressionData, 2400, 3000);
-    const model = await new RandomForestModel({ criterion: 'squared_error', n_estimators: 30, max_features: null, threads: 1 }).fit(
-      fitPart.X,
-      fitPart.y,
-    );
+    const model = await new RandomForestModel({
+      criterion: 'squared_error',
+      n_estimators: 30,
+      max_features: null,
+      threads: 1,
+    }).fit(fitPart.X, fitPart.y);
     expect(meanSquaredError(heldOut.y, model.predict(heldOut.X))).toBeLessThan(0.05 * variance(heldOut.y));
   });
 
@@ -107,6 +152,8 @@ describe('RandomForestModel', () => {
       expect.objectContaining({ code: 'PW_USAGE', hint: expect.stringMatching(/gbdt/) }),
     );
     expect(() => new RandomForestModel({ n_trees: 10 } as never)).toThrow(/model\.params\.n_trees/);
-    expect(() => new RandomForestModel({ max_features: 'half' as never })).toThrow(expect.objectContaining({ code: 'PW_CONFIG_INVALID' }));
+    expect(() => new RandomForestModel({ max_features: 'half' as never })).toThrow(
+      expect.objectContaining({ code: 'PW_CONFIG_INVALID' }),
+    );
   });
 });

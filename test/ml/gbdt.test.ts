@@ -5,7 +5,17 @@ import { describe, expect, it } from 'vitest';
 import { rocAuc } from '../../src/ml/metrics.js';
 import { GradientBoostingModel } from '../../src/ml/models/gbdt.js';
 import type { EstimatorJSON } from '../../src/ml/types.js';
-import { classification, matrixOf, mean, meanSquaredError, regression, row, slice, variance, withMissing } from './trees.js';
+import {
+  classification,
+  matrixOf,
+  mean,
+  meanSquaredError,
+  regression,
+  row,
+  slice,
+  variance,
+  withMissing,
+} from './trees.js';
 
 const data = classification(6000);
 const train = slice(data, 0, 4500);
@@ -17,7 +27,10 @@ function roundTrip(json: EstimatorJSON): EstimatorJSON {
 
 describe('GradientBoostingModel', () => {
   it('learns a noisy rule: high ROC-AUC on held-out rows, far above chance', async () => {
-    const model = await new GradientBoostingModel({ max_iter: 60, early_stopping: false, threads: 1 }).fit(train.X, train.y);
+    const model = await new GradientBoostingModel({ max_iter: 60, early_stopping: false, threads: 1 }).fit(
+      train.X,
+      train.y,
+    );
     const auc = rocAuc(test.y, model.predict(test.X));
     expect(auc).toBeGreaterThan(0.93);
     const importance = model.featureImportance();
@@ -28,7 +41,10 @@ describe('GradientBoostingModel', () => {
   });
 
   it('gives identical predictions after a JSON round trip, for whole matrices and single rows', async () => {
-    const model = await new GradientBoostingModel({ max_iter: 30, early_stopping: false, threads: 1 }).fit(train.X, train.y);
+    const model = await new GradientBoostingModel({ max_iter: 30, early_stopping: false, threads: 1 }).fit(
+      train.X,
+      train.y,
+    );
     const restored = GradientBoostingModel.fromJSON(roundTrip(model.toJSON()));
     const expected = model.predict(test.X);
     expect(Array.from(restored.predict(test.X))).toEqual(Array.from(expected));
@@ -65,20 +81,28 @@ describe('GradientBoostingModel', () => {
 
   it('sends a missing value at prediction time the way training learned (missing rows were positives)', async () => {
     const missing = withMissing(4000);
-    const model = await new GradientBoostingModel({ max_iter: 40, early_stopping: false, threads: 1 }).fit(missing.X, missing.y);
+    const model = await new GradientBoostingModel({ max_iter: 40, early_stopping: false, threads: 1 }).fit(
+      missing.X,
+      missing.y,
+    );
     expect(model.predictRow(Float64Array.of(NaN, 0.5))).toBeGreaterThan(0.9);
     expect(model.predictRow(Float64Array.of(0.2, 0.5))).toBeLessThan(0.1);
     expect(model.predictRow(Float64Array.of(0.8, 0.5))).toBeGreaterThan(0.9);
   });
 
   it('scores a missing value in a feature that never had one in training (it follows the larger side)', async () => {
-    const model = await new GradientBoostingModel({ max_iter: 20, early_stopping: false, threads: 1 }).fit(train.X, train.y);
+    const model = await new GradientBoostingModel({ max_iter: 20, early_stopping: false, threads: 1 }).fit(
+      train.X,
+      train.y,
+    );
     const values = row(test.X, 0);
     values[0] = NaN;
     const probability = model.predictRow(values);
     expect(probability).toBeGreaterThanOrEqual(0);
     expect(probability).toBeLessThanOrEqual(1);
-    const batch = model.predict(matrixOf(test.X.columns.map((column, f) => (f === 0 ? Float64Array.of(NaN) : column.slice(0, 1)))));
+    const batch = model.predict(
+      matrixOf(test.X.columns.map((column, f) => (f === 0 ? Float64Array.of(NaN) : column.slice(0, 1)))),
+    );
     expect(batch[0]).toBe(probability);
   });
 
@@ -96,31 +120,44 @@ describe('GradientBoostingModel', () => {
     const losses = model.validationLoss;
     const reference = losses[losses.length - 6];
     expect(Math.min(...losses.slice(-5))).toBeGreaterThanOrEqual(reference - 1e-7);
-    const withoutStopping = await new GradientBoostingModel({ max_iter: 40, early_stopping: false, threads: 1 }).fit(train.X, train.y);
+    const withoutStopping = await new GradientBoostingModel({
+      max_iter: 40,
+      early_stopping: false,
+      threads: 1,
+    }).fit(train.X, train.y);
     expect(withoutStopping.iterations).toBe(40);
     expect(withoutStopping.validationLoss).toEqual([]);
   });
 
   it('uses a given validation part for early stopping', async () => {
-    const model = await new GradientBoostingModel({ max_iter: 300, learning_rate: 0.5, early_stopping: true, n_iter_no_change: 3, threads: 1 }).fit(
-      train.X,
-      train.y,
-      { validation: { X: test.X, y: test.y } },
-    );
+    const model = await new GradientBoostingModel({
+      max_iter: 300,
+      learning_rate: 0.5,
+      early_stopping: true,
+      n_iter_no_change: 3,
+      threads: 1,
+    }).fit(train.X, train.y, { validation: { X: test.X, y: test.y } });
     expect(model.iterations).toBeLessThan(300);
   });
 
   it('raises the predicted probabilities of the class given more weight', async () => {
-    const plain = await new GradientBoostingModel({ max_iter: 20, early_stopping: false, threads: 1 }).fit(train.X, train.y);
-    const weighted = await new GradientBoostingModel({ max_iter: 20, early_stopping: false, threads: 1, class_weight: { 0: 1, 1: 8 } }).fit(
+    const plain = await new GradientBoostingModel({ max_iter: 20, early_stopping: false, threads: 1 }).fit(
       train.X,
       train.y,
     );
+    const weighted = await new GradientBoostingModel({
+      max_iter: 20,
+      early_stopping: false,
+      threads: 1,
+      class_weight: { 0: 1, 1: 8 },
+    }).fit(train.X, train.y);
     expect(mean(weighted.predict(test.X))).toBeGreaterThan(mean(plain.predict(test.X)) + 0.05);
-    const balanced = await new GradientBoostingModel({ max_iter: 20, early_stopping: false, threads: 1, class_weight: 'balanced' }).fit(
-      train.X,
-      train.y,
-    );
+    const balanced = await new GradientBoostingModel({
+      max_iter: 20,
+      early_stopping: false,
+      threads: 1,
+      class_weight: 'balanced',
+    }).fit(train.X, train.y);
     expect(JSON.stringify(balanced.toJSON().state)).not.toBe(JSON.stringify(plain.toJSON().state));
   });
 
@@ -128,21 +165,26 @@ describe('GradientBoostingModel', () => {
     const regressionData = regression(4000);
     const fitPart = slice(regressionData, 0, 3000);
     const heldOut = slice(regressionData, 3000, 4000);
-    const model = await new GradientBoostingModel({ loss: 'squared_error', max_iter: 150, early_stopping: false, threads: 1 }).fit(
-      fitPart.X,
-      fitPart.y,
-    );
+    const model = await new GradientBoostingModel({
+      loss: 'squared_error',
+      max_iter: 150,
+      early_stopping: false,
+      threads: 1,
+    }).fit(fitPart.X, fitPart.y);
     expect(meanSquaredError(heldOut.y, model.predict(heldOut.X))).toBeLessThan(0.05 * variance(heldOut.y));
     expect(model.outputs).toBe(1);
   });
 
   it('learns three classes with softmax and returns three probabilities a row', async () => {
     const rows = 3000;
-    const x0 = Float64Array.from({ length: rows }, (_, i) => (i * 7919) % 1000 / 100);
-    const x1 = Float64Array.from({ length: rows }, (_, i) => (i * 104729) % 997 / 997);
+    const x0 = Float64Array.from({ length: rows }, (_, i) => ((i * 7919) % 1000) / 100);
+    const x1 = Float64Array.from({ length: rows }, (_, i) => ((i * 104729) % 997) / 997);
     const y = Float64Array.from(x0, (value) => (value < 3 ? 0 : value < 6.5 ? 1 : 2));
     const X = matrixOf([x0, x1]);
-    const model = await new GradientBoostingModel({ max_iter: 30, early_stopping: false, threads: 1 }).fit(X, y);
+    const model = await new GradientBoostingModel({ max_iter: 30, early_stopping: false, threads: 1 }).fit(
+      X,
+      y,
+    );
     expect(model.outputs).toBe(3);
     const probabilities = model.predict(X);
     expect(probabilities).toHaveLength(rows * 3);
@@ -185,21 +227,35 @@ describe('GradientBoostingModel', () => {
   });
 
   it('refuses unknown or out-of-range parameters, naming the parameter', () => {
-    expect(() => new GradientBoostingModel({ learning_rat: 0.1 } as never)).toThrow(/model\.params\.learning_rat/);
-    expect(() => new GradientBoostingModel({ max_bins: 300 })).toThrow(expect.objectContaining({ code: 'PW_CONFIG_INVALID' }));
-    expect(() => new GradientBoostingModel({ max_leaf_nodes: null, max_depth: null })).toThrow(/max_leaf_nodes/);
+    expect(() => new GradientBoostingModel({ learning_rat: 0.1 } as never)).toThrow(
+      /model\.params\.learning_rat/,
+    );
+    expect(() => new GradientBoostingModel({ max_bins: 300 })).toThrow(
+      expect.objectContaining({ code: 'PW_CONFIG_INVALID' }),
+    );
+    expect(() => new GradientBoostingModel({ max_leaf_nodes: null, max_depth: null })).toThrow(
+      /max_leaf_nodes/,
+    );
     // other libraries' names for the same settings are accepted
-    expect(new GradientBoostingModel({ seed: 3, min_child_weight: 2 } as never).params).toMatchObject({ random_state: 3, min_hessian_leaf: 2 });
+    expect(new GradientBoostingModel({ seed: 3, min_child_weight: 2 } as never).params).toMatchObject({
+      random_state: 3,
+      min_hessian_leaf: 2,
+    });
   });
 
   it('refuses damaged saved state instead of predicting from it', async () => {
-    const model = await new GradientBoostingModel({ max_iter: 5, early_stopping: false, threads: 1 }).fit(train.X, train.y);
+    const model = await new GradientBoostingModel({ max_iter: 5, early_stopping: false, threads: 1 }).fit(
+      train.X,
+      train.y,
+    );
     const json = roundTrip(model.toJSON());
     const state = json.state as { trees: { left: string } };
     const left = Buffer.from(state.trees.left, 'base64');
     left.writeInt32LE(1_000_000, 0);
     state.trees.left = left.toString('base64');
-    expect(() => GradientBoostingModel.fromJSON(json)).toThrow(expect.objectContaining({ code: 'PW_BUNDLE_INVALID' }));
+    expect(() => GradientBoostingModel.fromJSON(json)).toThrow(
+      expect.objectContaining({ code: 'PW_BUNDLE_INVALID' }),
+    );
     expect(() => GradientBoostingModel.fromJSON({ ...json, kind: 'random_forest' })).toThrow(
       expect.objectContaining({ code: 'PW_BUNDLE_INVALID' }),
     );
@@ -208,6 +264,8 @@ describe('GradientBoostingModel', () => {
   it('refuses labels that are not class indices for log-loss', async () => {
     const labels = train.y.slice();
     labels[3] = 0.5;
-    await expect(new GradientBoostingModel({ threads: 1 }).fit(train.X, labels)).rejects.toThrow(expect.objectContaining({ code: 'PW_USAGE' }));
+    await expect(new GradientBoostingModel({ threads: 1 }).fit(train.X, labels)).rejects.toThrow(
+      expect.objectContaining({ code: 'PW_USAGE' }),
+    );
   });
 });

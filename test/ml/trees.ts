@@ -8,7 +8,12 @@ export interface Dataset {
 }
 
 export function matrixOf(columns: Float64Array[]): Matrix {
-  return { rows: columns[0]?.length ?? 0, cols: columns.length, names: columns.map((_, f) => `x${f}`), columns };
+  return {
+    rows: columns[0]?.length ?? 0,
+    cols: columns.length,
+    names: columns.map((_, f) => `x${f}`),
+    columns,
+  };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { parseBundle } from '../../src/ml/bundle.js';
@@ -59,6 +60,23 @@ describe('training pipeline', () => {
     expect((record.config as { model: { params: { max_iter: number } } }).model.params.max_iter).toBe(60);
     for (const artifact of ['ingest/frame.arrow', 'validate/report.json', 'split/train.i32', 'transform/preprocessor.json', 'train/model.json', 'evaluate/evaluation.json']) {
       expect(existsSync(join(project.dir, 'artifacts', first.id, artifact)), artifact).toBe(true);
+    }
+  });
+
+  it('snapshots the ingested frame as an Arrow file that reads back with the same values', async () => {
+    const table = tableFromIPC(readFileSync(join(project.dir, 'artifacts', first.id, 'ingest', 'frame.arrow')));
+    expect(table.numRows).toBe(6000);
+    expect(table.schema.fields.map((f) => f.name)).toEqual(['id', ...project.schema().features.map((f) => f.name), 'Response']);
+    const config = project.config();
+    const store = await openStore(config, project.dir, {});
+    const documents = [];
+    for await (const doc of store.collection(config.store.collection).find({}, { limit: 3 })) documents.push(doc);
+    await store.close();
+    for (let row = 0; row < 3; row++) {
+      expect(table.getChild('id')!.get(row)).toBe(documents[row].id);
+      expect(table.getChild('Vehicle_Age')!.get(row)).toBe(documents[row].Vehicle_Age);
+      expect(table.getChild('Annual_Premium')!.get(row)).toBe(documents[row].Annual_Premium);
+      expect(table.getChild('Response')!.get(row)).toBe(documents[row].Response);
     }
   });
 

@@ -6,7 +6,12 @@ import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { writeRunRecord, type RunRecord } from '../../src/pipeline/record.js';
 import { escapeHtml, markup } from '../../src/report/html.js';
-import { renderRunReport, writeRunReport, writeRunReportSafely, type EvaluationFile } from '../../src/report/run-report.js';
+import {
+  renderRunReport,
+  writeRunReport,
+  writeRunReportSafely,
+  type EvaluationFile,
+} from '../../src/report/run-report.js';
 import { tempDir } from '../helpers/cli.js';
 
 function record(overrides: Partial<RunRecord> = {}): RunRecord {
@@ -17,7 +22,10 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
     startedAt: '2025-01-01T00:00:00.000Z',
     endedAt: '2025-01-01T00:00:02.000Z',
     seconds: 2,
-    config: { evaluate: { threshold: 'f1' }, validation: { drift: { psi_threshold: 0.2, ks_threshold: 0.1 } } },
+    config: {
+      evaluate: { threshold: 'f1' },
+      validation: { drift: { psi_threshold: 0.2, ks_threshold: 0.1 } },
+    },
     schemaFingerprint: 'f'.repeat(64),
     dataHash: 'd'.repeat(64),
     rows: { total: 500, train: 400, test: 100 },
@@ -31,7 +39,10 @@ function record(overrides: Partial<RunRecord> = {}): RunRecord {
       { name: 'publish', status: 'skipped', summary: { reason: 'publishing turned off (--no-publish)' } },
     ],
     artifacts: {},
-    outcome: { published: false, reasons: ['pass expected_score: r2 0.6200 >= expected 0.5', 'publishing turned off (--no-publish)'] },
+    outcome: {
+      published: false,
+      reasons: ['pass expected_score: r2 0.6200 >= expected 0.5', 'publishing turned off (--no-publish)'],
+    },
     ...overrides,
   };
 }
@@ -52,10 +63,12 @@ const REGRESSION: EvaluationFile = {
   ],
 };
 
-describe('html', () => {
+describe('markup', () => {
   it('escapes interpolated text and keeps nested markup', () => {
     expect(escapeHtml(`<a href="x">'&'</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
-    expect(markup`<p>${'<b>'}${markup`<i>${'&'}</i>`}${[1, 2]}${undefined}${false}</p>`.value).toBe('<p>&lt;b&gt;<i>&amp;</i>12</p>');
+    expect(markup`<p>${'<b>'}${markup`<i>${'&'}</i>`}${[1, 2]}${undefined}${false}</p>`.value).toBe(
+      '<p>&lt;b&gt;<i>&amp;</i>12</p>',
+    );
   });
 });
 
@@ -68,7 +81,9 @@ describe('renderRunReport', () => {
     expect(page).not.toContain('id="curves"');
     expect(page).toContain('aria-label="Feature importance"');
     expect(page).toContain('size&lt;m2&gt;');
-    expect(page).toMatch(/<strong>r2<\/strong> <span class="muted">\(gate\)<\/span><\/td><td class="num">0\.6200<\/td><td class="num">0\.5500 to 0\.6900<\/td>/);
+    expect(page).toMatch(
+      /<strong>r2<\/strong> <span class="muted">\(gate\)<\/span><\/td><td class="num">0\.6200<\/td><td class="num">0\.5500 to 0\.6900<\/td>/,
+    );
     expect(page).toContain('no production model yet: this run trained the first model.');
     expect(page).toContain('publishing turned off (--no-publish)');
     // No schema was given and nothing was published: the report says why there is no card.
@@ -95,7 +110,10 @@ describe('writeRunReportSafely', () => {
     await expect(writeRunReport(root, record().id)).rejects.toThrow();
     expect(await writeRunReportSafely(root, record().id, { logger })).toBeUndefined();
     expect(lines.map((line) => JSON.parse(line) as { level: number; msg: string })).toEqual([
-      expect.objectContaining({ level: 40, msg: expect.stringContaining(`the report of run ${record().id} could not be written`) }),
+      expect.objectContaining({
+        level: 40,
+        msg: expect.stringContaining(`the report of run ${record().id} could not be written`),
+      }),
     ]);
   });
 

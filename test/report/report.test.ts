@@ -27,10 +27,16 @@ class Capture extends Writable {
   }
 }
 
-async function cli(project: TestProject, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  project: TestProject,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Capture();
   const stderr = new Capture();
-  const code = await main(['node', 'pipewright', '--config', join(project.dir, 'pipewright.yaml'), '--quiet', ...args], { stdout, stderr });
+  const code = await main(
+    ['node', 'pipewright', '--config', join(project.dir, 'pipewright.yaml'), '--quiet', ...args],
+    { stdout, stderr },
+  );
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -40,9 +46,17 @@ async function shift(project: TestProject, field: string, factor: number): Promi
   const store = await openStore(config, project.dir, {});
   const collection = store.collection(config.store.collection);
   const shifted = [];
-  for await (const doc of collection.find({})) shifted.push({ ...doc, [field]: Math.round(Number(doc[field]) * factor) });
+  for await (const doc of collection.find({}))
+    shifted.push({ ...doc, [field]: Math.round(Number(doc[field]) * factor) });
   await collection.upsertMany(shifted);
   await store.close();
+}
+
+/** `pipewright run`, returning the record it prints (run ids made in the same second do not sort by time). */
+async function run(): Promise<RunRecord> {
+  const result = await cli(project, '--json', 'run');
+  expect(result.code, result.stderr).toBe(0);
+  return readRunRecord(artifacts, (JSON.parse(result.stdout) as RunRecord).id);
 }
 
 function readJson<T>(file: string): T {
@@ -79,16 +93,24 @@ beforeAll(async () => {
   project.set(['evaluate', 'bootstrap'], 100);
   await project.push(project.writeCsv('train.csv', 3000, 7));
   artifacts = join(project.dir, 'artifacts');
-  expect((await cli(project, 'run')).code).toBe(0);
+  first = await run();
   // New data whose premiums moved (drift, graded warn) and a model with other settings.
   await shift(project, 'Annual_Premium', 1.6);
   project.set(['model', 'params', 'learning_rate'], 0.05);
-  expect((await cli(project, 'run')).code).toBe(0);
-  [first, second] = listRunIds(artifacts).map((id) => readRunRecord(artifacts, id));
+  second = await run();
   if (available) {
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
   }
   mkdirSync(RESULTS, { recursive: true });
@@ -101,18 +123,31 @@ afterAll(async () => {
 describe('pipewright run', () => {
   it('writes the report of every run next to its record', () => {
     expect(first.outcome).toMatchObject({ published: true, version: 'v1' });
-    for (const run of [first, second]) expect(existsSync(join(artifacts, run.id, 'report.html')), run.id).toBe(true);
+    for (const run of [first, second])
+      expect(existsSync(join(artifacts, run.id, 'report.html')), run.id).toBe(true);
   });
 });
 
 describe.skipIf(!available)('the run report in Chromium', () => {
   it('shows every section, chart and table with the run’s numbers, offline', async () => {
     const evaluation = readJson<EvaluationFile>(join(artifacts, second.id, 'evaluate', 'evaluation.json'));
-    const validation = readJson<{ checks: unknown[]; drift: { features: { field: string; drifted: boolean }[] } }>(join(artifacts, second.id, 'validate', 'report.json'));
+    const validation = readJson<{
+      checks: unknown[];
+      drift: { features: { field: string; drifted: boolean }[] };
+    }>(join(artifacts, second.id, 'validate', 'report.json'));
     const { page, blocked, problems } = await openOffline(join(artifacts, second.id, 'report.html'));
 
     const headings = await page.locator('h2').allTextContents();
-    expect(headings).toEqual(['Run summary', 'Data validation', 'Drift', 'Metrics', 'Curves and confusion matrix', 'Feature importance', 'Comparison with production', 'Model card']);
+    expect(headings).toEqual([
+      'Run summary',
+      'Data validation',
+      'Drift',
+      'Metrics',
+      'Curves and confusion matrix',
+      'Feature importance',
+      'Comparison with production',
+      'Model card',
+    ]);
 
     // Each chart is an inline SVG with its marks drawn: the ROC chart holds chance, this run and production.
     for (const chart of ['ROC curve', 'Precision-recall curve', 'Calibration', 'Feature importance']) {
@@ -122,20 +157,34 @@ describe.skipIf(!available)('the run report in Chromium', () => {
     const rocText = await page.locator('figure[aria-label="ROC curve"]').textContent();
     expect(rocText).toContain(`This run (AUC ${evaluation.metrics.roc_auc.toFixed(3)})`);
     expect(rocText).toContain(`Production v1 (AUC ${evaluation.productionMetrics!.roc_auc.toFixed(3)})`);
-    expect(await page.locator('figure[aria-label="Feature importance"] .mark-rect path').count()).toBe(Math.min(20, evaluation.featureImportance.length));
-    expect(await page.locator('figure[aria-label="Feature importance"]').textContent()).toContain(evaluation.featureImportance[0].feature);
-    expect(await page.locator('figure[aria-label="Calibration"] .mark-symbol path').count()).toBe(evaluation.curves!.calibration.length);
+    expect(await page.locator('figure[aria-label="Feature importance"] .mark-rect path').count()).toBe(
+      Math.min(20, evaluation.featureImportance.length),
+    );
+    expect(await page.locator('figure[aria-label="Feature importance"]').textContent()).toContain(
+      evaluation.featureImportance[0].feature,
+    );
+    expect(await page.locator('figure[aria-label="Calibration"] .mark-symbol path').count()).toBe(
+      evaluation.curves!.calibration.length,
+    );
 
     // The confusion matrix holds the evaluated counts at the chosen threshold.
     const [[tn, fp], [fn, tp]] = evaluation.confusion!;
     const cells = await page.locator('table[aria-label="Confusion matrix"] td .count').allTextContents();
     expect(cells.map((cell) => Number(cell.replace(/,/g, '')))).toEqual([tn, fp, fn, tp]);
-    expect(await page.locator('#chart-confusion h3').textContent()).toBe(`Confusion matrix at threshold ${evaluation.threshold!.toFixed(4)}`);
+    expect(await page.locator('#chart-confusion h3').textContent()).toBe(
+      `Confusion matrix at threshold ${evaluation.threshold!.toFixed(4)}`,
+    );
 
     // Tables: one row per check and per drift feature, metrics with intervals and production's values.
-    expect(await page.locator('table[aria-label="Validation checks"] tbody tr').count()).toBe(validation.checks.length);
-    expect(await page.locator('table[aria-label="Drift by feature"] tbody tr').count()).toBe(validation.drift.features.length);
-    const premium = page.locator('table[aria-label="Drift by feature"] tbody tr', { hasText: 'Annual_Premium' });
+    expect(await page.locator('table[aria-label="Validation checks"] tbody tr').count()).toBe(
+      validation.checks.length,
+    );
+    expect(await page.locator('table[aria-label="Drift by feature"] tbody tr').count()).toBe(
+      validation.drift.features.length,
+    );
+    const premium = page.locator('table[aria-label="Drift by feature"] tbody tr', {
+      hasText: 'Annual_Premium',
+    });
     expect(await premium.textContent()).toContain('drifted');
     const rocRow = await page.locator('table[aria-label="Metrics"] tbody tr').first().allTextContents();
     const interval = evaluation.intervals!.roc_auc;
@@ -147,7 +196,8 @@ describe.skipIf(!available)('the run report in Chromium', () => {
     const summary = await page.locator('#summary').textContent();
     expect(summary).toContain(second.dataHash);
     expect(summary).toContain(`pipewright ${second.code.pipewright}, node ${process.version}`);
-    for (const step of second.steps) expect(await page.locator('table[aria-label="Steps"]').textContent()).toContain(step.name);
+    for (const step of second.steps)
+      expect(await page.locator('table[aria-label="Steps"]').textContent()).toContain(step.name);
     const comparison = page.locator('#production');
     expect(await comparison.textContent()).toContain('v1');
     expect(await comparison.locator(`a[href="../${first.id}/report.html"]`).count()).toBe(1);
@@ -192,18 +242,28 @@ describe.skipIf(!available)('the run comparison page in Chromium', () => {
     const a = readJson<EvaluationFile>(join(artifacts, first.id, 'evaluate', 'evaluation.json'));
     const b = readJson<EvaluationFile>(join(artifacts, second.id, 'evaluate', 'evaluation.json'));
 
-    expect(await page.locator('h2').allTextContents()).toEqual(['Runs', 'Metrics', 'Parameters', 'Curves', 'Everything compared']);
+    expect(await page.locator('h2').allTextContents()).toEqual([
+      'Runs',
+      'Metrics',
+      'Parameters',
+      'Curves',
+      'Everything compared',
+    ]);
     const runs = await page.locator('table[aria-label="Runs"]').textContent();
     expect(runs).toContain(first.dataHash!.slice(0, 16));
     expect(runs).toContain(second.dataHash!.slice(0, 16));
-    const metricRow = await page.locator('table[aria-label="Metrics side by side"] tbody tr', { hasText: 'roc_auc' }).textContent();
+    const metricRow = await page
+      .locator('table[aria-label="Metrics side by side"] tbody tr', { hasText: 'roc_auc' })
+      .textContent();
     expect(metricRow).toContain(a.metrics.roc_auc.toFixed(4));
     expect(metricRow).toContain(b.metrics.roc_auc.toFixed(4));
     const difference = b.metrics.roc_auc - a.metrics.roc_auc;
     expect(metricRow).toContain(Math.abs(difference).toFixed(4));
     const changed = page.locator('table[aria-label="Parameters side by side"] tr.changed');
     expect(await changed.allTextContents()).toEqual([expect.stringContaining('model.params.learning_rate')]);
-    expect(await page.locator('figure[aria-label="ROC curves of both runs"] .mark-line path').count()).toBe(3);
+    expect(await page.locator('figure[aria-label="ROC curves of both runs"] .mark-line path').count()).toBe(
+      3,
+    );
     const legend = await page.locator('figure[aria-label="ROC curves of both runs"]').textContent();
     expect(legend).toContain(`A ${first.id}`);
     expect(legend).toContain(`B ${second.id}`);
@@ -213,6 +273,16 @@ describe.skipIf(!available)('the run comparison page in Chromium', () => {
     expect(problems).toEqual([]);
     await page.screenshot({ path: join(RESULTS, 'compare.png'), fullPage: true });
     await page.close();
+  });
+});
+
+describe('pipewright runs compare --html', () => {
+  it('writes the page into the artifacts folder by default and names it', async () => {
+    const result = await cli(project, '--json', 'runs', 'compare', first.id, second.id, '--html');
+    expect(result.code).toBe(0);
+    const file = join(artifacts, `compare-${first.id}-${second.id}.html`);
+    expect(JSON.parse(result.stdout)).toMatchObject({ a: first.id, b: second.id, file });
+    expect(readFileSync(file, 'utf8')).toMatch(/^<!doctype html>/);
   });
 });
 
@@ -229,7 +299,9 @@ describe('the model card', () => {
     const balance = card.trainingData.classBalance!;
     expect(balance.map((entry) => entry.label)).toEqual(['0', '1']);
     expect(balance.reduce((sum, entry) => sum + entry.count, 0)).toBe(3000);
-    expect(card.evaluation.threshold).toBe(readJson<EvaluationFile>(join(artifacts, first.id, 'evaluate', 'evaluation.json')).threshold);
+    expect(card.evaluation.threshold).toBe(
+      readJson<EvaluationFile>(join(artifacts, first.id, 'evaluate', 'evaluation.json')).threshold,
+    );
     expect(Object.keys(card.evaluation.intervals).sort()).toEqual(['f1', 'pr_auc', 'roc_auc']);
     for (const [metric, interval] of Object.entries(card.evaluation.intervals)) {
       expect(interval.estimate, metric).toBeCloseTo(first.metrics![metric], 6);
@@ -254,8 +326,7 @@ describe('a run that fails validation', () => {
     await shift(project, 'Annual_Premium', 2);
     const result = await cli(project, 'run');
     expect(result.code).not.toBe(0);
-    const runs = listRunIds(artifacts);
-    const failed = runs[runs.length - 1];
+    const failed = listRunIds(artifacts).find((id) => id !== first.id && id !== second.id)!;
     const text = readFileSync(join(artifacts, failed, 'report.html'), 'utf8');
     expect(text).toContain('The run stopped at validate');
     expect(text).toContain('PW_VALIDATION_FAILED');
@@ -263,4 +334,3 @@ describe('a run that fails validation', () => {
     expect(text).toContain('No metrics: the run stopped before the evaluate step.');
   });
 });
-

@@ -13,5 +13,6 @@ import { register as report } from './report.js';
 import { register as models } from './models.js';
 import { register as predict } from './predict.js';
 import { register as serve } from './serve.js';
+import { register as monitor } from './monitor.js';
 
-export const commands: ((program: Command, wrap: Wrap) => void)[] = [init, check, schema, sample, push, data, run, runs, report, models, predict, serve];
+export const commands: ((program: Command, wrap: Wrap) => void)[] = [init, check, schema, sample, push, data, run, runs, report, models, predict, serve, monitor];

@@ -4,7 +4,6 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { errors } from '../../core/errors.js';
-import { chooseSettings, renderProjectConfig, renderReadme, renderSchemaText } from '../../project/infer-project.js';
 import { render, scaffold, TEMPLATE_DIR } from '../../project/scaffold.js';
 import { packageVersion, type Wrap } from '../main.js';
 import type { CommandContext } from '../context.js';
@@ -22,36 +21,64 @@ function isInside(file: string, dir: string): boolean {
 }
 
 /** The project's files inferred from `flags.from`, and where the data file goes (or already is) in it. */
-async function inferredProject(context: CommandContext, target: string, name: string, values: Record<string, string>, flags: InitFlags) {
+async function inferredProject(
+  context: CommandContext,
+  target: string,
+  name: string,
+  values: Record<string, string>,
+  flags: InitFlags,
+) {
   const source = resolve(flags.from!);
   const result = await runInference(context, source, flags);
   const { inferred } = result;
   const realTarget = existsSync(target) ? realpathSync(target) : target;
   const realSource = existsSync(source) ? realpathSync(source) : source;
   // A file already inside the project is used where it is; any other is copied into data/.
-  const dataFile = isInside(realSource, realTarget) ? relative(realTarget, realSource).split(sep).join('/') : `data/${basename(source)}`;
+  const dataFile = isInside(realSource, realTarget)
+    ? relative(realTarget, realSource).split(sep).join('/')
+    : `data/${basename(source)}`;
+  const { chooseSettings, renderProjectConfig, renderReadme, renderSchemaText } =
+    await import('../../project/infer-project.js');
   const settings = chooseSettings(inferred);
   const filled = { ...values, metric: settings.metric, expected_score: String(settings.expectedScore) };
-  const config = renderProjectConfig(render(readFileSync(join(TEMPLATE_DIR, 'pipewright.yaml'), 'utf8'), filled), settings);
+  const config = renderProjectConfig(
+    render(readFileSync(join(TEMPLATE_DIR, 'pipewright.yaml'), 'utf8'), filled),
+    settings,
+  );
   const schema = renderSchemaText(inferred, {
     name,
     description: `Rows of ${basename(source)}: predict ${inferred.target}`,
     source: dataFile,
     truncated: result.truncated,
   });
-  const readme = renderReadme(render(readFileSync(join(TEMPLATE_DIR, 'README.md'), 'utf8'), filled), dataFile);
-  return { result, settings, dataFile, source, copy: !isInside(realSource, realTarget), overrides: { 'pipewright.yaml': config, 'schema.yaml': schema, 'README.md': readme } };
+  const readme = renderReadme(
+    render(readFileSync(join(TEMPLATE_DIR, 'README.md'), 'utf8'), filled),
+    dataFile,
+  );
+  return {
+    result,
+    settings,
+    dataFile,
+    source,
+    copy: !isInside(realSource, realTarget),
+    overrides: { 'pipewright.yaml': config, 'schema.yaml': schema, 'README.md': readme },
+  };
 }
 
 export function register(program: Command, wrap: Wrap): void {
   inferOptions(
     program
       .command('init')
-      .description('create a new project in <dir> (default: the current folder); --from infers it from a data file')
+      .description(
+        'create a new project in <dir> (default: the current folder); --from infers it from a data file',
+      )
       .argument('[dir]', 'project folder', '.')
       .option('-n, --name <name>', 'project name (default: the folder name)')
       .option('-f, --force', 'overwrite existing files')
-      .option('--from <file>', 'a CSV or JSONL file to infer the schema and the settings from (needs --target)'),
+      .option(
+        '--from <file>',
+        'a CSV or JSONL file to infer the schema and the settings from (needs --target)',
+      ),
     'with --from: the column to predict',
   ).action(
     wrap(
@@ -66,7 +93,9 @@ export function register(program: Command, wrap: Wrap): void {
           expected_score: '0.6',
           version: packageVersion(),
         };
-        const inferenceFlags = (['target', 'key', 'sample', 'missing', 'task', 'format'] as const).filter((flag) => options[flag] !== undefined);
+        const inferenceFlags = (['target', 'key', 'sample', 'missing', 'task', 'format'] as const).filter(
+          (flag) => options[flag] !== undefined,
+        );
         if (!options.from && inferenceFlags.length > 0) {
           throw new errors.PW_USAGE(`--${inferenceFlags[0]} applies only with --from <file>`, {
             hint: 'Run `pipewright init <dir> --from <file> --target <column>` to infer the project from a data file.',
@@ -77,16 +106,25 @@ export function register(program: Command, wrap: Wrap): void {
             hint: `Run \`pipewright schema infer ${options.from}\` to see the columns, then add --target <column>.`,
           });
         }
-        const inferred = options.from ? await inferredProject(context, target, name, values, options) : undefined;
+        const inferred = options.from
+          ? await inferredProject(context, target, name, values, options)
+          : undefined;
         if (inferred?.copy) {
           const destination = join(target, inferred.dataFile);
           if (existsSync(destination) && !options.force) {
-            throw new errors.PW_INIT_EXISTS(`${relative(process.cwd(), destination) || destination} already exists`, {
-              hint: 'Pass --force to overwrite it, or move the file into the project folder and name it with --from.',
-            });
+            throw new errors.PW_INIT_EXISTS(
+              `${relative(process.cwd(), destination) || destination} already exists`,
+              {
+                hint: 'Pass --force to overwrite it, or move the file into the project folder and name it with --from.',
+              },
+            );
           }
         }
-        const written = scaffold(target, { force: options.force, values, ...(inferred ? { overrides: inferred.overrides } : {}) });
+        const written = scaffold(target, {
+          force: options.force,
+          values,
+          ...(inferred ? { overrides: inferred.overrides } : {}),
+        });
         if (inferred?.copy) {
           mkdirSync(join(target, 'data'), { recursive: true });
           copyFileSync(inferred.source, join(target, inferred.dataFile));
@@ -105,25 +143,32 @@ export function register(program: Command, wrap: Wrap): void {
               warnings: inferred.result.inferred.warnings,
             }
           : undefined;
-        context.print({ project: name, dir: target, files: written, ...(summary ? { inferred: summary } : {}) }, () =>
-          [
-            `Created ${name} in ${target}:`,
-            ...written.map((file) => `  ${file}`),
-            ...(summary
-              ? [
-                  '',
-                  `Inferred from ${summary.data} (${summary.rows.toLocaleString('en')} rows): target ${summary.target} (${summary.task}), key ${summary.key ?? '(none: rows keyed by content)'}, gate ${summary.metric} >= ${summary.expected_score}.`,
-                  `Review schema.yaml: the comment above each field says what was seen${summary.warnings.length ? `; ${summary.warnings.length} warning${summary.warnings.length > 1 ? 's' : ''} above` : ''}.`,
-                ]
-              : []),
-            '',
-            'Next:',
-            `  cd ${dir}`,
-            '  pipewright check',
-            ...(summary
-              ? [`  pipewright push ${summary.data}`, '  pipewright run', `  pipewright predict ${summary.data} -o predictions.csv`, '  pipewright serve']
-              : ['  pipewright push data/<file>.csv']),
-          ].join('\n'),
+        context.print(
+          { project: name, dir: target, files: written, ...(summary ? { inferred: summary } : {}) },
+          () =>
+            [
+              `Created ${name} in ${target}:`,
+              ...written.map((file) => `  ${file}`),
+              ...(summary
+                ? [
+                    '',
+                    `Inferred from ${summary.data} (${summary.rows.toLocaleString('en')} rows): target ${summary.target} (${summary.task}), key ${summary.key ?? '(none: rows keyed by content)'}, gate ${summary.metric} >= ${summary.expected_score}.`,
+                    `Review schema.yaml: the comment above each field says what was seen${summary.warnings.length ? `; ${summary.warnings.length} warning${summary.warnings.length > 1 ? 's' : ''} above` : ''}.`,
+                  ]
+                : []),
+              '',
+              'Next:',
+              `  cd ${dir}`,
+              '  pipewright check',
+              ...(summary
+                ? [
+                    `  pipewright push ${summary.data}`,
+                    '  pipewright run',
+                    `  pipewright predict ${summary.data} -o predictions.csv`,
+                    '  pipewright serve',
+                  ]
+                : ['  pipewright push data/<file>.csv']),
+            ].join('\n'),
         );
       },
       { projectDir: (dir: string) => resolve(dir) },

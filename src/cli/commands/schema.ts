@@ -4,8 +4,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { basename, extname, relative, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { errors } from '../../core/errors.js';
-import { inferFile, renderSchemaText, type InferredFile } from '../../project/infer-project.js';
-import { DEFAULT_SAMPLE_ROWS } from '../../schema/infer.js';
+import type { InferredFile } from '../../project/infer-project.js';
 import { TASKS, type Task } from '../../schema/schema.js';
 import type { CommandContext } from '../context.js';
 import type { Wrap } from '../main.js';
@@ -33,7 +32,8 @@ export function parseMissing(value: string): string[] {
 }
 
 export function parseTask(value: string): Task {
-  if (!(TASKS as readonly string[]).includes(value)) throw new InvalidArgumentError(`a task is one of ${TASKS.join(', ')}`);
+  if (!(TASKS as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`a task is one of ${TASKS.join(', ')}`);
   return value as Task;
 }
 
@@ -42,16 +42,32 @@ export function inferOptions(command: Command, targetHelp: string): Command {
   return command
     .option('-t, --target <column>', targetHelp)
     .option('-k, --key <column>', 'the column that identifies a row (default: proposed from the data)')
-    .option('--sample <rows>', `rows read at most (default ${DEFAULT_SAMPLE_ROWS.toLocaleString('en')})`, parseSample)
-    .option('--missing <values>', 'comma-separated values that mean missing (default: "",NA,N/A,NaN,null,NULL,None,?)', parseMissing)
-    .option('--task <task>', `force the task: ${TASKS.join(', ')} (default: from the target's values)`, parseTask)
+    .option('--sample <rows>', 'rows read at most (default 100,000)', parseSample)
+    .option(
+      '--missing <values>',
+      'comma-separated values that mean missing (default: "",NA,N/A,NaN,null,NULL,None,?)',
+      parseMissing,
+    )
+    .option(
+      '--task <task>',
+      `force the task: ${TASKS.join(', ')} (default: from the target's values)`,
+      parseTask,
+    )
     .option('--format <format>', 'csv or jsonl (default: from the extension)');
 }
 
-export async function runInference(context: CommandContext, file: string, flags: InferFlags): Promise<InferredFile> {
+export async function runInference(
+  context: CommandContext,
+  file: string,
+  flags: InferFlags,
+): Promise<InferredFile> {
   if (flags.format !== undefined && flags.format !== 'csv' && flags.format !== 'jsonl') {
-    throw new errors.PW_USAGE(`--format ${flags.format}: not a format`, { hint: 'Use --format csv or --format jsonl.' });
+    throw new errors.PW_USAGE(`--format ${flags.format}: not a format`, {
+      hint: 'Use --format csv or --format jsonl.',
+    });
   }
+  // Loaded on use, so that other commands start without the inference code.
+  const { inferFile } = await import('../../project/infer-project.js');
   const result = await inferFile(resolve(file), {
     ...(flags.target !== undefined ? { target: flags.target } : {}),
     ...(flags.key !== undefined ? { key: flags.key } : {}),
@@ -61,8 +77,14 @@ export async function runInference(context: CommandContext, file: string, flags:
     ...(flags.format !== undefined ? { format: flags.format } : {}),
   });
   const { inferred } = result;
-  context.logger.debug({ file, rows: inferred.rows, key: inferred.key, task: inferred.task, warnings: inferred.warnings }, 'schema inferred');
-  if (result.truncated) context.logger.warn(`read the first ${inferred.rows.toLocaleString('en')} rows of ${file} (--sample); ranges and categories come from them only`);
+  context.logger.debug(
+    { file, rows: inferred.rows, key: inferred.key, task: inferred.task, warnings: inferred.warnings },
+    'schema inferred',
+  );
+  if (result.truncated)
+    context.logger.warn(
+      `read the first ${inferred.rows.toLocaleString('en')} rows of ${file}: ranges and categories come from them only (raise --sample to read more)`,
+    );
   for (const warning of inferred.warnings) context.logger.warn(warning);
   return result;
 }
@@ -109,27 +131,41 @@ export function register(program: Command, wrap: Wrap): void {
     .option('-n, --name <name>', 'the schema name (default: from the file name)')
     .option('-f, --force', 'overwrite the output file')
     .action(
-      wrap('schema infer', async (context, file: string, flags: InferFlags & { output?: string; name?: string; force?: boolean }) => {
-        if (flags.output && existsSync(flags.output) && !flags.force) {
-          throw new errors.PW_INIT_EXISTS(`${flags.output} already exists`, { hint: 'Pass --force to overwrite it, or name another file with -o.' });
-        }
-        const result = await runInference(context, file, flags);
-        const name = flags.name ?? (basename(file, extname(file)).replace(/[^A-Za-z0-9_-]+/g, '-') || 'data');
-        const source = relative(flags.output ? resolve(flags.output, '..') : process.cwd(), resolve(file)) || file;
-        const text = renderSchemaText(result.inferred, { name, source, truncated: result.truncated });
-        if (flags.output) {
-          writeFileSync(flags.output, text);
-          context.logger.info({ file: flags.output }, `wrote ${flags.output}`);
-        }
-        const { inferred } = result;
-        context.print({ ...inferenceSummary(result), ...(flags.output ? { output: flags.output } : {}) }, () =>
-          flags.output
-            ? [
-                `Wrote ${flags.output}: ${inferred.fields.length} fields from ${inferred.rows.toLocaleString('en')} rows, key ${inferred.key ?? '(none: rows keyed by content)'}, ${inferred.target ? `target ${inferred.target} (${inferred.task})` : 'no target'}${inferred.warnings.length ? `, ${inferred.warnings.length} warning${inferred.warnings.length > 1 ? 's' : ''}` : ''}.`,
-                'Review it: the comment above each field says what was seen.',
-              ].join('\n')
-            : text,
-        );
-      }),
+      wrap(
+        'schema infer',
+        async (
+          context,
+          file: string,
+          flags: InferFlags & { output?: string; name?: string; force?: boolean },
+        ) => {
+          if (flags.output && existsSync(flags.output) && !flags.force) {
+            throw new errors.PW_INIT_EXISTS(`${flags.output} already exists`, {
+              hint: 'Pass --force to overwrite it, or name another file with -o.',
+            });
+          }
+          const result = await runInference(context, file, flags);
+          const name =
+            flags.name ?? (basename(file, extname(file)).replace(/[^A-Za-z0-9_-]+/g, '-') || 'data');
+          const source =
+            relative(flags.output ? resolve(flags.output, '..') : process.cwd(), resolve(file)) || file;
+          const { renderSchemaText } = await import('../../project/infer-project.js');
+          const text = renderSchemaText(result.inferred, { name, source, truncated: result.truncated });
+          if (flags.output) {
+            writeFileSync(flags.output, text);
+            context.logger.info({ file: flags.output }, `wrote ${flags.output}`);
+          }
+          const { inferred } = result;
+          context.print(
+            { ...inferenceSummary(result), ...(flags.output ? { output: flags.output } : {}) },
+            () =>
+              flags.output
+                ? [
+                    `Wrote ${flags.output}: ${inferred.fields.length} fields from ${inferred.rows.toLocaleString('en')} rows, key ${inferred.key ?? '(none: rows keyed by content)'}, ${inferred.target ? `target ${inferred.target} (${inferred.task})` : 'no target'}${inferred.warnings.length ? `, ${inferred.warnings.length} warning${inferred.warnings.length > 1 ? 's' : ''}` : ''}.`,
+                    'Review it: the comment above each field says what was seen.',
+                  ].join('\n')
+                : text,
+          );
+        },
+      ),
     );
 }

@@ -2,10 +2,7 @@
 // readiness, metrics, docs), follows the alias as it moves, and stops gracefully on SIGTERM.
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
-import { openRegistry } from '../../registry/index.js';
-import { followPrimary, isWorker, runPrimary } from '../../serve/cluster.js';
-import { startServer } from '../../serve/index.js';
-import { resolveServedVersion } from '../../serve/model.js';
+import { isWorker } from '../../serve/cluster.js';
 import type { CommandContext } from '../context.js';
 import type { Wrap } from '../main.js';
 
@@ -66,6 +63,11 @@ async function servePrimary(
     ...(options.host ? { host: options.host } : {}),
     ...(options.model ? { model: options.model } : {}),
   };
+  const [{ openRegistry }, { resolveServedVersion }, { runPrimary }] = await Promise.all([
+    import('../../registry/index.js'),
+    import('../../serve/model.js'),
+    import('../../serve/cluster.js'),
+  ]);
   const registry = await openRegistry(project.config, project.dir);
   let version: string;
   try {
@@ -99,6 +101,7 @@ export async function serveCommand(context: CommandContext, options: ServeOption
   const workers = options.workers ?? 1;
   if (workers > 1 && !isWorker()) return servePrimary(context, options, workers);
   const project = context.project();
+  const [{ followPrimary }, { startServer }] = await Promise.all([import('../../serve/cluster.js'), import('../../serve/index.js')]);
   const primary = isWorker() ? followPrimary() : undefined;
   let server;
   try {

@@ -83,7 +83,11 @@ export class RandomForestModel implements Estimator {
   constructor(params: Partial<RandomForestParams> & Record<string, unknown> = {}) {
     const given: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(params)) given[ALIASES[name] ?? name] = value;
-    rejectUnknown(given, [...Object.keys(DEFAULT_RANDOM_FOREST_PARAMS), ...Object.keys(ALIASES)], 'random forest');
+    rejectUnknown(
+      given,
+      [...Object.keys(DEFAULT_RANDOM_FOREST_PARAMS), ...Object.keys(ALIASES)],
+      'random forest',
+    );
     const merged = { ...DEFAULT_RANDOM_FOREST_PARAMS, ...definedOnly(given as Partial<RandomForestParams>) };
     checkInteger('n_estimators', merged.n_estimators, 1);
     checkChoice('criterion', merged.criterion, ['gini', 'entropy', 'squared_error']);
@@ -91,13 +95,25 @@ export class RandomForestModel implements Estimator {
     checkInteger('min_samples_split', merged.min_samples_split, 2);
     checkInteger('min_samples_leaf', merged.min_samples_leaf, 1);
     const features = merged.max_features;
-    if (!(features === null || features === 'sqrt' || features === 'log2' || (typeof features === 'number' && features > 0 && (features < 1 || Number.isInteger(features))))) {
-      paramError('max_features', features, 'sqrt, log2, null, a whole number of features, or a share in (0, 1)');
+    if (!(
+      features === null ||
+      features === 'sqrt' ||
+      features === 'log2' ||
+      (typeof features === 'number' && features > 0 && (features < 1 || Number.isInteger(features)))
+    )) {
+      paramError(
+        'max_features',
+        features,
+        'sqrt, log2, null, a whole number of features, or a share in (0, 1)',
+      );
     }
     checkOptionalInteger('max_leaf_nodes', merged.max_leaf_nodes, 2);
     checkChoice('bootstrap', merged.bootstrap, [true, false]);
     const samples = merged.max_samples;
-    if (!(samples === null || (typeof samples === 'number' && samples > 0 && (samples <= 1 || Number.isInteger(samples))))) {
+    if (!(
+      samples === null ||
+      (typeof samples === 'number' && samples > 0 && (samples <= 1 || Number.isInteger(samples)))
+    )) {
       paramError('max_samples', samples, 'null, a whole number of rows, or a share in (0, 1]');
     }
     checkInteger('max_bins', merged.max_bins, 2, 255);
@@ -114,7 +130,8 @@ export class RandomForestModel implements Estimator {
 
   async fit(X: Matrix, y: Float64Array, options: FitOptions = {}): Promise<this> {
     const params = this.params;
-    if (y.length !== X.rows) throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} targets`);
+    if (y.length !== X.rows)
+      throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} targets`);
     if (X.rows === 0) throw new errors.PW_DATA_EMPTY('Cannot fit a random forest on zero rows');
     if (options.sampleWeight && options.sampleWeight.length !== X.rows) {
       throw new errors.PW_USAGE(`fit: ${X.rows} rows but ${options.sampleWeight.length} sample weights`);
@@ -123,16 +140,22 @@ export class RandomForestModel implements Estimator {
     for (let i = 0; i < y.length; i++) {
       const label = y[i];
       if (regression ? !Number.isFinite(label) : label !== 0 && label !== 1) {
-        throw new errors.PW_USAGE(`fit: target ${label} at row ${i} is not ${regression ? 'a finite number' : 'a class 0 or 1'}`, {
-          hint: regression
-            ? 'Remove rows with missing targets.'
-            : 'The random forest classifies two classes; use model.type gbdt for more, or criterion squared_error for a numeric target.',
-        });
+        throw new errors.PW_USAGE(
+          `fit: target ${label} at row ${i} is not ${regression ? 'a finite number' : 'a class 0 or 1'}`,
+          {
+            hint: regression
+              ? 'Remove rows with missing targets.'
+              : 'The random forest classifies two classes; use model.type gbdt for more, or criterion squared_error for a numeric target.',
+          },
+        );
       }
     }
     let weights: Float64Array | null = options.sampleWeight ? Float64Array.from(options.sampleWeight) : null;
     if (params.class_weight !== null) {
-      const byClass = classWeights(y, params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight));
+      const byClass = classWeights(
+        y,
+        params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight),
+      );
       if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
       else weights = byClass;
     }
@@ -156,8 +179,10 @@ export class RandomForestModel implements Estimator {
     };
     const samples = params.max_samples;
     // 1 and below are shares of the rows (a one-row bootstrap is never meant), above 1 a count
-    const samplesPerTree = samples === null ? X.rows : samples <= 1 ? Math.max(1, Math.round(samples * X.rows)) : samples;
-    if (params.bootstrap && samplesPerTree > X.rows) paramError('max_samples', samples, `at most the ${X.rows} training rows`);
+    const samplesPerTree =
+      samples === null ? X.rows : samples <= 1 ? Math.max(1, Math.round(samples * X.rows)) : samples;
+    if (params.bootstrap && samplesPerTree > X.rows)
+      paramError('max_samples', samples, `at most the ${X.rows} training rows`);
     const trees = await growForest(
       {
         data,
@@ -168,7 +193,10 @@ export class RandomForestModel implements Estimator {
         samplesPerTree,
         seed: deriveSeed(params.random_state, 2),
         // open nodes hold a histogram each: max leaves (best first), else the depth of a depth-first walk
-        capacity: params.max_leaf_nodes !== null ? params.max_leaf_nodes + 2 : (params.max_depth ?? FOREST_DEPTH_LIMIT) + 3,
+        capacity:
+          params.max_leaf_nodes !== null
+            ? params.max_leaf_nodes + 2
+            : (params.max_depth ?? FOREST_DEPTH_LIMIT) + 3,
       },
       params.n_estimators,
       threads,
@@ -177,7 +205,8 @@ export class RandomForestModel implements Estimator {
     const importance = new Float64Array(X.cols);
     for (const tree of trees) {
       ensemble.append(tree);
-      for (let k = 0; k < tree.feature.length; k++) if (tree.feature[k] >= 0) importance[tree.feature[k]] += tree.gain[k];
+      for (let k = 0; k < tree.feature.length; k++)
+        if (tree.feature[k] >= 0) importance[tree.feature[k]] += tree.gain[k];
     }
     ensemble.trim();
     let total = 0;
@@ -210,7 +239,8 @@ export class RandomForestModel implements Estimator {
   /** Binary: P(class 1) per row (the mean of the trees' leaf shares); regression: the mean of the trees. */
   predict(X: Matrix): Float64Array {
     const state = this.requireState();
-    if (X.cols !== state.features) throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
+    if (X.cols !== state.features)
+      throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
     const out = new Float64Array(X.rows);
     const trees = this.ensemble.treeCount;
     for (let t = 0; t < trees; t++) this.ensemble.addTree(t, X, out, 1, 0);
@@ -236,14 +266,20 @@ export class RandomForestModel implements Estimator {
     const classWeight = this.params.class_weight;
     return {
       kind: this.kind,
-      params: { ...this.params, class_weight: classWeight !== null && typeof classWeight === 'object' ? { ...classWeight } : classWeight },
+      params: {
+        ...this.params,
+        class_weight:
+          classWeight !== null && typeof classWeight === 'object' ? { ...classWeight } : classWeight,
+      },
       state: { ...state, featureNames: [...state.featureNames] },
     };
   }
 
   static fromJSON(json: EstimatorJSON): RandomForestModel {
     if (!json || json.kind !== 'random_forest') {
-      throw new errors.PW_BUNDLE_INVALID(`Expected a random_forest model, got kind ${JSON.stringify(json?.kind)}`);
+      throw new errors.PW_BUNDLE_INVALID(
+        `Expected a random_forest model, got kind ${JSON.stringify(json?.kind)}`,
+      );
     }
     const model = new RandomForestModel(json.params as Partial<RandomForestParams>);
     const state = json.state as RandomForestState;
@@ -258,7 +294,8 @@ export class RandomForestModel implements Estimator {
     const ensemble = TreeEnsemble.fromJSON(state.trees, state.features, 'random forest trees');
     if (ensemble.treeCount === 0) throw new errors.PW_BUNDLE_INVALID('Random forest state: no trees');
     const importance = decodeFloat64(state.importance, 'random forest importance');
-    if (importance.length !== state.features) throw new errors.PW_BUNDLE_INVALID('Random forest state: one importance per feature expected');
+    if (importance.length !== state.features)
+      throw new errors.PW_BUNDLE_INVALID('Random forest state: one importance per feature expected');
     model.setState({ ...state, featureNames: [...state.featureNames] }, ensemble);
     return model;
   }

@@ -80,7 +80,10 @@ export const DEFAULT_GRADIENT_BOOSTING_PARAMS: GradientBoostingParams = {
 };
 
 /** Other libraries' names accepted for the same settings. */
-const ALIASES: Record<string, keyof GradientBoostingParams> = { seed: 'random_state', min_child_weight: 'min_hessian_leaf' };
+const ALIASES: Record<string, keyof GradientBoostingParams> = {
+  seed: 'random_state',
+  min_child_weight: 'min_hessian_leaf',
+};
 
 type Task = 'binary' | 'multiclass' | 'regression';
 
@@ -116,15 +119,26 @@ export class GradientBoostingModel implements Estimator {
   constructor(params: Partial<GradientBoostingParams> & Record<string, unknown> = {}) {
     const given: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(params)) given[ALIASES[name] ?? name] = value;
-    rejectUnknown(given, [...Object.keys(DEFAULT_GRADIENT_BOOSTING_PARAMS), ...Object.keys(ALIASES)], 'gradient boosting');
-    const merged = { ...DEFAULT_GRADIENT_BOOSTING_PARAMS, ...definedOnly(given as Partial<GradientBoostingParams>) };
+    rejectUnknown(
+      given,
+      [...Object.keys(DEFAULT_GRADIENT_BOOSTING_PARAMS), ...Object.keys(ALIASES)],
+      'gradient boosting',
+    );
+    const merged = {
+      ...DEFAULT_GRADIENT_BOOSTING_PARAMS,
+      ...definedOnly(given as Partial<GradientBoostingParams>),
+    };
     checkChoice('loss', merged.loss, ['log_loss', 'squared_error']);
     checkNumber('learning_rate', merged.learning_rate, 0, Infinity);
     checkInteger('max_iter', merged.max_iter, 1);
     checkOptionalInteger('max_leaf_nodes', merged.max_leaf_nodes, 2);
     checkOptionalInteger('max_depth', merged.max_depth, 1);
     if (merged.max_leaf_nodes === null && merged.max_depth === null) {
-      paramError('max_leaf_nodes', null, 'a whole number >= 2 when max_depth is null (a tree needs a size limit)');
+      paramError(
+        'max_leaf_nodes',
+        null,
+        'a whole number >= 2 when max_depth is null (a tree needs a size limit)',
+      );
     }
     checkInteger('min_samples_leaf', merged.min_samples_leaf, 1);
     checkNumber('min_hessian_leaf', merged.min_hessian_leaf, 0, Infinity, true);
@@ -161,7 +175,8 @@ export class GradientBoostingModel implements Estimator {
 
   async fit(X: Matrix, y: Float64Array, options: FitOptions = {}): Promise<this> {
     const params = this.params;
-    if (y.length !== X.rows) throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} targets`);
+    if (y.length !== X.rows)
+      throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} targets`);
     if (X.rows === 0) throw new errors.PW_DATA_EMPTY('Cannot fit gradient boosting on zero rows');
     if (options.sampleWeight && options.sampleWeight.length !== X.rows) {
       throw new errors.PW_USAGE(`fit: ${X.rows} rows but ${options.sampleWeight.length} sample weights`);
@@ -170,14 +185,20 @@ export class GradientBoostingModel implements Estimator {
     const outputs = task === 'multiclass' ? classes : 1;
     let weights: Float64Array | null = options.sampleWeight ? Float64Array.from(options.sampleWeight) : null;
     if (params.class_weight !== null) {
-      if (task === 'regression') paramError('class_weight', params.class_weight, 'null for a regression (squared_error) model');
-      const byClass = classWeights(y, params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight));
+      if (task === 'regression')
+        paramError('class_weight', params.class_weight, 'null for a regression (squared_error) model');
+      const byClass = classWeights(
+        y,
+        params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight),
+      );
       if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
       else weights = byClass;
     }
 
     // the validation part: given, or carved from the training rows (stratified by class)
-    const early = params.early_stopping === true || (params.early_stopping === 'auto' && X.rows > AUTO_EARLY_STOPPING_ROWS);
+    const early =
+      params.early_stopping === true ||
+      (params.early_stopping === 'auto' && X.rows > AUTO_EARLY_STOPPING_ROWS);
     let trainX = X;
     let trainY = y;
     let trainWeights = weights;
@@ -186,7 +207,10 @@ export class GradientBoostingModel implements Estimator {
       const valY = options.validation.y;
       const valWeights =
         params.class_weight !== null && task !== 'regression'
-          ? classWeights(valY, params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight))
+          ? classWeights(
+              valY,
+              params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight),
+            )
           : null;
       validation = { X: options.validation.X, y: valY, weights: valWeights };
     } else if (early) {
@@ -195,17 +219,26 @@ export class GradientBoostingModel implements Estimator {
           ? randomSplit(X.rows, { testSize: params.validation_fraction, seed: params.random_state })
           : stratifiedSplit(y, { testSize: params.validation_fraction, seed: params.random_state });
       if (split.train.length === 0 || split.test.length === 0) {
-        throw new errors.PW_USAGE(`fit: ${X.rows} rows are too few to set aside a validation part for early stopping`, {
-          hint: 'Set model.params.early_stopping: false, or train on more rows.',
-        });
+        throw new errors.PW_USAGE(
+          `fit: ${X.rows} rows are too few to set aside a validation part for early stopping`,
+          {
+            hint: 'Set model.params.early_stopping: false, or train on more rows.',
+          },
+        );
       }
       trainX = takeRows(X, split.train);
       trainY = pick(y, split.train);
       trainWeights = weights ? pick(weights, split.train) : null;
-      validation = { X: takeRows(X, split.test), y: pick(y, split.test), weights: weights ? pick(weights, split.test) : null };
+      validation = {
+        X: takeRows(X, split.test),
+        y: pick(y, split.test),
+        weights: weights ? pick(weights, split.test) : null,
+      };
     }
     if (validation && validation.X.cols !== X.cols) {
-      throw new errors.PW_USAGE(`fit: the validation part has ${validation.X.cols} features, the training part ${X.cols}`);
+      throw new errors.PW_USAGE(
+        `fit: the validation part has ${validation.X.cols} features, the training part ${X.cols}`,
+      );
     }
 
     const threads = resolveThreads(params.threads);
@@ -215,7 +248,14 @@ export class GradientBoostingModel implements Estimator {
     const data = binMatrix(trainX, mapper, layout);
     const trainer = await BoostingTrainer.start(data, params, threads, outputs, trainWeights !== null);
     try {
-      const result = trainer.train(trainY, trainWeights, task, outputs, validation, new Random(deriveSeed(seed, 2)));
+      const result = trainer.train(
+        trainY,
+        trainWeights,
+        task,
+        outputs,
+        validation,
+        new Random(deriveSeed(seed, 2)),
+      );
       result.ensemble.trim();
       this.setState(
         {
@@ -253,10 +293,12 @@ export class GradientBoostingModel implements Estimator {
   /** Raw scores (log-odds, class scores or values), row after row. */
   decisionFunction(X: Matrix): Float64Array {
     const state = this.requireState();
-    if (X.cols !== state.features) throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
+    if (X.cols !== state.features)
+      throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
     const outputs = this.baseline.length;
     const raw = new Float64Array(X.rows * outputs);
-    for (let i = 0; i < X.rows; i++) for (let o = 0; o < outputs; o++) raw[i * outputs + o] = this.baseline[o];
+    for (let i = 0; i < X.rows; i++)
+      for (let o = 0; o < outputs; o++) raw[i * outputs + o] = this.baseline[o];
     for (let t = 0; t < this.ensemble.treeCount; t++) this.ensemble.addTree(t, X, raw, outputs, t % outputs);
     return raw;
   }
@@ -304,12 +346,18 @@ export class GradientBoostingModel implements Estimator {
     return {
       kind: this.kind,
       params: { ...this.params, class_weight: cloneClassWeight(this.params.class_weight) },
-      state: { ...state, featureNames: [...state.featureNames], baseline: [...state.baseline], validationLoss: [...state.validationLoss] },
+      state: {
+        ...state,
+        featureNames: [...state.featureNames],
+        baseline: [...state.baseline],
+        validationLoss: [...state.validationLoss],
+      },
     };
   }
 
   static fromJSON(json: EstimatorJSON): GradientBoostingModel {
-    if (!json || json.kind !== 'gbdt') throw new errors.PW_BUNDLE_INVALID(`Expected a gbdt model, got kind ${JSON.stringify(json?.kind)}`);
+    if (!json || json.kind !== 'gbdt')
+      throw new errors.PW_BUNDLE_INVALID(`Expected a gbdt model, got kind ${JSON.stringify(json?.kind)}`);
     const model = new GradientBoostingModel(json.params as Partial<GradientBoostingParams>);
     const state = json.state as GradientBoostingState;
     const outputs = state?.task === 'multiclass' ? state.classes : 1;
@@ -326,15 +374,26 @@ export class GradientBoostingModel implements Estimator {
       state.baseline.every(Number.isFinite) &&
       Number.isInteger(state.iterations) &&
       Array.isArray(state.validationLoss);
-    if (!valid) throw new errors.PW_BUNDLE_INVALID('Gradient boosting state: task, classes, features and baseline do not agree');
+    if (!valid)
+      throw new errors.PW_BUNDLE_INVALID(
+        'Gradient boosting state: task, classes, features and baseline do not agree',
+      );
     const ensemble = TreeEnsemble.fromJSON(state.trees, state.features, 'gbdt trees');
     if (ensemble.treeCount !== state.iterations * outputs) {
-      throw new errors.PW_BUNDLE_INVALID(`Gradient boosting state: ${ensemble.treeCount} trees for ${state.iterations} iterations of ${outputs} outputs`);
+      throw new errors.PW_BUNDLE_INVALID(
+        `Gradient boosting state: ${ensemble.treeCount} trees for ${state.iterations} iterations of ${outputs} outputs`,
+      );
     }
     const importance = decodeFloat64(state.importance, 'gbdt importance');
-    if (importance.length !== state.features) throw new errors.PW_BUNDLE_INVALID('Gradient boosting state: one importance per feature expected');
+    if (importance.length !== state.features)
+      throw new errors.PW_BUNDLE_INVALID('Gradient boosting state: one importance per feature expected');
     model.setState(
-      { ...state, featureNames: [...state.featureNames], baseline: [...state.baseline], validationLoss: [...state.validationLoss] },
+      {
+        ...state,
+        featureNames: [...state.featureNames],
+        baseline: [...state.baseline],
+        validationLoss: [...state.validationLoss],
+      },
       ensemble,
     );
     return model;
@@ -358,7 +417,13 @@ class BoostingTrainer {
     private readonly threads: BoostingThreads,
   ) {}
 
-  static async start(binned: BinnedData, params: GradientBoostingParams, threads: number, outputs: number, weighted: boolean): Promise<BoostingTrainer> {
+  static async start(
+    binned: BinnedData,
+    params: GradientBoostingParams,
+    threads: number,
+    outputs: number,
+    weighted: boolean,
+  ): Promise<BoostingTrainer> {
     const { layout } = binned;
     // every open node holds a histogram: at most max leaves, or (depth-first) two per level; the same
     // capacity on every thread count, so a full pool ends a branch the same way everywhere
@@ -368,7 +433,8 @@ class BoostingTrainer {
         : params.growth === 'depthwise'
           ? (params.max_depth as number) + 3
           : Math.min(2 ** (params.max_depth as number), 1024) + 2;
-    const maxNodes = params.max_leaf_nodes !== null ? 2 * params.max_leaf_nodes : 2 ** ((params.max_depth as number) + 1);
+    const maxNodes =
+      params.max_leaf_nodes !== null ? 2 * params.max_leaf_nodes : 2 ** ((params.max_depth as number) + 1);
     const settings: GrowerSettings = {
       criterion: 'newton',
       leafOutput: 'newton',
@@ -385,7 +451,14 @@ class BoostingTrainer {
     };
     // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
     const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
-    const { plan, memory } = planWorkspace(binned.rows, layout.groups, layout.totalBins, capacity, threads, boosting);
+    const { plan, memory } = planWorkspace(
+      binned.rows,
+      layout.groups,
+      layout.totalBins,
+      capacity,
+      threads,
+      boosting,
+    );
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
     const pool = await BoostingThreads.start(workspace, threads);
     const grower = new TreeGrower(workspace, pool, settings);
@@ -419,7 +492,9 @@ class BoostingTrainer {
     // the leaf of every row, written in partition order and read back in row order (cache-friendly)
     const leafOf = regions ? new Uint16Array(buffer, regions.leafOfAt, n) : new Int32Array(n);
     // in the kernels' pass the last tree's leaf values are added to the scores just before the gradients
-    const leafValues = regions ? new Float64Array(buffer, regions.leafValuesAt, regions.maxNodes) : new Float64Array(0);
+    const leafValues = regions
+      ? new Float64Array(buffer, regions.leafValuesAt, regions.maxNodes)
+      : new Float64Array(0);
     if (regions) {
       new Float64Array(buffer, regions.yAt, n).set(y);
       if (weights) new Float64Array(buffer, regions.weightsAt, n).set(weights);
@@ -427,9 +502,12 @@ class BoostingTrainer {
     const probabilities = task === 'multiclass' ? new Float64Array(n * outputs) : raw;
     const validationRaw = validation ? new Float64Array(validation.X.rows * outputs) : new Float64Array(0);
     if (validation) {
-      for (let i = 0; i < validation.X.rows; i++) for (let o = 0; o < outputs; o++) validationRaw[i * outputs + o] = baseline[o];
+      for (let i = 0; i < validation.X.rows; i++)
+        for (let o = 0; o < outputs; o++) validationRaw[i * outputs + o] = baseline[o];
     }
-    const validationLoss: number[] = validation ? [lossOf(task, validation.y, validationRaw, validation.weights, outputs)] : [];
+    const validationLoss: number[] = validation
+      ? [lossOf(task, validation.y, validationRaw, validation.weights, outputs)]
+      : [];
     const sampled = params.subsample < 1 ? Math.max(1, Math.round(params.subsample * n)) : n;
     const inSample = sampled < n ? new Uint8Array(n) : undefined;
     const usable: number[] = [];
@@ -447,7 +525,15 @@ class BoostingTrainer {
         if (regions) {
           this.threads.boost(n, task === 'binary', !inSample);
         } else {
-          computeGradients(task, y, weights, task === 'multiclass' ? probabilities : raw, outputs, output, gh);
+          computeGradients(
+            task,
+            y,
+            weights,
+            task === 'multiclass' ? probabilities : raw,
+            outputs,
+            output,
+            gh,
+          );
           if (!inSample) for (let i = 0; i < n; i++) rows[i] = i;
         }
         if (inSample) drawRows(random, n, sampled, rows, inSample);
@@ -504,10 +590,14 @@ function shouldStop(losses: number[], patience: number, tol: number): boolean {
   return true;
 }
 
-function describeTarget(y: Float64Array, loss: GradientBoostingParams['loss']): { task: Task; classes: number } {
+function describeTarget(
+  y: Float64Array,
+  loss: GradientBoostingParams['loss'],
+): { task: Task; classes: number } {
   if (loss === 'squared_error') {
     for (let i = 0; i < y.length; i++) {
-      if (!Number.isFinite(y[i])) throw new errors.PW_USAGE(`fit: target value ${y[i]} at row ${i} is not a finite number`);
+      if (!Number.isFinite(y[i]))
+        throw new errors.PW_USAGE(`fit: target value ${y[i]} at row ${i} is not a finite number`);
     }
     return { task: 'regression', classes: 0 };
   }
@@ -524,7 +614,12 @@ function describeTarget(y: Float64Array, loss: GradientBoostingParams['loss']): 
   return { task: classes > 2 ? 'multiclass' : 'binary', classes };
 }
 
-function initialScores(y: Float64Array, weights: Float64Array | null, task: Task, outputs: number): Float64Array {
+function initialScores(
+  y: Float64Array,
+  weights: Float64Array | null,
+  task: Task,
+  outputs: number,
+): Float64Array {
   const n = y.length;
   let total = 0;
   const sums = new Float64Array(task === 'multiclass' ? outputs : 1);
@@ -578,7 +673,13 @@ function computeGradients(
 }
 
 /** Mean (weighted) loss: log-loss from raw scores, or half the squared error. */
-function lossOf(task: Task, y: Float64Array, raw: Float64Array, weights: Float64Array | null, outputs: number): number {
+function lossOf(
+  task: Task,
+  y: Float64Array,
+  raw: Float64Array,
+  weights: Float64Array | null,
+  outputs: number,
+): number {
   let total = 0;
   let weightSum = 0;
   for (let i = 0; i < y.length; i++) {

@@ -53,7 +53,9 @@ export interface BinnedData {
 
 export function fitBinMapper(X: Matrix, maxBins: number, random: Random): BinMapper {
   const sample =
-    X.rows > BINNING_SAMPLE_ROWS ? random.sampleWithoutReplacement(X.rows, BINNING_SAMPLE_ROWS).sort() : undefined;
+    X.rows > BINNING_SAMPLE_ROWS
+      ? random.sampleWithoutReplacement(X.rows, BINNING_SAMPLE_ROWS).sort()
+      : undefined;
   const edges: Float64Array[] = [];
   const valueBins = new Int32Array(X.cols);
   const hasMissing = new Uint8Array(X.cols);
@@ -67,7 +69,8 @@ export function fitBinMapper(X: Matrix, maxBins: number, random: Random): BinMap
         if (value === value) values[count++] = value;
       }
       // the sample may miss the rare missing values the full column holds
-      for (let i = 0; i < column.length && hasMissing[f] === 0; i++) if (column[i] !== column[i]) hasMissing[f] = 1;
+      for (let i = 0; i < column.length && hasMissing[f] === 0; i++)
+        if (column[i] !== column[i]) hasMissing[f] = 1;
     } else {
       for (let i = 0; i < column.length; i++) {
         const value = column[i];
@@ -214,7 +217,8 @@ export function packFeatures(mapper: BinMapper): PackedLayout {
       featureGroup[f] = g;
       packed[f] = members.length > 1 ? 1 : 0;
       const table = new Uint8Array(groupBins[g]);
-      for (let code = 0; code < groupBins[g]; code++) table[code] = Math.floor(code / stride) % featureBins[f];
+      for (let code = 0; code < groupBins[g]; code++)
+        table[code] = Math.floor(code / stride) % featureBins[f];
       digits[f] = table;
       stride *= featureBins[f];
     }
@@ -283,7 +287,10 @@ function binColumn(column: Float64Array, edges: Float64Array, hasMissing: boolea
 }
 
 /** For a column of whole numbers in a small range: the bin of every value in it, to look up instead of search. */
-function lookupTable(column: Float64Array, edges: Float64Array): { bins: Uint8Array; min: number } | undefined {
+function lookupTable(
+  column: Float64Array,
+  edges: Float64Array,
+): { bins: Uint8Array; min: number } | undefined {
   let min = Infinity;
   let max = -Infinity;
   for (let i = 0; i < column.length; i++) {

@@ -3,7 +3,7 @@
 import { deriveSeed, Random } from '../random.js';
 import type { BinnedData } from './binning.js';
 import type { CompactTree } from './ensemble.js';
-import { LocalHistogramBuilder, TreeGrower, type GrowerSettings } from './grower.js';
+import { LocalNodeOperations, TreeGrower, type GrowerSettings } from './grower.js';
 import { planWorkspace, Workspace } from './workspace.js';
 
 export interface ForestSetup {
@@ -24,16 +24,17 @@ export interface ForestSetup {
 export class ForestTreeGrower {
   private readonly workspace: Workspace;
   private readonly grower: TreeGrower;
-  private readonly draws: Uint32Array;
+  /** Times each row was drawn (16 bits: a row is drawn at most as often as there are rows, and 65,536 times never in practice). */
+  private readonly draws: Uint16Array;
 
   constructor(private readonly setup: ForestSetup) {
     const { data } = setup;
     const { layout } = data;
     const { plan, memory } = planWorkspace(data.rows, layout.groups, layout.totalBins, setup.capacity, 1);
     this.workspace = new Workspace(memory, plan, data.mapper, layout, data);
-    this.grower = new TreeGrower(this.workspace, new LocalHistogramBuilder(this.workspace), setup.settings);
+    this.grower = new TreeGrower(this.workspace, new LocalNodeOperations(this.workspace), setup.settings);
     this.grower.allowFeatures(undefined);
-    this.draws = new Uint32Array(setup.bootstrap ? data.rows : 0);
+    this.draws = new Uint16Array(setup.bootstrap ? data.rows : 0);
   }
 
   grow(index: number): CompactTree {
@@ -45,12 +46,14 @@ export class ForestTreeGrower {
     if (bootstrap) {
       const draws = this.draws;
       draws.fill(0);
-      for (let s = 0; s < samplesPerTree; s++) draws[random.nextInt(n)]++;
+      // multiply-and-shift maps 32 random bits onto the rows (a bias below n / 2^32, far under a draw's weight)
+      for (let s = 0; s < samplesPerTree; s++) draws[Math.floor((random.nextUint32() * n) / 4294967296)]++;
+      // without a branch on whether the row was drawn (a third are not, at random)
       for (let row = 0; row < n; row++) {
         const drawn = draws[row];
-        if (drawn === 0) continue;
         const weight = (weights ? weights[row] : 1) * drawn;
-        rows[count++] = row;
+        rows[count] = row;
+        count += drawn > 0 ? 1 : 0;
         gh[2 * row] = weight * labels[row];
         gh[2 * row + 1] = weight;
       }

@@ -30,9 +30,12 @@ export interface GrowerSettings {
   stopWhenPure: boolean;
 }
 
-/** Fills a histogram slot for rows [start, end) of the partition; single-threaded or spread over workers. */
-export interface HistogramBuilder {
+/** The heavy per-node steps, on the calling thread or spread over workers (with the same results). */
+export interface NodeOperations {
+  /** Fills a histogram slot for positions [start, end). */
   build(slot: number, start: number, end: number, identity: boolean): void;
+  /** Stable partition of positions [start, end) by the workspace's table on group column `column` (an address); returns the first right position. */
+  partition(column: number, start: number, end: number): number;
 }
 
 /** Histogram slots of a workspace: one per open node, a fixed number (the same on every thread count). */
@@ -58,9 +61,14 @@ export class HistogramPool {
   }
 }
 
-/** Builds histograms on the calling thread. */
-export class LocalHistogramBuilder implements HistogramBuilder {
+/** The node steps on the calling thread. */
+export class LocalNodeOperations implements NodeOperations {
   constructor(private readonly workspace: Workspace) {}
+
+  partition(column: number, start: number, end: number): number {
+    const { kernels, plan } = this.workspace;
+    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+  }
 
   build(slot: number, start: number, end: number, identity: boolean): void {
     const { kernels, plan } = this.workspace;
@@ -90,9 +98,22 @@ export function buildHistogramGroups(
   const build = identity ? kernels.histogramIdentity : kernels.histogramOrdered;
   const pairs = identity ? plan.ghAt : plan.orderedAt;
   const groups = layout.groups;
-  for (let g = next === undefined ? 0 : Atomics.add(workspace.control, next, 1); g < groups; g = next === undefined ? g + 1 : Atomics.add(workspace.control, next, 1)) {
+  for (
+    let g = next === undefined ? 0 : Atomics.add(workspace.control, next, 1);
+    g < groups;
+    g = next === undefined ? g + 1 : Atomics.add(workspace.control, next, 1)
+  ) {
     if (groupActive[g] === 0) continue;
-    build(columns[g].byteOffset, plan.rowsAt, start, end, pairs, out + layout.groupOffset[g] * BIN_STRIDE * 8, scratch, layout.groupBins[g]);
+    build(
+      columns[g].byteOffset,
+      plan.rowsAt,
+      start,
+      end,
+      pairs,
+      out + layout.groupOffset[g] * BIN_STRIDE * 8,
+      scratch,
+      layout.groupBins[g],
+    );
   }
 }
 
@@ -179,7 +200,7 @@ export class TreeGrower {
 
   constructor(
     private readonly workspace: Workspace,
-    private readonly builder: HistogramBuilder,
+    private readonly builder: NodeOperations,
     private readonly settings: GrowerSettings,
   ) {
     this.data = workspace.data;
@@ -189,7 +210,9 @@ export class TreeGrower {
     workspace.groupActive.fill(1);
     this.expanded = new Float64Array(Math.max(1, layout.totalFeatureBins) * BIN_STRIDE);
     this.candidates = new Int32Array(layout.features);
-    this.open = new OpenNodes(settings.growth === 'leafwise' ? 'best' : settings.maxLeaves > 0 ? 'fifo' : 'lifo');
+    this.open = new OpenNodes(
+      settings.growth === 'leafwise' ? 'best' : settings.maxLeaves > 0 ? 'fifo' : 'lifo',
+    );
   }
 
   /** Restricts the next trees to `allowed` features (1 = allowed); groups with no allowed member are skipped. */
@@ -200,7 +223,8 @@ export class TreeGrower {
     else this.featureAllowed.fill(1);
     groupActive.fill(0);
     for (let f = 0; f < layout.features; f++) {
-      if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0) groupActive[layout.featureGroup[f]] = 1;
+      if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0)
+        groupActive[layout.featureGroup[f]] = 1;
     }
   }
 
@@ -329,7 +353,11 @@ export class TreeGrower {
     if (this.settings.criterion === 'newton') return (g * g) / (h + this.settings.l2);
     // weighted negative entropy: g is the weight of class 1, h the total weight
     const other = h - g;
-    return (g > 0 ? g * Math.log(g) : 0) + (other > 0 ? other * Math.log(other) : 0) - (h > 0 ? h * Math.log(h) : 0);
+    return (
+      (g > 0 ? g * Math.log(g) : 0) +
+      (other > 0 ? other * Math.log(other) : 0) -
+      (h > 0 ? h * Math.log(h) : 0)
+    );
   }
 
   /** Finds the node's best split over the allowed (or drawn) features; false when none improves. */
@@ -352,7 +380,10 @@ export class TreeGrower {
     for (let f = 0; f < layout.features; f++) {
       if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0) this.candidates[candidateCount++] = f;
     }
-    const drawn = settings.featuresPerSplit > 0 && random !== undefined ? Math.min(settings.featuresPerSplit, candidateCount) : candidateCount;
+    const drawn =
+      settings.featuresPerSplit > 0 && random !== undefined
+        ? Math.min(settings.featuresPerSplit, candidateCount)
+        : candidateCount;
 
     let bestGain = 0;
     let bestFeature = NO_SPLIT;
@@ -377,7 +408,15 @@ export class TreeGrower {
       let offset = base + layout.groupOffset[g] * BIN_STRIDE;
       if (layout.packed[f] === 1) {
         const to = layout.featureOffset[f] * BIN_STRIDE;
-        expandFeature(histograms, offset, layout.groupBins[g], layout.digits[f], layout.featureBins[f], this.expanded, to);
+        expandFeature(
+          histograms,
+          offset,
+          layout.groupBins[g],
+          layout.digits[f],
+          layout.featureBins[f],
+          this.expanded,
+          to,
+        );
         histogram = this.expanded;
         offset = to;
       }
@@ -410,9 +449,12 @@ export class TreeGrower {
           if (rightCount < minSamples || rightHessian < minHessian) break;
           const rightGradient = sumGradient - leftGradient;
           const gain = newton
-            ? (leftGradient * leftGradient) / (leftHessian + l2) + (rightGradient * rightGradient) / (rightHessian + l2) - parentScore
+            ? (leftGradient * leftGradient) / (leftHessian + l2) +
+              (rightGradient * rightGradient) / (rightHessian + l2) -
+              parentScore
             : this.score(leftGradient, leftHessian) + this.score(rightGradient, rightHessian) - parentScore;
-          if (gain > bestGain) {
+          // an empty-hessian side (no L2) would score infinitely: never a real improvement
+          if (gain > bestGain && gain < Infinity) {
             bestGain = gain;
             bestFeature = f;
             bestBin = b;
@@ -454,8 +496,7 @@ export class TreeGrower {
     }
     const start = tree.start[node];
     const end = tree.end[node];
-    const plan = this.workspace.plan;
-    const leftEnd = this.workspace.kernels.partition(columns[g].byteOffset, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+    const leftEnd = this.builder.partition(columns[g].byteOffset, start, end);
 
     const edges = mapper.edges[f];
     tree.value[node] = bin < edges.length ? edges[bin] : Infinity;
@@ -478,7 +519,8 @@ export class TreeGrower {
       tree.slot[k] = -1;
       const g = tree.sumGradient[k];
       const h = tree.sumHessian[k];
-      tree.value[k] = leafOutput === 'newton' ? (-g / (h + l2)) * shrinkage : h > 0 ? g / h : 0;
+      const weight = leafOutput === 'newton' ? h + l2 : h;
+      tree.value[k] = weight > 0 ? (leafOutput === 'newton' ? (-g / weight) * shrinkage : g / weight) : 0;
     }
   }
 
@@ -530,7 +572,11 @@ class OpenNodes {
     // few open nodes (at most max leaves): a scan is cheaper than keeping a heap; the lowest node wins ties
     let best = 0;
     for (let i = 1; i < this.nodes.length; i++) {
-      if (this.gains[i] > this.gains[best] || (this.gains[i] === this.gains[best] && this.nodes[i] < this.nodes[best])) best = i;
+      if (
+        this.gains[i] > this.gains[best] ||
+        (this.gains[i] === this.gains[best] && this.nodes[i] < this.nodes[best])
+      )
+        best = i;
     }
     const node = this.nodes[best];
     const last = this.nodes.length - 1;

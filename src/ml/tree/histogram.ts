@@ -5,7 +5,12 @@
 export const BIN_STRIDE = 3;
 
 /** The parent's slot becomes the larger child's histogram: parent minus the smaller child's, bin by bin. */
-export function subtractChild(histograms: Float64Array, parentOffset: number, childOffset: number, length: number): void {
+export function subtractChild(
+  histograms: Float64Array,
+  parentOffset: number,
+  childOffset: number,
+  length: number,
+): void {
   for (let k = 0; k < length; k++) histograms[parentOffset + k] -= histograms[childOffset + k];
 }
 

@@ -1,6 +1,6 @@
-// The two hot loops of tree growing (histogram sums and row partitioning) as a small WebAssembly module,
-// assembled here from named instructions: in JavaScript every typed-array access is bounds-checked,
-// which makes these loops 2-3x slower. All data they touch lives in one (shared) WebAssembly memory.
+// The hot loops of tree learning (histogram sums, gathering, row partitioning, the boosting gradient pass)
+// as a small WebAssembly module assembled here from named instructions: in JavaScript every typed-array
+// access is bounds-checked, which makes these loops 2-3x slower. Their data lives in one shared memory.
 
 /** The parts of the WebAssembly API used here (the project's TypeScript settings carry no WebAssembly types). */
 export interface WasmMemory {
@@ -9,7 +9,10 @@ export interface WasmMemory {
 interface WasmApi {
   Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: Record<string, Record<string, unknown>>) => { exports: Record<string, unknown> };
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> };
 }
 const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
@@ -25,13 +28,51 @@ export interface Kernels {
    * Even and odd positions go to two partial sums added at the end, so a run of rows in the same bin
    * does not wait on its own previous addition; the order is fixed, so the result depends on the rows only.
    */
-  histogramOrdered(column: number, rows: number, start: number, end: number, pairs: number, out: number, scratch: number, bins: number): void;
+  histogramOrdered(
+    column: number,
+    rows: number,
+    start: number,
+    end: number,
+    pairs: number,
+    out: number,
+    scratch: number,
+    bins: number,
+  ): void;
   /** The same when position i holds row i itself and its pair is pairs[i] (the root, all rows). */
-  histogramIdentity(column: number, rows: number, start: number, end: number, pairs: number, out: number, scratch: number, bins: number): void;
+  histogramIdentity(
+    column: number,
+    rows: number,
+    start: number,
+    end: number,
+    pairs: number,
+    out: number,
+    scratch: number,
+    bins: number,
+  ): void;
   /** ordered[i - start] = gh[rows[i]] for positions [start, end): the node's pairs in position order. */
   gather(rows: number, start: number, end: number, gh: number, ordered: number): void;
   /** Stable partition of positions [start, end) by table[column[row]] (1 = left); returns the first right position. */
-  partition(column: number, table: number, rows: number, start: number, end: number, scratchRows: number): number;
+  partition(
+    column: number,
+    table: number,
+    rows: number,
+    start: number,
+    end: number,
+    scratchRows: number,
+  ): number;
+  /**
+   * The same scan for one piece of a range, into separate buffers: the piece's left rows go to
+   * lefts[start ..] and its right rows to rights[start ..], in order; returns how many went left.
+   */
+  partitionInto(
+    column: number,
+    table: number,
+    rows: number,
+    start: number,
+    end: number,
+    lefts: number,
+    rights: number,
+  ): number;
   /** leafOf[rows[i]] = leaf (16-bit) for positions [start, end). */
   scatterLeaf(rows: number, start: number, end: number, leafOf: number, leaf: number): void;
   /**
@@ -39,8 +80,30 @@ export interface Kernels {
    * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i], weighted by weights[i]
    * unless `weights` is 0; with `rows` not 0, rows[i] = i (every row drawn, in order).
    */
-  boostLogLoss(start: number, end: number, raw: number, y: number, weights: number, leafOf: number, leafValues: number, gh: number, tables: number, rows: number): void;
-  boostSquaredError(start: number, end: number, raw: number, y: number, weights: number, leafOf: number, leafValues: number, gh: number, tables: number, rows: number): void;
+  boostLogLoss(
+    start: number,
+    end: number,
+    raw: number,
+    y: number,
+    weights: number,
+    leafOf: number,
+    leafValues: number,
+    gh: number,
+    tables: number,
+    rows: number,
+  ): void;
+  boostSquaredError(
+    start: number,
+    end: number,
+    raw: number,
+    y: number,
+    weights: number,
+    leafOf: number,
+    leafValues: number,
+    gh: number,
+    tables: number,
+    rows: number,
+  ): void;
 }
 
 /** exp(x) = 2^(k/64) · e^r, k = round(64·x / ln 2): the two tables the kernels read (EXP_TABLE_BYTES long). */
@@ -49,7 +112,7 @@ export const EXP_POWERS = Float64Array.from({ length: 2200 }, (_, m) => Math.pow
 export const EXP_TABLE_BYTES = (EXP_FRACTIONS.length + EXP_POWERS.length) * 8;
 const SIXTY_FOUR_OVER_LN2 = 64 / Math.LN2;
 // ln 2 / 64 in two parts (fdlibm's split of ln 2), so k · high is exact
-const LN2_OVER_64_HIGH = 6.93147180369123816490e-1 / 64;
+const LN2_OVER_64_HIGH = 6.9314718036912381649e-1 / 64;
 const LN2_OVER_64_LOW = 1.90821492927058770002e-10 / 64;
 const ROUNDING = 6755399441055744; // 1.5 · 2^52: adding and subtracting it rounds to the nearest integer (ties to even)
 
@@ -157,9 +220,20 @@ function encodeFunction(fn: FunctionCode): Code {
 }
 
 function encodeModule(functions: Array<{ name: string; code: FunctionCode }>): Uint8Array {
-  const types = functions.map(({ code }) => [0x60, ...vector(code.params.map((t) => [t])), ...vector(code.results.map((t) => [t]))]);
+  const types = functions.map(({ code }) => [
+    0x60,
+    ...vector(code.params.map((t) => [t])),
+    ...vector(code.results.map((t) => [t])),
+  ]);
   // imported shared memory: at least one page, at most 4 GiB
-  const memoryImport = [...name('env'), ...name('memory'), 0x02, 0x03, ...unsignedLeb(1), ...unsignedLeb(65536)];
+  const memoryImport = [
+    ...name('env'),
+    ...name('memory'),
+    0x02,
+    0x03,
+    ...unsignedLeb(1),
+    ...unsignedLeb(65536),
+  ];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector(types)),
@@ -178,10 +252,25 @@ function histogramFunction(identity: boolean): FunctionCode {
   const [i, at, pair, half, k] = [8, 9, 10, 11, 12];
   // the row at position i (+1): rows[i] or i
   const row = (next: boolean): Code[] =>
-    identity ? (next ? [get(i), i32(1), add] : [get(i)]) : [get(rows), get(i), i32(2), shl, add, load32(next ? 4 : 0)];
+    identity
+      ? next
+        ? [get(i), i32(1), add]
+        : [get(i)]
+      : [get(rows), get(i), i32(2), shl, add, load32(next ? 4 : 0)];
   // at = scratch + column[row] * 24
-  const binAddress = (next: boolean): Code[] => [get(scratch), get(column), ...row(next), add, load8(), i32(24), mul, add, set(at)];
+  const binAddress = (next: boolean): Code[] => [
+    get(scratch),
+    get(column),
+    ...row(next),
+    add,
+    load8(),
+    i32(24),
+    mul,
+    add,
+    set(at),
+  ];
   // scratch[at + copy] += (gh[pair + from], gh[pair + from + 8], 1)
+  // prettier-ignore
   const accumulate = (copy: number, from: number): Code[] => [
     get(at), get(at), loadF64(copy), get(pair), loadF64(from), f64Add, storeF64(copy),
     get(at), get(at), loadF64(copy + 8), get(pair), loadF64(from + 8), f64Add, storeF64(copy + 8),
@@ -191,6 +280,7 @@ function histogramFunction(identity: boolean): FunctionCode {
     params: [I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
     locals: [I32, I32, I32, I32, I32],
+    // prettier-ignore
     body: [
       get(bins), i32(24), mul, set(half),
       get(scratch), i32(0), get(half), memoryFill,
@@ -235,6 +325,7 @@ function gatherFunction(): FunctionCode {
     params: [I32, I32, I32, I32, I32],
     results: [],
     locals: [I32, I32, I32],
+    // prettier-ignore
     body: [
       get(start), set(i),
       get(ordered), set(to),
@@ -259,6 +350,7 @@ function partitionFunction(): FunctionCode {
     params: [I32, I32, I32, I32, I32, I32],
     results: [I32],
     locals: [I32, I32, I32, I32, I32],
+    // prettier-ignore
     body: [
       get(start), tee(i), set(left),
       i32(0), set(right),
@@ -282,6 +374,33 @@ function partitionFunction(): FunctionCode {
   };
 }
 
+function partitionIntoFunction(): FunctionCode {
+  const [column, table, rows, start, stop, lefts, rights] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, left, right, row, goes] = [7, 8, 9, 10, 11];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32],
+    // prettier-ignore
+    body: [
+      get(start), tee(i), tee(left), set(right),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(rows), get(i), i32(2), shl, add, load32(), set(row),
+      get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
+      get(lefts), get(left), i32(2), shl, add, get(row), store32(),
+      get(rights), get(right), i32(2), shl, add, get(row), store32(),
+      get(left), get(goes), add, set(left),
+      get(right), i32(1), get(goes), sub, add, set(right),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+      get(left), get(start), sub,
+    ],
+  };
+}
+
 function scatterLeafFunction(): FunctionCode {
   const [rows, start, stop, leafOf, leaf] = [0, 1, 2, 3, 4];
   const i = 5;
@@ -289,6 +408,7 @@ function scatterLeafFunction(): FunctionCode {
     params: [I32, I32, I32, I32, I32],
     results: [],
     locals: [I32],
+    // prettier-ignore
     body: [
       get(start), set(i),
       block,
@@ -307,6 +427,7 @@ function boostFunction(logLoss: boolean): FunctionCode {
   const [i, at, k] = [10, 11, 12];
   const [score, weight, x, rounded, r, p, target] = [13, 14, 15, 16, 17, 18, 19];
   // p = 1 / (1 + exp(-score)), exp as fastExp above, operation for operation
+  // prettier-ignore
   const probability: Code[] = [
     get(score), f64Neg, f64(700), f64Min, f64(-700), f64Max, set(x),
     get(x), f64(SIXTY_FOUR_OVER_LN2), f64Mul, f64Nearest, tee(rounded), i32TruncF64, set(k),
@@ -323,6 +444,7 @@ function boostFunction(logLoss: boolean): FunctionCode {
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
     locals: [I32, I32, I32, F64, F64, F64, F64, F64, F64, F64],
+    // prettier-ignore
     body: [
       get(start), set(i),
       block,
@@ -366,6 +488,7 @@ function kernelModule(): object {
       { name: 'histogramIdentity', code: histogramFunction(true) },
       { name: 'gather', code: gatherFunction() },
       { name: 'partition', code: partitionFunction() },
+      { name: 'partitionInto', code: partitionIntoFunction() },
       { name: 'scatterLeaf', code: scatterLeafFunction() },
       { name: 'boostLogLoss', code: boostFunction(true) },
       { name: 'boostSquaredError', code: boostFunction(false) },
@@ -397,7 +520,8 @@ export class Arena {
 
   create(): WasmMemory {
     const pages = Math.max(1, Math.ceil(this.size / 65536));
-    if (pages > 65536) throw new RangeError(`the training data needs ${this.size} bytes of working memory, more than 4 GiB`);
+    if (pages > 65536)
+      throw new RangeError(`the training data needs ${this.size} bytes of working memory, more than 4 GiB`);
     this.memoryObject = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
     return this.memoryObject;
   }

@@ -3,10 +3,13 @@
 import { errors } from '../../core/errors.js';
 
 export function paramError(name: string, value: unknown, expected: string): never {
-  throw new errors.PW_CONFIG_INVALID(`model.params.${name} is ${JSON.stringify(value)}; it must be ${expected}`, {
-    hint: `Fix model.params.${name} in pipewright.yaml.`,
-    details: { param: name },
-  });
+  throw new errors.PW_CONFIG_INVALID(
+    `model.params.${name} is ${JSON.stringify(value)}; it must be ${expected}`,
+    {
+      hint: `Fix model.params.${name} in pipewright.yaml.`,
+      details: { param: name },
+    },
+  );
 }
 
 /** Refuses names the model does not know (a typo would otherwise be silently ignored). */
@@ -22,12 +25,18 @@ export function rejectUnknown(params: Record<string, unknown>, known: string[], 
 }
 
 export function definedOnly<T extends object>(settings: T): Partial<T> {
-  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(settings).filter(([, value]) => value !== undefined),
+  ) as Partial<T>;
 }
 
 export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    paramError(name, value, max === Number.MAX_SAFE_INTEGER ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`);
+    paramError(
+      name,
+      value,
+      max === Number.MAX_SAFE_INTEGER ? `a whole number >= ${min}` : `a whole number from ${min} to ${max}`,
+    );
   }
 }
 
@@ -36,13 +45,29 @@ export function checkOptionalInteger(name: string, value: unknown, min: number):
 }
 
 /** A number in (low, high] (or [low, high] with `inclusiveLow`). */
-export function checkNumber(name: string, value: unknown, low: number, high: number, inclusiveLow = false): void {
-  const ok = typeof value === 'number' && Number.isFinite(value) && (inclusiveLow ? value >= low : value > low) && value <= high;
-  if (!ok) paramError(name, value, `a number in ${inclusiveLow ? '[' : '('}${low}, ${high === Infinity ? '∞)' : `${high}]`}`);
+export function checkNumber(
+  name: string,
+  value: unknown,
+  low: number,
+  high: number,
+  inclusiveLow = false,
+): void {
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    (inclusiveLow ? value >= low : value > low) &&
+    value <= high;
+  if (!ok)
+    paramError(
+      name,
+      value,
+      `a number in ${inclusiveLow ? '[' : '('}${low}, ${high === Infinity ? '∞)' : `${high}]`}`,
+    );
 }
 
 export function checkChoice(name: string, value: unknown, choices: readonly unknown[]): void {
-  if (!choices.includes(value)) paramError(name, value, `one of ${choices.map((choice) => JSON.stringify(choice)).join(', ')}`);
+  if (!choices.includes(value))
+    paramError(name, value, `one of ${choices.map((choice) => JSON.stringify(choice)).join(', ')}`);
 }
 
 export type ClassWeightParam = 'balanced' | Record<string, number> | null;
@@ -53,9 +78,15 @@ export function checkClassWeight(value: unknown): void {
     typeof value === 'object' &&
     !Array.isArray(value) &&
     Object.entries(value as Record<string, unknown>).every(
-      ([label, weight]) => /^\d+$/.test(label) && typeof weight === 'number' && Number.isFinite(weight) && weight >= 0,
+      ([label, weight]) =>
+        /^\d+$/.test(label) && typeof weight === 'number' && Number.isFinite(weight) && weight >= 0,
     );
-  if (!ok) paramError('class_weight', value, '"balanced", null, or a map from class index to a weight >= 0, e.g. {0: 1, 1: 5}');
+  if (!ok)
+    paramError(
+      'class_weight',
+      value,
+      '"balanced", null, or a map from class index to a weight >= 0, e.g. {0: 1, 1: 5}',
+    );
 }
 
 export function checkThreads(value: unknown): void {

@@ -9,9 +9,9 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { buildHistogramGroups, type GrowerSettings, type HistogramBuilder } from './grower.js';
+import { buildHistogramGroups, type NodeOperations } from './grower.js';
 import type { WasmMemory } from './kernels.js';
-import { Workspace, type WorkspacePlan } from './workspace.js';
+import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
 /** `threads` as given, or every core the process may use. */
 export function resolveThreads(threads: number | null | undefined): number {
@@ -26,7 +26,10 @@ export function workerScriptUrl(): URL {
   const path = fileURLToPath(here);
   const marker = `${sep}src${sep}`;
   const at = path.lastIndexOf(marker);
-  const compiled = `${path.slice(0, at)}${sep}dist${sep}${path.slice(at + marker.length)}`.replace(/threads\.ts$/, 'worker.js');
+  const compiled = `${path.slice(0, at)}${sep}dist${sep}${path.slice(at + marker.length)}`.replace(
+    /threads\.ts$/,
+    'worker.js',
+  );
   return pathToFileURL(compiled);
 }
 
@@ -62,13 +65,11 @@ const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
 const OPERATION_GATHER = 3;
 const OPERATION_BOOST = 4;
-
-/** Rows per piece of a row-range operation (the pieces are taken from a shared counter). */
-const CHUNK_ROWS = 8192;
+const OPERATION_PARTITION = 5;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
-const PARALLEL_MIN_HISTOGRAM_WORK = 40_000;
+const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
 /** Below this many rows a row-range operation runs on the calling thread alone. */
-const PARALLEL_MIN_ROWS = 32_768;
+const PARALLEL_MIN_ROWS = 49_152;
 
 /** What a boosting worker needs to make the same views over the shared memory. */
 export interface BoostingWorkerData {
@@ -90,17 +91,36 @@ function runOperation(workspace: Workspace, thread: number): void {
   const { kernels, plan } = workspace;
   const operation = control[OPERATION];
   if (operation === OPERATION_HISTOGRAM) {
-    buildHistogramGroups(workspace, control[ARGUMENT], control[ARGUMENT + 1], control[ARGUMENT + 2], control[ARGUMENT + 3] === 1, thread, NEXT);
+    buildHistogramGroups(
+      workspace,
+      control[ARGUMENT],
+      control[ARGUMENT + 1],
+      control[ARGUMENT + 2],
+      control[ARGUMENT + 3] === 1,
+      thread,
+      NEXT,
+    );
     return;
   }
   const start = control[ARGUMENT];
   const end = control[ARGUMENT + 1];
   for (let piece = Atomics.add(control, NEXT, 1); ; piece = Atomics.add(control, NEXT, 1)) {
-    const from = start + piece * CHUNK_ROWS;
+    const from = start + piece * PIECE_ROWS;
     if (from >= end) return;
-    const to = Math.min(end, from + CHUNK_ROWS);
+    const to = Math.min(end, from + PIECE_ROWS);
     if (operation === OPERATION_GATHER) {
       kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
+    } else if (operation === OPERATION_PARTITION) {
+      const lefts = kernels.partitionInto(
+        control[ARGUMENT + 2],
+        plan.tableAt,
+        plan.rowsAt,
+        from,
+        to,
+        plan.scratchLeftAt,
+        plan.scratchRowsAt,
+      );
+      workspace.pieceCounts[piece] = lefts;
     } else if (operation === OPERATION_BOOST) {
       const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
       const boost = control[ARGUMENT + 2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
@@ -142,7 +162,7 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
 }
 
 /** The calling thread and `threads - 1` workers over one boosting workspace. */
-export class BoostingThreads implements HistogramBuilder {
+export class BoostingThreads implements NodeOperations {
   private constructor(
     private readonly workspace: Workspace,
     private readonly workers: Worker[],
@@ -195,7 +215,40 @@ export class BoostingThreads implements HistogramBuilder {
     let active = 0;
     const groupActive = this.workspace.groupActive;
     for (let g = 0; g < groupActive.length; g++) active += groupActive[g];
-    this.run(OPERATION_HISTOGRAM, [slot, start, end, identity ? 1 : 0], count * active >= PARALLEL_MIN_HISTOGRAM_WORK);
+    this.run(
+      OPERATION_HISTOGRAM,
+      [slot, start, end, identity ? 1 : 0],
+      count * active >= PARALLEL_MIN_HISTOGRAM_WORK,
+    );
+  }
+
+  partition(column: number, start: number, end: number): number {
+    const workspace = this.workspace;
+    const { kernels, plan } = workspace;
+    if (this.workers.length === 0 || end - start < PARALLEL_MIN_ROWS) {
+      return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+    }
+    // each piece splits into its own stretch of two buffers; the stretches are then laid end to end:
+    // the same stable order as one pass over the whole range
+    this.run(OPERATION_PARTITION, [start, end, column], true);
+    const pieces = Math.ceil((end - start) / PIECE_ROWS);
+    const { rows, pieceCounts } = workspace;
+    const lefts = new Uint32Array(workspace.memory.buffer, plan.scratchLeftAt, plan.rows);
+    const rights = new Uint32Array(workspace.memory.buffer, plan.scratchRowsAt, plan.rows);
+    let totalLeft = 0;
+    for (let piece = 0; piece < pieces; piece++) totalLeft += pieceCounts[piece];
+    let left = start;
+    let right = start + totalLeft;
+    for (let piece = 0; piece < pieces; piece++) {
+      const from = start + piece * PIECE_ROWS;
+      const size = Math.min(end, from + PIECE_ROWS) - from;
+      const count = pieceCounts[piece];
+      rows.set(lefts.subarray(from, from + count), left);
+      rows.set(rights.subarray(from, from + size - count), right);
+      left += count;
+      right += size - count;
+    }
+    return start + totalLeft;
   }
 
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */

@@ -2,7 +2,12 @@
 // memory (histogram columns, pieces of rows) or grows whole forest trees by index. Started and stopped by threads.ts.
 import { parentPort, workerData } from 'node:worker_threads';
 import { ForestTreeGrower } from './forest-trees.js';
-import { currentSequence, serveOperations, type BoostingWorkerData, type ForestWorkerData } from './threads.js';
+import {
+  currentSequence,
+  serveOperations,
+  type BoostingWorkerData,
+  type ForestWorkerData,
+} from './threads.js';
 import { Workspace } from './workspace.js';
 
 const port = parentPort;
@@ -21,7 +26,13 @@ if (data.mode === 'boosting') {
   port.on('message', (message: { trees: number[] }) => {
     for (const index of message.trees) {
       const tree = grower.grow(index);
-      const buffers = [tree.feature.buffer, tree.value.buffer, tree.missingLeft.buffer, tree.left.buffer, tree.gain.buffer] as ArrayBuffer[];
+      const buffers = [
+        tree.feature.buffer,
+        tree.value.buffer,
+        tree.missingLeft.buffer,
+        tree.left.buffer,
+        tree.gain.buffer,
+      ] as ArrayBuffer[];
       port.postMessage({ index, tree }, buffers);
     }
   });

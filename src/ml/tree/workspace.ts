@@ -28,6 +28,9 @@ export interface WorkspacePlan {
   ghAt: number;
   orderedAt: number;
   scratchRowsAt: number;
+  /** A second row buffer and one count per piece, for partitions split over threads. */
+  scratchLeftAt: number;
+  pieceCountsAt: number;
   tableAt: number;
   histogramsAt: number;
   groupActiveAt: number;
@@ -35,8 +38,19 @@ export interface WorkspacePlan {
   /** One per thread; the calling thread uses the first. */
   kernelScratchAt: number[];
   /** Boosting with one output: scores, targets, weights, leaf of each row and the last tree's leaf values (0 when absent). */
-  boosting: { rawAt: number; yAt: number; weightsAt: number; leafOfAt: number; leafValuesAt: number; maxNodes: number; expTablesAt: number } | null;
+  boosting: {
+    rawAt: number;
+    yAt: number;
+    weightsAt: number;
+    leafOfAt: number;
+    leafValuesAt: number;
+    maxNodes: number;
+    expTablesAt: number;
+  } | null;
 }
+
+/** Rows per piece of a row-range operation shared by threads (pieces are taken from a shared counter). */
+export const PIECE_ROWS = 8192;
 
 /** Int32 slots in the control block that coordinates worker threads. */
 export const CONTROL_SLOTS = 12;
@@ -67,6 +81,8 @@ export function planWorkspace(
     ghAt: arena.reserve(rows * 16),
     orderedAt: arena.reserve(rows * 16),
     scratchRowsAt: arena.reserve(rows * 4),
+    scratchLeftAt: arena.reserve(threads > 1 ? rows * 4 : 0),
+    pieceCountsAt: arena.reserve(threads > 1 ? (Math.ceil(rows / PIECE_ROWS) + 1) * 4 : 0),
     tableAt: arena.reserve(256),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
@@ -106,6 +122,8 @@ export class Workspace {
   readonly histograms: Float64Array;
   readonly groupActive: Uint8Array;
   readonly control: Int32Array;
+  /** Rows sent left by each piece of a partition split over threads. */
+  readonly pieceCounts: Int32Array;
   /** Doubles per histogram slot. */
   readonly slotLength: number;
 
@@ -119,7 +137,10 @@ export class Workspace {
   ) {
     const buffer = memory.buffer;
     const n = plan.rows;
-    const columns = Array.from({ length: plan.groups }, (_, g) => new Uint8Array(buffer, plan.columnsAt + g * n, n));
+    const columns = Array.from(
+      { length: plan.groups },
+      (_, g) => new Uint8Array(buffer, plan.columnsAt + g * n, n),
+    );
     if (source) columns.forEach((column, g) => column.set(source.columns[g]));
     this.data = { rows: n, mapper, layout, columns, buffer };
     this.kernels = instantiateKernels(memory);
@@ -130,6 +151,11 @@ export class Workspace {
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
+    this.pieceCounts = new Int32Array(
+      buffer,
+      plan.pieceCountsAt,
+      plan.threads > 1 ? Math.ceil(n / PIECE_ROWS) + 1 : 0,
+    );
   }
 
   /** Address of histogram slot `slot`. */

@@ -3,7 +3,7 @@
 // examples for the validation step and kept out of the frame; no document is held after its row.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { Dictionary, Float64, Int32, makeData, makeVector, Table, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
 import { errors } from '../../core/errors.js';
 import { createHasher } from '../../core/hash.js';
 import { FrameBuilder, type Frame } from '../../ml/frame.js';
@@ -159,16 +159,42 @@ export function frameHash(frame: Frame): string {
   return hasher.digest('hex');
 }
 
-/** The frame as an Apache Arrow IPC file: numbers as float64 (NaN for null), categories as text. */
+/** Arrow's validity bitmap (bit set = present) from a per-row predicate. */
+function validity(rows: number, isNull: (row: number) => boolean): { nullBitmap: Uint8Array; nullCount: number } {
+  const nullBitmap = new Uint8Array(Math.ceil(rows / 8));
+  let nullCount = 0;
+  for (let row = 0; row < rows; row++) {
+    if (isNull(row)) nullCount++;
+    else nullBitmap[row >> 3] |= 1 << (row & 7);
+  }
+  return { nullBitmap, nullCount };
+}
+
+/**
+ * The frame as an Apache Arrow IPC file: numbers as float64 with a validity bitmap, categories as
+ * dictionary vectors (codes and values, as the frame holds them), the target as class index or value.
+ */
 export function frameToArrow(frame: Frame): Uint8Array {
-  const columns: Record<string, Float64Array | (string | null)[]> = {};
-  const { schema } = frame;
-  if (schema.key && frame.keys) columns[schema.key.name] = frame.keys.map((k) => (k === null ? null : String(k)));
+  const columns: Record<string, Vector> = {};
+  const { schema, rows } = frame;
+  if (schema.key && frame.keys) {
+    const keys = frame.keys;
+    columns[schema.key.name] = keys.every((k) => typeof k === 'number')
+      ? makeVector(Float64Array.from(keys as number[]))
+      : vectorFromArray(keys.map((k) => (k === null ? null : String(k))), new Utf8());
+  }
   for (const name of frame.columnNames) {
     const column = frame.column(name);
-    if (column.kind === 'numeric') columns[name] = column.values;
-    else columns[name] = Array.from(column.codes, (code) => (code < 0 ? null : String(column.dictionary[code])));
+    if (column.kind === 'numeric') {
+      const { nullBitmap, nullCount } = validity(rows, (row) => column.nulls[row] === 1);
+      columns[name] = makeVector(makeData({ type: new Float64(), length: rows, nullCount, nullBitmap, data: column.values.subarray(0, rows) }));
+    } else {
+      const { nullBitmap, nullCount } = validity(rows, (row) => column.codes[row] < 0);
+      const dictionary = vectorFromArray(column.dictionary.map((value) => String(value)), new Utf8());
+      const type = new Dictionary(new Utf8(), new Int32());
+      columns[name] = makeVector(makeData({ type, length: rows, nullCount, nullBitmap, data: column.codes.subarray(0, rows), dictionary }));
+    }
   }
-  if (schema.target && frame.target) columns[schema.target.name] = frame.target;
-  return tableToIPC(tableFromArrays(columns as Parameters<typeof tableFromArrays>[0]) as never, 'file');
+  if (schema.target && frame.target) columns[schema.target.name] = makeVector(frame.target.subarray(0, rows));
+  return tableToIPC(new Table(columns), 'file');
 }

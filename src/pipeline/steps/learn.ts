@@ -118,6 +118,9 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
     const params: Record<string, unknown> = { ...settings.params };
     if (settings.type !== 'logistic' && params.random_state === undefined && params.seed === undefined) params.random_state = seed;
     if (settings.threads !== undefined && settings.type !== 'logistic') params.threads = settings.threads;
+    // A regression target read with a classification loss would make one class per distinct value.
+    if (frame.schema.task === 'regression' && settings.type === 'gbdt' && params.loss === undefined) params.loss = 'squared_error';
+    if (frame.schema.task === 'regression' && settings.type === 'random_forest' && params.criterion === undefined) params.criterion = 'squared_error';
     const estimator = createEstimator(settings.type as ModelType, params);
     await estimator.fit(balanced.X, balanced.y, balanced.sampleWeight ? { sampleWeight: balanced.sampleWeight } : {});
     return { model: estimator, trainingRows: balanced.X.rows };

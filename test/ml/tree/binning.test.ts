@@ -54,7 +54,8 @@ describe('binning', () => {
     const data = binMatrix(X, mapper, layout);
     for (let f = 0; f < 5; f++) {
       const column = data.columns[layout.featureGroup[f]];
-      for (let i = 0; i < rows; i++) expect(layout.digits[f][column[i]]).toBe(binOf(mapper.edges[f], X.columns[f][i]));
+      for (let i = 0; i < rows; i++)
+        expect(layout.digits[f][column[i]]).toBe(binOf(mapper.edges[f], X.columns[f][i]));
     }
   });
 });

@@ -2,7 +2,15 @@
 // and the gradient pass (whose exp must match fastExp bit for bit).
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/ml/random.js';
-import { fastExp, instantiateKernels, KERNEL_SCRATCH_BYTES, Arena, EXP_FRACTIONS, EXP_POWERS, EXP_TABLE_BYTES } from '../../../src/ml/tree/kernels.js';
+import {
+  fastExp,
+  instantiateKernels,
+  KERNEL_SCRATCH_BYTES,
+  Arena,
+  EXP_FRACTIONS,
+  EXP_POWERS,
+  EXP_TABLE_BYTES,
+} from '../../../src/ml/tree/kernels.js';
 
 const rows = 1001;
 const bins = 37;
@@ -113,7 +121,18 @@ describe('tree kernels', () => {
     }
     for (let k = 0; k < 8; k++) leafValues[k] = random.nextNormal();
     const before = Float64Array.from(raw);
-    kernels.boostLogLoss(0, rows, at.raw, at.y, at.weights, at.leafOf, at.leafValues, at.gh, at.tables, at.rows);
+    kernels.boostLogLoss(
+      0,
+      rows,
+      at.raw,
+      at.y,
+      at.weights,
+      at.leafOf,
+      at.leafValues,
+      at.gh,
+      at.tables,
+      at.rows,
+    );
     for (let i = 0; i < rows; i++) {
       const score = before[i] + leafValues[leafOf[i]];
       const p = 1 / (1 + fastExp(-score));
