@@ -7,7 +7,7 @@ import { classWeights } from '../imbalance.js';
 import { deriveSeed, Random } from '../random.js';
 import type { Estimator, EstimatorJSON, FitOptions, Matrix } from '../types.js';
 import { binMatrix, fitBinMapper, packFeatures } from '../tree/binning.js';
-import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
+import { TreeEnsemble, type CompactTree, type EnsembleJSON } from '../tree/ensemble.js';
 import type { GrowerSettings } from '../tree/grower.js';
 import {
   checkChoice,
@@ -20,7 +20,7 @@ import {
   rejectUnknown,
   type ClassWeightParam,
 } from '../tree/params.js';
-import { growForest, resolveThreads } from '../tree/threads.js';
+import { growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
 
 export interface RandomForestParams {
   n_estimators: number;
@@ -159,10 +159,12 @@ export class RandomForestModel implements Estimator {
       if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
       else weights = byClass;
     }
-    const threads = resolveThreads(params.threads);
-    const mapper = fitBinMapper(X, params.max_bins, new Random(deriveSeed(params.random_state, 1)));
-    const layout = packFeatures(mapper);
-    const data = binMatrix(X, mapper, layout);
+    const samples = params.max_samples;
+    // 1 and below are shares of the rows (a one-row bootstrap is never meant), above 1 a count
+    const samplesPerTree =
+      samples === null ? X.rows : samples <= 1 ? Math.max(1, Math.round(samples * X.rows)) : samples;
+    if (params.bootstrap && samplesPerTree > X.rows)
+      paramError('max_samples', samples, `at most the ${X.rows} training rows`);
     const settings: GrowerSettings = {
       criterion: params.criterion === 'entropy' ? 'entropy' : 'newton',
       leafOutput: 'mean',
@@ -177,36 +179,41 @@ export class RandomForestModel implements Estimator {
       featuresPerSplit: featuresPerSplit(params.max_features, X.cols),
       stopWhenPure: !regression,
     };
-    const samples = params.max_samples;
-    // 1 and below are shares of the rows (a one-row bootstrap is never meant), above 1 a count
-    const samplesPerTree =
-      samples === null ? X.rows : samples <= 1 ? Math.max(1, Math.round(samples * X.rows)) : samples;
-    if (params.bootstrap && samplesPerTree > X.rows)
-      paramError('max_samples', samples, `at most the ${X.rows} training rows`);
-    const trees = await growForest(
-      {
-        data,
-        labels: Float64Array.from(y),
-        weights,
-        settings,
-        bootstrap: params.bootstrap,
-        samplesPerTree,
-        seed: deriveSeed(params.random_state, 2),
-        // open nodes hold a histogram each: max leaves (best first), else the depth of a depth-first walk
-        capacity:
-          params.max_leaf_nodes !== null
-            ? params.max_leaf_nodes + 2
-            : (params.max_depth ?? FOREST_DEPTH_LIMIT) + 3,
-      },
-      params.n_estimators,
-      threads,
-    );
+    const threads = Math.min(resolveThreads(params.threads), params.n_estimators);
+    // worker threads start now and get their work once the data is binned
+    const workers = StartingWorkers.start(threads - 1);
+    let trees: CompactTree[];
+    try {
+      const mapper = fitBinMapper(X, params.max_bins, new Random(deriveSeed(params.random_state, 1)));
+      const data = binMatrix(X, mapper, packFeatures(mapper));
+      trees = await growForest(
+        {
+          data,
+          labels: Float64Array.from(y),
+          weights,
+          settings,
+          bootstrap: params.bootstrap,
+          samplesPerTree,
+          seed: deriveSeed(params.random_state, 2),
+          // open nodes hold a histogram each: max leaves (best first), else the depth of a depth-first walk
+          capacity:
+            params.max_leaf_nodes !== null
+              ? params.max_leaf_nodes + 2
+              : (params.max_depth ?? FOREST_DEPTH_LIMIT) + 3,
+        },
+        params.n_estimators,
+        await workers.ready(),
+      );
+    } finally {
+      await workers.stop();
+    }
     const ensemble = new TreeEnsemble();
     const importance = new Float64Array(X.cols);
     for (const tree of trees) {
       ensemble.append(tree);
-      for (let k = 0; k < tree.feature.length; k++)
+      for (let k = 0; k < tree.feature.length; k++) {
         if (tree.feature[k] >= 0) importance[tree.feature[k]] += tree.gain[k];
+      }
     }
     ensemble.trim();
     let total = 0;

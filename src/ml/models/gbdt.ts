@@ -23,7 +23,8 @@ import {
   rejectUnknown,
   type ClassWeightParam,
 } from '../tree/params.js';
-import { BoostingThreads, resolveThreads } from '../tree/threads.js';
+import type { Worker } from 'node:worker_threads';
+import { BoostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
 import { planWorkspace, Workspace } from '../tree/workspace.js';
 
 export interface GradientBoostingParams {
@@ -242,12 +243,22 @@ export class GradientBoostingModel implements Estimator {
     }
 
     const threads = resolveThreads(params.threads);
-    const seed = params.random_state;
-    const mapper = fitBinMapper(trainX, params.max_bins, new Random(deriveSeed(seed, 1)));
-    const layout = packFeatures(mapper);
-    const data = binMatrix(trainX, mapper, layout);
-    const trainer = await BoostingTrainer.start(data, params, threads, outputs, trainWeights !== null);
+    // worker threads start now and get their work once the data is binned
+    const workers = StartingWorkers.start(threads - 1);
+    let trainer: BoostingTrainer | undefined;
     try {
+      const seed = params.random_state;
+      const mapper = fitBinMapper(trainX, params.max_bins, new Random(deriveSeed(seed, 1)));
+      const layout = packFeatures(mapper);
+      const data = binMatrix(trainX, mapper, layout);
+      trainer = await BoostingTrainer.start(
+        data,
+        params,
+        threads,
+        await workers.ready(),
+        outputs,
+        trainWeights !== null,
+      );
       const result = trainer.train(
         trainY,
         trainWeights,
@@ -272,7 +283,8 @@ export class GradientBoostingModel implements Estimator {
         result.ensemble,
       );
     } finally {
-      await trainer.close();
+      await trainer?.close();
+      await workers.stop();
     }
     return this;
   }
@@ -421,6 +433,7 @@ class BoostingTrainer {
     binned: BinnedData,
     params: GradientBoostingParams,
     threads: number,
+    workers: Worker[],
     outputs: number,
     weighted: boolean,
   ): Promise<BoostingTrainer> {
@@ -460,7 +473,7 @@ class BoostingTrainer {
       boosting,
     );
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
-    const pool = await BoostingThreads.start(workspace, threads);
+    const pool = await BoostingThreads.start(workspace, workers);
     const grower = new TreeGrower(workspace, pool, settings);
     return new BoostingTrainer(workspace, params, grower, pool);
   }

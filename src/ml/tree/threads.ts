@@ -33,26 +33,70 @@ export function workerScriptUrl(): URL {
   return pathToFileURL(compiled);
 }
 
-async function startWorker(workerData: unknown): Promise<Worker> {
-  const url = workerScriptUrl();
+/**
+ * Worker threads started early, so that their start-up (a thread and its modules: tens of
+ * milliseconds) overlaps the binning of the data; they are given their work once it is ready.
+ */
+export class StartingWorkers {
+  private constructor(private readonly booting: Promise<Worker[]>) {
+    // a failure is reported when the workers are asked for, not as an unhandled rejection
+    booting.catch(() => undefined);
+  }
+
+  static start(count: number): StartingWorkers {
+    if (count <= 0) return new StartingWorkers(Promise.resolve([]));
+    const url = workerScriptUrl();
+    const launched: Worker[] = [];
+    const booting = Promise.all(
+      Array.from({ length: count }, () => {
+        const worker = new Worker(url);
+        launched.push(worker);
+        return firstMessage(worker, 'booted').then(() => worker);
+      }),
+    ).catch(async (error: unknown) => {
+      await Promise.all(launched.map((worker) => worker.terminate()));
+      throw new errors.PW_INTERNAL(`A training worker thread failed to start (${fileURLToPath(url)})`, {
+        hint: 'Build the package first (`npm run build`), or pass threads: 1.',
+        cause: error,
+      });
+    });
+    return new StartingWorkers(booting);
+  }
+
+  /** The started workers, each waiting for its work. */
+  ready(): Promise<Worker[]> {
+    return this.booting;
+  }
+
+  /** Stops every worker (those already stopped are left as they are). */
+  async stop(): Promise<void> {
+    const workers = await this.booting.catch(() => [] as Worker[]);
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+/** Resolves on the worker's first message when it is `expected`; rejects on an error or another message. */
+function firstMessage(worker: Worker, expected: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(url, { workerData });
     const fail = (error: unknown): void => {
-      void worker.terminate();
-      reject(
-        new errors.PW_INTERNAL(`A training worker thread failed to start (${fileURLToPath(url)})`, {
-          hint: 'Build the package first (`npm run build`), or pass threads: 1.',
-          cause: error,
-        }),
-      );
+      worker.off('message', receive);
+      reject(error);
+    };
+    const receive = (message: unknown): void => {
+      worker.off('error', fail);
+      if (message === expected) resolve();
+      else reject(new Error(`a training worker sent ${JSON.stringify(message)} instead of ${expected}`));
     };
     worker.once('error', fail);
-    worker.once('message', (message: unknown) => {
-      worker.off('error', fail);
-      if (message === 'ready') resolve(worker);
-      else fail(new Error(`unexpected first message ${JSON.stringify(message)}`));
-    });
+    worker.once('message', receive);
   });
+}
+
+/** Hands a started worker its work and waits until it has set itself up. */
+async function assign(worker: Worker, work: BoostingWorkerData | ForestWorkerData): Promise<void> {
+  const ready = firstMessage(worker, 'ready');
+  worker.postMessage(work);
+  await ready;
 }
 
 // Slots of the workspace's control block, which coordinates the boosting workers.
@@ -68,6 +112,8 @@ const OPERATION_BOOST = 4;
 const OPERATION_PARTITION = 5;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
+/** Checks of the control block a worker makes before it sleeps (a few tens of microseconds). */
+const SPIN_CHECKS = 10_000;
 /** Below this many rows a row-range operation runs on the calling thread alone. */
 const PARALLEL_MIN_ROWS = 49_152;
 
@@ -150,6 +196,9 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
   const control = workspace.control;
   let seen = startSequence;
   for (;;) {
+    // operations come in quick succession while a tree grows: look for the next one for a few
+    // microseconds before sleeping, which costs a wake-up through the operating system
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, SEQUENCE) === seen; spin++);
     Atomics.wait(control, SEQUENCE, seen);
     const sequence = Atomics.load(control, SEQUENCE);
     if (sequence === seen) continue;
@@ -168,24 +217,20 @@ export class BoostingThreads implements NodeOperations {
     private readonly workers: Worker[],
   ) {}
 
-  static async start(workspace: Workspace, threads: number): Promise<BoostingThreads> {
-    const workers: Worker[] = [];
-    try {
-      for (let thread = 1; thread < threads; thread++) {
-        const workerData: BoostingWorkerData = {
+  /** The calling thread and the given started workers (threads 1, 2, … of the workspace). */
+  static async start(workspace: Workspace, workers: Worker[]): Promise<BoostingThreads> {
+    await Promise.all(
+      workers.map((worker, index) =>
+        assign(worker, {
           mode: 'boosting',
           memory: workspace.memory,
           plan: workspace.plan,
           mapper: workspace.data.mapper,
           layout: workspace.data.layout,
-          thread,
-        };
-        workers.push(await startWorker(workerData));
-      }
-    } catch (error) {
-      await Promise.all(workers.map((worker) => worker.terminate()));
-      throw error;
-    }
+          thread: index + 1,
+        }),
+      ),
+    );
     return new BoostingThreads(workspace, workers);
   }
 
@@ -204,6 +249,7 @@ export class BoostingThreads implements NodeOperations {
     Atomics.notify(control, SEQUENCE);
     runOperation(this.workspace, 0);
     const workers = this.workers.length;
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, DONE) < workers; spin++);
     for (let done = Atomics.load(control, DONE); done < workers; done = Atomics.load(control, DONE)) {
       Atomics.wait(control, DONE, done, 100);
     }
@@ -282,26 +328,24 @@ export interface ForestWorkerData {
 }
 
 /**
- * Grows trees 0..count-1: tree t on thread t mod threads (the calling thread takes its share), so the
- * forest is the same for any thread count.
+ * Grows trees 0..count-1: tree t on thread t mod threads (the calling thread and the given started
+ * workers), so the forest is the same for any thread count. The workers are stopped at the end.
  */
-export async function growForest(setup: ForestSetup, count: number, threads: number): Promise<CompactTree[]> {
+export async function growForest(
+  setup: ForestSetup,
+  count: number,
+  started: Worker[],
+): Promise<CompactTree[]> {
   const trees: CompactTree[] = new Array(count);
-  const workerCount = Math.min(threads, count) - 1;
-  if (workerCount <= 0) {
-    const grower = new ForestTreeGrower(setup);
-    for (let t = 0; t < count; t++) trees[t] = grower.grow(t);
-    return trees;
-  }
-  const workers: Worker[] = [];
+  const workers = started.slice(0, Math.max(0, count - 1));
   try {
-    const workerData: ForestWorkerData = { mode: 'forest', setup };
-    for (let w = 0; w < workerCount; w++) workers.push(await startWorker(workerData));
+    await Promise.all(workers.map((worker) => assign(worker, { mode: 'forest', setup })));
+    const stride = workers.length + 1;
     const results = workers.map(
       (worker, w) =>
         new Promise<void>((resolve, reject) => {
           const indices: number[] = [];
-          for (let t = w + 1; t < count; t += workerCount + 1) indices.push(t);
+          for (let t = w + 1; t < count; t += stride) indices.push(t);
           let remaining = indices.length;
           if (remaining === 0) return resolve();
           worker.on('message', (message: { index: number; tree: CompactTree }) => {
@@ -313,10 +357,10 @@ export async function growForest(setup: ForestSetup, count: number, threads: num
         }),
     );
     const grower = new ForestTreeGrower(setup);
-    for (let t = 0; t < count; t += workerCount + 1) trees[t] = grower.grow(t);
+    for (let t = 0; t < count; t += stride) trees[t] = grower.grow(t);
     await Promise.all(results);
     return trees;
   } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(started.map((worker) => worker.terminate()));
   }
 }

@@ -1,6 +1,6 @@
 // Entry point of a tree-learning worker thread: either does its share of boosting operations on shared
 // memory (histogram columns, pieces of rows) or grows whole forest trees by index. Started and stopped by threads.ts.
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { ForestTreeGrower } from './forest-trees.js';
 import {
   currentSequence,
@@ -12,17 +12,19 @@ import { Workspace } from './workspace.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker.js runs as a worker thread only');
-const data = workerData as BoostingWorkerData | ForestWorkerData;
 
-if (data.mode === 'boosting') {
-  const workspace = new Workspace(data.memory, data.plan, data.mapper, data.layout);
-  const sequence = currentSequence(workspace);
-  port.postMessage('ready');
-  // blocks on shared memory between operations; returns when told to stop
-  serveOperations(workspace, data.thread, sequence);
-  port.close();
-} else {
-  const grower = new ForestTreeGrower(data.setup);
+// started early (while the data is binned); the work follows in the first message
+port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
+  if (work.mode === 'boosting') {
+    const workspace = new Workspace(work.memory, work.plan, work.mapper, work.layout);
+    const sequence = currentSequence(workspace);
+    port.postMessage('ready');
+    // blocks on shared memory between operations; returns when told to stop
+    serveOperations(workspace, work.thread, sequence);
+    port.close();
+    return;
+  }
+  const grower = new ForestTreeGrower(work.setup);
   port.on('message', (message: { trees: number[] }) => {
     for (const index of message.trees) {
       const tree = grower.grow(index);
@@ -37,4 +39,5 @@ if (data.mode === 'boosting') {
     }
   });
   port.postMessage('ready');
-}
+});
+port.postMessage('booted');
