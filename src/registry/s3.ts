@@ -104,6 +104,7 @@ export class S3Registry extends BaseRegistry {
       const outcome = await this.claim(info);
       if (outcome === 'won') {
         await pausePoint('version-installed');
+        await this.sweepAbandonedClaims();
         return info;
       }
       if (outcome === 'taken') {
@@ -184,6 +185,17 @@ export class S3Registry extends BaseRegistry {
       return (await this.getText(manifestKey)) === body ? 'won' : 'taken';
     } finally {
       await this.deleteQuietly(this.key(claimKey));
+    }
+  }
+
+  /**
+   * Deletes claims left by publishers that died after installing their version (their number is
+   * never contested again, so nothing else would look at those claims).
+   */
+  private async sweepAbandonedClaims(): Promise<void> {
+    if (await this.conditionalWrites()) return;
+    for (const claim of await this.listObjects('claims/')) {
+      if (this.abandoned(claim)) await this.deleteQuietly(claim.Key!);
     }
   }
 
