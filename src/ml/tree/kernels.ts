@@ -481,7 +481,8 @@ function boostFunction(logLoss: boolean): FunctionCode {
 
 let compiled: object | undefined;
 
-function kernelModule(): object {
+/** The compiled module; worker threads are sent this one, so they share its optimised code. */
+export function kernelModule(): object {
   compiled ??= new wasm.Module(
     encodeModule([
       { name: 'histogramOrdered', code: histogramFunction(false) },
@@ -497,8 +498,10 @@ function kernelModule(): object {
   return compiled;
 }
 
-export function instantiateKernels(memory: WasmMemory): Kernels {
-  const instance = new wasm.Instance(kernelModule(), { env: { memory } });
+/** Kernels over `memory`, from the compiled `module` when given (one sent by another thread). */
+export function instantiateKernels(memory: WasmMemory, module: object = kernelModule()): Kernels {
+  compiled ??= module;
+  const instance = new wasm.Instance(module, { env: { memory } });
   return instance.exports as unknown as Kernels;
 }
 

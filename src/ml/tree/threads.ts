@@ -10,7 +10,7 @@ import type { BinMapper, PackedLayout } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
 import { buildHistogramGroups, type NodeOperations } from './grower.js';
-import type { WasmMemory } from './kernels.js';
+import { kernelModule, type WasmMemory } from './kernels.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
 /** `threads` as given, or every core the process may use. */
@@ -112,8 +112,8 @@ const OPERATION_BOOST = 4;
 const OPERATION_PARTITION = 5;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
-/** Checks of the control block a worker makes before it sleeps (a few tens of microseconds). */
-const SPIN_CHECKS = 10_000;
+/** Checks of the control block a thread makes before it sleeps (a hundred microseconds or so). */
+const SPIN_CHECKS = 50_000;
 /** Below this many rows a row-range operation runs on the calling thread alone. */
 const PARALLEL_MIN_ROWS = 49_152;
 
@@ -125,6 +125,8 @@ export interface BoostingWorkerData {
   mapper: BinMapper;
   layout: PackedLayout;
   thread: number;
+  /** The compiled kernels, shared rather than compiled again. */
+  module: object;
 }
 
 /**
@@ -228,6 +230,7 @@ export class BoostingThreads implements NodeOperations {
           mapper: workspace.data.mapper,
           layout: workspace.data.layout,
           thread: index + 1,
+          module: kernelModule(),
         }),
       ),
     );
@@ -278,9 +281,10 @@ export class BoostingThreads implements NodeOperations {
     // the same stable order as one pass over the whole range
     this.run(OPERATION_PARTITION, [start, end, column], true);
     const pieces = Math.ceil((end - start) / PIECE_ROWS);
-    const { rows, pieceCounts } = workspace;
-    const lefts = new Uint32Array(workspace.memory.buffer, plan.scratchLeftAt, plan.rows);
-    const rights = new Uint32Array(workspace.memory.buffer, plan.scratchRowsAt, plan.rows);
+    const { words, pieceCounts } = workspace;
+    const rowsWord = plan.rowsAt >> 2;
+    const leftsWord = plan.scratchLeftAt >> 2;
+    const rightsWord = plan.scratchRowsAt >> 2;
     let totalLeft = 0;
     for (let piece = 0; piece < pieces; piece++) totalLeft += pieceCounts[piece];
     let left = start;
@@ -289,8 +293,9 @@ export class BoostingThreads implements NodeOperations {
       const from = start + piece * PIECE_ROWS;
       const size = Math.min(end, from + PIECE_ROWS) - from;
       const count = pieceCounts[piece];
-      rows.set(lefts.subarray(from, from + count), left);
-      rows.set(rights.subarray(from, from + size - count), right);
+      // all three buffers are in the one memory: copies within it, nothing allocated
+      words.copyWithin(rowsWord + left, leftsWord + from, leftsWord + from + count);
+      words.copyWithin(rowsWord + right, rightsWord + from, rightsWord + from + size - count);
       left += count;
       right += size - count;
     }

@@ -16,7 +16,7 @@ if (!port) throw new Error('worker.js runs as a worker thread only');
 // started early (while the data is binned); the work follows in the first message
 port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
   if (work.mode === 'boosting') {
-    const workspace = new Workspace(work.memory, work.plan, work.mapper, work.layout);
+    const workspace = new Workspace(work.memory, work.plan, work.mapper, work.layout, undefined, work.module);
     const sequence = currentSequence(workspace);
     port.postMessage('ready');
     // blocks on shared memory between operations; returns when told to stop

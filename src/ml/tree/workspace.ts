@@ -124,6 +124,8 @@ export class Workspace {
   readonly control: Int32Array;
   /** Rows sent left by each piece of a partition split over threads. */
   readonly pieceCounts: Int32Array;
+  /** The whole memory as 32-bit words, for copies between regions. */
+  readonly words: Uint32Array;
   /** Doubles per histogram slot. */
   readonly slotLength: number;
 
@@ -134,6 +136,7 @@ export class Workspace {
     mapper: BinMapper,
     layout: PackedLayout,
     source?: BinnedData,
+    module?: object,
   ) {
     const buffer = memory.buffer;
     const n = plan.rows;
@@ -143,7 +146,7 @@ export class Workspace {
     );
     if (source) columns.forEach((column, g) => column.set(source.columns[g]));
     this.data = { rows: n, mapper, layout, columns, buffer };
-    this.kernels = instantiateKernels(memory);
+    this.kernels = instantiateKernels(memory, module);
     this.rows = new Uint32Array(buffer, plan.rowsAt, n);
     this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);
     this.table = new Uint8Array(buffer, plan.tableAt, 256);
@@ -151,6 +154,7 @@ export class Workspace {
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
+    this.words = new Uint32Array(buffer);
     this.pieceCounts = new Int32Array(
       buffer,
       plan.pieceCountsAt,
