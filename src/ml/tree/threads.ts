@@ -1,6 +1,6 @@
-// Worker threads for tree learning over shared memory. Boosting splits each histogram by byte column
-// (a column is always summed whole by one thread, in row order), and forests grow whole trees from
-// per-tree seeds, so any thread count gives a bit-identical model.
+// Worker threads for tree learning over shared memory. Boosting shares histograms by byte column (each
+// summed whole by one thread, in row order) and per-row work by pieces of rows (a row's result depends
+// on that row only); forests grow whole trees from per-tree seeds. Any thread count: the same model.
 import { availableParallelism } from 'node:os';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
