@@ -20,13 +20,31 @@ function step(title, args, cwd = project) {
 
 step('create a project', ['init', project], process.cwd());
 step('validate its config and schema', ['check']);
-step('write 50,000 synthetic rows shaped like the reference data', ['sample', 'vehicle-insurance', '--rows', '50000', '--seed', '42', '-o', 'data/train.csv']);
+step('write 50,000 synthetic rows shaped like the reference data', [
+  'sample',
+  'vehicle-insurance',
+  '--rows',
+  '50000',
+  '--seed',
+  '42',
+  '-o',
+  'data/train.csv',
+]);
 step('load them into the embedded store, validated row by row', ['push', 'data/train.csv']);
 step('what the store holds', ['data', 'stats']);
 step('train, evaluate and publish the first model', ['run']);
 step('run again: unchanged steps are reused and an equal model is not published', ['run']);
 step('the registry', ['models', 'list']);
-step('a few new rows to score', ['sample', 'vehicle-insurance', '--rows', '5', '--seed', '7', '-o', 'data/new.csv']);
+step('a few new rows to score', [
+  'sample',
+  'vehicle-insurance',
+  '--rows',
+  '5',
+  '--seed',
+  '7',
+  '-o',
+  'data/new.csv',
+]);
 step('score them with the production model', ['predict', 'data/new.csv', '-o', 'data/predictions.csv']);
 process.stdout.write(`\n${readFileSync(join(project, 'data', 'predictions.csv'), 'utf8')}`);
 process.stdout.write(

@@ -24,11 +24,18 @@ function log(text) {
 
 /** Runs a command under /usr/bin/time -v; returns wall seconds, peak RSS in MB and stdout. */
 function timed(command, commandArgs, cwd) {
-  const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
-  if (result.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed:\n${result.stderr.slice(-3000)}`);
-  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(result.stderr);
+  const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], {
+    cwd,
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+  });
+  if (result.status !== 0)
+    throw new Error(`${command} ${commandArgs.join(' ')} failed:\n${result.stderr.slice(-3000)}`);
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)/.exec(
+    result.stderr,
+  );
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
-  const seconds = (Number(wall[1] ?? 0) * 3600) + Number(wall[2]) * 60 + Number(wall[3]);
+  const seconds = Number(wall[1] ?? 0) * 3600 + Number(wall[2]) * 60 + Number(wall[3]);
   return { seconds, peakRssMb: Math.round(Number(rss[1]) / 1024), stdout: result.stdout };
 }
 
@@ -55,11 +62,25 @@ function ours(label, modelBlock) {
   const run = timed(process.execPath, [bin, 'run', '--no-cache', '--no-publish', '--json', '-q'], project);
   const record = JSON.parse(run.stdout);
   const steps = Object.fromEntries(record.steps.map((step) => [step.name, step.seconds]));
-  results.push({ impl: 'pipewright', model: label, rows, seconds: run.seconds, peak_rss_mb: run.peakRssMb, roc_auc: record.metrics.roc_auc, steps });
+  results.push({
+    impl: 'pipewright',
+    model: label,
+    rows,
+    seconds: run.seconds,
+    peak_rss_mb: run.peakRssMb,
+    roc_auc: record.metrics.roc_auc,
+    steps,
+  });
 }
 
-ours('gbdt', 'model:\n  type: gbdt\n  params: { learning_rate: 0.1, max_iter: 200, max_leaf_nodes: 31, early_stopping: true }\n');
-ours('random_forest', 'model:\n  type: random_forest\n  params: { n_estimators: 200, max_depth: 10, min_samples_split: 7, min_samples_leaf: 6, criterion: entropy }\n');
+ours(
+  'gbdt',
+  'model:\n  type: gbdt\n  params: { learning_rate: 0.1, max_iter: 200, max_leaf_nodes: 31, early_stopping: true }\n',
+);
+ours(
+  'random_forest',
+  'model:\n  type: random_forest\n  params: { n_estimators: 200, max_depth: 10, min_samples_split: 7, min_samples_leaf: 6, criterion: entropy }\n',
+);
 
 const script = `
 import sys, time, json
@@ -87,7 +108,14 @@ if (existsSync(python)) {
     log(`python baseline (pandas + scikit-learn RandomForest, n_jobs=${jobs})…`);
     const run = timed(python, [join(out, 'pipeline_baseline.py'), csv, String(jobs)], project);
     const reported = JSON.parse(run.stdout.trim().split('\n').pop());
-    results.push({ impl: 'python-sklearn', model: `random_forest (n_jobs=${jobs})`, rows, seconds: run.seconds, peak_rss_mb: run.peakRssMb, roc_auc: Number(reported.roc_auc.toFixed(6)) });
+    results.push({
+      impl: 'python-sklearn',
+      model: `random_forest (n_jobs=${jobs})`,
+      rows,
+      seconds: run.seconds,
+      peak_rss_mb: run.peakRssMb,
+      roc_auc: Number(reported.roc_auc.toFixed(6)),
+    });
   }
 } else {
   log(`${python} not found: install python3-sklearn and python3-pandas for the baseline`);
@@ -100,10 +128,17 @@ if (json) {
   const lines = [
     `| implementation | model | rows | wall s | peak RSS MB | ROC-AUC | speed-up vs baseline |`,
     `| --- | --- | ---: | ---: | ---: | ---: | ---: |`,
-    ...results.map((r) => `| ${r.impl} | ${r.model} | ${r.rows.toLocaleString('en')} | ${r.seconds.toFixed(2)} | ${r.peak_rss_mb} | ${r.roc_auc.toFixed(4)} | ${baseline ? `${(baseline.seconds / r.seconds).toFixed(1)}×` : '-'} |`),
+    ...results.map(
+      (r) =>
+        `| ${r.impl} | ${r.model} | ${r.rows.toLocaleString('en')} | ${r.seconds.toFixed(2)} | ${r.peak_rss_mb} | ${r.roc_auc.toFixed(4)} | ${baseline ? `${(baseline.seconds / r.seconds).toFixed(1)}×` : '-'} |`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   for (const r of results.filter((x) => x.steps)) {
-    process.stdout.write(`\n${r.model} steps: ${Object.entries(r.steps).map(([name, s]) => `${name} ${s === undefined ? '-' : s.toFixed(2)} s`).join(', ')}\n`);
+    process.stdout.write(
+      `\n${r.model} steps: ${Object.entries(r.steps)
+        .map(([name, s]) => `${name} ${s === undefined ? '-' : s.toFixed(2)} s`)
+        .join(', ')}\n`,
+    );
   }
 }

@@ -76,7 +76,9 @@ export function createContext(options: ContextOptions): CommandContext {
   const runId = timestampId();
   const stderr = options.stderr ?? process.stderr;
   const stdout = options.stdout ?? process.stdout;
-  const level = (globals.debug ? 'debug' : (globals.logLevel ?? process.env.PIPEWRIGHT_LOG_LEVEL ?? 'info')) as never;
+  const level = (
+    globals.debug ? 'debug' : (globals.logLevel ?? process.env.PIPEWRIGHT_LOG_LEVEL ?? 'info')
+  ) as never;
   const { logger, file } = createLogger({
     dir: logDir,
     runId,

@@ -29,7 +29,11 @@ export interface ActionOptions {
 }
 
 /** Wraps a command's action: builds its context, runs it and records its exit code. */
-export type Wrap = (name: string, action: Action, options?: ActionOptions) => (...args: any[]) => Promise<void>;
+export type Wrap = (
+  name: string,
+  action: Action,
+  options?: ActionOptions,
+) => (...args: any[]) => Promise<void>;
 
 export function buildProgram(io: IO = {}, onExit: (code: number) => void = () => {}): Command {
   const stdout = io.stdout ?? process.stdout;
@@ -39,7 +43,14 @@ export function buildProgram(io: IO = {}, onExit: (code: number) => void = () =>
     .version(packageVersion(), '-V, --version', 'print the version')
     .option('-c, --config <file>', 'project config (default: pipewright.yaml here or in a folder above)')
     .addOption(
-      new Option('--log-level <level>', 'console log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'silent']),
+      new Option('--log-level <level>', 'console log level').choices([
+        'trace',
+        'debug',
+        'info',
+        'warn',
+        'error',
+        'silent',
+      ]),
     )
     .option('-q, --quiet', 'print only warnings and errors')
     .option('--json', 'print machine-readable JSON results')
@@ -51,7 +62,8 @@ export function buildProgram(io: IO = {}, onExit: (code: number) => void = () =>
     })
     .exitOverride();
 
-  const wrap: Wrap = (name, action, options = {}) =>
+  const wrap: Wrap =
+    (name, action, options = {}) =>
     async (...args: any[]) => {
       const command = args[args.length - 1] as Command;
       const globals = globalsOf(command);
@@ -67,7 +79,10 @@ export function buildProgram(io: IO = {}, onExit: (code: number) => void = () =>
         const started = performance.now();
         context.logger.debug({ args: args.slice(0, -2) }, `${name} started`);
         const code = (await action(context, ...args.slice(0, -1))) ?? EXIT_OK;
-        context.logger.debug({ ms: Math.round(performance.now() - started), exitCode: code }, `${name} finished`);
+        context.logger.debug(
+          { ms: Math.round(performance.now() - started), exitCode: code },
+          `${name} finished`,
+        );
         onExit(code);
       } catch (error) {
         onExit(reportError(error, { context, globals, stdout, stderr }));
@@ -88,7 +103,11 @@ export async function main(argv: string[], io: IO = {}): Promise<number> {
     await program.parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') {
+      if (
+        error.code === 'commander.helpDisplayed' ||
+        error.code === 'commander.version' ||
+        error.code === 'commander.help'
+      ) {
         return EXIT_OK;
       }
       return EXIT_USAGE;
@@ -111,15 +130,25 @@ interface ReportTarget {
 export function reportError(error: unknown, target: ReportTarget): number {
   const known: PipewrightError = isPipewrightError(error)
     ? error
-    : new errors.PW_INTERNAL(`Unexpected error: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    : new errors.PW_INTERNAL(`Unexpected error: ${(error as Error)?.message ?? String(error)}`, {
+        cause: error,
+      });
   const origin = isPipewrightError(error) ? error.origin : originOf((error as Error)?.stack);
   const logFile = target.context?.logFile;
   target.context?.logger.error(
-    { err: error instanceof Error ? serializeError(error) : error, code: known.code, where: known.where, origin, console: false },
+    {
+      err: error instanceof Error ? serializeError(error) : error,
+      code: known.code,
+      where: known.where,
+      origin,
+      console: false,
+    },
     known.message,
   );
   if (target.globals.json) {
-    target.stdout.write(`${JSON.stringify({ error: { ...known.toJSON(), origin, log: logFile } }, null, 2)}\n`);
+    target.stdout.write(
+      `${JSON.stringify({ error: { ...known.toJSON(), origin, log: logFile } }, null, 2)}\n`,
+    );
   }
   const lines = [`error ${known.code}: ${known.message}`];
   if (known.where && !known.message.includes(known.where)) lines.push(`  where: ${known.where}`);

@@ -59,7 +59,10 @@ export const configSchema = z
           context.addIssue({ code: 'custom', path: ['bucket'], message: 'an s3 registry needs a bucket' });
         }
       }),
-    artifacts: z.object({ path: z.string().default('artifacts') }).strict().prefault({}),
+    artifacts: z
+      .object({ path: z.string().default('artifacts') })
+      .strict()
+      .prefault({}),
     logging: z
       .object({
         level: logLevel.default('info'),
@@ -126,7 +129,9 @@ export const configSchema = z
       .prefault({}),
     evaluate: z
       .object({
-        metric: z.enum(['roc_auc', 'pr_auc', 'f1', 'accuracy', 'log_loss', 'macro_f1', 'rmse', 'mae', 'r2']).default('roc_auc'),
+        metric: z
+          .enum(['roc_auc', 'pr_auc', 'f1', 'accuracy', 'log_loss', 'macro_f1', 'rmse', 'mae', 'r2'])
+          .default('roc_auc'),
         expected_score: z.number().default(0.6),
         min_improvement: z.number().default(0),
         threshold: z.union([z.literal('f1'), z.number().min(0).max(1)]).default('f1'),
@@ -187,7 +192,9 @@ export function findConfigFile(start: string = process.cwd()): string | undefine
 export function loadConfig(explicit?: string, start?: string): LoadedConfig {
   const file = explicit ? resolve(explicit) : findConfigFile(start);
   if (!file) {
-    throw new errors.PW_CONFIG_NOT_FOUND(`No ${CONFIG_FILE} in ${resolve(start ?? process.cwd())} or any folder above it`);
+    throw new errors.PW_CONFIG_NOT_FOUND(
+      `No ${CONFIG_FILE} in ${resolve(start ?? process.cwd())} or any folder above it`,
+    );
   }
   if (!existsSync(file)) throw new errors.PW_CONFIG_NOT_FOUND(`Config file ${file} does not exist`);
   const loaded = loadYaml(file, configSchema);
@@ -204,9 +211,15 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
 const SECRET_LOOKING = /^(mongodb(\+srv)?:\/\/[^/]*:[^@/]+@|AKIA[0-9A-Z]{16}$)/;
 
 /** Secrets belong in the environment; a connection string with a password in YAML is refused. */
-function rejectSecrets(value: unknown, locate: (path: (string | number)[]) => string, path: (string | number)[] = []): void {
+function rejectSecrets(
+  value: unknown,
+  locate: (path: (string | number)[]) => string,
+  path: (string | number)[] = [],
+): void {
   if (typeof value === 'string' && SECRET_LOOKING.test(value)) {
-    throw new errors.PW_CONFIG_SECRET(`${locate(path)} ${path.join('.')}: holds a credential`, { where: locate(path) });
+    throw new errors.PW_CONFIG_SECRET(`${locate(path)} ${path.join('.')}: holds a credential`, {
+      where: locate(path),
+    });
   }
   if (value && typeof value === 'object') {
     for (const [key, item] of Object.entries(value)) rejectSecrets(item, locate, [...path, key]);

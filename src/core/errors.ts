@@ -83,23 +83,48 @@ export const errors = {
     'Secrets come from the environment only: set MONGODB_URL, AWS_* or PIPEWRIGHT_API_TOKEN in the environment or in .env, and remove it from the YAML file.',
     2,
   ),
-  PW_SCHEMA_INVALID: define('PW_SCHEMA_INVALID', 'Fix schema.yaml as described and run `pipewright check`.', 2),
+  PW_SCHEMA_INVALID: define(
+    'PW_SCHEMA_INVALID',
+    'Fix schema.yaml as described and run `pipewright check`.',
+    2,
+  ),
   PW_INIT_EXISTS: define(
     'PW_INIT_EXISTS',
     'Choose an empty folder, or pass --force to overwrite these files.',
     2,
   ),
   // data and input (exit 1)
-  PW_FILE_NOT_FOUND: define('PW_FILE_NOT_FOUND', 'Check the path; it is resolved from the current folder.', 1, 404),
-  PW_FILE_INVALID: define('PW_FILE_INVALID', 'Fix the file at the line named above and run the command again.', 1, 400),
-  PW_FILE_UNWRITABLE: define('PW_FILE_UNWRITABLE', 'Check that the folder exists and is writable and that the disk is not full.'),
-  PW_ROW_INVALID: define('PW_ROW_INVALID', 'Fix the value or the schema, then push the rejected rows again.', 1, 400),
+  PW_FILE_NOT_FOUND: define(
+    'PW_FILE_NOT_FOUND',
+    'Check the path; it is resolved from the current folder.',
+    1,
+    404,
+  ),
+  PW_FILE_INVALID: define(
+    'PW_FILE_INVALID',
+    'Fix the file at the line named above and run the command again.',
+    1,
+    400,
+  ),
+  PW_FILE_UNWRITABLE: define(
+    'PW_FILE_UNWRITABLE',
+    'Check that the folder exists and is writable and that the disk is not full.',
+  ),
+  PW_ROW_INVALID: define(
+    'PW_ROW_INVALID',
+    'Fix the value or the schema, then push the rejected rows again.',
+    1,
+    400,
+  ),
   PW_ROWS_REJECTED: define(
     'PW_ROWS_REJECTED',
     'Read the rejects file, fix the rows and push it again, or pass --allow-rejects to accept a partial load.',
   ),
   PW_DATA_EMPTY: define('PW_DATA_EMPTY', 'Push data first with `pipewright push <file>`.'),
-  PW_VALIDATION_FAILED: define('PW_VALIDATION_FAILED', 'Read the validation report named above; fix the data or relax the check in pipewright.yaml.'),
+  PW_VALIDATION_FAILED: define(
+    'PW_VALIDATION_FAILED',
+    'Read the validation report named above; fix the data or relax the check in pipewright.yaml.',
+  ),
   // store
   PW_STORE_UNREACHABLE: define(
     'PW_STORE_UNREACHABLE',
@@ -120,20 +145,66 @@ export const errors = {
     'PW_MODEL_SCHEMA_MISMATCH',
     'The model was trained on another schema: retrain with `pipewright run`, or serve it with the schema it was trained on.',
   ),
-  PW_BUNDLE_INVALID: define('PW_BUNDLE_INVALID', 'The bundle is damaged or not a Pipewright bundle; publish it again with `pipewright run`.'),
-  PW_REGISTRY_NOT_FOUND: define('PW_REGISTRY_NOT_FOUND', 'Run `pipewright models list` to see the versions and aliases.', 1, 404),
-  PW_REGISTRY_FAILED: define('PW_REGISTRY_FAILED', 'Check the registry settings in pipewright.yaml and the credentials in the environment.', 1, 503),
+  PW_BUNDLE_INVALID: define(
+    'PW_BUNDLE_INVALID',
+    'The bundle is damaged or not a Pipewright bundle; publish it again with `pipewright run`.',
+  ),
+  PW_REGISTRY_NOT_FOUND: define(
+    'PW_REGISTRY_NOT_FOUND',
+    'Run `pipewright models list` to see the versions and aliases.',
+    1,
+    404,
+  ),
+  PW_REGISTRY_FAILED: define(
+    'PW_REGISTRY_FAILED',
+    'Check the registry settings in pipewright.yaml and the credentials in the environment.',
+    1,
+    503,
+  ),
   PW_RUN_NOT_FOUND: define('PW_RUN_NOT_FOUND', 'Run `pipewright runs list` to see the runs.', 1, 404),
-  PW_SERVE_NO_MODEL: define('PW_SERVE_NO_MODEL', 'Train and publish a model first with `pipewright run`.', 1, 503),
-  PW_MONITOR_NO_REFERENCE: define('PW_MONITOR_NO_REFERENCE', 'Retrain with `pipewright run`: the bundles it publishes carry the reference statistics that drift is measured against.'),
+  PW_SERVE_NO_MODEL: define(
+    'PW_SERVE_NO_MODEL',
+    'Train and publish a model first with `pipewright run`.',
+    1,
+    503,
+  ),
+  PW_MONITOR_NO_REFERENCE: define(
+    'PW_MONITOR_NO_REFERENCE',
+    'Retrain with `pipewright run`: the bundles it publishes carry the reference statistics that drift is measured against.',
+  ),
   // HTTP requests to `pipewright serve`
-  PW_REQUEST_INVALID: define('PW_REQUEST_INVALID', 'Send a JSON record, {"records": [...]}, or text/csv; GET /openapi.json describes the fields.', 1, 400),
-  PW_REQUEST_TOO_LARGE: define('PW_REQUEST_TOO_LARGE', 'Send fewer records per request (serve.max_batch) or a smaller body (serve.body_limit_bytes).', 1, 413),
+  PW_REQUEST_INVALID: define(
+    'PW_REQUEST_INVALID',
+    'Send a JSON record, {"records": [...]}, or text/csv; GET /openapi.json describes the fields.',
+    1,
+    400,
+  ),
+  PW_REQUEST_TOO_LARGE: define(
+    'PW_REQUEST_TOO_LARGE',
+    'Send fewer records per request (serve.max_batch) or a smaller body (serve.body_limit_bytes).',
+    1,
+    413,
+  ),
   PW_MEDIA_TYPE: define('PW_MEDIA_TYPE', 'Send Content-Type: application/json or text/csv.', 1, 415),
   PW_NOT_FOUND: define('PW_NOT_FOUND', 'GET /docs lists the endpoints.', 1, 404),
-  PW_UNAUTHORIZED: define('PW_UNAUTHORIZED', 'Send the header `Authorization: Bearer <token>` with the value of PIPEWRIGHT_API_TOKEN.', 1, 401),
-  PW_TRAIN_DISABLED: define('PW_TRAIN_DISABLED', 'Set PIPEWRIGHT_API_TOKEN in the server\'s environment to enable POST /train, or run `pipewright run` yourself.', 1, 404),
-  PW_TRAIN_BUSY: define('PW_TRAIN_BUSY', 'Wait for the running pipeline to finish (GET /runs/<id>), then start another.', 1, 409),
+  PW_UNAUTHORIZED: define(
+    'PW_UNAUTHORIZED',
+    'Send the header `Authorization: Bearer <token>` with the value of PIPEWRIGHT_API_TOKEN.',
+    1,
+    401,
+  ),
+  PW_TRAIN_DISABLED: define(
+    'PW_TRAIN_DISABLED',
+    "Set PIPEWRIGHT_API_TOKEN in the server's environment to enable POST /train, or run `pipewright run` yourself.",
+    1,
+    404,
+  ),
+  PW_TRAIN_BUSY: define(
+    'PW_TRAIN_BUSY',
+    'Wait for the running pipeline to finish (GET /runs/<id>), then start another.',
+    1,
+    409,
+  ),
   PW_INTERNAL: define('PW_INTERNAL', 'This is a bug in Pipewright: the log file holds the full stack.'),
 } as const;
 

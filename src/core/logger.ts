@@ -28,7 +28,15 @@ export interface CreatedLogger {
   file: string | undefined;
 }
 
-const LEVEL_VALUES: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: Infinity };
+const LEVEL_VALUES: Record<string, number> = {
+  trace: 10,
+  debug: 20,
+  info: 30,
+  warn: 40,
+  error: 50,
+  fatal: 60,
+  silent: Infinity,
+};
 
 export function logFileName(command: string, runId: string): string {
   const [day, time, id] = runId.split('-');
@@ -48,16 +56,24 @@ export function createLogger(options: LoggerOptions = {}): CreatedLogger {
   if (consoleLevel !== 'silent') {
     streams.push({
       level: consoleLevel,
-      stream: consoleStream(options.consoleStream ?? process.stderr, options.colorize ?? Boolean(process.stderr.isTTY), consoleLevel),
+      stream: consoleStream(
+        options.consoleStream ?? process.stderr,
+        options.colorize ?? Boolean(process.stderr.isTTY),
+        consoleLevel,
+      ),
     });
   }
   const fileLevel = file ? LEVEL_VALUES.debug : Infinity;
   const minimum = Math.min(fileLevel, LEVEL_VALUES[consoleLevel]);
-  const level = (Object.keys(LEVEL_VALUES).find((name) => LEVEL_VALUES[name] === minimum) ?? 'silent') as LevelWithSilent;
+  const level = (Object.keys(LEVEL_VALUES).find((name) => LEVEL_VALUES[name] === minimum) ??
+    'silent') as LevelWithSilent;
   const logger = pino(
     {
       level,
-      base: { ...(options.runId ? { run: options.runId } : {}), ...(options.command ? { command: options.command } : {}) },
+      base: {
+        ...(options.runId ? { run: options.runId } : {}),
+        ...(options.command ? { command: options.command } : {}),
+      },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { log: (object) => redactDeep(object) as Record<string, unknown> },
       hooks: {
@@ -79,7 +95,9 @@ export function createLogger(options: LoggerOptions = {}): CreatedLogger {
 export function pruneLogs(dir: string, keep: number): void {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((name) => name.endsWith('.log')).sort();
+    names = readdirSync(dir)
+      .filter((name) => name.endsWith('.log'))
+      .sort();
   } catch {
     return;
   }
@@ -106,7 +124,11 @@ const LEVEL_LABELS: Record<number, [string, string]> = {
  * Readable console lines: `12:04:31 info  step train: 200 trees`. Records marked `console: false`
  * (errors the CLI reports itself) go to the log file only.
  */
-function consoleStream(out: NodeJS.WritableStream, colorize: boolean, level: LevelWithSilent): { write(line: string): void } {
+function consoleStream(
+  out: NodeJS.WritableStream,
+  colorize: boolean,
+  level: LevelWithSilent,
+): { write(line: string): void } {
   const showFields = level === 'debug' || level === 'trace';
   return {
     write(line: string) {
@@ -123,7 +145,17 @@ function consoleStream(out: NodeJS.WritableStream, colorize: boolean, level: Lev
       const context = typeof record.step === 'string' ? `[${record.step}] ` : '';
       let text = `${time} ${colorize ? `${color}${label.padEnd(5)}\x1b[0m` : label.padEnd(5)} ${context}${String(record.msg ?? '')}`;
       if (showFields) {
-        const { level: _l, time: _t, msg: _m, run: _r, command: _c, step: _s, pid: _p, hostname: _h, ...rest } = record;
+        const {
+          level: _l,
+          time: _t,
+          msg: _m,
+          run: _r,
+          command: _c,
+          step: _s,
+          pid: _p,
+          hostname: _h,
+          ...rest
+        } = record;
         if (Object.keys(rest).length > 0) text += ` ${JSON.stringify(rest)}`;
       }
       out.write(`${text}\n`);

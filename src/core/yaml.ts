@@ -56,16 +56,23 @@ export function parseYaml<S extends z.ZodType>(
     throw new ErrorType(`${shown} is not valid YAML: ${first.message.split('\n')[0]}`, {
       where: locateOffset(first.pos[0]),
       hint: 'Check the indentation and quoting at that line.',
-      details: { problems: document.errors.map((e) => ({ where: locateOffset(e.pos[0]), message: e.message })) },
+      details: {
+        problems: document.errors.map((e) => ({ where: locateOffset(e.pos[0]), message: e.message })),
+      },
     });
   }
   const data = document.toJS() ?? {};
   const locate = (path: (string | number)[]) => locateOffset(offsetOf(document, path));
   const result = schema.safeParse(data);
   if (!result.success) {
-    const problems = result.error.issues.flatMap((issue) => describeIssue(issue, data, schema, locate, document));
+    const problems = result.error.issues.flatMap((issue) =>
+      describeIssue(issue, data, schema, locate, document),
+    );
     const first = problems[0];
-    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    const more =
+      problems.length > 1
+        ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})`
+        : '';
     throw new ErrorType(`${first.where} ${first.path}: ${first.message}${more}`, {
       where: first.where,
       details: { problems },
@@ -143,7 +150,12 @@ export function knownKeys(schema: z.ZodType, path: (string | number)[]): string[
     for (let guard = 0; guard < 10 && current; guard++) {
       const def = current._zod?.def;
       if (!def) break;
-      if (def.type === 'optional' || def.type === 'default' || def.type === 'nullable' || def.type === 'prefault') {
+      if (
+        def.type === 'optional' ||
+        def.type === 'default' ||
+        def.type === 'nullable' ||
+        def.type === 'prefault'
+      ) {
         current = def.innerType;
       } else if (def.type === 'pipe') {
         current = def.in;
@@ -183,7 +195,11 @@ export function editDistance(a: string, b: string): number {
     previous[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const above = previous[j];
-      previous[j] = Math.min(previous[j] + 1, previous[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous[j] = Math.min(
+        previous[j] + 1,
+        previous[j - 1] + 1,
+        diagonal + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       diagonal = above;
     }
   }

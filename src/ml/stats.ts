@@ -5,6 +5,7 @@ import { errors } from '../core/errors.js';
 import type { CategoryValue } from '../schema/schema.js';
 import type { Frame } from './frame.js';
 import { quantileOfSorted } from './transform/column.js';
+import { edgesBelow } from './search.js';
 
 /** Bins of a numeric distribution: `edges` are right-closed inner edges, bins are (-∞, e0], (e0, e1], …, (e_last, ∞), then missing. */
 export interface NumericReference {
@@ -132,15 +133,7 @@ export function binProportions(
       counts[edges.length + 1]++;
       continue;
     }
-    // The number of edges strictly below the value.
-    let low = 0;
-    let high = edges.length;
-    while (low < high) {
-      const middle = (low + high) >>> 1;
-      if (edges[middle] < value) low = middle + 1;
-      else high = middle;
-    }
-    counts[low]++;
+    counts[edgesBelow(edges, value)]++;
   }
   return Array.from(counts, (c) => (count > 0 ? c / count : 0));
 }

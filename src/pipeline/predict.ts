@@ -51,18 +51,31 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
   const { schema, registry } = options;
   const reference = options.model ?? 'production';
   const { bytes, info } = await registry.load(reference);
-  const predictor = Predictor.fromBundle(parseBundle(bytes, schema, { source: `model ${reference} (${info.version})` }), {
-    source: `model ${reference} (${info.version})`,
-  });
+  const predictor = Predictor.fromBundle(
+    parseBundle(bytes, schema, { source: `model ${reference} (${info.version})` }),
+    {
+      source: `model ${reference} (${info.version})`,
+    },
+  );
   const reader = await openReader(options.file, options.format);
-  const inputs = new Set(schema.fields.filter((f) => f.role === 'feature' || f.role === 'key').map((f) => f.name));
-  const missing = [...inputs].filter((name) => !reader.columns.includes(name) && !schema.fields.find((f) => f.name === name)?.nullable && name !== schema.key?.name);
+  const inputs = new Set(
+    schema.fields.filter((f) => f.role === 'feature' || f.role === 'key').map((f) => f.name),
+  );
+  const missing = [...inputs].filter(
+    (name) =>
+      !reader.columns.includes(name) &&
+      !schema.fields.find((f) => f.name === name)?.nullable &&
+      name !== schema.key?.name,
+  );
   if (missing.length > 0 && reader.format === 'csv') {
     await reader.close();
-    throw new errors.PW_FILE_INVALID(`${displayPath(options.file)}:${reader.columnsLine}: missing input column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`, {
-      where: `${displayPath(options.file)}:${reader.columnsLine}`,
-      hint: `The model needs every feature of the schema: ${[...inputs].join(', ')}.`,
-    });
+    throw new errors.PW_FILE_INVALID(
+      `${displayPath(options.file)}:${reader.columnsLine}: missing input column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+      {
+        where: `${displayPath(options.file)}:${reader.columnsLine}`,
+        hint: `The model needs every feature of the schema: ${[...inputs].join(', ')}.`,
+      },
+    );
   }
   const coerce = compileCoercer(schema, { fields: 'inputs' });
   const keyName = schema.key?.name;

@@ -1,7 +1,12 @@
 // A live display of steps on a terminal: a spinner line for the running step that turns into a
 // check mark (or a cross) with the step's timing and summary. Off a terminal it prints nothing.
 const FRAMES = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
-const MARKS: Record<string, string> = { ok: '\x1b[32m✓\x1b[0m', cached: '\x1b[36m↺\x1b[0m', failed: '\x1b[31m✗\x1b[0m', skipped: '\x1b[90m–\x1b[0m' };
+const MARKS: Record<string, string> = {
+  ok: '\x1b[32m✓\x1b[0m',
+  cached: '\x1b[36m↺\x1b[0m',
+  failed: '\x1b[31m✗\x1b[0m',
+  skipped: '\x1b[90m–\x1b[0m',
+};
 
 export class Progress {
   private readonly stream: NodeJS.WriteStream | undefined;
@@ -39,7 +44,9 @@ export class Progress {
     this.current = undefined;
     const time = seconds === undefined ? '' : ` \x1b[90m${seconds.toFixed(2)} s\x1b[0m`;
     const label = status === 'cached' ? ' (reused)' : status === 'skipped' ? ' (skipped)' : '';
-    this.stream.write(`\r\x1b[2K${MARKS[status] ?? ' '} ${name.padEnd(9)}${label}${time}${detail ? `  ${detail}` : ''}\n`);
+    this.stream.write(
+      `\r\x1b[2K${MARKS[status] ?? ' '} ${name.padEnd(9)}${label}${time}${detail ? `  ${detail}` : ''}\n`,
+    );
   }
 
   private draw(): void {
@@ -48,7 +55,9 @@ export class Progress {
     const elapsed = ((performance.now() - started) / 1000).toFixed(1);
     const bar = fraction === undefined ? '' : ` ${renderBar(fraction)} ${Math.round(fraction * 100)}%`;
     this.frame = (this.frame + 1) % FRAMES.length;
-    this.stream.write(`\r\x1b[2K${FRAMES[this.frame]} ${name.padEnd(9)}${bar} ${elapsed} s${text ? `  ${text}` : ''}`);
+    this.stream.write(
+      `\r\x1b[2K${FRAMES[this.frame]} ${name.padEnd(9)}${bar} ${elapsed} s${text ? `  ${text}` : ''}`,
+    );
   }
 }
 

@@ -71,12 +71,17 @@ export function readRunRecord(artifactsRoot: string, runId: string): RunRecord {
   const file = join(runDir(artifactsRoot, runId), 'run.json');
   if (!existsSync(file)) {
     const known = existsSync(artifactsRoot)
-      ? readdirSync(artifactsRoot, { withFileTypes: true }).filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort()
+      ? readdirSync(artifactsRoot, { withFileTypes: true })
+          .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+          .map((e) => e.name)
+          .sort()
       : [];
     const matches = known.filter((id) => id.endsWith(runId) || id.startsWith(runId));
     if (matches.length === 1) return readRunRecord(artifactsRoot, matches[0]);
     throw new errors.PW_RUN_NOT_FOUND(`No run ${runId} in ${artifactsRoot}`, {
-      hint: known.length ? `Known runs: ${known.slice(-5).join(', ')}${known.length > 5 ? ', …' : ''}` : 'Run `pipewright run` first.',
+      hint: known.length
+        ? `Known runs: ${known.slice(-5).join(', ')}${known.length > 5 ? ', …' : ''}`
+        : 'Run `pipewright run` first.',
     });
   }
   return JSON.parse(readFileSync(file, 'utf8')) as RunRecord;
@@ -99,13 +104,20 @@ export function listRuns(artifactsRoot: string): RunRecord[] {
       // a record being replaced right now, or damaged: it is not listed
     }
   }
-  return records.sort((a, b) => (a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1));
+  return records.sort((a, b) =>
+    a.startedAt < b.startedAt ? -1 : a.startedAt > b.startedAt ? 1 : a.id < b.id ? -1 : 1,
+  );
 }
 
 /** The git commit of `dir` and whether the work tree has changes, when it is in a repository. */
 export function gitState(dir: string): { commit: string; dirty: boolean } | undefined {
   try {
-    const options = { cwd: dir, encoding: 'utf8' as const, stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'], timeout: 5000 };
+    const options = {
+      cwd: dir,
+      encoding: 'utf8' as const,
+      stdio: ['ignore', 'pipe', 'ignore'] as ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    };
     const commit = execFileSync('git', ['rev-parse', 'HEAD'], options).trim();
     const dirty = execFileSync('git', ['status', '--porcelain'], options).trim().length > 0;
     return { commit, dirty };

@@ -68,7 +68,8 @@ export class StepRunner {
   /** Declares the steps up front so the record and the display show what is still to come. */
   plan(names: string[]): void {
     for (const name of names) {
-      if (!this.record.steps.some((step) => step.name === name)) this.record.steps.push({ name, status: 'pending' });
+      if (!this.record.steps.some((step) => step.name === name))
+        this.record.steps.push({ name, status: 'pending' });
     }
     this.save();
   }
@@ -116,7 +117,12 @@ export class StepRunner {
       entry.outputHash = step.outputHash?.(output);
       entry.summary = step.summary?.(output);
       entry.status = 'ok';
-      if (entry.inputHash && step.load) this.remember(step.name, entry.inputHash, { runId: this.record.id, outputHash: entry.outputHash, summary: entry.summary });
+      if (entry.inputHash && step.load)
+        this.remember(step.name, entry.inputHash, {
+          runId: this.record.id,
+          outputHash: entry.outputHash,
+          summary: entry.summary,
+        });
       return output;
     } catch (error) {
       entry.status = 'failed';
@@ -131,7 +137,13 @@ export class StepRunner {
       this.progressDisplay.finish(step.name, entry.status, detail, entry.seconds);
       // With the live display on, the console already shows this line.
       logger.info(
-        { status: entry.status, seconds: entry.seconds, summary: entry.summary, cachedFrom: entry.cachedFrom, ...(this.progressDisplay.enabled ? { console: false } : {}) },
+        {
+          status: entry.status,
+          seconds: entry.seconds,
+          summary: entry.summary,
+          cachedFrom: entry.cachedFrom,
+          ...(this.progressDisplay.enabled ? { console: false } : {}),
+        },
         `${step.name} ${entry.status} in ${entry.seconds} s${detail ? `: ${detail}` : ''}`,
       );
       this.save();
@@ -150,7 +162,11 @@ export class StepRunner {
     renameSync(temporary, file);
   }
 
-  private async reuse<I, O>(step: Step<I, O>, entry: StepRecord, logger: Logger): Promise<{ output: O } | undefined> {
+  private async reuse<I, O>(
+    step: Step<I, O>,
+    entry: StepRecord,
+    logger: Logger,
+  ): Promise<{ output: O } | undefined> {
     if (this.noCache || !entry.inputHash || !step.load) return undefined;
     const file = this.cacheFile(step.name, entry.inputHash);
     if (!existsSync(file)) return undefined;
@@ -180,8 +196,13 @@ function describeSummary(summary: Record<string, unknown> | undefined): string |
   if (!summary) return undefined;
   if (typeof summary.text === 'string') return summary.text;
   return Object.entries(summary)
-    .filter(([, value]) => typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean')
+    .filter(
+      ([, value]) => typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean',
+    )
     .slice(0, 4)
-    .map(([key, value]) => `${key} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : value}`)
+    .map(
+      ([key, value]) =>
+        `${key} ${typeof value === 'number' && !Number.isInteger(value) ? value.toFixed(4) : value}`,
+    )
     .join(', ');
 }

@@ -47,18 +47,28 @@ export function packageVersion(): string {
 }
 
 /** The production model, when the registry has one: its predictor when it can score this schema. */
-async function loadProduction(registry: ModelRegistry, alias: string, schema: Schema, logger: Logger): Promise<{ production?: ProductionModel; reference?: { version: string; stats: ReferenceStats } }> {
+async function loadProduction(
+  registry: ModelRegistry,
+  alias: string,
+  schema: Schema,
+  logger: Logger,
+): Promise<{ production?: ProductionModel; reference?: { version: string; stats: ReferenceStats } }> {
   const version = await registry.aliasVersion(alias);
   if (!version) return {};
   const { bytes } = await registry.load(version);
   const bundle = parseBundle(bytes, undefined, { source: `${alias} (${version})` });
-  const reference = bundle.metadata.referenceStats ? { version, stats: bundle.metadata.referenceStats } : undefined;
+  const reference = bundle.metadata.referenceStats
+    ? { version, stats: bundle.metadata.referenceStats }
+    : undefined;
   if (bundle.schemaFingerprint !== schema.fingerprint) {
     logger.warn({ version }, `production ${version} was trained on another schema; it is not compared`);
     return { production: { version, reason: 'trained on another schema' }, reference: undefined };
   }
   try {
-    return { production: { version, predictor: Predictor.fromBundle(bundle, { source: `${alias} (${version})` }) }, reference };
+    return {
+      production: { version, predictor: Predictor.fromBundle(bundle, { source: `${alias} (${version})` }) },
+      reference,
+    };
   } catch (error) {
     if (!isPipewrightError(error)) throw error;
     logger.warn({ err: error, version }, `production ${version} cannot be loaded: ${error.message}`);
@@ -69,7 +79,9 @@ async function loadProduction(registry: ModelRegistry, alias: string, schema: Sc
 export async function runPipeline(options: PipelineOptions): Promise<RunRecord> {
   const { config, schema, logger } = options;
   if (!schema.target) {
-    throw new errors.PW_SCHEMA_INVALID(`The schema ${schema.name} has no target field`, { hint: 'Give one field role: target in schema.yaml.' });
+    throw new errors.PW_SCHEMA_INVALID(`The schema ${schema.name} has no target field`, {
+      hint: 'Give one field role: target in schema.yaml.',
+    });
   }
   const alias = options.alias ?? 'production';
   const started = performance.now();
@@ -80,30 +92,53 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
     startedAt: new Date().toISOString(),
     config,
     schemaFingerprint: schema.fingerprint,
-    code: { pipewright: packageVersion(), node: process.version, ...(gitState(options.projectDir) ? { git: gitState(options.projectDir) } : {}) },
+    code: {
+      pipewright: packageVersion(),
+      node: process.version,
+      ...(gitState(options.projectDir) ? { git: gitState(options.projectDir) } : {}),
+    },
     seed: config.split.seed,
     model: { type: config.model.type, params: config.model.params },
     steps: [],
     artifacts: {},
   };
-  const runner = new StepRunner({ artifactsRoot: options.artifactsRoot, record, logger, noCache: options.noCache, progress: options.progress });
+  const runner = new StepRunner({
+    artifactsRoot: options.artifactsRoot,
+    record,
+    logger,
+    noCache: options.noCache,
+    progress: options.progress,
+  });
   runner.plan([...STEPS]);
   logger.info({ run: record.id }, `run ${record.id} started`);
   const store = await openStore(config, options.projectDir, options.env);
   let registry: ModelRegistry | undefined;
   try {
     registry = await openRegistry(config, options.projectDir);
-    const ingest = await runner.run(ingestStep, { store, collection: config.store.collection, schema, batchSize: config.store.batch_size });
+    const ingest = await runner.run(ingestStep, {
+      store,
+      collection: config.store.collection,
+      schema,
+      batchSize: config.store.batch_size,
+    });
     await store.close();
     record.dataHash = ingest.dataHash;
     record.rows = { total: ingest.frame.rows };
     record.artifacts.frame = `${record.id}/ingest/frame.arrow`;
 
     const { production, reference } = await loadProduction(registry, alias, schema, logger);
-    const validation = await runner.run(validateStep, { ingest, settings: config.validation, ...(reference ? { reference } : {}) });
+    const validation = await runner.run(validateStep, {
+      ingest,
+      settings: config.validation,
+      ...(reference ? { reference } : {}),
+    });
     record.artifacts.validation = `${record.id}/validate/report.json`;
 
-    const split = await runner.run(splitStep, { frame: ingest.frame, dataHash: ingest.dataHash, settings: config.split });
+    const split = await runner.run(splitStep, {
+      frame: ingest.frame,
+      dataHash: ingest.dataHash,
+      settings: config.split,
+    });
     record.rows = { total: ingest.frame.rows, train: split.train.length, test: split.test.length };
     const preprocessor = await runner.run(transformStep, {
       frame: ingest.frame,
@@ -135,11 +170,16 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
     record.metrics = evaluation.metrics;
     if (evaluation.productionMetrics) record.productionMetrics = evaluation.productionMetrics;
     record.artifacts.evaluation = `${record.id}/evaluate/evaluation.json`;
-    const reasons = evaluation.gates.map((gate) => `${gate.passed ? 'pass' : 'fail'} ${gate.name}: ${gate.reason}`);
+    const reasons = evaluation.gates.map(
+      (gate) => `${gate.passed ? 'pass' : 'fail'} ${gate.name}: ${gate.reason}`,
+    );
 
     if (!evaluation.passed || options.noPublish) {
       runner.skip('publish', options.noPublish ? 'publishing turned off (--no-publish)' : 'a gate failed');
-      record.outcome = { published: false, reasons: options.noPublish ? [...reasons, 'publishing turned off (--no-publish)'] : reasons };
+      record.outcome = {
+        published: false,
+        reasons: options.noPublish ? [...reasons, 'publishing turned off (--no-publish)'] : reasons,
+      };
     } else {
       const activeRegistry = registry;
       const published = await runner.run(
@@ -148,7 +188,17 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
           async run(context) {
             const goldenRows = Array.from(split.test.subarray(0, 8));
             const referenceStats = computeReferenceStats(ingest.frame, split.train, evaluation.testScores);
-            const card = buildModelCard({ schema, runId: record.id, model: record.model, dataHash: ingest.dataHash, rows: record.rows!, evaluation, thresholdSetting: config.evaluate.threshold, validation, referenceStats });
+            const card = buildModelCard({
+              schema,
+              runId: record.id,
+              model: record.model,
+              dataHash: ingest.dataHash,
+              rows: record.rows!,
+              evaluation,
+              thresholdSetting: config.evaluate.threshold,
+              validation,
+              referenceStats,
+            });
             writeFileSync(join(context.dir, 'card.json'), `${JSON.stringify(card, null, 2)}\n`);
             const bundle = createBundle({
               schema,
@@ -157,9 +207,15 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
               ...(evaluation.threshold !== null ? { threshold: evaluation.threshold } : {}),
               metadata: {
                 metrics: evaluation.metrics,
-                params: { type: config.model.type, ...config.model.params, imbalance: config.imbalance.strategy },
+                params: {
+                  type: config.model.type,
+                  ...config.model.params,
+                  imbalance: config.imbalance.strategy,
+                },
                 dataHash: ingest.dataHash,
-                codeVersion: record.code.git ? `${record.code.pipewright}+${record.code.git.commit.slice(0, 12)}` : record.code.pipewright,
+                codeVersion: record.code.git
+                  ? `${record.code.pipewright}+${record.code.git.commit.slice(0, 12)}`
+                  : record.code.pipewright,
                 createdAt: new Date().toISOString(),
                 runId: record.id,
                 referenceStats,
@@ -176,11 +232,19 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
               modelType: config.model.type,
               dataHash: ingest.dataHash,
             });
-            await activeRegistry.setAlias(alias, info.version, { reason: `run ${record.id}: ${evaluation.metric} ${evaluation.metrics[evaluation.metric]}` });
-            context.logger.info({ version: info.version, alias, bytes: bytes.length }, `published ${info.version} as ${alias}`);
+            await activeRegistry.setAlias(alias, info.version, {
+              reason: `run ${record.id}: ${evaluation.metric} ${evaluation.metrics[evaluation.metric]}`,
+            });
+            context.logger.info(
+              { version: info.version, alias, bytes: bytes.length },
+              `published ${info.version} as ${alias}`,
+            );
             return info;
           },
-          summary: (info) => ({ version: info.version, text: `${info.version} is now ${alias} (${activeRegistry.location})` }),
+          summary: (info) => ({
+            version: info.version,
+            text: `${info.version} is now ${alias} (${activeRegistry.location})`,
+          }),
         },
         undefined,
       );
@@ -190,7 +254,14 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
     return record;
   } catch (error) {
     record.status = 'failed';
-    record.outcome ??= { published: false, reasons: [isPipewrightError(error) ? `${error.code}: ${error.message}` : String((error as Error)?.message ?? error)] };
+    record.outcome ??= {
+      published: false,
+      reasons: [
+        isPipewrightError(error)
+          ? `${error.code}: ${error.message}`
+          : String((error as Error)?.message ?? error),
+      ],
+    };
     throw error;
   } finally {
     record.endedAt = new Date().toISOString();
@@ -198,6 +269,9 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
     runner.save();
     await store.close().catch(() => undefined);
     await registry?.close().catch(() => undefined);
-    logger.info({ status: record.status, seconds: record.seconds, outcome: record.outcome }, `run ${record.id} ${record.status} in ${record.seconds} s`);
+    logger.info(
+      { status: record.status, seconds: record.seconds, outcome: record.outcome },
+      `run ${record.id} ${record.status} in ${record.seconds} s`,
+    );
   }
 }

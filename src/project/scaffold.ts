@@ -43,7 +43,9 @@ export function render(text: string, values: Record<string, string>): string {
 export function scaffoldFiles(options: ScaffoldOptions): ScaffoldFile[] {
   return listTemplates(TEMPLATE_DIR).map((templatePath) => {
     const path = targetName(templatePath);
-    const content = options.overrides?.[path] ?? render(readFileSync(join(TEMPLATE_DIR, templatePath), 'utf8'), options.values);
+    const content =
+      options.overrides?.[path] ??
+      render(readFileSync(join(TEMPLATE_DIR, templatePath), 'utf8'), options.values);
     return { path, content };
   });
 }
@@ -51,7 +53,9 @@ export function scaffoldFiles(options: ScaffoldOptions): ScaffoldFile[] {
 /** Writes the project into `dir`; refuses to overwrite any existing file unless `force`. */
 export function scaffold(dir: string, options: ScaffoldOptions): string[] {
   const files = scaffoldFiles(options);
-  const existing = files.filter((file) => existsSync(join(dir, file.path)) && !file.path.endsWith('.gitkeep'));
+  const existing = files.filter(
+    (file) => existsSync(join(dir, file.path)) && !file.path.endsWith('.gitkeep'),
+  );
   if (existing.length > 0 && !options.force) {
     const names = existing.map((file) => file.path);
     throw new errors.PW_INIT_EXISTS(

@@ -15,7 +15,8 @@ export interface FieldError {
   kind?: FieldErrorKind;
 }
 
-export type CoerceResult = { ok: true; record: TypedRecord } | { ok: false; errors: FieldError[]; record: TypedRecord };
+export type CoerceResult =
+  { ok: true; record: TypedRecord } | { ok: false; errors: FieldError[]; record: TypedRecord };
 
 export interface CoerceOptions {
   /** Which fields to read: `all` (push), `inputs` (features, plus key when present; serve and predict). */
@@ -45,7 +46,9 @@ export interface Coercer {
 
 export function compileCoercer(schema: Schema, options: CoerceOptions = {}): Coercer {
   const selected =
-    options.fields === 'inputs' ? schema.fields.filter((f) => f.role === 'feature' || f.role === 'key') : schema.fields;
+    options.fields === 'inputs'
+      ? schema.fields.filter((f) => f.role === 'feature' || f.role === 'key')
+      : schema.fields;
   const missing = new Set(schema.missingValues);
   const coercers = selected.map((field) => fieldCoercer(field));
   const names = selected.map((f) => f.name);
@@ -60,7 +63,12 @@ export function compileCoercer(schema: Schema, options: CoerceOptions = {}): Coe
       if (value === undefined || value === null || (typeof value === 'string' && missing.has(value))) {
         if (value === undefined && !requireAll) continue;
         if (!nullable[i]) {
-          (failures ??= []).push({ field: name, reason: value === undefined ? 'is missing' : 'is required but empty', value, kind: 'missing' });
+          (failures ??= []).push({
+            field: name,
+            reason: value === undefined ? 'is missing' : 'is required but empty',
+            value,
+            kind: 'missing',
+          });
         }
         record[name] = null;
         continue;
@@ -90,8 +98,10 @@ function describe(value: unknown): string {
 }
 
 function rangeCheck(field: Field, value: number): FieldFailure | undefined {
-  if (field.min !== undefined && value < field.min) return new FieldFailure(`${value} is below the minimum ${field.min}`, 'range');
-  if (field.max !== undefined && value > field.max) return new FieldFailure(`${value} is above the maximum ${field.max}`, 'range');
+  if (field.min !== undefined && value < field.min)
+    return new FieldFailure(`${value} is below the minimum ${field.min}`, 'range');
+  if (field.max !== undefined && value > field.max)
+    return new FieldFailure(`${value} is above the maximum ${field.max}`, 'range');
   return undefined;
 }
 
@@ -150,7 +160,10 @@ function fieldCoercer(field: Field): FieldCoercer {
         }
         const hit = byText.get(String(raw)) ?? (typeof raw === 'string' ? byText.get(raw.trim()) : undefined);
         if (hit === undefined) {
-          return new FieldFailure(`${describe(raw)} is not one of ${[...byText.keys()].map((v) => JSON.stringify(v)).join(', ')}`, 'category');
+          return new FieldFailure(
+            `${describe(raw)} is not one of ${[...byText.keys()].map((v) => JSON.stringify(v)).join(', ')}`,
+            'category',
+          );
         }
         return hit;
       };
@@ -168,7 +181,10 @@ function fieldCoercer(field: Field): FieldCoercer {
         else if (typeof raw === 'string') time = Date.parse(raw.trim());
         else if (raw instanceof Date) time = raw.getTime();
         else return new FieldFailure(`${describe(raw)} is not a date-time`);
-        if (!Number.isFinite(time)) return new FieldFailure(`${describe(raw)} is not a date-time (use ISO 8601, e.g. 2024-05-01T12:00:00Z)`);
+        if (!Number.isFinite(time))
+          return new FieldFailure(
+            `${describe(raw)} is not a date-time (use ISO 8601, e.g. 2024-05-01T12:00:00Z)`,
+          );
         const failure = rangeCheck(field, time);
         return failure ?? new Date(time).toISOString();
       };

@@ -24,22 +24,44 @@ const fieldSchema = z
     nullable: z.boolean().default(false),
     min: z.number().optional(),
     max: z.number().optional(),
-    values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1).optional(),
+    values: z
+      .array(z.union([z.string(), z.number(), z.boolean()]))
+      .min(1)
+      .optional(),
     description: z.string().optional(),
   })
   .strict()
   .superRefine((field, context) => {
     if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
-      context.addIssue({ code: 'custom', path: ['min'], message: `min (${field.min}) is above max (${field.max})` });
+      context.addIssue({
+        code: 'custom',
+        path: ['min'],
+        message: `min (${field.min}) is above max (${field.max})`,
+      });
     }
     if (field.type === 'category' && !field.values) {
-      context.addIssue({ code: 'custom', path: ['type'], message: 'a category field needs its allowed `values`' });
+      context.addIssue({
+        code: 'custom',
+        path: ['type'],
+        message: 'a category field needs its allowed `values`',
+      });
     }
     if (field.values && !['category', 'integer', 'string'].includes(field.type)) {
-      context.addIssue({ code: 'custom', path: ['values'], message: `\`values\` applies to category, integer and string fields, not ${field.type}` });
+      context.addIssue({
+        code: 'custom',
+        path: ['values'],
+        message: `\`values\` applies to category, integer and string fields, not ${field.type}`,
+      });
     }
-    if ((field.min !== undefined || field.max !== undefined) && !['integer', 'number', 'datetime'].includes(field.type)) {
-      context.addIssue({ code: 'custom', path: ['min'], message: `min/max apply to integer, number and datetime fields, not ${field.type}` });
+    if (
+      (field.min !== undefined || field.max !== undefined) &&
+      !['integer', 'number', 'datetime'].includes(field.type)
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['min'],
+        message: `min/max apply to integer, number and datetime fields, not ${field.type}`,
+      });
     }
   });
 
@@ -49,7 +71,9 @@ export const schemaFileSchema = z
     description: z.string().optional(),
     task: z.enum(TASKS).optional(),
     missing_values: z.array(z.string()).optional(),
-    fields: z.record(z.string().min(1), fieldSchema).refine((fields) => Object.keys(fields).length > 0, 'at least one field is required'),
+    fields: z
+      .record(z.string().min(1), fieldSchema)
+      .refine((fields) => Object.keys(fields).length > 0, 'at least one field is required'),
   })
   .strict();
 
@@ -115,28 +139,49 @@ export function buildSchema(
   };
   const keys = fields.filter((f) => f.role === 'key');
   const targets = fields.filter((f) => f.role === 'target');
-  if (keys.length > 1) fail(`only one field may have role key; found ${keys.map((f) => f.name).join(', ')}`, ['fields', keys[1].name, 'role']);
-  if (targets.length > 1) fail(`only one field may have role target; found ${targets.map((f) => f.name).join(', ')}`, ['fields', targets[1].name, 'role']);
+  if (keys.length > 1)
+    fail(`only one field may have role key; found ${keys.map((f) => f.name).join(', ')}`, [
+      'fields',
+      keys[1].name,
+      'role',
+    ]);
+  if (targets.length > 1)
+    fail(`only one field may have role target; found ${targets.map((f) => f.name).join(', ')}`, [
+      'fields',
+      targets[1].name,
+      'role',
+    ]);
   const key = keys[0];
   const target = targets[0];
   if (key && key.nullable) fail('the key cannot be nullable', ['fields', key.name, 'nullable']);
-  if (key && !['integer', 'string'].includes(key.type)) fail(`the key must be an integer or a string, not ${key.type}`, ['fields', key.name, 'type']);
+  if (key && !['integer', 'string'].includes(key.type))
+    fail(`the key must be an integer or a string, not ${key.type}`, ['fields', key.name, 'type']);
   if (target && target.nullable) fail('the target cannot be nullable', ['fields', target.name, 'nullable']);
   const features = fields.filter((f) => f.role === 'feature');
   if (features.length === 0) fail('at least one field must have role feature', ['fields']);
   const task = target ? (definition.task ?? inferTask(target)) : undefined;
   if (target && task !== 'regression' && !target.values && target.type !== 'boolean') {
-    fail(`a ${task} target needs its class \`values\``, ['fields', target.name], `Add \`values: [...]\` listing the classes, or set \`task: regression\`.`);
+    fail(
+      `a ${task} target needs its class \`values\``,
+      ['fields', target.name],
+      `Add \`values: [...]\` listing the classes, or set \`task: regression\`.`,
+    );
   }
   if (target && task === 'binary' && target.type !== 'boolean' && target.values?.length !== 2) {
-    fail(`a binary target needs exactly two values; found ${target.values?.length}`, ['fields', target.name, 'values']);
+    fail(`a binary target needs exactly two values; found ${target.values?.length}`, [
+      'fields',
+      target.name,
+      'values',
+    ]);
   }
   const missingValues = definition.missing_values ?? DEFAULT_MISSING_VALUES;
   const contract = {
     task,
     missingValues,
     // By name: the order fields are listed in is presentation, not contract.
-    fields: fields.map(({ description: _description, ...rest }) => rest).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    fields: fields
+      .map(({ description: _description, ...rest }) => rest)
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
   };
   return {
     name: definition.name,

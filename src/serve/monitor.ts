@@ -5,6 +5,7 @@ import { numericOf } from '../ml/frame.js';
 import { psi, type FeatureReference, type NumericReference, type ReferenceStats } from '../ml/stats.js';
 import type { TypedRecord, Value } from '../schema/coerce.js';
 import type { Field, Schema } from '../schema/schema.js';
+import { edgesBelow } from '../ml/search.js';
 
 export interface MonitorSettings {
   /** Records in the rolling window (monitor.window). */
@@ -142,17 +143,7 @@ function track(name: string, field: Field | undefined, reference: FeatureReferen
   };
 }
 
-/** The number of edges strictly below `value`: its bin among right-closed bins. */
-function numericBin(edges: Float64Array, value: number): number {
-  let low = 0;
-  let high = edges.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (edges[middle] < value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
+const numericBin = edgesBelow;
 
 /** The largest gap between cumulative shares of the present-value bins (all but the last, missing, bin). */
 function binnedKs(reference: readonly number[], counts: Int32Array, offset: number, bins: number): number {

@@ -16,11 +16,14 @@ describe('pipewright CLI foundation', () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/Usage: pipewright/);
-    for (const option of ['--config', '--log-level', '--quiet', '--json', '--debug']) expect(help.stdout).toContain(option);
+    for (const option of ['--config', '--log-level', '--quiet', '--json', '--debug'])
+      expect(help.stdout).toContain(option);
     const initHelp = await runCli(['init', '--help']);
     expect(initHelp.stdout).toContain('--force');
     const version = await runCli(['--version']);
-    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    expect(version.stdout.trim()).toBe(
+      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version,
+    );
   });
 
   it('exits 2 on an unknown command or option', async () => {
@@ -29,7 +32,17 @@ describe('pipewright CLI foundation', () => {
   });
 
   it('creates a complete project that passes check with no edits', async () => {
-    for (const file of ['pipewright.yaml', 'schema.yaml', 'data', '.env.example', '.gitignore', 'Dockerfile', '.dockerignore', '.github/workflows/pipeline.yml', 'README.md']) {
+    for (const file of [
+      'pipewright.yaml',
+      'schema.yaml',
+      'data',
+      '.env.example',
+      '.gitignore',
+      'Dockerfile',
+      '.dockerignore',
+      '.github/workflows/pipeline.yml',
+      'README.md',
+    ]) {
       expect(existsSync(join(project, file)), file).toBe(true);
     }
     expect(readFileSync(join(project, '.gitignore'), 'utf8')).toMatch(/^\.env$/m);
@@ -38,7 +51,11 @@ describe('pipewright CLI foundation', () => {
     expect(check.code, check.stderr).toBe(0);
     expect(check.stdout).toContain('target Response (binary)');
     const json = await runCli(['check', '--json'], { cwd: project });
-    expect(JSON.parse(json.stdout)).toMatchObject({ ok: true, project: 'insurance', schema: { key: 'id', target: 'Response' } });
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      ok: true,
+      project: 'insurance',
+      schema: { key: 'id', target: 'Response' },
+    });
   });
 
   it('refuses to init over an existing project, naming the files, unless --force', async () => {
@@ -61,7 +78,9 @@ describe('pipewright CLI foundation', () => {
     writeFileSync(file, lines.join('\n'));
     const check = await runCli(['check'], { cwd: dir });
     expect(check.code).toBe(2);
-    expect(check.stderr).toContain(`pipewright.yaml:${index + 1}:3 split.test_sise: unknown key; did you mean "test_size"?`);
+    expect(check.stderr).toContain(
+      `pipewright.yaml:${index + 1}:3 split.test_sise: unknown key; did you mean "test_size"?`,
+    );
     expect(check.stderr.trim().split('\n').length).toBeLessThanOrEqual(5);
   });
 
@@ -77,7 +96,13 @@ describe('pipewright CLI foundation', () => {
     expect(broken.code).toBe(2);
     const logs = readdirSync(join(dir, 'logs'));
     expect(logs.length).toBe(before + 2);
-    const everything = [check.stdout, check.stderr, broken.stdout, broken.stderr, ...logs.map((name) => readFileSync(join(dir, 'logs', name), 'utf8'))].join('\n');
+    const everything = [
+      check.stdout,
+      check.stderr,
+      broken.stdout,
+      broken.stderr,
+      ...logs.map((name) => readFileSync(join(dir, 'logs', name), 'utf8')),
+    ].join('\n');
     expect(everything).toContain('mongodb://admin:***@127.0.0.1:1/prod');
     expect(everything).not.toContain('Sup3rSecretPw');
   });
@@ -88,7 +113,10 @@ describe('pipewright CLI foundation', () => {
     writeFileSync(join(dir, '.env'), 'MONGODB_URL=mongodb://a:fromdotenv1@10.1.1.1/x\n');
     const fromFile = await runCli(['check', '--json'], { cwd: dir });
     expect(JSON.parse(fromFile.stdout).store).toContain('mongodb://a:***@10.1.1.1/x');
-    const fromEnv = await runCli(['check', '--json'], { cwd: dir, env: { MONGODB_URL: 'mongodb://b:fromenv22@10.2.2.2/y' } });
+    const fromEnv = await runCli(['check', '--json'], {
+      cwd: dir,
+      env: { MONGODB_URL: 'mongodb://b:fromenv22@10.2.2.2/y' },
+    });
     expect(JSON.parse(fromEnv.stdout).store).toContain('mongodb://b:***@10.2.2.2/y');
   });
 
@@ -103,7 +131,10 @@ describe('pipewright CLI foundation', () => {
         reportError(error, { context: undefined, globals: {}, stdout: process.stdout, stderr: process.stderr });
       }`;
     const { spawnSync } = await import('node:child_process');
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: join(import.meta.dirname, '..', '..'), encoding: 'utf8' });
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: join(import.meta.dirname, '..', '..'),
+      encoding: 'utf8',
+    });
     expect(result.stderr).toMatch(/^error PW_INTERNAL: Unexpected error: Cannot read properties of null/);
     expect(result.stderr).toMatch(/ {2}at: src\/core\/yaml\.ts:\d+:\d+/);
   });

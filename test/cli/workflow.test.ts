@@ -6,14 +6,30 @@ import { runCli, tempDir } from '../helpers/cli.js';
 // The whole workflow through the real binary: init, sample, push, run, runs, models, predict.
 describe('pipewright workflow commands', () => {
   let project: string;
-  let firstRun: { id: string; outcome: { published: boolean; version: string }; metrics: Record<string, number> };
+  let firstRun: {
+    id: string;
+    outcome: { published: boolean; version: string };
+    metrics: Record<string, number>;
+  };
 
   beforeAll(async () => {
     project = join(tempDir(), 'workflow');
     expect((await runCli(['init', project])).code).toBe(0);
     const config = join(project, 'pipewright.yaml');
-    writeFileSync(config, readFileSync(config, 'utf8').replace('max_iter: 200', 'max_iter: 40').replace('bootstrap: 200', 'bootstrap: 20'));
-    expect((await runCli(['sample', 'vehicle-insurance', '--rows', '3000', '--seed', '5', '-o', 'data/train.csv'], { cwd: project })).code).toBe(0);
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8')
+        .replace('max_iter: 200', 'max_iter: 40')
+        .replace('bootstrap: 200', 'bootstrap: 20'),
+    );
+    expect(
+      (
+        await runCli(
+          ['sample', 'vehicle-insurance', '--rows', '3000', '--seed', '5', '-o', 'data/train.csv'],
+          { cwd: project },
+        )
+      ).code,
+    ).toBe(0);
     expect((await runCli(['push', 'data/train.csv', '-q'], { cwd: project })).code).toBe(0);
     const run = await runCli(['run', '--json'], { cwd: project });
     expect(run.code, run.stderr).toBe(0);
@@ -34,7 +50,9 @@ describe('pipewright workflow commands', () => {
     const shown = await runCli(['runs', 'show', firstRun.id], { cwd: project });
     expect(shown.stdout).toContain(`run ${firstRun.id}  succeeded`);
     expect(shown.stdout).toMatch(/train\s+ok/);
-    const compared = JSON.parse((await runCli(['runs', 'compare', firstRun.id, secondRun.id, '--json'], { cwd: project })).stdout);
+    const compared = JSON.parse(
+      (await runCli(['runs', 'compare', firstRun.id, secondRun.id, '--json'], { cwd: project })).stdout,
+    );
     const byKey = Object.fromEntries(compared.rows.map((row: { key: string }) => [row.key, row]));
     expect(byKey.dataHash.changed).toBe(false);
     expect(byKey['metrics.roc_auc'].changed).toBe(false);
@@ -50,17 +68,24 @@ describe('pipewright workflow commands', () => {
       'id,Gender,Age,Driving_License,Region_Code,Previously_Insured,Vehicle_Age,Vehicle_Damage,Annual_Premium,Policy_Sales_Channel,Vintage\n' +
         '11,Male,44,1,28,0,> 2 Years,Yes,40454,26,217\n12,Female,abc,1,28,0,< 1 Year,No,2630,152,20\n13,Female,25,1,8,1,< 1 Year,No,2630,152,20\n',
     );
-    const result = await runCli(['predict', 'data/score.csv', '-o', 'data/out.csv', '--json'], { cwd: project });
+    const result = await runCli(['predict', 'data/score.csv', '-o', 'data/out.csv', '--json'], {
+      cwd: project,
+    });
     expect(result.code).toBe(1);
     const summary = JSON.parse(result.stdout.slice(0, result.stdout.indexOf('\n}\n') + 2));
     expect(summary).toMatchObject({ read: 3, predicted: 2, rejected: 1, model: 'v1' });
-    const lines = readFileSync(join(project, 'data', 'out.csv'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(project, 'data', 'out.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines[0]).toBe('id,probability,label');
     expect(lines.slice(1).map((line) => line.split(',')[0])).toEqual(['11', '13']);
     const [, probability, label] = lines[1].split(',');
     expect(Number(probability)).toBeGreaterThan(0);
     expect(['0', '1']).toContain(label);
-    const rejects = readFileSync(join(project, 'data', 'score.csv.rejects.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const rejects = readFileSync(join(project, 'data', 'score.csv.rejects.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(rejects).toEqual([expect.objectContaining({ line: 3, field: 'Age' })]);
   });
 
@@ -70,6 +95,8 @@ describe('pipewright workflow commands', () => {
     const rollback = await runCli(['models', 'rollback', '--alias', 'staging'], { cwd: project });
     expect(rollback.code).toBe(1); // staging has no earlier version to return to
     const { events } = JSON.parse((await runCli(['models', 'history', '--json'], { cwd: project })).stdout);
-    expect(events.map((event: { action: string; alias?: string }) => `${event.action}:${event.alias ?? ''}`)).toEqual(['publish:', 'alias:production', 'alias:staging']);
+    expect(
+      events.map((event: { action: string; alias?: string }) => `${event.action}:${event.alias ?? ''}`),
+    ).toEqual(['publish:', 'alias:production', 'alias:staging']);
   });
 });

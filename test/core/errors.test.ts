@@ -22,11 +22,16 @@ describe('error catalogue', () => {
     const cause = new Error('disk full');
     const error = new errors.PW_FILE_INVALID('bad row', { where: 'data.csv:3:7', cause });
     expect(error.cause).toBe(cause);
-    expect(error.toJSON()).toMatchObject({ code: 'PW_FILE_INVALID', message: 'bad row', where: 'data.csv:3:7' });
+    expect(error.toJSON()).toMatchObject({
+      code: 'PW_FILE_INVALID',
+      message: 'bad row',
+      where: 'data.csv:3:7',
+    });
   });
 
   it('skips frames of node internals and dependencies when locating an origin', () => {
-    const stack = 'Error: x\n    at f (node:internal/x.js:1:1)\n    at g (/a/node_modules/b/c.js:2:2)\n    at h (/a/src/y.ts:3:4)';
+    const stack =
+      'Error: x\n    at f (node:internal/x.js:1:1)\n    at g (/a/node_modules/b/c.js:2:2)\n    at h (/a/src/y.ts:3:4)';
     expect(originOf(stack)).toBe('/a/src/y.ts:3:4');
   });
 });

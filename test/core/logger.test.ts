@@ -17,12 +17,27 @@ describe('logger', () => {
   it('writes JSON lines to a per-invocation file and readable lines to the console', () => {
     const dir = tempDir();
     const consoleOut = capture();
-    const { logger, file } = createLogger({ dir, runId: '20260101-120000-abcdef', command: 'push', consoleStream: consoleOut.stream, colorize: false });
+    const { logger, file } = createLogger({
+      dir,
+      runId: '20260101-120000-abcdef',
+      command: 'push',
+      consoleStream: consoleOut.stream,
+      colorize: false,
+    });
     logger.child({ step: 'train' }).info({ rows: 10 }, 'fitted the model');
     logger.debug('only in the file');
     expect(file).toBe(join(dir, '20260101T120000-push-abcdef.log'));
-    const lines = readFileSync(file!, 'utf8').trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines[0]).toMatchObject({ msg: 'fitted the model', rows: 10, step: 'train', run: '20260101-120000-abcdef', command: 'push' });
+    const lines = readFileSync(file!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(lines[0]).toMatchObject({
+      msg: 'fitted the model',
+      rows: 10,
+      step: 'train',
+      run: '20260101-120000-abcdef',
+      command: 'push',
+    });
     expect(lines[1].msg).toBe('only in the file');
     expect(consoleOut.text()).toMatch(/^\d\d:\d\d:\d\d info {2}\[train\] fitted the model\n$/);
   });
@@ -30,8 +45,15 @@ describe('logger', () => {
   it('redacts passwords and secrets from messages and fields', () => {
     const dir = tempDir();
     registerSecret('s3cr3t-api-token');
-    const { logger, file } = createLogger({ dir, runId: '20260101-120000-000001', consoleStream: capture().stream });
-    logger.info({ url: 'mongodb://u:pa55word@h/db', headers: { authorization: 'Bearer x' } }, 'connecting to mongodb://u:pa55word@h/db with s3cr3t-api-token');
+    const { logger, file } = createLogger({
+      dir,
+      runId: '20260101-120000-000001',
+      consoleStream: capture().stream,
+    });
+    logger.info(
+      { url: 'mongodb://u:pa55word@h/db', headers: { authorization: 'Bearer x' } },
+      'connecting to mongodb://u:pa55word@h/db with s3cr3t-api-token',
+    );
     const text = readFileSync(file!, 'utf8');
     expect(text).not.toContain('pa55word');
     expect(text).not.toContain('s3cr3t-api-token');

@@ -7,7 +7,9 @@ describe('redaction', () => {
     expect(redact('cannot reach mongodb+srv://app:p%40ss@cluster0.example.net/db?retryWrites=true')).toBe(
       'cannot reach mongodb+srv://app:***@cluster0.example.net/db?retryWrites=true',
     );
-    expect(redact('postgres://u:pw@h:5432/x and http://a:b@c')).toBe('postgres://u:***@h:5432/x and http://a:***@c');
+    expect(redact('postgres://u:pw@h:5432/x and http://a:b@c')).toBe(
+      'postgres://u:***@h:5432/x and http://a:***@c',
+    );
   });
 
   it('hides a registered secret wherever it appears, also decoded', () => {

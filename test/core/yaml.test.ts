@@ -47,7 +47,9 @@ describe('pipewright.yaml validation', () => {
   });
 
   it('refuses a connection string with a password in the config', () => {
-    const error = configError('project: demo\nstore:\n  database: "mongodb://admin:hunter22@db.example.com/x"\n');
+    const error = configError(
+      'project: demo\nstore:\n  database: "mongodb://admin:hunter22@db.example.com/x"\n',
+    );
     expect(error.code).toBe('PW_CONFIG_SECRET');
     expect(error.where).toBe('pipewright.yaml:3:3');
     expect(error.message).not.toContain('hunter22');

@@ -19,10 +19,19 @@ export function tempDir(prefix = 'pipewright-test-'): string {
 }
 
 /** Runs `pipewright ...args` in `cwd` with a clean environment plus `env`. */
-export function runCli(args: string[], options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {},
+): Promise<CliResult> {
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(process.env)) {
-    if (value !== undefined && !name.startsWith('MONGODB_') && !name.startsWith('PIPEWRIGHT_') && !name.startsWith('VITEST')) env[name] = value;
+    if (
+      value !== undefined &&
+      !name.startsWith('MONGODB_') &&
+      !name.startsWith('PIPEWRIGHT_') &&
+      !name.startsWith('VITEST')
+    )
+      env[name] = value;
   }
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === undefined) delete env[name];
@@ -30,7 +39,11 @@ export function runCli(args: string[], options: { cwd?: string; env?: Record<str
   }
   env.XDG_STATE_HOME = env.XDG_STATE_HOME ?? join(tmpdir(), 'pipewright-test-state');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));

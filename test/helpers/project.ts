@@ -24,7 +24,9 @@ export interface TestProject {
 
 export function createTestProject(name = 'proj'): TestProject {
   const dir = join(tempDir(), name);
-  scaffold(dir, { values: { name, collection: 'rows', metric: 'roc_auc', expected_score: '0.6', version: '0.0.0' } });
+  scaffold(dir, {
+    values: { name, collection: 'rows', metric: 'roc_auc', expected_score: '0.6', version: '0.0.0' },
+  });
   const project: TestProject = {
     dir,
     config: () => loadConfig(join(dir, 'pipewright.yaml')).config,
@@ -44,7 +46,14 @@ export function createTestProject(name = 'proj'): TestProject {
       const config = project.config();
       const store = await openStore(config, dir, {});
       try {
-        await pushFile({ file, schema: project.schema(), store, collection: config.store.collection, batchSize: 2000, logger: silentLogger() });
+        await pushFile({
+          file,
+          schema: project.schema(),
+          store,
+          collection: config.store.collection,
+          batchSize: 2000,
+          logger: silentLogger(),
+        });
       } finally {
         await store.close();
       }

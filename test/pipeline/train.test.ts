@@ -11,7 +11,10 @@ import { openStore } from '../../src/store/index.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
 import { PipewrightError } from '../../src/core/errors.js';
 
-function run(project: TestProject, options: { noCache?: boolean; noPublish?: boolean } = {}): Promise<RunRecord> {
+function run(
+  project: TestProject,
+  options: { noCache?: boolean; noPublish?: boolean } = {},
+): Promise<RunRecord> {
   return runPipeline({
     config: project.config(),
     schema: project.schema(),
@@ -48,7 +51,13 @@ describe('training pipeline', () => {
     expect(first.status).toBe('succeeded');
     expect(first.outcome).toMatchObject({ published: true, version: 'v1', alias: 'production' });
     expect(first.steps.map((s) => [s.name, s.status])).toEqual([
-      ['ingest', 'ok'], ['validate', 'ok'], ['split', 'ok'], ['transform', 'ok'], ['train', 'ok'], ['evaluate', 'ok'], ['publish', 'ok'],
+      ['ingest', 'ok'],
+      ['validate', 'ok'],
+      ['split', 'ok'],
+      ['transform', 'ok'],
+      ['train', 'ok'],
+      ['evaluate', 'ok'],
+      ['publish', 'ok'],
     ]);
     const record = readRunRecord(join(project.dir, 'artifacts'), first.id);
     expect(record.dataHash).toMatch(/^[0-9a-f]{64}$/);
@@ -58,19 +67,33 @@ describe('training pipeline', () => {
     expect(record.metrics!.roc_auc).toBeGreaterThan(0.75);
     expect(record.seed).toBe(42);
     expect((record.config as { model: { params: { max_iter: number } } }).model.params.max_iter).toBe(60);
-    for (const artifact of ['ingest/frame.arrow', 'validate/report.json', 'split/train.i32', 'transform/preprocessor.json', 'train/model.json', 'evaluate/evaluation.json']) {
+    for (const artifact of [
+      'ingest/frame.arrow',
+      'validate/report.json',
+      'split/train.i32',
+      'transform/preprocessor.json',
+      'train/model.json',
+      'evaluate/evaluation.json',
+    ]) {
       expect(existsSync(join(project.dir, 'artifacts', first.id, artifact)), artifact).toBe(true);
     }
   });
 
   it('snapshots the ingested frame as an Arrow file that reads back with the same values', async () => {
-    const table = tableFromIPC(readFileSync(join(project.dir, 'artifacts', first.id, 'ingest', 'frame.arrow')));
+    const table = tableFromIPC(
+      readFileSync(join(project.dir, 'artifacts', first.id, 'ingest', 'frame.arrow')),
+    );
     expect(table.numRows).toBe(6000);
-    expect(table.schema.fields.map((f) => f.name)).toEqual(['id', ...project.schema().features.map((f) => f.name), 'Response']);
+    expect(table.schema.fields.map((f) => f.name)).toEqual([
+      'id',
+      ...project.schema().features.map((f) => f.name),
+      'Response',
+    ]);
     const config = project.config();
     const store = await openStore(config, project.dir, {});
     const documents = [];
-    for await (const doc of store.collection(config.store.collection).find({}, { limit: 3 })) documents.push(doc);
+    for await (const doc of store.collection(config.store.collection).find({}, { limit: 3 }))
+      documents.push(doc);
     await store.close();
     for (let row = 0; row < 3; row++) {
       expect(table.getChild('id')!.get(row)).toBe(documents[row].id);
@@ -93,11 +116,19 @@ describe('training pipeline', () => {
   it('reuses unchanged steps on a second run and does not publish a model that is no better', async () => {
     const second = await run(project);
     const status = Object.fromEntries(second.steps.map((s) => [s.name, s.status]));
-    expect(status).toMatchObject({ ingest: 'ok', split: 'cached', transform: 'cached', train: 'cached', publish: 'skipped' });
+    expect(status).toMatchObject({
+      ingest: 'ok',
+      split: 'cached',
+      transform: 'cached',
+      train: 'cached',
+      publish: 'skipped',
+    });
     expect(second.steps.find((s) => s.name === 'train')!.cachedFrom).toBe(first.id);
     expect(second.dataHash).toBe(first.dataHash);
     expect(second.outcome!.published).toBe(false);
-    expect(second.outcome!.reasons.join('\n')).toMatch(/fail beats_production: roc_auc .* vs production v1 .* on the same 1200 test rows: improvement 0\.0000 <= 0/);
+    expect(second.outcome!.reasons.join('\n')).toMatch(
+      /fail beats_production: roc_auc .* vs production v1 .* on the same 1200 test rows: improvement 0\.0000 <= 0/,
+    );
     expect(second.productionMetrics!.roc_auc).toBe(first.metrics!.roc_auc);
   });
 
@@ -121,9 +152,14 @@ describe('training pipeline', () => {
   });
 });
 
-function validationReport(project: TestProject): { status: string; checks: { check: string; status: string; count: number; message: string }[] } {
+function validationReport(project: TestProject): {
+  status: string;
+  checks: { check: string; status: string; count: number; message: string }[];
+} {
   const runs = listRunIds(join(project.dir, 'artifacts'));
-  return JSON.parse(readFileSync(join(project.dir, 'artifacts', runs[runs.length - 1], 'validate', 'report.json'), 'utf8'));
+  return JSON.parse(
+    readFileSync(join(project.dir, 'artifacts', runs[runs.length - 1], 'validate', 'report.json'), 'utf8'),
+  );
 }
 
 describe('training pipeline with bad data', () => {
@@ -138,8 +174,37 @@ describe('training pipeline with bad data', () => {
     const store = await openStore(config, project.dir, {});
     // Written around push's validation, as another writer of the database could.
     await store.collection(config.store.collection).upsertMany([
-      { _id: 900001, id: 900001, Gender: 'Robot', Age: 300, Driving_License: 1, Region_Code: 28, Previously_Insured: 0, Vehicle_Age: '1-2 Year', Vehicle_Damage: 'Yes', Annual_Premium: 3000, Policy_Sales_Channel: 26, Vintage: 100, Response: 0 },
-      { _id: 900002, id: 900002, Gender: 'Male', Age: 'old', Driving_License: 1, Region_Code: 28, Previously_Insured: 0, Vehicle_Age: '1-2 Year', Vehicle_Damage: 'Yes', Annual_Premium: 3000, Policy_Sales_Channel: 26, Vintage: 100, Response: 0, Comment: 'extra' },
+      {
+        _id: 900001,
+        id: 900001,
+        Gender: 'Robot',
+        Age: 300,
+        Driving_License: 1,
+        Region_Code: 28,
+        Previously_Insured: 0,
+        Vehicle_Age: '1-2 Year',
+        Vehicle_Damage: 'Yes',
+        Annual_Premium: 3000,
+        Policy_Sales_Channel: 26,
+        Vintage: 100,
+        Response: 0,
+      },
+      {
+        _id: 900002,
+        id: 900002,
+        Gender: 'Male',
+        Age: 'old',
+        Driving_License: 1,
+        Region_Code: 28,
+        Previously_Insured: 0,
+        Vehicle_Age: '1-2 Year',
+        Vehicle_Damage: 'Yes',
+        Annual_Premium: 3000,
+        Policy_Sales_Channel: 26,
+        Vintage: 100,
+        Response: 0,
+        Comment: 'extra',
+      },
     ]);
     await store.close();
   });
@@ -161,7 +226,8 @@ describe('training pipeline with bad data', () => {
   });
 
   it('passes with warnings when the config grades those checks warn, leaving the bad rows out', async () => {
-    for (const check of ['out_of_range', 'unknown_categories', 'type_errors']) project.set(['validation', check], 'warn');
+    for (const check of ['out_of_range', 'unknown_categories', 'type_errors'])
+      project.set(['validation', check], 'warn');
     const record = await run(project);
     expect(record.status).toBe('succeeded');
     expect(record.rows!.total).toBe(2000);
@@ -174,7 +240,8 @@ describe('training pipeline with bad data', () => {
     const store = await openStore(config, project.dir, {});
     const collection = store.collection(config.store.collection);
     const shifted = [];
-    for await (const doc of collection.find({})) shifted.push({ ...doc, Annual_Premium: Number(doc.Annual_Premium) * 3 + 20000 });
+    for await (const doc of collection.find({}))
+      shifted.push({ ...doc, Annual_Premium: Number(doc.Annual_Premium) * 3 + 20000 });
     await collection.upsertMany(shifted);
     await store.close();
     const error = await failure(run(project));

@@ -5,8 +5,9 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import { main } from '../../src/cli/main.js';
 import type { ModelCard } from '../../src/ml/card.js';
 import { listRunIds, readRunRecord, type RunRecord } from '../../src/pipeline/record.js';
@@ -15,8 +16,7 @@ import { openStore } from '../../src/store/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
+const available = chromiumAvailable;
 const RESULTS = join(ROOT, 'test-results');
 
 class Capture extends Writable {
@@ -99,19 +99,7 @@ beforeAll(async () => {
   project.set(['model', 'params', 'learning_rate'], 0.05);
   second = await run();
   if (available) {
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   }
   mkdirSync(RESULTS, { recursive: true });
 }, 120_000);

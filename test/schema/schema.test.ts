@@ -33,7 +33,9 @@ describe('schema contract', () => {
   });
 
   it('names the line and key of an unknown field type', () => {
-    const error = schemaError('name: x\nfields:\n  a:\n    type: float\n  y: { type: integer, role: target, values: [0, 1] }\n');
+    const error = schemaError(
+      'name: x\nfields:\n  a:\n    type: float\n  y: { type: integer, role: target, values: [0, 1] }\n',
+    );
     expect(error.code).toBe('PW_SCHEMA_INVALID');
     expect(error.where).toBe('schema.yaml:4:5');
     expect(error.message).toContain('fields.a.type');
@@ -45,8 +47,12 @@ describe('schema contract', () => {
   });
 
   it('refuses a category without values and two targets', () => {
-    expect(schemaError('name: x\nfields:\n  a: { type: category }\n').message).toContain('needs its allowed `values`');
-    const two = schemaError('name: x\nfields:\n  f: { type: number }\n  a: { type: number, role: target }\n  b: { type: number, role: target }\n');
+    expect(schemaError('name: x\nfields:\n  a: { type: category }\n').message).toContain(
+      'needs its allowed `values`',
+    );
+    const two = schemaError(
+      'name: x\nfields:\n  f: { type: number }\n  a: { type: number, role: target }\n  b: { type: number, role: target }\n',
+    );
     expect(two.message).toContain('only one field may have role target');
     expect(two.where).toBe('schema.yaml:5:22'); // the second target's role
   });
@@ -56,8 +62,18 @@ describe('record coercion', () => {
   const schema = parseSchema(TEMPLATE);
   const coerce = compileCoercer(schema);
   const row = {
-    id: '7', Gender: 'Male', Age: '44', Driving_License: '1', Region_Code: '28.0', Previously_Insured: '0',
-    Vehicle_Age: '> 2 Years', Vehicle_Damage: 'Yes', Annual_Premium: '40454', Policy_Sales_Channel: '26', Vintage: '217', Response: '1',
+    id: '7',
+    Gender: 'Male',
+    Age: '44',
+    Driving_License: '1',
+    Region_Code: '28.0',
+    Previously_Insured: '0',
+    Vehicle_Age: '> 2 Years',
+    Vehicle_Damage: 'Yes',
+    Annual_Premium: '40454',
+    Policy_Sales_Channel: '26',
+    Vintage: '217',
+    Response: '1',
   };
 
   it('turns CSV strings into typed values', () => {
@@ -69,7 +85,10 @@ describe('record coercion', () => {
   it('rejects a row whose Age is not a number, naming the field and the value', () => {
     const result = coerce({ ...row, Age: 'forty' });
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.errors).toEqual([{ field: 'Age', reason: '"forty" is not an integer', value: 'forty', kind: 'type' }]);
+    if (!result.ok)
+      expect(result.errors).toEqual([
+        { field: 'Age', reason: '"forty" is not an integer', value: 'forty', kind: 'type' },
+      ]);
   });
 
   it('reports every bad field: range, category, missing', () => {
@@ -92,8 +111,12 @@ describe('record coercion', () => {
 
 describe('schema fingerprint and field order', () => {
   it('does not depend on the order the fields are listed in', () => {
-    const a = parseSchema('name: x\nfields:\n  a: { type: number }\n  b: { type: integer, role: target, values: [0, 1] }\n');
-    const b = parseSchema('name: x\nfields:\n  b: { type: integer, role: target, values: [0, 1] }\n  a: { type: number }\n');
+    const a = parseSchema(
+      'name: x\nfields:\n  a: { type: number }\n  b: { type: integer, role: target, values: [0, 1] }\n',
+    );
+    const b = parseSchema(
+      'name: x\nfields:\n  b: { type: integer, role: target, values: [0, 1] }\n  a: { type: number }\n',
+    );
     expect(a.fingerprint).toBe(b.fingerprint);
   });
 });

@@ -1,9 +1,10 @@
 // The prediction form in a real browser (Debian's Chromium through playwright-core): filled in with the
 // keyboard and the mouse, checked in the page before sending, and showing label, probability and version.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import {
   createTestProject,
   ROOT,
@@ -12,10 +13,7 @@ import {
   type TestServer,
 } from '../fixtures/model.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available)
-  console.warn(`skipping the browser test: ${CHROMIUM} is missing (CI installs Debian's chromium package)`);
+const available = chromiumAvailable;
 
 describe.skipIf(!available)('the prediction form in Chromium', () => {
   let project: TestProject;
@@ -27,19 +25,7 @@ describe.skipIf(!available)('the prediction form in Chromium', () => {
   beforeAll(async () => {
     project = await createTestProject();
     server = await startTestServer(project);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1000, height: 1100 } });
     // A blocked inline script or style (CSP) or any script error shows up here.
     page.on('console', (message) => {

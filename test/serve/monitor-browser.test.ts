@@ -1,10 +1,11 @@
 // The drift page in a real browser (Debian's Chromium through playwright-core): the status, one table
 // row per feature with PSI, KS and status, and inline SVG bars of reference and live shares, all
 // rendered under the page's Content-Security-Policy with nothing loaded from elsewhere.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromiumAvailable, launchChromium } from '../helpers/browser.js';
 import {
   createTestProject,
   publishBundle,
@@ -15,10 +16,7 @@ import {
 } from '../fixtures/model.js';
 import { requestRecords, shifted, trainMonitoredBundle } from './monitor-fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available)
-  console.warn(`skipping the browser test: ${CHROMIUM} is missing (CI installs Debian's chromium package)`);
+const available = chromiumAvailable;
 
 describe.skipIf(!available)('the drift page in Chromium', () => {
   let project: TestProject;
@@ -46,19 +44,7 @@ describe.skipIf(!available)('the drift page in Chromium', () => {
         expect(response.status).toBe(200);
       }
     }
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
     // A style blocked by the CSP or any error in the page shows up here.
     page.on('console', (message) => {

@@ -28,7 +28,10 @@ export function register(program: Command, wrap: Wrap): void {
             ignored: roles('ignore'),
           },
           store: describeStore(project),
-          registry: config.registry.type === 's3' ? `s3://${config.registry.bucket}/${config.registry.prefix}` : project.path(config.registry.path),
+          registry:
+            config.registry.type === 's3'
+              ? `s3://${config.registry.bucket}/${config.registry.prefix}`
+              : project.path(config.registry.path),
           model: config.model.type,
           metric: config.evaluate.metric,
         };

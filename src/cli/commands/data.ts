@@ -13,7 +13,10 @@ export function register(program: Command, wrap: Wrap): void {
       wrap('data stats', async (context, flags: { collection?: string }) => {
         const project = context.project();
         const collection = flags.collection ?? project.config.store.collection;
-        const [{ collectionStats }, { openStore }] = await Promise.all([import('../../pipeline/stats.js'), import('../../store/index.js')]);
+        const [{ collectionStats }, { openStore }] = await Promise.all([
+          import('../../pipeline/stats.js'),
+          import('../../store/index.js'),
+        ]);
         const store = await openStore(project.config, project.dir, process.env, { readOnly: true });
         let stats;
         try {

@@ -15,4 +15,18 @@ import { register as predict } from './predict.js';
 import { register as serve } from './serve.js';
 import { register as monitor } from './monitor.js';
 
-export const commands: ((program: Command, wrap: Wrap) => void)[] = [init, check, schema, sample, push, data, run, runs, report, models, predict, serve, monitor];
+export const commands: ((program: Command, wrap: Wrap) => void)[] = [
+  init,
+  check,
+  schema,
+  sample,
+  push,
+  data,
+  run,
+  runs,
+  report,
+  models,
+  predict,
+  serve,
+  monitor,
+];

@@ -47,7 +47,10 @@ export function register(program: Command, wrap: Wrap): void {
     .command('show')
     .description('print the manifest of a version: metrics, run id, creation time, size, sha256, aliases')
     .argument('<version>', 'a version (v3) or an alias (production)')
-    .option('--card', 'print the model card stored in the bundle: training data, metrics with intervals, intended use, limits')
+    .option(
+      '--card',
+      'print the model card stored in the bundle: training data, metrics with intervals, intended use, limits',
+    )
     .action(
       wrap('models show', (context, requested: string, options: { card?: boolean }) =>
         withRegistry(context, async (registry) => {
@@ -56,29 +59,46 @@ export function register(program: Command, wrap: Wrap): void {
             .filter((alias) => alias.version === info.version)
             .map((alias) => alias.name);
           const card = options.card ? await loadCard(registry, info.version) : undefined;
-          const cardText = card ? (await import('../../report/card.js')).modelCardText(card, `Model card of ${info.version}${aliases.length > 0 ? ` (${aliases.join(', ')})` : ''}: ${card.name}`) : undefined;
-          context.print({ ...info, aliases, registry: registry.location, ...(options.card ? { card: card ?? null } : {}) }, () => {
-            if (options.card) return cardText ?? `${info.version} has no model card: it was published before bundles carried one. Retrain it with \`pipewright run\` to get one.`;
-            const metricNames = Object.keys(info.metrics);
-            const width = Math.max(0, ...metricNames.map((name) => name.length));
-            const lines = [
-              `${info.version}${aliases.length > 0 ? `  (${aliases.join(', ')})` : ''}`,
-              `  created   ${info.createdAt} by ${info.createdBy}`,
-              `  run       ${info.runId}`,
-              `  size      ${formatBytes(info.size)} (${info.size} bytes)`,
-              `  sha256    ${info.sha256}`,
-              `  schema    ${info.schemaFingerprint}`,
-            ];
-            if (info.task || info.modelType)
-              lines.push(`  model     ${[info.modelType, info.task].filter(Boolean).join(', ')}`);
-            if (info.dataHash) lines.push(`  data      ${info.dataHash}`);
-            metricNames.forEach((name, index) =>
-              lines.push(
-                `  ${index === 0 ? 'metrics' : '       '}   ${name.padEnd(width)}  ${formatNumber(info.metrics[name])}`,
-              ),
-            );
-            return lines.join('\n');
-          });
+          const cardText = card
+            ? (await import('../../report/card.js')).modelCardText(
+                card,
+                `Model card of ${info.version}${aliases.length > 0 ? ` (${aliases.join(', ')})` : ''}: ${card.name}`,
+              )
+            : undefined;
+          context.print(
+            {
+              ...info,
+              aliases,
+              registry: registry.location,
+              ...(options.card ? { card: card ?? null } : {}),
+            },
+            () => {
+              if (options.card)
+                return (
+                  cardText ??
+                  `${info.version} has no model card: it was published before bundles carried one. Retrain it with \`pipewright run\` to get one.`
+                );
+              const metricNames = Object.keys(info.metrics);
+              const width = Math.max(0, ...metricNames.map((name) => name.length));
+              const lines = [
+                `${info.version}${aliases.length > 0 ? `  (${aliases.join(', ')})` : ''}`,
+                `  created   ${info.createdAt} by ${info.createdBy}`,
+                `  run       ${info.runId}`,
+                `  size      ${formatBytes(info.size)} (${info.size} bytes)`,
+                `  sha256    ${info.sha256}`,
+                `  schema    ${info.schemaFingerprint}`,
+              ];
+              if (info.task || info.modelType)
+                lines.push(`  model     ${[info.modelType, info.task].filter(Boolean).join(', ')}`);
+              if (info.dataHash) lines.push(`  data      ${info.dataHash}`);
+              metricNames.forEach((name, index) =>
+                lines.push(
+                  `  ${index === 0 ? 'metrics' : '       '}   ${name.padEnd(width)}  ${formatNumber(info.metrics[name])}`,
+                ),
+              );
+              return lines.join('\n');
+            },
+          );
         }),
       ),
     );

@@ -14,37 +14,53 @@ export function register(program: Command, wrap: Wrap): void {
     .option('--format <format>', 'csv or jsonl (default: from the extension)')
     .option('--allow-rejects', 'exit 0 even when some rows were rejected')
     .action(
-      wrap('predict', async (context, file: string, options: { output: string; model: string; format?: 'csv' | 'jsonl'; allowRejects?: boolean }) => {
-        const project = context.project();
-        const [{ predictFile }, { openRegistry }] = await Promise.all([import('../../pipeline/predict.js'), import('../../registry/index.js')]);
-        const registry = await openRegistry(project.config, project.dir);
-        try {
-          const summary = await predictFile({
-            file: resolve(file),
-            output: resolve(options.output),
-            schema: project.schema,
-            registry,
-            model: options.model,
-            ...(options.format ? { format: options.format } : {}),
-          });
-          context.logger.info({ summary: { ...summary, rejects_sample: undefined }, console: false }, `scored ${summary.predicted} rows with ${summary.model}`);
-          context.print(summary, () =>
-            [
-              `Scored ${file} with ${options.model} (${summary.model}) into ${options.output}`,
-              `  read ${summary.read.toLocaleString('en')}  predicted ${summary.predicted.toLocaleString('en')}  rejected ${summary.rejected.toLocaleString('en')}`,
-              `  ${summary.seconds.toFixed(2)} s, ${summary.rows_per_s.toLocaleString('en')} rows/s`,
-              ...summary.rejects_sample.map((row) => `  line ${row.line}: ${row.reason}`),
-              ...(summary.rejects_file ? [`  rejected rows: ${summary.rejects_file}`] : []),
-            ].join('\n'),
-          );
-          if (summary.rejected > 0 && !options.allowRejects) {
-            throw new errors.PW_ROWS_REJECTED(`${summary.rejected} of ${summary.read} rows were rejected; see ${summary.rejects_file}`, {
-              hint: 'Fix the rows listed in the rejects file, or pass --allow-rejects.',
+      wrap(
+        'predict',
+        async (
+          context,
+          file: string,
+          options: { output: string; model: string; format?: 'csv' | 'jsonl'; allowRejects?: boolean },
+        ) => {
+          const project = context.project();
+          const [{ predictFile }, { openRegistry }] = await Promise.all([
+            import('../../pipeline/predict.js'),
+            import('../../registry/index.js'),
+          ]);
+          const registry = await openRegistry(project.config, project.dir);
+          try {
+            const summary = await predictFile({
+              file: resolve(file),
+              output: resolve(options.output),
+              schema: project.schema,
+              registry,
+              model: options.model,
+              ...(options.format ? { format: options.format } : {}),
             });
+            context.logger.info(
+              { summary: { ...summary, rejects_sample: undefined }, console: false },
+              `scored ${summary.predicted} rows with ${summary.model}`,
+            );
+            context.print(summary, () =>
+              [
+                `Scored ${file} with ${options.model} (${summary.model}) into ${options.output}`,
+                `  read ${summary.read.toLocaleString('en')}  predicted ${summary.predicted.toLocaleString('en')}  rejected ${summary.rejected.toLocaleString('en')}`,
+                `  ${summary.seconds.toFixed(2)} s, ${summary.rows_per_s.toLocaleString('en')} rows/s`,
+                ...summary.rejects_sample.map((row) => `  line ${row.line}: ${row.reason}`),
+                ...(summary.rejects_file ? [`  rejected rows: ${summary.rejects_file}`] : []),
+              ].join('\n'),
+            );
+            if (summary.rejected > 0 && !options.allowRejects) {
+              throw new errors.PW_ROWS_REJECTED(
+                `${summary.rejected} of ${summary.read} rows were rejected; see ${summary.rejects_file}`,
+                {
+                  hint: 'Fix the rows listed in the rejects file, or pass --allow-rejects.',
+                },
+              );
+            }
+          } finally {
+            await registry.close();
           }
-        } finally {
-          await registry.close();
-        }
-      }),
+        },
+      ),
     );
 }

@@ -106,7 +106,10 @@ export function register(program: Command, wrap: Wrap): void {
         const path = resolve(file);
         const stderr = context.stderr as NodeJS.WriteStream;
         const progress = stderr.isTTY && !context.globals.quiet ? progressPrinter(stderr) : undefined;
-        const [{ pushFile }, { openStore }] = await Promise.all([import('../../pipeline/push.js'), import('../../store/index.js')]);
+        const [{ pushFile }, { openStore }] = await Promise.all([
+          import('../../pipeline/push.js'),
+          import('../../store/index.js'),
+        ]);
         const store = await openStore(config, project.dir);
         let summary: PushSummary;
         try {

@@ -8,19 +8,31 @@ function describe(record: RunRecord, metric: string): string {
   const lines = [`run ${record.id} ${record.status} in ${record.seconds} s`];
   for (const step of record.steps) {
     const detail = step.summary?.text ?? step.error?.message ?? '';
-    lines.push(`  ${step.name.padEnd(9)} ${step.status.padEnd(7)} ${step.seconds !== undefined ? `${step.seconds.toFixed(2)} s`.padStart(8) : ''.padStart(8)}  ${detail}`);
+    lines.push(
+      `  ${step.name.padEnd(9)} ${step.status.padEnd(7)} ${step.seconds !== undefined ? `${step.seconds.toFixed(2)} s`.padStart(8) : ''.padStart(8)}  ${detail}`,
+    );
   }
   if (record.metrics) {
     const names = Object.keys(record.metrics);
-    lines.push('', `  ${'metric'.padEnd(10)} ${'new'.padStart(8)} ${record.productionMetrics ? 'production'.padStart(11) : ''}`);
+    lines.push(
+      '',
+      `  ${'metric'.padEnd(10)} ${'new'.padStart(8)} ${record.productionMetrics ? 'production'.padStart(11) : ''}`,
+    );
     for (const name of names) {
       const mark = name === metric ? '*' : ' ';
       const production = record.productionMetrics?.[name];
-      lines.push(`${mark} ${name.padEnd(10)} ${record.metrics[name].toFixed(4).padStart(8)} ${production !== undefined ? production.toFixed(4).padStart(11) : ''}`);
+      lines.push(
+        `${mark} ${name.padEnd(10)} ${record.metrics[name].toFixed(4).padStart(8)} ${production !== undefined ? production.toFixed(4).padStart(11) : ''}`,
+      );
     }
   }
   if (record.outcome) {
-    lines.push('', record.outcome.published ? `published ${record.outcome.version} as ${record.outcome.alias}` : 'not published');
+    lines.push(
+      '',
+      record.outcome.published
+        ? `published ${record.outcome.version} as ${record.outcome.alias}`
+        : 'not published',
+    );
     for (const reason of record.outcome.reasons) lines.push(`  ${reason}`);
   }
   return lines.join('\n');
@@ -35,26 +47,35 @@ export function register(program: Command, wrap: Wrap): void {
     .option('--alias <name>', 'alias a better model is published to', 'production')
     .option('--run-id <id>', 'use this run id (for runs started by the server)')
     .action(
-      wrap('run', async (context, options: { cache: boolean; publish: boolean; alias: string; runId?: string }) => {
-        const project = context.project();
-        const [{ runPipeline }, { Progress }, { writeRunReportSafely }] = await Promise.all([import('../../pipeline/train.js'), import('../../pipeline/progress.js'), import('../../report/run-report.js')]);
-        const interactive = !context.globals.json && !context.globals.quiet;
-        const artifactsRoot = project.path(project.config.artifacts.path);
-        const runId = options.runId ?? context.runId;
-        // The report is written whether the run succeeded or stopped (say, at validation); it never fails the run.
-        const record = await runPipeline({
-          config: project.config,
-          schema: project.schema,
-          projectDir: project.dir,
-          artifactsRoot,
-          logger: context.logger,
-          runId,
-          noCache: !options.cache,
-          noPublish: !options.publish,
-          alias: options.alias,
-          progress: new Progress(interactive ? (process.stderr as NodeJS.WriteStream) : undefined),
-        }).finally(() => writeRunReportSafely(artifactsRoot, runId, { schema: project.schema, logger: context.logger }));
-        context.print(record, () => describe(record, project.config.evaluate.metric));
-      }),
+      wrap(
+        'run',
+        async (context, options: { cache: boolean; publish: boolean; alias: string; runId?: string }) => {
+          const project = context.project();
+          const [{ runPipeline }, { Progress }, { writeRunReportSafely }] = await Promise.all([
+            import('../../pipeline/train.js'),
+            import('../../pipeline/progress.js'),
+            import('../../report/run-report.js'),
+          ]);
+          const interactive = !context.globals.json && !context.globals.quiet;
+          const artifactsRoot = project.path(project.config.artifacts.path);
+          const runId = options.runId ?? context.runId;
+          // The report is written whether the run succeeded or stopped (say, at validation); it never fails the run.
+          const record = await runPipeline({
+            config: project.config,
+            schema: project.schema,
+            projectDir: project.dir,
+            artifactsRoot,
+            logger: context.logger,
+            runId,
+            noCache: !options.cache,
+            noPublish: !options.publish,
+            alias: options.alias,
+            progress: new Progress(interactive ? (process.stderr as NodeJS.WriteStream) : undefined),
+          }).finally(() =>
+            writeRunReportSafely(artifactsRoot, runId, { schema: project.schema, logger: context.logger }),
+          );
+          context.print(record, () => describe(record, project.config.evaluate.metric));
+        },
+      ),
     );
 }

@@ -16,7 +16,14 @@ function formatNumber(value: unknown): string {
 
 export function table(rows: string[][]): string {
   const widths = rows[0].map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
-  return rows.map((row) => row.map((cell, column) => (cell ?? '').padEnd(widths[column])).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => (cell ?? '').padEnd(widths[column]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 function outcomeText(run: RunRecord): string {
@@ -51,7 +58,9 @@ export function compareRuns(a: RunRecord, b: RunRecord): RunComparison {
       seed: run.seed,
       model: run.model,
       metrics: run.metrics,
-      git: run.code.git ? `${run.code.git.commit.slice(0, 12)}${run.code.git.dirty ? '+dirty' : ''}` : undefined,
+      git: run.code.git
+        ? `${run.code.git.commit.slice(0, 12)}${run.code.git.dirty ? '+dirty' : ''}`
+        : undefined,
       seconds: run.seconds,
     });
   const left = pick(a);
@@ -60,7 +69,12 @@ export function compareRuns(a: RunRecord, b: RunRecord): RunComparison {
   return {
     a: a.id,
     b: b.id,
-    rows: keys.map((key) => ({ key, a: left[key], b: right[key], changed: JSON.stringify(left[key]) !== JSON.stringify(right[key]) })),
+    rows: keys.map((key) => ({
+      key,
+      a: left[key],
+      b: right[key],
+      changed: JSON.stringify(left[key]) !== JSON.stringify(right[key]),
+    })),
   };
 }
 
@@ -87,7 +101,14 @@ export function register(program: Command, wrap: Wrap): void {
           const metric = context.project().config.evaluate.metric;
           return table([
             ['run', 'status', 'model', metric, 'data', 'outcome'],
-            ...records.map((run) => [run.id, run.status, run.model.type, formatNumber(run.metrics?.[metric]), (run.dataHash ?? '').slice(0, 12), outcomeText(run)]),
+            ...records.map((run) => [
+              run.id,
+              run.status,
+              run.model.type,
+              formatNumber(run.metrics?.[metric]),
+              (run.dataHash ?? '').slice(0, 12),
+              outcomeText(run),
+            ]),
           ]);
         });
       }),
@@ -106,9 +127,24 @@ export function register(program: Command, wrap: Wrap): void {
             `model ${run.model.type} ${JSON.stringify(run.model.params)}`,
             `code pipewright ${run.code.pipewright}, node ${run.code.node}${run.code.git ? `, git ${run.code.git.commit.slice(0, 12)}${run.code.git.dirty ? ' (dirty)' : ''}` : ''}`,
             '',
-            table([['step', 'status', 'seconds', 'summary'], ...run.steps.map((s) => [s.name, s.status + (s.cachedFrom ? ` (${s.cachedFrom})` : ''), formatNumber(s.seconds), String(s.summary?.text ?? s.error?.message ?? '')])]),
+            table([
+              ['step', 'status', 'seconds', 'summary'],
+              ...run.steps.map((s) => [
+                s.name,
+                s.status + (s.cachedFrom ? ` (${s.cachedFrom})` : ''),
+                formatNumber(s.seconds),
+                String(s.summary?.text ?? s.error?.message ?? ''),
+              ]),
+            ]),
             '',
-            table([['metric', 'new', 'production'], ...Object.entries(run.metrics ?? {}).map(([name, value]) => [name, formatNumber(value), formatNumber(run.productionMetrics?.[name])])]),
+            table([
+              ['metric', 'new', 'production'],
+              ...Object.entries(run.metrics ?? {}).map(([name, value]) => [
+                name,
+                formatNumber(value),
+                formatNumber(run.productionMetrics?.[name]),
+              ]),
+            ]),
             '',
             `outcome: ${outcomeText(run)}${run.outcome?.reasons.length ? ` (${run.outcome.reasons.join('; ')})` : ''}`,
           ].join('\n'),
@@ -121,23 +157,40 @@ export function register(program: Command, wrap: Wrap): void {
     .argument('<a>', 'first run id')
     .argument('<b>', 'second run id')
     .option('--html', 'write the comparison as an HTML page, with both ROC curves')
-    .option('-o, --output <file>', 'with --html: where to write the page (default: artifacts/compare-<a>-<b>.html)')
+    .option(
+      '-o, --output <file>',
+      'with --html: where to write the page (default: artifacts/compare-<a>-<b>.html)',
+    )
     .action(
-      wrap('runs-compare', async (context, a: string, b: string, options: { html?: boolean; output?: string }) => {
-        const root = artifactsRoot(context);
-        const comparison = compareRuns(readRunRecord(root, a), readRunRecord(root, b));
-        if (options.html) {
-          const { writeComparisonReport } = await import('../../report/compare.js');
-          const { file } = await writeComparisonReport(root, comparison, options.output ? { output: options.output } : {});
-          context.print({ ...comparison, file }, `comparison of ${comparison.a} and ${comparison.b}: ${file}`);
-          return;
-        }
-        context.print(comparison, () =>
-          table([
-            ['', comparison.a, comparison.b],
-            ...comparison.rows.map((row) => [`${row.changed ? '*' : ' '} ${row.key}`, formatNumber(row.a), formatNumber(row.b)]),
-          ]),
-        );
-      }),
+      wrap(
+        'runs-compare',
+        async (context, a: string, b: string, options: { html?: boolean; output?: string }) => {
+          const root = artifactsRoot(context);
+          const comparison = compareRuns(readRunRecord(root, a), readRunRecord(root, b));
+          if (options.html) {
+            const { writeComparisonReport } = await import('../../report/compare.js');
+            const { file } = await writeComparisonReport(
+              root,
+              comparison,
+              options.output ? { output: options.output } : {},
+            );
+            context.print(
+              { ...comparison, file },
+              `comparison of ${comparison.a} and ${comparison.b}: ${file}`,
+            );
+            return;
+          }
+          context.print(comparison, () =>
+            table([
+              ['', comparison.a, comparison.b],
+              ...comparison.rows.map((row) => [
+                `${row.changed ? '*' : ' '} ${row.key}`,
+                formatNumber(row.a),
+                formatNumber(row.b),
+              ]),
+            ]),
+          );
+        },
+      ),
     );
 }

@@ -101,7 +101,10 @@ export async function serveCommand(context: CommandContext, options: ServeOption
   const workers = options.workers ?? 1;
   if (workers > 1 && !isWorker()) return servePrimary(context, options, workers);
   const project = context.project();
-  const [{ followPrimary }, { startServer }] = await Promise.all([import('../../serve/cluster.js'), import('../../serve/index.js')]);
+  const [{ followPrimary }, { startServer }] = await Promise.all([
+    import('../../serve/cluster.js'),
+    import('../../serve/index.js'),
+  ]);
   const primary = isWorker() ? followPrimary() : undefined;
   let server;
   try {

@@ -3,6 +3,7 @@
 // several features: the histogram loop then reads fewer columns per row.
 import { Random } from '../random.js';
 import type { Matrix } from '../types.js';
+import { edgesBelow } from '../search.js';
 
 /** Rows used to find bin edges: quantiles of a large sample are as good as those of the whole column. */
 export const BINNING_SAMPLE_ROWS = 200_000;
@@ -157,14 +158,7 @@ function midpoint(low: number, high: number): number {
 /** The bin of `value`: the number of edges below it (NaN → the missing bin). */
 export function binOf(edges: Float64Array, value: number): number {
   if (value !== value) return edges.length + 1;
-  let low = 0;
-  let high = edges.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (edges[middle] < value) low = middle + 1;
-    else high = middle;
-  }
-  return low;
+  return edgesBelow(edges, value);
 }
 
 /**

@@ -82,14 +82,22 @@ function thin<T extends Record<string, number[]>>(curve: T, limit = 200): T {
   if (length <= limit) return curve;
   const step = (length - 1) / (limit - 1);
   const indices = Array.from({ length: limit }, (_, i) => Math.round(i * step));
-  return Object.fromEntries(Object.entries(curve).map(([key, values]) => [key, indices.map((i) => values[i])])) as T;
+  return Object.fromEntries(
+    Object.entries(curve).map(([key, values]) => [key, indices.map((i) => values[i])]),
+  ) as T;
 }
 
 function round(value: number): number {
   return Number.isFinite(value) ? Math.round(value * 1e6) / 1e6 : value;
 }
 
-function metricsFor(task: string, y: Float64Array, scores: Float64Array, threshold: number, classes: number): Record<string, number> {
+function metricsFor(
+  task: string,
+  y: Float64Array,
+  scores: Float64Array,
+  threshold: number,
+  classes: number,
+): Record<string, number> {
   if (task === 'binary') {
     const report = binaryReport(y, scores, threshold);
     return {
@@ -163,13 +171,20 @@ export function evaluate(input: EvaluateInput): Evaluation {
   if (!production) {
     gates.push({ name: 'beats_production', passed: true, reason: 'no production model yet' });
   } else if (!production.predictor) {
-    gates.push({ name: 'beats_production', passed: true, reason: `production ${production.version} cannot score this data (${production.reason}); not compared` });
+    gates.push({
+      name: 'beats_production',
+      passed: true,
+      reason: `production ${production.version} cannot score this data (${production.reason}); not compared`,
+    });
   } else {
     const productionScores = production.predictor.predictFrame(frame, split.test);
     const productionThreshold = production.predictor.threshold;
     productionMetrics = metricsFor(task, yTest, productionScores, productionThreshold, classes);
     if (!(metric in productionMetrics)) {
-      productionMetrics[metric] = metricFunction(metric, { threshold: productionThreshold, classes })(yTest, productionScores);
+      productionMetrics[metric] = metricFunction(metric, { threshold: productionThreshold, classes })(
+        yTest,
+        productionScores,
+      );
     }
     comparison = bootstrapMetricDifference({
       yTrue: yTest,
@@ -183,7 +198,10 @@ export function evaluate(input: EvaluateInput): Evaluation {
     });
     const improvement = better * (value - productionMetrics[metric]);
     const passed = improvement > settings.min_improvement;
-    const interval = settings.bootstrap > 0 ? ` (95% interval of the difference ${comparison.low.toFixed(4)} to ${comparison.high.toFixed(4)})` : '';
+    const interval =
+      settings.bootstrap > 0
+        ? ` (95% interval of the difference ${comparison.low.toFixed(4)} to ${comparison.high.toFixed(4)})`
+        : '';
     gates.push({
       name: 'beats_production',
       passed,
@@ -194,8 +212,10 @@ export function evaluate(input: EvaluateInput): Evaluation {
 
   const names = preprocessor.outputNames;
   const importance = model.featureImportance();
-  const featureImportance = Array.from(importance, (value, index) => ({ feature: names[index] ?? `f${index}`, importance: round(value) }))
-    .sort((a, b) => b.importance - a.importance);
+  const featureImportance = Array.from(importance, (value, index) => ({
+    feature: names[index] ?? `f${index}`,
+    importance: round(value),
+  })).sort((a, b) => b.importance - a.importance);
 
   let curves: Evaluation['curves'];
   let confusion: number[][] | undefined;
@@ -210,15 +230,26 @@ export function evaluate(input: EvaluateInput): Evaluation {
     };
     confusion = binaryReport(yTest, testScores, threshold ?? 0.5).confusion;
   }
-  const intervals = settings.bootstrap > 0
-    ? metricIntervals({ yTrue: yTest, scores: testScores, metrics: cardMetrics(task, metric), context: { threshold: threshold ?? 0.5, classes }, resamples: settings.bootstrap, seed: input.seed })
-    : undefined;
-  const rounded = (values: Record<string, number>) => Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
+  const intervals =
+    settings.bootstrap > 0
+      ? metricIntervals({
+          yTrue: yTest,
+          scores: testScores,
+          metrics: cardMetrics(task, metric),
+          context: { threshold: threshold ?? 0.5, classes },
+          resamples: settings.bootstrap,
+          seed: input.seed,
+        })
+      : undefined;
+  const rounded = (values: Record<string, number>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
   return {
     metric,
     threshold: threshold === null ? null : round(threshold),
     metrics: rounded(metrics),
-    ...(productionMetrics ? { productionMetrics: rounded(productionMetrics), productionVersion: production!.version } : {}),
+    ...(productionMetrics
+      ? { productionMetrics: rounded(productionMetrics), productionVersion: production!.version }
+      : {}),
     ...(comparison ? { comparison } : {}),
     ...(intervals ? { intervals } : {}),
     gates,

@@ -3,7 +3,18 @@
 // examples for the validation step and kept out of the frame; no document is held after its row.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Dictionary, Float64, Int32, makeData, makeVector, Table, tableToIPC, Utf8, vectorFromArray, type Vector } from 'apache-arrow';
+import {
+  Dictionary,
+  Float64,
+  Int32,
+  makeData,
+  makeVector,
+  Table,
+  tableToIPC,
+  Utf8,
+  vectorFromArray,
+  type Vector,
+} from 'apache-arrow';
 import { errors } from '../../core/errors.js';
 import { createHasher } from '../../core/hash.js';
 import { FrameBuilder, type Frame } from '../../ml/frame.js';
@@ -44,19 +55,27 @@ const EXTRA_COLUMN_SAMPLE = 1000;
 export const ingestStep: Step<IngestInput, IngestOutput> = {
   name: 'ingest',
   async run(context, { store, collection: collectionName, schema, batchSize }) {
-    const collection = store.collection(collectionName, { keyType: schema.key?.type === 'integer' ? 'integer' : 'string' });
+    const collection = store.collection(collectionName, {
+      keyType: schema.key?.type === 'integer' ? 'integer' : 'string',
+    });
     const total = await collection.countDocuments();
     if (total === 0) {
-      throw new errors.PW_DATA_EMPTY(`The collection ${collectionName} in ${store.description} holds no documents`, {
-        hint: `Push data first: pipewright push <file>${collectionName ? ` --collection ${collectionName}` : ''}.`,
-      });
+      throw new errors.PW_DATA_EMPTY(
+        `The collection ${collectionName} in ${store.description} holds no documents`,
+        {
+          hint: `Push data first: pipewright push <file>${collectionName ? ` --collection ${collectionName}` : ''}.`,
+        },
+      );
     }
     const extraColumns = new Set<string>();
     const known = new Set(schema.fields.map((f) => f.name));
     // The full read is projected to the schema's fields, so fields outside it are looked for in a
     // sample: the oldest and the newest keys, where older exports and newer writers show up.
     for (const direction of [1, -1] as const) {
-      for await (const doc of collection.find({}, { limit: EXTRA_COLUMN_SAMPLE, batchSize: EXTRA_COLUMN_SAMPLE, sort: { _id: direction } })) {
+      for await (const doc of collection.find(
+        {},
+        { limit: EXTRA_COLUMN_SAMPLE, batchSize: EXTRA_COLUMN_SAMPLE, sort: { _id: direction } },
+      )) {
         for (const name of Object.keys(doc)) if (name !== '_id' && !known.has(name)) extraColumns.add(name);
       }
     }
@@ -76,7 +95,8 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     const names = checked.map((f) => f.name);
     for await (const doc of collection.find({}, { projection, batchSize, sort: { _id: 1 } })) {
       rowsRead++;
-      if (seenColumns.size < names.length) for (const name of names) if (doc[name] !== undefined) seenColumns.add(name);
+      if (seenColumns.size < names.length)
+        for (const name of names) if (doc[name] !== undefined) seenColumns.add(name);
       const result = coerce(doc);
       const key = keyName ? doc[keyName] : doc._id;
       if (!result.ok) {
@@ -88,7 +108,8 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
           const byField = issues[failure.kind ?? 'type'];
           const tally = (byField[failure.field] ??= { count: 0, examples: [] });
           tally.count++;
-          if (tally.examples.length < EXAMPLES) tally.examples.push({ key, field: failure.field, reason: failure.reason });
+          if (tally.examples.length < EXAMPLES)
+            tally.examples.push({ key, field: failure.field, reason: failure.reason });
         }
         if (rejected) {
           rejectedRows++;
@@ -99,13 +120,15 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
         const value = result.record[keyName!];
         if (keys.has(value)) {
           duplicateKeys.count++;
-          if (duplicateKeys.examples.length < EXAMPLES) duplicateKeys.examples.push({ key: value, field: keyName!, reason: 'appears more than once' });
+          if (duplicateKeys.examples.length < EXAMPLES)
+            duplicateKeys.examples.push({ key: value, field: keyName!, reason: 'appears more than once' });
           continue;
         }
         keys.add(value);
       }
       builder.push(result.record);
-      if ((rowsRead & 0x3fff) === 0) context.progress(rowsRead / total, `${rowsRead.toLocaleString('en')} rows`);
+      if ((rowsRead & 0x3fff) === 0)
+        context.progress(rowsRead / total, `${rowsRead.toLocaleString('en')} rows`);
     }
     const frame = builder.finish();
     const dataHash = frameHash(frame);
@@ -141,7 +164,8 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
  */
 export function frameHash(frame: Frame): string {
   const hasher = createHasher();
-  const bytes = (array: Float64Array | Int32Array | Uint8Array) => new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  const bytes = (array: Float64Array | Int32Array | Uint8Array) =>
+    new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   hasher.update(`rows ${frame.rows}\n`);
   if (frame.keys) hasher.update(`keys ${JSON.stringify(frame.keys)}\n`);
   for (const name of frame.columnNames) {
@@ -160,7 +184,10 @@ export function frameHash(frame: Frame): string {
 }
 
 /** Arrow's validity bitmap (bit set = present) from a per-row predicate. */
-function validity(rows: number, isNull: (row: number) => boolean): { nullBitmap: Uint8Array; nullCount: number } {
+function validity(
+  rows: number,
+  isNull: (row: number) => boolean,
+): { nullBitmap: Uint8Array; nullCount: number } {
   const nullBitmap = new Uint8Array(Math.ceil(rows / 8));
   let nullCount = 0;
   for (let row = 0; row < rows; row++) {
@@ -181,18 +208,41 @@ export function frameToArrow(frame: Frame): Uint8Array {
     const keys = frame.keys;
     columns[schema.key.name] = keys.every((k) => typeof k === 'number')
       ? makeVector(Float64Array.from(keys as number[]))
-      : vectorFromArray(keys.map((k) => (k === null ? null : String(k))), new Utf8());
+      : vectorFromArray(
+          keys.map((k) => (k === null ? null : String(k))),
+          new Utf8(),
+        );
   }
   for (const name of frame.columnNames) {
     const column = frame.column(name);
     if (column.kind === 'numeric') {
       const { nullBitmap, nullCount } = validity(rows, (row) => column.nulls[row] === 1);
-      columns[name] = makeVector(makeData({ type: new Float64(), length: rows, nullCount, nullBitmap, data: column.values.subarray(0, rows) }));
+      columns[name] = makeVector(
+        makeData({
+          type: new Float64(),
+          length: rows,
+          nullCount,
+          nullBitmap,
+          data: column.values.subarray(0, rows),
+        }),
+      );
     } else {
       const { nullBitmap, nullCount } = validity(rows, (row) => column.codes[row] < 0);
-      const dictionary = vectorFromArray(column.dictionary.map((value) => String(value)), new Utf8());
+      const dictionary = vectorFromArray(
+        column.dictionary.map((value) => String(value)),
+        new Utf8(),
+      );
       const type = new Dictionary(new Utf8(), new Int32());
-      columns[name] = makeVector(makeData({ type, length: rows, nullCount, nullBitmap, data: column.codes.subarray(0, rows), dictionary }));
+      columns[name] = makeVector(
+        makeData({
+          type,
+          length: rows,
+          nullCount,
+          nullBitmap,
+          data: column.codes.subarray(0, rows),
+          dictionary,
+        }),
+      );
     }
   }
   if (schema.target && frame.target) columns[schema.target.name] = makeVector(frame.target.subarray(0, rows));

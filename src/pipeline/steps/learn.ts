@@ -30,7 +30,11 @@ export const splitStep: Step<SplitInput, SplitIndices> = {
   name: 'split',
   key: ({ dataHash, settings }) => ({ dataHash, settings }),
   async run(_context, { frame, settings }) {
-    return splitFrame(frame, { testSize: settings.test_size, seed: settings.seed, stratify: settings.stratify });
+    return splitFrame(frame, {
+      testSize: settings.test_size,
+      seed: settings.seed,
+      stratify: settings.stratify,
+    });
   },
   save(split, dir) {
     const train = join(dir, 'train.i32');
@@ -47,7 +51,11 @@ export const splitStep: Step<SplitInput, SplitIndices> = {
     return { train: read('train.i32'), test: read('test.i32') };
   },
   outputHash: splitHash,
-  summary: (split) => ({ train: split.train.length, test: split.test.length, text: `${split.train.length.toLocaleString('en')} train, ${split.test.length.toLocaleString('en')} test` }),
+  summary: (split) => ({
+    train: split.train.length,
+    test: split.test.length,
+    text: `${split.train.length.toLocaleString('en')} train, ${split.test.length.toLocaleString('en')} test`,
+  }),
 };
 
 export interface TransformInput {
@@ -60,7 +68,11 @@ export interface TransformInput {
 
 export const transformStep: Step<TransformInput, Preprocessor> = {
   name: 'transform',
-  key: ({ splitHash: hash, schemaFingerprint, settings }) => ({ splitHash: hash, schemaFingerprint, settings }),
+  key: ({ splitHash: hash, schemaFingerprint, settings }) => ({
+    splitHash: hash,
+    schemaFingerprint,
+    settings,
+  }),
   async run(_context, { frame, split, settings }) {
     // Fitted on the training part only: the test part must stay unseen.
     return Preprocessor.fromConfig(frame.schema, settings).fit(frame, split.train);
@@ -70,9 +82,15 @@ export const transformStep: Step<TransformInput, Preprocessor> = {
     writeFileSync(file, JSON.stringify(preprocessor.toJSON()));
     return [file];
   },
-  load: (dir) => Preprocessor.fromJSON(JSON.parse(readFileSync(join(dir, 'preprocessor.json'), 'utf8')) as PreprocessorJSON),
+  load: (dir) =>
+    Preprocessor.fromJSON(
+      JSON.parse(readFileSync(join(dir, 'preprocessor.json'), 'utf8')) as PreprocessorJSON,
+    ),
   outputHash: (preprocessor) => sha256(canonicalJson(preprocessor.toJSON())),
-  summary: (preprocessor) => ({ features: preprocessor.outputs, text: `${preprocessor.outputs} model features` }),
+  summary: (preprocessor) => ({
+    features: preprocessor.outputs,
+    text: `${preprocessor.outputs} model features`,
+  }),
 };
 
 export interface TrainInput {
@@ -114,15 +132,30 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
     const y = targetOf(frame, split.train);
     // Resampling applies to the training part only; the test part is never touched.
     const balanced = balanceTrainingSet(X, y, imbalance, seed);
-    if (balanced.X.rows !== X.rows) context.logger.info({ before: X.rows, after: balanced.X.rows }, `${imbalance.strategy} resampled the training part to ${balanced.X.rows} rows`);
+    if (balanced.X.rows !== X.rows)
+      context.logger.info(
+        { before: X.rows, after: balanced.X.rows },
+        `${imbalance.strategy} resampled the training part to ${balanced.X.rows} rows`,
+      );
     const params: Record<string, unknown> = { ...settings.params };
-    if (settings.type !== 'logistic' && params.random_state === undefined && params.seed === undefined) params.random_state = seed;
+    if (settings.type !== 'logistic' && params.random_state === undefined && params.seed === undefined)
+      params.random_state = seed;
     if (settings.threads !== undefined && settings.type !== 'logistic') params.threads = settings.threads;
     // A regression target read with a classification loss would make one class per distinct value.
-    if (frame.schema.task === 'regression' && settings.type === 'gbdt' && params.loss === undefined) params.loss = 'squared_error';
-    if (frame.schema.task === 'regression' && settings.type === 'random_forest' && params.criterion === undefined) params.criterion = 'squared_error';
+    if (frame.schema.task === 'regression' && settings.type === 'gbdt' && params.loss === undefined)
+      params.loss = 'squared_error';
+    if (
+      frame.schema.task === 'regression' &&
+      settings.type === 'random_forest' &&
+      params.criterion === undefined
+    )
+      params.criterion = 'squared_error';
     const estimator = createEstimator(settings.type as ModelType, params);
-    await estimator.fit(balanced.X, balanced.y, balanced.sampleWeight ? { sampleWeight: balanced.sampleWeight } : {});
+    await estimator.fit(
+      balanced.X,
+      balanced.y,
+      balanced.sampleWeight ? { sampleWeight: balanced.sampleWeight } : {},
+    );
     return { model: estimator, trainingRows: balanced.X.rows };
   },
   save(output, dir) {
@@ -131,9 +164,16 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
     return [file];
   },
   load(dir) {
-    const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { trainingRows: number; model: EstimatorJSON };
+    const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      trainingRows: number;
+      model: EstimatorJSON;
+    };
     return { model: estimatorFromJSON(saved.model), trainingRows: saved.trainingRows };
   },
   outputHash: (output) => sha256(canonicalJson(output.model.toJSON())),
-  summary: (output) => ({ model: output.model.kind, rows: output.trainingRows, text: `${output.model.kind} on ${output.trainingRows.toLocaleString('en')} rows` }),
+  summary: (output) => ({
+    model: output.model.kind,
+    rows: output.trainingRows,
+    text: `${output.model.kind} on ${output.trainingRows.toLocaleString('en')} rows`,
+  }),
 };

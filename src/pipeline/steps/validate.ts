@@ -43,14 +43,22 @@ function grade(level: 'fail' | 'warn' | 'off', bad: boolean): CheckStatus {
   return bad ? level : 'pass';
 }
 
-function tallyCheck(check: string, level: 'fail' | 'warn' | 'off', byField: Record<string, IssueTally>, noun: string): CheckResult {
+function tallyCheck(
+  check: string,
+  level: 'fail' | 'warn' | 'off',
+  byField: Record<string, IssueTally>,
+  noun: string,
+): CheckResult {
   const fields = Object.entries(byField).filter(([, tally]) => tally.count > 0);
   const count = fields.reduce((sum, [, tally]) => sum + tally.count, 0);
   return {
     check,
     status: grade(level, count > 0),
     count,
-    message: count === 0 ? `no ${noun}` : `${count} ${noun} in ${fields.map(([name, tally]) => `${name} (${tally.count})`).join(', ')}`,
+    message:
+      count === 0
+        ? `no ${noun}`
+        : `${count} ${noun} in ${fields.map(([name, tally]) => `${name} (${tally.count})`).join(', ')}`,
     ...(count > 0 ? { examples: fields.flatMap(([, tally]) => tally.examples).slice(0, 10) } : {}),
   };
 }
@@ -63,23 +71,40 @@ export function validate(input: ValidateInput): ValidationReport {
     check: 'missing_columns',
     status: grade(settings.missing_columns, ingest.missingColumns.length > 0),
     count: ingest.missingColumns.length,
-    message: ingest.missingColumns.length ? `no document has ${ingest.missingColumns.join(', ')}` : 'every schema field is present',
+    message: ingest.missingColumns.length
+      ? `no document has ${ingest.missingColumns.join(', ')}`
+      : 'every schema field is present',
   });
   checks.push({
     check: 'extra_columns',
     status: grade(settings.extra_columns, ingest.extraColumns.length > 0),
     count: ingest.extraColumns.length,
-    message: ingest.extraColumns.length ? `fields not in the schema: ${ingest.extraColumns.join(', ')}` : 'no fields outside the schema',
+    message: ingest.extraColumns.length
+      ? `fields not in the schema: ${ingest.extraColumns.join(', ')}`
+      : 'no fields outside the schema',
   });
-  checks.push(tallyCheck('type_errors', settings.type_errors, ingest.issues.type, 'values of the wrong type'));
-  checks.push(tallyCheck('nulls', settings.nulls, ingest.issues.missing, 'missing values in non-nullable fields'));
+  checks.push(
+    tallyCheck('type_errors', settings.type_errors, ingest.issues.type, 'values of the wrong type'),
+  );
+  checks.push(
+    tallyCheck('nulls', settings.nulls, ingest.issues.missing, 'missing values in non-nullable fields'),
+  );
   checks.push(tallyCheck('out_of_range', settings.out_of_range, ingest.issues.range, 'values out of range'));
-  checks.push(tallyCheck('unknown_categories', settings.unknown_categories, ingest.issues.category, 'values outside the allowed categories'));
+  checks.push(
+    tallyCheck(
+      'unknown_categories',
+      settings.unknown_categories,
+      ingest.issues.category,
+      'values outside the allowed categories',
+    ),
+  );
   checks.push({
     check: 'duplicate_keys',
     status: grade(settings.duplicate_keys, ingest.duplicateKeys.count > 0),
     count: ingest.duplicateKeys.count,
-    message: ingest.duplicateKeys.count ? `${ingest.duplicateKeys.count} rows repeat a key` : 'keys are unique',
+    message: ingest.duplicateKeys.count
+      ? `${ingest.duplicateKeys.count} rows repeat a key`
+      : 'keys are unique',
     ...(ingest.duplicateKeys.count ? { examples: ingest.duplicateKeys.examples } : {}),
   });
   checks.push({
@@ -127,8 +152,17 @@ export function validate(input: ValidateInput): ValidationReport {
       message: input.reference ? 'drift checks are off' : 'no production model to compare with yet',
     });
   }
-  const status = checks.some((c) => c.status === 'fail') ? 'fail' : checks.some((c) => c.status === 'warn') ? 'warn' : 'pass';
-  return { status, rows: frame.rows, checks, drift: { reference: input.reference?.version ?? null, features: driftFeatures } };
+  const status = checks.some((c) => c.status === 'fail')
+    ? 'fail'
+    : checks.some((c) => c.status === 'warn')
+      ? 'warn'
+      : 'pass';
+  return {
+    status,
+    rows: frame.rows,
+    checks,
+    drift: { reference: input.reference?.version ?? null, features: driftFeatures },
+  };
 }
 
 export const validateStep: Step<ValidateInput, ValidationReport> = {
@@ -139,7 +173,10 @@ export const validateStep: Step<ValidateInput, ValidationReport> = {
     writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     for (const check of report.checks) {
       if (check.status === 'warn' || check.status === 'fail') {
-        context.logger[check.status === 'fail' ? 'error' : 'warn']({ check: check.check, count: check.count, examples: check.examples }, `${check.check}: ${check.message}`);
+        context.logger[check.status === 'fail' ? 'error' : 'warn'](
+          { check: check.check, count: check.count, examples: check.examples },
+          `${check.check}: ${check.message}`,
+        );
       }
     }
     if (report.status === 'fail') {
@@ -157,6 +194,11 @@ export const validateStep: Step<ValidateInput, ValidationReport> = {
   },
   summary: (report) => ({
     status: report.status,
-    text: `${report.status}: ${report.checks.filter((c) => c.status === 'warn' || c.status === 'fail').map((c) => c.check).join(', ') || 'all checks passed'}`,
+    text: `${report.status}: ${
+      report.checks
+        .filter((c) => c.status === 'warn' || c.status === 'fail')
+        .map((c) => c.check)
+        .join(', ') || 'all checks passed'
+    }`,
   }),
 };
