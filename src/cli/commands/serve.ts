@@ -43,6 +43,7 @@ function summary(
     `  form     ${url}/`,
     `  API      POST ${url}/predict   docs ${url}/docs`,
     `  health   ${url}/health   ready ${url}/ready   metrics ${url}/metrics${workers > 1 ? ' (per worker)' : ''}`,
+    `  drift    ${url}/monitor   ${url}/monitor.json${workers > 1 ? ' (per worker)' : ''}`,
     `  training ${training ? `POST ${url}/train (bearer token)` : 'off (set PIPEWRIGHT_API_TOKEN to enable POST /train)'}`,
     /^v\d+$/.test(reference) ? '' : `  follows alias ${reference}, checked every ${reloadMs} ms`,
     '  Ctrl-C or SIGTERM stops it after the requests in flight.',
