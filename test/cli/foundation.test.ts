@@ -110,14 +110,14 @@ describe('pipewright CLI foundation', () => {
   it('reads secrets from .env but lets the environment win', async () => {
     const dir = join(tempDir(), 'dotenv');
     await runCli(['init', dir]);
-    writeFileSync(join(dir, '.env'), 'MONGODB_URL=mongodb://a:fromdotenv1@10.1.1.1/x\n');
+    writeFileSync(join(dir, '.env'), 'MONGODB_URL=mongodb://a:fromdotenv1@dotenv.example.net/x\n');
     const fromFile = await runCli(['check', '--json'], { cwd: dir });
-    expect(JSON.parse(fromFile.stdout).store).toContain('mongodb://a:***@10.1.1.1/x');
+    expect(JSON.parse(fromFile.stdout).store).toContain('mongodb://a:***@dotenv.example.net/x');
     const fromEnv = await runCli(['check', '--json'], {
       cwd: dir,
-      env: { MONGODB_URL: 'mongodb://b:fromenv22@10.2.2.2/y' },
+      env: { MONGODB_URL: 'mongodb://b:fromenv22@env.example.net/y' },
     });
-    expect(JSON.parse(fromEnv.stdout).store).toContain('mongodb://b:***@10.2.2.2/y');
+    expect(JSON.parse(fromEnv.stdout).store).toContain('mongodb://b:***@env.example.net/y');
   });
 
   it('prints an unexpected error with the .ts file and line where it happened', async () => {

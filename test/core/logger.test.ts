@@ -51,14 +51,14 @@ describe('logger', () => {
       consoleStream: capture().stream,
     });
     logger.info(
-      { url: 'mongodb://u:pa55word@h/db', headers: { authorization: 'Bearer x' } },
-      'connecting to mongodb://u:pa55word@h/db with s3cr3t-api-token',
+      { url: 'mongodb://u:pa55word@db.example.net/db', headers: { authorization: 'Bearer x' } },
+      'connecting to mongodb://u:pa55word@db.example.net/db with s3cr3t-api-token',
     );
     const text = readFileSync(file!, 'utf8');
     expect(text).not.toContain('pa55word');
     expect(text).not.toContain('s3cr3t-api-token');
     expect(text).not.toContain('Bearer x');
-    expect(text).toContain('mongodb://u:***@h/db');
+    expect(text).toContain('mongodb://u:***@db.example.net/db');
   });
 
   it('keeps only the newest log files', () => {
