@@ -63,12 +63,13 @@ export function createContext(options: ContextOptions): CommandContext {
   let loaded: Project | undefined;
   let logDir = projectDir ? join(projectDir, 'logs') : userLogDir();
   let retention = 100;
-  // The log settings come from the config when it is readable; a broken config still gets a log.
+  // Read once here for the log settings and kept for project(); a broken config still gets a log.
+  let early: LoadedConfig | undefined;
   if (configFile && !options.projectDir) {
     try {
-      const { config, dir } = loadConfig(configFile);
-      logDir = resolve(dir, config.logging.dir);
-      retention = config.logging.retention;
+      early = loadConfig(configFile);
+      logDir = resolve(early.dir, early.config.logging.dir);
+      retention = early.config.logging.retention;
     } catch {
       // reported by project() when the command needs it
     }
@@ -100,7 +101,7 @@ export function createContext(options: ContextOptions): CommandContext {
     stderr,
     project() {
       if (loaded) return loaded;
-      const config = loadConfig(globals.config, projectDir ?? process.cwd());
+      const config = early ?? loadConfig(globals.config, projectDir ?? process.cwd());
       const schemaFile = resolve(config.dir, config.config.schema);
       const schema = loadSchema(schemaFile);
       loaded = { ...config, schema, schemaFile, path: (relative: string) => resolve(config.dir, relative) };

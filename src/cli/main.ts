@@ -1,6 +1,6 @@
 // The `pipewright` command line: global options, one module per command, and one place that turns
 // any error into a short report (code, message, where, hint, log file) and an exit code.
-import { readFileSync } from 'node:fs';
+import { packageVersion } from '../core/version.js';
 import { Command, CommanderError, Option } from 'commander';
 import { errors, isPipewrightError, originOf, PipewrightError } from '../core/errors.js';
 import { redact, serializeError } from '../core/redact.js';
@@ -11,10 +11,7 @@ export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-export function packageVersion(): string {
-  const file = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
+export { packageVersion } from '../core/version.js';
 
 export interface IO {
   stdout?: NodeJS.WritableStream;

@@ -1,11 +1,12 @@
 // `pipewright run`: ingest → validate → split → transform → train → evaluate → publish, with a run
 // record in artifacts/<run-id>/run.json. Only this module and the runner touch the store, the
 // registry and the disk; the steps themselves are plain functions of their inputs.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { errors, isPipewrightError } from '../core/errors.js';
 import { timestampId } from '../core/ids.js';
+import { packageVersion } from '../core/version.js';
 import type { Logger } from '../core/logger.js';
 import { createBundle, parseBundle, Predictor, serializeBundle } from '../ml/bundle.js';
 import { buildModelCard } from '../ml/card.js';
@@ -39,11 +40,6 @@ export interface PipelineOptions {
   alias?: string;
   progress?: Progress;
   env?: NodeJS.ProcessEnv;
-}
-
-export function packageVersion(): string {
-  const file = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 /** The production model, when the registry has one: its predictor when it can score this schema. */
@@ -85,6 +81,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
   }
   const alias = options.alias ?? 'production';
   const started = performance.now();
+  const git = gitState(options.projectDir);
   const record: RunRecord = {
     id: options.runId ?? timestampId(),
     project: config.project,
@@ -95,7 +92,7 @@ export async function runPipeline(options: PipelineOptions): Promise<RunRecord> 
     code: {
       pipewright: packageVersion(),
       node: process.version,
-      ...(gitState(options.projectDir) ? { git: gitState(options.projectDir) } : {}),
+      ...(git ? { git } : {}),
     },
     seed: config.split.seed,
     model: { type: config.model.type, params: config.model.params },

@@ -35,6 +35,7 @@ import {
   table,
   type SafeHtml,
 } from './html.js';
+import { packageVersion } from '../core/version.js';
 
 /** evaluation.json: the evaluate step's output as written (the in-memory test scores are left out). */
 export type EvaluationFile = Omit<Evaluation, 'testScores'>;
@@ -556,16 +557,6 @@ export function writeFileAtomic(file: string, text: string): void {
   const temporary = `${file}.${process.pid}.tmp`;
   writeFileSync(temporary, text);
   renameSync(temporary, file);
-}
-
-function packageVersion(): string | undefined {
-  try {
-    return (
-      JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }
-    ).version;
-  } catch {
-    return undefined;
-  }
 }
 
 /** Renders the report of a run and writes it (default artifacts/<run-id>/report.html). */
