@@ -153,7 +153,7 @@ describe('s3 registry objects and errors', () => {
   });
 
   it('reports refused credentials without printing them', async () => {
-    const keyId = 'AKIAWRONGKEY42424242';
+    const keyId = 'WRONG-KEY-ID-EXAMPLE';
     const secret = 'wrong-secret-value-4242';
     process.env.AWS_ACCESS_KEY_ID = keyId;
     process.env.AWS_SECRET_ACCESS_KEY = secret;

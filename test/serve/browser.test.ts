@@ -9,6 +9,7 @@ import {
   createTestProject,
   ROOT,
   startTestServer,
+  validRecord,
   type TestProject,
   type TestServer,
 } from '../fixtures/model.js';
@@ -99,18 +100,7 @@ describe.skipIf(!available)('the prediction form in Chromium', () => {
       await fetch(`${server.url}/predict`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({
-          Gender: 'Male',
-          Age: 44,
-          Driving_License: 1,
-          Region_Code: 28,
-          Previously_Insured: 0,
-          Vehicle_Age: '> 2 Years',
-          Vehicle_Damage: 'Yes',
-          Annual_Premium: 40454,
-          Policy_Sales_Channel: 26,
-          Vintage: 217,
-        }),
+        body: JSON.stringify(validRecord()),
       })
     ).json()) as { probability: number; label: number };
     expect(probability).toBe(`${(api.probability * 100).toFixed(1)}%`);

@@ -78,7 +78,7 @@ describe('MongoDB connection failures', () => {
     ['a port out of range', 'mongodb://user:Bad-Port-Pass1@127.0.0.1:99999/', 'Bad-Port-Pass1'],
     ['a port that is not a number', 'mongodb://user:Text-Port-Pass2@db.example.com:abc/', 'Text-Port-Pass2'],
     ['another scheme', 'http://user:Http-Pass3@db.example.com/', 'Http-Pass3'],
-    ['no host', 'mongodb://user:No-Host-Pass4@', 'No-Host-Pass4'],
+    ['no host', 'mongodb://user:example-no-host-pw@', 'example-no-host-pw'],
     [
       'a port on a mongodb+srv URL',
       'mongodb+srv://user:Srv-Port-Pass5@cluster.example.net:27017/',

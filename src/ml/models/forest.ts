@@ -15,6 +15,7 @@ import {
   checkInteger,
   checkOptionalInteger,
   checkThreads,
+  cloneClassWeight,
   definedOnly,
   paramError,
   rejectUnknown,
@@ -270,14 +271,9 @@ export class RandomForestModel implements Estimator {
 
   toJSON(): EstimatorJSON {
     const state = this.requireState();
-    const classWeight = this.params.class_weight;
     return {
       kind: this.kind,
-      params: {
-        ...this.params,
-        class_weight:
-          classWeight !== null && typeof classWeight === 'object' ? { ...classWeight } : classWeight,
-      },
+      params: { ...this.params, class_weight: cloneClassWeight(this.params.class_weight) },
       state: { ...state, featureNames: [...state.featureNames] },
     };
   }

@@ -18,6 +18,7 @@ import {
   checkNumber,
   checkOptionalInteger,
   checkThreads,
+  cloneClassWeight,
   definedOnly,
   paramError,
   rejectUnknown,
@@ -768,8 +769,4 @@ function numericKeys(weights: Record<string, number>): Record<number, number> {
   const out: Record<number, number> = {};
   for (const [label, weight] of Object.entries(weights)) out[Number(label)] = weight;
   return out;
-}
-
-function cloneClassWeight(value: ClassWeightParam): ClassWeightParam {
-  return value !== null && typeof value === 'object' ? { ...value } : value;
 }

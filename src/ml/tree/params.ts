@@ -72,6 +72,11 @@ export function checkChoice(name: string, value: unknown, choices: readonly unkn
 
 export type ClassWeightParam = 'balanced' | Record<string, number> | null;
 
+/** A copy of a class_weight parameter that shares no object with the original. */
+export function cloneClassWeight(value: ClassWeightParam): ClassWeightParam {
+  return value !== null && typeof value === 'object' ? { ...value } : value;
+}
+
 export function checkClassWeight(value: unknown): void {
   if (value === null || value === 'balanced') return;
   const ok =
