@@ -1,6 +1,6 @@
 // Turns a raw record (strings from CSV, values from JSON or an HTTP body) into typed values, or
 // into precise per-field errors. Compiled once per schema: push and serve call it for every row.
-import type { CategoryValue, Field, Schema } from './schema.js';
+import { DEFAULT_MAX_LENGTH, type CategoryValue, type Field, type Schema } from './schema.js';
 
 export type Value = number | string | boolean | null;
 export type TypedRecord = Record<string, Value>;
@@ -33,6 +33,9 @@ class FieldFailure {
     readonly kind: FieldErrorKind = 'type',
   ) {}
 }
+
+// ECMAScript dates span ±8.64e15 ms around 1970; beyond that there is no date to write.
+const LATEST_TIME = 8.64e15;
 
 const INTEGER = /^[+-]?\d+(?:\.0+)?$/;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -97,6 +100,12 @@ function describe(value: unknown): string {
   }
 }
 
+function lengthCheck(field: Field, text: string): FieldFailure | undefined {
+  const limit = field.maxLength ?? DEFAULT_MAX_LENGTH;
+  if (text.length <= limit) return undefined;
+  return new FieldFailure(`is ${text.length} characters long; the limit is ${limit} (max_length)`, 'range');
+}
+
 function rangeCheck(field: Field, value: number): FieldFailure | undefined {
   if (field.min !== undefined && value < field.min)
     return new FieldFailure(`${value} is below the minimum ${field.min}`, 'range');
@@ -158,6 +167,10 @@ function fieldCoercer(field: Field): FieldCoercer {
         if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
           return new FieldFailure(`${describe(raw)} is not a category value`);
         }
+        if (typeof raw === 'string') {
+          const tooLong = lengthCheck(field, raw);
+          if (tooLong) return tooLong;
+        }
         const hit = byText.get(String(raw)) ?? (typeof raw === 'string' ? byText.get(raw.trim()) : undefined);
         if (hit === undefined) {
           return new FieldFailure(
@@ -172,19 +185,24 @@ function fieldCoercer(field: Field): FieldCoercer {
       return (raw) => {
         if (typeof raw === 'object') return new FieldFailure('is not text');
         const value = String(raw);
-        return allowedCheck(field, value) ?? value;
+        return lengthCheck(field, value) ?? allowedCheck(field, value) ?? value;
       };
     case 'datetime':
       return (raw) => {
         let time: number;
         if (typeof raw === 'number') time = raw;
-        else if (typeof raw === 'string') time = Date.parse(raw.trim());
-        else if (raw instanceof Date) time = raw.getTime();
+        else if (typeof raw === 'string') {
+          const tooLong = lengthCheck(field, raw);
+          if (tooLong) return tooLong;
+          time = Date.parse(raw.trim());
+        } else if (raw instanceof Date) time = raw.getTime();
         else return new FieldFailure(`${describe(raw)} is not a date-time`);
         if (!Number.isFinite(time))
           return new FieldFailure(
             `${describe(raw)} is not a date-time (use ISO 8601, e.g. 2024-05-01T12:00:00Z)`,
           );
+        if (Math.abs(time) > LATEST_TIME)
+          return new FieldFailure(`${describe(raw)} is beyond the dates a date-time can hold`, 'range');
         const failure = rangeCheck(field, time);
         return failure ?? new Date(time).toISOString();
       };

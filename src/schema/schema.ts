@@ -17,6 +17,12 @@ export type CategoryValue = string | number | boolean;
 /** Values that mean "missing" in text input unless the schema lists its own. */
 export const DEFAULT_MISSING_VALUES = ['', 'NA', 'N/A', 'NaN', 'null', 'NULL', 'None'];
 
+/**
+ * The longest text a category or string field takes unless its `max_length` says otherwise: long
+ * enough for any name or label, short enough that a hostile request cannot fill the prediction log.
+ */
+export const DEFAULT_MAX_LENGTH = 1000;
+
 const fieldSchema = z
   .object({
     type: z.enum(FIELD_TYPES),
@@ -28,6 +34,7 @@ const fieldSchema = z
       .array(z.union([z.string(), z.number(), z.boolean()]))
       .min(1)
       .optional(),
+    max_length: z.number().int().positive().optional(),
     description: z.string().optional(),
   })
   .strict()
@@ -51,6 +58,13 @@ const fieldSchema = z
         code: 'custom',
         path: ['values'],
         message: `\`values\` applies to category, integer and string fields, not ${field.type}`,
+      });
+    }
+    if (field.max_length !== undefined && !['category', 'string'].includes(field.type)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['max_length'],
+        message: `max_length applies to category and string fields, not ${field.type}`,
       });
     }
     if (
@@ -87,6 +101,8 @@ export interface Field {
   min?: number;
   max?: number;
   values?: CategoryValue[];
+  /** The longest text accepted, in characters (DEFAULT_MAX_LENGTH unless the schema says). */
+  maxLength?: number;
   description?: string;
 }
 
@@ -128,6 +144,7 @@ export function buildSchema(
     ...(spec.min !== undefined ? { min: spec.min } : {}),
     ...(spec.max !== undefined ? { max: spec.max } : {}),
     ...(spec.values !== undefined ? { values: spec.values } : {}),
+    ...(spec.max_length !== undefined ? { maxLength: spec.max_length } : {}),
     ...(spec.description !== undefined ? { description: spec.description } : {}),
   }));
   const fail = (message: string, path: (string | number)[], hint?: string): never => {
