@@ -1,9 +1,11 @@
 // The run record: everything needed to explain or repeat a run, written to artifacts/<run-id>/run.json
 // after every step so that even a crashed run leaves a readable account of itself.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { replaceFileSync } from '../core/durable.js';
 import { errors } from '../core/errors.js';
+import { redactDeep } from '../core/redact.js';
 
 export type StepStatus = 'pending' | 'running' | 'ok' | 'cached' | 'failed' | 'skipped';
 
@@ -56,14 +58,13 @@ export function runDir(artifactsRoot: string, runId: string): string {
   return join(artifactsRoot, runId);
 }
 
-/** Writes run.json atomically (temp file + rename), so readers never see half a record. */
+/** Writes run.json atomically and durably, so readers never see half a record, even after a power loss. */
 export function writeRunRecord(artifactsRoot: string, record: RunRecord): string {
   const dir = runDir(artifactsRoot, record.id);
   mkdirSync(dir, { recursive: true });
   const file = join(dir, 'run.json');
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(temporary, file);
+  // Messages of errors from libraries (a driver, the SDK) can quote a URL or a key: redact them all.
+  replaceFileSync(file, `${JSON.stringify(redactDeep(record), null, 2)}\n`);
   return file;
 }
 

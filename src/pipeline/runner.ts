@@ -1,7 +1,8 @@
 // Runs pipeline steps: each step gets its own artifact folder, its status and timing go into the run
 // record, and a step whose inputs hash the same as in a finished earlier run is reused, not redone.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { replaceFileSync } from '../core/durable.js';
 import { isPipewrightError } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
 import type { Logger } from '../core/logger.js';
@@ -157,9 +158,7 @@ export class StepRunner {
   private remember(stepName: string, inputHash: string, entry: CacheEntry): void {
     const file = this.cacheFile(stepName, inputHash);
     mkdirSync(join(this.root, '.cache'), { recursive: true });
-    const temporary = `${file}.${process.pid}.tmp`;
-    writeFileSync(temporary, JSON.stringify(entry));
-    renameSync(temporary, file);
+    replaceFileSync(file, JSON.stringify(entry));
   }
 
   private async reuse<I, O>(

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, type Stats } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { syncFolder, writeDurably } from '../core/durable.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { errors } from '../core/errors.js';
@@ -297,31 +298,6 @@ export class FolderRegistry extends BaseRegistry {
         hint,
       },
     );
-  }
-}
-
-/** Writes a whole file and flushes it to disk before returning. */
-async function writeDurably(file: string, data: string | Uint8Array, flags: 'w' | 'wx'): Promise<void> {
-  const handle = await open(file, flags, 0o644);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Makes a rename or a new entry in `folder` survive a power loss. */
-async function syncFolder(folder: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(folder, 'r');
-    await handle.sync();
-  } catch (error) {
-    // Some platforms cannot open or fsync a folder; the data files themselves are synced already.
-    if (!isCode(error, 'EISDIR', 'EPERM', 'EINVAL', 'EBADF')) throw error;
-  } finally {
-    await handle?.close();
   }
 }
 

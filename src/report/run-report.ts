@@ -1,7 +1,8 @@
 // `pipewright report`: one self-contained HTML page per run (artifacts/<run-id>/report.html) with the
 // run summary, validation and drift, metrics, curves, confusion matrix, calibration, feature
 // importance, the comparison with production and the model card. Written after every run.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { replaceFileSync } from '../core/durable.js';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { buildModelCard, type ModelCard } from '../ml/card.js';
@@ -551,12 +552,10 @@ ${cardSection}`;
   });
 }
 
-/** Writes a file atomically (temp file + rename), so a reader never sees half a page. */
+/** Writes a page atomically and durably, so a reader never sees half a page. */
 export function writeFileAtomic(file: string, text: string): void {
   mkdirSync(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, text);
-  renameSync(temporary, file);
+  replaceFileSync(file, text);
 }
 
 /** Renders the report of a run and writes it (default artifacts/<run-id>/report.html). */
