@@ -208,9 +208,11 @@ export function parseConfig(text: string, file = CONFIG_FILE): Config {
   return loaded.value;
 }
 
-const SECRET_LOOKING = /^(mongodb(\+srv)?:\/\/[^/]*:[^@/]+@|AKIA[0-9A-Z]{16}$)/;
+// A password in any URL (`scheme://user:password@host`, a registry endpoint as much as a database), or
+// an AWS access key id.
+const SECRET_LOOKING = /^([a-z][a-z0-9+.-]*:\/\/[^/@\s:]*:[^@/\s]*@|AKIA[0-9A-Z]{16}$)/i;
 
-/** Secrets belong in the environment; a connection string with a password in YAML is refused. */
+/** Secrets belong in the environment; a URL with a password, or a key, in YAML is refused. */
 function rejectSecrets(
   value: unknown,
   locate: (path: (string | number)[]) => string,

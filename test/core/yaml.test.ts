@@ -55,6 +55,20 @@ describe('pipewright.yaml validation', () => {
     expect(error.message).not.toContain('hunter22');
   });
 
+  it('refuses a password in any URL of the config, such as a registry endpoint', () => {
+    const error = configError(
+      'project: demo\nregistry:\n  type: s3\n  bucket: models\n  endpoint: "https://key:pa55-example@s3.example.com"\n',
+    );
+    expect(error.code).toBe('PW_CONFIG_SECRET');
+    expect(error.where).toBe('pipewright.yaml:5:3');
+    expect(error.message).not.toContain('pa55-example');
+    expect(
+      parseConfig(
+        'project: demo\nregistry:\n  type: s3\n  bucket: models\n  endpoint: "https://s3.example.com"\n',
+      ).registry,
+    ).toMatchObject({ endpoint: 'https://s3.example.com' });
+  });
+
   it('counts edits and suggests only close candidates', () => {
     expect(editDistance('kitten', 'sitting')).toBe(3);
     expect(nearest('colection', ['collection', 'path'])).toBe('collection');
