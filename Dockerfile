@@ -5,7 +5,7 @@
 
 # Production dependencies. The native module is compiled here, against this image's Node headers, so
 # no prebuilt binary is downloaded and no compiler reaches the runtime image.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 RUN apt-get update \
  && apt-get install -y --no-install-recommends python3 make g++ tini \
  && rm -rf /var/lib/apt/lists/*
@@ -24,7 +24,7 @@ RUN npm ci --omit=dev --no-audit --no-fund \
  && mv /tmp/better_sqlite3.node build/Release/better_sqlite3.node
 
 # The TypeScript build: dev dependencies live in this stage only. No install script is needed to compile.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /build
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
@@ -33,7 +33,7 @@ COPY src ./src
 RUN npx tsc -p tsconfig.build.json
 
 # The runtime: what the npm package ships (bin, dist, templates) and its production dependencies.
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production
 WORKDIR /opt/pipewright
 # tini is PID 1: it forwards SIGTERM to serve (which drains its requests) and reaps the training runs

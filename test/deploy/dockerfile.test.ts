@@ -15,7 +15,7 @@ import {
   type Stage,
 } from './docker.js';
 
-const BASE_IMAGE = 'node:20-bookworm-slim';
+const BASE_IMAGE = 'node:24-bookworm-slim';
 const SENSITIVE_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|ACCESS_KEY|API_KEY|PRIVATE|CREDENTIAL|MONGODB_URL|AUTH/i;
 const CREDENTIAL_TEXT = [
   /AKIA[0-9A-Z]{16}/,

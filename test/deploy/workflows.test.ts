@@ -159,12 +159,12 @@ describe("Pipewright's workflows", () => {
     for (const name of files) checkCommon(workflows[name], texts[name]);
   });
 
-  it('test every push and pull request on Node 20 and 22 on Linux, with the npm cache', () => {
+  it('test every push and pull request on Node 20, 22 and 24 on Linux, with the npm cache', () => {
     expect(Object.keys(ci.on)).toEqual(expect.arrayContaining(['push', 'pull_request']));
     // No branch filter: every branch and every pull request is tested.
     expect(ci.on.push?.branches).toBeUndefined();
     const test = jobs.test;
-    expect(test.strategy.matrix.node).toEqual([20, 22]);
+    expect(test.strategy.matrix.node).toEqual([20, 22, 24]);
     const setup = usesAction(test, 'actions/setup-node')!;
     expect(setup, 'setup-node').toBeDefined();
     expect(setup.with).toMatchObject({ 'node-version': '${{ matrix.node }}', cache: 'npm' });
