@@ -63,6 +63,7 @@ export function createContext(options: ContextOptions): CommandContext {
   let loaded: Project | undefined;
   let logDir = projectDir ? join(projectDir, 'logs') : userLogDir();
   let retention = 100;
+  let maxFileBytes: number | undefined;
   // Read once here for the log settings and kept for project(); a broken config still gets a log.
   let early: LoadedConfig | undefined;
   if (configFile && !options.projectDir) {
@@ -70,6 +71,7 @@ export function createContext(options: ContextOptions): CommandContext {
       early = loadConfig(configFile);
       logDir = resolve(early.dir, early.config.logging.dir);
       retention = early.config.logging.retention;
+      maxFileBytes = early.config.logging.max_file_mb * 1024 * 1024;
     } catch {
       // reported by project() when the command needs it
     }
@@ -85,6 +87,7 @@ export function createContext(options: ContextOptions): CommandContext {
     runId,
     command: options.command,
     retention,
+    ...(maxFileBytes ? { maxFileBytes } : {}),
     level,
     quiet: Boolean(globals.quiet),
     consoleStream: stderr,

@@ -67,8 +67,10 @@ export const configSchema = z
       .object({
         level: logLevel.default('info'),
         dir: z.string().default('logs'),
-        /** How many log files to keep; older ones are deleted. */
+        /** How many files to keep in the log folder (logs, rotated parts, training output). */
         retention: z.number().int().positive().default(100),
+        /** A log file past this size is set aside and a new one begun. */
+        max_file_mb: z.number().positive().default(50),
       })
       .strict()
       .prefault({}),

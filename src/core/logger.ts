@@ -1,6 +1,6 @@
 // Logging with pino: JSON lines to a log file per invocation, short readable lines on stderr, child
 // loggers that carry context ({run, step}), and secrets redacted from fields and messages alike.
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import pino, { type Logger, type LevelWithSilent, type StreamEntry } from 'pino';
 import { redact, redactDeep } from './redact.js';
@@ -14,8 +14,10 @@ export interface LoggerOptions {
   dir?: string;
   command?: string;
   runId?: string;
-  /** How many log files to keep in `dir`. */
+  /** How many files to keep in `dir`: logs, their rotated parts and training output. */
   retention?: number;
+  /** A log file past this many bytes is renamed aside and a new one begun (long-running `serve`). */
+  maxFileBytes?: number;
   /** Print nothing below warn on the console. */
   quiet?: boolean;
   /** Where readable lines go; stderr by default. */
@@ -50,7 +52,10 @@ export function createLogger(options: LoggerOptions = {}): CreatedLogger {
   if (options.dir && options.runId) {
     mkdirSync(options.dir, { recursive: true });
     file = join(options.dir, logFileName(options.command ?? 'pipewright', options.runId));
-    streams.push({ level: 'debug', stream: pino.destination({ dest: file, sync: true }) });
+    streams.push({
+      level: 'debug',
+      stream: rotatingFile(file, options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES),
+    });
     if (options.retention) pruneLogs(options.dir, options.retention);
   }
   if (consoleLevel !== 'silent') {
@@ -91,17 +96,42 @@ export function createLogger(options: LoggerOptions = {}): CreatedLogger {
   return { logger, file };
 }
 
-/** Keeps the newest `keep` log files in `dir` (names sort by time). */
+const DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024;
+
+/**
+ * The log file as a pino destination that rotates by size: past `maxBytes` the file is renamed to
+ * `<name>.<n>.log` and a new one begun under the first name, so a server that runs for months keeps
+ * bounded files that retention can remove.
+ */
+function rotatingFile(file: string, maxBytes: number): { write(line: string): void } {
+  const destination = pino.destination({ dest: file, sync: true });
+  let bytes = 0;
+  let part = 0;
+  return {
+    write(line: string) {
+      destination.write(line);
+      bytes += Buffer.byteLength(line);
+      if (bytes < maxBytes) return;
+      part += 1;
+      renameSync(file, file.replace(/\.log$/, `.${String(part).padStart(4, '0')}.log`));
+      destination.reopen();
+      bytes = 0;
+    },
+  };
+}
+
+/** Keeps the newest `keep` files the program writes in `dir` (logs, rotated parts, training output). */
 export function pruneLogs(dir: string, keep: number): void {
-  let names: string[];
+  let files: { name: string; time: number }[];
   try {
-    names = readdirSync(dir)
-      .filter((name) => name.endsWith('.log'))
-      .sort();
+    files = readdirSync(dir)
+      .filter((name) => name.endsWith('.log') || name.endsWith('.out'))
+      .map((name) => ({ name, time: statSync(join(dir, name)).mtimeMs }))
+      .sort((a, b) => a.time - b.time || (a.name < b.name ? -1 : 1));
   } catch {
     return;
   }
-  for (const name of names.slice(0, Math.max(0, names.length - keep))) {
+  for (const { name } of files.slice(0, Math.max(0, files.length - keep))) {
     rmSync(join(dir, name), { force: true });
   }
 }

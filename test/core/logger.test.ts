@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
@@ -68,5 +68,39 @@ describe('logger', () => {
     }
     pruneLogs(dir, 2);
     expect(readdirSync(dir).sort()).toEqual(['20260101T000002-a-2.log', '20260101T000003-a-3.log']);
+  });
+
+  it('sets a log file aside past its size limit and goes on in a new one, losing no line', () => {
+    const dir = tempDir();
+    const { logger, file } = createLogger({
+      dir,
+      runId: '20260101-120000-abcdef',
+      command: 'serve',
+      level: 'silent',
+      maxFileBytes: 20_000,
+    });
+    for (let i = 0; i < 2000; i++) logger.info({ request: i, url: '/predict' }, 'request completed');
+    const names = readdirSync(dir).sort();
+    expect(names.length).toBeGreaterThan(3);
+    expect(names).toContain('20260101T120000-serve-abcdef.0001.log');
+    const longestLine = 200;
+    let seen = 0;
+    for (const name of names) {
+      expect(statSync(join(dir, name)).size).toBeLessThan(20_000 + longestLine);
+      seen += readFileSync(join(dir, name), 'utf8').trim().split('\n').length;
+    }
+    expect(seen).toBe(2000);
+    expect(file).toBe(join(dir, '20260101T120000-serve-abcdef.log'));
+  });
+
+  it('keeps the newest files of every kind it writes, training output and rotated parts included', () => {
+    const dir = tempDir();
+    const names = ['train-r1.out', 'a.0001.log', 'a.log', 'train-r2.out', 'b.log'];
+    names.forEach((name, age) => {
+      writeFileSync(join(dir, name), 'x');
+      utimesSync(join(dir, name), 1_000 + age, 1_000 + age);
+    });
+    pruneLogs(dir, 3);
+    expect(readdirSync(dir).sort()).toEqual(['a.log', 'b.log', 'train-r2.out']);
   });
 });
