@@ -205,6 +205,12 @@ export const errors = {
     1,
     409,
   ),
+  PW_LOCKED: define(
+    'PW_LOCKED',
+    'Another Pipewright process holds this lock: wait for it to finish. If that process is gone, delete the lock file named above.',
+    1,
+    409,
+  ),
   PW_INTERNAL: define('PW_INTERNAL', 'This is a bug in Pipewright: the log file holds the full stack.'),
 } as const;
 
