@@ -37,7 +37,7 @@ function fromFramework(error: FastifyError, request: FastifyRequest, bodyLimit: 
  * are answered as they are; anything else is a failure of the server: logged with its stack, and
  * answered as PW_INTERNAL without its message.
  */
-export function toCatalogueError(
+function toCatalogueError(
   error: unknown,
   request: FastifyRequest,
   logger: Logger,

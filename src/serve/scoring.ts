@@ -38,7 +38,7 @@ export interface ReportedFieldError {
   line?: number;
 }
 
-export function score(model: ServedModel, record: TypedRecord): Scored {
+function score(model: ServedModel, record: TypedRecord): Scored {
   const predictor = model.predictor;
   if (model.task === 'binary') {
     const probability = predictor.score(record);

@@ -5,7 +5,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { errors } from '../core/errors.js';
 import { sendCatalogueError, truncate } from './error-response.js';
 import { requestIdGenerator } from './operations.js';
-import { hygienePlugin } from './plugins/hygiene.js';
+import { hygienePlugin, setResponseHeaders } from './plugins/hygiene.js';
 import { operationsPlugin } from './plugins/operations.js';
 import { pagesPlugin } from './plugins/pages.js';
 import { predictionPlugin } from './plugins/prediction.js';
@@ -31,7 +31,8 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Errors raised before routing (a URL that cannot be decoded) get the same body as every other error.
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
+      setResponseHeaders(request, reply);
       sendCatalogueError(
         reply,
         new errors.PW_REQUEST_INVALID(`The request cannot be read: ${truncate(error.message, 120)}`),

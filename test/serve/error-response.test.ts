@@ -114,6 +114,7 @@ describe('error responses of the prediction server', () => {
 
   const cases: { name: string; code: ErrorCode; path: string; init?: RequestInit; protect?: boolean }[] = [
     { name: 'an unknown route', code: 'PW_NOT_FOUND', path: '/nowhere' },
+    { name: 'a URL that cannot be decoded', code: 'PW_REQUEST_INVALID', path: '/%E0%A4%A' },
     {
       name: 'a body that is not JSON or CSV',
       code: 'PW_MEDIA_TYPE',
@@ -191,6 +192,8 @@ describe('error responses of the prediction server', () => {
       expect([response.status, body.error.code]).toEqual([catalogueStatus(code), code]);
       expect(body.error.hint).toEqual(expect.any(String));
       expect(body.requestId).toBe(response.headers.get('x-request-id'));
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'none'");
     });
   }
 

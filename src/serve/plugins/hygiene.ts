@@ -1,6 +1,7 @@
 // HTTP hygiene for every route: the accepted body types, CORS, security headers, the request id
 // header, the access log with request metrics, and the one error handler (also for unknown routes).
 // Not encapsulated: its hooks and handlers must reach the routes every other plugin adds.
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
 import { errorHandler, truncate } from '../error-response.js';
 import { API_POLICY } from '../html.js';
@@ -10,6 +11,20 @@ import { definePlugin } from '../plugin.js';
 export interface HygieneOptions extends Record<string, unknown> {
   /** Access log lines per second before sampling starts. */
   accessLogPerSecond: number;
+}
+
+/**
+ * The request id and security headers every response carries. Fastify runs no hooks for errors raised
+ * before routing, so the server's `frameworkErrors` calls this itself.
+ */
+export function setResponseHeaders(request: FastifyRequest, reply: FastifyReply): void {
+  reply.header('x-request-id', request.id);
+  reply.header('x-content-type-options', 'nosniff');
+  reply.header('x-frame-options', 'DENY');
+  reply.header('referrer-policy', 'no-referrer');
+  reply.header('cross-origin-opener-policy', 'same-origin');
+  if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_POLICY);
+  if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
 }
 
 export const hygienePlugin = definePlugin<HygieneOptions>(
@@ -50,13 +65,7 @@ export const hygienePlugin = definePlugin<HygieneOptions>(
     }
 
     app.addHook('onSend', (request, reply, payload, next) => {
-      reply.header('x-request-id', request.id);
-      reply.header('x-content-type-options', 'nosniff');
-      reply.header('x-frame-options', 'DENY');
-      reply.header('referrer-policy', 'no-referrer');
-      reply.header('cross-origin-opener-policy', 'same-origin');
-      if (!reply.hasHeader('content-security-policy')) reply.header('content-security-policy', API_POLICY);
-      if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+      setResponseHeaders(request, reply);
       next(null, payload);
     });
 
