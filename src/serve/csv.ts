@@ -1,6 +1,7 @@
 // CSV in and out for POST /predict: a body with a header row becomes raw records (each with the line it
 // ends on, for error messages), and predictions go back as CSV with the key when the input had one.
 import { parse } from 'csv-parse/sync';
+import { errors } from '../core/errors.js';
 
 export interface CsvRecords {
   records: Record<string, string>[];
@@ -9,15 +10,9 @@ export interface CsvRecords {
   columns: string[];
 }
 
-export class CsvBodyError extends Error {
-  constructor(
-    message: string,
-    readonly line: number | undefined,
-  ) {
-    super(message);
-  }
-}
+const CSV_HINT = 'Send a CSV file with a header row naming the fields, one record a line.';
 
+/** Refuses a body that is not CSV with PW_REQUEST_INVALID, naming the line where one is known. */
 export function parseCsvRecords(text: string): CsvRecords {
   let parsed: {
     record: Record<string, string>;
@@ -39,7 +34,10 @@ export function parseCsvRecords(text: string): CsvRecords {
     const reason = String((error as Error).message ?? error)
       .split('\n')[0]
       .slice(0, 300);
-    throw new CsvBodyError(`The CSV body cannot be read${line ? ` (line ${line})` : ''}: ${reason}`, line);
+    throw new errors.PW_REQUEST_INVALID(
+      `The CSV body cannot be read${line ? ` (line ${line})` : ''}: ${reason}`,
+      { hint: CSV_HINT, ...(line !== undefined ? { details: { line } } : {}) },
+    );
   }
   const first = parsed[0]?.info.columns;
   const columns = Array.isArray(first) ? first.map((column) => column.name) : [];

@@ -1,6 +1,7 @@
 // The API documentation page at GET /docs: the OpenAPI document rendered as plain HTML on the
 // server (endpoints, the input fields as a table, responses, a curl example), with no external assets.
-import { BASE_STYLE, escapeHtml, pagePolicy } from './html.js';
+import { markup, raw, type SafeHtml } from '../report/html.js';
+import { BASE_STYLE, pagePolicy } from './html.js';
 import type { RenderedPage } from './form.js';
 
 type Json = Record<string, any>;
@@ -38,15 +39,13 @@ function constraintText(schema: Json): string {
   return parts.join('; ');
 }
 
-function fieldTable(record: Json): string {
+function fieldTable(record: Json): SafeHtml {
   const required = new Set<string>(record.required ?? []);
-  const rows = Object.entries<Json>(record.properties ?? {})
-    .map(
-      ([name, property]) =>
-        `<tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(typeText(property))}</td><td>${required.has(name) ? 'yes' : 'no'}</td><td>${escapeHtml(constraintText(property))}</td><td>${escapeHtml(property.description ?? '')}</td></tr>`,
-    )
-    .join('\n');
-  return `<table><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Allowed</th><th scope="col">Description</th></tr></thead><tbody>${rows}</tbody></table>`;
+  const rows = Object.entries<Json>(record.properties ?? {}).map(([name, property], index) => [
+    index > 0 ? '\n' : '',
+    markup`<tr><td><code>${name}</code></td><td>${typeText(property)}</td><td>${required.has(name) ? 'yes' : 'no'}</td><td>${constraintText(property)}</td><td>${property.description ?? ''}</td></tr>`,
+  ]);
+  return markup`<table><thead><tr><th scope="col">Field</th><th scope="col">Type</th><th scope="col">Required</th><th scope="col">Allowed</th><th scope="col">Description</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
 function exampleValue(property: Json): unknown {
@@ -75,62 +74,59 @@ export function exampleRecord(openapi: Json): Record<string, unknown> {
   return example;
 }
 
-function endpoint(path: string, method: string, operation: Json): string {
-  const responses = Object.entries<Json>(operation.responses ?? {})
-    .map(
-      ([status, response]) =>
-        `<li><strong>${escapeHtml(status)}</strong>: ${escapeHtml(response.description ?? '')}</li>`,
-    )
-    .join('');
-  const anchor = `${method}-${path.replace(/[^a-z0-9]+/gi, '-')}`.replace(/-+$/, '');
-  return `<section class="endpoint card" id="${escapeHtml(anchor)}">
-<h3><span class="method ${escapeHtml(method)}">${escapeHtml(method.toUpperCase())}</span><code>${escapeHtml(path)}</code></h3>
-<p>${escapeHtml(operation.summary ?? '')}${operation.description ? `. ${escapeHtml(operation.description)}` : ''}</p>
+function anchorOf(path: string, method: string): string {
+  return `${method}-${path.replace(/[^a-z0-9]+/gi, '-')}`.replace(/-+$/, '');
+}
+
+function endpoint(path: string, method: string, operation: Json): SafeHtml {
+  const responses = Object.entries<Json>(operation.responses ?? {}).map(
+    ([status, response]) => markup`<li><strong>${status}</strong>: ${response.description ?? ''}</li>`,
+  );
+  return markup`<section class="endpoint card" id="${anchorOf(path, method)}">
+<h3><span class="method ${method}">${method.toUpperCase()}</span><code>${path}</code></h3>
+<p>${operation.summary ?? ''}${operation.description ? `. ${operation.description}` : ''}</p>
 <ul class="responses">${responses}</ul>
 </section>`;
 }
 
 /** The docs page for an OpenAPI document. */
 export function renderDocsPage(openapi: Json): RenderedPage {
-  const operations: string[] = [];
-  const links: string[] = [];
+  const operations: SafeHtml[] = [];
+  const links: SafeHtml[] = [];
   for (const [path, methods] of Object.entries<Json>(openapi.paths ?? {})) {
     for (const [method, operation] of Object.entries<Json>(methods)) {
       operations.push(endpoint(path, method, operation));
-      const anchor = `${method}-${path.replace(/[^a-z0-9]+/gi, '-')}`.replace(/-+$/, '');
-      links.push(
-        `<li><a href="#${escapeHtml(anchor)}">${escapeHtml(method.toUpperCase())} ${escapeHtml(path)}</a></li>`,
-      );
+      links.push(markup`<li><a href="#${anchorOf(path, method)}">${method.toUpperCase()} ${path}</a></li>`);
     }
   }
   const record = openapi.components?.schemas?.Record ?? {};
   const example = JSON.stringify(exampleRecord(openapi));
   const title = String(openapi.info?.title ?? 'API');
-  const html = `<!doctype html>
+  const html = markup`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}: API</title>
-<style>${DOCS_STYLE}</style>
+<title>${title}: API</title>
+<style>${raw(DOCS_STYLE)}</style>
 </head>
 <body>
 <main>
-<h1>${escapeHtml(title)}</h1>
-<p class="lead">${escapeHtml(openapi.info?.description ?? '')}</p>
-<p>The machine-readable description is <a href="openapi.json">openapi.json</a> (OpenAPI ${escapeHtml(openapi.openapi)}). The <a href="./">form</a> calls the same API.</p>
-<nav aria-label="Endpoints"><ul>${links.join('')}</ul></nav>
+<h1>${title}</h1>
+<p class="lead">${openapi.info?.description ?? ''}</p>
+<p>The machine-readable description is <a href="openapi.json">openapi.json</a> (OpenAPI ${openapi.openapi}). The <a href="./">form</a> calls the same API.</p>
+<nav aria-label="Endpoints"><ul>${links}</ul></nav>
 <h2>Input fields</h2>
-<p>${escapeHtml(record.description ?? '')}</p>
+<p>${record.description ?? ''}</p>
 ${fieldTable(record)}
 <h2>Example</h2>
 <pre><code>curl -s http://HOST:PORT/predict -H 'content-type: application/json' \\
-  -d '${escapeHtml(example)}'</code></pre>
+  -d '${example}'</code></pre>
 <h2>Endpoints</h2>
-${operations.join('\n')}
+${operations.map((operation, index) => [index > 0 ? '\n' : '', operation])}
 </main>
 </body>
 </html>
 `;
-  return { html, policy: pagePolicy([DOCS_STYLE], []) };
+  return { html: html.value, policy: pagePolicy([DOCS_STYLE]) };
 }

@@ -1,8 +1,13 @@
 // The prediction page at GET /: one labelled control per feature, generated from the schema (number
 // inputs with the field's range, selects for allowed values, checkboxes for booleans), validated in
-// the page and scored through POST /predict. Everything it needs is inline, so it works offline.
+// the page by /form.js (form-script.ts) and scored through POST /predict. Nothing comes from elsewhere,
+// so it works offline.
+import { markup, raw, type SafeHtml } from '../report/html.js';
 import type { Field, Schema } from '../schema/schema.js';
-import { BASE_STYLE, escapeHtml, humanize, jsonForScript, pagePolicy } from './html.js';
+import { BASE_STYLE, humanize, jsonForScript, pagePolicy } from './html.js';
+
+/** Where the page loads its script from (relative, like its request to `predict`). */
+export const FORM_SCRIPT_PATH = 'form.js';
 
 export interface PageModel {
   version: string;
@@ -12,7 +17,7 @@ export interface PageModel {
 }
 
 /** What the page script learns about each control. */
-interface ControlSpec {
+export interface ControlSpec {
   name: string;
   type: Field['type'];
   control: 'number' | 'select' | 'checkbox' | 'text' | 'datetime';
@@ -22,7 +27,7 @@ interface ControlSpec {
 
 export interface RenderedPage {
   html: string;
-  /** The Content-Security-Policy that allows exactly this page's inline style and script. */
+  /** The Content-Security-Policy that allows exactly this page's inline style and its own scripts. */
   policy: string;
 }
 
@@ -54,108 +59,6 @@ button[disabled] { opacity: .6; cursor: progress; }
 .bar span { display: block; height: 100%; width: 0; background: var(--accent); }
 `;
 
-/** The page script: client-side checks with the browser's constraint API, then a JSON request. */
-const FORM_SCRIPT = `
-(() => {
-  const form = document.getElementById('predict-form');
-  const specs = JSON.parse(document.getElementById('field-spec').textContent);
-  const statusLine = document.getElementById('status');
-  const summary = document.getElementById('summary');
-  const result = document.getElementById('result');
-  const button = form.querySelector('button[type=submit]');
-
-  function control(name) { return form.elements.namedItem(name); }
-  function errorSlot(name) { return document.getElementById('error-' + name); }
-  function clearErrors() {
-    summary.textContent = '';
-    for (const spec of specs) {
-      const element = control(spec.name);
-      element.removeAttribute('aria-invalid');
-      errorSlot(spec.name).textContent = '';
-    }
-  }
-  function showErrors(problems) {
-    let first;
-    for (const problem of problems) {
-      const element = control(problem.field);
-      if (!element) continue;
-      element.setAttribute('aria-invalid', 'true');
-      errorSlot(problem.field).textContent = problem.reason;
-      first = first || element;
-    }
-    summary.textContent = problems.length === 1 ? 'One field needs attention.' : problems.length + ' fields need attention.';
-    if (first) first.focus();
-  }
-  function readRecord() {
-    const record = {};
-    const problems = [];
-    for (const spec of specs) {
-      const element = control(spec.name);
-      if (spec.control === 'checkbox') { record[spec.name] = element.checked; continue; }
-      const text = element.value.trim();
-      if (text === '') {
-        if (spec.nullable) record[spec.name] = null;
-        else problems.push({ field: spec.name, reason: spec.control === 'select' ? 'Choose a value.' : 'Enter a value.' });
-        continue;
-      }
-      if (!element.checkValidity()) { problems.push({ field: spec.name, reason: element.validationMessage }); continue; }
-      if (spec.control === 'select') record[spec.name] = spec.values[Number(text)];
-      else if (spec.control === 'number') record[spec.name] = Number(text);
-      else if (spec.control === 'datetime') record[spec.name] = new Date(text).toISOString();
-      else record[spec.name] = text;
-    }
-    return { record, problems };
-  }
-  function percent(value) { return (value * 100).toFixed(1) + '%'; }
-  function showResult(body) {
-    const label = document.getElementById('result-label');
-    const probabilityRow = document.getElementById('result-probability-row');
-    if (body.value !== undefined) {
-      label.textContent = String(body.value);
-      probabilityRow.hidden = true;
-    } else {
-      label.textContent = String(body.label);
-      probabilityRow.hidden = body.probability === undefined;
-      if (body.probability !== undefined) {
-        document.getElementById('result-probability').textContent = percent(body.probability);
-        document.getElementById('result-bar').style.width = percent(body.probability);
-      }
-    }
-    document.getElementById('result-version').textContent = body.version;
-    document.getElementById('result-request').textContent = body.requestId;
-    result.hidden = false;
-  }
-
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    clearErrors();
-    const { record, problems } = readRecord();
-    if (problems.length > 0) { showErrors(problems); statusLine.textContent = ''; return; }
-    button.disabled = true;
-    statusLine.textContent = 'Scoring…';
-    try {
-      const response = await fetch('predict', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(record),
-      });
-      const body = await response.json();
-      if (response.ok) {
-        showResult(body);
-        statusLine.textContent = 'Done.';
-      } else {
-        if (body.error && Array.isArray(body.error.fields) && body.error.fields.length > 0) showErrors(body.error.fields);
-        statusLine.textContent = (body.error && body.error.message) || 'The server refused the request (' + response.status + ').';
-      }
-    } catch (error) {
-      statusLine.textContent = 'Could not reach the server: ' + error.message;
-    } finally {
-      button.disabled = false;
-    }
-  });
-})();
-`;
-
 function controlSpec(field: Field): ControlSpec {
   const base = { name: field.name, type: field.type, nullable: field.nullable };
   if (field.type === 'boolean') return { ...base, control: 'checkbox' };
@@ -173,9 +76,8 @@ function rangeText(field: Field): string {
   return '';
 }
 
-function renderControl(field: Field, spec: ControlSpec): string {
+function renderControl(field: Field, spec: ControlSpec): SafeHtml {
   const id = `field-${field.name}`;
-  const name = escapeHtml(field.name);
   const helpParts = [
     field.description,
     rangeText(field),
@@ -183,54 +85,61 @@ function renderControl(field: Field, spec: ControlSpec): string {
   ].filter(Boolean);
   const helpId = `help-${field.name}`;
   const errorId = `error-${field.name}`;
-  const describedBy = `${helpParts.length ? `${escapeHtml(helpId)} ` : ''}${escapeHtml(errorId)}`;
-  const help = helpParts.length
-    ? `<p class="help" id="${escapeHtml(helpId)}">${escapeHtml(helpParts.join(' · '))}</p>`
-    : '';
-  const error = `<p class="error" id="${escapeHtml(errorId)}" aria-live="polite"></p>`;
-  const label = `<label for="${escapeHtml(id)}">${escapeHtml(humanize(field.name))}</label>`;
-  const required = field.nullable ? '' : ' required';
+  const describedBy = helpParts.length ? `${helpId} ${errorId}` : errorId;
+  const help = helpParts.length ? markup`<p class="help" id="${helpId}">${helpParts.join(' · ')}</p>` : '';
+  const error = markup`<p class="error" id="${errorId}" aria-live="polite"></p>`;
+  const label = markup`<label for="${id}">${humanize(field.name)}</label>`;
+  const required = field.nullable ? '' : raw(' required');
   switch (spec.control) {
     case 'checkbox':
-      return `<div class="field"><div class="field check"><input type="checkbox" id="${escapeHtml(id)}" name="${name}" aria-describedby="${describedBy}">${label}</div>${help}${error}</div>`;
+      return markup`<div class="field"><div class="field check"><input type="checkbox" id="${id}" name="${field.name}" aria-describedby="${describedBy}">${label}</div>${help}${error}</div>`;
     case 'select': {
-      const options = (spec.values ?? [])
-        .map((value, index) => `<option value="${index}">${escapeHtml(String(value))}</option>`)
-        .join('');
-      const placeholder = `<option value="">${field.nullable ? '(not given)' : 'Choose…'}</option>`;
-      return `<div class="field">${label}<select id="${escapeHtml(id)}" name="${name}"${required} aria-describedby="${describedBy}">${placeholder}${options}</select>${help}${error}</div>`;
+      const options = (spec.values ?? []).map(
+        (value, index) => markup`<option value="${index}">${String(value)}</option>`,
+      );
+      const placeholder = markup`<option value="">${field.nullable ? '(not given)' : 'Choose…'}</option>`;
+      return markup`<div class="field">${label}<select id="${id}" name="${field.name}"${required} aria-describedby="${describedBy}">${placeholder}${options}</select>${help}${error}</div>`;
     }
     case 'number': {
-      const limits = `${field.min !== undefined ? ` min="${field.min}"` : ''}${field.max !== undefined ? ` max="${field.max}"` : ''}`;
+      const min = field.min !== undefined ? markup` min="${field.min}"` : '';
+      const max = field.max !== undefined ? markup` max="${field.max}"` : '';
       const step = field.type === 'integer' ? '1' : 'any';
-      return `<div class="field">${label}<input type="number" id="${escapeHtml(id)}" name="${name}" step="${step}"${limits}${required} inputmode="${field.type === 'integer' ? 'numeric' : 'decimal'}" aria-describedby="${describedBy}">${help}${error}</div>`;
+      const inputMode = field.type === 'integer' ? 'numeric' : 'decimal';
+      return markup`<div class="field">${label}<input type="number" id="${id}" name="${field.name}" step="${step}"${min}${max}${required} inputmode="${inputMode}" aria-describedby="${describedBy}">${help}${error}</div>`;
     }
     case 'datetime':
-      return `<div class="field">${label}<input type="datetime-local" id="${escapeHtml(id)}" name="${name}"${required} aria-describedby="${describedBy}">${help}${error}</div>`;
+      return markup`<div class="field">${label}<input type="datetime-local" id="${id}" name="${field.name}"${required} aria-describedby="${describedBy}">${help}${error}</div>`;
     default:
-      return `<div class="field">${label}<input type="text" id="${escapeHtml(id)}" name="${name}"${required} autocomplete="off" aria-describedby="${describedBy}">${help}${error}</div>`;
+      return markup`<div class="field">${label}<input type="text" id="${id}" name="${field.name}"${required} autocomplete="off" aria-describedby="${describedBy}">${help}${error}</div>`;
   }
 }
 
 /** The page for a schema and the model being served. */
 export function renderFormPage(schema: Schema, model: PageModel): RenderedPage {
   const specs = schema.features.map(controlSpec);
-  const controls = schema.features.map((field, index) => renderControl(field, specs[index])).join('\n');
+  const controls = schema.features.map((field, index) => [
+    index > 0 ? '\n' : '',
+    renderControl(field, specs[index]),
+  ]);
   const title = `${humanize(schema.name)}: prediction`;
   const target = schema.target ? humanize(schema.target.name) : 'the outcome';
-  const html = `<!doctype html>
+  const probabilityOf =
+    model.task === 'binary' && model.classes.length === 2 ? ` of ${String(model.classes[1])}` : '';
+  const threshold =
+    model.threshold !== undefined ? markup`<dt>Threshold</dt><dd>${model.threshold.toFixed(3)}</dd>` : '';
+  const html = markup`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<style>${FORM_STYLE}</style>
+<title>${title}</title>
+<style>${raw(FORM_STYLE)}</style>
 </head>
 <body>
 <a class="skip" href="#predict-form">Skip to the form</a>
 <main>
-<h1>${escapeHtml(title)}</h1>
-<p class="lead">${escapeHtml(schema.description ?? `Predicts ${target} from the fields below.`)}</p>
+<h1>${title}</h1>
+<p class="lead">${schema.description ?? `Predicts ${target} from the fields below.`}</p>
 <form id="predict-form" class="card" novalidate aria-describedby="form-help">
 <p class="help" id="form-help">Fill in every field (fields marked optional may stay empty), then press Predict.</p>
 <div class="grid">
@@ -240,21 +149,21 @@ ${controls}
 <div class="actions"><button type="submit">Predict</button><span id="status" role="status" aria-live="polite"></span></div>
 </form>
 <section id="result" class="card" hidden aria-labelledby="result-heading">
-<h2 id="result-heading">Predicted ${escapeHtml(target)}</h2>
+<h2 id="result-heading">Predicted ${target}</h2>
 <p class="label" id="result-label"></p>
 <dl>
-<div id="result-probability-row" class="row"><dt>Probability${model.task === 'binary' && model.classes.length === 2 ? ` of ${escapeHtml(String(model.classes[1]))}` : ''}</dt><dd><span id="result-probability"></span><div class="bar" aria-hidden="true"><span id="result-bar"></span></div></dd></div>
-${model.threshold !== undefined ? `<dt>Threshold</dt><dd>${escapeHtml(model.threshold.toFixed(3))}</dd>` : ''}
+<div id="result-probability-row" class="row"><dt>Probability${probabilityOf}</dt><dd><span id="result-probability"></span><div class="bar" aria-hidden="true"><span id="result-bar"></span></div></dd></div>
+${threshold}
 <dt>Model version</dt><dd id="result-version"></dd>
 <dt>Request id</dt><dd><code id="result-request"></code></dd>
 </dl>
 </section>
-<footer>Model ${escapeHtml(model.version)} · <a href="docs">API documentation</a> · <a href="model">model details</a> · <a href="monitor">drift monitor</a></footer>
+<footer>Model ${model.version} · <a href="docs">API documentation</a> · <a href="model">model details</a> · <a href="monitor">drift monitor</a></footer>
 </main>
-<script type="application/json" id="field-spec">${jsonForScript(specs)}</script>
-<script>${FORM_SCRIPT}</script>
+<script type="application/json" id="field-spec">${raw(jsonForScript(specs))}</script>
+<script type="module" src="${FORM_SCRIPT_PATH}"></script>
 </body>
 </html>
 `;
-  return { html, policy: pagePolicy([FORM_STYLE], [FORM_SCRIPT]) };
+  return { html: html.value, policy: pagePolicy([FORM_STYLE], "'self'") };
 }

@@ -1,18 +1,7 @@
-// Small helpers the generated pages share: escaping, field labels, and Content-Security-Policy hashes
-// for the inline style and script each page carries (pages load nothing from elsewhere).
+// Small helpers the generated pages share: field labels, data for script blocks, the look, and the
+// Content-Security-Policy for each page's inline style and own scripts (pages load nothing from
+// elsewhere). Escaping is the report's `markup` tag (src/report/html.ts).
 import { createHash } from 'node:crypto';
-
-const ESCAPES: Record<string, string> = {
-  '&': '&amp;',
-  '<': '&lt;',
-  '>': '&gt;',
-  '"': '&quot;',
-  "'": '&#39;',
-};
-
-export function escapeHtml(text: unknown): string {
-  return String(text).replace(/[&<>"']/g, (character) => ESCAPES[character]);
-}
 
 /** JSON that is safe inside a `<script type="application/json">` block. */
 export function jsonForScript(value: unknown): string {
@@ -37,12 +26,15 @@ export function cspHash(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-/** A page's policy: nothing from anywhere, except its own inline style and script, and requests to itself. */
-export function pagePolicy(styles: string[], scripts: string[]): string {
+/**
+ * A page's policy: nothing from anywhere, except its own inline style, scripts from `scriptSource`
+ * (`'self'` for a page that loads its script from the server, else none), and requests to itself.
+ */
+export function pagePolicy(styles: string[], scriptSource: "'self'" | "'none'" = "'none'"): string {
   return [
     "default-src 'none'",
     `style-src ${styles.map(cspHash).join(' ') || "'none'"}`,
-    `script-src ${scripts.map(cspHash).join(' ') || "'none'"}`,
+    `script-src ${scriptSource}`,
     "connect-src 'self'",
     "img-src 'self' data:",
     "form-action 'self'",

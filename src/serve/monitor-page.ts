@@ -3,7 +3,8 @@
 // Rendered on the server with no script; everything is inline, so it works offline and under the CSP.
 import type { Schema } from '../schema/schema.js';
 import type { RenderedPage } from './form.js';
-import { BASE_STYLE, escapeHtml, humanize, pagePolicy } from './html.js';
+import { markup, raw, type SafeHtml } from '../report/html.js';
+import { BASE_STYLE, humanize, pagePolicy } from './html.js';
 import type { BinShare, DistributionStatus, MonitorSnapshot } from './monitor.js';
 
 const MONITOR_STYLE = `${BASE_STYLE}
@@ -50,42 +51,41 @@ function count(value: number): string {
 }
 
 /** Reference and live shares of each bin as pairs of bars, tallest share at full height. */
-function bars(name: string, bins: BinShare[], drifted: boolean): string {
+function bars(name: string, bins: BinShare[], drifted: boolean): SafeHtml {
   const tallest = Math.max(1e-9, ...bins.map((bin) => Math.max(bin.reference, bin.live)));
   const step = 2 * BAR_WIDTH + BAR_GAP + BIN_GAP;
   const width = bins.length * step - BIN_GAP;
-  const groups = bins
-    .map((bin, index) => {
-      const x = index * step;
-      const referenceHeight = Math.max(bin.reference > 0 ? 1 : 0, (bin.reference / tallest) * BAR_HEIGHT);
-      const liveHeight = Math.max(bin.live > 0 ? 1 : 0, (bin.live / tallest) * BAR_HEIGHT);
-      return `<g><title>${escapeHtml(`${bin.label}: reference ${percent(bin.reference)}, live ${percent(bin.live)}`)}</title><rect class="reference" x="${x}" y="${(BAR_HEIGHT - referenceHeight).toFixed(2)}" width="${BAR_WIDTH}" height="${referenceHeight.toFixed(2)}"/><rect class="live${drifted ? ' drifted' : ''}" x="${x + BAR_WIDTH + BAR_GAP}" y="${(BAR_HEIGHT - liveHeight).toFixed(2)}" width="${BAR_WIDTH}" height="${liveHeight.toFixed(2)}"/></g>`;
-    })
-    .join('');
+  const groups = bins.map((bin, index) => {
+    const x = index * step;
+    const referenceHeight = Math.max(bin.reference > 0 ? 1 : 0, (bin.reference / tallest) * BAR_HEIGHT);
+    const liveHeight = Math.max(bin.live > 0 ? 1 : 0, (bin.live / tallest) * BAR_HEIGHT);
+    return markup`<g><title>${`${bin.label}: reference ${percent(bin.reference)}, live ${percent(bin.live)}`}</title><rect class="reference" x="${x}" y="${(BAR_HEIGHT - referenceHeight).toFixed(2)}" width="${BAR_WIDTH}" height="${referenceHeight.toFixed(2)}"/><rect class="live${drifted ? ' drifted' : ''}" x="${x + BAR_WIDTH + BAR_GAP}" y="${(BAR_HEIGHT - liveHeight).toFixed(2)}" width="${BAR_WIDTH}" height="${liveHeight.toFixed(2)}"/></g>`;
+  });
   const label = `Shares of ${name} by bin, reference then live: ${bins
     .map((bin) => `${bin.label} ${percent(bin.reference)} / ${percent(bin.live)}`)
     .join('; ')}`;
-  return `<svg class="bars" role="img" aria-label="${escapeHtml(label)}" width="${width}" height="${BAR_HEIGHT + 1}" viewBox="0 0 ${width} ${BAR_HEIGHT + 1}">${groups}<line class="axis" x1="0" y1="${BAR_HEIGHT + 0.5}" x2="${width}" y2="${BAR_HEIGHT + 0.5}"/></svg>`;
+  return markup`<svg class="bars" role="img" aria-label="${label}" width="${width}" height="${BAR_HEIGHT + 1}" viewBox="0 0 ${width} ${BAR_HEIGHT + 1}">${groups}<line class="axis" x1="0" y1="${BAR_HEIGHT + 0.5}" x2="${width}" y2="${BAR_HEIGHT + 0.5}"/></svg>`;
 }
 
-function statusBadge(distribution: DistributionStatus, snapshot: MonitorSnapshot): string {
-  if (snapshot.window.count < snapshot.window.minCount) return '<span class="badge muted">collecting</span>';
+function statusBadge(distribution: DistributionStatus, snapshot: MonitorSnapshot): SafeHtml {
+  if (snapshot.window.count < snapshot.window.minCount)
+    return markup`<span class="badge muted">collecting</span>`;
   return distribution.drifted
-    ? '<span class="badge drift">drift</span>'
-    : '<span class="badge ok">stable</span>';
+    ? markup`<span class="badge drift">drift</span>`
+    : markup`<span class="badge ok">stable</span>`;
 }
 
-function featureRow(feature: DistributionStatus, snapshot: MonitorSnapshot): string {
-  return `<tr data-feature="${escapeHtml(feature.field)}"${feature.drifted ? ' class="drifted"' : ''}><th scope="row"><code>${escapeHtml(feature.field)}</code></th><td>${feature.kind}</td><td class="number psi">${fixed(feature.psi)}</td><td class="number">${fixed(feature.ks)}</td><td class="status">${statusBadge(feature, snapshot)}</td><td>${bars(feature.field, feature.bins, feature.drifted)}</td></tr>`;
+function featureRow(feature: DistributionStatus, snapshot: MonitorSnapshot): SafeHtml {
+  return markup`<tr data-feature="${feature.field}"${feature.drifted ? raw(' class="drifted"') : ''}><th scope="row"><code>${feature.field}</code></th><td>${feature.kind}</td><td class="number psi">${fixed(feature.psi)}</td><td class="number">${fixed(feature.ks)}</td><td class="status">${statusBadge(feature, snapshot)}</td><td>${bars(feature.field, feature.bins, feature.drifted)}</td></tr>`;
 }
 
-function headline(snapshot: MonitorSnapshot): string {
+function headline(snapshot: MonitorSnapshot): SafeHtml {
   const { window } = snapshot;
   switch (snapshot.status) {
     case 'unavailable':
-      return `<span class="badge muted big">not monitored</span><p>${escapeHtml(snapshot.reason ?? 'No reference statistics.')}</p>`;
+      return markup`<span class="badge muted big">not monitored</span><p>${snapshot.reason ?? 'No reference statistics.'}</p>`;
     case 'collecting':
-      return `<span class="badge muted big">collecting</span><p>${count(window.count)} of the ${count(window.minCount)} requests needed before drift is flagged.</p>`;
+      return markup`<span class="badge muted big">collecting</span><p>${count(window.count)} of the ${count(window.minCount)} requests needed before drift is flagged.</p>`;
     case 'drift': {
       const drifted = snapshot.features.filter((feature) => feature.drifted).map((feature) => feature.field);
       const parts = [
@@ -94,17 +94,17 @@ function headline(snapshot: MonitorSnapshot): string {
           : []),
         ...(snapshot.predictions?.drifted ? ['the predictions'] : []),
       ];
-      return `<span class="badge drift big">drift</span><p>Drift in ${escapeHtml(parts.join(' and '))}.</p>`;
+      return markup`<span class="badge drift big">drift</span><p>Drift in ${parts.join(' and ')}.</p>`;
     }
     default:
-      return `<span class="badge ok big">no drift</span><p>Every feature${snapshot.predictions ? ' and the predictions' : ''} within the thresholds.</p>`;
+      return markup`<span class="badge ok big">no drift</span><p>Every feature${snapshot.predictions ? ' and the predictions' : ''} within the thresholds.</p>`;
   }
 }
 
-function predictionSection(snapshot: MonitorSnapshot): string {
+function predictionSection(snapshot: MonitorSnapshot): SafeHtml | '' {
   const predictions = snapshot.predictions;
   if (!predictions) return '';
-  return `<h2 id="predictions-heading">Predictions</h2>
+  return markup`<h2 id="predictions-heading">Predictions</h2>
 <section class="card" aria-labelledby="predictions-heading" id="predictions">
 <div class="summary"><div>${bars('the predictions', predictions.bins, predictions.drifted)}</div>
 <dl class="facts">
@@ -123,36 +123,36 @@ export function renderMonitorPage(schema: Schema, snapshot: MonitorSnapshot): Re
   const { window, thresholds } = snapshot;
   const table =
     features.length > 0
-      ? `<div class="table-wrap"><table id="features">
+      ? markup`<div class="table-wrap"><table id="features">
 <caption class="visually-hidden">Drift per feature, largest PSI first</caption>
 <thead><tr><th scope="col">Feature</th><th scope="col">Type</th><th scope="col" class="number">PSI</th><th scope="col" class="number">KS</th><th scope="col">Status</th><th scope="col">Reference vs live shares</th></tr></thead>
 <tbody>
-${features.map((feature) => featureRow(feature, snapshot)).join('\n')}
+${features.map((feature, index) => [index > 0 ? '\n' : '', featureRow(feature, snapshot)])}
 </tbody></table></div>
 <p class="legend"><span><span class="swatch reference"></span>training data (reference)</span><span><span class="swatch live"></span>live requests</span></p>`
-      : '<p>No feature is monitored.</p>';
-  const html = `<!doctype html>
+      : markup`<p>No feature is monitored.</p>`;
+  const html = markup`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="refresh" content="30">
-<title>${escapeHtml(title)}</title>
-<style>${MONITOR_STYLE}</style>
+<title>${title}</title>
+<style>${raw(MONITOR_STYLE)}</style>
 </head>
 <body>
 <a class="skip" href="#features">Skip to the features</a>
 <main>
-<h1>${escapeHtml(title)}</h1>
-<p class="lead">The last ${count(window.count)} requests (window of ${count(window.size)}) against the ${count(snapshot.referenceRows)} training rows of model ${escapeHtml(snapshot.version)}. Drift means PSI above ${thresholds.psi} or KS above ${thresholds.ks}, once the window holds ${count(window.minCount)} requests.</p>
+<h1>${title}</h1>
+<p class="lead">The last ${count(window.count)} requests (window of ${count(window.size)}) against the ${count(snapshot.referenceRows)} training rows of model ${snapshot.version}. Drift means PSI above ${thresholds.psi} or KS above ${thresholds.ks}, once the window holds ${count(window.minCount)} requests.</p>
 <section class="card summary" id="status" aria-live="polite">${headline(snapshot)}</section>
 ${predictionSection(snapshot)}
 <h2>Features</h2>
 ${table}
-<footer>Model ${escapeHtml(snapshot.version)} · ${count(window.observed)} requests since it was loaded · refreshes every 30 s · <a href="monitor.json">monitor.json</a> · <a href="metrics">metrics</a> · <a href="./">form</a></footer>
+<footer>Model ${snapshot.version} · ${count(window.observed)} requests since it was loaded · refreshes every 30 s · <a href="monitor.json">monitor.json</a> · <a href="metrics">metrics</a> · <a href="./">form</a></footer>
 </main>
 </body>
 </html>
 `;
-  return { html, policy: pagePolicy([MONITOR_STYLE], []) };
+  return { html: html.value, policy: pagePolicy([MONITOR_STYLE]) };
 }

@@ -28,7 +28,7 @@ interface FuzzRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
-  body?: string | Uint8Array;
+  body?: string | Uint8Array<ArrayBuffer>;
 }
 
 function fuzzer(seed: number, fields: string[]) {
@@ -158,7 +158,7 @@ function fuzzer(seed: number, fields: string[]) {
     return [header.join(','), ...rows].join(random() < 0.5 ? '\n' : '\r\n');
   }
 
-  function randomBytes(): Uint8Array {
+  function randomBytes(): Uint8Array<ArrayBuffer> {
     return Uint8Array.from({ length: integer(400) }, () => integer(256));
   }
 

@@ -1,0 +1,113 @@
+// POST /predict: one JSON record, a batch as {"records": [...]}, or a CSV body with a header row.
+// Refusals are thrown as catalogue errors; the hygiene plugin's error handler answers them.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { errors } from '../../core/errors.js';
+import { compileCoercer } from '../../schema/coerce.js';
+import { formatCsv, parseCsvRecords } from '../csv.js';
+import type { ServedModel } from '../model.js';
+import { definePlugin } from '../plugin.js';
+import {
+  coerceAll,
+  coerceOne,
+  formatPrediction,
+  predictionColumns,
+  rowInvalid,
+  scoreAll,
+  scoreOne,
+} from '../scoring.js';
+
+export const predictionPlugin = definePlugin(
+  (app, _options, done) => {
+    const runtime = app.pipewright;
+    const { schema, settings } = runtime;
+    const coerce = compileCoercer(schema, { fields: 'inputs' });
+    const keyName = schema.key?.name;
+    // A schema may name a field `records`; then a body is always one record.
+    const batchKey = schema.fields.some((field) => field.name === 'records') ? undefined : 'records';
+
+    function refuseTooMany(count: number): void {
+      if (count <= settings.max_batch) return;
+      throw new errors.PW_REQUEST_TOO_LARGE(
+        `${count} records is more than the limit of ${settings.max_batch} a request`,
+        { details: { limit: settings.max_batch } },
+      );
+    }
+
+    function predictBatch(
+      model: ServedModel,
+      records: unknown[],
+      request: FastifyRequest,
+      reply: FastifyReply,
+    ) {
+      refuseTooMany(records.length);
+      const typed = coerceAll(coerce, records);
+      const predictions = scoreAll(runtime, model, typed, request.id).map((scored) =>
+        formatPrediction(model.task, scored),
+      );
+      return reply.send({ predictions, version: model.version, requestId: request.id });
+    }
+
+    function predictCsv(model: ServedModel, text: string, request: FastifyRequest, reply: FastifyReply) {
+      const parsed = parseCsvRecords(text);
+      refuseTooMany(parsed.records.length);
+      const columns = new Set(parsed.columns);
+      if (parsed.records.length > 0) {
+        const absent = schema.features.filter((field) => !field.nullable && !columns.has(field.name));
+        if (absent.length > 0) {
+          const fields = absent.map((field) => ({
+            field: field.name,
+            reason: 'is not a column of the CSV header',
+            line: 1,
+          }));
+          throw rowInvalid(fields, fields.length);
+        }
+      }
+      const typed = coerceAll(coerce, parsed.records, parsed.lines);
+      const scored = scoreAll(runtime, model, typed, request.id);
+      const withKey = keyName !== undefined && columns.has(keyName);
+      const outputs = predictionColumns(model.task);
+      const header = withKey ? [keyName, ...outputs] : outputs;
+      const rows = scored.map((result, index) => {
+        const answer = formatPrediction(model.task, result) as Record<string, unknown>;
+        const values = outputs.map((column) => answer[column]);
+        return withKey ? [parsed.records[index][keyName], ...values] : values;
+      });
+      reply.header('content-type', 'text/csv; charset=utf-8');
+      reply.header('x-model-version', model.version);
+      return reply.send(formatCsv(header, rows));
+    }
+
+    app.post('/predict', (request, reply) => {
+      const model = runtime.requireModel();
+      const body = request.body;
+      if (typeof body === 'string') return predictCsv(model, body, request, reply);
+      if (body === undefined || body === null) throw new errors.PW_REQUEST_INVALID('The body is empty');
+      if (typeof body !== 'object')
+        throw new errors.PW_REQUEST_INVALID(`The body is a JSON ${typeof body}, not an object`);
+      if (Array.isArray(body))
+        throw new errors.PW_REQUEST_INVALID(
+          'The body is a JSON array; send several records as {"records": [...]}',
+        );
+      if (batchKey !== undefined && Object.prototype.hasOwnProperty.call(body, batchKey)) {
+        const records = (body as Record<string, unknown>)[batchKey];
+        if (!Array.isArray(records))
+          throw new errors.PW_REQUEST_INVALID('"records" must be an array of records');
+        return predictBatch(model, records, request, reply);
+      }
+      const record = coerceOne(coerce, body as Record<string, unknown>);
+      const scored = scoreOne(runtime, model, record, request.id);
+      return reply.send({
+        ...formatPrediction(model.task, scored),
+        version: model.version,
+        requestId: request.id,
+      });
+    });
+    done();
+  },
+  {
+    name: 'pipewright-prediction',
+    encapsulate: true,
+    dependencies: ['pipewright-hygiene'],
+    decorators: { fastify: ['pipewright'] },
+  },
+);

@@ -1,0 +1,191 @@
+// Scoring for the prediction routes: coercing records (a batch is refused whole), scoring them with the
+// served model, shaping the answer for the model's task, and the bookkeeping every scored record gets
+// (metrics by label, the drift window, the sampled prediction log).
+import { errors, type PipewrightError } from '../core/errors.js';
+import type { Coercer, FieldError, TypedRecord } from '../schema/coerce.js';
+import { truncate } from './error-response.js';
+import type { ServedModel } from './model.js';
+import type { PredictionDocument } from './prediction-log.js';
+import type { ServeRuntime } from './runtime.js';
+
+const MAX_REPORTED_ERRORS = 100;
+const ROW_HINT =
+  'Send every feature field with a value of its type and within its range; GET /docs (or /openapi.json) lists the fields.';
+
+type Label = string | number | boolean;
+type Task = ServedModel['task'];
+
+/** A scored record, ready for the answer and the prediction log. */
+export interface Scored {
+  probability?: number;
+  label?: Label;
+  value?: number;
+  probabilities?: Record<string, number>;
+  /** The label as text for metrics (`value` for regression). */
+  metricLabel: string;
+}
+
+/** The answer for one record, in the shape of the model's task. */
+export type PredictionAnswer =
+  | { probability: number; label: Label }
+  | { value: number }
+  | { label: Label; probability: number; probabilities: Record<string, number> };
+
+export interface ReportedFieldError {
+  field: string;
+  reason: string;
+  record?: number;
+  line?: number;
+}
+
+function score(model: ServedModel, record: TypedRecord): Scored {
+  const predictor = model.predictor;
+  if (model.task === 'binary') {
+    const probability = predictor.score(record);
+    const index = probability >= predictor.threshold ? 1 : 0;
+    return { probability, label: model.classes[index], metricLabel: model.classNames[index] };
+  }
+  if (model.task === 'regression') return { value: predictor.score(record), metricLabel: 'value' };
+  const prediction = predictor.predictRecord(record) as { label: Label; probabilities: number[] };
+  const probabilities: Record<string, number> = {};
+  let best = 0;
+  prediction.probabilities.forEach((probability, index) => {
+    probabilities[model.classNames[index]] = probability;
+    if (probability > best) best = probability;
+  });
+  return { label: prediction.label, probability: best, probabilities, metricLabel: String(prediction.label) };
+}
+
+/** The one place the binary, regression and multiclass answers get their shape (and key order). */
+export function formatPrediction(task: Task, scored: Scored): PredictionAnswer {
+  if (task === 'binary') return { probability: scored.probability!, label: scored.label! };
+  if (task === 'regression') return { value: scored.value! };
+  return { label: scored.label!, probability: scored.probability!, probabilities: scored.probabilities! };
+}
+
+/** The CSV columns of an answer: its fields that hold one value. */
+export function predictionColumns(task: Task): (keyof Scored)[] {
+  const sample = formatPrediction(task, { metricLabel: '' });
+  return Object.keys(sample).filter((key) => key !== 'probabilities') as (keyof Scored)[];
+}
+
+function reportField(error: FieldError, where: { record?: number; line?: number } = {}): ReportedFieldError {
+  return { field: error.field, reason: truncate(error.reason), ...where };
+}
+
+function describeFieldErrors(fields: ReportedFieldError[], total: number): string {
+  const shown = fields.slice(0, 3).map((error) => {
+    const where =
+      error.line !== undefined
+        ? `line ${error.line}, `
+        : error.record !== undefined
+          ? `record ${error.record}, `
+          : '';
+    return `${where}${error.field} ${error.reason}`;
+  });
+  const more = total > shown.length ? `; and ${total - shown.length} more` : '';
+  return `Invalid input: ${shown.join('; ')}${more}`;
+}
+
+/** PW_ROW_INVALID naming the first problems (up to 100) and how many more were left out. */
+export function rowInvalid(fields: ReportedFieldError[], total: number): PipewrightError {
+  const details: Record<string, unknown> = { fields };
+  if (total > fields.length) details.omitted = total - fields.length;
+  return new errors.PW_ROW_INVALID(describeFieldErrors(fields, total), { hint: ROW_HINT, details });
+}
+
+export function coerceOne(coerce: Coercer, raw: Record<string, unknown>): TypedRecord {
+  const result = coerce(raw);
+  if (result.ok) return result.record;
+  const fields = result.errors.slice(0, MAX_REPORTED_ERRORS).map((error) => reportField(error));
+  throw rowInvalid(fields, result.errors.length);
+}
+
+/** Coerces every record first, so a batch is scored whole or refused whole. */
+export function coerceAll(coerce: Coercer, records: unknown[], lines?: number[]): TypedRecord[] {
+  const typed: TypedRecord[] = new Array(records.length);
+  const fields: ReportedFieldError[] = [];
+  let total = 0;
+  for (let index = 0; index < records.length; index++) {
+    const raw = records[index];
+    const where = lines ? { line: lines[index] } : { record: index };
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+      total++;
+      if (fields.length < MAX_REPORTED_ERRORS)
+        fields.push({ field: '(record)', reason: 'is not an object of field values', ...where });
+      continue;
+    }
+    const result = coerce(raw as Record<string, unknown>);
+    if (result.ok) typed[index] = result.record;
+    else {
+      total += result.errors.length;
+      for (const error of result.errors) {
+        if (fields.length >= MAX_REPORTED_ERRORS) break;
+        fields.push(reportField(error, where));
+      }
+    }
+  }
+  if (total > 0) throw rowInvalid(fields, total);
+  return typed;
+}
+
+function logPrediction(
+  runtime: ServeRuntime,
+  model: ServedModel,
+  requestId: string,
+  input: TypedRecord,
+  scored: Scored,
+): void {
+  const document: PredictionDocument = {
+    time: new Date().toISOString(),
+    version: model.version,
+    requestId,
+    input,
+  };
+  if (scored.probability !== undefined) document.probability = scored.probability;
+  if (scored.label !== undefined) document.label = scored.label;
+  if (scored.value !== undefined) document.value = scored.value;
+  runtime.predictionLog.add(document);
+}
+
+function observe(runtime: ServeRuntime, model: ServedModel, record: TypedRecord, scored: Scored): void {
+  runtime.observe(
+    model,
+    record,
+    (model.task === 'regression' ? scored.value : scored.probability) ?? Number.NaN,
+  );
+}
+
+/** Scores records and does every record's bookkeeping; metrics are counted once per label. */
+export function scoreAll(
+  runtime: ServeRuntime,
+  model: ServedModel,
+  typed: TypedRecord[],
+  requestId: string,
+): Scored[] {
+  const results: Scored[] = new Array(typed.length);
+  const counts = new Map<string, number>();
+  for (let index = 0; index < typed.length; index++) {
+    const scored = score(model, typed[index]);
+    results[index] = scored;
+    observe(runtime, model, typed[index], scored);
+    counts.set(scored.metricLabel, (counts.get(scored.metricLabel) ?? 0) + 1);
+    if (runtime.predictionLog.sample()) logPrediction(runtime, model, requestId, typed[index], scored);
+  }
+  for (const [label, count] of counts) runtime.metrics.countPredictions(label, model.version, count);
+  return results;
+}
+
+/** The hot path for one record: the same bookkeeping as `scoreAll` without the batch's arrays. */
+export function scoreOne(
+  runtime: ServeRuntime,
+  model: ServedModel,
+  record: TypedRecord,
+  requestId: string,
+): Scored {
+  const scored = score(model, record);
+  runtime.metrics.countPredictions(scored.metricLabel, model.version);
+  observe(runtime, model, record, scored);
+  if (runtime.predictionLog.sample()) logPrediction(runtime, model, requestId, record, scored);
+  return scored;
+}
