@@ -170,7 +170,9 @@ export function readParams<P extends object>(
 ): P {
   const aliases = (spec.aliases ?? {}) as Record<string, string>;
   const named: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(given)) named[aliases[name] ?? name] = value;
+  // own keys only: a name such as `toString` must not resolve through the object's prototype
+  for (const [name, value] of Object.entries(given))
+    named[Object.hasOwn(aliases, name) ? aliases[name] : name] = value;
   rejectUnknown(named, [...Object.keys(spec.defaults), ...Object.keys(aliases)], spec.model);
   const set = definedOnly(named);
   const implied: Record<string, unknown> = {};
