@@ -16,7 +16,7 @@ export function paramError(name: string, value: unknown, expected: string): neve
 }
 
 /** Refuses names the model does not know (a typo would otherwise be silently ignored). */
-export function rejectUnknown(params: Record<string, unknown>, known: string[], model: string): void {
+function rejectUnknown(params: Record<string, unknown>, known: string[], model: string): void {
   for (const name of Object.keys(params)) {
     if (!known.includes(name)) {
       throw new errors.PW_CONFIG_INVALID(`model.params.${name} is not a ${model} parameter`, {
@@ -34,7 +34,7 @@ export function definedOnly<T extends object>(settings: T): Partial<T> {
   ) as Partial<T>;
 }
 
-export function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
+function checkInteger(name: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     paramError(
       name,
@@ -44,18 +44,12 @@ export function checkInteger(name: string, value: unknown, min: number, max = Nu
   }
 }
 
-export function checkOptionalInteger(name: string, value: unknown, min: number): void {
+function checkOptionalInteger(name: string, value: unknown, min: number): void {
   if (value !== null) checkInteger(name, value, min);
 }
 
 /** A number in (low, high] (or [low, high] with `inclusiveLow`). */
-export function checkNumber(
-  name: string,
-  value: unknown,
-  low: number,
-  high: number,
-  inclusiveLow = false,
-): void {
+function checkNumber(name: string, value: unknown, low: number, high: number, inclusiveLow = false): void {
   const ok =
     typeof value === 'number' &&
     Number.isFinite(value) &&
@@ -69,7 +63,7 @@ export function checkNumber(
     );
 }
 
-export function checkChoice(name: string, value: unknown, choices: readonly unknown[]): void {
+function checkChoice(name: string, value: unknown, choices: readonly unknown[]): void {
   if (!choices.includes(value))
     paramError(name, value, `one of ${choices.map((choice) => JSON.stringify(choice)).join(', ')}`);
 }
@@ -81,7 +75,7 @@ export function cloneClassWeight(value: ClassWeightParam): ClassWeightParam {
   return value !== null && typeof value === 'object' ? { ...value } : value;
 }
 
-export function checkClassWeight(name: string, value: unknown): void {
+function checkClassWeight(name: string, value: unknown): void {
   if (value === null || value === 'balanced') return;
   const ok =
     typeof value === 'object' &&

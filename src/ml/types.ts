@@ -61,11 +61,6 @@ export interface Transformer<Input, Output, FitInput = Input, JSON = unknown> {
   toJSON(): JSON;
 }
 
-/** The static side of a transformer: restores a fitted one from its JSON. */
-export interface TransformerClass<T extends Transformer<unknown, unknown, unknown, JSON>, JSON> {
-  fromJSON(json: JSON): T;
-}
-
 export function emptyMatrix(rows: number, names: string[]): Matrix {
   return { rows, cols: names.length, names, columns: names.map(() => new Float64Array(rows)) };
 }
