@@ -91,6 +91,9 @@ describe('the hyperparameter checker', () => {
     expect(() =>
       createEstimator('random_forest', { criterion: 'squared_error', class_weight: 'balanced' }),
     ).toThrow(configError('class_weight'));
+    expect(() => createEstimator('gbdt', { loss: 'squared_error', class_weight: { 0: 2 } })).toThrow(
+      configError('class_weight'),
+    );
     // a regression target read with a classification loss would make one class per distinct value
     expect(() => createEstimator('gbdt', { loss: 'log_loss' }, { task: 'regression' })).toThrow(
       configError('loss'),

@@ -3,14 +3,7 @@
 // from per-tree seeds so the forest does not depend on the thread count.
 import { errors } from '../../core/errors.js';
 import { encodeFloat64 } from '../codec.js';
-import {
-  classWeightsOf,
-  paramError,
-  readParams,
-  rule,
-  type ClassWeightParam,
-  type ParamsSpec,
-} from '../params.js';
+import { paramError, readParams, rule, type ClassWeightParam, type ParamsSpec } from '../params.js';
 import { deriveSeed, Random } from '../random.js';
 import { binMatrix, fitBinMapper, packFeatures } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
@@ -125,12 +118,7 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       maxClasses: 2,
       hint: 'The random forest classifies two classes; use model.type gbdt for more, or criterion squared_error for a numeric target.',
     });
-    let weights: Float64Array | null = options.sampleWeight ? Float64Array.from(options.sampleWeight) : null;
-    if (params.class_weight !== null) {
-      const byClass = classWeightsOf(y, params.class_weight);
-      if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
-      else weights = byClass;
-    }
+    const weights = this.rowWeights(y, options);
     const samples = params.max_samples;
     // 1 and below are shares of the rows (a one-row bootstrap is never meant), above 1 a count
     const samplesPerTree =

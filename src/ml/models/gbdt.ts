@@ -111,6 +111,8 @@ const GRADIENT_BOOSTING_PARAMS: ParamsSpec<GradientBoostingParams> = {
     threads: rule.threads(),
   },
   check(params) {
+    if (params.loss === 'squared_error' && params.class_weight !== null)
+      paramError('class_weight', params.class_weight, 'null for a regression (squared_error) model');
     if (params.max_leaf_nodes === null && params.max_depth === null)
       paramError(
         'max_leaf_nodes',
@@ -172,14 +174,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
       hint: 'Use loss: squared_error for a numeric target.',
     });
     const outputs = task === 'multiclass' ? classes : 1;
-    let weights: Float64Array | null = options.sampleWeight ? Float64Array.from(options.sampleWeight) : null;
-    if (params.class_weight !== null) {
-      if (task === 'regression')
-        paramError('class_weight', params.class_weight, 'null for a regression (squared_error) model');
-      const byClass = classWeightsOf(y, params.class_weight);
-      if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
-      else weights = byClass;
-    }
+    const weights = this.rowWeights(y, options);
 
     // the validation part: given, or carved from the training rows (stratified by class)
     const early =

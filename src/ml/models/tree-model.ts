@@ -2,7 +2,7 @@
 // apart from the hyperparameters, split-gain feature importance and the checked JSON round trip.
 import { errors } from '../../core/errors.js';
 import { decodeFloat64 } from '../codec.js';
-import { cloneClassWeight, type ClassWeightParam } from '../params.js';
+import { classWeightsOf, cloneClassWeight, type ClassWeightParam } from '../params.js';
 import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
 import type { Estimator, EstimatorJSON, FitOptions, Matrix } from '../types.js';
 
@@ -49,6 +49,18 @@ export abstract class TreeModel<
     if (X.cols !== state.features)
       throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
     return state;
+  }
+
+  /** Each row's sample weight times its class's weight, as a new array; null when neither is set. */
+  protected rowWeights(y: Float64Array, options: FitOptions): Float64Array | null {
+    let weights: Float64Array | null = options.sampleWeight ? Float64Array.from(options.sampleWeight) : null;
+    const classWeight = this.params.class_weight;
+    if (classWeight !== null) {
+      const byClass = classWeightsOf(y, classWeight);
+      if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
+      else weights = byClass;
+    }
+    return weights;
   }
 
   /** A copy of the state that shares no array with it (models with more arrays add theirs). */

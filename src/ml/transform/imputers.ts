@@ -56,7 +56,8 @@ export class NumericImputer implements Transformer<
         }
       }
     }
-    this.state = { fillValue: fill };
+    // + 0 turns -0 into 0, which is what JSON keeps: a saved imputer must fill as the fitted one
+    this.state = { fillValue: fill + 0 };
     return this;
   }
 

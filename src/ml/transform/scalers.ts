@@ -41,7 +41,8 @@ export abstract class Scaler implements Transformer<Float64Array, Float64Array, 
     const present = presentValues(values, rows);
     const { center, scale } = this.learn(present);
     this.state = {
-      center: Number.isFinite(center) ? center : 0,
+      // + 0 turns -0 into 0, which is what JSON keeps: a saved scaler must transform as the fitted one
+      center: Number.isFinite(center) ? center + 0 : 0,
       // A constant (or empty) column is left unscaled, as scikit-learn does.
       scale: Number.isFinite(scale) && scale > 0 ? scale : 1,
     };
