@@ -30,10 +30,35 @@ export interface Estimator {
   toJSON(): EstimatorJSON;
 }
 
+/** What an estimator learns: one of two classes, one of k classes, or a number (the schema's task). */
+export type Task = 'binary' | 'multiclass' | 'regression';
+
+/** What the run, not the model's hyperparameters, decides: the task, the seed and the threads. */
+export interface EstimatorOptions {
+  /** The target's task; the model's task-dependent parameters (loss, criterion) follow it. */
+  task?: Task;
+  /** Seeds a model that draws at random, unless its parameters give a seed. */
+  seed?: number;
+  /** Threads for fitting (any count learns the same model); models that fit on one thread ignore it. */
+  threads?: number;
+}
+
 export interface EstimatorJSON {
   kind: string;
   params: Record<string, unknown>;
   state: unknown;
+}
+
+/**
+ * A fitted column transformation (imputer, scaler, encoder, the whole preprocessor): hyperparameters
+ * in the constructor, learned state set only by `fit` (or restored by the class's static `fromJSON`),
+ * `transform` refused with PW_MODEL_NOT_FITTED before either. `rows` selects input rows (all when absent).
+ */
+export interface Transformer<Input, Output, FitInput = Input, JSON = unknown> {
+  readonly isFitted: boolean;
+  fit(input: FitInput, rows?: ArrayLike<number>): this;
+  transform(input: Input, rows?: ArrayLike<number>): Output;
+  toJSON(): JSON;
 }
 
 export function emptyMatrix(rows: number, names: string[]): Matrix {

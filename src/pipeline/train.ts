@@ -21,7 +21,9 @@ import { gitState, type RunRecord } from './record.js';
 import { StepRunner } from './runner.js';
 import { evaluateStep, type ProductionModel } from './steps/evaluate.js';
 import { ingestStep } from './steps/ingest.js';
-import { splitHash, splitStep, transformStep, trainStep } from './steps/learn.js';
+import { splitHash, splitStep } from './steps/split.js';
+import { trainStep } from './steps/train.js';
+import { transformStep } from './steps/transform.js';
 import { validateStep } from './steps/validate.js';
 
 export const STEPS = ['ingest', 'validate', 'split', 'transform', 'train', 'evaluate', 'publish'] as const;

@@ -53,7 +53,10 @@ describe('scalers and imputers', () => {
   });
 
   it('impute a missing category with the most frequent one', () => {
-    const imputer = new CategoryImputer('most_frequent').fit(['a', 'b', 'c'], [3, 9, 9]);
+    const imputer = new CategoryImputer('most_frequent').fit({
+      categories: ['a', 'b', 'c'],
+      counts: [3, 9, 9],
+    });
     expect(imputer.apply(null)).toBe('b');
     expect(imputer.apply('c')).toBe('c');
   });

@@ -2,26 +2,16 @@
 // rows and features drawn at every split, gini, entropy or squared-error splits, trees grown in parallel
 // from per-tree seeds so the forest does not depend on the thread count.
 import { errors } from '../../core/errors.js';
-import { decodeFloat64, encodeFloat64 } from '../codec.js';
-import { classWeights } from '../imbalance.js';
+import { encodeFloat64 } from '../codec.js';
+import { paramError, readParams, rule, type ClassWeightParam, type ParamsSpec } from '../params.js';
 import { deriveSeed, Random } from '../random.js';
-import type { Estimator, EstimatorJSON, FitOptions, Matrix } from '../types.js';
 import { binMatrix, fitBinMapper, packFeatures } from '../tree/binning.js';
-import { TreeEnsemble, type CompactTree, type EnsembleJSON } from '../tree/ensemble.js';
+import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
 import type { GrowerSettings } from '../tree/grower.js';
-import {
-  checkChoice,
-  checkClassWeight,
-  checkInteger,
-  checkOptionalInteger,
-  checkThreads,
-  cloneClassWeight,
-  definedOnly,
-  paramError,
-  rejectUnknown,
-  type ClassWeightParam,
-} from '../tree/params.js';
 import { growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
+import type { EstimatorJSON, EstimatorOptions, FitOptions, Matrix } from '../types.js';
+import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
+import { normalised, TreeModel, type TreeModelState } from './tree-model.js';
 
 export interface RandomForestParams {
   n_estimators: number;
@@ -59,107 +49,76 @@ export const DEFAULT_RANDOM_FOREST_PARAMS: RandomForestParams = {
   threads: null,
 };
 
-const ALIASES: Record<string, keyof RandomForestParams> = { seed: 'random_state' };
+const RANDOM_FOREST_PARAMS: ParamsSpec<RandomForestParams> = {
+  model: 'random forest',
+  defaults: DEFAULT_RANDOM_FOREST_PARAMS,
+  aliases: { seed: 'random_state' },
+  rules: {
+    n_estimators: rule.integer(1),
+    criterion: rule.choice(['gini', 'entropy', 'squared_error']),
+    max_depth: rule.optionalInteger(1),
+    min_samples_split: rule.integer(2),
+    min_samples_leaf: rule.integer(1),
+    max_features: (name, features) => {
+      const ok =
+        features === null ||
+        features === 'sqrt' ||
+        features === 'log2' ||
+        (typeof features === 'number' && features > 0 && (features < 1 || Number.isInteger(features)));
+      if (!ok)
+        paramError(name, features, 'sqrt, log2, null, a whole number of features, or a share in (0, 1)');
+    },
+    max_leaf_nodes: rule.optionalInteger(2),
+    bootstrap: rule.choice([true, false]),
+    max_samples: (name, samples) => {
+      const ok =
+        samples === null ||
+        (typeof samples === 'number' && samples > 0 && (samples <= 1 || Number.isInteger(samples)));
+      if (!ok) paramError(name, samples, 'null, a whole number of rows, or a share in (0, 1]');
+    },
+    max_bins: rule.integer(2, 255),
+    class_weight: rule.classWeight(),
+    random_state: rule.wholeNumber(),
+    threads: rule.threads(),
+  },
+  check(params) {
+    if (params.criterion === 'squared_error' && params.class_weight !== null)
+      paramError('class_weight', params.class_weight, 'null with criterion squared_error (regression)');
+  },
+  // two classes only: more need gbdt or logistic
+  tasks: { binary: {}, regression: { criterion: 'squared_error' } },
+  seedParam: 'random_state',
+  threadsParam: 'threads',
+};
 
 /** Deepest a tree grows when max_depth is null (far beyond what any real data set needs). */
 const FOREST_DEPTH_LIMIT = 128;
 
-interface RandomForestState {
+interface RandomForestState extends TreeModelState {
   task: 'binary' | 'regression';
-  features: number;
-  featureNames: string[];
-  trees: EnsembleJSON;
-  /** Split gain per feature, normalised to sum to 1 (base64 Float64Array). */
-  importance: string;
 }
 
-export class RandomForestModel implements Estimator {
+export class RandomForestModel extends TreeModel<RandomForestParams, RandomForestState> {
   readonly kind = 'random_forest';
   readonly outputs = 1;
-  readonly params: RandomForestParams;
-  private state: RandomForestState | undefined;
-  private ensemble = new TreeEnsemble();
-  private importance: Float64Array = new Float64Array(0);
+  protected readonly label = 'random forest';
 
-  constructor(params: Partial<RandomForestParams> & Record<string, unknown> = {}) {
-    const given: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(params)) given[ALIASES[name] ?? name] = value;
-    rejectUnknown(
-      given,
-      [...Object.keys(DEFAULT_RANDOM_FOREST_PARAMS), ...Object.keys(ALIASES)],
-      'random forest',
-    );
-    const merged = { ...DEFAULT_RANDOM_FOREST_PARAMS, ...definedOnly(given as Partial<RandomForestParams>) };
-    checkInteger('n_estimators', merged.n_estimators, 1);
-    checkChoice('criterion', merged.criterion, ['gini', 'entropy', 'squared_error']);
-    checkOptionalInteger('max_depth', merged.max_depth, 1);
-    checkInteger('min_samples_split', merged.min_samples_split, 2);
-    checkInteger('min_samples_leaf', merged.min_samples_leaf, 1);
-    const features = merged.max_features;
-    if (!(
-      features === null ||
-      features === 'sqrt' ||
-      features === 'log2' ||
-      (typeof features === 'number' && features > 0 && (features < 1 || Number.isInteger(features)))
-    )) {
-      paramError(
-        'max_features',
-        features,
-        'sqrt, log2, null, a whole number of features, or a share in (0, 1)',
-      );
-    }
-    checkOptionalInteger('max_leaf_nodes', merged.max_leaf_nodes, 2);
-    checkChoice('bootstrap', merged.bootstrap, [true, false]);
-    const samples = merged.max_samples;
-    if (!(
-      samples === null ||
-      (typeof samples === 'number' && samples > 0 && (samples <= 1 || Number.isInteger(samples)))
-    )) {
-      paramError('max_samples', samples, 'null, a whole number of rows, or a share in (0, 1]');
-    }
-    checkInteger('max_bins', merged.max_bins, 2, 255);
-    checkClassWeight(merged.class_weight);
-    if (typeof merged.random_state !== 'number' || !Number.isInteger(merged.random_state)) {
-      paramError('random_state', merged.random_state, 'a whole number');
-    }
-    checkThreads(merged.threads);
-    if (merged.criterion === 'squared_error' && merged.class_weight !== null) {
-      paramError('class_weight', merged.class_weight, 'null with criterion squared_error (regression)');
-    }
-    this.params = merged;
+  constructor(
+    params: Partial<RandomForestParams> & Record<string, unknown> = {},
+    options: EstimatorOptions = {},
+  ) {
+    super(readParams(RANDOM_FOREST_PARAMS, params, options));
   }
 
   async fit(X: Matrix, y: Float64Array, options: FitOptions = {}): Promise<this> {
     const params = this.params;
-    if (y.length !== X.rows)
-      throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} targets`);
-    if (X.rows === 0) throw new errors.PW_DATA_EMPTY('Cannot fit a random forest on zero rows');
-    if (options.sampleWeight && options.sampleWeight.length !== X.rows) {
-      throw new errors.PW_USAGE(`fit: ${X.rows} rows but ${options.sampleWeight.length} sample weights`);
-    }
+    checkFitInputs(X, y, options, this.label);
     const regression = params.criterion === 'squared_error';
-    for (let i = 0; i < y.length; i++) {
-      const label = y[i];
-      if (regression ? !Number.isFinite(label) : label !== 0 && label !== 1) {
-        throw new errors.PW_USAGE(
-          `fit: target ${label} at row ${i} is not ${regression ? 'a finite number' : 'a class 0 or 1'}`,
-          {
-            hint: regression
-              ? 'Remove rows with missing targets.'
-              : 'The random forest classifies two classes; use model.type gbdt for more, or criterion squared_error for a numeric target.',
-          },
-        );
-      }
-    }
-    let weights: Float64Array | null = options.sampleWeight ? Float64Array.from(options.sampleWeight) : null;
-    if (params.class_weight !== null) {
-      const byClass = classWeights(
-        y,
-        params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight),
-      );
-      if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
-      else weights = byClass;
-    }
+    describeTarget(y, regression, {
+      maxClasses: 2,
+      hint: 'The random forest classifies two classes; use model.type gbdt for more, or criterion squared_error for a numeric target.',
+    });
+    const weights = this.rowWeights(y, options);
     const samples = params.max_samples;
     // 1 and below are shares of the rows (a one-row bootstrap is never meant), above 1 a count
     const samplesPerTree =
@@ -217,38 +176,22 @@ export class RandomForestModel implements Estimator {
       }
     }
     ensemble.trim();
-    let total = 0;
-    for (let f = 0; f < importance.length; f++) total += importance[f];
-    if (total > 0) for (let f = 0; f < importance.length; f++) importance[f] /= total;
     this.setState(
       {
         task: regression ? 'regression' : 'binary',
         features: X.cols,
         featureNames: [...X.names],
         trees: ensemble.toJSON(),
-        importance: encodeFloat64(importance),
+        importance: encodeFloat64(normalised(importance)),
       },
       ensemble,
     );
     return this;
   }
 
-  private setState(state: RandomForestState, ensemble: TreeEnsemble): void {
-    this.state = state;
-    this.ensemble = ensemble;
-    this.importance = decodeFloat64(state.importance, 'random forest importance');
-  }
-
-  private requireState(): RandomForestState {
-    if (!this.state) throw new errors.PW_MODEL_NOT_FITTED('The random forest is not fitted');
-    return this.state;
-  }
-
   /** Binary: P(class 1) per row (the mean of the trees' leaf shares); regression: the mean of the trees. */
   predict(X: Matrix): Float64Array {
-    const state = this.requireState();
-    if (X.cols !== state.features)
-      throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
+    this.requireFeatures(X);
     const out = new Float64Array(X.rows);
     const trees = this.ensemble.treeCount;
     for (let t = 0; t < trees; t++) this.ensemble.addTree(t, X, out, 1, 0);
@@ -263,44 +206,15 @@ export class RandomForestModel implements Estimator {
     return value;
   }
 
-  /** Total split gain per feature, normalised to sum to 1. */
-  featureImportance(): Float64Array {
-    this.requireState();
-    return Float64Array.from(this.importance);
-  }
-
-  toJSON(): EstimatorJSON {
-    const state = this.requireState();
-    return {
-      kind: this.kind,
-      params: { ...this.params, class_weight: cloneClassWeight(this.params.class_weight) },
-      state: { ...state, featureNames: [...state.featureNames] },
-    };
-  }
-
   static fromJSON(json: EstimatorJSON): RandomForestModel {
-    if (!json || json.kind !== 'random_forest') {
-      throw new errors.PW_BUNDLE_INVALID(
-        `Expected a random_forest model, got kind ${JSON.stringify(json?.kind)}`,
-      );
-    }
-    const model = new RandomForestModel(json.params as Partial<RandomForestParams>);
-    const state = json.state as RandomForestState;
-    const valid =
-      state &&
-      (state.task === 'binary' || state.task === 'regression') &&
-      Number.isInteger(state.features) &&
-      state.features >= 0 &&
-      Array.isArray(state.featureNames) &&
-      state.featureNames.length === state.features;
-    if (!valid) throw new errors.PW_BUNDLE_INVALID('Random forest state: task and features do not agree');
-    const ensemble = TreeEnsemble.fromJSON(state.trees, state.features, 'random forest trees');
-    if (ensemble.treeCount === 0) throw new errors.PW_BUNDLE_INVALID('Random forest state: no trees');
-    const importance = decodeFloat64(state.importance, 'random forest importance');
-    if (importance.length !== state.features)
-      throw new errors.PW_BUNDLE_INVALID('Random forest state: one importance per feature expected');
-    model.setState({ ...state, featureNames: [...state.featureNames] }, ensemble);
-    return model;
+    expectKind(json, 'random_forest');
+    return new RandomForestModel(json.params as Partial<RandomForestParams>).restore(
+      json.state as RandomForestState,
+      (state) => state.task === 'binary' || state.task === 'regression',
+      (ensemble) => {
+        if (ensemble.treeCount === 0) throw new errors.PW_BUNDLE_INVALID('Random forest state: no trees');
+      },
+    );
   }
 }
 
@@ -310,10 +224,4 @@ function featuresPerSplit(maxFeatures: RandomForestParams['max_features'], featu
   if (maxFeatures === 'log2') return Math.max(1, Math.floor(Math.log2(features)));
   if (Number.isInteger(maxFeatures) && maxFeatures >= 1) return Math.min(features, maxFeatures);
   return Math.max(1, Math.floor(maxFeatures * features));
-}
-
-function numericKeys(weights: Record<string, number>): Record<number, number> {
-  const out: Record<number, number> = {};
-  for (const [label, weight] of Object.entries(weights)) out[Number(label)] = weight;
-  return out;
 }

@@ -1,32 +1,36 @@
 // Histogram gradient boosting (scikit-learn's HistGradientBoosting, LightGBM's layout): features binned
 // once into bytes, Newton trees grown leaf-wise or depth-wise on gradient/hessian histograms, binary
 // log-loss, softmax for more classes, squared error for regression, early stopping on a validation part.
+import type { Worker } from 'node:worker_threads';
 import { errors } from '../../core/errors.js';
-import { classWeights } from '../imbalance.js';
-import { decodeFloat64, encodeFloat64 } from '../codec.js';
+import { encodeFloat64 } from '../codec.js';
+import { softplus, sigmoid } from '../math.js';
+import {
+  classWeightsOf,
+  paramError,
+  readParams,
+  rule,
+  type ClassWeightParam,
+  type ParamsSpec,
+} from '../params.js';
 import { deriveSeed, Random } from '../random.js';
 import { randomSplit, stratifiedSplit } from '../split.js';
-import { takeRows, type Estimator, type EstimatorJSON, type FitOptions, type Matrix } from '../types.js';
 import { binMatrix, fitBinMapper, packFeatures, type BinnedData } from '../tree/binning.js';
-import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
+import { TreeEnsemble } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { fastExp } from '../tree/kernels.js';
-import {
-  checkChoice,
-  checkClassWeight,
-  checkInteger,
-  checkNumber,
-  checkOptionalInteger,
-  checkThreads,
-  cloneClassWeight,
-  definedOnly,
-  paramError,
-  rejectUnknown,
-  type ClassWeightParam,
-} from '../tree/params.js';
-import type { Worker } from 'node:worker_threads';
 import { BoostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
 import { planWorkspace, Workspace } from '../tree/workspace.js';
+import {
+  takeRows,
+  type EstimatorJSON,
+  type EstimatorOptions,
+  type FitOptions,
+  type Matrix,
+  type Task,
+} from '../types.js';
+import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
+import { normalised, TreeModel, type TreeModelState } from './tree-model.js';
 
 export interface GradientBoostingParams {
   loss: 'log_loss' | 'squared_error';
@@ -81,26 +85,53 @@ export const DEFAULT_GRADIENT_BOOSTING_PARAMS: GradientBoostingParams = {
   threads: null,
 };
 
-/** Other libraries' names accepted for the same settings. */
-const ALIASES: Record<string, keyof GradientBoostingParams> = {
-  seed: 'random_state',
-  min_child_weight: 'min_hessian_leaf',
+const GRADIENT_BOOSTING_PARAMS: ParamsSpec<GradientBoostingParams> = {
+  model: 'gradient boosting',
+  defaults: DEFAULT_GRADIENT_BOOSTING_PARAMS,
+  aliases: { seed: 'random_state', min_child_weight: 'min_hessian_leaf' },
+  rules: {
+    loss: rule.choice(['log_loss', 'squared_error']),
+    learning_rate: rule.number(0, Infinity),
+    max_iter: rule.integer(1),
+    max_leaf_nodes: rule.optionalInteger(2),
+    max_depth: rule.optionalInteger(1),
+    min_samples_leaf: rule.integer(1),
+    min_hessian_leaf: rule.number(0, Infinity, true),
+    l2_regularization: rule.number(0, Infinity, true),
+    max_bins: rule.integer(2, 255),
+    subsample: rule.number(0, 1),
+    colsample: rule.number(0, 1),
+    growth: rule.choice(['leafwise', 'depthwise']),
+    early_stopping: rule.choice(['auto', true, false]),
+    validation_fraction: rule.number(0, 0.9),
+    n_iter_no_change: rule.integer(1),
+    tol: rule.number(0, Infinity, true),
+    class_weight: rule.classWeight(),
+    random_state: rule.wholeNumber(),
+    threads: rule.threads(),
+  },
+  check(params) {
+    if (params.loss === 'squared_error' && params.class_weight !== null)
+      paramError('class_weight', params.class_weight, 'null for a regression (squared_error) model');
+    if (params.max_leaf_nodes === null && params.max_depth === null)
+      paramError(
+        'max_leaf_nodes',
+        null,
+        'a whole number >= 2 when max_depth is null (a tree needs a size limit)',
+      );
+  },
+  tasks: { binary: {}, multiclass: {}, regression: { loss: 'squared_error' } },
+  seedParam: 'random_state',
+  threadsParam: 'threads',
 };
 
-type Task = 'binary' | 'multiclass' | 'regression';
-
-interface GradientBoostingState {
+interface GradientBoostingState extends TreeModelState {
   task: Task;
   /** Classes for classification (2 for binary), 0 for regression. */
   classes: number;
-  features: number;
-  featureNames: string[];
   /** Starting raw score per output. */
   baseline: number[];
   iterations: number;
-  trees: EnsembleJSON;
-  /** Split gain per feature, normalised to sum to 1 (base64 Float64Array). */
-  importance: string;
   /** Validation loss before the first and after every iteration, when early stopping ran. */
   validationLoss: number[];
 }
@@ -108,57 +139,18 @@ interface GradientBoostingState {
 /** Below this many training rows, `early_stopping: auto` keeps every row for training. */
 const AUTO_EARLY_STOPPING_ROWS = 10_000;
 
-export class GradientBoostingModel implements Estimator {
+export class GradientBoostingModel extends TreeModel<GradientBoostingParams, GradientBoostingState> {
   readonly kind = 'gbdt';
-  readonly params: GradientBoostingParams;
-  private state: GradientBoostingState | undefined;
-  private ensemble = new TreeEnsemble();
+  protected readonly label = 'gradient boosting';
   private baseline: Float64Array = new Float64Array(0);
-  private importance: Float64Array = new Float64Array(0);
   /** Per-output scores for predictRow with many classes when no `out` is given. */
   private scratch: Float64Array = new Float64Array(0);
 
-  constructor(params: Partial<GradientBoostingParams> & Record<string, unknown> = {}) {
-    const given: Record<string, unknown> = {};
-    for (const [name, value] of Object.entries(params)) given[ALIASES[name] ?? name] = value;
-    rejectUnknown(
-      given,
-      [...Object.keys(DEFAULT_GRADIENT_BOOSTING_PARAMS), ...Object.keys(ALIASES)],
-      'gradient boosting',
-    );
-    const merged = {
-      ...DEFAULT_GRADIENT_BOOSTING_PARAMS,
-      ...definedOnly(given as Partial<GradientBoostingParams>),
-    };
-    checkChoice('loss', merged.loss, ['log_loss', 'squared_error']);
-    checkNumber('learning_rate', merged.learning_rate, 0, Infinity);
-    checkInteger('max_iter', merged.max_iter, 1);
-    checkOptionalInteger('max_leaf_nodes', merged.max_leaf_nodes, 2);
-    checkOptionalInteger('max_depth', merged.max_depth, 1);
-    if (merged.max_leaf_nodes === null && merged.max_depth === null) {
-      paramError(
-        'max_leaf_nodes',
-        null,
-        'a whole number >= 2 when max_depth is null (a tree needs a size limit)',
-      );
-    }
-    checkInteger('min_samples_leaf', merged.min_samples_leaf, 1);
-    checkNumber('min_hessian_leaf', merged.min_hessian_leaf, 0, Infinity, true);
-    checkNumber('l2_regularization', merged.l2_regularization, 0, Infinity, true);
-    checkInteger('max_bins', merged.max_bins, 2, 255);
-    checkNumber('subsample', merged.subsample, 0, 1);
-    checkNumber('colsample', merged.colsample, 0, 1);
-    checkChoice('growth', merged.growth, ['leafwise', 'depthwise']);
-    checkChoice('early_stopping', merged.early_stopping, ['auto', true, false]);
-    checkNumber('validation_fraction', merged.validation_fraction, 0, 0.9);
-    checkInteger('n_iter_no_change', merged.n_iter_no_change, 1);
-    checkNumber('tol', merged.tol, 0, Infinity, true);
-    checkClassWeight(merged.class_weight);
-    if (typeof merged.random_state !== 'number' || !Number.isInteger(merged.random_state)) {
-      paramError('random_state', merged.random_state, 'a whole number');
-    }
-    checkThreads(merged.threads);
-    this.params = merged;
+  constructor(
+    params: Partial<GradientBoostingParams> & Record<string, unknown> = {},
+    options: EstimatorOptions = {},
+  ) {
+    super(readParams(GRADIENT_BOOSTING_PARAMS, params, options));
   }
 
   get outputs(): number {
@@ -177,25 +169,12 @@ export class GradientBoostingModel implements Estimator {
 
   async fit(X: Matrix, y: Float64Array, options: FitOptions = {}): Promise<this> {
     const params = this.params;
-    if (y.length !== X.rows)
-      throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} targets`);
-    if (X.rows === 0) throw new errors.PW_DATA_EMPTY('Cannot fit gradient boosting on zero rows');
-    if (options.sampleWeight && options.sampleWeight.length !== X.rows) {
-      throw new errors.PW_USAGE(`fit: ${X.rows} rows but ${options.sampleWeight.length} sample weights`);
-    }
-    const { task, classes } = describeTarget(y, params.loss);
+    checkFitInputs(X, y, options, this.label);
+    const { task, classes } = describeTarget(y, params.loss === 'squared_error', {
+      hint: 'Use loss: squared_error for a numeric target.',
+    });
     const outputs = task === 'multiclass' ? classes : 1;
-    let weights: Float64Array | null = options.sampleWeight ? Float64Array.from(options.sampleWeight) : null;
-    if (params.class_weight !== null) {
-      if (task === 'regression')
-        paramError('class_weight', params.class_weight, 'null for a regression (squared_error) model');
-      const byClass = classWeights(
-        y,
-        params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight),
-      );
-      if (weights) for (let i = 0; i < byClass.length; i++) weights[i] *= byClass[i];
-      else weights = byClass;
-    }
+    const weights = this.rowWeights(y, options);
 
     // the validation part: given, or carved from the training rows (stratified by class)
     const early =
@@ -209,10 +188,7 @@ export class GradientBoostingModel implements Estimator {
       const valY = options.validation.y;
       const valWeights =
         params.class_weight !== null && task !== 'regression'
-          ? classWeights(
-              valY,
-              params.class_weight === 'balanced' ? 'balanced' : numericKeys(params.class_weight),
-            )
+          ? classWeightsOf(valY, params.class_weight)
           : null;
       validation = { X: options.validation.X, y: valY, weights: valWeights };
     } else if (early) {
@@ -290,24 +266,24 @@ export class GradientBoostingModel implements Estimator {
     return this;
   }
 
-  private setState(state: GradientBoostingState, ensemble: TreeEnsemble): void {
-    this.state = state;
-    this.ensemble = ensemble;
+  protected override setState(state: GradientBoostingState, ensemble: TreeEnsemble): void {
+    super.setState(state, ensemble);
     this.baseline = Float64Array.from(state.baseline);
-    this.importance = decodeFloat64(state.importance, 'gbdt importance');
     this.scratch = new Float64Array(Math.max(1, state.baseline.length));
   }
 
-  private requireState(): GradientBoostingState {
-    if (!this.state) throw new errors.PW_MODEL_NOT_FITTED('The gradient boosting model is not fitted');
-    return this.state;
+  protected override copyState(state: GradientBoostingState): GradientBoostingState {
+    return {
+      ...state,
+      featureNames: [...state.featureNames],
+      baseline: [...state.baseline],
+      validationLoss: [...state.validationLoss],
+    };
   }
 
   /** Raw scores (log-odds, class scores or values), row after row. */
   decisionFunction(X: Matrix): Float64Array {
-    const state = this.requireState();
-    if (X.cols !== state.features)
-      throw new errors.PW_USAGE(`predict: the model has ${state.features} features, the matrix ${X.cols}`);
+    this.requireFeatures(X);
     const outputs = this.baseline.length;
     const raw = new Float64Array(X.rows * outputs);
     for (let i = 0; i < X.rows; i++)
@@ -348,68 +324,28 @@ export class GradientBoostingModel implements Estimator {
     return best;
   }
 
-  /** Total split gain per feature, normalised to sum to 1. */
-  featureImportance(): Float64Array {
-    this.requireState();
-    return Float64Array.from(this.importance);
-  }
-
-  toJSON(): EstimatorJSON {
-    const state = this.requireState();
-    return {
-      kind: this.kind,
-      params: { ...this.params, class_weight: cloneClassWeight(this.params.class_weight) },
-      state: {
-        ...state,
-        featureNames: [...state.featureNames],
-        baseline: [...state.baseline],
-        validationLoss: [...state.validationLoss],
-      },
-    };
-  }
-
   static fromJSON(json: EstimatorJSON): GradientBoostingModel {
-    if (!json || json.kind !== 'gbdt')
-      throw new errors.PW_BUNDLE_INVALID(`Expected a gbdt model, got kind ${JSON.stringify(json?.kind)}`);
-    const model = new GradientBoostingModel(json.params as Partial<GradientBoostingParams>);
-    const state = json.state as GradientBoostingState;
-    const outputs = state?.task === 'multiclass' ? state.classes : 1;
-    const valid =
-      state &&
-      ['binary', 'multiclass', 'regression'].includes(state.task) &&
-      Number.isInteger(state.classes) &&
-      Number.isInteger(state.features) &&
-      state.features >= 0 &&
-      Array.isArray(state.featureNames) &&
-      state.featureNames.length === state.features &&
-      Array.isArray(state.baseline) &&
-      state.baseline.length === outputs &&
-      state.baseline.every(Number.isFinite) &&
-      Number.isInteger(state.iterations) &&
-      Array.isArray(state.validationLoss);
-    if (!valid)
-      throw new errors.PW_BUNDLE_INVALID(
-        'Gradient boosting state: task, classes, features and baseline do not agree',
-      );
-    const ensemble = TreeEnsemble.fromJSON(state.trees, state.features, 'gbdt trees');
-    if (ensemble.treeCount !== state.iterations * outputs) {
-      throw new errors.PW_BUNDLE_INVALID(
-        `Gradient boosting state: ${ensemble.treeCount} trees for ${state.iterations} iterations of ${outputs} outputs`,
-      );
-    }
-    const importance = decodeFloat64(state.importance, 'gbdt importance');
-    if (importance.length !== state.features)
-      throw new errors.PW_BUNDLE_INVALID('Gradient boosting state: one importance per feature expected');
-    model.setState(
-      {
-        ...state,
-        featureNames: [...state.featureNames],
-        baseline: [...state.baseline],
-        validationLoss: [...state.validationLoss],
+    expectKind(json, 'gbdt');
+    const outputsOf = (state: GradientBoostingState): number =>
+      state.task === 'multiclass' ? state.classes : 1;
+    return new GradientBoostingModel(json.params as Partial<GradientBoostingParams>).restore(
+      json.state as GradientBoostingState,
+      (state) =>
+        ['binary', 'multiclass', 'regression'].includes(state.task) &&
+        Number.isInteger(state.classes) &&
+        Array.isArray(state.baseline) &&
+        state.baseline.length === outputsOf(state) &&
+        state.baseline.every(Number.isFinite) &&
+        Number.isInteger(state.iterations) &&
+        Array.isArray(state.validationLoss),
+      (ensemble, state) => {
+        if (ensemble.treeCount !== state.iterations * outputsOf(state)) {
+          throw new errors.PW_BUNDLE_INVALID(
+            `Gradient boosting state: ${ensemble.treeCount} trees for ${state.iterations} iterations of ${outputsOf(state)} outputs`,
+          );
+        }
       },
-      ensemble,
     );
-    return model;
   }
 }
 
@@ -604,30 +540,6 @@ function shouldStop(losses: number[], patience: number, tol: number): boolean {
   return true;
 }
 
-function describeTarget(
-  y: Float64Array,
-  loss: GradientBoostingParams['loss'],
-): { task: Task; classes: number } {
-  if (loss === 'squared_error') {
-    for (let i = 0; i < y.length; i++) {
-      if (!Number.isFinite(y[i]))
-        throw new errors.PW_USAGE(`fit: target value ${y[i]} at row ${i} is not a finite number`);
-    }
-    return { task: 'regression', classes: 0 };
-  }
-  let classes = 2;
-  for (let i = 0; i < y.length; i++) {
-    const label = y[i];
-    if (!Number.isInteger(label) || label < 0) {
-      throw new errors.PW_USAGE(`fit: label ${label} at row ${i} is not a class index (0, 1, ...)`, {
-        hint: 'Use loss: squared_error for a numeric target.',
-      });
-    }
-    if (label + 1 > classes) classes = label + 1;
-  }
-  return { task: classes > 2 ? 'multiclass' : 'binary', classes };
-}
-
 function initialScores(
   y: Float64Array,
   weights: Float64Array | null,
@@ -733,16 +645,6 @@ function drawRows(random: Random, n: number, count: number, rows: Uint32Array, i
   }
 }
 
-function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
-}
-
-function sigmoid(score: number): number {
-  if (score >= 0) return 1 / (1 + Math.exp(-score));
-  const e = Math.exp(score);
-  return e / (1 + e);
-}
-
 function softmaxInPlace(values: Float64Array, offset: number, k: number): void {
   let max = -Infinity;
   for (let o = 0; o < k; o++) if (values[offset + o] > max) max = values[offset + o];
@@ -751,22 +653,8 @@ function softmaxInPlace(values: Float64Array, offset: number, k: number): void {
   for (let o = 0; o < k; o++) values[offset + o] /= sum;
 }
 
-function normalised(values: Float64Array): Float64Array {
-  const out = Float64Array.from(values);
-  let total = 0;
-  for (let i = 0; i < out.length; i++) total += out[i];
-  if (total > 0) for (let i = 0; i < out.length; i++) out[i] /= total;
-  return out;
-}
-
 function pick(values: Float64Array, indices: Int32Array): Float64Array {
   const out = new Float64Array(indices.length);
   for (let i = 0; i < indices.length; i++) out[i] = values[indices[i]];
-  return out;
-}
-
-function numericKeys(weights: Record<string, number>): Record<number, number> {
-  const out: Record<number, number> = {};
-  for (const [label, weight] of Object.entries(weights)) out[Number(label)] = weight;
   return out;
 }

@@ -1,7 +1,8 @@
-// The model catalogue: makes an estimator from the config's `model.type` and `model.params`, and
-// restores a saved one from its JSON by `kind`. Nothing else needs to know the model classes.
+// The model catalogue: the only place that makes an estimator from the config's `model.type` and
+// `model.params` (with the run's task, seed and threads), and restores a saved one from its JSON by
+// `kind`. A model's kind is its type; nothing outside this folder branches on either.
 import { errors } from '../../core/errors.js';
-import type { Estimator, EstimatorJSON } from '../types.js';
+import type { Estimator, EstimatorJSON, EstimatorOptions } from '../types.js';
 import { RandomForestModel } from './forest.js';
 import { GradientBoostingModel } from './gbdt.js';
 import { LogisticRegressionModel } from './logistic.js';
@@ -9,38 +10,47 @@ import { LogisticRegressionModel } from './logistic.js';
 export const MODEL_TYPES = ['gbdt', 'random_forest', 'logistic'] as const;
 export type ModelType = (typeof MODEL_TYPES)[number];
 
-/** The `kind` each model type writes into its JSON. */
-const KIND_OF_TYPE: Record<ModelType, string> = {
-  gbdt: 'gbdt',
-  random_forest: 'random_forest',
-  logistic: 'logistic',
+interface ModelEntry {
+  create(params: Record<string, unknown>, options: EstimatorOptions): Estimator;
+  fromJSON(json: EstimatorJSON): Estimator;
+}
+
+const MODELS: Record<ModelType, ModelEntry> = {
+  gbdt: {
+    create: (params, options) => new GradientBoostingModel(params, options),
+    fromJSON: (json) => GradientBoostingModel.fromJSON(json),
+  },
+  random_forest: {
+    create: (params, options) => new RandomForestModel(params, options),
+    fromJSON: (json) => RandomForestModel.fromJSON(json),
+  },
+  logistic: {
+    create: (params, options) => new LogisticRegressionModel(params, options),
+    fromJSON: (json) => LogisticRegressionModel.fromJSON(json),
+  },
 };
 
+function isModelType(name: unknown): name is ModelType {
+  return typeof name === 'string' && (MODEL_TYPES as readonly string[]).includes(name);
+}
+
 /**
- * An unfitted estimator with the given hyperparameters (unknown ones are refused by the model).
- * `threads` (the config's model.threads) applies to the tree models; logistic regression runs on one.
+ * An unfitted estimator with the given hyperparameters, checked (unknown or invalid ones are refused
+ * with PW_CONFIG_INVALID). `task` sets the task-dependent parameters (a regression target gets a
+ * regression loss) and refuses a model that cannot learn it; `seed` seeds a model that draws at random
+ * unless its params give a seed; `threads` (the config's model.threads) reaches models that use threads.
  */
 export function createEstimator(
   type: ModelType,
   params: Record<string, unknown> = {},
-  options: { threads?: number } = {},
+  options: EstimatorOptions = {},
 ): Estimator {
-  const threaded =
-    options.threads !== undefined && params.threads === undefined
-      ? { ...params, threads: options.threads }
-      : params;
-  switch (type) {
-    case 'gbdt':
-      return new GradientBoostingModel(threaded as ConstructorParameters<typeof GradientBoostingModel>[0]);
-    case 'random_forest':
-      return new RandomForestModel(threaded as ConstructorParameters<typeof RandomForestModel>[0]);
-    case 'logistic':
-      return new LogisticRegressionModel(params);
-    default:
-      throw new errors.PW_CONFIG_INVALID(`Unknown model type ${JSON.stringify(type)}`, {
-        hint: `Set model.type in pipewright.yaml to one of ${MODEL_TYPES.join(', ')}.`,
-      });
+  if (!isModelType(type)) {
+    throw new errors.PW_CONFIG_INVALID(`Unknown model type ${JSON.stringify(type)}`, {
+      hint: `Set model.type in pipewright.yaml to one of ${MODEL_TYPES.join(', ')}.`,
+    });
   }
+  return MODELS[type].create(params, options);
 }
 
 /** A fitted estimator from its JSON; refuses a kind it does not know rather than guessing. */
@@ -50,16 +60,10 @@ export function estimatorFromJSON(json: EstimatorJSON): Estimator {
       hint: 'The bundle is damaged; publish it again with `pipewright run`.',
     });
   }
-  switch (json.kind) {
-    case KIND_OF_TYPE.gbdt:
-      return GradientBoostingModel.fromJSON(json);
-    case KIND_OF_TYPE.random_forest:
-      return RandomForestModel.fromJSON(json);
-    case KIND_OF_TYPE.logistic:
-      return LogisticRegressionModel.fromJSON(json);
-    default:
-      throw new errors.PW_BUNDLE_INVALID(`Unknown model kind ${JSON.stringify(json.kind)}`, {
-        hint: `This version knows ${Object.values(KIND_OF_TYPE).join(', ')}; a newer Pipewright may have written the bundle.`,
-      });
+  if (!isModelType(json.kind)) {
+    throw new errors.PW_BUNDLE_INVALID(`Unknown model kind ${JSON.stringify(json.kind)}`, {
+      hint: `This version knows ${MODEL_TYPES.join(', ')}; a newer Pipewright may have written the bundle.`,
+    });
   }
+  return MODELS[json.kind].fromJSON(json);
 }

@@ -3,7 +3,10 @@
 // small: one row and column per feature), multiclass (multinomial) ones and wide binary ones by L-BFGS.
 import { errors } from '../../core/errors.js';
 import { classWeights } from '../imbalance.js';
-import type { Estimator, EstimatorJSON, FitOptions, Matrix } from '../types.js';
+import { sigmoid, softplus } from '../math.js';
+import { readParams, rule, type ParamsSpec } from '../params.js';
+import type { Estimator, EstimatorJSON, EstimatorOptions, FitOptions, Matrix } from '../types.js';
+import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
 
 export interface LogisticParams {
   /** Inverse of the L2 strength; smaller is stronger (scikit-learn's C). */
@@ -27,6 +30,21 @@ export const DEFAULT_LOGISTIC_PARAMS: LogisticParams = {
   class_weight: null,
 };
 
+const LOGISTIC_PARAMS: ParamsSpec<LogisticParams> = {
+  model: 'logistic regression',
+  defaults: DEFAULT_LOGISTIC_PARAMS,
+  rules: {
+    C: rule.number(0, Infinity),
+    max_iter: rule.integer(1),
+    tol: rule.number(0, Infinity),
+    fit_intercept: rule.choice([true, false]),
+    solver: rule.choice(['auto', 'newton', 'lbfgs']),
+    class_weight: rule.choice(['balanced', null]),
+  },
+  // a classifier: deterministic, and fitted on one thread, so it takes neither seed nor threads
+  tasks: { binary: {}, multiclass: {} },
+};
+
 interface LogisticState {
   /** Number of classes; 2 means one set of coefficients for P(class 1). */
   classes: number;
@@ -48,24 +66,11 @@ export class LogisticRegressionModel implements Estimator {
   private weights = new Float64Array(0);
   private biases = new Float64Array(0);
 
-  constructor(params: Partial<LogisticParams> = {}) {
-    for (const name of Object.keys(params)) {
-      if (!(name in DEFAULT_LOGISTIC_PARAMS)) {
-        throw new errors.PW_CONFIG_INVALID(`model.params.${name} is not a logistic regression parameter`, {
-          hint: `Known parameters: ${Object.keys(DEFAULT_LOGISTIC_PARAMS).join(', ')}.`,
-          details: { param: name },
-        });
-      }
-    }
-    this.params = { ...DEFAULT_LOGISTIC_PARAMS, ...definedOnly(params) };
-    const { C, max_iter, tol, solver, class_weight } = this.params;
-    if (!(C > 0)) paramError('C', C, 'a positive number, e.g. 1.0');
-    if (!Number.isInteger(max_iter) || max_iter < 1)
-      paramError('max_iter', max_iter, 'a positive integer, e.g. 100');
-    if (!(tol > 0)) paramError('tol', tol, 'a positive number, e.g. 1e-4');
-    if (!['auto', 'newton', 'lbfgs'].includes(solver)) paramError('solver', solver, 'auto, newton or lbfgs');
-    if (class_weight !== null && class_weight !== 'balanced')
-      paramError('class_weight', class_weight, 'balanced or null');
+  constructor(
+    params: Partial<LogisticParams> & Record<string, unknown> = {},
+    options: EstimatorOptions = {},
+  ) {
+    this.params = readParams(LOGISTIC_PARAMS, params, options);
   }
 
   get outputs(): number {
@@ -79,26 +84,14 @@ export class LogisticRegressionModel implements Estimator {
   }
 
   fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
-    if (y.length !== X.rows)
-      throw new errors.PW_USAGE(`fit: ${X.rows} rows of features but ${y.length} labels`);
-    if (X.rows === 0) throw new errors.PW_DATA_EMPTY('Cannot fit a logistic regression on zero rows');
-    let classes = 2;
-    for (let i = 0; i < y.length; i++) {
-      const label = y[i];
-      if (!Number.isInteger(label) || label < 0) {
-        throw new errors.PW_USAGE(`fit: label ${label} at row ${i} is not a class index`, {
-          hint: 'Logistic regression is for classification targets.',
-        });
-      }
-      if (label + 1 > classes) classes = label + 1;
-    }
+    checkFitInputs(X, y, options, 'logistic regression');
+    const { classes } = describeTarget(y, false, {
+      hint: 'Logistic regression is for classification targets.',
+    });
     const n = X.rows;
     const weights = new Float64Array(n);
-    if (options.sampleWeight) {
-      if (options.sampleWeight.length !== n)
-        throw new errors.PW_USAGE(`fit: ${n} rows but ${options.sampleWeight.length} sample weights`);
-      weights.set(options.sampleWeight);
-    } else weights.fill(1);
+    if (options.sampleWeight) weights.set(options.sampleWeight);
+    else weights.fill(1);
     if (this.params.class_weight === 'balanced') {
       const balanced = classWeights(y, 'balanced');
       for (let i = 0; i < n; i++) weights[i] *= balanced[i];
@@ -244,9 +237,7 @@ export class LogisticRegressionModel implements Estimator {
   }
 
   static fromJSON(json: EstimatorJSON): LogisticRegressionModel {
-    if (!json || json.kind !== 'logistic') {
-      throw new errors.PW_BUNDLE_INVALID(`Expected a logistic model, got kind ${JSON.stringify(json?.kind)}`);
-    }
+    expectKind(json, 'logistic');
     const model = new LogisticRegressionModel(json.params as Partial<LogisticParams>);
     const state = json.state as LogisticState;
     const outputs = state?.classes > 2 ? state.classes : 1;
@@ -315,17 +306,6 @@ function withoutNaN(column: Float64Array): Float64Array {
     }
   }
   return copy ?? column;
-}
-
-function sigmoid(score: number): number {
-  if (score >= 0) return 1 / (1 + Math.exp(-score));
-  const e = Math.exp(score);
-  return e / (1 + e);
-}
-
-/** log(1 + e^z) without overflow. */
-function softplus(z: number): number {
-  return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
 }
 
 /**
@@ -734,20 +714,4 @@ function maxAbs(values: Float64Array): number {
   let largest = 0;
   for (let i = 0; i < values.length; i++) if (Math.abs(values[i]) > largest) largest = Math.abs(values[i]);
   return largest;
-}
-
-function definedOnly<T extends object>(settings: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(settings).filter(([, value]) => value !== undefined),
-  ) as Partial<T>;
-}
-
-function paramError(name: string, value: unknown, expected: string): never {
-  throw new errors.PW_CONFIG_INVALID(
-    `model.params.${name} is ${JSON.stringify(value)}; it must be ${expected}`,
-    {
-      hint: `Fix model.params.${name} in pipewright.yaml.`,
-      details: { param: name },
-    },
-  );
 }

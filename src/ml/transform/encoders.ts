@@ -2,6 +2,7 @@
 // at prediction time an unseen category becomes all zeros (one-hot) or NaN (ordinal: trees treat it as missing).
 import { errors } from '../../core/errors.js';
 import type { CategoryValue } from '../../schema/schema.js';
+import type { Transformer } from '../types.js';
 
 export const ONE_HOT_DROPS = ['none', 'first', 'if_binary'] as const;
 export type OneHotDrop = (typeof ONE_HOT_DROPS)[number];
@@ -27,16 +28,33 @@ function checkCategories(categories: unknown, what: string): CategoryValue[] {
   return categories as CategoryValue[];
 }
 
-abstract class CategoryEncoder {
-  categories: CategoryValue[] = [];
-  protected lookup = new Map<string, number>();
-  fitted = false;
+/** What an encoder learns: the training categories, and a lookup from their text to their index. */
+interface EncoderState {
+  categories: CategoryValue[];
+  lookup: Map<string, number>;
+}
+
+abstract class CategoryEncoder<JSON> implements Transformer<
+  readonly (CategoryValue | null)[],
+  Float64Array[],
+  readonly CategoryValue[],
+  JSON
+> {
+  private state: EncoderState | undefined;
+
+  get isFitted(): boolean {
+    return this.state !== undefined;
+  }
+
+  /** The learned categories, in encoding order. */
+  get categories(): CategoryValue[] {
+    return this.requireState().categories;
+  }
 
   /** Learns the categories: those given, in the order given (the caller orders them). */
   fit(categories: readonly CategoryValue[]): this {
-    this.categories = [...categories];
-    this.lookup = categoryLookup(this.categories);
-    this.fitted = true;
+    const copy = [...categories];
+    this.state = { categories: copy, lookup: categoryLookup(copy) };
     this.afterFit();
     return this;
   }
@@ -46,7 +64,7 @@ abstract class CategoryEncoder {
   /** The category's index, or -1 when missing or not seen in training. */
   indexOf(value: CategoryValue | null | undefined): number {
     if (value === null || value === undefined) return -1;
-    return this.lookup.get(typeof value === 'string' ? value : String(value)) ?? -1;
+    return this.requireState().lookup.get(typeof value === 'string' ? value : String(value)) ?? -1;
   }
 
   abstract get outputs(): number;
@@ -54,17 +72,21 @@ abstract class CategoryEncoder {
   /** Writes the encoding of category index `index` (-1 = unseen or missing) at out[offset...]. */
   abstract encodeIndex(index: number, out: Float64Array, offset: number): void;
 
-  protected requireFitted(): void {
-    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.constructor.name} is not fitted`);
+  protected requireState(): EncoderState {
+    if (!this.state) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.constructor.name} is not fitted`);
+    return this.state;
   }
 
+  abstract toJSON(): JSON;
+
   /** Encodes a list of values into new columns. */
-  transform(values: readonly (CategoryValue | null)[]): Float64Array[] {
-    this.requireFitted();
-    const columns = Array.from({ length: this.outputs }, () => new Float64Array(values.length));
+  transform(values: readonly (CategoryValue | null)[], rows?: ArrayLike<number>): Float64Array[] {
+    this.requireState();
+    const count = rows ? rows.length : values.length;
+    const columns = Array.from({ length: this.outputs }, () => new Float64Array(count));
     const row = new Float64Array(this.outputs);
-    for (let i = 0; i < values.length; i++) {
-      this.encodeIndex(this.indexOf(values[i]), row, 0);
+    for (let i = 0; i < count; i++) {
+      this.encodeIndex(this.indexOf(values[rows ? rows[i] : i]), row, 0);
       for (let c = 0; c < row.length; c++) columns[c][i] = row[c];
     }
     return columns;
@@ -78,7 +100,7 @@ export interface OneHotEncoderJSON {
 }
 
 /** One 0/1 column per category; `drop` removes the first category's column (always, or only for two categories). */
-export class OneHotEncoder extends CategoryEncoder {
+export class OneHotEncoder extends CategoryEncoder<OneHotEncoderJSON> {
   readonly kind = 'onehot' as const;
   /** The category whose column is dropped, or -1. */
   droppedIndex = -1;
@@ -115,7 +137,6 @@ export class OneHotEncoder extends CategoryEncoder {
   }
 
   toJSON(): OneHotEncoderJSON {
-    this.requireFitted();
     return { kind: 'onehot', drop: this.drop, categories: [...this.categories] };
   }
 
@@ -133,7 +154,7 @@ export interface OrdinalEncoderJSON {
 }
 
 /** One column holding the category's index; missing and unseen categories are NaN. */
-export class OrdinalEncoder extends CategoryEncoder {
+export class OrdinalEncoder extends CategoryEncoder<OrdinalEncoderJSON> {
   readonly kind = 'ordinal' as const;
 
   get outputs(): number {
@@ -149,7 +170,6 @@ export class OrdinalEncoder extends CategoryEncoder {
   }
 
   toJSON(): OrdinalEncoderJSON {
-    this.requireFitted();
     return { kind: 'ordinal', categories: [...this.categories] };
   }
 

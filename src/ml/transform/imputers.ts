@@ -2,6 +2,7 @@
 // constant. Numeric columns and category columns each have their own imputer.
 import { errors } from '../../core/errors.js';
 import type { CategoryValue } from '../../schema/schema.js';
+import type { Transformer } from '../types.js';
 import { expectNumber, meanOf, modeOfSorted, presentValues, quantileOfSorted } from './column.js';
 
 export const NUMERIC_IMPUTER_STRATEGIES = ['mean', 'median', 'most_frequent', 'constant'] as const;
@@ -15,9 +16,13 @@ export interface NumericImputerJSON {
 }
 
 /** Replaces NaN with the learned fill value. A column with no training value falls back to the constant (0 by default). */
-export class NumericImputer {
-  fillValue: number;
-  fitted = false;
+export class NumericImputer implements Transformer<
+  Float64Array,
+  Float64Array,
+  Float64Array,
+  NumericImputerJSON
+> {
+  private state: { fillValue: number } | undefined;
 
   constructor(
     readonly strategy: NumericImputerStrategy = 'mean',
@@ -28,7 +33,15 @@ export class NumericImputer {
         hint: `Use one of ${NUMERIC_IMPUTER_STRATEGIES.join(', ')} or none.`,
       });
     }
-    this.fillValue = constant;
+  }
+
+  get isFitted(): boolean {
+    return this.state !== undefined;
+  }
+
+  /** The value a missing one becomes. */
+  get fillValue(): number {
+    return this.requireState().fillValue;
   }
 
   fit(values: Float64Array, rows?: ArrayLike<number>): this {
@@ -43,9 +56,14 @@ export class NumericImputer {
         }
       }
     }
-    this.fillValue = fill;
-    this.fitted = true;
+    // + 0 turns -0 into 0, which is what JSON keeps: a saved imputer must fill as the fitted one
+    this.state = { fillValue: fill + 0 };
     return this;
+  }
+
+  private requireState(): { fillValue: number } {
+    if (!this.state) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
+    return this.state;
   }
 
   apply(value: number): number {
@@ -53,18 +71,17 @@ export class NumericImputer {
   }
 
   transform(values: Float64Array, rows?: ArrayLike<number>): Float64Array {
-    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
+    const { fillValue } = this.requireState();
     const count = rows ? rows.length : values.length;
     const out = new Float64Array(count);
     for (let i = 0; i < count; i++) {
       const value = values[rows ? rows[i] : i];
-      out[i] = value === value ? value : this.fillValue;
+      out[i] = value === value ? value : fillValue;
     }
     return out;
   }
 
   toJSON(): NumericImputerJSON {
-    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
     return { strategy: this.strategy, fillValue: this.fillValue };
   }
 
@@ -75,8 +92,7 @@ export class NumericImputer {
     if (!json || !NUMERIC_IMPUTER_STRATEGIES.includes(json.strategy))
       fail(`unknown strategy ${JSON.stringify(json?.strategy)}`);
     const imputer = new NumericImputer(json.strategy);
-    imputer.fillValue = expectNumber(json.fillValue, 'fillValue', fail);
-    imputer.fitted = true;
+    imputer.state = { fillValue: expectNumber(json.fillValue, 'fillValue', fail) };
     return imputer;
   }
 }
@@ -86,10 +102,20 @@ export interface CategoryImputerJSON {
   fillValue: CategoryValue;
 }
 
+/** The training rows' categories, in category order, with how many rows hold each. */
+export interface CategoryCounts {
+  categories: readonly CategoryValue[];
+  counts: ArrayLike<number>;
+}
+
 /** Replaces a missing category with the most frequent training category, or with a constant (default "missing"). */
-export class CategoryImputer {
-  fillValue: CategoryValue;
-  fitted = false;
+export class CategoryImputer implements Transformer<
+  readonly (CategoryValue | null)[],
+  CategoryValue[],
+  CategoryCounts,
+  CategoryImputerJSON
+> {
+  private state: { fillValue: CategoryValue } | undefined;
 
   constructor(
     readonly strategy: CategoryImputerStrategy = 'most_frequent',
@@ -103,14 +129,23 @@ export class CategoryImputer {
         },
       );
     }
-    this.fillValue = constant;
+  }
+
+  get isFitted(): boolean {
+    return this.state !== undefined;
+  }
+
+  /** The category a missing one becomes. */
+  get fillValue(): CategoryValue {
+    if (!this.state) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
+    return this.state.fillValue;
   }
 
   /**
    * Learns from per-category counts of the training rows, in category order; the first of equally
    * frequent categories wins. With no present value, the constant is used.
    */
-  fit(categories: readonly CategoryValue[], counts: ArrayLike<number>): this {
+  fit({ categories, counts }: CategoryCounts): this {
     let fill = this.constant;
     if (this.strategy === 'most_frequent') {
       let best = 0;
@@ -121,8 +156,7 @@ export class CategoryImputer {
         }
       }
     }
-    this.fillValue = fill;
-    this.fitted = true;
+    this.state = { fillValue: fill };
     return this;
   }
 
@@ -130,8 +164,19 @@ export class CategoryImputer {
     return value === null || value === undefined ? this.fillValue : value;
   }
 
+  /** Rows `rows` of `values` (every row when absent) with missing ones filled. */
+  transform(values: readonly (CategoryValue | null)[], rows?: ArrayLike<number>): CategoryValue[] {
+    const fill = this.fillValue;
+    const count = rows ? rows.length : values.length;
+    const out = new Array<CategoryValue>(count);
+    for (let i = 0; i < count; i++) {
+      const value = values[rows ? rows[i] : i];
+      out[i] = value === null || value === undefined ? fill : value;
+    }
+    return out;
+  }
+
   toJSON(): CategoryImputerJSON {
-    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.strategy} imputer is not fitted`);
     return { strategy: this.strategy, fillValue: this.fillValue };
   }
 
@@ -147,8 +192,7 @@ export class CategoryImputer {
       );
     }
     const imputer = new CategoryImputer(json.strategy);
-    imputer.fillValue = json.fillValue;
-    imputer.fitted = true;
+    imputer.state = { fillValue: json.fillValue };
     return imputer;
   }
 }

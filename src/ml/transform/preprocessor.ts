@@ -7,7 +7,8 @@ import type { TypedRecord } from '../../schema/coerce.js';
 import type { CategoryValue, Field, FieldType, Schema } from '../../schema/schema.js';
 import { FIELD_TYPES } from '../../schema/schema.js';
 import { isNumericField, numericOf, type Frame } from '../frame.js';
-import type { Matrix } from '../types.js';
+import { definedOnly } from '../params.js';
+import type { Matrix, Transformer } from '../types.js';
 import {
   encoderFromJSON,
   OneHotEncoder,
@@ -77,7 +78,7 @@ export interface PreprocessorJSON {
   steps: PreprocessorStepJSON[];
 }
 
-export class Preprocessor {
+export class Preprocessor implements Transformer<Frame, Matrix, Frame, PreprocessorJSON> {
   private fitted = false;
   private names: string[] = [];
   private offsets: number[] = [];
@@ -217,7 +218,7 @@ export class Preprocessor {
       }
       const { categories, counts, missing } = countCategories(step, frame, rows);
       if (step.imputer) {
-        step.imputer.fit(categories, counts);
+        step.imputer.fit({ categories, counts });
         if (missing > 0 && !categories.some((c) => String(c) === String(step.imputer!.fillValue))) {
           categories.push(step.imputer.fillValue);
         }
@@ -463,12 +464,6 @@ function missingIndexOf(step: CategoricalStep): number {
 
 function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-function definedOnly<T extends object>(settings: T): Partial<T> {
-  return Object.fromEntries(
-    Object.entries(settings).filter(([, value]) => value !== undefined),
-  ) as Partial<T>;
 }
 
 function configError(path: string, message: string, hint: string): never {

@@ -1,6 +1,7 @@
 // Standard, min-max and robust scaling of one numeric column. All three are affine, stored as
 // (x - center) / scale, so applying one to a served row is a subtraction and a division.
 import { errors } from '../../core/errors.js';
+import type { Transformer } from '../types.js';
 import { expectNumber, meanOf, presentValues, quantileOfSorted } from './column.js';
 
 export const SCALER_KINDS = ['standard', 'minmax', 'robust'] as const;
@@ -12,43 +13,80 @@ export interface ScalerJSON {
   scale: number;
 }
 
+/** What a scaler learns: x becomes (x - center) / scale. */
+export interface ScalerState {
+  center: number;
+  scale: number;
+}
+
 /** Fitted on the present (non-NaN) training values; NaN passes through unchanged. */
-export abstract class Scaler {
+export abstract class Scaler implements Transformer<Float64Array, Float64Array, Float64Array, ScalerJSON> {
   abstract readonly kind: ScalerKind;
-  center = 0;
-  scale = 1;
-  fitted = false;
+  private state: ScalerState | undefined;
+
+  get isFitted(): boolean {
+    return this.state !== undefined;
+  }
+
+  get center(): number {
+    return this.requireState().center;
+  }
+
+  get scale(): number {
+    return this.requireState().scale;
+  }
 
   /** Learns from rows `rows` of `values` (every row when absent), ignoring NaN. */
   fit(values: Float64Array, rows?: ArrayLike<number>): this {
     const present = presentValues(values, rows);
     const { center, scale } = this.learn(present);
-    this.center = Number.isFinite(center) ? center : 0;
-    // A constant (or empty) column is left unscaled, as scikit-learn does.
-    this.scale = Number.isFinite(scale) && scale > 0 ? scale : 1;
-    this.fitted = true;
+    this.state = {
+      // + 0 turns -0 into 0, which is what JSON keeps: a saved scaler must transform as the fitted one
+      center: Number.isFinite(center) ? center + 0 : 0,
+      // A constant (or empty) column is left unscaled, as scikit-learn does.
+      scale: Number.isFinite(scale) && scale > 0 ? scale : 1,
+    };
     return this;
   }
 
-  protected abstract learn(present: Float64Array): { center: number; scale: number };
+  protected abstract learn(present: Float64Array): ScalerState;
+
+  private requireState(): ScalerState {
+    if (!this.state) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.kind} scaler is not fitted`);
+    return this.state;
+  }
 
   apply(value: number): number {
-    return (value - this.center) / this.scale;
+    const { center, scale } = this.requireState();
+    return (value - center) / scale;
   }
 
   transform(values: Float64Array, rows?: ArrayLike<number>): Float64Array {
-    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.kind} scaler is not fitted`);
+    const { center, scale } = this.requireState();
     const count = rows ? rows.length : values.length;
     const out = new Float64Array(count);
-    const center = this.center;
-    const scale = this.scale;
     for (let i = 0; i < count; i++) out[i] = (values[rows ? rows[i] : i] - center) / scale;
     return out;
   }
 
   toJSON(): ScalerJSON {
-    if (!this.fitted) throw new errors.PW_MODEL_NOT_FITTED(`The ${this.kind} scaler is not fitted`);
-    return { kind: this.kind, center: this.center, scale: this.scale };
+    const { center, scale } = this.requireState();
+    return { kind: this.kind, center, scale };
+  }
+
+  /** A fitted scaler of the kind the JSON names. */
+  static fromJSON(json: ScalerJSON): Scaler {
+    const fail = (message: string): never => {
+      throw new errors.PW_BUNDLE_INVALID(`Scaler state: ${message}`);
+    };
+    if (!json || typeof json !== 'object' || !SCALER_KINDS.includes(json.kind))
+      fail(`unknown kind ${JSON.stringify(json?.kind)}`);
+    const scaler = createScaler(json.kind);
+    const center = expectNumber(json.center, 'center', fail);
+    const scale = expectNumber(json.scale, 'scale', fail);
+    if (scale <= 0) fail(`scale must be positive, got ${scale}`);
+    scaler.state = { center, scale };
+    return scaler;
   }
 }
 
@@ -56,7 +94,7 @@ export abstract class Scaler {
 export class StandardScaler extends Scaler {
   readonly kind = 'standard' as const;
 
-  protected learn(present: Float64Array): { center: number; scale: number } {
+  protected learn(present: Float64Array): ScalerState {
     const mean = meanOf(present);
     let squares = 0;
     for (let i = 0; i < present.length; i++) squares += (present[i] - mean) ** 2;
@@ -68,7 +106,7 @@ export class StandardScaler extends Scaler {
 export class MinMaxScaler extends Scaler {
   readonly kind = 'minmax' as const;
 
-  protected learn(present: Float64Array): { center: number; scale: number } {
+  protected learn(present: Float64Array): ScalerState {
     let min = Infinity;
     let max = -Infinity;
     for (let i = 0; i < present.length; i++) {
@@ -83,7 +121,7 @@ export class MinMaxScaler extends Scaler {
 export class RobustScaler extends Scaler {
   readonly kind = 'robust' as const;
 
-  protected learn(present: Float64Array): { center: number; scale: number } {
+  protected learn(present: Float64Array): ScalerState {
     const sorted = present.sort();
     return {
       center: quantileOfSorted(sorted, 0.5),
@@ -108,15 +146,5 @@ export function createScaler(kind: ScalerKind): Scaler {
 }
 
 export function scalerFromJSON(json: ScalerJSON): Scaler {
-  const fail = (message: string): never => {
-    throw new errors.PW_BUNDLE_INVALID(`Scaler state: ${message}`);
-  };
-  if (!json || typeof json !== 'object' || !SCALER_KINDS.includes(json.kind))
-    fail(`unknown kind ${JSON.stringify(json?.kind)}`);
-  const scaler = createScaler(json.kind);
-  scaler.center = expectNumber(json.center, 'center', fail);
-  scaler.scale = expectNumber(json.scale, 'scale', fail);
-  if (scaler.scale <= 0) fail(`scale must be positive, got ${scaler.scale}`);
-  scaler.fitted = true;
-  return scaler;
+  return Scaler.fromJSON(json);
 }

@@ -28,7 +28,7 @@ import type { SplitIndices } from '../../ml/split.js';
 import type { Preprocessor } from '../../ml/transform/preprocessor.js';
 import type { Estimator } from '../../ml/types.js';
 import type { Step } from '../runner.js';
-import { targetOf } from './learn.js';
+import { targetOf } from './train.js';
 
 export interface ProductionModel {
   version: string;

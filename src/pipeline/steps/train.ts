@@ -1,0 +1,90 @@
+// Train: the configured model fitted on the transformed (and, when asked, resampled) training rows,
+// reused while the preprocessor, the split, the model settings and the seed stay the same.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../../core/config.js';
+import { canonicalJson, sha256 } from '../../core/hash.js';
+import type { Frame } from '../../ml/frame.js';
+import { balanceTrainingSet } from '../../ml/imbalance.js';
+import { createEstimator, estimatorFromJSON } from '../../ml/models/index.js';
+import type { SplitIndices } from '../../ml/split.js';
+import type { Preprocessor } from '../../ml/transform/preprocessor.js';
+import type { Estimator, EstimatorJSON } from '../../ml/types.js';
+import type { Step } from '../runner.js';
+import { splitHash } from './split.js';
+
+export interface TrainInput {
+  frame: Frame;
+  split: SplitIndices;
+  preprocessor: Preprocessor;
+  preprocessorHash: string;
+  model: Config['model'];
+  imbalance: Config['imbalance'];
+  seed: number;
+}
+
+export interface TrainOutput {
+  model: Estimator;
+  trainingRows: number;
+}
+
+/** The target values of `rows`, as the estimators read them. */
+export function targetOf(frame: Frame, rows: Int32Array): Float64Array {
+  const y = new Float64Array(rows.length);
+  const target = frame.target!;
+  for (let i = 0; i < rows.length; i++) y[i] = target[rows[i]];
+  return y;
+}
+
+export const trainStep: Step<TrainInput, TrainOutput> = {
+  name: 'train',
+  // Threads are left out: any thread count learns the same model.
+  key: ({ preprocessorHash, split, model, imbalance, seed }) => ({
+    preprocessorHash,
+    split: splitHash(split),
+    type: model.type,
+    params: model.params,
+    imbalance,
+    seed,
+  }),
+  async run(context, { frame, split, preprocessor, model: settings, imbalance, seed }) {
+    const X = preprocessor.transform(frame, split.train);
+    const y = targetOf(frame, split.train);
+    // Resampling applies to the training part only; the test part is never touched.
+    const balanced = balanceTrainingSet(X, y, imbalance, seed);
+    if (balanced.X.rows !== X.rows)
+      context.logger.info(
+        { before: X.rows, after: balanced.X.rows },
+        `${imbalance.strategy} resampled the training part to ${balanced.X.rows} rows`,
+      );
+    const estimator = createEstimator(settings.type, settings.params, {
+      ...(frame.schema.task !== undefined ? { task: frame.schema.task } : {}),
+      seed,
+      ...(settings.threads !== undefined ? { threads: settings.threads } : {}),
+    });
+    await estimator.fit(
+      balanced.X,
+      balanced.y,
+      balanced.sampleWeight ? { sampleWeight: balanced.sampleWeight } : {},
+    );
+    return { model: estimator, trainingRows: balanced.X.rows };
+  },
+  save(output, dir) {
+    const file = join(dir, 'model.json');
+    writeFileSync(file, JSON.stringify({ trainingRows: output.trainingRows, model: output.model.toJSON() }));
+    return [file];
+  },
+  load(dir) {
+    const saved = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      trainingRows: number;
+      model: EstimatorJSON;
+    };
+    return { model: estimatorFromJSON(saved.model), trainingRows: saved.trainingRows };
+  },
+  outputHash: (output) => sha256(canonicalJson(output.model.toJSON())),
+  summary: (output) => ({
+    model: output.model.kind,
+    rows: output.trainingRows,
+    text: `${output.model.kind} on ${output.trainingRows.toLocaleString('en')} rows`,
+  }),
+};
