@@ -4,7 +4,7 @@
 import { parseConfig } from '../core/config.js';
 import { errors } from '../core/errors.js';
 import type { DataFormat } from '../data/records.js';
-import { openReader } from '../pipeline/push.js';
+import { openReader } from '../data/reader.js';
 import {
   DEFAULT_SAMPLE_ROWS,
   schemaDefinition,

@@ -2,7 +2,7 @@
 // column's type, nullability, range and categories, a key, the target's task, and warnings about
 // likely leakage. Pure: the caller reads the file and hands the records over one at a time.
 import { errors } from '../core/errors.js';
-import { nearest } from '../core/yaml.js';
+import { nearest } from '../core/suggest.js';
 import {
   DEFAULT_MISSING_VALUES,
   type CategoryValue,

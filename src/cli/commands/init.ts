@@ -5,7 +5,8 @@ import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { errors } from '../../core/errors.js';
 import { render, scaffold, TEMPLATE_DIR } from '../../project/scaffold.js';
-import { packageVersion, type Wrap } from '../main.js';
+import { packageVersion } from '../../core/version.js';
+import type { Wrap } from '../wrap.js';
 import type { CommandContext } from '../context.js';
 import { inferOptions, runInference, type InferFlags } from './schema.js';
 

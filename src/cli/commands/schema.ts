@@ -7,7 +7,7 @@ import { errors } from '../../core/errors.js';
 import type { InferredFile } from '../../project/infer-project.js';
 import { TASKS, type Task } from '../../schema/schema.js';
 import type { CommandContext } from '../context.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 export interface InferFlags {
   target?: string;
