@@ -62,7 +62,6 @@ const OPTION_FLAGS: Record<string, string> = {
   key: '--key',
   task: '--task',
   sample: '--sample',
-  format: '--format',
 };
 
 /** The inference options the flags ask for; the format is checked here, where its flag is known. */

@@ -24,7 +24,7 @@ export interface InferOptions {
 }
 
 /** The options a usage error can be about: inference's own, and the sample size its callers add. */
-export type InferOptionName = 'target' | 'key' | 'task' | 'sample' | 'format';
+export type InferOptionName = 'target' | 'key' | 'task' | 'sample';
 
 /**
  * A PW_USAGE error about one option's value: `target Churn: the file has no column "Churn"`. The
