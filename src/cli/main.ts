@@ -6,31 +6,19 @@ import { errors, isPipewrightError, originOf, PipewrightError } from '../core/er
 import { redact, serializeError } from '../core/redact.js';
 import { createContext, globalsOf, type CommandContext } from './context.js';
 import { commands } from './commands/index.js';
+import type { Wrap } from './wrap.js';
+
+// Kept for command modules that still import the type from here; new code imports './wrap.js'.
+export type { Action, ActionOptions, Wrap } from './wrap.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
 
-export { packageVersion } from '../core/version.js';
-
 export interface IO {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
 }
-
-export type Action = (context: CommandContext, ...args: any[]) => Promise<number | void> | number | void;
-
-export interface ActionOptions {
-  /** The project folder for commands that make one (init), from the command's arguments. */
-  projectDir?: (...args: any[]) => string | undefined;
-}
-
-/** Wraps a command's action: builds its context, runs it and records its exit code. */
-export type Wrap = (
-  name: string,
-  action: Action,
-  options?: ActionOptions,
-) => (...args: any[]) => Promise<void>;
 
 export function buildProgram(io: IO = {}, onExit: (code: number) => void = () => {}): Command {
   const stdout = io.stdout ?? process.stdout;

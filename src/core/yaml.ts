@@ -1,10 +1,11 @@
 // Reads a YAML file and validates it with a zod schema, reporting every problem as
 // `file:line:column key.path: message`, with the nearest valid key for a misspelt one.
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { errors, type ErrorClass } from './errors.js';
+import { displayPath } from './paths.js';
+import { nearest } from './suggest.js';
 
 export interface YamlProblem {
   where: string;
@@ -17,11 +18,6 @@ export interface LoadedYaml<T> {
   file: string;
   /** The `file:line:column` of a key path, for errors found after validation. */
   locate(path: (string | number)[]): string;
-}
-
-export function displayPath(file: string): string {
-  const shown = relative(process.cwd(), file);
-  return shown && !shown.startsWith('..') ? shown : file;
 }
 
 export function loadYaml<S extends z.ZodType>(
@@ -170,38 +166,4 @@ export function knownKeys(schema: z.ZodType, path: (string | number)[]): string[
     else return [];
   }
   return [];
-}
-
-/** The candidate closest to `word` by edit distance, when it is close enough to be a likely typo. */
-export function nearest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const distance = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = candidate;
-    }
-  }
-  const limit = Math.max(2, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= limit ? best : undefined;
-}
-
-export function editDistance(a: string, b: string): number {
-  const previous = new Array<number>(b.length + 1);
-  for (let j = 0; j <= b.length; j++) previous[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = previous[0];
-    previous[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = previous[j];
-      previous[j] = Math.min(
-        previous[j] + 1,
-        previous[j - 1] + 1,
-        diagonal + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      diagonal = above;
-    }
-  }
-  return previous[b.length];
 }

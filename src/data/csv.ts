@@ -2,7 +2,7 @@
 // that knows the line each record starts on, so that every problem can be reported at its line.
 // Unquoted lines take a fast path (split on commas); only lines with quotes are scanned character by character.
 import { errors } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/paths.js';
 import type { DataReader, RawRecord } from './records.js';
 import { readTextChunks, statInput, type TextChunk, type TextFileInfo } from './text.js';
 

@@ -1,6 +1,6 @@
 // A streaming JSON Lines reader: one JSON object a line, blank lines skipped, and every line that is
 // not a JSON object reported with its line number instead of stopping the read.
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/paths.js';
 import { errors } from '../core/errors.js';
 import type { DataReader, RawRecord } from './records.js';
 import { readTextChunks, statInput, type TextChunk, type TextFileInfo } from './text.js';

@@ -1,6 +1,9 @@
-// Seeded synthetic tables shaped like the reference vehicle-insurance data (see docs/DATASET.md), for
-// benchmarks, tests and `pipewright sample`: the same columns, value formats and the shapes that matter
-// when modelling it. Every result carries `synthetic: true` in its metadata so output never passes as real.
+// Seeded synthetic tables shaped like the public Health Insurance Cross Sell table (Kaggle), for benchmarks,
+// tests and `pipewright sample`: the same columns, value formats and the shapes that matter when
+// modelling it. Every result carries `synthetic: true` in its metadata so output never passes as real.
+
+import { errors } from '../core/errors.js';
+import { Random } from '../ml/random.js';
 
 export const VEHICLE_INSURANCE_COLUMNS = [
   'id',
@@ -101,9 +104,18 @@ export function syntheticCsv(options: SyntheticCsvOptions = {}): SyntheticTable<
 function metadataFor(options: SyntheticOptions): SyntheticMetadata {
   const rows = options.rows ?? FULL_TABLE_ROWS;
   const seed = options.seed ?? 42;
-  if (!Number.isInteger(rows) || rows < 0)
-    throw new RangeError(`rows must be a whole number >= 0, got ${rows}`);
-  if (!Number.isInteger(seed)) throw new RangeError(`seed must be a whole number, got ${seed}`);
+  if (!Number.isInteger(rows) || rows < 0) {
+    throw new errors.PW_USAGE(`rows ${rows}: not a whole number of rows`, {
+      hint: 'Ask for a whole number of rows, 0 or more.',
+      details: { option: 'rows', value: rows },
+    });
+  }
+  if (!Number.isInteger(seed)) {
+    throw new errors.PW_USAGE(`seed ${seed}: not a whole number`, {
+      hint: 'Use a whole number as the seed; the same seed always gives the same rows.',
+      details: { option: 'seed', value: seed },
+    });
+  }
   return {
     dataset: 'vehicle-insurance',
     synthetic: true,
@@ -151,40 +163,21 @@ const CHANNEL_EFFECT = new Map<number, number>([
   [163, 0.35],
 ]);
 
-class Random {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+/**
+ * The table's draws from the shared generator: a uniform takes one 32-bit step (fewer steps per row
+ * than the 53-bit `next`), and normals come in Box-Muller pairs, the second kept for the next call.
+ */
+class TableRandom {
+  private readonly random: Random;
   private spare = Number.NaN;
 
   constructor(seed: number) {
-    // splitmix32 spreads any integer seed over the four words of xoshiro128**
-    let state = seed >>> 0;
-    const next = (): number => {
-      state = (state + 0x9e3779b9) >>> 0;
-      let z = state;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.a = next();
-    this.b = next();
-    this.c = next();
-    this.d = next() | 1;
+    this.random = new Random(seed);
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    const result = Math.imul(rotate(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotate(this.d, 11);
-    return result / 4294967296;
+    return this.random.nextUint32() / 4294967296;
   }
 
   integer(low: number, high: number): number {
@@ -205,10 +198,6 @@ class Random {
   }
 }
 
-function rotate(x: number, bits: number): number {
-  return (x << bits) | (x >>> (32 - bits));
-}
-
 interface Choice {
   codes: Int32Array;
   cumulative: Float64Array;
@@ -226,7 +215,7 @@ function choice(shares: Array<[number, number]>): Choice {
   return { codes: Int32Array.from(shares.map(([code]) => code)), cumulative };
 }
 
-function pick(random: Random, from: Choice): number {
+function pick(random: TableRandom, from: Choice): number {
   const u = random.next();
   let i = 0;
   while (u >= from.cumulative[i]) i++;
@@ -242,7 +231,7 @@ function codeEffect(code: number, salt: number, scale: number): number {
 }
 
 function* generateRecords(rows: number, seed: number): Generator<VehicleInsuranceRecord> {
-  const random = new Random(seed);
+  const random = new TableRandom(seed);
   const regions = choice(REGION_SHARES);
   const youngChannels = choice(YOUNG_CHANNEL_SHARES);
   const olderChannels = choice(OLDER_CHANNEL_SHARES);

@@ -2,7 +2,7 @@
 // mark, refuses UTF-16, and reports bytes that are not UTF-8 with the line they are on.
 import { createReadStream, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/paths.js';
 
 export interface TextChunk {
   text: string;
@@ -150,12 +150,4 @@ function notUtf8(
     hint: `Save the file as UTF-8 (in a spreadsheet: "CSV UTF-8"), or convert it, e.g. iconv -f latin1 -t utf-8 ${shown} > converted.csv`,
     details: { line, byteOffset: offset },
   });
-}
-
-/** Whether the input looks like JSON Lines rather than CSV, from its extension. */
-export function formatFromExtension(file: string): 'csv' | 'jsonl' | undefined {
-  const lower = file.toLowerCase();
-  if (lower.endsWith('.csv') || lower.endsWith('.txt')) return 'csv';
-  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson') || lower.endsWith('.json')) return 'jsonl';
-  return undefined;
 }

@@ -2,22 +2,20 @@
 // records), written once over a few storage primitives that each backend implements.
 import { errors } from '../core/errors.js';
 import { sha256 } from '../core/hash.js';
-import {
-  checkAliasName,
-  checkPublishMeta,
-  currentUser,
-  isVersionName,
-  notFound,
-  versionName,
-  type AliasInfo,
-  type AliasOptions,
-  type HistoryEvent,
-  type ListedVersion,
-  type LoadedBundle,
-  type ModelRegistry,
-  type PublishMeta,
-  type RollbackResult,
-  type VersionInfo,
+import { currentUser } from '../core/user.js';
+import { checkAliasName, checkPublishMeta, isVersionName, notFound, versionName } from './manifest.js';
+import type {
+  AliasInfo,
+  AliasOptions,
+  HistoryEvent,
+  ListedVersion,
+  LoadedBundle,
+  ModelRegistry,
+  PublishMeta,
+  PublishStep,
+  RegistryOptions,
+  RollbackResult,
+  VersionInfo,
 } from './types.js';
 
 /** Longest reason kept in the history; a reason is a note, not a document. */
@@ -27,6 +25,19 @@ export abstract class BaseRegistry implements ModelRegistry {
   abstract readonly location: string;
   /** Manifests never change once written, so each is read from storage at most once. */
   private readonly manifests = new Map<string, VersionInfo>();
+  /** Recorded as the author of publishes and alias moves. */
+  protected readonly user: string;
+  private readonly onStep: RegistryOptions['onStep'];
+
+  constructor(options: RegistryOptions = {}) {
+    this.user = options.user ?? currentUser();
+    this.onStep = options.onStep;
+  }
+
+  /** Marks a durable step of a publish, for whoever watches it (see RegistryOptions.onStep). */
+  protected async reached(step: PublishStep): Promise<void> {
+    await this.onStep?.(step);
+  }
 
   /** Stores the bundle and its manifest under a version number no other publisher holds. */
   protected abstract storeVersion(
@@ -191,7 +202,7 @@ export abstract class BaseRegistry implements ModelRegistry {
       version: to,
       previous: from,
       updatedAt: new Date().toISOString(),
-      updatedBy: currentUser(),
+      updatedBy: this.user,
     };
     await this.writeAlias(alias);
     const note = reason?.trim().slice(0, MAX_REASON_LENGTH);
@@ -255,14 +266,4 @@ export function processAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException)?.code === 'EPERM';
   }
-}
-
-/**
- * Stops a publish at a named step when PIPEWRIGHT_TEST_PAUSE_PUBLISH names it, so that the crash
- * test can kill the process at exactly that point. Read nowhere else.
- */
-export async function pausePoint(step: string): Promise<void> {
-  if (process.env.PIPEWRIGHT_TEST_PAUSE_PUBLISH !== step) return;
-  process.stderr.write(`paused at ${step}\n`);
-  await new Promise(() => setInterval(() => {}, 60_000));
 }

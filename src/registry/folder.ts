@@ -8,17 +8,9 @@ import { syncFolder, writeDurably } from '../core/durable.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { errors } from '../core/errors.js';
-import { BaseRegistry, pausePoint, processAlive } from './base.js';
-import {
-  buildVersionInfo,
-  parseAlias,
-  parseManifest,
-  versionNumber,
-  type AliasInfo,
-  type HistoryEvent,
-  type PublishMeta,
-  type VersionInfo,
-} from './types.js';
+import { BaseRegistry, processAlive } from './base.js';
+import { buildVersionInfo, parseAlias, parseManifest, versionNumber } from './manifest.js';
+import type { AliasInfo, HistoryEvent, PublishMeta, RegistryOptions, VersionInfo } from './types.js';
 
 export const BUNDLE_FILE = 'bundle.json';
 export const MANIFEST_FILE = 'manifest.json';
@@ -34,8 +26,11 @@ export class FolderRegistry extends BaseRegistry {
   private readonly stagingDir: string;
   private readonly historyFile: string;
 
-  constructor(readonly root: string) {
-    super();
+  constructor(
+    readonly root: string,
+    options: RegistryOptions = {},
+  ) {
+    super(options);
     this.location = root;
     this.versionsDir = join(root, 'versions');
     this.aliasesDir = join(root, 'aliases');
@@ -62,16 +57,16 @@ export class FolderRegistry extends BaseRegistry {
         await mkdir(stage);
         await writeDurably(join(stage, BUNDLE_FILE), bytes, 'wx');
       });
-      await pausePoint('bundle-written');
+      await this.reached('bundle-written');
       let number = 0;
       for (let attempt = 0; attempt < MAX_ALLOCATION_ATTEMPTS; attempt++) {
         number = Math.max(number + 1, Math.max(0, ...(await this.versionNumbers())) + 1);
-        const info = buildVersionInfo(number, digest, meta);
+        const info = buildVersionInfo(number, digest, meta, this.user);
         await this.guard('write the manifest', async () => {
           await writeDurably(join(stage, MANIFEST_FILE), `${JSON.stringify(info, null, 2)}\n`, 'w');
           await syncFolder(stage);
         });
-        await pausePoint('manifest-written');
+        await this.reached('manifest-written');
         try {
           // rename() onto a folder that is not empty fails, so two publishers never share a number.
           await rename(stage, join(this.versionsDir, info.version));
@@ -85,7 +80,7 @@ export class FolderRegistry extends BaseRegistry {
         }
         installed = true;
         await this.guard('record the new version', () => syncFolder(this.versionsDir));
-        await pausePoint('version-installed');
+        await this.reached('version-installed');
         return info;
       }
       throw new errors.PW_REGISTRY_FAILED(
@@ -166,7 +161,7 @@ export class FolderRegistry extends BaseRegistry {
       await this.guard(`write alias ${alias.name}`, async () => {
         await writeDurably(temporary, `${JSON.stringify(alias, null, 2)}\n`, 'wx');
       });
-      await pausePoint('alias-written');
+      await this.reached('alias-written');
       await this.guard(`move alias ${alias.name}`, async () => {
         await rename(temporary, join(this.aliasesDir, `${alias.name}.json`));
         await syncFolder(this.aliasesDir);

@@ -14,20 +14,11 @@ import {
 } from '@aws-sdk/client-s3';
 import { errors, isPipewrightError } from '../core/errors.js';
 import { registerSecretsFromEnv } from '../core/redact.js';
-import { BaseRegistry, mapWithLimit, pausePoint, processAlive } from './base.js';
-import {
-  buildVersionInfo,
-  checkAliasName,
-  currentUser,
-  parseAlias,
-  parseManifest,
-  type AliasInfo,
-  type HistoryEvent,
-  type PublishMeta,
-  type VersionInfo,
-} from './types.js';
+import { BaseRegistry, mapWithLimit, processAlive } from './base.js';
+import { buildVersionInfo, checkAliasName, parseAlias, parseManifest } from './manifest.js';
+import type { AliasInfo, HistoryEvent, PublishMeta, RegistryOptions, VersionInfo } from './types.js';
 
-export interface S3RegistrySettings {
+export interface S3RegistrySettings extends RegistryOptions {
   bucket: string;
   /** Key prefix under which the registry lives, e.g. `pipewright/`. */
   prefix?: string;
@@ -52,7 +43,7 @@ export class S3Registry extends BaseRegistry {
   private readonly aliasTags = new Map<string, { etag: string; version: string }>();
 
   constructor(private readonly settings: S3RegistrySettings) {
-    super();
+    super(settings);
     // Credentials come from the standard provider chain; their values must never reach a message.
     registerSecretsFromEnv();
     this.bucket = settings.bucket;
@@ -84,7 +75,7 @@ export class S3Registry extends BaseRegistry {
     await this.put(bundleKey(digest.sha256), bytes, 'upload the bundle', {
       ContentType: 'application/octet-stream',
     });
-    await pausePoint('bundle-written');
+    await this.reached('bundle-written');
     let number = 0;
     let contestedRounds = 0;
     // Grows with every contested round and is kept across numbers: publishers that just lost a
@@ -100,10 +91,10 @@ export class S3Registry extends BaseRegistry {
       } else {
         number = Math.max(number, listed);
       }
-      const info = buildVersionInfo(number, digest, meta);
+      const info = buildVersionInfo(number, digest, meta, this.user);
       const outcome = await this.claim(info);
       if (outcome === 'won') {
-        await pausePoint('version-installed');
+        await this.reached('version-installed');
         await this.sweepAbandonedClaims();
         return info;
       }
@@ -161,7 +152,7 @@ export class S3Registry extends BaseRegistry {
       JSON.stringify({
         host: hostname(),
         pid: process.pid,
-        who: currentUser(),
+        who: this.user,
         time: new Date().toISOString(),
       }),
       `claim ${info.version}`,
@@ -170,7 +161,7 @@ export class S3Registry extends BaseRegistry {
       const others = (await this.listObjects(claimPrefix)).filter(
         (object) => object.Key !== this.key(claimKey),
       );
-      await pausePoint('claimed');
+      await this.reached('claimed');
       let contested = false;
       for (const other of others) {
         if (this.abandoned(other)) await this.deleteQuietly(other.Key!);

@@ -4,7 +4,8 @@
 import { errors, isPipewrightError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Predictor } from '../ml/bundle.js';
-import { isVersionName, type ModelRegistry, type VersionInfo } from '../registry/types.js';
+import { isVersionName } from '../registry/manifest.js';
+import type { ModelRegistry, VersionInfo } from '../registry/types.js';
 import type { CategoryValue, Schema } from '../schema/schema.js';
 
 export interface ServedModel {

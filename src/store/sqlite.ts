@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { errors, isPipewrightError } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/paths.js';
 import { compileFilter, fieldExpression, loadQueryEngine } from './filter.js';
 import type {
   Collection,

@@ -126,7 +126,7 @@ describe('pipewright CLI foundation', () => {
     const script = `
       process.setSourceMapsEnabled(true);
       const { reportError } = await import('./dist/cli/main.js');
-      const { editDistance } = await import('./dist/core/yaml.js');
+      const { editDistance } = await import('./dist/core/suggest.js');
       try { editDistance(null, 'x'); } catch (error) {
         reportError(error, { context: undefined, globals: {}, stdout: process.stdout, stderr: process.stderr });
       }`;
@@ -136,6 +136,6 @@ describe('pipewright CLI foundation', () => {
       encoding: 'utf8',
     });
     expect(result.stderr).toMatch(/^error PW_INTERNAL: Unexpected error: Cannot read properties of null/);
-    expect(result.stderr).toMatch(/ {2}at: src\/core\/yaml\.ts:\d+:\d+/);
+    expect(result.stderr).toMatch(/ {2}at: src\/core\/suggest\.ts:\d+:\d+/);
   });
 });

@@ -337,6 +337,14 @@ describe('init --from and schema infer on a small file', () => {
     );
   });
 
+  it('names the flag the user typed when the data refuses what it asks for', async () => {
+    const result = await runCli(['schema', 'infer', csv, '--target', 'converted', '--task', 'multiclass'], {
+      cwd: dir,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/PW_USAGE: --target converted: the multiclass task needs three classes/);
+  });
+
   it('writes the schema with -o and refuses to overwrite it without --force', async () => {
     const first = await runCli(['schema', 'infer', 'leads.csv', '-t', 'converted', '-o', 'schema.yaml'], {
       cwd: dir,

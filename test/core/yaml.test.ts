@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
-import { editDistance, nearest } from '../../src/core/yaml.js';
+import { editDistance, nearest } from '../../src/core/suggest.js';
 import { PipewrightError } from '../../src/core/errors.js';
 
 function configError(text: string): PipewrightError {

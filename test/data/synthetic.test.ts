@@ -109,8 +109,13 @@ describe('syntheticVehicleInsurance', () => {
     expect(responseRate(middle)).toBeGreaterThan(responseRate(old));
   });
 
-  it('refuses a negative or fractional row count', () => {
-    expect(() => syntheticVehicleInsurance({ rows: -1 })).toThrow(RangeError);
-    expect(() => syntheticCsv({ rows: 1.5 })).toThrow(RangeError);
+  it('refuses a negative or fractional row count and a fractional seed, as usage errors', () => {
+    expect(() => syntheticVehicleInsurance({ rows: -1 })).toThrow(
+      expect.objectContaining({ code: 'PW_USAGE', details: { option: 'rows', value: -1 } }),
+    );
+    expect(() => syntheticCsv({ rows: 1.5 })).toThrow(expect.objectContaining({ code: 'PW_USAGE' }));
+    expect(() => syntheticCsv({ seed: 0.5 })).toThrow(
+      expect.objectContaining({ code: 'PW_USAGE', details: { option: 'seed', value: 0.5 } }),
+    );
   });
 });

@@ -7,7 +7,7 @@ import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { runPipeline } from '../../src/pipeline/train.js';
+import { runPipeline } from '../../src/pipeline/run.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';

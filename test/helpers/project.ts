@@ -6,7 +6,7 @@ import { parseDocument } from 'yaml';
 import { loadConfig, type Config } from '../../src/core/config.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { syntheticCsv } from '../../src/data/synthetic.js';
-import { pushFile } from '../../src/pipeline/push.js';
+import { pushFile } from '../../src/batch/push.js';
 import { scaffold } from '../../src/project/scaffold.js';
 import { loadSchema, type Schema } from '../../src/schema/schema.js';
 import { openStore } from '../../src/store/index.js';

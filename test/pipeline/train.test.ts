@@ -5,7 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { parseBundle } from '../../src/ml/bundle.js';
 import { listRunIds, readRunRecord, type RunRecord } from '../../src/pipeline/record.js';
-import { runPipeline } from '../../src/pipeline/train.js';
+import { runPipeline } from '../../src/pipeline/run.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { openStore } from '../../src/store/index.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';

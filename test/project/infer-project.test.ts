@@ -5,16 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, parseConfig } from '../../src/core/config.js';
-import {
-  chooseSettings,
-  inferFile,
-  ONE_HOT_LIMIT,
-  renderProjectConfig,
-  renderSchemaText,
-  yamlScalar,
-} from '../../src/project/infer-project.js';
+import { renderProjectConfig } from '../../src/project/config-text.js';
+import { inferFile } from '../../src/project/infer-file.js';
+import { chooseSettings, ONE_HOT_LIMIT } from '../../src/project/settings.js';
 import { render, scaffold, TEMPLATE_DIR } from '../../src/project/scaffold.js';
-import { SchemaInferrer, type InferOptions, type InferredSchema } from '../../src/schema/infer.js';
+import {
+  renderSchemaText,
+  SchemaInferrer,
+  yamlScalar,
+  type InferOptions,
+  type InferredSchema,
+} from '../../src/schema/infer/index.js';
 import { loadSchema, parseSchema } from '../../src/schema/schema.js';
 import { compileCoercer } from '../../src/schema/coerce.js';
 
@@ -104,7 +105,10 @@ describe('inferring from a file', () => {
 
   it('refuses a sample that is not a whole number of rows', async () => {
     const file = writeFile('rows.csv', csv(['a'], [[1]]));
-    await expect(inferFile(file, { sample: 0 })).rejects.toMatchObject({ code: 'PW_USAGE' });
+    await expect(inferFile(file, { sample: 0 })).rejects.toMatchObject({
+      code: 'PW_USAGE',
+      details: { option: 'sample', value: 0 },
+    });
   });
 });
 

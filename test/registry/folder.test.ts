@@ -62,6 +62,22 @@ describe('folder registry on disk', () => {
     expect(readdirSync(join(root, 'staging'))).toEqual([]);
   });
 
+  it('records the user the caller names as the author of a publish and of an alias move', async () => {
+    const registry = new FolderRegistry(fresh(), { user: 'release-bot' });
+    const info = await registry.publish(bundleBytes('one'), meta('run-1'));
+    await registry.setAlias('production', 'v1');
+    expect(info.createdBy).toBe('release-bot');
+    expect((await registry.getAlias('production'))?.updatedBy).toBe('release-bot');
+  });
+
+  it('reports each durable step of a publish and of an alias move, in order', async () => {
+    const steps: string[] = [];
+    const registry = new FolderRegistry(fresh(), { onStep: (step) => void steps.push(step) });
+    await registry.publish(bundleBytes('one'), meta('run-1'));
+    await registry.setAlias('production', 'v1');
+    expect(steps).toEqual(['bundle-written', 'manifest-written', 'version-installed', 'alias-written']);
+  });
+
   it('reads a registry that does not exist yet as empty, without creating it', async () => {
     const root = fresh();
     const registry = new FolderRegistry(root);

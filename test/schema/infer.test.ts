@@ -9,7 +9,7 @@ import {
   SchemaInferrer,
   type InferOptions,
   type InferredSchema,
-} from '../../src/schema/infer.js';
+} from '../../src/schema/infer/index.js';
 import { buildSchema, DEFAULT_MISSING_VALUES } from '../../src/schema/schema.js';
 
 type Cell = string | number | boolean | null | undefined | object;
@@ -251,7 +251,7 @@ describe('the key', () => {
     expect(inferred.warnings.join('\n')).toMatch(/1 row repeats an earlier row exactly/);
   });
 
-  it('accepts a key given with --key', () => {
+  it('accepts a key given as an option', () => {
     const inferred = infer(
       { code: range(5, (i) => `c${i}`), n: range(5, (i) => i + 1), x: filler(5) },
       { key: 'code' },
@@ -260,27 +260,30 @@ describe('the key', () => {
     expect(field(inferred, 'n').role).toBe('ignore'); // numbers the rows, and is not the key
   });
 
-  it('refuses a --key that repeats, naming the value and both lines', () => {
+  it('refuses a key that repeats, naming the option (not a flag), the value and both lines', () => {
     const error = inferError({ id: ['1', '2', '1'], x: ['a', 'b', 'c'] }, { key: 'id' });
     expect(error.code).toBe('PW_USAGE');
-    expect(error.message).toBe('--key id: the value "1" appears on lines 2 and 4');
+    expect(error.details).toEqual({ option: 'key', value: 'id' });
+    expect(error.message).toBe('key id: the value "1" appears on lines 2 and 4');
+    expect(`${error.message} ${error.hint}`).not.toMatch(/--/);
   });
 
-  it('refuses a --key with a missing value, naming the line', () => {
+  it('refuses a key with a missing value, naming the line', () => {
     expect(inferError({ id: ['1', '', '3'], x: ['a', 'b', 'c'] }, { key: 'id' }).message).toMatch(
-      /--key id: the value is missing on line 3/,
+      /^key id: the value is missing on line 3/,
     );
   });
 
-  it('refuses a --key of numbers with decimals', () => {
+  it('refuses a key of numbers with decimals', () => {
     expect(inferError({ id: ['1.5', '2.5', '3.5'], x: ['a', 'b', 'c'] }, { key: 'id' }).message).toMatch(
       /numbers with decimals/,
     );
   });
 
-  it('refuses a --key or --target the file does not have, suggesting the nearest column', () => {
+  it('refuses a key or target the file does not have, suggesting the nearest column', () => {
     const error = inferError({ customer: ['a'], x: ['1'] }, { target: 'custome' });
-    expect(error.message).toMatch(/--target custome: the file has no column "custome"/);
+    expect(error.details).toEqual({ option: 'target', value: 'custome' });
+    expect(error.message).toMatch(/^target custome: the file has no column "custome"/);
     expect(error.hint).toMatch(/Did you mean "customer"/);
   });
 });
@@ -385,12 +388,13 @@ describe("the target's task", () => {
     );
   });
 
-  it('follows --task, and refuses a task the values cannot make', () => {
+  it('follows the task asked for, and refuses a task the values cannot make', () => {
     const columns = { x: filler(200), y: range(200, (i) => String(i % 3)) };
     expect(infer(columns, { target: 'y', task: 'regression' }).task).toBe('regression');
-    expect(inferError(columns, { target: 'y', task: 'binary' }).message).toMatch(
-      /--task binary needs two classes; the column has 3/,
-    );
+    const binary = inferError(columns, { target: 'y', task: 'binary' });
+    expect(binary.details).toEqual({ option: 'target', value: 'y' });
+    expect(binary.message).toMatch(/binary task needs two classes; the column has 3/);
+    expect(`${binary.message} ${binary.hint}`).not.toMatch(/--/);
     expect(
       inferError({ x: filler(10), y: range(10, (i) => String(i % 2)) }, { target: 'y', task: 'multiclass' })
         .message,

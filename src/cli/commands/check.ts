@@ -2,7 +2,7 @@
 import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { describeStore } from '../../project/describe.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 export function register(program: Command, wrap: Wrap): void {
   program

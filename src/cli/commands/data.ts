@@ -1,7 +1,7 @@
 // `pipewright data stats`: which store is in use, how many documents a collection holds, and how many
 // values each schema field is missing.
 import type { Command } from 'commander';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 export function register(program: Command, wrap: Wrap): void {
   const data = program.command('data').description('inspect the data in the store');
@@ -14,7 +14,7 @@ export function register(program: Command, wrap: Wrap): void {
         const project = context.project();
         const collection = flags.collection ?? project.config.store.collection;
         const [{ collectionStats }, { openStore }] = await Promise.all([
-          import('../../pipeline/stats.js'),
+          import('../../batch/stats.js'),
           import('../../store/index.js'),
         ]);
         const store = await openStore(project.config, project.dir, process.env, { readOnly: true });

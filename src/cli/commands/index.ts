@@ -1,6 +1,6 @@
 // Every command, registered in the order `pipewright --help` lists them.
 import type { Command } from 'commander';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 import { register as init } from './init.js';
 import { register as check } from './check.js';
 import { register as schema } from './schema.js';

@@ -1,68 +1,18 @@
 // `pipewright init [dir]`: creates a ready project (config, schema, folders, Dockerfile, CI); with
 // `--from <file> --target <column>` the schema and the pipeline settings are inferred from the data.
-import { copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync } from 'node:fs';
-import { basename, join, relative, resolve, sep } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errors } from '../../core/errors.js';
-import { render, scaffold, TEMPLATE_DIR } from '../../project/scaffold.js';
-import { packageVersion, type Wrap } from '../main.js';
-import type { CommandContext } from '../context.js';
-import { inferOptions, runInference, type InferFlags } from './schema.js';
+import { packageVersion } from '../../core/version.js';
+import { scaffold } from '../../project/scaffold.js';
+import type { Wrap } from '../wrap.js';
+import { inferFileOptions, inferOptions, withFlagNames, type InferFlags } from './schema.js';
 
 interface InitFlags extends InferFlags {
   name?: string;
   force?: boolean;
   from?: string;
-}
-
-function isInside(file: string, dir: string): boolean {
-  const path = relative(dir, file);
-  return path !== '' && !path.startsWith('..') && !path.startsWith(sep) && !/^[A-Za-z]:/.test(path);
-}
-
-/** The project's files inferred from `flags.from`, and where the data file goes (or already is) in it. */
-async function inferredProject(
-  context: CommandContext,
-  target: string,
-  name: string,
-  values: Record<string, string>,
-  flags: InitFlags,
-) {
-  const source = resolve(flags.from!);
-  const result = await runInference(context, source, flags);
-  const { inferred } = result;
-  const realTarget = existsSync(target) ? realpathSync(target) : target;
-  const realSource = existsSync(source) ? realpathSync(source) : source;
-  // A file already inside the project is used where it is; any other is copied into data/.
-  const dataFile = isInside(realSource, realTarget)
-    ? relative(realTarget, realSource).split(sep).join('/')
-    : `data/${basename(source)}`;
-  const { chooseSettings, renderProjectConfig, renderReadme, renderSchemaText } =
-    await import('../../project/infer-project.js');
-  const settings = chooseSettings(inferred);
-  const filled = { ...values, metric: settings.metric, expected_score: String(settings.expectedScore) };
-  const config = renderProjectConfig(
-    render(readFileSync(join(TEMPLATE_DIR, 'pipewright.yaml'), 'utf8'), filled),
-    settings,
-  );
-  const schema = renderSchemaText(inferred, {
-    name,
-    description: `Rows of ${basename(source)}: predict ${inferred.target}`,
-    source: dataFile,
-    truncated: result.truncated,
-  });
-  const readme = renderReadme(
-    render(readFileSync(join(TEMPLATE_DIR, 'README.md'), 'utf8'), filled),
-    dataFile,
-  );
-  return {
-    result,
-    settings,
-    dataFile,
-    source,
-    copy: !isInside(realSource, realTarget),
-    overrides: { 'pipewright.yaml': config, 'schema.yaml': schema, 'README.md': readme },
-  };
 }
 
 export function register(program: Command, wrap: Wrap): void {
@@ -106,9 +56,15 @@ export function register(program: Command, wrap: Wrap): void {
             hint: `Run \`pipewright schema infer ${options.from}\` to see the columns, then add --target <column>.`,
           });
         }
-        const inferred = options.from
-          ? await inferredProject(context, target, name, values, options)
-          : undefined;
+        let inferred;
+        if (options.from) {
+          const from = options.from;
+          // Loaded on use, so that a plain `init` starts without the inference code.
+          const { inferredProject } = await import('../../project/from-data.js');
+          inferred = await withFlagNames(() =>
+            inferredProject(context.logger, target, name, values, from, inferFileOptions(options)),
+          );
+        }
         if (inferred?.copy) {
           const destination = join(target, inferred.dataFile);
           if (existsSync(destination) && !options.force) {

@@ -5,7 +5,7 @@ import type { ModelCard } from '../../ml/card.js';
 import { openRegistry } from '../../registry/index.js';
 import type { HistoryEvent, ModelRegistry } from '../../registry/types.js';
 import type { CommandContext } from '../context.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 const DEFAULT_ALIAS = 'production';
 

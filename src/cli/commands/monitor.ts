@@ -2,8 +2,8 @@
 // logged against the training data of the model that made them. Exits 1 on drift, so a cron job or CI
 // can start retraining; too few predictions give no verdict and exit 0.
 import type { Command } from 'commander';
-import type { LoggedDriftReport } from '../../pipeline/monitor.js';
-import type { Wrap } from '../main.js';
+import type { LoggedDriftReport } from '../../batch/monitor.js';
+import type { Wrap } from '../wrap.js';
 
 interface MonitorOptions {
   since: string;
@@ -72,7 +72,7 @@ export function register(program: Command, wrap: Wrap): void {
         const { config } = project;
         const [{ driftOfLoggedPredictions, parseSince }, { openRegistry }, { openStore }] = await Promise.all(
           [
-            import('../../pipeline/monitor.js'),
+            import('../../batch/monitor.js'),
             import('../../registry/index.js'),
             import('../../store/index.js'),
           ],

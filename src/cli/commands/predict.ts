@@ -2,7 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errors } from '../../core/errors.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 export function register(program: Command, wrap: Wrap): void {
   program
@@ -23,7 +23,7 @@ export function register(program: Command, wrap: Wrap): void {
         ) => {
           const project = context.project();
           const [{ predictFile }, { openRegistry }] = await Promise.all([
-            import('../../pipeline/predict.js'),
+            import('../../batch/predict.js'),
             import('../../registry/index.js'),
           ]);
           const registry = await openRegistry(project.config, project.dir);

@@ -3,9 +3,9 @@
 import { resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { errors } from '../../core/errors.js';
-import { displayPath } from '../../core/yaml.js';
-import type { PushProgress, PushSummary } from '../../pipeline/push.js';
-import type { Wrap } from '../main.js';
+import { displayPath } from '../../core/paths.js';
+import type { PushProgress, PushSummary } from '../../batch/push.js';
+import type { Wrap } from '../wrap.js';
 
 interface PushFlags {
   collection?: string;
@@ -107,7 +107,7 @@ export function register(program: Command, wrap: Wrap): void {
         const stderr = context.stderr as NodeJS.WriteStream;
         const progress = stderr.isTTY && !context.globals.quiet ? progressPrinter(stderr) : undefined;
         const [{ pushFile }, { openStore }] = await Promise.all([
-          import('../../pipeline/push.js'),
+          import('../../batch/push.js'),
           import('../../store/index.js'),
         ]);
         const store = await openStore(config, project.dir);

@@ -2,7 +2,7 @@
 // SVG, no scripts), by default artifacts/<run-id>/report.html. `pipewright run` writes it too.
 import { relative } from 'node:path';
 import type { Command } from 'commander';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 export function register(program: Command, wrap: Wrap): void {
   program

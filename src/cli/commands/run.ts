@@ -2,7 +2,7 @@
 // as JSON with --json. Exit 1 when a step fails; a model that does not pass the gates is not a failure.
 import type { Command } from 'commander';
 import type { RunRecord } from '../../pipeline/record.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 function describe(record: RunRecord, metric: string): string {
   const lines = [`run ${record.id} ${record.status} in ${record.seconds} s`];
@@ -52,7 +52,7 @@ export function register(program: Command, wrap: Wrap): void {
         async (context, options: { cache: boolean; publish: boolean; alias: string; runId?: string }) => {
           const project = context.project();
           const [{ runPipeline }, { Progress }, { writeRunReportSafely }] = await Promise.all([
-            import('../../pipeline/train.js'),
+            import('../../pipeline/run.js'),
             import('../../pipeline/progress.js'),
             import('../../report/run-report.js'),
           ]);

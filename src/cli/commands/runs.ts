@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { listRuns, readRunRecord, type RunRecord } from '../../pipeline/record.js';
 import type { CommandContext } from '../context.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 function artifactsRoot(context: CommandContext): string {
   const project = context.project();

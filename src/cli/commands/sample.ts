@@ -5,9 +5,9 @@ import { once } from 'node:events';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errors } from '../../core/errors.js';
-import { displayPath } from '../../core/yaml.js';
+import { displayPath } from '../../core/paths.js';
 import { syntheticCsv, syntheticVehicleInsurance } from '../../data/synthetic.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 const DATASETS = ['vehicle-insurance'];
 

@@ -3,11 +3,11 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { basename, extname, relative, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
-import { errors } from '../../core/errors.js';
-import type { InferredFile } from '../../project/infer-project.js';
+import { errors, isPipewrightError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { InferFileOptions, InferredFile } from '../../project/infer-file.js';
 import { TASKS, type Task } from '../../schema/schema.js';
-import type { CommandContext } from '../context.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 export interface InferFlags {
   target?: string;
@@ -56,66 +56,55 @@ export function inferOptions(command: Command, targetHelp: string): Command {
     .option('--format <format>', 'csv or jsonl (default: from the extension)');
 }
 
-export async function runInference(
-  context: CommandContext,
-  file: string,
-  flags: InferFlags,
-): Promise<InferredFile> {
+/** The flag that sets each inference option, for errors that name the option. */
+const OPTION_FLAGS: Record<string, string> = {
+  target: '--target',
+  key: '--key',
+  task: '--task',
+  sample: '--sample',
+};
+
+/** The inference options the flags ask for; the format is checked here, where its flag is known. */
+export function inferFileOptions(flags: InferFlags): InferFileOptions {
   if (flags.format !== undefined && flags.format !== 'csv' && flags.format !== 'jsonl') {
     throw new errors.PW_USAGE(`--format ${flags.format}: not a format`, {
       hint: 'Use --format csv or --format jsonl.',
     });
   }
-  // Loaded on use, so that other commands start without the inference code.
-  const { inferFile } = await import('../../project/infer-project.js');
-  const result = await inferFile(resolve(file), {
+  return {
     ...(flags.target !== undefined ? { target: flags.target } : {}),
     ...(flags.key !== undefined ? { key: flags.key } : {}),
     ...(flags.sample !== undefined ? { sample: flags.sample } : {}),
     ...(flags.missing !== undefined ? { missingValues: flags.missing } : {}),
     ...(flags.task !== undefined ? { task: flags.task } : {}),
     ...(flags.format !== undefined ? { format: flags.format } : {}),
-  });
-  const { inferred } = result;
-  context.logger.debug(
-    { file, rows: inferred.rows, key: inferred.key, task: inferred.task, warnings: inferred.warnings },
-    'schema inferred',
-  );
-  if (result.truncated)
-    context.logger.warn(
-      `read the first ${inferred.rows.toLocaleString('en')} rows of ${file}: ranges and categories come from them only (raise --sample to read more)`,
-    );
-  for (const warning of inferred.warnings) context.logger.warn(warning);
-  return result;
+  };
 }
 
-/** A short account of the inferred schema, for --json. */
-export function inferenceSummary(result: InferredFile): Record<string, unknown> {
-  const { inferred } = result;
-  return {
-    file: result.file,
-    format: result.format,
-    rows: inferred.rows,
-    truncated: result.truncated,
-    key: inferred.key ?? null,
-    target: inferred.target ?? null,
-    task: inferred.task ?? null,
-    classes: inferred.classes?.map((entry) => ({ label: entry.label, rows: entry.count })) ?? null,
-    missing_values: inferred.missingValues ?? null,
-    duplicate_rows: inferred.duplicateRows,
-    fields: inferred.fields.map((field) => ({
-      name: field.name,
-      type: field.type,
-      role: field.role,
-      nullable: field.nullable,
-      ...(field.min !== undefined ? { min: field.min } : {}),
-      ...(field.max !== undefined ? { max: field.max } : {}),
-      ...(field.values !== undefined ? { values: field.values } : {}),
-      missing: field.summary.missing,
-      distinct: field.summary.distinctOverflow ? null : field.summary.distinct,
-    })),
-    warnings: inferred.warnings,
-  };
+/**
+ * Runs `work`, and reports an error about an inference option (`target Churn: ...`) with the flag the
+ * user typed (`--target Churn: ...`).
+ */
+export async function withFlagNames<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isPipewrightError(error) && error.code === 'PW_USAGE') {
+      const { option, value } = error.details ?? {};
+      const flag = typeof option === 'string' ? OPTION_FLAGS[option] : undefined;
+      const prefix = `${String(option)} ${String(value)}: `;
+      // Renamed in place, so the error keeps its origin (the line that found the problem).
+      if (flag && error.message.startsWith(prefix))
+        error.message = `${flag} ${String(value)}: ${error.message.slice(prefix.length)}`;
+    }
+    throw error;
+  }
+}
+
+/** Infers the file's schema (code loaded on use, so that other commands start without it). */
+export async function inferFromFlags(logger: Logger, file: string, flags: InferFlags): Promise<InferredFile> {
+  const { runInference } = await import('../../project/infer-file.js');
+  return withFlagNames(() => runInference(logger, file, inferFileOptions(flags)));
 }
 
 export function register(program: Command, wrap: Wrap): void {
@@ -143,12 +132,13 @@ export function register(program: Command, wrap: Wrap): void {
               hint: 'Pass --force to overwrite it, or name another file with -o.',
             });
           }
-          const result = await runInference(context, file, flags);
+          const result = await inferFromFlags(context.logger, file, flags);
           const name =
             flags.name ?? (basename(file, extname(file)).replace(/[^A-Za-z0-9_-]+/g, '-') || 'data');
           const source =
             relative(flags.output ? resolve(flags.output, '..') : process.cwd(), resolve(file)) || file;
-          const { renderSchemaText } = await import('../../project/infer-project.js');
+          const { renderSchemaText } = await import('../../schema/infer/index.js');
+          const { inferenceSummary } = await import('../../project/infer-file.js');
           const text = renderSchemaText(result.inferred, { name, source, truncated: result.truncated });
           if (flags.output) {
             writeFileSync(flags.output, text);

@@ -4,13 +4,14 @@
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { errors } from '../core/errors.js';
-import { displayPath } from '../core/yaml.js';
+import { displayPath } from '../core/paths.js';
 import { parseBundle, Predictor } from '../ml/bundle.js';
 import type { ModelRegistry } from '../registry/types.js';
 import { compileCoercer, type TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
 import type { DataFormat } from '../data/records.js';
-import { describeFieldErrors, openReader, RejectsWriter, rejectsFileFor, type RejectedRow } from './push.js';
+import { openReader } from '../data/reader.js';
+import { describeFieldErrors, RejectsWriter, rejectsFileFor, type RejectedRow } from './push.js';
 
 export interface PredictOptions {
   file: string;

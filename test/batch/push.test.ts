@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipewrightError } from '../../src/core/errors.js';
 import { scaffold } from '../../src/project/scaffold.js';
-import { pushFile, stagingName, type PushOptions, type RejectedRow } from '../../src/pipeline/push.js';
+import { pushFile, stagingName, type PushOptions, type RejectedRow } from '../../src/batch/push.js';
 import { loadSchema, parseSchema, type Schema } from '../../src/schema/schema.js';
 import { EmbeddedStore } from '../../src/store/sqlite.js';
 import type { Document } from '../../src/store/types.js';

@@ -6,13 +6,12 @@ import type { Logger } from 'pino';
 import { errors, isPipewrightError } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
 import { silentLogger } from '../core/logger.js';
-import { displayPath, nearest } from '../core/yaml.js';
+import { displayPath } from '../core/paths.js';
+import { nearest } from '../core/suggest.js';
 import { compileCoercer, type FieldError, type TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
-import { openCsvReader } from '../data/csv.js';
-import { openJsonlReader } from '../data/jsonl.js';
 import type { DataFormat, DataReader, RawRecord } from '../data/records.js';
-import { formatFromExtension, statInput } from '../data/text.js';
+import { openReader } from '../data/reader.js';
 import type { Collection, Document, DocumentStore } from '../store/types.js';
 
 export interface PushProgress {
@@ -87,17 +86,6 @@ export function rejectsFileFor(file: string): string {
 /** The staging collection that `--replace` fills before swapping it in. */
 export function stagingName(collection: string): string {
   return `${collection}__pipewright_staging`;
-}
-
-export async function openReader(file: string, format?: DataFormat): Promise<DataReader> {
-  statInput(file);
-  const chosen = format ?? formatFromExtension(file);
-  if (!chosen) {
-    throw new errors.PW_USAGE(`Cannot tell the format of ${displayPath(file)} from its extension`, {
-      hint: 'Pass --format csv or --format jsonl.',
-    });
-  }
-  return chosen === 'csv' ? openCsvReader(file) : openJsonlReader(file);
 }
 
 /**

@@ -1,0 +1,180 @@
+// The commented schema.yaml a person reviews: the inferred contract with, above each field, what was
+// seen and why it was chosen. The text is parsed back and must give the same contract.
+import { errors } from '../../core/errors.js';
+import {
+  buildSchema,
+  DEFAULT_MISSING_VALUES,
+  parseSchema,
+  type CategoryValue,
+  type SchemaFile,
+} from '../schema.js';
+import type { InferredField, InferredSchema } from './types.js';
+
+/** The `schema.yaml` content as data: fields in file order, with the inferred types, roles and limits. */
+export function schemaDefinition(
+  inferred: InferredSchema,
+  options: { name: string; description?: string },
+): SchemaFile {
+  const fields: SchemaFile['fields'] = {};
+  for (const field of inferred.fields) {
+    fields[field.name] = {
+      type: field.type,
+      role: field.role,
+      nullable: field.nullable,
+      ...(field.min !== undefined ? { min: field.min } : {}),
+      ...(field.max !== undefined ? { max: field.max } : {}),
+      ...(field.values !== undefined ? { values: field.values } : {}),
+    };
+  }
+  return {
+    name: options.name,
+    ...(options.description !== undefined ? { description: options.description } : {}),
+    ...(inferred.task !== undefined ? { task: inferred.task } : {}),
+    ...(inferred.missingValues !== undefined ? { missing_values: inferred.missingValues } : {}),
+    fields,
+  };
+}
+
+const PLAIN_TEXT = /^[A-Za-z_][A-Za-z0-9_ ./()-]*$/;
+const YAML_WORDS = /^(?:true|false|yes|no|on|off|null|y|n)$/i;
+
+/** A YAML scalar: plain when unambiguous, double-quoted otherwise. */
+export function yamlScalar(value: CategoryValue): string {
+  if (typeof value === 'number')
+    return Number.isFinite(value) ? String(value) : JSON.stringify(String(value));
+  if (typeof value === 'boolean') return String(value);
+  if (
+    PLAIN_TEXT.test(value) &&
+    !YAML_WORDS.test(value) &&
+    !value.endsWith(' ') &&
+    !value.includes(' #') &&
+    !value.includes(': ')
+  )
+    return value;
+  return JSON.stringify(value);
+}
+
+/** A comment wrapped to `width` columns, continuation lines indented by two spaces. */
+export function wrapComment(text: string, indent: string, width = 100): string[] {
+  const words = text.split(/\s+/).filter(Boolean);
+  const lines: string[] = [];
+  let current = '';
+  for (const word of words) {
+    if (current && indent.length + 2 + current.length + 1 + word.length > width) {
+      lines.push(`${indent}# ${current}`);
+      current = `  ${word}`;
+    } else {
+      current = current ? `${current} ${word}` : word;
+    }
+  }
+  if (current) lines.push(`${indent}# ${current}`);
+  return lines;
+}
+
+/** `[a, b, c]`, continued on further lines (indented by `indent`) past `width` columns. */
+function flowList(values: CategoryValue[], start = 0, indent = '      ', width = 100): string {
+  const lines: string[] = [];
+  let line = '[';
+  let limit = width - start;
+  values.forEach((value, index) => {
+    const piece = `${yamlScalar(value)}${index < values.length - 1 ? ',' : ''}`;
+    const fresh = line === '[' || line === indent;
+    if (!fresh && line.length + 1 + piece.length + 1 > limit) {
+      lines.push(line);
+      line = indent;
+      limit = width;
+    }
+    line += `${line === '[' || line === indent ? '' : ' '}${piece}`;
+  });
+  lines.push(`${line}]`);
+  return lines.join('\n');
+}
+
+export interface SchemaTextOptions {
+  name: string;
+  description?: string;
+  /** The data file as the user should read its name (e.g. data/iris.csv). */
+  source: string;
+  truncated?: boolean;
+}
+
+function fieldComments(field: InferredField, inferred: InferredSchema): string[] {
+  const lines: string[] = [];
+  for (const warning of field.warnings) lines.push(...wrapComment(`WARNING: ${warning}`, '  '));
+  const notes = [...field.notes];
+  if (field.role === 'key') notes.unshift(inferred.keyNote);
+  if (field.role === 'target' && inferred.taskNote) {
+    notes.unshift(`target, ${inferred.taskNote}`);
+    if (inferred.classes) {
+      const total = inferred.classes.reduce((sum, entry) => sum + entry.count, 0);
+      notes.push(
+        `rows per class: ${inferred.classes.map((entry) => `${String(entry.label)} ${entry.count.toLocaleString('en')} (${((100 * entry.count) / total).toFixed(1)}%)`).join(', ')}`,
+      );
+    }
+  }
+  for (const note of notes) lines.push(...wrapComment(note, '  '));
+  return lines;
+}
+
+/** The commented `schema.yaml` a person can review; parsing it gives the inferred contract. */
+export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOptions): string {
+  const definition = schemaDefinition(inferred, {
+    name: options.name,
+    ...(options.description ? { description: options.description } : {}),
+  });
+  const rows = inferred.rows.toLocaleString('en');
+  const out: string[] = [
+    `# The data contract, inferred from ${options.source} (${options.truncated ? `the first ${rows} rows; the file has more` : `${rows} rows`}).`,
+    '# Review it before pushing: the comment above each field says what was seen and why it was chosen.',
+    '#   type: integer | number | boolean | category | string | datetime',
+    '#   role: key | feature | target | ignore   (default: feature)',
+    '# Push, predict and serve reject a value that breaks the contract: below min or above max, not one',
+    '# of the listed values, or missing where the field is not nullable. min and max are the range seen',
+    '# in this file: widen them (or delete them) when new data may go beyond it, and add new categories',
+    '# to `values` the same way.',
+  ];
+  if (inferred.warnings.length > 0)
+    out.push('# Lines starting with WARNING name likely problems; they were also printed when inferring.');
+  out.push(`name: ${yamlScalar(definition.name)}`);
+  if (definition.description) out.push(`description: ${yamlScalar(definition.description)}`);
+  if (definition.task) {
+    out.push(...wrapComment(inferred.taskNote ?? '', ''));
+    out.push(`task: ${definition.task}`);
+  }
+  if (definition.missing_values) {
+    const extra = inferred.markersSeen.filter((marker) => !DEFAULT_MISSING_VALUES.includes(marker));
+    out.push(
+      ...wrapComment(
+        extra.length > 0
+          ? `Values read as missing. This file writes missing values as ${extra.map((marker) => JSON.stringify(marker)).join(', ')}, which the default list lacks.`
+          : 'Values read as missing (the list given when the schema was inferred).',
+        '',
+      ),
+    );
+    out.push(`missing_values: ${flowList(definition.missing_values, 'missing_values: '.length, '  ')}`);
+  }
+  out.push('');
+  out.push('fields:');
+  if (!inferred.key) out.push(...wrapComment(inferred.keyNote, '  '));
+  for (const field of inferred.fields) {
+    const spec = definition.fields[field.name];
+    out.push(...fieldComments(field, inferred));
+    out.push(`  ${yamlScalar(field.name)}:`);
+    out.push(`    type: ${spec.type}`);
+    if (spec.role !== 'feature') out.push(`    role: ${spec.role}`);
+    if (spec.nullable) out.push('    nullable: true');
+    if (spec.min !== undefined) out.push(`    min: ${yamlScalar(spec.min)}`);
+    if (spec.max !== undefined) out.push(`    max: ${yamlScalar(spec.max)}`);
+    if (spec.values) out.push(`    values: ${flowList(spec.values, '    values: '.length)}`);
+  }
+  const text = `${out.join('\n')}\n`;
+  // The text must say exactly what the definition says: a rendering slip would silently change the contract.
+  const parsed = parseSchema(text, 'inferred schema.yaml');
+  const expected = buildSchema(definition as SchemaFile);
+  if (parsed.fingerprint !== expected.fingerprint) {
+    throw new errors.PW_INTERNAL('The rendered schema does not read back as the inferred one', {
+      details: { rendered: text },
+    });
+  }
+  return text;
+}
