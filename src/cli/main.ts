@@ -9,7 +9,6 @@ import { commands } from './commands/index.js';
 import type { Wrap } from './wrap.js';
 
 // Kept for command modules that still import the type from here; new code imports './wrap.js'.
-export type { Action, ActionOptions, Wrap } from './wrap.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;

@@ -3,7 +3,7 @@
 // modelling it. Every result carries `synthetic: true` in its metadata so output never passes as real.
 
 import { errors } from '../core/errors.js';
-import { Random } from '../ml/random.js';
+import { Random } from '../core/random.js';
 
 export const VEHICLE_INSURANCE_COLUMNS = [
   'id',

@@ -3,7 +3,7 @@
 // plain data at publish time and stored in the bundle, so it travels with the model.
 import type { CategoryValue, Schema, Task } from '../schema/schema.js';
 import { metricFunction, type MetricContext, type MetricName } from './metrics.js';
-import { Random } from './random.js';
+import { Random } from '../core/random.js';
 import type { ReferenceStats } from './stats.js';
 
 export const MODEL_CARD_VERSION = 1;

@@ -3,7 +3,7 @@
 // standardised features (see neighbors.ts), so columns in large units do not dominate the distance.
 import { errors } from '../core/errors.js';
 import { KdTree } from './neighbors.js';
-import { Random } from './random.js';
+import { Random } from '../core/random.js';
 import type { Matrix } from './types.js';
 
 export interface Resampled {

@@ -2,7 +2,7 @@
 // classification, ranking (ROC-AUC, average precision), probability (log-loss, Brier, calibration),
 // threshold selection, regression, multiclass, and a seeded bootstrap of a metric difference.
 import { errors } from '../core/errors.js';
-import { Random } from './random.js';
+import { Random } from '../core/random.js';
 
 /** Labels are 0/1 (binary) or class indices; scores are P(class 1) unless said otherwise; weights are optional per-row weights. */
 type Labels = ArrayLike<number>;

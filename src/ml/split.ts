@@ -2,7 +2,7 @@
 // target) so both parts keep the label distribution, and identical for a given seed.
 import { errors } from '../core/errors.js';
 import type { Frame } from './frame.js';
-import { Random } from './random.js';
+import { Random } from '../core/random.js';
 
 export interface SplitIndices {
   /** Ascending row indices. */

@@ -172,6 +172,8 @@ export function passwordsIn(url: string): string[] {
  */
 export function sanitizeError(error: unknown, depth = 0): Error | undefined {
   if (error === undefined || error === null) return undefined;
+  // Not a catalogue error: a redacted stand-in for the driver's own error, kept only as a cause.
+  // eslint-disable-next-line no-restricted-syntax
   const copy = new Error(redact(messageOf(error)));
   copy.name = nameOf(error);
   const source = error as {

@@ -7,7 +7,7 @@ import {
   metricFunction,
   rocAuc,
 } from '../../src/ml/metrics.js';
-import { Random } from '../../src/ml/random.js';
+import { Random } from '../../src/core/random.js';
 import { parseSchema } from '../../src/schema/schema.js';
 
 /** Labels with a positive share of about `share` and noisy scores that rank them, with many tied scores. */

@@ -1,7 +1,7 @@
 // Small schemas and seeded synthetic records shared by the learning-core tests.
 import type { TypedRecord } from '../../src/schema/coerce.js';
 import { parseSchema, type Schema } from '../../src/schema/schema.js';
-import { Random } from '../../src/ml/random.js';
+import { Random } from '../../src/core/random.js';
 
 export const CUSTOMER_SCHEMA_YAML = `
 name: customers

@@ -7,7 +7,7 @@ import {
   smote,
   smoteEnn,
 } from '../../src/ml/imbalance.js';
-import { Random } from '../../src/ml/random.js';
+import { Random } from '../../src/core/random.js';
 import type { Matrix } from '../../src/ml/types.js';
 
 /** Majority (class 0) spread over [0, 10]²; minority (class 1) inside the disk of radius 1 around (5, 5) after `noisy` swaps. */

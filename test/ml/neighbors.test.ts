@@ -1,7 +1,7 @@
 // The k-d tree against a brute-force scan, on data with binary columns and repeated rows.
 import { describe, expect, it } from 'vitest';
 import { KdTree } from '../../src/ml/neighbors.js';
-import { Random } from '../../src/ml/random.js';
+import { Random } from '../../src/core/random.js';
 
 function bruteForce(points: Float64Array, count: number, d: number, query: number, k: number): number[] {
   const distances: { index: number; distance: number }[] = [];

@@ -13,7 +13,7 @@ import {
   numericReference,
   psi,
 } from '../../src/ml/stats.js';
-import { Random } from '../../src/ml/random.js';
+import { Random } from '../../src/core/random.js';
 import { customerRecords, customerSchema } from './fixtures.js';
 
 describe('drift measures', () => {

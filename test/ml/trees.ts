@@ -1,5 +1,5 @@
 // Seeded matrices with known structure for the tree-model tests (boosting and forests).
-import { Random } from '../../src/ml/random.js';
+import { Random } from '../../src/core/random.js';
 import type { Matrix } from '../../src/ml/types.js';
 
 export interface Dataset {

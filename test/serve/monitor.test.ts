@@ -2,7 +2,7 @@
 // must equal PSI computed from scratch over those same records, whatever wraps and evictions happened.
 import { describe, expect, it } from 'vitest';
 import { frameFromRecordsSync } from '../../src/ml/frame.js';
-import { Random } from '../../src/ml/random.js';
+import { Random } from '../../src/core/random.js';
 import { driftAgainstReference, ksAgainstReference, type NumericReference } from '../../src/ml/stats.js';
 import type { TypedRecord } from '../../src/schema/coerce.js';
 import { loadSchema, type Schema } from '../../src/schema/schema.js';

@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
 import { isWorker } from '../../serve/cluster.js';
 import type { CommandContext } from '../context.js';
-import type { Wrap } from '../main.js';
+import type { Wrap } from '../wrap.js';
 
 interface ServeOptions {
   port?: number;

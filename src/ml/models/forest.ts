@@ -4,7 +4,7 @@
 import { errors } from '../../core/errors.js';
 import { encodeFloat64 } from '../codec.js';
 import { paramError, readParams, rule, type ClassWeightParam, type ParamsSpec } from '../params.js';
-import { deriveSeed, Random } from '../random.js';
+import { deriveSeed, Random } from '../../core/random.js';
 import { binMatrix, fitBinMapper, packFeatures } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
 import type { GrowerSettings } from '../tree/grower.js';

@@ -13,7 +13,7 @@ import {
   type ClassWeightParam,
   type ParamsSpec,
 } from '../params.js';
-import { deriveSeed, Random } from '../random.js';
+import { deriveSeed, Random } from '../../core/random.js';
 import { randomSplit, stratifiedSplit } from '../split.js';
 import { binMatrix, fitBinMapper, packFeatures, type BinnedData } from '../tree/binning.js';
 import { TreeEnsemble } from '../tree/ensemble.js';

@@ -1,7 +1,7 @@
 // Bins every feature once into small integer codes (quantile edges, at most 255 value bins and a reserved
 // bin for missing values), and packs features with few bins together so that one byte column serves
 // several features: the histogram loop then reads fewer columns per row.
-import { Random } from '../random.js';
+import { Random } from '../../core/random.js';
 import type { Matrix } from '../types.js';
 import { edgesBelow } from '../search.js';
 

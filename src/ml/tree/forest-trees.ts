@@ -1,6 +1,6 @@
 // Grows the trees of a random forest one at a time from a per-tree seed (bootstrap rows, features drawn
 // per split), so a tree is the same whichever thread grows it and in whatever order.
-import { deriveSeed, Random } from '../random.js';
+import { deriveSeed, Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { LocalNodeOperations, TreeGrower, type GrowerSettings } from './grower.js';

@@ -1,7 +1,7 @@
 // Grows one histogram tree over binned rows: leaf-wise (best gain first, up to max leaves) or depth-wise,
 // with the larger child's histogram taken as parent minus the smaller child's. Shared by gradient
 // boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
-import type { Random } from '../random.js';
+import type { Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
 import { BIN_STRIDE, expandFeature, subtractChild } from './histogram.js';
 import type { Workspace } from './workspace.js';

@@ -1,7 +1,7 @@
 // Binning and packing: scikit-learn's edges (midpoints, or midpoint percentiles), a bin reserved for
 // missing values, and packed byte columns from which every feature's own bin is recovered.
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../../src/ml/random.js';
+import { Random } from '../../../src/core/random.js';
 import { binMatrix, binOf, fitBinMapper, packFeatures } from '../../../src/ml/tree/binning.js';
 import { matrixOf } from '../trees.js';
 

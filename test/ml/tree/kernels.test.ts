@@ -1,7 +1,7 @@
 // The WebAssembly kernels against plain loops: histogram sums, gathering, partitioning, leaf numbers
 // and the gradient pass (whose exp must match fastExp bit for bit).
 import { describe, expect, it } from 'vitest';
-import { Random } from '../../../src/ml/random.js';
+import { Random } from '../../../src/core/random.js';
 import {
   fastExp,
   instantiateKernels,

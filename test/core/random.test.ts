@@ -1,6 +1,6 @@
 // The seeded generator: repeatability, ranges and sub-streams.
 import { describe, expect, it } from 'vitest';
-import { deriveSeed, Random } from '../../src/ml/random.js';
+import { deriveSeed, Random } from '../../src/core/random.js';
 
 describe('Random', () => {
   it('repeats the same sequence for a seed and another for another seed', () => {

@@ -1,5 +1,6 @@
-// The one seeded pseudo-random generator of the learning core (xoshiro128**, seeded through
-// splitmix32), so that every split, resample and subsample repeats exactly for a given seed.
+// The one seeded pseudo-random generator (xoshiro128**, seeded through splitmix32), so that every
+// split, resample, subsample and synthetic table repeats exactly for a given seed.
+import { errors } from './errors.js';
 
 /** A seeded generator; the same seed gives the same sequence on every platform. */
 export class Random {
@@ -48,7 +49,7 @@ export class Random {
   /** An integer in [0, bound), without modulo bias; bound must be at most 2^32. */
   nextInt(bound: number): number {
     if (!(bound > 0) || bound > 4294967296)
-      throw new RangeError(`nextInt bound must be in (0, 2^32], got ${bound}`);
+      throw new errors.PW_INTERNAL(`nextInt bound must be in (0, 2^32], got ${bound}`);
     if (bound === 4294967296) return this.nextUint32();
     // Rejection keeps every value equally likely.
     const limit = 4294967296 - (4294967296 % bound);
@@ -79,7 +80,7 @@ export class Random {
 
   /** `count` distinct integers from [0, bound), in random order (partial Fisher-Yates). */
   sampleWithoutReplacement(bound: number, count: number): Int32Array {
-    if (count > bound) throw new RangeError(`cannot draw ${count} distinct values from ${bound}`);
+    if (count > bound) throw new errors.PW_INTERNAL(`cannot draw ${count} distinct values from ${bound}`);
     const pool = new Int32Array(bound);
     for (let i = 0; i < bound; i++) pool[i] = i;
     for (let i = 0; i < count; i++) {
@@ -111,7 +112,7 @@ function rotateLeft(value: number, shift: number): number {
 
 /** Any finite number maps to 32 bits; seeds beyond 2^32 keep their high bits by folding them in. */
 function seedToUint32(seed: number): number {
-  if (!Number.isFinite(seed)) throw new RangeError(`seed must be a finite number, got ${seed}`);
+  if (!Number.isFinite(seed)) throw new errors.PW_USAGE(`seed must be a finite number, got ${seed}`);
   const integer = Math.trunc(seed);
   const low = integer >>> 0;
   const high = Math.floor(integer / 4294967296) >>> 0;
