@@ -12,6 +12,7 @@ import { compileCoercer, type FieldError, type TypedRecord } from '../schema/coe
 import type { Schema } from '../schema/schema.js';
 import type { DataFormat, DataReader, RawRecord } from '../data/records.js';
 import { openReader } from '../data/reader.js';
+import { RowLedger } from './row-ledger.js';
 import type { Collection, Document, DocumentStore } from '../store/types.js';
 
 export interface PushProgress {
@@ -36,6 +37,12 @@ export interface PushOptions {
   dryRun?: boolean;
   /** Default `<file>.rejects.jsonl`. */
   rejectsFile?: string;
+  /**
+   * One key given twice in this push with different values (config `validation.duplicate_keys`):
+   * `fail` rejects the later row, naming the first line; `warn` keeps the later row and reports it;
+   * `off` keeps the later row silently. Identical repeats are unchanged rows under every policy.
+   */
+  duplicateKeys?: 'fail' | 'warn' | 'off';
   onProgress?: (progress: PushProgress) => void;
   /** How often onProgress is called, in milliseconds. */
   progressIntervalMs?: number;
@@ -72,6 +79,8 @@ export interface PushSummary {
   replace: boolean;
   /** The file started with a UTF-8 byte-order mark (read and dropped). */
   bom: boolean;
+  /** Keys given more than once in this file: identical repeats, and repeats with other values. */
+  duplicate_keys: { policy: 'fail' | 'warn' | 'off'; identical: number; conflicting: number };
 }
 
 const REJECTS_SAMPLE = 5;
@@ -258,6 +267,11 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
 
     const coerce = compileCoercer(schema);
     const key = schema.key?.name;
+    const policy = options.duplicateKeys ?? 'fail';
+    const duplicates = { policy, identical: 0, conflicting: 0 };
+    // Keys (or, without a key, row contents) seen so far in this push, and this batch's documents by key.
+    const ledger = new RowLedger();
+    let batchByKey = new Map<string, Document>();
     const interval = options.progressIntervalMs ?? 200;
     let lastProgress = started;
     logger.debug(
@@ -275,6 +289,14 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
         logger.debug({ rows: totals.read, ...written }, 'push batch committed');
       }
       documents = [];
+      batchByKey = new Map();
+    };
+    /** The document this push already gave for a key: in this batch, or written by an earlier one. */
+    const earlier = async (id: unknown, text: string): Promise<Document | undefined> => {
+      const pending = batchByKey.get(text);
+      if (pending || !target) return pending;
+      for await (const found of target.find({ _id: id }, { batchSize: 1 })) return found;
+      return undefined;
     };
     // Rows are read and coerced a few hundred at a time so that their raw forms die young; only the
     // documents wait for the batch to fill (memory stays flat, garbage collection cheap).
@@ -290,7 +312,38 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
           rejects.add(record, describeFieldErrors(result.errors));
           continue;
         }
-        documents.push(toDocument(result.record, key));
+        let document: Document;
+        if (key === undefined) {
+          // Without a key, a row is known by its content; a repeat of the same content in one file
+          // is another row (two customers alike), numbered so that pushing the file again adds nothing.
+          const content = canonicalJson(result.record);
+          const { seen } = ledger.see(content, record.line);
+          document = Object.assign({ _id: contentId(content, seen) }, result.record);
+        } else {
+          document = Object.assign({ _id: result.record[key] }, result.record);
+          const text = String(result.record[key]);
+          const { firstLine, seen } = ledger.see(text, record.line);
+          if (seen > 0 && policy !== 'off') {
+            const first = await earlier(document._id, text);
+            if (first && canonicalJson(first) === canonicalJson(document)) {
+              duplicates.identical++;
+              totals.unchanged++;
+              continue;
+            }
+            duplicates.conflicting++;
+            if (policy === 'fail') {
+              rejects.add(record, [
+                {
+                  field: key,
+                  reason: `${key} ${text} was already given on line ${firstLine} with other values (validation.duplicate_keys: fail)`,
+                },
+              ]);
+              continue;
+            }
+          }
+          batchByKey.set(text, document);
+        }
+        documents.push(document);
         if (documents.length >= batchSize) await write();
       }
       totals.read += rows.length;
@@ -316,6 +369,11 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
     const seconds = (performance.now() - started) / 1000;
     const valid = totals.read - rejects.count;
     if (totals.read === 0) logger.warn(`${shown} has a header but no rows`);
+    if (policy === 'warn' && duplicates.conflicting > 0) {
+      logger.warn(
+        `${duplicates.conflicting} rows of ${shown} repeat a key with other values; the last row of each key was kept (validation.duplicate_keys: warn)`,
+      );
+    }
     return {
       file: options.file,
       format: reader.format,
@@ -334,6 +392,7 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
       dry_run: dryRun,
       replace,
       bom: reader.info.bom,
+      duplicate_keys: duplicates,
     };
   } catch (error) {
     try {
@@ -357,8 +416,7 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
   }
 }
 
-/** The stored document: `_id` first (the key's value, or a content hash without a key), then the fields. */
-function toDocument(record: TypedRecord, key: string | undefined): Document {
-  const id = key === undefined ? sha256(canonicalJson(record)).slice(0, 32) : record[key];
-  return Object.assign({ _id: id }, record);
+/** The `_id` of a row of a table without a key: its content's hash, numbered from the second repeat on. */
+function contentId(content: string, repeat: number): string {
+  return sha256(repeat === 0 ? content : `${content}\n#${repeat}`).slice(0, 32);
 }

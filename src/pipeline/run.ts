@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Config } from '../core/config.js';
 import { errors, isPipewrightError } from '../core/errors.js';
 import { timestampId } from '../core/ids.js';
+import { acquireLock } from '../core/lock.js';
 import { packageVersion } from '../core/version.js';
 import type { Logger } from '../core/logger.js';
 import { createBundle, parseBundle, Predictor, serializeBundle } from '../ml/bundle.js';
@@ -74,7 +75,23 @@ async function loadProduction(
   }
 }
 
+/** The lock that keeps one `run` at a time per project, across the CLI, `POST /train` and every worker. */
+export function runLockFile(projectDir: string): string {
+  return join(projectDir, '.pipewright', 'run.lock');
+}
+
 export async function runPipeline(options: PipelineOptions): Promise<RunRecord> {
+  // Two runs of one project would race on the cache, the artifacts and the alias, and each would use
+  // every core: the second is refused with PW_LOCKED, naming the first.
+  const lock = acquireLock(runLockFile(options.projectDir), { purpose: 'pipewright run' });
+  try {
+    return await runHoldingLock(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
   const { config, schema, logger } = options;
   if (!schema.target) {
     throw new errors.PW_SCHEMA_INVALID(`The schema ${schema.name} has no target field`, {

@@ -3,6 +3,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { PipewrightError } from '../../src/core/errors.js';
 import { scaffold } from '../../src/project/scaffold.js';
@@ -339,7 +340,7 @@ describe('pushFile', () => {
     expect(error.message).toContain('unknown field "Gendr" (did you mean "Gender"?)');
   });
 
-  it('keys rows by a content hash when the schema has no key, so identical rows collapse', async () => {
+  it('keeps every row of a table without a key, identical ones included, and adds nothing on a second push', async () => {
     const keyless = parseSchema(
       'name: keyless\nfields:\n  city: { type: string }\n  note: { type: string, nullable: true }\n  score: { type: number }\n',
     );
@@ -348,16 +349,111 @@ describe('pushFile', () => {
       'city,note,score\nParis,"hello, ""world""",1.5\nLyon,"two\nlines",2\nParis,"hello, ""world""",1.5\n',
     );
     const summary = await pushFile({ file, schema: keyless, store, collection: 'keyless' });
-    expect(summary).toMatchObject({ read: 3, inserted: 2, unchanged: 1, rejected: 0 });
+    expect(summary).toMatchObject({ read: 3, inserted: 3, unchanged: 0, rejected: 0 });
     const documents = await collect(store.collection('keyless').find());
-    expect(documents).toHaveLength(2);
+    expect(documents).toHaveLength(3);
     expect(
       documents.every(
         (document) => typeof document._id === 'string' && (document._id as string).length === 32,
       ),
     ).toBe(true);
-    expect(documents.map((document) => document.note).sort()).toEqual(['hello, "world"', 'two\nlines']);
-    expect((await pushFile({ file, schema: keyless, store, collection: 'keyless' })).unchanged).toBe(3);
+    expect(documents.map((document) => document.note).sort()).toEqual([
+      'hello, "world"',
+      'hello, "world"',
+      'two\nlines',
+    ]);
+    expect(await pushFile({ file, schema: keyless, store, collection: 'keyless' })).toMatchObject({
+      inserted: 0,
+      unchanged: 3,
+    });
+    expect(await collect(store.collection('keyless').find())).toHaveLength(3);
+  });
+
+  it('rejects a key given again with other values, naming the first line, under duplicate_keys: fail', async () => {
+    const file = dataFile(
+      'twice.csv',
+      csv(range(1, 20), [row(3, { Age: '77' }), row(15), row(15, { Age: '33' })]),
+    );
+    const summary = await push(file);
+    expect(summary).toMatchObject({
+      rejected: 2,
+      duplicate_keys: { policy: 'fail', identical: 1, conflicting: 2 },
+    });
+    const rejects = readRejects(`${file}.rejects.jsonl`);
+    expect(rejects.map((r) => [r.line, r.field])).toEqual([
+      [22, 'id'],
+      [24, 'id'],
+    ]);
+    expect(rejects[0].reason).toContain('line 4');
+    const documents = await collect(store.collection('records').find({ _id: 3 }));
+    expect(documents[0].Age).toBe(23);
+    expect((await collect(store.collection('records').find())).length).toBe(20);
+  });
+
+  it('keeps the last row of a repeated key and reports it under duplicate_keys: warn', async () => {
+    const file = dataFile('warned.csv', csv(range(1, 20), [row(3, { Age: '77' })]));
+    const summary = await push(file, { duplicateKeys: 'warn' });
+    expect(summary.duplicate_keys).toEqual({ policy: 'warn', identical: 0, conflicting: 1 });
+    expect(summary.rejected).toBe(0);
+    const documents = await collect(store.collection('records').find({ _id: 3 }));
+    expect(documents[0].Age).toBe(77);
+  });
+
+  it('never merges silently: for any file, every row is stored, rejected as a conflicting repeat, or an identical repeat', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ id: fc.integer({ min: 1, max: 12 }), age: fc.integer({ min: 20, max: 22 }) }), {
+          minLength: 1,
+          maxLength: 40,
+        }),
+        fc.constantFrom('fail' as const, 'warn' as const),
+        async (rows, policy) => {
+          const local = EmbeddedStore.open(join(project, '.pipewright', `store-${++counter}.db`));
+          try {
+            const file = dataFile(
+              'any.csv',
+              csv(
+                [],
+                rows.map((r) => row(r.id, { Age: String(r.age) })),
+              ),
+            );
+            const summary = await pushFile({
+              file,
+              schema,
+              store: local,
+              collection: 'records',
+              batchSize: 5,
+              duplicateKeys: policy,
+            });
+            const first = new Map<number, number>();
+            let identical = 0;
+            let conflicting = 0;
+            for (const r of rows) {
+              if (!first.has(r.id)) first.set(r.id, r.age);
+              else if (first.get(r.id) === r.age && policy === 'fail') identical++;
+              else if (policy === 'fail') conflicting++;
+            }
+            const stored = await collect(local.collection('records').find());
+            expect(stored).toHaveLength(first.size);
+            if (policy === 'fail') {
+              expect(summary.duplicate_keys).toEqual({ policy, identical, conflicting });
+              expect(summary.rejected).toBe(conflicting);
+              for (const document of stored) expect(document.Age).toBe(first.get(document._id as number));
+            } else {
+              const last = new Map(rows.map((r) => [r.id, r.age]));
+              for (const document of stored) expect(document.Age).toBe(last.get(document._id as number));
+              expect(summary.rejected).toBe(0);
+            }
+            expect(
+              summary.inserted + summary.unchanged + summary.updated + summary.rejected,
+            ).toBeGreaterThanOrEqual(rows.length - identical);
+          } finally {
+            await local.close();
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
   });
 
   it('reports progress with rows and bytes as it goes', async () => {

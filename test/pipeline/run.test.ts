@@ -5,7 +5,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/core/logger.js';
 import { parseBundle } from '../../src/ml/bundle.js';
 import { listRunIds, readRunRecord, type RunRecord } from '../../src/pipeline/record.js';
-import { runPipeline } from '../../src/pipeline/run.js';
+import { runLockFile, runPipeline } from '../../src/pipeline/run.js';
+import { acquireLock } from '../../src/core/lock.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { openStore } from '../../src/store/index.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
@@ -250,5 +251,24 @@ describe('training pipeline with bad data', () => {
     const drift = validationReport(project).checks.find((c) => c.check === 'drift')!;
     expect(drift.status).toBe('fail');
     expect(drift.message).not.toContain('Age');
+  });
+
+  it('refuses a second run of the project while one holds the run lock, and leaves no record of it', async () => {
+    const before = listRunIds(join(project.dir, 'artifacts'));
+    const holder = acquireLock(runLockFile(project.dir), { purpose: 'pipewright run' });
+    try {
+      const error = await failure(run(project, { noPublish: true }));
+      expect(error.code).toBe('PW_LOCKED');
+      expect(listRunIds(join(project.dir, 'artifacts'))).toEqual(before);
+    } finally {
+      holder.release();
+    }
+    // Once released, the next run gets past the lock (this project's data may still fail validation).
+    const next = await run(project, { noPublish: true }).then(
+      () => undefined,
+      (error: PipewrightError) => error.code,
+    );
+    expect(next).not.toBe('PW_LOCKED');
+    expect(existsSync(runLockFile(project.dir))).toBe(false);
   });
 });

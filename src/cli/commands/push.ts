@@ -122,6 +122,7 @@ export function register(program: Command, wrap: Wrap): void {
             batchSize,
             replace: flags.replace,
             dryRun: flags.dryRun,
+            duplicateKeys: config.validation.duplicate_keys,
             logger: context.logger,
             ...(progress ? { onProgress: progress.update } : {}),
           });
