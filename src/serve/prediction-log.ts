@@ -140,6 +140,7 @@ export class PredictionLog {
       if (this.queue.length > this.head) {
         this.queue[this.head++] = undefined as unknown as PredictionDocument;
         this.queue.push(document);
+        this.compact();
       }
       this.drop('full', 1);
     } else {

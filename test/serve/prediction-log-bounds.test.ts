@@ -139,6 +139,24 @@ describe('the bounded prediction log', () => {
     await log.close(Date.now());
   });
 
+  it('keeps its queue storage bounded while every write is held, however many records arrive', async () => {
+    const sink = new HeldSink();
+    const log = new PredictionLog(sink, {
+      rate: 1,
+      maxPending: 100,
+      batchSize: 10,
+      flushIntervalMs: 3_600_000,
+      writeTimeoutMs: 1_000_000_000,
+      logger: silentLogger(),
+    });
+    for (let i = 0; i < 100_000; i++) log.add(document(i));
+    // The storage behind the queue, not only its count: dropped records must not leave slots behind.
+    const storage = (log as unknown as { queue: unknown[] }).queue.length;
+    expect(storage).toBeLessThanOrEqual(2 * 100 + 1024);
+    expect(log.stats()).toMatchObject({ enqueued: 100_000, pending: 100, dropped: 99_900 });
+    await log.close(Date.now());
+  });
+
   it('gives up on a write that does not finish within the write timeout, and counts its records as dropped', async () => {
     const sink = new HeldSink();
     const dropped = new Promise<DropReason | undefined>((resolve) => {
