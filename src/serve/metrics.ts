@@ -30,6 +30,8 @@ export class ServeMetrics {
   /** Label lookups hash their values on every call; the hot path reuses the bound children instead. */
   private readonly requestSeries = new Map<string, RequestSeries>();
   private readonly predictionSeries = new Map<string, Counter.Internal>();
+  private readonly loggedSeries = new Map<string, Counter.Internal>();
+  private readonly droppedSeries = new Map<string, Counter.Internal>();
 
   constructor(options: { prefix?: string; processMetrics?: boolean } = {}) {
     const prefix = options.prefix ?? 'pipewright_';
@@ -114,8 +116,15 @@ export class ServeMetrics {
 
   countLoggedPredictions(outcome: 'written' | 'dropped', count: number, reason?: string): void {
     if (count <= 0) return;
-    this.loggedPredictions.inc({ outcome }, count);
-    if (outcome === 'dropped') this.droppedPredictions.inc({ reason: reason ?? 'failed' }, count);
+    // A full log drops one record per request record: bound children spare a label hash each time.
+    let series = this.loggedSeries.get(outcome);
+    if (!series) this.loggedSeries.set(outcome, (series = this.loggedPredictions.labels({ outcome })));
+    series.inc(count);
+    if (outcome !== 'dropped') return;
+    const why = reason ?? 'failed';
+    let dropped = this.droppedSeries.get(why);
+    if (!dropped) this.droppedSeries.set(why, (dropped = this.droppedPredictions.labels({ reason: why })));
+    dropped.inc(count);
   }
 
   /** The prediction log's records queued or being written, read at each scrape. */
