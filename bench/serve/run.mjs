@@ -2,6 +2,8 @@
 // `pipewright serve` (1 and 2 worker processes) against the replaced project's stack (FastAPI + uvicorn
 // --workers 2 + scikit-learn RandomForest), loaded with the same single-record requests: throughput,
 // p99 latency at a fixed 1,000 requests/s, errors at concurrency 200, and RSS over a soak.
+// `npm run bench -- serve --soak 600 --stall 30`: the soak mode instead (soak.mjs): --soak seconds at a
+// paced 1,000 requests/s with the embedded store locked by another process for --stall seconds midway.
 import { spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
@@ -37,7 +39,9 @@ const rows = flag('rows', 50_000);
 const duration = flag('duration', 10);
 const soak = flag('soak', 10);
 const soakRss = flag('soak-rss', 30);
-const skipBaseline = process.argv.includes('--skip-baseline');
+const stall = process.argv.includes('--stall') ? flag('stall', 30) : undefined;
+const soakMode = stall !== undefined;
+const skipBaseline = process.argv.includes('--skip-baseline') || soakMode;
 const FOREST = {
   n_estimators: 200,
   max_depth: 10,
@@ -409,6 +413,64 @@ async function measure(name, start, { rss }) {
   if (exitCode !== 0 && name.startsWith('pipewright'))
     log(`  exit ${exitCode}:\n${server.stderr().slice(-2000)}`);
   return { name, throughput, fixed, bursts, crowd, memory, idleRss, busyRss, exitCode };
+}
+
+if (soakMode) {
+  const { runSoak } = await import('./soak.mjs');
+  const loadAtStart = loadavg();
+  log(`\nsoak: ${soak} s at a paced 1,000 req/s, the store locked for ${stall} s midway`);
+  const result = await runSoak({
+    start: () => startOurs(1),
+    stop,
+    rss: treeRssMb,
+    bodies,
+    storeFile: join(project, '.pipewright', 'store.db'),
+    cwd: root,
+    seconds: soak,
+    stall,
+    log,
+  });
+  if (result.exitCode !== 0) log(`  exit ${result.exitCode}:\n${result.stderr.slice(-2000)}`);
+  const number = (value, digits = 0) =>
+    Number.isFinite(value)
+      ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
+      : 'n/a';
+  const serverErrors = result.phases.reduce((sum, phase) => sum + phase.status5xx, 0);
+  const rssMax = Math.max(...result.phases.map((phase) => phase.rssMax).filter(Number.isFinite));
+  const lines = [
+    '| phase | seconds | responses | rate (req/s) | p50 / p99 (ms) | 5xx | other non-2xx / connection errors | not sent (256 in flight) | log records written / dropped | RSS max / at end (MB) |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...result.phases.map(
+      (phase) =>
+        `| ${phase.name === 'stall' ? `store locked` : `${phase.name} the stall`} | ${number(phase.seconds)} | ${number(phase.requests)} | ${number(phase.rate)} | ${number(phase.p50, 2)} / ${number(phase.p99, 2)} | ${phase.status5xx} | ${phase.otherNon2xx} / ${phase.errors} | ${number(phase.skipped)} | ${number(phase.written)} / ${number(phase.dropped)} | ${number(phase.rssMax)} / ${number(phase.rssEnd)} |`,
+    ),
+  ];
+  const verdicts = [
+    `- 5xx over the whole soak: ${serverErrors} (target 0: a locked store costs log records, never a request): ${serverErrors === 0 ? 'met' : 'NOT met'}`,
+    `- RSS: ${number(result.idleRss)} MB idle, at most ${number(rssMax)} MB under load (${number(rssMax - result.idleRss)} MB above idle), ${number(result.busyRss)} MB at the end`,
+    `- SIGTERM after the soak: exit ${result.exitCode} in ${number(result.exitMs)} ms (serve.shutdown_timeout_ms 10,000)`,
+  ];
+  const shortForm =
+    soak < 600
+      ? `This is the short form (\`--soak ${soak} --stall ${stall}\`) of the 10-minute soak (\`--soak 600 --stall 30\`): the machine is shared. `
+      : '';
+  const setup = [
+    `${shortForm}One \`pipewright serve\` process with the product defaults (every prediction logged to the embedded store from a writer thread, serve.prediction_log.max_pending 10,000, write_timeout_ms 5,000) serving the random forest above; single records as JSON from an open-loop generator at 1,000 req/s in the bench process (a request due while 256 are in flight is not sent, and counted); phases are by when a request was due; log records are counted from /metrics at the phase edges, so records of the stall written after it count after it; from ${number(result.stallStart)} s to ${number(result.stallEnd)} s another process holds \`BEGIN EXCLUSIVE\` on the store. ${cpus().length}-core machine shared with other work: load average ${loadAtStart.map((v) => v.toFixed(1)).join(' ')} at the start, ${loadavg()
+      .map((v) => v.toFixed(1))
+      .join(' ')} at the end.`,
+  ];
+  const table = [...lines, '', ...verdicts, '', ...setup].join('\n');
+  console.log(`\n${table}\n`);
+  const readme = join(root, 'bench', 'README.md');
+  const section = `## serve soak\n\n\`npm run bench -- serve --soak ${soak} --stall ${stall}\` (${new Date().toISOString().slice(0, 10)}):\n\n${table}\n`;
+  let text = readFileSync(readme, 'utf8');
+  const sectionPattern = /^## serve soak\n[\s\S]*?(?=^## |(?![\s\S]))/m;
+  text = sectionPattern.test(text)
+    ? text.replace(sectionPattern, `${section}\n`)
+    : `${text.trimEnd()}\n\n${section}`;
+  writeFileSync(readme, `${text.trimEnd()}\n`);
+  log(`wrote the table to ${readme}`);
+  process.exit(serverErrors === 0 && result.exitCode === 0 ? 0 : 1);
 }
 
 const loadStart = loadavg();

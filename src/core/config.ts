@@ -153,6 +153,20 @@ export const configSchema = z
         cors_origins: z.array(z.string()).default([]),
         log_predictions: z.number().min(0).max(1).default(1),
         predictions_collection: z.string().default('predictions'),
+        /** How long a SIGTERM waits for requests in flight and the prediction log before exiting 0. */
+        shutdown_timeout_ms: z.number().int().positive().default(10_000),
+        /** Bounds on the prediction log, so that a slow or locked store cannot exhaust memory or delay exit. */
+        prediction_log: z
+          .object({
+            /** Records queued plus being written; beyond it the oldest queued are dropped (and counted). */
+            max_pending: z.number().int().positive().default(10_000),
+            /** A write that takes longer is abandoned and its records counted as dropped. */
+            write_timeout_ms: z.number().int().positive().default(5000),
+            /** Logged predictions older than this are deleted (0 keeps them forever). */
+            retention_days: z.number().min(0).default(30),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -1,6 +1,6 @@
 // Starts `pipewright serve` for a project: opens the registry and the prediction log's store, builds
 // the server, listens, and shuts down gracefully on SIGTERM or SIGINT (stop accepting, finish the
-// requests in flight, write the queued predictions, close the store).
+// requests in flight, write the queued predictions, close the store), within serve.shutdown_timeout_ms.
 import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../core/config.js';
@@ -10,7 +10,9 @@ import { openRegistry } from '../registry/index.js';
 import type { ModelRegistry } from '../registry/types.js';
 import type { Schema } from '../schema/schema.js';
 import { embeddedStorePath, openStore } from '../store/index.js';
-import type { Collection } from '../store/types.js';
+import type { MongoStore } from '../store/mongodb.js';
+import type { Collection, Document } from '../store/types.js';
+import type { PredictionSink } from './prediction-log.js';
 import { PredictionWriter, writerAvailable } from './prediction-writer.js';
 import { buildServer, type ServeSettings } from './server.js';
 
@@ -44,9 +46,27 @@ export interface RunningServer {
   close(reason?: string): Promise<void>;
 }
 
+/** How long after serve.shutdown_timeout_ms a signalled process exits even if something still holds it. */
+const BACKSTOP_GRACE_MS = 1500;
+
+/** The Date field MongoDB's TTL index reads (`time` is text, which a TTL index ignores). */
+export const LOGGED_AT_FIELD = 'loggedAt';
+
+/** On MongoDB, stamps each batch with the Date its TTL index expires it by. */
+function stampedForExpiry(collection: Collection): PredictionSink {
+  return {
+    insertMany(documents: Document[]) {
+      const now = new Date();
+      for (const document of documents) document[LOGGED_AT_FIELD] = now;
+      return collection.insertMany(documents);
+    },
+  };
+}
+
 /**
  * Where logged predictions go. The embedded store is written from a worker thread that owns its
- * connection; MongoDB's driver already does its I/O off the request thread.
+ * connection (and deletes what is past retention every hour); MongoDB's driver already does its I/O
+ * off the request thread, and a TTL index does its retention.
  */
 async function openPredictionLog(
   config: Config,
@@ -54,14 +74,16 @@ async function openPredictionLog(
   settings: ServeSettings,
   env: NodeJS.ProcessEnv,
   logger: Logger,
-): Promise<{ store?: { close(): Promise<void> }; collection?: Pick<Collection, 'insertMany'> }> {
+): Promise<{ store?: { close(): Promise<void> }; collection?: PredictionSink }> {
   if (settings.log_predictions <= 0) return {};
+  const { retention_days: retentionDays } = settings.prediction_log;
   let store: { close(): Promise<void> } | undefined;
   try {
     if (!env.MONGODB_URL && writerAvailable()) {
       const writer = await PredictionWriter.start(
         embeddedStorePath(config, dir),
         settings.predictions_collection,
+        { retentionDays },
       );
       return { store: writer, collection: writer };
     }
@@ -69,7 +91,20 @@ async function openPredictionLog(
     store = opened;
     const collection: Collection = opened.collection(settings.predictions_collection);
     await collection.createIndex('time');
-    return { store, collection };
+    if (opened.kind !== 'mongodb') return { store, collection };
+    try {
+      await (opened as MongoStore).expireAfter(
+        settings.predictions_collection,
+        LOGGED_AT_FIELD,
+        retentionDays > 0 ? retentionDays * 86_400 : undefined,
+      );
+    } catch (error) {
+      logger.warn(
+        { err: error },
+        `logged predictions will not expire: the TTL index could not be set (${(error as Error).message})`,
+      );
+    }
+    return { store, collection: stampedForExpiry(collection) };
   } catch (error) {
     // Serving matters more than its log: run without it and say so.
     logger.warn(
@@ -144,12 +179,31 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       return;
     }
     void close(signal);
+    // The budget covers the server's own steps; should anything else hold the process (a socket a
+    // library left open), it still ends before an orchestrator's kill, with the same code as a clean exit.
+    const backstop = setTimeout(() => {
+      logger.warn(
+        { shutdownTimeoutMs: settings.shutdown_timeout_ms },
+        'shutdown took longer than serve.shutdown_timeout_ms: exiting now',
+      );
+      process.exit(0);
+    }, settings.shutdown_timeout_ms + BACKSTOP_GRACE_MS);
+    backstop.unref();
   };
   const close = (reason = 'close'): Promise<void> => {
     closing ??= (async () => {
-      logger.info({ reason }, `shutting down (${reason}): finishing the requests in flight`);
-      // Requests in flight get the request timeout to finish; then their connections are cut.
-      const force = setTimeout(() => app.server.closeAllConnections(), settings.request_timeout_ms + 1000);
+      const budget = settings.shutdown_timeout_ms;
+      app.pipewright.shutdownDeadline = Date.now() + budget;
+      logger.info(
+        { reason, shutdownTimeoutMs: budget },
+        `shutting down (${reason}): finishing the requests in flight and the prediction log (at most ${budget} ms)`,
+      );
+      // Requests in flight get the request timeout to finish, within the shutdown budget; then their
+      // connections are cut.
+      const force = setTimeout(
+        () => app.server.closeAllConnections(),
+        Math.min(settings.request_timeout_ms + 1000, budget),
+      );
       force.unref();
       try {
         await app.close();

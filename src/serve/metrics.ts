@@ -26,9 +26,12 @@ export class ServeMetrics {
   private readonly modelInfo: Gauge<keyof ModelInfoLabels>;
   private readonly reloads: Counter<'outcome'>;
   private readonly loggedPredictions: Counter<'outcome'>;
+  private readonly droppedPredictions: Counter<'reason'>;
   /** Label lookups hash their values on every call; the hot path reuses the bound children instead. */
   private readonly requestSeries = new Map<string, RequestSeries>();
   private readonly predictionSeries = new Map<string, Counter.Internal>();
+  private readonly loggedSeries = new Map<string, Counter.Internal>();
+  private readonly droppedSeries = new Map<string, Counter.Internal>();
 
   constructor(options: { prefix?: string; processMetrics?: boolean } = {}) {
     const prefix = options.prefix ?? 'pipewright_';
@@ -69,6 +72,14 @@ export class ServeMetrics {
       labelNames: ['outcome'],
       registers: [this.registry],
     });
+    this.droppedPredictions = new Counter({
+      name: `${prefix}prediction_log_dropped_total`,
+      help: 'Predictions the prediction log dropped, by reason: full (serve.prediction_log.max_pending), failed (the store refused), timeout (serve.prediction_log.write_timeout_ms), shutdown (serve.shutdown_timeout_ms).',
+      labelNames: ['reason'],
+      registers: [this.registry],
+    });
+    for (const reason of ['full', 'failed', 'timeout', 'shutdown'])
+      this.droppedPredictions.inc({ reason }, 0);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix });
   }
 
@@ -103,8 +114,29 @@ export class ServeMetrics {
     this.reloads.inc({ outcome });
   }
 
-  countLoggedPredictions(outcome: 'written' | 'dropped', count: number): void {
-    if (count > 0) this.loggedPredictions.inc({ outcome }, count);
+  countLoggedPredictions(outcome: 'written' | 'dropped', count: number, reason?: string): void {
+    if (count <= 0) return;
+    // A full log drops one record per request record: bound children spare a label hash each time.
+    let series = this.loggedSeries.get(outcome);
+    if (!series) this.loggedSeries.set(outcome, (series = this.loggedPredictions.labels({ outcome })));
+    series.inc(count);
+    if (outcome !== 'dropped') return;
+    const why = reason ?? 'failed';
+    let dropped = this.droppedSeries.get(why);
+    if (!dropped) this.droppedSeries.set(why, (dropped = this.droppedPredictions.labels({ reason: why })));
+    dropped.inc(count);
+  }
+
+  /** The prediction log's records queued or being written, read at each scrape. */
+  trackPredictionLog(pending: () => number, prefix = 'pipewright_'): void {
+    new Gauge({
+      name: `${prefix}prediction_log_pending`,
+      help: 'Predictions queued or being written to the store (at most serve.prediction_log.max_pending).',
+      registers: [this.registry],
+      collect() {
+        this.set(pending());
+      },
+    });
   }
 
   /**

@@ -7,12 +7,11 @@ import type { Logger } from '../core/logger.js';
 import type { ModelRegistry } from '../registry/types.js';
 import type { TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
-import type { Collection } from '../store/types.js';
 import { ServeMetrics } from './metrics.js';
 import { ModelHolder, resolveServedVersion, type ServedModel } from './model.js';
 import { DEFAULT_MONITOR_SETTINGS, LiveMonitor, type MonitorSettings } from './monitor.js';
 import { buildOpenApi } from './openapi.js';
-import { PredictionLog } from './prediction-log.js';
+import { PredictionLog, type PredictionSink } from './prediction-log.js';
 import { TrainingLauncher, type TrainingOptions } from './training.js';
 
 export type ServeSettings = Config['serve'];
@@ -24,7 +23,7 @@ export interface ServerOptions {
   settings: ServeSettings;
   logger: Logger;
   /** Where sampled predictions go (serve.predictions_collection); no prediction log when absent. */
-  predictions?: Pick<Collection, 'insertMany'>;
+  predictions?: PredictionSink;
   /** The live drift window and its thresholds (monitor.* and validation.drift.*); defaults otherwise. */
   monitor?: Partial<MonitorSettings>;
   /** PIPEWRIGHT_API_TOKEN: enables POST /train and GET /runs/:id when set. */
@@ -68,6 +67,8 @@ export class ServeRuntime implements ServeState {
   readonly openapi: Record<string, any>;
   /** Set when the server starts closing: /ready turns false so load balancers stop sending. */
   draining = false;
+  /** When shutdown must be over (ms since the epoch; serve.shutdown_timeout_ms after it began). */
+  shutdownDeadline: number | undefined;
   /** Whether the first load has finished, loaded or not. */
   initialLoadDone = false;
   // The window belongs to one model: a request scored by the previous model (it keeps the model it
@@ -115,11 +116,15 @@ export class ServeRuntime implements ServeState {
       },
       onRefuse: () => metrics.countReload('refused'),
     });
+    const bounds = settings.prediction_log;
     this.predictionLog = new PredictionLog(options.predictions, {
       rate: settings.log_predictions,
+      maxPending: bounds.max_pending,
+      writeTimeoutMs: bounds.write_timeout_ms,
       logger,
-      onWrite: (outcome, count) => metrics.countLoggedPredictions(outcome, count),
+      onWrite: (outcome, count, reason) => metrics.countLoggedPredictions(outcome, count, reason),
     });
+    metrics.trackPredictionLog(() => this.predictionLog.pending);
     this.training =
       options.training && options.apiToken
         ? new TrainingLauncher({ ...options.training, logger })

@@ -52,11 +52,14 @@ export async function buildServer(options: ServerOptions): Promise<FastifyInstan
   });
   app.addHook('preClose', (done) => {
     runtime.draining = true;
+    runtime.shutdownDeadline ??= Date.now() + settings.shutdown_timeout_ms;
     done();
   });
   app.addHook('onClose', async () => {
     await runtime.models.stop();
-    await runtime.predictionLog.close();
+    // What the store has not taken by the deadline is counted as dropped: a stalled store cannot hold
+    // the exit past the orchestrator's kill.
+    await runtime.predictionLog.close(runtime.shutdownDeadline);
   });
   return app;
 }

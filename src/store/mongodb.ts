@@ -97,6 +97,33 @@ export class MongoStore implements DocumentStore {
     await this.client.close();
   }
 
+  /**
+   * Makes MongoDB delete documents of `collection` once their Date `field` is `seconds` old (a TTL
+   * index), or stops it when `seconds` is undefined. A TTL index whose age changed is altered in place.
+   */
+  async expireAfter(collection: string, field: string, seconds: number | undefined): Promise<void> {
+    const name = `${field}_ttl`;
+    const action = `setting the retention of collection "${collection}"`;
+    if (seconds === undefined) {
+      const indexes = await this.run(action, () => this.database.collection(collection).indexes()).catch(
+        () => [],
+      );
+      if (indexes.some((index) => index.name === name))
+        await this.run(action, () => this.database.collection(collection).dropIndex(name));
+      return;
+    }
+    const expireAfterSeconds = Math.max(1, Math.round(seconds));
+    try {
+      await this.database.collection(collection).createIndex({ [field]: 1 }, { name, expireAfterSeconds });
+    } catch (error) {
+      // 85 IndexOptionsConflict: the index exists with another age.
+      if ((error as { code?: number }).code !== 85) throw this.wrap(error, action);
+      await this.run(action, () =>
+        this.database.command({ collMod: collection, index: { name, expireAfterSeconds } }),
+      );
+    }
+  }
+
   /** Runs one driver call, turning what it throws into a PW_STORE_* error. */
   async run<T>(action: string, call: () => Promise<T>): Promise<T> {
     try {
