@@ -5,7 +5,7 @@ import { estimatorFromJSON } from '../models/index.js';
 import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
 import type { EstimatorJSON } from '../types.js';
 import { LinearShap } from './linear-shap.js';
-import { TreeShap } from './tree-shap.js';
+import { TreeShap, type TreeShapAlgorithm } from './tree-shap.js';
 
 /**
  * What the values add up to: log-odds of the second class (binary boosting and logistic regression),
@@ -32,6 +32,8 @@ export interface ModelExplainerOptions {
    * them every mean is taken as 0 (exact for standardised columns without missing values).
    */
   columnMeans?: ArrayLike<number>;
+  /** Tree models: how leaves are summed (the same values either way; see TreeShapSettings). */
+  algorithm?: TreeShapAlgorithm;
 }
 
 interface TreeModelState {
@@ -64,6 +66,7 @@ export function createModelExplainer(
         outputs: baseline.length,
         baseline,
         scale: 1,
+        algorithm: options.algorithm,
       });
       return describe(
         shap,
@@ -78,6 +81,7 @@ export function createModelExplainer(
         outputs: 1,
         baseline: [0],
         scale: 1 / ensemble.treeCount,
+        algorithm: options.algorithm,
       });
       return describe(shap, state.task === 'binary' ? 'probability' : 'value');
     }

@@ -1,6 +1,7 @@
-// Exact SHAP values of tree ensembles: path-dependent TreeSHAP (Lundberg, Erion & Lee 2018, Algorithm 2),
-// which follows every root-to-leaf path once while keeping, per subset size, the share of feature subsets
-// that reach it (EXTEND / UNWIND). Absent features follow the nodes' training covers; one row allocates nothing.
+// Exact SHAP values of tree ensembles: path-dependent TreeSHAP (Lundberg, Erion & Lee 2018), one walk of
+// every root-to-leaf path per row; absent features follow the nodes' training covers. Each leaf's Shapley
+// sum is taken by Gauss-Legendre quadrature (as Linear TreeSHAP does: fewer steps, same values), or by the
+// paper's EXTEND / UNWIND path (Algorithm 2). One row allocates nothing.
 import { errors } from '../../core/errors.js';
 import type { TreeEnsemble } from '../tree/ensemble.js';
 
@@ -13,7 +14,14 @@ export interface TreeShapSettings {
   baseline: ArrayLike<number>;
   /** Factor on every tree's output: 1 for boosting, 1 / trees for a forest's average. */
   scale: number;
+  /**
+   * How each leaf's share is computed (the same exact values either way): `quadrature` (default) integrates
+   * the leaf's Shapley weights with Gauss-Legendre nodes; `extend-unwind` is the paper's Algorithm 2.
+   */
+  algorithm?: TreeShapAlgorithm;
 }
+
+export type TreeShapAlgorithm = 'quadrature' | 'extend-unwind';
 
 /**
  * Share of a node's training cover that goes to its left child. Both children's covers are used (not the
@@ -40,11 +48,31 @@ export class TreeShap {
   private readonly left: Int32Array;
   private readonly leftShare: Float64Array;
   private readonly scale: number;
-  /** The unique-path stack: every recursion level copies its parent's path just past it. */
-  private readonly pathFeature: Int32Array;
-  private readonly pathZero: Float64Array;
-  private readonly pathOne: Float64Array;
-  private readonly pathWeight: Float64Array;
+  /**
+   * The unique-path stack, one entry of four numbers (feature, zero fraction, one fraction, weight) side
+   * by side: every recursion level copies its parent's path just past it.
+   */
+  private readonly path: Float64Array;
+  /** For a path of `depth` + 1 entries, (depth + 1) / (j + 1) and (depth − j) / (depth + 1) at depth · tableWidth + j. */
+  private readonly up: Float64Array;
+  private readonly down: Float64Array;
+  /** 1 / down, for the entries whose one fraction is 0. */
+  private readonly fromDown: Float64Array;
+  private readonly tableWidth: number;
+  private readonly algorithm: TreeShapAlgorithm;
+  /** The quadrature walk's path: one entry per distinct feature split on above the node. */
+  private readonly uniqueFeature: Int32Array;
+  private readonly uniqueZero: Float64Array;
+  private readonly uniqueOne: Float64Array;
+  /** Per feature, its entry in the quadrature walk's path, or -1. */
+  private readonly positionOf: Int32Array;
+  /** Per leaf entry: the integral of the product of the other entries' factors. */
+  private readonly integral: Float64Array;
+  private readonly factors: Float64Array;
+  private readonly prefix: Float64Array;
+  /** Gauss-Legendre nodes and weights on [0, 1]: rule n (n nodes) starts at n(n − 1) / 2. */
+  private readonly nodes: Float64Array;
+  private readonly weights: Float64Array;
   /** Per-call state of the recursion (fields, so the recursive calls pass fewer arguments). */
   private row: ArrayLike<number> = [];
   private phi: Float64Array = new Float64Array(0);
@@ -57,6 +85,7 @@ export class TreeShap {
       );
     }
     const { features, outputs, baseline, scale } = settings;
+    this.algorithm = settings.algorithm ?? 'quadrature';
     this.features = features;
     this.outputs = outputs;
     this.scale = scale;
@@ -84,11 +113,31 @@ export class TreeShap {
     this.base = base;
     // a path holds the root's placeholder plus one entry per split: depth + 1 entries at the deepest
     // leaf; level d copies d + 1 of them, so the stack holds (depth + 2)(depth + 3) / 2 entries
-    const size = ((deepest + 2) * (deepest + 3)) / 2;
-    this.pathFeature = new Int32Array(size);
-    this.pathZero = new Float64Array(size);
-    this.pathOne = new Float64Array(size);
-    this.pathWeight = new Float64Array(size);
+    this.path = new Float64Array(ENTRY * (((deepest + 2) * (deepest + 3)) / 2));
+    // a path holds at most one entry per feature, and never more than the tree is deep
+    const unique = Math.max(1, Math.min(deepest, features));
+    this.uniqueFeature = new Int32Array(unique);
+    this.uniqueZero = new Float64Array(unique);
+    this.uniqueOne = new Float64Array(unique);
+    this.positionOf = new Int32Array(Math.max(1, features)).fill(-1);
+    this.integral = new Float64Array(unique);
+    this.factors = new Float64Array(unique);
+    this.prefix = new Float64Array(unique);
+    const rules = Math.ceil(unique / 2);
+    this.nodes = new Float64Array((rules * (rules + 1)) / 2);
+    this.weights = new Float64Array((rules * (rules + 1)) / 2);
+    for (let n = 1; n <= rules; n++) gaussLegendre(n, this.nodes, this.weights, (n * (n - 1)) / 2);
+    this.tableWidth = deepest + 2;
+    this.up = new Float64Array(this.tableWidth * this.tableWidth);
+    this.down = new Float64Array(this.tableWidth * this.tableWidth);
+    this.fromDown = new Float64Array(this.tableWidth * this.tableWidth);
+    for (let depth = 0; depth < this.tableWidth; depth++) {
+      for (let j = 0; j < depth; j++) {
+        this.up[depth * this.tableWidth + j] = (depth + 1) / (j + 1);
+        this.down[depth * this.tableWidth + j] = (depth - j) / (depth + 1);
+        this.fromDown[depth * this.tableWidth + j] = (depth + 1) / (depth - j);
+      }
+    }
   }
 
   /**
@@ -102,7 +151,8 @@ export class TreeShap {
     this.phi = phi;
     for (let t = 0; t < this.trees; t++) {
       this.phiOffset = (t % this.outputs) * features;
-      this.recurse(this.roots[t], 0, 0, 1, 1, -1);
+      if (this.algorithm === 'quadrature') this.walk(this.roots[t], 0);
+      else this.recurse(this.roots[t], 0, 0, 1, 1, -1);
     }
     this.row = [];
   }
@@ -121,9 +171,132 @@ export class TreeShap {
   }
 
   /**
-   * Algorithm 2's RECURSE: `start` is where this level's copy of the path begins, `depth` the index its
-   * new entry takes; the entry records the split feature of the parent with the share of covered rows
-   * (zero) and of rows like this one (one) that come down to `node`.
+   * The quadrature walk: `count` distinct features are split on above `node`, entry j holding feature
+   * j's share of covered rows (zero) and whether this row's value agrees with every one of its splits
+   * (one) on the way down. A feature split on again updates its entry for the subtree and restores it.
+   */
+  private walk(node: number, count: number): void {
+    const split = this.feature[node];
+    if (split < 0) {
+      if (count > 0) this.leafByQuadrature(node, count);
+      return;
+    }
+    const x = this.row[split];
+    const child = this.left[node];
+    const goesLeft = x <= this.value[node] || (x !== x && this.missingLeft[node] === 1);
+    const leftShare = this.leftShare[node];
+    const hotShare = goesLeft ? leftShare : 1 - leftShare;
+    const hot = goesLeft ? child : child + 1;
+    const zeros = this.uniqueZero;
+    const ones = this.uniqueOne;
+    const at = this.positionOf[split];
+    if (at < 0) {
+      this.uniqueFeature[count] = split;
+      this.positionOf[split] = count;
+      zeros[count] = hotShare;
+      ones[count] = 1;
+      this.walk(hot, count + 1);
+      if (hotShare !== 1) {
+        zeros[count] = 1 - hotShare;
+        ones[count] = 0;
+        this.walk(hot === child ? child + 1 : child, count + 1);
+      }
+      this.positionOf[split] = -1;
+      return;
+    }
+    const zero = zeros[at];
+    const one = ones[at];
+    // no covered row and no row like this one reaches a side whose fractions are both 0: it adds nothing
+    zeros[at] = zero * hotShare;
+    if (zeros[at] !== 0 || one !== 0) this.walk(hot, count);
+    zeros[at] = zero * (1 - hotShare);
+    ones[at] = 0;
+    if (zeros[at] !== 0) this.walk(hot === child ? child + 1 : child, count);
+    zeros[at] = zero;
+    ones[at] = one;
+  }
+
+  /**
+   * A leaf's share for entry i is value · (one_i − zero_i) · Σ over subsets S of the other entries of
+   * |S|!(d − |S| − 1)!/d! · Π_S one · Π_rest zero, which equals value · (one_i − zero_i) · ∫₀¹ Π_{j≠i}
+   * (zero_j (1 − t) + one_j t) dt: a polynomial of degree d − 1, integrated exactly by ⌈d / 2⌉
+   * Gauss-Legendre nodes. The products of the other factors come from prefix and suffix products.
+   */
+  private leafByQuadrature(node: number, count: number): void {
+    const zeros = this.uniqueZero;
+    const ones = this.uniqueOne;
+    const integral = this.integral;
+    const factors = this.factors;
+    const prefix = this.prefix;
+    const rule = (count + 1) >> 1;
+    const from = (rule * (rule - 1)) / 2;
+    integral.fill(0, 0, count);
+    for (let q = 0; q < rule; q++) {
+      const t = this.nodes[from + q];
+      let before = this.weights[from + q];
+      for (let j = 0; j < count; j++) {
+        const factor = zeros[j] + (ones[j] - zeros[j]) * t;
+        factors[j] = factor;
+        prefix[j] = before;
+        before *= factor;
+      }
+      let after = 1;
+      for (let j = count - 1; j >= 0; j--) {
+        integral[j] += prefix[j] * after;
+        after *= factors[j];
+      }
+    }
+    const leaf = this.value[node] * this.scale;
+    const phi = this.phi;
+    const offset = this.phiOffset;
+    for (let j = 0; j < count; j++)
+      phi[offset + this.uniqueFeature[j]] += leaf * (ones[j] - zeros[j]) * integral[j];
+  }
+
+  /**
+   * Adds a leaf's share to every feature on its path: the leaf value times, per entry, the path's weight
+   * with that entry unwound (UNWOUNDSUM) times (one − zero). One fractions are 0 or 1 (a row goes one
+   * way), so the divisions by them vanish, and the sum for an entry with one = 0 is the same for all
+   * such entries up to their zero fraction: it is computed once.
+   */
+  private addLeaf(node: number, at0: number, depth: number): void {
+    const path = this.path;
+    const leaf = this.value[node] * this.scale;
+    const phi = this.phi;
+    const offset = this.phiOffset;
+    const up = this.up;
+    const down = this.down;
+    const fromDown = this.fromDown;
+    const row = depth * this.tableWidth;
+    const top = path[at0 + depth * ENTRY + WEIGHT];
+    let coldSum = NaN;
+    for (let i = 1; i <= depth; i++) {
+      const entry = at0 + i * ENTRY;
+      const one = path[entry + ONE];
+      const zero = path[entry + ZERO];
+      let total = 0;
+      if (one !== 0) {
+        let nextOnePortion = top;
+        for (let j = depth - 1; j >= 0; j--) {
+          const weight = nextOnePortion * up[row + j];
+          total += weight;
+          nextOnePortion = path[at0 + j * ENTRY + WEIGHT] - weight * zero * down[row + j];
+        }
+      } else {
+        if (coldSum !== coldSum) {
+          coldSum = 0;
+          for (let j = depth - 1; j >= 0; j--) coldSum += path[at0 + j * ENTRY + WEIGHT] * fromDown[row + j];
+        }
+        total = coldSum / zero;
+      }
+      phi[offset + path[entry + FEATURE]] += total * (one - zero) * leaf;
+    }
+  }
+
+  /**
+   * Algorithm 2's RECURSE: the path of this level starts at entry `start` (the parent's at `parentStart`,
+   * `depth` entries long), and its new entry records the parent's split feature with the share of covered
+   * rows (zero) and of rows like this one (one) that come down to `node`.
    */
   private recurse(
     node: number,
@@ -133,39 +306,16 @@ export class TreeShap {
     oneFraction: number,
     parentFeature: number,
   ): void {
-    const pathFeature = this.pathFeature;
-    const pathZero = this.pathZero;
-    const pathOne = this.pathOne;
-    const pathWeight = this.pathWeight;
-    // this level's path begins right after the parent's (which has depth entries)
+    const path = this.path;
     const start = depth === 0 ? 0 : parentStart + depth;
-    if (depth > 0) {
-      pathFeature.copyWithin(start, parentStart, parentStart + depth);
-      pathZero.copyWithin(start, parentStart, parentStart + depth);
-      pathOne.copyWithin(start, parentStart, parentStart + depth);
-      pathWeight.copyWithin(start, parentStart, parentStart + depth);
-    }
-    extendPath(
-      pathFeature,
-      pathZero,
-      pathOne,
-      pathWeight,
-      start,
-      depth,
-      zeroFraction,
-      oneFraction,
-      parentFeature,
-    );
+    const at0 = start * ENTRY;
+    const from = parentStart * ENTRY;
+    for (let j = 0; j < depth * ENTRY; j++) path[at0 + j] = path[from + j];
+    extendPath(path, at0, depth, zeroFraction, oneFraction, parentFeature);
 
     const split = this.feature[node];
     if (split < 0) {
-      const leaf = this.value[node] * this.scale;
-      const phi = this.phi;
-      const offset = this.phiOffset;
-      for (let i = 1; i <= depth; i++) {
-        const weight = unwoundPathSum(pathZero, pathOne, pathWeight, start, depth, i);
-        phi[offset + pathFeature[start + i]] += weight * (pathOne[start + i] - pathZero[start + i]) * leaf;
-      }
+      this.addLeaf(node, at0, depth);
       return;
     }
 
@@ -182,11 +332,11 @@ export class TreeShap {
     let incomingOne = 1;
     let nextDepth = depth;
     let at = 1;
-    while (at <= depth && pathFeature[start + at] !== split) at++;
+    while (at <= depth && path[at0 + at * ENTRY + FEATURE] !== split) at++;
     if (at <= depth) {
-      incomingZero = pathZero[start + at];
-      incomingOne = pathOne[start + at];
-      unwindPath(pathFeature, pathZero, pathOne, pathWeight, start, depth, at);
+      incomingZero = path[at0 + at * ENTRY + ZERO];
+      incomingOne = path[at0 + at * ENTRY + ONE];
+      unwindPath(path, at0, depth, at);
       nextDepth--;
     }
     const hotZero = hotShare * incomingZero;
@@ -198,82 +348,85 @@ export class TreeShap {
   }
 }
 
-/** EXTEND: adds an entry for `feature` at index `depth` and updates the subset-size weights. */
+/** Numbers per path entry, and their places in it. */
+const ENTRY = 4;
+const FEATURE = 0;
+const ZERO = 1;
+const ONE = 2;
+const WEIGHT = 3;
+
+/** EXTEND: adds an entry for `feature` at index `depth` of the path at `at0` and updates the subset-size weights. */
 function extendPath(
-  pathFeature: Int32Array,
-  pathZero: Float64Array,
-  pathOne: Float64Array,
-  pathWeight: Float64Array,
-  start: number,
+  path: Float64Array,
+  at0: number,
   depth: number,
   zeroFraction: number,
   oneFraction: number,
   feature: number,
 ): void {
-  pathFeature[start + depth] = feature;
-  pathZero[start + depth] = zeroFraction;
-  pathOne[start + depth] = oneFraction;
-  pathWeight[start + depth] = depth === 0 ? 1 : 0;
+  const entry = at0 + depth * ENTRY;
+  path[entry + FEATURE] = feature;
+  path[entry + ZERO] = zeroFraction;
+  path[entry + ONE] = oneFraction;
+  path[entry + WEIGHT] = depth === 0 ? 1 : 0;
   const size = depth + 1;
   for (let i = depth - 1; i >= 0; i--) {
-    pathWeight[start + i + 1] += (oneFraction * pathWeight[start + i] * (i + 1)) / size;
-    pathWeight[start + i] = (zeroFraction * pathWeight[start + i] * (depth - i)) / size;
+    const weight = path[at0 + i * ENTRY + WEIGHT];
+    path[at0 + (i + 1) * ENTRY + WEIGHT] += (oneFraction * weight * (i + 1)) / size;
+    path[at0 + i * ENTRY + WEIGHT] = (zeroFraction * weight * (depth - i)) / size;
   }
 }
 
 /** UNWIND: removes the entry at `index`, undoing its EXTEND, and closes the gap. */
-function unwindPath(
-  pathFeature: Int32Array,
-  pathZero: Float64Array,
-  pathOne: Float64Array,
-  pathWeight: Float64Array,
-  start: number,
-  depth: number,
-  index: number,
-): void {
-  const oneFraction = pathOne[start + index];
-  const zeroFraction = pathZero[start + index];
-  let nextOnePortion = pathWeight[start + depth];
+function unwindPath(path: Float64Array, at0: number, depth: number, index: number): void {
+  const oneFraction = path[at0 + index * ENTRY + ONE];
+  const zeroFraction = path[at0 + index * ENTRY + ZERO];
+  let nextOnePortion = path[at0 + depth * ENTRY + WEIGHT];
   const size = depth + 1;
   for (let i = depth - 1; i >= 0; i--) {
+    const at = at0 + i * ENTRY + WEIGHT;
     if (oneFraction !== 0) {
-      const kept = pathWeight[start + i];
-      pathWeight[start + i] = (nextOnePortion * size) / ((i + 1) * oneFraction);
-      nextOnePortion = kept - (pathWeight[start + i] * zeroFraction * (depth - i)) / size;
+      const kept = path[at];
+      path[at] = (nextOnePortion * size) / ((i + 1) * oneFraction);
+      nextOnePortion = kept - (path[at] * zeroFraction * (depth - i)) / size;
     } else {
-      pathWeight[start + i] = (pathWeight[start + i] * size) / (zeroFraction * (depth - i));
+      path[at] = (path[at] * size) / (zeroFraction * (depth - i));
     }
   }
   for (let i = index; i < depth; i++) {
-    pathFeature[start + i] = pathFeature[start + i + 1];
-    pathZero[start + i] = pathZero[start + i + 1];
-    pathOne[start + i] = pathOne[start + i + 1];
+    const at = at0 + i * ENTRY;
+    path[at + FEATURE] = path[at + ENTRY + FEATURE];
+    path[at + ZERO] = path[at + ENTRY + ZERO];
+    path[at + ONE] = path[at + ENTRY + ONE];
   }
 }
 
-/** The total weight the path would have with the entry at `index` unwound, without changing the path. */
-function unwoundPathSum(
-  pathZero: Float64Array,
-  pathOne: Float64Array,
-  pathWeight: Float64Array,
-  start: number,
-  depth: number,
-  index: number,
-): number {
-  const oneFraction = pathOne[start + index];
-  const zeroFraction = pathZero[start + index];
-  let nextOnePortion = pathWeight[start + depth];
-  let total = 0;
-  const size = depth + 1;
-  if (oneFraction !== 0) {
-    for (let i = depth - 1; i >= 0; i--) {
-      const weight = (nextOnePortion * size) / ((i + 1) * oneFraction);
-      total += weight;
-      nextOnePortion = pathWeight[start + i] - (weight * zeroFraction * (depth - i)) / size;
+/**
+ * The n-node Gauss-Legendre rule moved to [0, 1], into nodes / weights from `at`: exact for polynomials
+ * of degree up to 2n − 1. Roots of the Legendre polynomial P_n by Newton's method from Chebyshev guesses.
+ */
+function gaussLegendre(n: number, nodes: Float64Array, weights: Float64Array, at: number): void {
+  for (let i = 0; i < n; i++) {
+    let x = Math.cos((Math.PI * (i + 0.75)) / (n + 0.5));
+    let derivative = 1;
+    for (let iteration = 0; iteration < 100; iteration++) {
+      // P_n(x) and P_n'(x) by the three-term recurrence
+      let previous = 1;
+      let current = x;
+      if (n === 1) current = x;
+      else {
+        for (let k = 2; k <= n; k++) {
+          const next = ((2 * k - 1) * x * current - (k - 1) * previous) / k;
+          previous = current;
+          current = next;
+        }
+      }
+      derivative = (n * (x * current - previous)) / (x * x - 1);
+      const step = current / derivative;
+      x -= step;
+      if (Math.abs(step) < 1e-16) break;
     }
-  } else {
-    for (let i = depth - 1; i >= 0; i--)
-      total += (pathWeight[start + i] * size) / (zeroFraction * (depth - i));
+    nodes[at + i] = (1 - x) / 2;
+    weights[at + i] = 1 / ((1 - x * x) * derivative * derivative);
   }
-  return total;
 }

@@ -130,6 +130,34 @@ describe('model explanations add up to the raw output', () => {
     expect(Math.abs(phi[2])).toBe(0);
   });
 
+  it('gives the same values by quadrature and by EXTEND / UNWIND on deep real trees', async () => {
+    const { X, y } = withMissing(2000);
+    const wide = classification(2000);
+    const models = [
+      await new GradientBoostingModel({
+        max_iter: 10,
+        max_leaf_nodes: 63,
+        min_samples_leaf: 2,
+        threads: 1,
+      }).fit(wide.X, wide.y),
+      await new RandomForestModel({ n_estimators: 5, max_depth: 16, threads: 1 }).fit(X, y),
+    ];
+    for (const model of models) {
+      const json = model.toJSON();
+      const quadrature = createModelExplainer(json, { algorithm: 'quadrature' });
+      const paths = createModelExplainer(json, { algorithm: 'extend-unwind' });
+      const rows =
+        model instanceof RandomForestModel ? withMissing(100, 9).X : withHoles(classification(100, 8).X);
+      const first = new Float64Array(rows.cols);
+      const second = new Float64Array(rows.cols);
+      for (let i = 0; i < rows.rows; i++) {
+        quadrature.explainRow(row(rows, i), first);
+        paths.explainRow(row(rows, i), second);
+        for (let f = 0; f < rows.cols; f++) expect(Math.abs(first[f] - second[f])).toBeLessThan(1e-9);
+      }
+    }
+  });
+
   it('refuses a tree model saved before nodes recorded their cover', async () => {
     const { X, y } = classification(300);
     const json = (await new GradientBoostingModel({ max_iter: 3, threads: 1 }).fit(X, y)).toJSON();

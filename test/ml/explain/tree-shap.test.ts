@@ -148,32 +148,35 @@ const ensembleCase = fc
   );
 
 describe('TreeSHAP', () => {
-  it('equals brute-force Shapley values of the cover-weighted expectation, missing values included', () => {
-    fc.assert(
-      fc.property(ensembleCase, ({ features, outputs, trees, row, baseline, averaged }) => {
-        const compactTrees = trees.map(compact);
-        const ensemble = new TreeEnsemble();
-        for (const tree of compactTrees) ensemble.append(tree);
-        const scale = averaged ? 1 / compactTrees.length : 1;
-        const shap = new TreeShap(ensemble, { features, outputs, baseline, scale });
-        const phi = new Float64Array(outputs * features).fill(123);
-        shap.explainRow(row, phi);
-        const expected = bruteForce(compactTrees, row, features, outputs, scale);
-        for (let o = 0; o < outputs; o++) {
-          expect(Math.abs(shap.base[o] - (baseline[o] + expected.base[o]))).toBeLessThan(1e-9);
-          let raw = baseline[o];
-          for (let t = o; t < compactTrees.length; t += outputs) raw += scale * ensemble.treeOutput(t, row);
-          let total = shap.base[o];
-          for (let f = 0; f < features; f++) {
-            expect(Math.abs(phi[o * features + f] - expected.phi[o * features + f])).toBeLessThan(1e-9);
-            total += phi[o * features + f];
+  it.each(['quadrature', 'extend-unwind'] as const)(
+    '%s: equals brute-force Shapley values of the cover-weighted expectation, missing values included',
+    (algorithm) => {
+      fc.assert(
+        fc.property(ensembleCase, ({ features, outputs, trees, row, baseline, averaged }) => {
+          const compactTrees = trees.map(compact);
+          const ensemble = new TreeEnsemble();
+          for (const tree of compactTrees) ensemble.append(tree);
+          const scale = averaged ? 1 / compactTrees.length : 1;
+          const shap = new TreeShap(ensemble, { features, outputs, baseline, scale, algorithm });
+          const phi = new Float64Array(outputs * features).fill(123);
+          shap.explainRow(row, phi);
+          const expected = bruteForce(compactTrees, row, features, outputs, scale);
+          for (let o = 0; o < outputs; o++) {
+            expect(Math.abs(shap.base[o] - (baseline[o] + expected.base[o]))).toBeLessThan(1e-9);
+            let raw = baseline[o];
+            for (let t = o; t < compactTrees.length; t += outputs) raw += scale * ensemble.treeOutput(t, row);
+            let total = shap.base[o];
+            for (let f = 0; f < features; f++) {
+              expect(Math.abs(phi[o * features + f] - expected.phi[o * features + f])).toBeLessThan(1e-9);
+              total += phi[o * features + f];
+            }
+            expect(Math.abs(total - raw)).toBeLessThan(1e-9);
           }
-          expect(Math.abs(total - raw)).toBeLessThan(1e-9);
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 
   it('gives a feature the tree never splits on nothing, and the same values on a second call', () => {
     fc.assert(
