@@ -66,13 +66,16 @@ export class TreeShap {
   private readonly uniqueOne: Float64Array;
   /** Per feature, its entry in the quadrature walk's path, or -1. */
   private readonly positionOf: Int32Array;
-  /** Per leaf entry: the integral of the product of the other entries' factors. */
-  private readonly integral: Float64Array;
-  private readonly factors: Float64Array;
-  private readonly prefix: Float64Array;
-  /** Gauss-Legendre nodes and weights on [0, 1]: rule n (n nodes) starts at n(n − 1) / 2. */
+  /** Gauss-Legendre nodes and weights on [0, 1] (and weights / (1 − node)): rule n starts at n(n − 1) / 2. */
   private readonly nodes: Float64Array;
   private readonly weights: Float64Array;
+  private readonly coldWeights: Float64Array;
+  /** Per tree, the nodes of its rule: enough for the most distinct features on any of its paths. */
+  private readonly treeRule: Int32Array;
+  /** The path's product of factors at each quadrature node, per level of the walk (rule size apart). */
+  private readonly products: Float64Array;
+  private ruleFrom = 0;
+  private ruleSize = 1;
   /** Per-call state of the recursion (fields, so the recursive calls pass fewer arguments). */
   private row: ArrayLike<number> = [];
   private phi: Float64Array = new Float64Array(0);
@@ -120,13 +123,17 @@ export class TreeShap {
     this.uniqueZero = new Float64Array(unique);
     this.uniqueOne = new Float64Array(unique);
     this.positionOf = new Int32Array(Math.max(1, features)).fill(-1);
-    this.integral = new Float64Array(unique);
-    this.factors = new Float64Array(unique);
-    this.prefix = new Float64Array(unique);
     const rules = Math.ceil(unique / 2);
     this.nodes = new Float64Array((rules * (rules + 1)) / 2);
     this.weights = new Float64Array((rules * (rules + 1)) / 2);
+    this.coldWeights = new Float64Array((rules * (rules + 1)) / 2);
     for (let n = 1; n <= rules; n++) gaussLegendre(n, this.nodes, this.weights, (n * (n - 1)) / 2);
+    for (let q = 0; q < this.nodes.length; q++) this.coldWeights[q] = this.weights[q] / (1 - this.nodes[q]);
+    this.treeRule = new Int32Array(this.trees);
+    const splitsOn = new Int32Array(Math.max(1, features));
+    for (let t = 0; t < this.trees; t++)
+      this.treeRule[t] = Math.max(1, Math.ceil(this.mostDistinct(this.roots[t], splitsOn, 0) / 2));
+    this.products = new Float64Array((deepest + 2) * rules);
     this.tableWidth = deepest + 2;
     this.up = new Float64Array(this.tableWidth * this.tableWidth);
     this.down = new Float64Array(this.tableWidth * this.tableWidth);
@@ -151,8 +158,13 @@ export class TreeShap {
     this.phi = phi;
     for (let t = 0; t < this.trees; t++) {
       this.phiOffset = (t % this.outputs) * features;
-      if (this.algorithm === 'quadrature') this.walk(this.roots[t], 0);
-      else this.recurse(this.roots[t], 0, 0, 1, 1, -1);
+      if (this.algorithm === 'quadrature') {
+        const rule = this.treeRule[t];
+        this.ruleSize = rule;
+        this.ruleFrom = (rule * (rule - 1)) / 2;
+        this.products.fill(1, 0, rule);
+        this.walk(this.roots[t], 0, 0);
+      } else this.recurse(this.roots[t], 0, 0, 1, 1, -1);
     }
     this.row = [];
   }
@@ -165,6 +177,21 @@ export class TreeShap {
     return share * this.expectation(child) + (1 - share) * this.expectation(child + 1);
   }
 
+  /** The most distinct features split on along one path below `node` (`distinct` above it). */
+  private mostDistinct(node: number, splitsOn: Int32Array, distinct: number): number {
+    const child = this.left[node];
+    if (child < 0) return distinct;
+    const f = this.feature[node];
+    const below = splitsOn[f] === 0 ? distinct + 1 : distinct;
+    splitsOn[f]++;
+    const most = Math.max(
+      this.mostDistinct(child, splitsOn, below),
+      this.mostDistinct(child + 1, splitsOn, below),
+    );
+    splitsOn[f]--;
+    return most;
+  }
+
   private depthOf(node: number): number {
     const child = this.left[node];
     return child < 0 ? 0 : 1 + Math.max(this.depthOf(child), this.depthOf(child + 1));
@@ -172,13 +199,15 @@ export class TreeShap {
 
   /**
    * The quadrature walk: `count` distinct features are split on above `node`, entry j holding feature
-   * j's share of covered rows (zero) and whether this row's value agrees with every one of its splits
-   * (one) on the way down. A feature split on again updates its entry for the subtree and restores it.
+   * j's share of covered rows (zero) and whether this row agrees with every one of its splits (one) on
+   * the way down; a feature split on again updates its entry for the subtree and restores it. Entry j's
+   * factor is zero_j (1 − t) + one_j t, and the walk keeps the product of all factors at every
+   * quadrature node t, level by level.
    */
-  private walk(node: number, count: number): void {
+  private walk(node: number, count: number, level: number): void {
     const split = this.feature[node];
     if (split < 0) {
-      if (count > 0) this.leafByQuadrature(node, count);
+      if (count > 0) this.leaf(node, count, level);
       return;
     }
     const x = this.row[split];
@@ -186,71 +215,101 @@ export class TreeShap {
     const goesLeft = x <= this.value[node] || (x !== x && this.missingLeft[node] === 1);
     const leftShare = this.leftShare[node];
     const hotShare = goesLeft ? leftShare : 1 - leftShare;
+    const coldShare = 1 - hotShare;
     const hot = goesLeft ? child : child + 1;
+    const cold = goesLeft ? child + 1 : child;
     const zeros = this.uniqueZero;
     const ones = this.uniqueOne;
+    const products = this.products;
+    const nodes = this.nodes;
+    const size = this.ruleSize;
+    const from = this.ruleFrom;
+    const here = level * size;
+    const next = here + size;
     const at = this.positionOf[split];
     if (at < 0) {
       this.uniqueFeature[count] = split;
       this.positionOf[split] = count;
       zeros[count] = hotShare;
       ones[count] = 1;
-      this.walk(hot, count + 1);
-      if (hotShare !== 1) {
-        zeros[count] = 1 - hotShare;
+      for (let q = 0; q < size; q++)
+        products[next + q] = products[here + q] * (hotShare + coldShare * nodes[from + q]);
+      this.walk(hot, count + 1, level + 1);
+      if (coldShare !== 0) {
+        zeros[count] = coldShare;
         ones[count] = 0;
-        this.walk(hot === child ? child + 1 : child, count + 1);
+        for (let q = 0; q < size; q++)
+          products[next + q] = products[here + q] * coldShare * (1 - nodes[from + q]);
+        this.walk(cold, count + 1, level + 1);
       }
       this.positionOf[split] = -1;
       return;
     }
+    // the feature's entry changes below: its old factor leaves the products (it is never 0: entries
+    // whose fractions are both 0 are never walked into) and the new one comes in
     const zero = zeros[at];
     const one = ones[at];
-    // no covered row and no row like this one reaches a side whose fractions are both 0: it adds nothing
-    zeros[at] = zero * hotShare;
-    if (zeros[at] !== 0 || one !== 0) this.walk(hot, count);
-    zeros[at] = zero * (1 - hotShare);
-    ones[at] = 0;
-    if (zeros[at] !== 0) this.walk(hot === child ? child + 1 : child, count);
+    const hotZero = zero * hotShare;
+    if (hotZero !== 0 || one !== 0) {
+      zeros[at] = hotZero;
+      for (let q = 0; q < size; q++) {
+        const t = nodes[from + q];
+        products[next + q] =
+          (products[here + q] / (zero + (one - zero) * t)) * (hotZero + (one - hotZero) * t);
+      }
+      this.walk(hot, count, level + 1);
+    }
+    const coldZero = zero * coldShare;
+    if (coldZero !== 0) {
+      zeros[at] = coldZero;
+      ones[at] = 0;
+      for (let q = 0; q < size; q++) {
+        const t = nodes[from + q];
+        products[next + q] = (products[here + q] / (zero + (one - zero) * t)) * coldZero * (1 - t);
+      }
+      this.walk(cold, count, level + 1);
+    }
     zeros[at] = zero;
     ones[at] = one;
   }
 
   /**
-   * A leaf's share for entry i is value · (one_i − zero_i) · Σ over subsets S of the other entries of
-   * |S|!(d − |S| − 1)!/d! · Π_S one · Π_rest zero, which equals value · (one_i − zero_i) · ∫₀¹ Π_{j≠i}
-   * (zero_j (1 − t) + one_j t) dt: a polynomial of degree d − 1, integrated exactly by ⌈d / 2⌉
-   * Gauss-Legendre nodes. The products of the other factors come from prefix and suffix products.
+   * A leaf's share for entry j is value · (one_j − zero_j) · Σ over subsets S of the other entries of
+   * |S|!(d − |S| − 1)!/d! · Π_S one · Π_rest zero, which equals value · (one_j − zero_j) · ∫₀¹ P(t) /
+   * factor_j(t) dt with P the product of all d factors: a polynomial of degree d − 1, integrated exactly
+   * by the tree's Gauss-Legendre rule. For an entry with one = 0 the factor is zero_j (1 − t), so its
+   * share is −value · ∫ P / (1 − t), the same for all such entries.
    */
-  private leafByQuadrature(node: number, count: number): void {
+  private leaf(node: number, count: number, level: number): void {
     const zeros = this.uniqueZero;
     const ones = this.uniqueOne;
-    const integral = this.integral;
-    const factors = this.factors;
-    const prefix = this.prefix;
-    const rule = (count + 1) >> 1;
-    const from = (rule * (rule - 1)) / 2;
-    integral.fill(0, 0, count);
-    for (let q = 0; q < rule; q++) {
-      const t = this.nodes[from + q];
-      let before = this.weights[from + q];
-      for (let j = 0; j < count; j++) {
-        const factor = zeros[j] + (ones[j] - zeros[j]) * t;
-        factors[j] = factor;
-        prefix[j] = before;
-        before *= factor;
-      }
-      let after = 1;
-      for (let j = count - 1; j >= 0; j--) {
-        integral[j] += prefix[j] * after;
-        after *= factors[j];
-      }
-    }
+    const products = this.products;
+    const nodes = this.nodes;
+    const weights = this.weights;
+    const size = this.ruleSize;
+    const from = this.ruleFrom;
+    const here = level * size;
     const leaf = this.value[node] * this.scale;
     const phi = this.phi;
     const offset = this.phiOffset;
-    for (let j = 0; j < count; j++)
-      phi[offset + this.uniqueFeature[j]] += leaf * (ones[j] - zeros[j]) * integral[j];
+    let coldShare = NaN;
+    for (let j = 0; j < count; j++) {
+      const feature = offset + this.uniqueFeature[j];
+      if (ones[j] === 0) {
+        if (coldShare !== coldShare) {
+          let integral = 0;
+          for (let q = 0; q < size; q++) integral += this.coldWeights[from + q] * products[here + q];
+          coldShare = -leaf * integral;
+        }
+        phi[feature] += coldShare;
+        continue;
+      }
+      const zero = zeros[j];
+      let integral = 0;
+      for (let q = 0; q < size; q++)
+        integral += (weights[from + q] * products[here + q]) / (zero + (1 - zero) * nodes[from + q]);
+      phi[feature] += leaf * (1 - zero) * integral;
+    }
   }
 
   /**
