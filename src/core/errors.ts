@@ -168,6 +168,12 @@ export const errors = {
     1,
     503,
   ),
+  PW_EXPLAIN_UNAVAILABLE: define(
+    'PW_EXPLAIN_UNAVAILABLE',
+    'Retrain with `pipewright run`: models trained now record what explanations need (the training cover of every tree node).',
+    1,
+    422,
+  ),
   PW_MONITOR_NO_REFERENCE: define(
     'PW_MONITOR_NO_REFERENCE',
     'Retrain with `pipewright run`: the bundles it publishes carry the reference statistics that drift is measured against.',

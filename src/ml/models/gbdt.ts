@@ -519,6 +519,7 @@ class BoostingTrainer {
           missingLeft: tree.missingLeft.subarray(0, tree.count),
           left: tree.left.subarray(0, tree.count),
           gain: tree.gain.subarray(0, tree.count),
+          cover: tree.sumHessian.subarray(0, tree.count),
         });
         if (validation) ensemble.addTree(t, validation.X, validationRaw, outputs, output);
       }

@@ -195,6 +195,16 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
     return this.names.length;
   }
 
+  /** The feature field each output column comes from, in column order (one-hot columns share their field). */
+  get outputFields(): string[] {
+    this.requireFitted();
+    return this.names.map((_, column) => {
+      let s = 0;
+      while (s + 1 < this.offsets.length && this.offsets[s + 1] <= column) s++;
+      return this.steps[s].field.name;
+    });
+  }
+
   get isFitted(): boolean {
     return this.fitted;
   }

@@ -22,6 +22,8 @@ export interface CompactTree {
   left: Int32Array;
   /** Gain of each split (0 for leaves), for feature importance. */
   gain: Float64Array;
+  /** Training cover of each node (hessian sum: weighted row count for forests), for SHAP explanations. */
+  cover?: Float64Array;
 }
 
 export interface EnsembleJSON {
@@ -33,6 +35,8 @@ export interface EnsembleJSON {
   value: string;
   missingLeft: string;
   left: string;
+  /** Absent in models trained before covers were recorded. */
+  cover?: string;
 }
 
 export class TreeEnsemble {
@@ -47,6 +51,8 @@ export class TreeEnsemble {
   missingLeft: Uint8Array = new Uint8Array(1024);
   /** Index of the left child in these arrays (the right one follows it), or -1 at a leaf. */
   left: Int32Array = new Int32Array(1024);
+  /** Training cover of each node (NaN where a tree came without one), for explanations. */
+  cover: Float64Array = new Float64Array(1024);
 
   /** The one-row scoring layout, rebuilt after the trees change. */
   private scoring: RowScoring | undefined;
@@ -62,6 +68,7 @@ export class TreeEnsemble {
       this.value[at] = tree.value[k];
       this.missingLeft[at] = tree.missingLeft[k];
       this.left[at] = tree.left[k] >= 0 ? tree.left[k] + offset : -1;
+      this.cover[at] = tree.cover ? tree.cover[k] : NaN;
     }
     this.roots[this.treeCount] = offset;
     this.nodeCount += count;
@@ -75,6 +82,7 @@ export class TreeEnsemble {
       this.value = resized(this.value, size);
       this.missingLeft = resized(this.missingLeft, size);
       this.left = resized(this.left, size);
+      this.cover = resized(this.cover, size);
     }
     if (trees > this.roots.length) this.roots = resized(this.roots, Math.max(trees, this.roots.length * 2));
   }
@@ -86,6 +94,7 @@ export class TreeEnsemble {
     this.value = this.value.slice(0, this.nodeCount);
     this.missingLeft = this.missingLeft.slice(0, this.nodeCount);
     this.left = this.left.slice(0, this.nodeCount);
+    this.cover = this.cover.slice(0, this.nodeCount);
     this.roots = this.roots.slice(0, this.treeCount);
   }
 
@@ -144,7 +153,14 @@ export class TreeEnsemble {
       value: encodeFloat64(this.value.subarray(0, this.nodeCount)),
       missingLeft: encodeUint8(this.missingLeft.subarray(0, this.nodeCount)),
       left: encodeInt32(this.left.subarray(0, this.nodeCount)),
+      ...(this.hasCover() ? { cover: encodeFloat64(this.cover.subarray(0, this.nodeCount)) } : {}),
     };
+  }
+
+  /** Whether every node has its training cover (models trained before covers were recorded have none). */
+  hasCover(): boolean {
+    for (let k = 0; k < this.nodeCount; k++) if (!(this.cover[k] >= 0)) return false;
+    return true;
   }
 
   /** Restores the arrays and checks that every walk stays inside them and ends at a leaf. */
@@ -157,6 +173,10 @@ export class TreeEnsemble {
     ensemble.value = decodeFloat64(json.value, `${what} value`);
     ensemble.missingLeft = decodeUint8(json.missingLeft, `${what} missingLeft`);
     ensemble.left = decodeInt32(json.left, `${what} left`);
+    ensemble.cover =
+      json.cover === undefined
+        ? new Float64Array(ensemble.left.length).fill(NaN)
+        : decodeFloat64(json.cover, `${what} cover`);
     ensemble.treeCount = ensemble.roots.length;
     ensemble.nodeCount = ensemble.feature.length;
     const nodes = ensemble.nodeCount;
@@ -165,7 +185,8 @@ export class TreeEnsemble {
       json.nodes === nodes &&
       ensemble.value.length === nodes &&
       ensemble.missingLeft.length === nodes &&
-      ensemble.left.length === nodes;
+      ensemble.left.length === nodes &&
+      ensemble.cover.length === nodes;
     if (!consistent) throw new errors.PW_BUNDLE_INVALID(`${what}: the tree arrays have different lengths`);
     for (let t = 0; t < ensemble.treeCount; t++) {
       const root = ensemble.roots[t];

@@ -73,6 +73,7 @@ export class ForestTreeGrower {
       missingLeft: tree.missingLeft.slice(0, tree.count),
       left: tree.left.slice(0, tree.count),
       gain: tree.gain.slice(0, tree.count),
+      cover: tree.sumHessian.slice(0, tree.count),
     };
   }
 }

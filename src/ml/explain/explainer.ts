@@ -1,0 +1,141 @@
+// Explanations of a bundle's predictions by schema field: the model's SHAP values per encoded column
+// (one-hot columns included) summed back to the field they come from, so base + Σ contributions is the
+// model's raw output for the record. The integration point for serving, prediction files and reports.
+import type { Bundle } from '../bundle.js';
+import type { CategoryValue } from '../../schema/schema.js';
+import type { TypedRecord } from '../../schema/coerce.js';
+import type { FeatureReference, ReferenceStats } from '../stats.js';
+import { Preprocessor } from '../transform/preprocessor.js';
+import { createModelExplainer, type ExplanationSpace, type ModelExplainer } from './estimator.js';
+
+export type { ExplanationSpace } from './estimator.js';
+
+export interface FieldContributions {
+  /** The expected raw output, knowing none of the fields. */
+  base: number;
+  /** Each feature field's share of the difference between the record's raw output and `base`. */
+  contributions: Record<string, number>;
+}
+
+export type RecordExplanation =
+  | ({ space: Exclude<ExplanationSpace, 'class_scores'> } & FieldContributions)
+  | { space: 'class_scores'; per_class: Record<string, FieldContributions> };
+
+export interface BundleExplainer {
+  readonly space: ExplanationSpace;
+  /** The feature fields, in the order of `explainRecordInto`'s values. */
+  readonly fields: readonly string[];
+  /** The class each set of values explains (multiclass), else one entry: the positive class or the target. */
+  readonly outputs: number;
+  /** Per output, the expected raw output. */
+  readonly base: Float64Array;
+  /**
+   * Writes output o's contribution of field j at o · fields.length + j for one typed record (as
+   * compileCoercer makes it), allocating nothing.
+   */
+  explainRecordInto(record: TypedRecord, out: Float64Array): void;
+  explainRecord(record: TypedRecord): RecordExplanation;
+}
+
+/** An explainer for a loaded bundle (see parseBundle). */
+export function createExplainer(bundle: Bundle): BundleExplainer {
+  const preprocessor = Preprocessor.fromJSON(bundle.preprocessor);
+  const fields = preprocessor.inputFields;
+  const fieldOfColumn = Int32Array.from(preprocessor.outputFields, (name) => fields.indexOf(name));
+  const columnMeans =
+    bundle.model.kind === 'logistic' ? columnMeansOf(bundle, preprocessor, fields) : undefined;
+  const model: ModelExplainer = createModelExplainer(bundle.model, { columnMeans });
+  const columns = model.features;
+  const outputs = model.outputs;
+  const row = new Float64Array(columns);
+  const phi = new Float64Array(outputs * columns);
+  const values = new Float64Array(outputs * fields.length);
+  const classLabels = bundle.classes.map((label: CategoryValue) => String(label));
+
+  function explainRecordInto(record: TypedRecord, out: Float64Array): void {
+    preprocessor.transformRecord(record, row);
+    model.explainRow(row, phi);
+    const width = fields.length;
+    out.fill(0, 0, outputs * width);
+    for (let o = 0; o < outputs; o++) {
+      for (let c = 0; c < columns; c++) out[o * width + fieldOfColumn[c]] += phi[o * columns + c];
+    }
+  }
+
+  function contributionsOf(o: number): FieldContributions {
+    const contributions: Record<string, number> = {};
+    fields.forEach((field, j) => (contributions[field] = values[o * fields.length + j]));
+    return { base: model.base[o], contributions };
+  }
+
+  return {
+    space: model.space,
+    fields,
+    outputs,
+    base: model.base,
+    explainRecordInto,
+    explainRecord(record) {
+      explainRecordInto(record, values);
+      if (model.space === 'class_scores') {
+        const perClass: Record<string, FieldContributions> = {};
+        for (let o = 0; o < outputs; o++) perClass[classLabels[o] ?? String(o)] = contributionsOf(o);
+        return { space: 'class_scores', per_class: perClass };
+      }
+      return { space: model.space, ...contributionsOf(0) };
+    },
+  };
+}
+
+/**
+ * The training mean of every encoded column as the model sees it (a missing value as 0), from the
+ * bundle's reference statistics of the training rows: each field's distribution pushed through the
+ * preprocessor. Undefined when the bundle has no statistics (then the means are taken as 0).
+ */
+function columnMeansOf(
+  bundle: Bundle,
+  preprocessor: Preprocessor,
+  fields: readonly string[],
+): Float64Array | undefined {
+  const stats = bundle.metadata.referenceStats as ReferenceStats | null;
+  if (!stats || !Array.isArray(stats.features)) return undefined;
+  const byField = new Map<string, FeatureReference>(
+    stats.features.map((reference) => [reference.field, reference]),
+  );
+  const fieldOfColumn = preprocessor.outputFields;
+  const encoded = new Float64Array(fieldOfColumn.length);
+  const means = new Float64Array(fieldOfColumn.length);
+  for (const field of fields) {
+    const reference = byField.get(field);
+    if (!reference) return undefined;
+    // the field's columns after encoding `value`, the others' missing (they are not read here)
+    const add = (value: CategoryValue | null, share: number): void => {
+      if (share === 0) return;
+      preprocessor.transformRecord({ [field]: value }, encoded);
+      for (let c = 0; c < fieldOfColumn.length; c++) {
+        if (fieldOfColumn[c] !== field) continue;
+        const x = encoded[c];
+        means[c] += share * (x === x ? x : 0);
+      }
+    };
+    const proportions = reference.proportions;
+    const missing = proportions[proportions.length - 1];
+    add(null, missing);
+    if (reference.kind === 'category') {
+      reference.categories.forEach((value, index) => add(value, proportions[index]));
+      continue;
+    }
+    const step = bundle.preprocessor.steps.find((candidate) => candidate.field === field);
+    if (step?.kind === 'numeric') {
+      // scaling is affine, so the scaled mean is the scaled mean value
+      add(reference.mean, 1 - missing);
+    } else if (reference.discrete) {
+      // numbers encoded as categories, with few distinct values: one bin each, the last one being the maximum
+      [...reference.edges, reference.max].forEach((value, index) => add(value, proportions[index]));
+    } else {
+      // numbers encoded as categories, with many distinct values: the stored percentiles stand for them
+      const quantiles = reference.quantiles;
+      for (const value of quantiles) add(value, (1 - missing) / quantiles.length);
+    }
+  }
+  return means;
+}
