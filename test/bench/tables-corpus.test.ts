@@ -73,7 +73,7 @@ describe.skipIf(!haveTables)('the public-tables corpus', () => {
       return {
         table,
         rows: split.train.length + split.test.length,
-        coverage: coverageOf(split, table.target, table.task),
+        coverage: coverageOf(split, table),
       };
     });
     const count = (test: (fact: { rows: number; coverage: Coverage; task: string }) => boolean) =>
