@@ -9,14 +9,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, ROOT } from '../helpers/cli.js';
-import {
-  hasSklearnTables,
-  hasStatsmodelsTables,
-  pythonHasSklearn,
-  SYSTEM_PYTHON,
-} from '../fixtures/public-tables.js';
+import { pythonHasSklearn, SYSTEM_PYTHON } from '../fixtures/public-tables.js';
 import {
   CORPUS,
+  CORPUS_FILES,
   coverageOf,
   macroF1,
   METRIC,
@@ -29,11 +25,11 @@ import {
 } from '../fixtures/table-corpus.js';
 
 const built = existsSync(join(ROOT, 'dist', 'cli', 'main.js'));
-const haveTables = hasSklearnTables() && hasStatsmodelsTables();
+const haveTables = CORPUS_FILES.every((file) => existsSync(file));
 const compare = pythonHasSklearn();
 if (!haveTables)
   console.warn(
-    "skipping the public-tables corpus: python3-sklearn's or python3-statsmodels' data sets are not installed (apt-get install python3-sklearn python3-statsmodels)",
+    `skipping the public-tables corpus: ${CORPUS_FILES.filter((file) => !existsSync(file)).join(', ')} missing (apt-get install python3-sklearn python3-statsmodels)`,
   );
 else if (!compare)
   console.warn(
