@@ -1,9 +1,10 @@
-// `npm run bench -- train [--rows <n>] [--threads <t>] [--models gbdt,random_forest,logistic] [--json] [--readme]`:
+// `npm run bench -- train [--rows <n>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--json] [--readme]`:
 // fits Pipewright's gradient boosting, random forest and logistic regression and, one after another on the
 // same split and encoding, scikit-learn 1.2 and XGBoost with the same settings where they map; each fit
 // runs in its own process under /usr/bin/time for its peak RSS. Prints fit/predict time, one-row latency,
-// ROC-AUC, F1 and our/their ratios; --json prints one object a line; --readme rewrites bench/README.md's
-// "## train" section with the table.
+// ROC-AUC, F1 and our/their ratios; --repeat runs every fit k times and reports the median fit time;
+// --profile prints where our fits spent their time, phase by phase; --json prints one object a line;
+// --readme rewrites bench/README.md's "## train" section with the table.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +27,8 @@ const flag = (name) => {
 const rows = Number(flag('--rows') ?? 381_109);
 const threadCounts = (flag('--threads') ?? '1,2').split(',').map(Number);
 const models = (flag('--models') ?? 'gbdt,random_forest,logistic').split(',');
+const repeat = Math.max(1, Number(flag('--repeat') ?? 1));
+const profile = args.includes('--profile');
 const json = args.includes('--json');
 const writeReadme = args.includes('--readme');
 const log = (line) => {
@@ -136,13 +139,21 @@ function measured(command, commandArgs, env = {}) {
   return { ...report, peak_rss_mb: rss ? Number(rss[1]) / 1024 : NaN };
 }
 
-function run(impl, model, threads, data) {
+/** One fit of `impl` in its own process: its report (times, peak RSS, our phase profile when asked). */
+function fitOnce(impl, model, threads, data) {
   const predictions = join(data.dir, `predictions-${impl}-${model}-${threads}.f64`);
   const params = modelParams(model, threads);
   log(`  ${impl} ${model} threads=${threads} on ${data.name} ...`);
   const report =
     impl === 'pipewright'
-      ? measured(process.execPath, [join(here, 'child.mjs'), data.dir, model, String(threads), predictions])
+      ? measured(process.execPath, [
+          join(here, 'child.mjs'),
+          data.dir,
+          model,
+          String(threads),
+          predictions,
+          ...(profile ? ['--profile'] : []),
+        ])
       : measured(
           python,
           [
@@ -160,8 +171,23 @@ function run(impl, model, threads, data) {
             MKL_NUM_THREADS: String(threads),
           },
         );
+  if (report.profile) {
+    const phases = Object.entries(report.profile).map(([phase, seconds]) => `${phase} ${seconds.toFixed(3)}`);
+    const other = report.fit_s - Object.values(report.profile).reduce((sum, seconds) => sum + seconds, 0);
+    log(`    fit ${report.fit_s.toFixed(3)} s: ${phases.join(', ')}, other ${other.toFixed(3)}`);
+  }
   const bytes = readFileSync(predictions);
-  const scores = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  return { ...report, scores: new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8) };
+}
+
+/** The fit whose time is the median of `reports` (the lower middle one for an even count). */
+function medianReport(reports) {
+  const sorted = [...reports].sort((a, b) => a.fit_s - b.fit_s);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function summarise(impl, model, threads, data, reports) {
+  const report = medianReport(reports);
   const result = {
     impl,
     model,
@@ -169,10 +195,11 @@ function run(impl, model, threads, data) {
     data: data.name,
     rows: data.rows,
     fit_s: report.fit_s,
+    fits_s: reports.map((r) => r.fit_s),
     predict_s: report.predict_s,
     one_row_us: report.one_row_us,
-    roc_auc: rocAuc(data.yTest, scores),
-    f1: selectThreshold(data.yTest, scores, { objective: 'f1' }).f1,
+    roc_auc: rocAuc(data.yTest, report.scores),
+    f1: selectThreshold(data.yTest, report.scores, { objective: 'f1' }).f1,
     peak_rss_mb: report.peak_rss_mb,
   };
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
@@ -199,16 +226,23 @@ if (existsSync(realSample))
   datasets.push({ name: 'real-sample', threads: [1], ...writeSplit('real-sample', readCsv(realSample)) });
 else log(`(no real sample at ${realSample}: skipped)`);
 
-const results = [];
+// every fit once per round, rounds one after another, so that a busy spell on the machine falls on
+// all implementations alike rather than on one of them
+const fits = [];
 for (const data of datasets) {
   for (const model of models) {
     // logistic regression has no thread setting: one run
     for (const threads of model === 'logistic' ? [1] : data.threads) {
-      results.push(run('pipewright', model, threads, data));
-      for (const impl of BASELINES[model]) results.push(run(impl, model, threads, data));
+      for (const impl of ['pipewright', ...BASELINES[model]])
+        fits.push({ impl, model, threads, data, reports: [] });
     }
   }
 }
+for (let round = 0; round < repeat; round++) {
+  if (repeat > 1) log(`round ${round + 1} of ${repeat}`);
+  for (const fit of fits) fit.reports.push(fitOnce(fit.impl, fit.model, fit.threads, fit.data));
+}
+const results = fits.map((fit) => summarise(fit.impl, fit.model, fit.threads, fit.data, fit.reports));
 const loadAfter = loadavg()
   .map((value) => value.toFixed(1))
   .join(' ');
@@ -235,6 +269,7 @@ const header = [
   'roc_auc',
   'f1',
   'peak_rss_mb',
+  ...(repeat > 1 ? ['fits'] : []),
   'ours/theirs fit',
   'ours/theirs one row',
 ];
@@ -252,6 +287,7 @@ const lines = results.map((result) => {
     number(result.roc_auc, 4),
     number(result.f1, 4),
     number(result.peak_rss_mb, 0),
+    ...(repeat > 1 ? [result.fits_s.map((seconds) => number(seconds, 2)).join(' ')] : []),
     mine ? number(mine.fit_s / result.fit_s, 2) : '',
     mine ? number(mine.one_row_us / result.one_row_us, 3) : '',
   ];
@@ -310,7 +346,7 @@ if (logistic)
 
 const seconds = ((performance.now() - started) / 1000).toFixed(0);
 const date = new Date().toISOString().slice(0, 10);
-const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}`;
+const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}${flag('--models') ? ` --models ${flag('--models')}` : ''}${repeat > 1 ? ` --repeat ${repeat}` : ''}`;
 const section = [
   '## train',
   '',
@@ -326,6 +362,11 @@ const section = [
   "our time by the baseline's on the same row (below 1: we are faster). Two-thread rows depend on what else runs on the",
   'machine at that moment (load average above): when the second core is busy, threads wait for it; OpenMP (scikit-learn,',
   'XGBoost) suffers most, and ours then does little better than one thread.',
+  ...(repeat > 1
+    ? [
+        `Each fit ran ${repeat} times, in rounds (every implementation once per round); fit_s is the median, "fits" lists them all.`,
+      ]
+    : []),
   '',
   table,
   '',

@@ -6,7 +6,7 @@ import { decodeFloat64, encodeFloat64 } from '../codec.js';
 import { classWeights } from '../imbalance.js';
 import { deriveSeed, Random } from '../random.js';
 import type { Estimator, EstimatorJSON, FitOptions, Matrix } from '../types.js';
-import { binMatrix, fitBinMapper, packFeatures } from '../tree/binning.js';
+import { SharedBinning } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree, type EnsembleJSON } from '../tree/ensemble.js';
 import type { GrowerSettings } from '../tree/grower.js';
 import {
@@ -181,12 +181,17 @@ export class RandomForestModel implements Estimator {
       stopWhenPure: !regression,
     };
     const threads = Math.min(resolveThreads(params.threads), params.n_estimators);
-    // worker threads start now and get their work once the data is binned
-    const workers = StartingWorkers.start(threads - 1);
+    const binning = SharedBinning.prepare(
+      X,
+      params.max_bins,
+      new Random(deriveSeed(params.random_state, 1)),
+      threads,
+    );
+    // worker threads start now, take their share of the binning, then get their work once it is done
+    const workers = StartingWorkers.start(threads - 1, binning.job);
     let trees: CompactTree[];
     try {
-      const mapper = fitBinMapper(X, params.max_bins, new Random(deriveSeed(params.random_state, 1)));
-      const data = binMatrix(X, mapper, packFeatures(mapper));
+      const data = binning.bin();
       trees = await growForest(
         {
           data,

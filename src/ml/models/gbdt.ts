@@ -7,7 +7,7 @@ import { decodeFloat64, encodeFloat64 } from '../codec.js';
 import { deriveSeed, Random } from '../random.js';
 import { randomSplit, stratifiedSplit } from '../split.js';
 import { takeRows, type Estimator, type EstimatorJSON, type FitOptions, type Matrix } from '../types.js';
-import { binMatrix, fitBinMapper, packFeatures, type BinnedData } from '../tree/binning.js';
+import { SharedBinning, type BinnedData } from '../tree/binning.js';
 import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { fastExp } from '../tree/kernels.js';
@@ -244,14 +244,13 @@ export class GradientBoostingModel implements Estimator {
     }
 
     const threads = resolveThreads(params.threads);
-    // worker threads start now and get their work once the data is binned
-    const workers = StartingWorkers.start(threads - 1);
+    const seed = params.random_state;
+    const binning = SharedBinning.prepare(trainX, params.max_bins, new Random(deriveSeed(seed, 1)), threads);
+    // worker threads start now, take their share of the binning, then get their work once it is done
+    const workers = StartingWorkers.start(threads - 1, binning.job);
     let trainer: BoostingTrainer | undefined;
     try {
-      const seed = params.random_state;
-      const mapper = fitBinMapper(trainX, params.max_bins, new Random(deriveSeed(seed, 1)));
-      const layout = packFeatures(mapper);
-      const data = binMatrix(trainX, mapper, layout);
+      const data = binning.bin();
       trainer = await BoostingTrainer.start(
         data,
         params,

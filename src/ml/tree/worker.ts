@@ -1,6 +1,8 @@
-// Entry point of a tree-learning worker thread: either does its share of boosting operations on shared
-// memory (histogram columns, pieces of rows) or grows whole forest trees by index. Started and stopped by threads.ts.
-import { parentPort } from 'node:worker_threads';
+// Entry point of a tree-learning worker thread: takes its share of the binning, then either does its
+// share of boosting operations on shared memory (histogram columns, pieces of rows) or grows whole
+// forest trees by index. Started and stopped by threads.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
 import {
   currentSequence,
@@ -40,4 +42,7 @@ port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
   });
   port.postMessage('ready');
 });
+// the data being binned when this thread started: take a share of it first
+const binning = workerData as SharedBinningJob | null;
+if (binning) binSharedPart(binning, false);
 port.postMessage('booted');
