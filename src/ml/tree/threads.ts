@@ -379,15 +379,30 @@ export class BoostingThreads implements NodeOperations {
   }
 }
 
-/** What a forest worker needs to grow trees by index (the binned columns are copied to it). */
+/** What a forest worker needs to grow trees by index (the binned columns are shared or copied to it). */
 export interface ForestWorkerData {
   mode: 'forest';
   setup: ForestSetup;
+  /** One Int32: the next tree index to grow, taken by every thread. */
+  next: SharedArrayBuffer;
+  count: number;
+}
+
+/** Grows trees by index from the shared counter until none is left; `done` receives each one. */
+export function growTakenTrees(
+  grower: ForestTreeGrower,
+  next: Int32Array,
+  count: number,
+  done: (index: number, tree: CompactTree) => void,
+): void {
+  for (let index = Atomics.add(next, 0, 1); index < count; index = Atomics.add(next, 0, 1))
+    done(index, grower.grow(index));
 }
 
 /**
- * Grows trees 0..count-1: tree t on thread t mod threads (the calling thread and the given started
- * workers), so the forest is the same for any thread count. The workers are stopped at the end.
+ * Grows trees 0..count-1 on the calling thread and the given started workers, each taking the next
+ * index from a shared counter (a thread that is slow or descheduled takes fewer). A tree depends on
+ * its index only, so the forest is the same for any thread count. The workers are stopped at the end.
  */
 export async function growForest(
   setup: ForestSetup,
@@ -396,26 +411,24 @@ export async function growForest(
 ): Promise<CompactTree[]> {
   const trees: CompactTree[] = new Array(count);
   const workers = started.slice(0, Math.max(0, count - 1));
+  const shared = new SharedArrayBuffer(4);
+  const next = new Int32Array(shared);
   try {
-    await Promise.all(workers.map((worker) => assign(worker, { mode: 'forest', setup })));
-    const stride = workers.length + 1;
     const results = workers.map(
-      (worker, w) =>
+      (worker) =>
         new Promise<void>((resolve, reject) => {
-          const indices: number[] = [];
-          for (let t = w + 1; t < count; t += stride) indices.push(t);
-          let remaining = indices.length;
-          if (remaining === 0) return resolve();
-          worker.on('message', (message: { index: number; tree: CompactTree }) => {
-            trees[message.index] = message.tree;
-            if (--remaining === 0) resolve();
+          worker.on('message', (message: { index: number; tree: CompactTree } | string) => {
+            if (message === 'finished') resolve();
+            else if (typeof message === 'object') trees[message.index] = message.tree;
           });
           worker.once('error', reject);
-          worker.postMessage({ trees: indices });
         }),
     );
+    await Promise.all(
+      workers.map((worker) => assign(worker, { mode: 'forest', setup, next: shared, count })),
+    );
     const grower = new ForestTreeGrower(setup);
-    for (let t = 0; t < count; t += stride) trees[t] = grower.grow(t);
+    growTakenTrees(grower, next, count, (index, tree) => (trees[index] = tree));
     await Promise.all(results);
     return trees;
   } finally {

@@ -6,6 +6,7 @@ import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
 import {
   currentSequence,
+  growTakenTrees,
   serveOperations,
   type BoostingWorkerData,
   type ForestWorkerData,
@@ -27,20 +28,18 @@ port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
     return;
   }
   const grower = new ForestTreeGrower(work.setup);
-  port.on('message', (message: { trees: number[] }) => {
-    for (const index of message.trees) {
-      const tree = grower.grow(index);
-      const buffers = [
-        tree.feature.buffer,
-        tree.value.buffer,
-        tree.missingLeft.buffer,
-        tree.left.buffer,
-        tree.gain.buffer,
-      ] as ArrayBuffer[];
-      port.postMessage({ index, tree }, buffers);
-    }
-  });
   port.postMessage('ready');
+  growTakenTrees(grower, new Int32Array(work.next), work.count, (index, tree) => {
+    const buffers = [
+      tree.feature.buffer,
+      tree.value.buffer,
+      tree.missingLeft.buffer,
+      tree.left.buffer,
+      tree.gain.buffer,
+    ] as ArrayBuffer[];
+    port.postMessage({ index, tree }, buffers);
+  });
+  port.postMessage('finished');
 });
 // the data being binned when this thread started: take a share of it first
 const binning = workerData as SharedBinningJob | null;
