@@ -1,9 +1,11 @@
-// `npm run bench -- train [--rows <n>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--json] [--readme]`:
+// `npm run bench -- train [--rows <n>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--compare <checkout>] [--json] [--readme]`:
 // fits Pipewright's gradient boosting, random forest and logistic regression and, one after another on the
 // same split and encoding, scikit-learn 1.2 and XGBoost with the same settings where they map; each fit
 // runs in its own process under /usr/bin/time for its peak RSS. Prints fit/predict time, one-row latency,
 // ROC-AUC, F1 and our/their ratios; --repeat runs every fit k times and reports the median fit time;
-// --profile prints where our fits spent their time, phase by phase; --json prints one object a line;
+// --profile prints where our fits spent their time, phase by phase; --compare runs another built
+// checkout of Pipewright (e.g. the code before a change) as "pipewright-before" in the same rounds;
+// --json prints one object a line;
 // --readme rewrites bench/README.md's "## train" section with the table.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,7 @@ const threadCounts = (flag('--threads') ?? '1,2').split(',').map(Number);
 const models = (flag('--models') ?? 'gbdt,random_forest,logistic').split(',');
 const repeat = Math.max(1, Number(flag('--repeat') ?? 1));
 const profile = args.includes('--profile');
+const compare = flag('--compare');
 const json = args.includes('--json');
 const writeReadme = args.includes('--readme');
 const log = (line) => {
@@ -135,8 +138,15 @@ function measured(command, commandArgs, env = {}) {
       `${command} ${commandArgs.join(' ')} failed (${result.status}):\n${result.stderr.slice(-3000)}`,
     );
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(result.stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(result.stderr);
   const report = JSON.parse(result.stdout.trim().split('\n').pop());
-  return { ...report, peak_rss_mb: rss ? Number(rss[1]) / 1024 : NaN };
+  return {
+    ...report,
+    peak_rss_mb: rss ? Number(rss[1]) / 1024 : NaN,
+    // the whole process (data loading and prediction included): shows what waiting threads burn
+    cpu_s: user && system ? Number(user[1]) + Number(system[1]) : NaN,
+  };
 }
 
 /** One fit of `impl` in its own process: its report (times, peak RSS, our phase profile when asked). */
@@ -144,33 +154,32 @@ function fitOnce(impl, model, threads, data) {
   const predictions = join(data.dir, `predictions-${impl}-${model}-${threads}.f64`);
   const params = modelParams(model, threads);
   log(`  ${impl} ${model} threads=${threads} on ${data.name} ...`);
-  const report =
-    impl === 'pipewright'
-      ? measured(process.execPath, [
-          join(here, 'child.mjs'),
+  const report = impl.startsWith('pipewright')
+    ? measured(process.execPath, [
+        impl === 'pipewright' ? join(here, 'child.mjs') : join(compare, 'bench', 'train', 'child.mjs'),
+        data.dir,
+        model,
+        String(threads),
+        predictions,
+        ...(profile ? ['--profile'] : []),
+      ])
+    : measured(
+        python,
+        [
+          join(here, 'baselines.py'),
           data.dir,
+          impl,
           model,
           String(threads),
+          JSON.stringify(params[impl]),
           predictions,
-          ...(profile ? ['--profile'] : []),
-        ])
-      : measured(
-          python,
-          [
-            join(here, 'baselines.py'),
-            data.dir,
-            impl,
-            model,
-            String(threads),
-            JSON.stringify(params[impl]),
-            predictions,
-          ],
-          {
-            OMP_NUM_THREADS: String(threads),
-            OPENBLAS_NUM_THREADS: String(threads),
-            MKL_NUM_THREADS: String(threads),
-          },
-        );
+        ],
+        {
+          OMP_NUM_THREADS: String(threads),
+          OPENBLAS_NUM_THREADS: String(threads),
+          MKL_NUM_THREADS: String(threads),
+        },
+      );
   if (report.profile) {
     const phases = Object.entries(report.profile).map(([phase, seconds]) => `${phase} ${seconds.toFixed(3)}`);
     const other = report.fit_s - Object.values(report.profile).reduce((sum, seconds) => sum + seconds, 0);
@@ -201,6 +210,7 @@ function summarise(impl, model, threads, data, reports) {
     roc_auc: rocAuc(data.yTest, report.scores),
     f1: selectThreshold(data.yTest, report.scores, { objective: 'f1' }).f1,
     peak_rss_mb: report.peak_rss_mb,
+    process_cpu_s: report.cpu_s,
   };
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   return result;
@@ -233,7 +243,8 @@ for (const data of datasets) {
   for (const model of models) {
     // logistic regression has no thread setting: one run
     for (const threads of model === 'logistic' ? [1] : data.threads) {
-      for (const impl of ['pipewright', ...BASELINES[model]])
+      const ours = compare ? ['pipewright', 'pipewright-before'] : ['pipewright'];
+      for (const impl of [...ours, ...BASELINES[model]])
         fits.push({ impl, model, threads, data, reports: [] });
     }
   }
@@ -269,6 +280,7 @@ const header = [
   'roc_auc',
   'f1',
   'peak_rss_mb',
+  'process_cpu_s',
   ...(repeat > 1 ? ['fits'] : []),
   'ours/theirs fit',
   'ours/theirs one row',
@@ -287,6 +299,7 @@ const lines = results.map((result) => {
     number(result.roc_auc, 4),
     number(result.f1, 4),
     number(result.peak_rss_mb, 0),
+    number(result.process_cpu_s, 2),
     ...(repeat > 1 ? [result.fits_s.map((seconds) => number(seconds, 2)).join(' ')] : []),
     mine ? number(mine.fit_s / result.fit_s, 2) : '',
     mine ? number(mine.one_row_us / result.one_row_us, 3) : '',
@@ -319,6 +332,33 @@ for (const threads of threadCounts) {
     );
   }
 }
+// the multi-core targets: ratios within this run, so that the machine's load falls on both sides
+const oneThread = find('pipewright', 'gbdt', 1);
+const twoThreads = find('pipewright', 'gbdt', 2);
+const xgboostOne = find('xgboost', 'gbdt', 1);
+const xgboostTwo = find('xgboost', 'gbdt', 2);
+if (oneThread && xgboostOne)
+  verdict(
+    `gradient boosting, 1 thread: ${number(oneThread.fit_s / xgboostOne.fit_s, 2)}x XGBoost's time (target: at most 0.8x)`,
+    oneThread.fit_s <= 0.8 * xgboostOne.fit_s,
+  );
+if (twoThreads && xgboostTwo)
+  verdict(
+    `gradient boosting, 2 threads: ${number(twoThreads.fit_s / xgboostTwo.fit_s, 2)}x XGBoost's 2-thread time (target: at most 0.6x)`,
+    twoThreads.fit_s <= 0.6 * xgboostTwo.fit_s,
+  );
+if (oneThread && twoThreads)
+  verdict(
+    `gradient boosting, 2 threads: ${number(twoThreads.fit_s / oneThread.fit_s, 2)}x our 1-thread time (target: at most 0.65x)`,
+    twoThreads.fit_s <= 0.65 * oneThread.fit_s,
+  );
+const forestOne = find('pipewright', 'random_forest', 1);
+const forestTwo = find('pipewright', 'random_forest', 2);
+if (forestOne && forestTwo)
+  verdict(
+    `random forest, 2 threads: ${number(forestOne.fit_s / forestTwo.fit_s, 2)}x faster than 1 (target: at least 1.8x)`,
+    forestOne.fit_s >= 1.8 * forestTwo.fit_s,
+  );
 const forest = find('pipewright', 'random_forest', 2) ?? find('pipewright', 'random_forest', 1);
 const sklearnForest = find('sklearn', 'random_forest', 2);
 if (forest && sklearnForest) {

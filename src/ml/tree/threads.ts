@@ -119,8 +119,8 @@ const OPERATION_BOOST = 4;
 const OPERATION_PARTITION = 5;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
-/** Checks of the control block a thread makes before it sleeps (a hundred microseconds or so). */
-const SPIN_CHECKS = 50_000;
+/** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
+const SPIN_CHECKS = 8_000;
 /** Below this many rows a row-range operation runs on the calling thread alone. */
 const PARALLEL_MIN_ROWS = 49_152;
 /** Operations run on the calling thread alone take their pieces in order, untagged. */
