@@ -211,6 +211,7 @@ function summarise(impl, model, threads, data, reports) {
     f1: selectThreshold(data.yTest, report.scores, { objective: 'f1' }).f1,
     peak_rss_mb: report.peak_rss_mb,
     process_cpu_s: report.cpu_s,
+    profile: report.profile,
   };
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   return result;
@@ -384,9 +385,21 @@ if (logistic)
     logistic.fit_s <= 1,
   );
 
+// where our fits spent their time (the median fit of each), when --profile was given
+const profiles = results
+  .filter((result) => result.profile)
+  .map((result) => {
+    const phases = Object.entries(result.profile);
+    const other = result.fit_s - phases.reduce((sum, [, phaseSeconds]) => sum + phaseSeconds, 0);
+    const parts = [...phases, ['other', other]].map(
+      ([phase, phaseSeconds]) => `${phase} ${number(phaseSeconds, 3)}`,
+    );
+    return `- ${result.impl} ${result.model}, ${result.threads} thread${result.threads > 1 ? 's' : ''}, ${result.data}: fit ${number(result.fit_s, 3)} s = ${parts.join(', ')}`;
+  });
+
 const seconds = ((performance.now() - started) / 1000).toFixed(0);
 const date = new Date().toISOString().slice(0, 10);
-const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}${flag('--models') ? ` --models ${flag('--models')}` : ''}${repeat > 1 ? ` --repeat ${repeat}` : ''}`;
+const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}${flag('--models') ? ` --models ${flag('--models')}` : ''}${repeat > 1 ? ` --repeat ${repeat}` : ''}${profile ? ' --profile' : ''}${compare ? ` --compare ${compare}` : ''}`;
 const section = [
   '## train',
   '',
@@ -412,6 +425,14 @@ const section = [
   '',
   ...verdicts,
   '',
+  ...(profiles.length > 0
+    ? [
+        'Where our fits spent their time (seconds on the calling thread, waits for other threads included; "gradients" includes adding the last tree to the scores, "other" is the rest of the fit):',
+        '',
+        ...profiles,
+        '',
+      ]
+    : []),
 ].join('\n');
 
 if (!json) {

@@ -11,6 +11,7 @@ import { SharedBinning, type BinnedData } from '../tree/binning.js';
 import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { fastExp } from '../tree/kernels.js';
+import { phaseDone, phaseStart } from '../tree/profile.js';
 import {
   checkChoice,
   checkClassWeight,
@@ -558,6 +559,7 @@ class BoostingTrainer {
         grower.allowFeatures(allowed);
         const tree = grower.grow(sampled, !inSample, undefined);
 
+        const updating = phaseStart();
         for (let k = 0; k < tree.count; k++) {
           if (tree.left[k] >= 0) {
             importance[tree.feature[k]] += tree.gain[k];
@@ -576,6 +578,7 @@ class BoostingTrainer {
           const values = tree.value;
           for (let i = 0; i < n; i++) raw[i * outputs + output] += values[leafOf[i]];
         }
+        phaseDone('prediction update', updating);
         const t = ensemble.append({
           feature: tree.feature.subarray(0, tree.count),
           value: tree.value.subarray(0, tree.count),

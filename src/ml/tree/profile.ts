@@ -1,6 +1,8 @@
 // Where tree learning spends its time, phase by phase, measured on the calling thread (so a phase
 // split over threads counts its wall time, waits included). Off unless a caller turns it on (the train
-// bench's --profile); when off, each step costs one boolean test.
+// bench's --profile); when off, each step costs one boolean test. Boosting adds the last tree's leaf
+// values to the scores in its gradient pass, so "gradients" holds that part of the prediction update
+// and "prediction update" the rest (each row's leaf).
 import { performance } from 'node:perf_hooks';
 
 export const PHASES = [

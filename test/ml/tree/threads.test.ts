@@ -94,6 +94,19 @@ describe('tree learning over threads', () => {
     }
   });
 
+  it('boosts the same three-class model on 1 and 2 threads (gradients on the calling thread, nodes shared)', async () => {
+    const columns = columnsOf(55_000, 21);
+    const y = Float64Array.from(columns[1], (value, i) =>
+      value !== value ? 2 : value > 20 ? 1 : columns[4][i] === 2 ? 2 : 0,
+    );
+    const data = { X: matrixOf(columns), y };
+    const params = { max_iter: 4, early_stopping: false, max_leaf_nodes: 15 } as const;
+    const one = await new GradientBoostingModel({ ...params, threads: 1 }).fit(data.X, data.y);
+    const two = await new GradientBoostingModel({ ...params, threads: 2 }).fit(data.X, data.y);
+    expect(one.outputs).toBe(3);
+    expect(JSON.stringify(two.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
+  });
+
   it('grows the same forest on 1 and 3 threads, trees taken in any order', async () => {
     const data = classification(8000, 5);
     const params = { n_estimators: 7, max_depth: 6 } as const;
