@@ -1,6 +1,6 @@
 // One Pipewright fit in its own process (so its peak RSS is its own), for bench/train/run.mjs: reads the
 // shared split, fits, predicts the test part, times one-row scoring and prints one JSON line.
-// usage: node child.mjs <data dir> <gbdt|random_forest|logistic> <threads> <predictions file>
+// usage: node child.mjs <data dir> <gbdt|random_forest|logistic> <threads> <predictions file> [--profile]
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,8 +8,12 @@ import { performance } from 'node:perf_hooks';
 import { modelParams } from './params.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const [dir, model, threadsText, predictionsFile] = process.argv.slice(2);
+const [dir, model, threadsText, predictionsFile, profileFlag] = process.argv.slice(2);
 const threads = Number(threadsText);
+const { enableTrainingProfile, trainingProfile } = await import(
+  join(root, 'dist', 'ml', 'tree', 'profile.js')
+);
+if (profileFlag === '--profile') enableTrainingProfile();
 const { GradientBoostingModel } = await import(join(root, 'dist', 'ml', 'models', 'gbdt.js'));
 const { RandomForestModel } = await import(join(root, 'dist', 'ml', 'models', 'forest.js'));
 const { LogisticRegressionModel } = await import(join(root, 'dist', 'ml', 'models', 'logistic.js'));
@@ -45,6 +49,7 @@ const estimator =
 let started = performance.now();
 await estimator.fit(trainX, trainY);
 const fitSeconds = (performance.now() - started) / 1000;
+const profile = trainingProfile.enabled ? { ...trainingProfile.seconds } : undefined;
 
 started = performance.now();
 const predictions = estimator.predict(testX);
@@ -67,5 +72,5 @@ for (let i = 0; i < calls; i++) sink += estimator.predictRow(sample[i & 63], out
 const oneRowMicroseconds = ((performance.now() - started) * 1000) / calls;
 
 process.stdout.write(
-  `${JSON.stringify({ fit_s: fitSeconds, predict_s: predictSeconds, one_row_us: oneRowMicroseconds, checksum: Number.isFinite(sink) })}\n`,
+  `${JSON.stringify({ fit_s: fitSeconds, predict_s: predictSeconds, one_row_us: oneRowMicroseconds, checksum: Number.isFinite(sink), profile })}\n`,
 );

@@ -1,9 +1,12 @@
-// `npm run bench -- train [--rows <n>] [--threads <t>] [--models gbdt,random_forest,logistic] [--json] [--readme]`:
+// `npm run bench -- train [--rows <n>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--compare <checkout>] [--json] [--readme]`:
 // fits Pipewright's gradient boosting, random forest and logistic regression and, one after another on the
 // same split and encoding, scikit-learn 1.2 and XGBoost with the same settings where they map; each fit
 // runs in its own process under /usr/bin/time for its peak RSS. Prints fit/predict time, one-row latency,
-// ROC-AUC, F1 and our/their ratios; --json prints one object a line; --readme rewrites bench/README.md's
-// "## train" section with the table.
+// ROC-AUC, F1 and our/their ratios; --repeat runs every fit k times and reports the median fit time;
+// --profile prints where our fits spent their time, phase by phase; --compare runs another built
+// checkout of Pipewright (e.g. the code before a change) as "pipewright-before" in the same rounds;
+// --json prints one object a line;
+// --readme rewrites bench/README.md's "## train" section with the table.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -26,6 +29,9 @@ const flag = (name) => {
 const rows = Number(flag('--rows') ?? 381_109);
 const threadCounts = (flag('--threads') ?? '1,2').split(',').map(Number);
 const models = (flag('--models') ?? 'gbdt,random_forest,logistic').split(',');
+const repeat = Math.max(1, Number(flag('--repeat') ?? 1));
+const profile = args.includes('--profile');
+const compare = flag('--compare');
 const json = args.includes('--json');
 const writeReadme = args.includes('--readme');
 const log = (line) => {
@@ -132,36 +138,65 @@ function measured(command, commandArgs, env = {}) {
       `${command} ${commandArgs.join(' ')} failed (${result.status}):\n${result.stderr.slice(-3000)}`,
     );
   const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
+  const user = /User time \(seconds\): ([\d.]+)/.exec(result.stderr);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(result.stderr);
   const report = JSON.parse(result.stdout.trim().split('\n').pop());
-  return { ...report, peak_rss_mb: rss ? Number(rss[1]) / 1024 : NaN };
+  return {
+    ...report,
+    peak_rss_mb: rss ? Number(rss[1]) / 1024 : NaN,
+    // the whole process (data loading and prediction included): shows what waiting threads burn
+    cpu_s: user && system ? Number(user[1]) + Number(system[1]) : NaN,
+  };
 }
 
-function run(impl, model, threads, data) {
+/** One fit of `impl` in its own process: its report (times, peak RSS, our phase profile when asked). */
+function fitOnce(impl, model, threads, data) {
   const predictions = join(data.dir, `predictions-${impl}-${model}-${threads}.f64`);
   const params = modelParams(model, threads);
   log(`  ${impl} ${model} threads=${threads} on ${data.name} ...`);
-  const report =
-    impl === 'pipewright'
-      ? measured(process.execPath, [join(here, 'child.mjs'), data.dir, model, String(threads), predictions])
-      : measured(
-          python,
-          [
-            join(here, 'baselines.py'),
-            data.dir,
-            impl,
-            model,
-            String(threads),
-            JSON.stringify(params[impl]),
-            predictions,
-          ],
-          {
-            OMP_NUM_THREADS: String(threads),
-            OPENBLAS_NUM_THREADS: String(threads),
-            MKL_NUM_THREADS: String(threads),
-          },
-        );
+  const report = impl.startsWith('pipewright')
+    ? measured(process.execPath, [
+        impl === 'pipewright' ? join(here, 'child.mjs') : join(compare, 'bench', 'train', 'child.mjs'),
+        data.dir,
+        model,
+        String(threads),
+        predictions,
+        ...(profile ? ['--profile'] : []),
+      ])
+    : measured(
+        python,
+        [
+          join(here, 'baselines.py'),
+          data.dir,
+          impl,
+          model,
+          String(threads),
+          JSON.stringify(params[impl]),
+          predictions,
+        ],
+        {
+          OMP_NUM_THREADS: String(threads),
+          OPENBLAS_NUM_THREADS: String(threads),
+          MKL_NUM_THREADS: String(threads),
+        },
+      );
+  if (report.profile) {
+    const phases = Object.entries(report.profile).map(([phase, seconds]) => `${phase} ${seconds.toFixed(3)}`);
+    const other = report.fit_s - Object.values(report.profile).reduce((sum, seconds) => sum + seconds, 0);
+    log(`    fit ${report.fit_s.toFixed(3)} s: ${phases.join(', ')}, other ${other.toFixed(3)}`);
+  }
   const bytes = readFileSync(predictions);
-  const scores = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
+  return { ...report, scores: new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8) };
+}
+
+/** The fit whose time is the median of `reports` (the lower middle one for an even count). */
+function medianReport(reports) {
+  const sorted = [...reports].sort((a, b) => a.fit_s - b.fit_s);
+  return sorted[Math.floor((sorted.length - 1) / 2)];
+}
+
+function summarise(impl, model, threads, data, reports) {
+  const report = medianReport(reports);
   const result = {
     impl,
     model,
@@ -169,11 +204,14 @@ function run(impl, model, threads, data) {
     data: data.name,
     rows: data.rows,
     fit_s: report.fit_s,
+    fits_s: reports.map((r) => r.fit_s),
     predict_s: report.predict_s,
     one_row_us: report.one_row_us,
-    roc_auc: rocAuc(data.yTest, scores),
-    f1: selectThreshold(data.yTest, scores, { objective: 'f1' }).f1,
+    roc_auc: rocAuc(data.yTest, report.scores),
+    f1: selectThreshold(data.yTest, report.scores, { objective: 'f1' }).f1,
     peak_rss_mb: report.peak_rss_mb,
+    process_cpu_s: report.cpu_s,
+    profile: report.profile,
   };
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   return result;
@@ -199,16 +237,24 @@ if (existsSync(realSample))
   datasets.push({ name: 'real-sample', threads: [1], ...writeSplit('real-sample', readCsv(realSample)) });
 else log(`(no real sample at ${realSample}: skipped)`);
 
-const results = [];
+// every fit once per round, rounds one after another, so that a busy spell on the machine falls on
+// all implementations alike rather than on one of them
+const fits = [];
 for (const data of datasets) {
   for (const model of models) {
     // logistic regression has no thread setting: one run
     for (const threads of model === 'logistic' ? [1] : data.threads) {
-      results.push(run('pipewright', model, threads, data));
-      for (const impl of BASELINES[model]) results.push(run(impl, model, threads, data));
+      const ours = compare ? ['pipewright', 'pipewright-before'] : ['pipewright'];
+      for (const impl of [...ours, ...BASELINES[model]])
+        fits.push({ impl, model, threads, data, reports: [] });
     }
   }
 }
+for (let round = 0; round < repeat; round++) {
+  if (repeat > 1) log(`round ${round + 1} of ${repeat}`);
+  for (const fit of fits) fit.reports.push(fitOnce(fit.impl, fit.model, fit.threads, fit.data));
+}
+const results = fits.map((fit) => summarise(fit.impl, fit.model, fit.threads, fit.data, fit.reports));
 const loadAfter = loadavg()
   .map((value) => value.toFixed(1))
   .join(' ');
@@ -235,6 +281,8 @@ const header = [
   'roc_auc',
   'f1',
   'peak_rss_mb',
+  'process_cpu_s',
+  ...(repeat > 1 ? ['fits'] : []),
   'ours/theirs fit',
   'ours/theirs one row',
 ];
@@ -252,6 +300,8 @@ const lines = results.map((result) => {
     number(result.roc_auc, 4),
     number(result.f1, 4),
     number(result.peak_rss_mb, 0),
+    number(result.process_cpu_s, 2),
+    ...(repeat > 1 ? [result.fits_s.map((seconds) => number(seconds, 2)).join(' ')] : []),
     mine ? number(mine.fit_s / result.fit_s, 2) : '',
     mine ? number(mine.one_row_us / result.one_row_us, 3) : '',
   ];
@@ -283,6 +333,33 @@ for (const threads of threadCounts) {
     );
   }
 }
+// the multi-core targets: ratios within this run, so that the machine's load falls on both sides
+const oneThread = find('pipewright', 'gbdt', 1);
+const twoThreads = find('pipewright', 'gbdt', 2);
+const xgboostOne = find('xgboost', 'gbdt', 1);
+const xgboostTwo = find('xgboost', 'gbdt', 2);
+if (oneThread && xgboostOne)
+  verdict(
+    `gradient boosting, 1 thread: ${number(oneThread.fit_s / xgboostOne.fit_s, 2)}x XGBoost's time (target: at most 0.8x)`,
+    oneThread.fit_s <= 0.8 * xgboostOne.fit_s,
+  );
+if (twoThreads && xgboostTwo)
+  verdict(
+    `gradient boosting, 2 threads: ${number(twoThreads.fit_s / xgboostTwo.fit_s, 2)}x XGBoost's 2-thread time (target: at most 0.6x)`,
+    twoThreads.fit_s <= 0.6 * xgboostTwo.fit_s,
+  );
+if (oneThread && twoThreads)
+  verdict(
+    `gradient boosting, 2 threads: ${number(twoThreads.fit_s / oneThread.fit_s, 2)}x our 1-thread time (target: at most 0.65x)`,
+    twoThreads.fit_s <= 0.65 * oneThread.fit_s,
+  );
+const forestOne = find('pipewright', 'random_forest', 1);
+const forestTwo = find('pipewright', 'random_forest', 2);
+if (forestOne && forestTwo)
+  verdict(
+    `random forest, 2 threads: ${number(forestOne.fit_s / forestTwo.fit_s, 2)}x faster than 1 (target: at least 1.8x)`,
+    forestOne.fit_s >= 1.8 * forestTwo.fit_s,
+  );
 const forest = find('pipewright', 'random_forest', 2) ?? find('pipewright', 'random_forest', 1);
 const sklearnForest = find('sklearn', 'random_forest', 2);
 if (forest && sklearnForest) {
@@ -308,9 +385,21 @@ if (logistic)
     logistic.fit_s <= 1,
   );
 
+// where our fits spent their time (the median fit of each), when --profile was given
+const profiles = results
+  .filter((result) => result.profile)
+  .map((result) => {
+    const phases = Object.entries(result.profile);
+    const other = result.fit_s - phases.reduce((sum, [, phaseSeconds]) => sum + phaseSeconds, 0);
+    const parts = [...phases, ['other', other]].map(
+      ([phase, phaseSeconds]) => `${phase} ${number(phaseSeconds, 3)}`,
+    );
+    return `- ${result.impl} ${result.model}, ${result.threads} thread${result.threads > 1 ? 's' : ''}, ${result.data}: fit ${number(result.fit_s, 3)} s = ${parts.join(', ')}`;
+  });
+
 const seconds = ((performance.now() - started) / 1000).toFixed(0);
 const date = new Date().toISOString().slice(0, 10);
-const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}`;
+const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}${flag('--models') ? ` --models ${flag('--models')}` : ''}${repeat > 1 ? ` --repeat ${repeat}` : ''}${profile ? ' --profile' : ''}${compare ? ` --compare ${compare}` : ''}`;
 const section = [
   '## train',
   '',
@@ -326,11 +415,24 @@ const section = [
   "our time by the baseline's on the same row (below 1: we are faster). Two-thread rows depend on what else runs on the",
   'machine at that moment (load average above): when the second core is busy, threads wait for it; OpenMP (scikit-learn,',
   'XGBoost) suffers most, and ours then does little better than one thread.',
+  ...(repeat > 1
+    ? [
+        `Each fit ran ${repeat} times, in rounds (every implementation once per round); fit_s is the median, "fits" lists them all.`,
+      ]
+    : []),
   '',
   table,
   '',
   ...verdicts,
   '',
+  ...(profiles.length > 0
+    ? [
+        'Where our fits spent their time (seconds on the calling thread, waits for other threads included; "gradients" includes adding the last tree to the scores, "other" is the rest of the fit):',
+        '',
+        ...profiles,
+        '',
+      ]
+    : []),
 ].join('\n');
 
 if (!json) {

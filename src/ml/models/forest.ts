@@ -5,7 +5,7 @@ import { errors } from '../../core/errors.js';
 import { encodeFloat64 } from '../codec.js';
 import { paramError, readParams, rule, type ClassWeightParam, type ParamsSpec } from '../params.js';
 import { deriveSeed, Random } from '../../core/random.js';
-import { binMatrix, fitBinMapper, packFeatures } from '../tree/binning.js';
+import { SharedBinning } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
 import type { GrowerSettings } from '../tree/grower.js';
 import { growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
@@ -140,12 +140,17 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       stopWhenPure: !regression,
     };
     const threads = Math.min(resolveThreads(params.threads), params.n_estimators);
-    // worker threads start now and get their work once the data is binned
-    const workers = StartingWorkers.start(threads - 1);
+    const binning = SharedBinning.prepare(
+      X,
+      params.max_bins,
+      new Random(deriveSeed(params.random_state, 1)),
+      threads,
+    );
+    // worker threads start now, take their share of the binning, then get their work once it is done
+    const workers = StartingWorkers.start(threads - 1, binning.job);
     let trees: CompactTree[];
     try {
-      const mapper = fitBinMapper(X, params.max_bins, new Random(deriveSeed(params.random_state, 1)));
-      const data = binMatrix(X, mapper, packFeatures(mapper));
+      const data = binning.bin();
       trees = await growForest(
         {
           data,

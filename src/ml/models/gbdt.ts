@@ -15,10 +15,11 @@ import {
 } from '../params.js';
 import { deriveSeed, Random } from '../../core/random.js';
 import { randomSplit, stratifiedSplit } from '../split.js';
-import { binMatrix, fitBinMapper, packFeatures, type BinnedData } from '../tree/binning.js';
+import { SharedBinning, type BinnedData } from '../tree/binning.js';
 import { TreeEnsemble } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { fastExp } from '../tree/kernels.js';
+import { phaseDone, phaseStart } from '../tree/profile.js';
 import { BoostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
 import { planWorkspace, Workspace } from '../tree/workspace.js';
 import {
@@ -220,14 +221,13 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
     }
 
     const threads = resolveThreads(params.threads);
-    // worker threads start now and get their work once the data is binned
-    const workers = StartingWorkers.start(threads - 1);
+    const seed = params.random_state;
+    const binning = SharedBinning.prepare(trainX, params.max_bins, new Random(deriveSeed(seed, 1)), threads);
+    // worker threads start now, take their share of the binning, then get their work once it is done
+    const workers = StartingWorkers.start(threads - 1, binning.job);
     let trainer: BoostingTrainer | undefined;
     try {
-      const seed = params.random_state;
-      const mapper = fitBinMapper(trainX, params.max_bins, new Random(deriveSeed(seed, 1)));
-      const layout = packFeatures(mapper);
-      const data = binMatrix(trainX, mapper, layout);
+      const data = binning.bin();
       trainer = await BoostingTrainer.start(
         data,
         params,
@@ -495,6 +495,7 @@ class BoostingTrainer {
         grower.allowFeatures(allowed);
         const tree = grower.grow(sampled, !inSample, undefined);
 
+        const updating = phaseStart();
         for (let k = 0; k < tree.count; k++) {
           if (tree.left[k] >= 0) {
             importance[tree.feature[k]] += tree.gain[k];
@@ -513,6 +514,7 @@ class BoostingTrainer {
           const values = tree.value;
           for (let i = 0; i < n; i++) raw[i * outputs + output] += values[leafOf[i]];
         }
+        phaseDone('prediction update', updating);
         const t = ensemble.append({
           feature: tree.feature.subarray(0, tree.count),
           value: tree.value.subarray(0, tree.count),

@@ -4,6 +4,7 @@
 import { Random } from '../../core/random.js';
 import type { Matrix } from '../types.js';
 import { edgesBelow } from '../search.js';
+import { phaseDone, phaseStart } from './profile.js';
 
 /** Rows used to find bin edges: quantiles of a large sample are as good as those of the whole column. */
 export const BINNING_SAMPLE_ROWS = 200_000;
@@ -53,37 +54,61 @@ export interface BinnedData {
 }
 
 export function fitBinMapper(X: Matrix, maxBins: number, random: Random): BinMapper {
-  const sample =
-    X.rows > BINNING_SAMPLE_ROWS
-      ? random.sampleWithoutReplacement(X.rows, BINNING_SAMPLE_ROWS).sort()
-      : undefined;
+  const started = phaseStart();
+  const mapper = findBinEdges(X, maxBins, random);
+  phaseDone('binning', started);
+  return mapper;
+}
+
+function findBinEdges(X: Matrix, maxBins: number, random: Random): BinMapper {
+  return mapperFromSample(X, binningSample(X.rows, random), maxBins);
+}
+
+function mapperFromSample(X: Matrix, sample: Int32Array | undefined, maxBins: number): BinMapper {
   const edges: Float64Array[] = [];
   const valueBins = new Int32Array(X.cols);
   const hasMissing = new Uint8Array(X.cols);
   const values = new Float64Array(sample ? sample.length : X.rows);
   for (let f = 0; f < X.cols; f++) {
-    const column = X.columns[f];
-    let count = 0;
-    if (sample) {
-      for (let i = 0; i < sample.length; i++) {
-        const value = column[sample[i]];
-        if (value === value) values[count++] = value;
-      }
-      // the sample may miss the rare missing values the full column holds
-      for (let i = 0; i < column.length && hasMissing[f] === 0; i++)
-        if (column[i] !== column[i]) hasMissing[f] = 1;
-    } else {
-      for (let i = 0; i < column.length; i++) {
-        const value = column[i];
-        if (value === value) values[count++] = value;
-        else hasMissing[f] = 1;
-      }
-    }
-    const featureEdges = binEdges(values.subarray(0, count), maxBins);
-    edges.push(featureEdges);
-    valueBins[f] = featureEdges.length + 1;
+    const found = featureEdges(X.columns[f], sample, maxBins, values);
+    edges.push(found.edges);
+    hasMissing[f] = found.hasMissing ? 1 : 0;
+    valueBins[f] = found.edges.length + 1;
   }
   return { edges, valueBins, hasMissing };
+}
+
+/** The rows whose values set the bin edges (ascending), or undefined for every row. */
+export function binningSample(rows: number, random: Random): Int32Array | undefined {
+  return rows > BINNING_SAMPLE_ROWS
+    ? random.sampleWithoutReplacement(rows, BINNING_SAMPLE_ROWS).sort()
+    : undefined;
+}
+
+/** One feature's bin edges, from the sampled rows (or all), and whether its column holds missing values. */
+export function featureEdges(
+  column: Float64Array,
+  sample: Int32Array | undefined,
+  maxBins: number,
+  values: Float64Array,
+): { edges: Float64Array; hasMissing: boolean } {
+  let count = 0;
+  let hasMissing = false;
+  if (sample) {
+    for (let i = 0; i < sample.length; i++) {
+      const value = column[sample[i]];
+      if (value === value) values[count++] = value;
+    }
+    // the sample may miss the rare missing values the full column holds
+    for (let i = 0; i < column.length && !hasMissing; i++) if (column[i] !== column[i]) hasMissing = true;
+  } else {
+    for (let i = 0; i < column.length; i++) {
+      const value = column[i];
+      if (value === value) values[count++] = value;
+      else hasMissing = true;
+    }
+  }
+  return { edges: binEdges(values.subarray(0, count), maxBins), hasMissing };
 }
 
 /** Columns of whole numbers spanning at most this many values are counted instead of sorted. */
@@ -246,22 +271,39 @@ export function featureStride(layout: PackedLayout, f: number): number {
 
 /** The byte columns of `X` under `mapper` and `layout`. */
 export function binMatrix(X: Matrix, mapper: BinMapper, layout: PackedLayout): BinnedData {
+  const started = phaseStart();
+  const binned = binColumns(X, mapper, layout);
+  phaseDone('binning', started);
+  return binned;
+}
+
+function binColumns(X: Matrix, mapper: BinMapper, layout: PackedLayout): BinnedData {
   const rows = X.rows;
   const buffer = new ArrayBuffer(Math.max(1, rows * layout.groups));
   const columns: Uint8Array[] = [];
   for (let g = 0; g < layout.groups; g++) columns.push(new Uint8Array(buffer, g * rows, rows));
   const featureBins = new Uint8Array(rows);
-  for (let g = 0; g < layout.groups; g++) {
-    const column = columns[g];
-    let stride = 1;
-    for (const f of layout.members[g]) {
-      binColumn(X.columns[f], mapper.edges[f], mapper.hasMissing[f] === 1, featureBins);
-      if (stride === 1) column.set(featureBins);
-      else for (let i = 0; i < rows; i++) column[i] += featureBins[i] * stride;
-      stride *= layout.featureBins[f];
-    }
-  }
+  for (let g = 0; g < layout.groups; g++) binGroup(X.columns, mapper, layout, g, columns[g], featureBins);
   return { rows, mapper, layout, columns, buffer };
+}
+
+/** Group `g`'s byte column: the mixed-radix code of its members' bins (`featureBins`: one row's worth of scratch). */
+export function binGroup(
+  columns: Float64Array[],
+  mapper: BinMapper,
+  layout: PackedLayout,
+  g: number,
+  column: Uint8Array,
+  featureBins: Uint8Array,
+): void {
+  const rows = column.length;
+  let stride = 1;
+  for (const f of layout.members[g]) {
+    binColumn(columns[f], mapper.edges[f], mapper.hasMissing[f] === 1, featureBins);
+    if (stride === 1) column.set(featureBins);
+    else for (let i = 0; i < rows; i++) column[i] += featureBins[i] * stride;
+    stride *= layout.featureBins[f];
+  }
 }
 
 function binColumn(column: Float64Array, edges: Float64Array, hasMissing: boolean, out: Uint8Array): void {
@@ -298,4 +340,167 @@ function lookupTable(
   const bins = new Uint8Array(max - min + 1);
   for (let v = 0; v < bins.length; v++) bins[v] = binOf(edges, v + min);
   return { bins, min };
+}
+
+// ---- binning shared by threads: the matrix is copied once into shared memory; the threads take
+// features (edges), then byte columns (codes) from shared counters. A feature's edges and a group's
+// codes depend on its data only, so any thread count bins the data the same as binMatrix.
+
+/** Slots of the shared binning's control block. */
+const NEXT_FEATURE = 0;
+const FEATURES_DONE = 1;
+const NEXT_GROUP = 2;
+const GROUPS_DONE = 3;
+/** Set once the calling thread has every column: a worker that starts later has nothing to do. */
+const ALL_DONE = 4;
+const BINNING_CONTROL_SLOTS = 8;
+/** Room for one feature's edges (at most 254 with 255 value bins). */
+const EDGE_STRIDE = 256;
+
+/** What every thread of a shared binning sees (sent to workers as they start). */
+export interface SharedBinningJob {
+  rows: number;
+  cols: number;
+  maxBins: number;
+  /** The matrix, column after column (Float64). */
+  values: SharedArrayBuffer;
+  /** The sampled rows (Int32), or null for every row. */
+  sample: SharedArrayBuffer | null;
+  /** Control slots (Int32), then per feature: edge count and missing flag (Int32), then edges (Float64). */
+  state: SharedArrayBuffer;
+  /** Byte columns, one per group (at most one per feature). */
+  codes: SharedArrayBuffer;
+}
+
+interface SharedViews {
+  control: Int32Array;
+  edgeCounts: Int32Array;
+  missing: Int32Array;
+  edges: Float64Array;
+  sample: Int32Array | undefined;
+}
+
+function sharedViews(job: SharedBinningJob): SharedViews {
+  const { cols, state } = job;
+  const edgesAt = Math.ceil(((BINNING_CONTROL_SLOTS + 2 * cols) * 4) / 8) * 8;
+  return {
+    control: new Int32Array(state, 0, BINNING_CONTROL_SLOTS),
+    edgeCounts: new Int32Array(state, BINNING_CONTROL_SLOTS * 4, cols),
+    missing: new Int32Array(state, (BINNING_CONTROL_SLOTS + cols) * 4, cols),
+    edges: new Float64Array(state, edgesAt, cols * EDGE_STRIDE),
+    sample: job.sample ? new Int32Array(job.sample) : undefined,
+  };
+}
+
+/** Waits until `control[slot]` reaches `target` (a worker's share may still be running). */
+function waitFor(control: Int32Array, slot: number, target: number): void {
+  for (let seen = Atomics.load(control, slot); seen < target; seen = Atomics.load(control, slot))
+    Atomics.wait(control, slot, seen, 100);
+}
+
+/**
+ * Does features and then groups of a shared binning until none is left; returns the binned data once
+ * every group is done when `complete` (the calling thread), else as soon as no work is left (a worker).
+ */
+export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedData | undefined {
+  const views = sharedViews(job);
+  const { control, edgeCounts, missing, edges, sample } = views;
+  if (!complete && Atomics.load(control, ALL_DONE) === 1) return undefined;
+  const { rows, cols, maxBins } = job;
+  const columns = Array.from({ length: cols }, (_, f) => new Float64Array(job.values, f * rows * 8, rows));
+  let values: Float64Array | undefined;
+  for (let f = Atomics.add(control, NEXT_FEATURE, 1); f < cols; f = Atomics.add(control, NEXT_FEATURE, 1)) {
+    values ??= new Float64Array(sample ? sample.length : rows);
+    const found = featureEdges(columns[f], sample, maxBins, values);
+    edges.set(found.edges, f * EDGE_STRIDE);
+    edgeCounts[f] = found.edges.length;
+    missing[f] = found.hasMissing ? 1 : 0;
+    if (Atomics.add(control, FEATURES_DONE, 1) === cols - 1) Atomics.notify(control, FEATURES_DONE);
+  }
+  waitFor(control, FEATURES_DONE, cols);
+  const mapper: BinMapper = {
+    edges: Array.from({ length: cols }, (_, f) =>
+      edges.slice(f * EDGE_STRIDE, f * EDGE_STRIDE + edgeCounts[f]),
+    ),
+    valueBins: Int32Array.from(edgeCounts, (count) => count + 1),
+    hasMissing: Uint8Array.from(missing),
+  };
+  const layout = packFeatures(mapper);
+  const codes = Array.from({ length: layout.groups }, (_, g) => new Uint8Array(job.codes, g * rows, rows));
+  // groups with more members first, so the last ones taken are short
+  const order = Array.from({ length: layout.groups }, (_, g) => g).sort(
+    (a, b) => layout.members[b].length - layout.members[a].length || a - b,
+  );
+  let scratch: Uint8Array | undefined;
+  for (
+    let k = Atomics.add(control, NEXT_GROUP, 1);
+    k < layout.groups;
+    k = Atomics.add(control, NEXT_GROUP, 1)
+  ) {
+    scratch ??= new Uint8Array(rows);
+    binGroup(columns, mapper, layout, order[k], codes[order[k]], scratch);
+    if (Atomics.add(control, GROUPS_DONE, 1) === layout.groups - 1) Atomics.notify(control, GROUPS_DONE);
+  }
+  if (!complete) return undefined;
+  waitFor(control, GROUPS_DONE, layout.groups);
+  Atomics.store(control, ALL_DONE, 1);
+  return { rows, mapper, layout, columns: codes, buffer: job.codes };
+}
+
+/**
+ * Bins a matrix on the calling thread and, when there are workers, on them too: `job` goes to the
+ * workers as they start, and `bin()` does the calling thread's share and returns the whole.
+ */
+export class SharedBinning {
+  private constructor(
+    private readonly X: Matrix,
+    private readonly maxBins: number,
+    private readonly sample: Int32Array | undefined,
+    /** Undefined on one thread: nothing is shared or copied then. */
+    readonly job: SharedBinningJob | undefined,
+  ) {}
+
+  /** Draws the sample (as fitBinMapper does with `random`) and, for several threads, shares the matrix. */
+  static prepare(X: Matrix, maxBins: number, random: Random, threads: number): SharedBinning {
+    const started = phaseStart();
+    const sample = binningSample(X.rows, random);
+    let job: SharedBinningJob | undefined;
+    if (threads > 1 && X.cols > 0 && X.rows > 0) {
+      const { rows, cols } = X;
+      const values = new SharedArrayBuffer(rows * cols * 8);
+      const all = new Float64Array(values);
+      for (let f = 0; f < cols; f++) all.set(X.columns[f], f * rows);
+      let shared: SharedArrayBuffer | null = null;
+      if (sample) {
+        shared = new SharedArrayBuffer(sample.length * 4);
+        new Int32Array(shared).set(sample);
+      }
+      const edgesAt = Math.ceil(((BINNING_CONTROL_SLOTS + 2 * cols) * 4) / 8) * 8;
+      job = {
+        rows,
+        cols,
+        maxBins,
+        values,
+        sample: shared,
+        state: new SharedArrayBuffer(edgesAt + cols * EDGE_STRIDE * 8),
+        codes: new SharedArrayBuffer(rows * cols),
+      };
+    }
+    phaseDone('binning', started);
+    return new SharedBinning(X, maxBins, sample, job);
+  }
+
+  /** The binned matrix: the same bytes and edges on any thread count. */
+  bin(): BinnedData {
+    const started = phaseStart();
+    let data: BinnedData;
+    if (this.job) {
+      data = binSharedPart(this.job, true) as BinnedData;
+    } else {
+      const mapper = mapperFromSample(this.X, this.sample, this.maxBins);
+      data = binColumns(this.X, mapper, packFeatures(mapper));
+    }
+    phaseDone('binning', started);
+    return data;
+  }
 }

@@ -4,6 +4,7 @@
 import type { Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
 import { BIN_STRIDE, expandFeature, subtractChild } from './histogram.js';
+import { phaseDone, phaseStart } from './profile.js';
 import type { Workspace } from './workspace.js';
 
 export type Criterion = 'newton' | 'entropy';
@@ -73,48 +74,37 @@ export class LocalNodeOperations implements NodeOperations {
   build(slot: number, start: number, end: number, identity: boolean): void {
     const { kernels, plan } = this.workspace;
     if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt);
-    buildHistogramGroups(this.workspace, slot, start, end, identity, 0, undefined);
+    const groups = this.workspace.data.layout.groups;
+    for (let g = 0; g < groups; g++) buildHistogramGroup(this.workspace, slot, start, end, identity, 0, g);
   }
 }
 
 /**
- * Builds the active groups' histograms for positions [start, end) into `slot` (their pairs already
- * gathered unless `identity`): every group when `next` is undefined, else the groups taken one by one
- * from the shared counter `control[next]`.
+ * Builds group `g`'s histogram for positions [start, end) into `slot` when the group is active (the
+ * positions' pairs already gathered unless `identity`), on thread `thread`'s kernel scratch.
  */
-export function buildHistogramGroups(
+export function buildHistogramGroup(
   workspace: Workspace,
   slot: number,
   start: number,
   end: number,
   identity: boolean,
   thread: number,
-  next: number | undefined,
+  g: number,
 ): void {
-  const { plan, kernels, data, groupActive } = workspace;
+  if (workspace.groupActive[g] === 0) return;
+  const { plan, kernels, data } = workspace;
   const { layout, columns } = data;
-  const out = workspace.slotAddress(slot);
-  const scratch = plan.kernelScratchAt[thread];
-  const build = identity ? kernels.histogramIdentity : kernels.histogramOrdered;
-  const pairs = identity ? plan.ghAt : plan.orderedAt;
-  const groups = layout.groups;
-  for (
-    let g = next === undefined ? 0 : Atomics.add(workspace.control, next, 1);
-    g < groups;
-    g = next === undefined ? g + 1 : Atomics.add(workspace.control, next, 1)
-  ) {
-    if (groupActive[g] === 0) continue;
-    build(
-      columns[g].byteOffset,
-      plan.rowsAt,
-      start,
-      end,
-      pairs,
-      out + layout.groupOffset[g] * BIN_STRIDE * 8,
-      scratch,
-      layout.groupBins[g],
-    );
-  }
+  (identity ? kernels.histogramIdentity : kernels.histogramOrdered)(
+    columns[g].byteOffset,
+    plan.rowsAt,
+    start,
+    end,
+    identity ? plan.ghAt : plan.orderedAt,
+    workspace.slotAddress(slot) + layout.groupOffset[g] * BIN_STRIDE * 8,
+    plan.kernelScratchAt[thread],
+    layout.groupBins[g],
+  );
 }
 
 const NO_SPLIT = -1;
@@ -245,7 +235,9 @@ export class TreeGrower {
     let rootSlot = -1;
     if (firstGroup >= 0 && this.largeEnough(root)) {
       rootSlot = this.pool.acquire();
+      const started = phaseStart();
       this.builder.build(rootSlot, 0, count, identity);
+      phaseDone('histograms', started);
       // the sums come from one column's histogram: summed in one fixed order, whichever thread built it
       const { layout } = this.data;
       const histograms = this.workspace.histograms;
@@ -299,15 +291,19 @@ export class TreeGrower {
         continue;
       }
       tree.slot[small] = smallSlot;
+      let started = phaseStart();
       this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
+      phaseDone('histograms', started);
       const parentSlot = tree.slot[node];
       tree.slot[node] = -1;
       const largeSplittable = small === left ? splitRight : splitLeft;
       const smallSplittable = small === left ? splitLeft : splitRight;
       if (largeSplittable) {
+        started = phaseStart();
         const slotLength = this.workspace.slotLength;
         subtractChild(this.workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
         tree.slot[large] = parentSlot;
+        phaseDone('subtraction', started);
       } else {
         this.pool.release(parentSlot);
       }
@@ -362,6 +358,13 @@ export class TreeGrower {
 
   /** Finds the node's best split over the allowed (or drawn) features; false when none improves. */
   private findSplit(node: number, random: Random | undefined): boolean {
+    const started = phaseStart();
+    const found = this.searchSplit(node, random);
+    phaseDone('split search', started);
+    return found;
+  }
+
+  private searchSplit(node: number, random: Random | undefined): boolean {
     const tree = this.tree;
     const { layout, mapper } = this.data;
     const settings = this.settings;
@@ -496,7 +499,9 @@ export class TreeGrower {
     }
     const start = tree.start[node];
     const end = tree.end[node];
+    const started = phaseStart();
     const leftEnd = this.builder.partition(columns[g].byteOffset, start, end);
+    phaseDone('partition', started);
 
     const edges = mapper.edges[f];
     tree.value[node] = bin < edges.length ? edges[bin] : Infinity;

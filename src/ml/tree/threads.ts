@@ -6,11 +6,12 @@ import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { errors } from '../../core/errors.js';
-import type { BinMapper, PackedLayout } from './binning.js';
+import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { buildHistogramGroups, type NodeOperations } from './grower.js';
+import { buildHistogramGroup, type NodeOperations } from './grower.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
+import { phaseDone, phaseStart } from './profile.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
 /** `threads` as given, or every core the process may use. */
@@ -35,7 +36,8 @@ export function workerScriptUrl(): URL {
 
 /**
  * Worker threads started early, so that their start-up (a thread and its modules: tens of
- * milliseconds) overlaps the binning of the data; they are given their work once it is ready.
+ * milliseconds) overlaps the binning of the data, which they join as soon as they run; they are
+ * given their tree work once the data is binned.
  */
 export class StartingWorkers {
   private constructor(private readonly booting: Promise<Worker[]>) {
@@ -43,13 +45,14 @@ export class StartingWorkers {
     booting.catch(() => undefined);
   }
 
-  static start(count: number): StartingWorkers {
+  /** Starts `count` workers; with `binning`, each takes its share of it as soon as it runs. */
+  static start(count: number, binning?: SharedBinningJob): StartingWorkers {
     if (count <= 0) return new StartingWorkers(Promise.resolve([]));
     const url = workerScriptUrl();
     const launched: Worker[] = [];
     const booting = Promise.all(
       Array.from({ length: count }, () => {
-        const worker = new Worker(url);
+        const worker = new Worker(url, { workerData: binning ?? null });
         launched.push(worker);
         return firstMessage(worker, 'booted').then(() => worker);
       }),
@@ -102,9 +105,13 @@ async function assign(worker: Worker, work: BoostingWorkerData | ForestWorkerDat
 // Slots of the workspace's control block, which coordinates the boosting workers.
 const SEQUENCE = 0;
 const OPERATION = 1;
-const DONE = 2;
+/** Pieces of the current operation finished, by any thread. */
+const FINISHED = 2;
+/** The next piece to take, tagged with the operation's sequence number (tag << 16 | piece); -1 between operations. */
 const NEXT = 3;
 const ARGUMENT = 4;
+/** Pieces in the current operation. */
+const PIECES = 8;
 const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
 const OPERATION_GATHER = 3;
@@ -112,10 +119,12 @@ const OPERATION_BOOST = 4;
 const OPERATION_PARTITION = 5;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
-/** Checks of the control block a thread makes before it sleeps (a hundred microseconds or so). */
-const SPIN_CHECKS = 50_000;
+/** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
+const SPIN_CHECKS = 8_000;
 /** Below this many rows a row-range operation runs on the calling thread alone. */
 const PARALLEL_MIN_ROWS = 49_152;
+/** Operations run on the calling thread alone take their pieces in order, untagged. */
+const LOCAL = -1;
 
 /** What a boosting worker needs to make the same views over the shared memory. */
 export interface BoostingWorkerData {
@@ -129,62 +138,84 @@ export interface BoostingWorkerData {
   module: object;
 }
 
+/** The operation tag of a sequence number (15 bits, so that a tagged word stays a positive int32). */
+const tagOf = (sequence: number): number => sequence & 0x7fff;
+
 /**
- * Does this thread's part of the operation in the control block. Histograms are split by column (each
- * summed whole by one thread), row-range operations by pieces of rows (each row's result depends on
- * that row only), so the outcome is the same whichever thread does which part.
+ * Takes the next piece of the operation tagged `tag`, or returns -1 when none is left or the operation
+ * is over. A thread that wakes late sees another tag and takes nothing, so it never runs a piece of one
+ * operation with the arguments of another.
  */
-function runOperation(workspace: Workspace, thread: number): void {
+function takePiece(control: Int32Array, tag: number): number {
+  for (;;) {
+    const word = Atomics.load(control, NEXT);
+    if (word >>> 16 !== tag) return -1;
+    const piece = word & 0xffff;
+    if (piece >= control[PIECES]) return -1;
+    if (Atomics.compareExchange(control, NEXT, word, word + 1) === word) return piece;
+  }
+}
+
+/**
+ * Does pieces of the operation in the control block until none is left: histograms by column (each
+ * summed whole by one thread), row-range operations by pieces of rows (each row's result depends on
+ * that row only), so the outcome is the same whichever thread does which piece. `tag` is the
+ * operation's tag, or LOCAL when the calling thread does every piece alone.
+ */
+function runOperation(workspace: Workspace, thread: number, tag: number): void {
   const control = workspace.control;
   const { kernels, plan } = workspace;
   const operation = control[OPERATION];
-  if (operation === OPERATION_HISTOGRAM) {
-    buildHistogramGroups(
-      workspace,
-      control[ARGUMENT],
-      control[ARGUMENT + 1],
-      control[ARGUMENT + 2],
-      control[ARGUMENT + 3] === 1,
-      thread,
-      NEXT,
-    );
-    return;
-  }
+  const pieces = control[PIECES];
   const start = control[ARGUMENT];
   const end = control[ARGUMENT + 1];
-  for (let piece = Atomics.add(control, NEXT, 1); ; piece = Atomics.add(control, NEXT, 1)) {
-    const from = start + piece * PIECE_ROWS;
-    if (from >= end) return;
-    const to = Math.min(end, from + PIECE_ROWS);
-    if (operation === OPERATION_GATHER) {
-      kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
-    } else if (operation === OPERATION_PARTITION) {
-      const lefts = kernels.partitionInto(
+  for (let local = 0; ; local++) {
+    const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
+    if (piece < 0) return;
+    if (operation === OPERATION_HISTOGRAM) {
+      buildHistogramGroup(
+        workspace,
         control[ARGUMENT + 2],
-        plan.tableAt,
-        plan.rowsAt,
-        from,
-        to,
-        plan.scratchLeftAt,
-        plan.scratchRowsAt,
+        start,
+        end,
+        control[ARGUMENT + 3] === 1,
+        thread,
+        piece,
       );
-      workspace.pieceCounts[piece] = lefts;
-    } else if (operation === OPERATION_BOOST) {
-      const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
-      const boost = control[ARGUMENT + 2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
-      boost(
-        from,
-        to,
-        boosting.rawAt,
-        boosting.yAt,
-        boosting.weightsAt,
-        boosting.leafOfAt,
-        boosting.leafValuesAt,
-        plan.ghAt,
-        boosting.expTablesAt,
-        control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
-      );
+    } else {
+      const from = start + piece * PIECE_ROWS;
+      const to = Math.min(end, from + PIECE_ROWS);
+      if (operation === OPERATION_GATHER) {
+        kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
+      } else if (operation === OPERATION_PARTITION) {
+        workspace.pieceCounts[piece] = kernels.partitionInto(
+          control[ARGUMENT + 2],
+          plan.tableAt,
+          plan.rowsAt,
+          from,
+          to,
+          plan.scratchLeftAt,
+          plan.scratchRowsAt,
+        );
+      } else if (operation === OPERATION_BOOST) {
+        const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
+        const boost = control[ARGUMENT + 2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
+        boost(
+          from,
+          to,
+          boosting.rawAt,
+          boosting.yAt,
+          boosting.weightsAt,
+          boosting.leafOfAt,
+          boosting.leafValuesAt,
+          plan.ghAt,
+          boosting.expTablesAt,
+          control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
+        );
+      }
     }
+    // the last piece wakes the calling thread if it went to sleep waiting for it
+    if (tag !== LOCAL && Atomics.add(control, FINISHED, 1) === pieces - 1) Atomics.notify(control, FINISHED);
   }
 }
 
@@ -206,9 +237,8 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
     if (sequence === seen) continue;
     seen = sequence;
     if (Atomics.load(control, OPERATION) === OPERATION_STOP) return;
-    runOperation(workspace, thread);
-    Atomics.add(control, DONE, 1);
-    Atomics.notify(control, DONE);
+    // an operation already finished (this thread woke late) has no piece left under this tag
+    runOperation(workspace, thread, tagOf(sequence));
   }
 }
 
@@ -237,36 +267,50 @@ export class BoostingThreads implements NodeOperations {
     return new BoostingThreads(workspace, workers);
   }
 
-  /** Runs an operation on every thread when `work` is large enough, else on the calling thread alone. */
-  private run(operation: number, args: number[], parallel: boolean): void {
+  /**
+   * Runs an operation of `pieces` pieces on every thread when `parallel`, else on the calling thread
+   * alone. The calling thread takes pieces too and waits only for pieces another thread has begun:
+   * a worker that is asleep or descheduled (a busy machine) costs nothing, its share is done here.
+   */
+  private run(operation: number, args: number[], pieces: number, parallel: boolean): void {
     const control = this.workspace.control;
-    for (let i = 0; i < args.length; i++) control[ARGUMENT + i] = args[i];
-    control[OPERATION] = operation;
-    Atomics.store(control, NEXT, 0);
-    if (!parallel || this.workers.length === 0) {
-      runOperation(this.workspace, 0);
+    if (!parallel || this.workers.length === 0 || pieces <= 1) {
+      for (let i = 0; i < args.length; i++) control[ARGUMENT + i] = args[i];
+      control[OPERATION] = operation;
+      control[PIECES] = pieces;
+      runOperation(this.workspace, 0, LOCAL);
       return;
     }
-    Atomics.store(control, DONE, 0);
-    Atomics.add(control, SEQUENCE, 1);
+    const sequence = control[SEQUENCE] + 1;
+    const tag = tagOf(sequence);
+    // pieces of the last operation are no longer taken from here on
+    Atomics.store(control, NEXT, tag << 16);
+    for (let i = 0; i < args.length; i++) control[ARGUMENT + i] = args[i];
+    control[OPERATION] = operation;
+    control[PIECES] = pieces;
+    Atomics.store(control, FINISHED, 0);
+    Atomics.store(control, SEQUENCE, sequence);
     Atomics.notify(control, SEQUENCE);
-    runOperation(this.workspace, 0);
-    const workers = this.workers.length;
-    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, DONE) < workers; spin++);
-    for (let done = Atomics.load(control, DONE); done < workers; done = Atomics.load(control, DONE)) {
-      Atomics.wait(control, DONE, done, 100);
+    runOperation(this.workspace, 0, tag);
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, FINISHED) < pieces; spin++);
+    for (let done = Atomics.load(control, FINISHED); done < pieces; done = Atomics.load(control, FINISHED)) {
+      Atomics.wait(control, FINISHED, done, 100);
     }
+    // no tag: a worker waking late takes nothing, even while the calling thread runs an operation alone
+    Atomics.store(control, NEXT, -1);
   }
 
   build(slot: number, start: number, end: number, identity: boolean): void {
     const count = end - start;
-    if (!identity) this.run(OPERATION_GATHER, [start, end], count >= PARALLEL_MIN_ROWS);
+    const rowPieces = Math.ceil(count / PIECE_ROWS);
+    if (!identity) this.run(OPERATION_GATHER, [start, end], rowPieces, count >= PARALLEL_MIN_ROWS);
     let active = 0;
     const groupActive = this.workspace.groupActive;
     for (let g = 0; g < groupActive.length; g++) active += groupActive[g];
     this.run(
       OPERATION_HISTOGRAM,
-      [slot, start, end, identity ? 1 : 0],
+      [start, end, slot, identity ? 1 : 0],
+      groupActive.length,
       count * active >= PARALLEL_MIN_HISTOGRAM_WORK,
     );
   }
@@ -279,8 +323,8 @@ export class BoostingThreads implements NodeOperations {
     }
     // each piece splits into its own stretch of two buffers; the stretches are then laid end to end:
     // the same stable order as one pass over the whole range
-    this.run(OPERATION_PARTITION, [start, end, column], true);
     const pieces = Math.ceil((end - start) / PIECE_ROWS);
+    this.run(OPERATION_PARTITION, [start, end, column], pieces, true);
     const { words, pieceCounts } = workspace;
     const rowsWord = plan.rowsAt >> 2;
     const leftsWord = plan.scratchLeftAt >> 2;
@@ -304,14 +348,23 @@ export class BoostingThreads implements NodeOperations {
 
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */
   boost(rows: number, logLoss: boolean, resetRows: boolean): void {
-    this.run(OPERATION_BOOST, [0, rows, logLoss ? 1 : 0, resetRows ? 1 : 0], rows >= PARALLEL_MIN_ROWS);
+    const started = phaseStart();
+    this.run(
+      OPERATION_BOOST,
+      [0, rows, logLoss ? 1 : 0, resetRows ? 1 : 0],
+      Math.ceil(rows / PIECE_ROWS),
+      rows >= PARALLEL_MIN_ROWS,
+    );
+    phaseDone('gradients', started);
   }
 
   async close(): Promise<void> {
     if (this.workers.length === 0) return;
     const control = this.workspace.control;
+    const sequence = control[SEQUENCE] + 1;
+    Atomics.store(control, NEXT, tagOf(sequence) << 16);
     Atomics.store(control, OPERATION, OPERATION_STOP);
-    Atomics.add(control, SEQUENCE, 1);
+    Atomics.store(control, SEQUENCE, sequence);
     Atomics.notify(control, SEQUENCE);
     await Promise.all(
       this.workers.map(
@@ -326,15 +379,30 @@ export class BoostingThreads implements NodeOperations {
   }
 }
 
-/** What a forest worker needs to grow trees by index (the binned columns are copied to it). */
+/** What a forest worker needs to grow trees by index (the binned columns are shared or copied to it). */
 export interface ForestWorkerData {
   mode: 'forest';
   setup: ForestSetup;
+  /** One Int32: the next tree index to grow, taken by every thread. */
+  next: SharedArrayBuffer;
+  count: number;
+}
+
+/** Grows trees by index from the shared counter until none is left; `done` receives each one. */
+export function growTakenTrees(
+  grower: ForestTreeGrower,
+  next: Int32Array,
+  count: number,
+  done: (index: number, tree: CompactTree) => void,
+): void {
+  for (let index = Atomics.add(next, 0, 1); index < count; index = Atomics.add(next, 0, 1))
+    done(index, grower.grow(index));
 }
 
 /**
- * Grows trees 0..count-1: tree t on thread t mod threads (the calling thread and the given started
- * workers), so the forest is the same for any thread count. The workers are stopped at the end.
+ * Grows trees 0..count-1 on the calling thread and the given started workers, each taking the next
+ * index from a shared counter (a thread that is slow or descheduled takes fewer). A tree depends on
+ * its index only, so the forest is the same for any thread count. The workers are stopped at the end.
  */
 export async function growForest(
   setup: ForestSetup,
@@ -343,26 +411,24 @@ export async function growForest(
 ): Promise<CompactTree[]> {
   const trees: CompactTree[] = new Array(count);
   const workers = started.slice(0, Math.max(0, count - 1));
+  const shared = new SharedArrayBuffer(4);
+  const next = new Int32Array(shared);
   try {
-    await Promise.all(workers.map((worker) => assign(worker, { mode: 'forest', setup })));
-    const stride = workers.length + 1;
     const results = workers.map(
-      (worker, w) =>
+      (worker) =>
         new Promise<void>((resolve, reject) => {
-          const indices: number[] = [];
-          for (let t = w + 1; t < count; t += stride) indices.push(t);
-          let remaining = indices.length;
-          if (remaining === 0) return resolve();
-          worker.on('message', (message: { index: number; tree: CompactTree }) => {
-            trees[message.index] = message.tree;
-            if (--remaining === 0) resolve();
+          worker.on('message', (message: { index: number; tree: CompactTree } | string) => {
+            if (message === 'finished') resolve();
+            else if (typeof message === 'object') trees[message.index] = message.tree;
           });
           worker.once('error', reject);
-          worker.postMessage({ trees: indices });
         }),
     );
+    await Promise.all(
+      workers.map((worker) => assign(worker, { mode: 'forest', setup, next: shared, count })),
+    );
     const grower = new ForestTreeGrower(setup);
-    for (let t = 0; t < count; t += stride) trees[t] = grower.grow(t);
+    growTakenTrees(grower, next, count, (index, tree) => (trees[index] = tree));
     await Promise.all(results);
     return trees;
   } finally {

@@ -1,9 +1,12 @@
-// Entry point of a tree-learning worker thread: either does its share of boosting operations on shared
-// memory (histogram columns, pieces of rows) or grows whole forest trees by index. Started and stopped by threads.ts.
-import { parentPort } from 'node:worker_threads';
+// Entry point of a tree-learning worker thread: takes its share of the binning, then either does its
+// share of boosting operations on shared memory (histogram columns, pieces of rows) or grows whole
+// forest trees by index. Started and stopped by threads.ts.
+import { parentPort, workerData } from 'node:worker_threads';
+import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
 import {
   currentSequence,
+  growTakenTrees,
   serveOperations,
   type BoostingWorkerData,
   type ForestWorkerData,
@@ -25,19 +28,20 @@ port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
     return;
   }
   const grower = new ForestTreeGrower(work.setup);
-  port.on('message', (message: { trees: number[] }) => {
-    for (const index of message.trees) {
-      const tree = grower.grow(index);
-      const buffers = [
-        tree.feature.buffer,
-        tree.value.buffer,
-        tree.missingLeft.buffer,
-        tree.left.buffer,
-        tree.gain.buffer,
-      ] as ArrayBuffer[];
-      port.postMessage({ index, tree }, buffers);
-    }
-  });
   port.postMessage('ready');
+  growTakenTrees(grower, new Int32Array(work.next), work.count, (index, tree) => {
+    const buffers = [
+      tree.feature.buffer,
+      tree.value.buffer,
+      tree.missingLeft.buffer,
+      tree.left.buffer,
+      tree.gain.buffer,
+    ] as ArrayBuffer[];
+    port.postMessage({ index, tree }, buffers);
+  });
+  port.postMessage('finished');
 });
+// the data being binned when this thread started: take a share of it first
+const binning = workerData as SharedBinningJob | null;
+if (binning) binSharedPart(binning, false);
 port.postMessage('booted');

@@ -1,0 +1,117 @@
+// Tree learning over threads: binning shared with workers gives the same edges and bytes as binning on
+// one thread, and boosting and forests learn bit-identical models on 1, 2 and 3 threads (3 is more
+// threads than this machine's cores: workers that wake late must take no work and change nothing).
+// Threads > 1 start the compiled worker in dist/ (`npm test` builds it first).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
+import { RandomForestModel } from '../../../src/ml/models/forest.js';
+import { Random } from '../../../src/core/random.js';
+import { binMatrix, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
+import { StartingWorkers } from '../../../src/ml/tree/threads.js';
+import { classification, matrixOf } from '../trees.js';
+
+/** Columns of a few kinds: binary, small whole numbers, wide whole numbers, fractions, with some missing. */
+function columnsOf(rows: number, seed: number): Float64Array[] {
+  const random = new Random(seed);
+  const missing = (value: number): number => (random.next() < 0.03 ? NaN : value);
+  return [
+    Float64Array.from({ length: rows }, () => random.nextInt(2)),
+    Float64Array.from({ length: rows }, () => missing(random.nextInt(40))),
+    Float64Array.from({ length: rows }, () => random.nextInt(100_000)),
+    Float64Array.from({ length: rows }, () => missing(random.nextNormal())),
+    Float64Array.from({ length: rows }, () => random.nextInt(3)),
+  ];
+}
+
+describe('tree learning over threads', () => {
+  it('bins shared data exactly as one thread does, whichever thread takes which feature', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 3000 }),
+        fc.integer({ min: 0, max: 1000 }),
+        fc.integer({ min: 2, max: 255 }),
+        (rows, seed, maxBins) => {
+          const X = matrixOf(columnsOf(rows, seed));
+          const mapper = fitBinMapper(X, maxBins, new Random(seed));
+          const expected = binMatrix(X, mapper, packFeatures(mapper));
+          // shared for two threads, but with no worker started: the calling thread takes every part
+          const binning = SharedBinning.prepare(X, maxBins, new Random(seed), 2);
+          expect(binning.job).toBeDefined();
+          const shared = binning.bin();
+          expect(shared.mapper.edges.map((edges) => Array.from(edges))).toEqual(
+            mapper.edges.map((edges) => Array.from(edges)),
+          );
+          expect(Array.from(shared.mapper.hasMissing)).toEqual(Array.from(mapper.hasMissing));
+          expect(shared.columns.map((column) => Array.from(column))).toEqual(
+            expected.columns.map((column) => Array.from(column)),
+          );
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('bins with a worker taking its share the same bytes as on one thread, for a sampled large matrix', async () => {
+    const X = matrixOf(columnsOf(210_000, 4));
+    const mapper = fitBinMapper(X, 255, new Random(9));
+    const expected = binMatrix(X, mapper, packFeatures(mapper));
+    const binning = SharedBinning.prepare(X, 255, new Random(9), 2);
+    const workers = StartingWorkers.start(1, binning.job);
+    try {
+      // the worker joins when it has started: wait for it, so that it takes part of the work
+      await workers.ready();
+      const shared = binning.bin();
+      expect(shared.mapper.edges.map((edges) => Array.from(edges))).toEqual(
+        mapper.edges.map((edges) => Array.from(edges)),
+      );
+      for (let g = 0; g < expected.columns.length; g++)
+        expect(Buffer.compare(Buffer.from(shared.columns[g]), Buffer.from(expected.columns[g]))).toBe(0);
+    } finally {
+      await workers.stop();
+    }
+  });
+
+  it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise', async () => {
+    // above the row counts at which histograms, partitions and gradient passes are shared
+    const columns = columnsOf(60_000, 11);
+    const random = new Random(12);
+    const y = Float64Array.from(columns[1], (value, i) =>
+      (value !== value || value > 25) !== random.next() < 0.2 + 0.1 * columns[4][i] ? 1 : 0,
+    );
+    const data = { X: matrixOf(columns), y };
+    for (const params of [
+      { max_iter: 8, early_stopping: false, max_leaf_nodes: 15 },
+      { max_iter: 8, early_stopping: false, growth: 'depthwise', max_depth: 4, max_leaf_nodes: null },
+    ] as const) {
+      const states = [];
+      for (const threads of [1, 2, 3]) {
+        const model = await new GradientBoostingModel({ ...params, threads }).fit(data.X, data.y);
+        states.push(JSON.stringify(model.toJSON().state));
+      }
+      expect(states[1]).toBe(states[0]);
+      expect(states[2]).toBe(states[0]);
+    }
+  });
+
+  it('boosts the same three-class model on 1 and 2 threads (gradients on the calling thread, nodes shared)', async () => {
+    const columns = columnsOf(55_000, 21);
+    const y = Float64Array.from(columns[1], (value, i) =>
+      value !== value ? 2 : value > 20 ? 1 : columns[4][i] === 2 ? 2 : 0,
+    );
+    const data = { X: matrixOf(columns), y };
+    const params = { max_iter: 4, early_stopping: false, max_leaf_nodes: 15 } as const;
+    const one = await new GradientBoostingModel({ ...params, threads: 1 }).fit(data.X, data.y);
+    const two = await new GradientBoostingModel({ ...params, threads: 2 }).fit(data.X, data.y);
+    expect(one.outputs).toBe(3);
+    expect(JSON.stringify(two.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
+  });
+
+  it('grows the same forest on 1 and 3 threads, trees taken in any order', async () => {
+    const data = classification(8000, 5);
+    const params = { n_estimators: 7, max_depth: 6 } as const;
+    const one = await new RandomForestModel({ ...params, threads: 1 }).fit(data.X, data.y);
+    const three = await new RandomForestModel({ ...params, threads: 3 }).fit(data.X, data.y);
+    expect(JSON.stringify(three.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
+  });
+});
