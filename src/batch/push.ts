@@ -8,7 +8,7 @@ import { canonicalJson, sha256 } from '../core/hash.js';
 import { silentLogger } from '../core/logger.js';
 import { displayPath } from '../core/paths.js';
 import { nearest } from '../core/suggest.js';
-import { compileCoercer, type FieldError, type TypedRecord } from '../schema/coerce.js';
+import { compileCoercer, type FieldError } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
 import type { DataFormat, DataReader, RawRecord } from '../data/records.js';
 import { openReader } from '../data/reader.js';

@@ -211,6 +211,18 @@ export const errors = {
     1,
     409,
   ),
+  PW_REGISTRY_CONFLICT: define(
+    'PW_REGISTRY_CONFLICT',
+    'Another process changed the registry at the same time: look at `pipewright models history`, then try again.',
+    1,
+    409,
+  ),
+  PW_TRAIN_TOO_LARGE: define(
+    'PW_TRAIN_TOO_LARGE',
+    'The training engine works in at most 4 GiB (one byte per row and feature, plus per-row arrays): train on a sample of the rows, or on fewer features.',
+    1,
+    413,
+  ),
   PW_LOCKED: define(
     'PW_LOCKED',
     'Another Pipewright process holds this lock: wait for it to finish. If that process is gone, delete the lock file named above.',

@@ -95,7 +95,9 @@ function isAbandoned(holder: LockOwner, staleAfterMs: number): boolean {
   return !Number.isFinite(age) || age > staleAfterMs;
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id runs on this machine (a process of another user counts). */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
   try {
     process.kill(pid, 0);
     return true;

@@ -20,6 +20,25 @@ import type {
 
 /** Longest reason kept in the history; a reason is a note, not a document. */
 const MAX_REASON_LENGTH = 500;
+/** How often a promotion re-reads an alias that others keep moving before it gives up. */
+const ALIAS_ATTEMPTS = 8;
+
+function aliasConflict(name: string): Error {
+  return new errors.PW_REGISTRY_CONFLICT(`Alias "${name}" was moved by another process at the same time`, {
+    hint: `Check \`pipewright models history\`, then run the command again if it is still wanted.`,
+  });
+}
+
+/** Whether two reads of an alias are the same record (a compare-and-swap compares whole records). */
+export function sameAlias(a: AliasInfo | undefined, b: AliasInfo | undefined): boolean {
+  if (!a || !b) return a === b;
+  return (
+    a.version === b.version &&
+    a.previous === b.previous &&
+    a.updatedAt === b.updatedAt &&
+    a.updatedBy === b.updatedBy
+  );
+}
 
 export abstract class BaseRegistry implements ModelRegistry {
   abstract readonly location: string;
@@ -51,7 +70,11 @@ export abstract class BaseRegistry implements ModelRegistry {
   protected abstract readManifest(version: string): Promise<VersionInfo | undefined>;
   protected abstract readBundle(info: VersionInfo): Promise<Uint8Array>;
   protected abstract readAlias(name: string): Promise<AliasInfo | undefined>;
-  protected abstract writeAlias(alias: AliasInfo): Promise<void>;
+  /**
+   * Writes `alias` only if the alias still is `expected` (undefined: still absent), as one
+   * compare-and-swap; false when another writer moved it first.
+   */
+  protected abstract replaceAlias(alias: AliasInfo, expected: AliasInfo | undefined): Promise<boolean>;
   protected abstract aliasNames(): Promise<string[]>;
   protected abstract appendHistory(event: HistoryEvent): Promise<void>;
   abstract history(): Promise<HistoryEvent[]>;
@@ -152,10 +175,16 @@ export abstract class BaseRegistry implements ModelRegistry {
   async setAlias(name: string, versionOrAlias: string, options: AliasOptions = {}): Promise<AliasInfo> {
     checkAliasName(name);
     const target = await this.resolve(versionOrAlias);
-    const current = await this.readAlias(name);
-    // Re-pointing at the same version is not a move: it would make rollback a no-op.
-    if (current?.version === target.version) return current;
-    return this.move(name, current?.version ?? null, target.version, 'alias', options.reason);
+    // Two promotions at once: each reads the alias and swaps it only if nobody moved it since, so the
+    // loser reads again and records the winner's version as `previous`; no move is lost.
+    for (let attempt = 0; attempt < ALIAS_ATTEMPTS; attempt++) {
+      const current = await this.readAlias(name);
+      // Re-pointing at the same version is not a move: it would make rollback a no-op.
+      if (current?.version === target.version) return current;
+      const moved = await this.move(name, current, target.version, 'alias', options.reason);
+      if (moved) return moved;
+    }
+    throw aliasConflict(name);
   }
 
   async rollback(name: string, options: AliasOptions = {}): Promise<RollbackResult> {
@@ -186,17 +215,21 @@ export abstract class BaseRegistry implements ModelRegistry {
         },
       );
     }
-    await this.move(name, current.version, current.previous, 'rollback', options.reason);
+    // A rollback undoes the move it read; if the alias moved meanwhile, that is no longer the last move.
+    if (!(await this.move(name, current, current.previous, 'rollback', options.reason)))
+      throw aliasConflict(name);
     return { alias: name, from: current.version, to: current.previous };
   }
 
+  /** Moves the alias from `current` to `to`; undefined when another writer moved it first. */
   private async move(
     name: string,
-    from: string | null,
+    current: AliasInfo | undefined,
     to: string,
     action: 'alias' | 'rollback',
     reason: string | undefined,
-  ): Promise<AliasInfo> {
+  ): Promise<AliasInfo | undefined> {
+    const from = current?.version ?? null;
     const alias: AliasInfo = {
       name,
       version: to,
@@ -204,7 +237,7 @@ export abstract class BaseRegistry implements ModelRegistry {
       updatedAt: new Date().toISOString(),
       updatedBy: this.user,
     };
-    await this.writeAlias(alias);
+    if (!(await this.replaceAlias(alias, current))) return undefined;
     const note = reason?.trim().slice(0, MAX_REASON_LENGTH);
     await this.appendHistory({
       time: alias.updatedAt,
@@ -255,15 +288,4 @@ export async function mapWithLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-/** Whether a process with this id runs on this machine (a process of another user counts). */
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException)?.code === 'EPERM';
-  }
 }

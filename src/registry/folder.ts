@@ -7,8 +7,9 @@ import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promis
 import { syncFolder, writeDurably } from '../core/durable.js';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { errors } from '../core/errors.js';
-import { BaseRegistry, processAlive } from './base.js';
+import { errors, isPipewrightError } from '../core/errors.js';
+import { acquireLock, processAlive, type Lock } from '../core/lock.js';
+import { BaseRegistry, sameAlias } from './base.js';
 import { buildVersionInfo, parseAlias, parseManifest, versionNumber } from './manifest.js';
 import type { AliasInfo, HistoryEvent, PublishMeta, RegistryOptions, VersionInfo } from './types.js';
 
@@ -18,6 +19,11 @@ const HISTORY_FILE = 'history.jsonl';
 /** Leftovers of a publisher on another machine are removed only when this old. */
 const FOREIGN_LEFTOVER_AGE_MS = 24 * 60 * 60 * 1000;
 const MAX_ALLOCATION_ATTEMPTS = 1000;
+/** An alias move holds its lock for milliseconds: wait this long for one, polling. */
+const ALIAS_LOCK_WAIT_MS = 10_000;
+const ALIAS_LOCK_POLL_MS = 20;
+/** A lock left on a shared folder by a process on another machine is taken over after this long. */
+const ALIAS_LOCK_STALE_MS = 60_000;
 
 export class FolderRegistry extends BaseRegistry {
   readonly location: string;
@@ -153,8 +159,33 @@ export class FolderRegistry extends BaseRegistry {
     }
   }
 
-  protected async writeAlias(alias: AliasInfo): Promise<void> {
+  protected async replaceAlias(alias: AliasInfo, expected: AliasInfo | undefined): Promise<boolean> {
     await this.guard('create the aliases folder', () => mkdir(this.aliasesDir, { recursive: true }));
+    // The lock makes read-compare-rename one step for every process that shares this folder.
+    const lock = await this.lockAlias(alias.name);
+    try {
+      if (!sameAlias(await this.readAlias(alias.name), expected)) return false;
+      await this.writeAlias(alias);
+      return true;
+    } finally {
+      lock.release();
+    }
+  }
+
+  private async lockAlias(name: string): Promise<Lock> {
+    const file = join(this.aliasesDir, `${name}.lock`);
+    for (let waited = 0; ; waited += ALIAS_LOCK_POLL_MS) {
+      try {
+        return acquireLock(file, { purpose: `moving alias ${name}`, staleAfterMs: ALIAS_LOCK_STALE_MS });
+      } catch (error) {
+        if (!(isPipewrightError(error) && error.code === 'PW_LOCKED') || waited >= ALIAS_LOCK_WAIT_MS)
+          throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, ALIAS_LOCK_POLL_MS));
+    }
+  }
+
+  private async writeAlias(alias: AliasInfo): Promise<void> {
     await this.removeLeftovers(this.aliasesDir);
     const temporary = join(this.aliasesDir, `${ownedName(alias.name)}.tmp`);
     try {

@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { errors, isPipewrightError } from '../core/errors.js';
 import { registerSecretsFromEnv } from '../core/redact.js';
-import { BaseRegistry, mapWithLimit, processAlive } from './base.js';
+import { processAlive } from '../core/lock.js';
+import { BaseRegistry, mapWithLimit, sameAlias } from './base.js';
 import { buildVersionInfo, checkAliasName, parseAlias, parseManifest } from './manifest.js';
 import type { AliasInfo, HistoryEvent, PublishMeta, RegistryOptions, VersionInfo } from './types.js';
 
@@ -273,11 +274,45 @@ export class S3Registry extends BaseRegistry {
     return this.parseAliasText(text, name);
   }
 
-  protected async writeAlias(alias: AliasInfo): Promise<void> {
-    // One PutObject replaces the whole object: readers see the old alias or the new one, never a mix.
-    await this.put(aliasKey(alias.name), `${JSON.stringify(alias, null, 2)}\n`, `move alias ${alias.name}`, {
-      ContentType: 'application/json',
-    });
+  protected async replaceAlias(alias: AliasInfo, expected: AliasInfo | undefined): Promise<boolean> {
+    const key = aliasKey(alias.name);
+    let etag: string | undefined;
+    let current: AliasInfo | undefined;
+    try {
+      const response = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key: this.key(key) }),
+      );
+      current = this.parseAliasText(await response.Body!.transformToString(), alias.name);
+      etag = response.ETag;
+    } catch (error) {
+      if (!isMissing(error)) throw this.failure(`read alias ${alias.name}`, error);
+    }
+    if (!sameAlias(current, expected)) return false;
+    // The write is conditional on the object being the one just compared (If-Match on its ETag, or
+    // If-None-Match when there was none), so a concurrent move makes this one fail instead of
+    // overwriting it. A store without conditional writes gets the plain write: the window between
+    // the read above and this write is the only one left.
+    const condition = (await this.conditionalWrites())
+      ? etag
+        ? { IfMatch: etag }
+        : { IfNoneMatch: '*' }
+      : {};
+    try {
+      // One PutObject replaces the whole object: readers see the old alias or the new one, never a mix.
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(key),
+          Body: `${JSON.stringify(alias, null, 2)}\n`,
+          ContentType: 'application/json',
+          ...condition,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 412 || statusOf(error) === 409) return false;
+      throw this.failure(`move alias ${alias.name}`, error);
+    }
   }
 
   protected async aliasNames(): Promise<string[]> {

@@ -39,7 +39,12 @@ async function codeOf(promise: Promise<unknown>): Promise<PipewrightError> {
   return error as PipewrightError;
 }
 
-export function defineRegistryContract(name: string, open: () => Promise<RegistryUnderTest>): void {
+export function defineRegistryContract(
+  name: string,
+  open: () => Promise<RegistryUnderTest>,
+  /** Whether the backend can swap an alias atomically (an S3 store without conditional writes cannot). */
+  options: { atomicAliasMoves?: boolean } = {},
+): void {
   describe(`${name} registry contract`, () => {
     const opened: RegistryUnderTest[] = [];
     const handles: ModelRegistry[] = [];
@@ -280,5 +285,33 @@ export function defineRegistryContract(name: string, open: () => Promise<Registr
         8,
       );
     });
+
+    it.skipIf(options.atomicAliasMoves === false)(
+      'loses no alias move when processes promote at the same time: every move records the one before it',
+      async () => {
+        const subject = await start();
+        const versions: string[] = [];
+        for (let index = 0; index < 6; index++) {
+          versions.push(
+            (await subject.registry.publish(bundleBytes(`cas-${index}`), meta(`run-${index}`))).version,
+          );
+        }
+        const promoters = [subject.registry, ...(await Promise.all([1, 2, 3].map(() => reopen(subject))))];
+        await Promise.all(
+          versions.map((version, index) =>
+            promoters[index % promoters.length].setAlias('production', version),
+          ),
+        );
+        const moves = (await subject.registry.history()).filter((event) => event.action === 'alias');
+        expect(moves).toHaveLength(versions.length);
+        expect(moves[0].from).toBeNull();
+        for (let index = 1; index < moves.length; index++)
+          expect(moves[index].from).toBe(moves[index - 1].to);
+        const final = await subject.registry.getAlias('production');
+        expect(final?.version).toBe(moves.at(-1)!.to);
+        expect(final?.previous).toBe(moves.at(-2)!.to);
+        expect(new Set(moves.map((move) => move.to))).toEqual(new Set(versions));
+      },
+    );
   });
 }

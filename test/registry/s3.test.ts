@@ -42,27 +42,31 @@ for (const conditionalWrites of [false, true]) {
     afterAll(async () => {
       await server.close();
     });
-    defineRegistryContract(`s3 ${conditionalWrites ? 'conditional' : 'claims'}`, async () => {
-      // Each test gets its own prefix in the shared bucket: an empty registry without a restart.
-      const prefix = `team/registry-${++prefixCounter}/`;
-      const settings = { bucket: server.bucket, prefix, endpoint: server.endpoint, forcePathStyle: true };
-      return {
-        registry: new S3Registry(settings),
-        reopen: async () => new S3Registry(settings),
-        corruptBundle: async (info) => {
-          const client = rawClient(server.endpoint);
-          await client.send(
-            new PutObjectCommand({
-              Bucket: server.bucket,
-              Key: `${prefix}bundles/${info.sha256}.json`,
-              Body: 'not the bundle',
-            }),
-          );
-          client.destroy();
-        },
-        cleanup: async () => {},
-      };
-    });
+    defineRegistryContract(
+      `s3 ${conditionalWrites ? 'conditional' : 'claims'}`,
+      async () => {
+        // Each test gets its own prefix in the shared bucket: an empty registry without a restart.
+        const prefix = `team/registry-${++prefixCounter}/`;
+        const settings = { bucket: server.bucket, prefix, endpoint: server.endpoint, forcePathStyle: true };
+        return {
+          registry: new S3Registry(settings),
+          reopen: async () => new S3Registry(settings),
+          corruptBundle: async (info) => {
+            const client = rawClient(server.endpoint);
+            await client.send(
+              new PutObjectCommand({
+                Bucket: server.bucket,
+                Key: `${prefix}bundles/${info.sha256}.json`,
+                Body: 'not the bundle',
+              }),
+            );
+            client.destroy();
+          },
+          cleanup: async () => {},
+        };
+      },
+      { atomicAliasMoves: conditionalWrites },
+    );
   });
 }
 

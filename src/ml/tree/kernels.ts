@@ -1,6 +1,7 @@
 // The hot loops of tree learning (histogram sums, gathering, row partitioning, the boosting gradient pass)
 // as a small WebAssembly module assembled here from named instructions: in JavaScript every typed-array
 // access is bounds-checked, which makes these loops 2-3x slower. Their data lives in one shared memory.
+import { errors } from '../../core/errors.js';
 
 /** The parts of the WebAssembly API used here (the project's TypeScript settings carry no WebAssembly types). */
 export interface WasmMemory {
@@ -515,7 +516,7 @@ export class Arena {
 
   /** Reserves `bytes` (16-byte aligned) and returns the region's address. */
   reserve(bytes: number): number {
-    if (this.memoryObject) throw new Error('Arena: reserve after create');
+    if (this.memoryObject) throw new errors.PW_INTERNAL('Arena: reserve after create');
     const at = (this.size + 15) & ~15;
     this.size = at + Math.max(0, bytes);
     return at;
@@ -524,13 +525,15 @@ export class Arena {
   create(): WasmMemory {
     const pages = Math.max(1, Math.ceil(this.size / 65536));
     if (pages > 65536)
-      throw new RangeError(`the training data needs ${this.size} bytes of working memory, more than 4 GiB`);
+      throw new errors.PW_TRAIN_TOO_LARGE(
+        `The training data needs ${this.size} bytes of working memory, more than the 4 GiB the engine can address`,
+      );
     this.memoryObject = new wasm.Memory({ initial: pages, maximum: pages, shared: true });
     return this.memoryObject;
   }
 
   get memory(): WasmMemory {
-    if (!this.memoryObject) throw new Error('Arena: create first');
+    if (!this.memoryObject) throw new errors.PW_INTERNAL('Arena: create first');
     return this.memoryObject;
   }
 }

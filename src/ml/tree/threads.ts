@@ -88,7 +88,10 @@ function firstMessage(worker: Worker, expected: string): Promise<void> {
     const receive = (message: unknown): void => {
       worker.off('error', fail);
       if (message === expected) resolve();
-      else reject(new Error(`a training worker sent ${JSON.stringify(message)} instead of ${expected}`));
+      else
+        reject(
+          new errors.PW_INTERNAL(`a training worker sent ${JSON.stringify(message)} instead of ${expected}`),
+        );
     };
     worker.once('error', fail);
     worker.once('message', receive);

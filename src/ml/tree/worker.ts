@@ -1,6 +1,7 @@
 // Entry point of a tree-learning worker thread: takes its share of the binning, then either does its
 // share of boosting operations on shared memory (histogram columns, pieces of rows) or grows whole
 // forest trees by index. Started and stopped by threads.ts.
+import { errors } from '../../core/errors.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
@@ -14,7 +15,7 @@ import {
 import { Workspace } from './workspace.js';
 
 const port = parentPort;
-if (!port) throw new Error('worker.js runs as a worker thread only');
+if (!port) throw new errors.PW_INTERNAL('worker.js runs as a worker thread only');
 
 // started early (while the data is binned); the work follows in the first message
 port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
