@@ -151,7 +151,7 @@ export class ServeRuntime implements ServeState {
       initial.catch((error) =>
         options.logger.error(
           { err: error, refused: firstVersion },
-          `could not load ${firstVersion}: ${(error as Error).message}; not ready until ${options.settings.model} moves to a model that loads`,
+          `could not load ${firstVersion}: ${(error as Error).message}; not ready until a model loads`,
         ),
       );
     }
