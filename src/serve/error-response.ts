@@ -16,7 +16,9 @@ export function truncate(text: string, length = MAX_REASON_LENGTH): string {
 function fromFramework(error: FastifyError, request: FastifyRequest, bodyLimit: number): PipewrightError {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new errors.PW_REQUEST_TOO_LARGE(`The body is larger than the limit of ${bodyLimit} bytes`);
+      return new errors.PW_REQUEST_TOO_LARGE(`The body is larger than the limit of ${bodyLimit} bytes`, {
+        details: { limit: bodyLimit, unit: 'bytes' },
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new errors.PW_MEDIA_TYPE(
         `Content-Type ${truncate(String(request.headers['content-type'] ?? '(none)'), 80)} is not accepted`,
