@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, isPipewrightError, type PipewrightError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { loggedUrl } from './operations.js';
 
 const MAX_REASON_LENGTH = 200;
 const INTERNAL_HINT = 'The server log has the details; quote the request id.';
@@ -50,7 +51,7 @@ function toCatalogueError(
   if (!isPipewrightError(error) && status !== undefined && status >= 400 && status < 500)
     return fromFramework(error as FastifyError, request, bodyLimit);
   logger.error(
-    { err: error, requestId: request.id, url: request.url },
+    { err: error, requestId: request.id, url: loggedUrl(request.url) },
     `request ${request.id} failed: ${(error as Error)?.message ?? String(error)}`,
   );
   return new errors.PW_INTERNAL(`The server could not handle request ${request.id}`, { hint: INTERNAL_HINT });
