@@ -8,6 +8,7 @@ import type { ModelRegistry } from '../registry/types.js';
 import type { TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
 import type { Collection } from '../store/types.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { ServeMetrics } from './metrics.js';
 import { ModelHolder, resolveServedVersion, type ServedModel } from './model.js';
 import { DEFAULT_MONITOR_SETTINGS, LiveMonitor, type MonitorSettings } from './monitor.js';
@@ -61,6 +62,8 @@ export class ServeRuntime implements ServeState {
   readonly logger: Logger;
   readonly registry: ModelRegistry;
   readonly apiToken: string | undefined;
+  /** Failed token checks per client address, shared by every endpoint that reads the token. */
+  readonly authThrottle = new AuthThrottle();
   readonly metrics: ServeMetrics;
   readonly models: ModelHolder;
   readonly predictionLog: PredictionLog;

@@ -157,7 +157,11 @@ describe('training controls', () => {
       expect(retryAfter).toBeGreaterThan(0);
       expect(retryAfter).toBeLessThanOrEqual(60);
     }
-    // Prediction is not throttled: only the protected endpoints are.
+    // Nor can /model, whose answer differs with the right token, be used to go on guessing.
+    const model = await call(`${server.url}/model`, 'GET', TOKEN);
+    expect(model.status).toBe(200);
+    expect(model.body.registry.location).toBeUndefined();
+    // Prediction is not throttled: only what the token guards is.
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });

@@ -22,8 +22,15 @@ export const operationsPlugin = definePlugin(
     const runtime = app.pipewright;
     const { models, metrics, schema, settings } = runtime;
     const openapiText = JSON.stringify(runtime.openapi);
-    const fullDetail = (request: FastifyRequest) =>
-      checkBearer(request.headers.authorization, runtime.apiToken) === 'ok';
+    // A wrong token here counts against the address like one on /train: comparing the two answers
+    // must not become a way round the throttle. A turned-away address gets the short answer.
+    const fullDetail = (request: FastifyRequest): boolean => {
+      if (request.headers.authorization === undefined || !runtime.apiToken) return false;
+      if (runtime.authThrottle.retryAfterSeconds(request.ip) > 0) return false;
+      const result = checkBearer(request.headers.authorization, runtime.apiToken);
+      if (result !== 'ok') runtime.authThrottle.recordFailure(request.ip);
+      return result === 'ok';
+    };
 
     app.get('/openapi.json', (_request, reply) =>
       reply

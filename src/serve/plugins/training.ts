@@ -3,7 +3,6 @@
 // server parse anything; an address that keeps failing it is turned away for a while.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
-import { AuthThrottle } from '../auth-throttle.js';
 import { truncate } from '../error-response.js';
 import { checkBearer } from '../operations.js';
 import { definePlugin } from '../plugin.js';
@@ -13,7 +12,7 @@ export const trainingPlugin = definePlugin(
   (app, _options, done) => {
     const runtime = app.pipewright;
     const training = runtime.training;
-    const throttle = new AuthThrottle();
+    const throttle = runtime.authThrottle;
 
     const requireToken = (
       request: FastifyRequest,
