@@ -45,6 +45,10 @@ async function eventually<T>(
 interface OutageFront {
   endpoint: string;
   arm(): void;
+  /** Until told otherwise, answers every bundle download with 503 while everything else works. */
+  failBundles(failing: boolean): void;
+  /** Requests seen so far: alias reads and bundle downloads. */
+  counts(): { aliasReads: number; bundleReads: number };
   /** When the outage ended (ms since the epoch), once it has. */
   endedAt(): number | undefined;
   close(): Promise<void>;
@@ -55,9 +59,21 @@ async function startOutageFront(upstream: string): Promise<OutageFront> {
   let armed = false;
   let downUntil = 0;
   let ended: number | undefined;
+  let bundlesFailing = false;
+  const counts = { aliasReads: 0, bundleReads: 0 };
   const sockets = new Set<Socket>();
   const server: Server = createServer((incoming, outgoing) => {
     const path = incoming.url ?? '/';
+    if (incoming.method === 'GET' && path.includes('/aliases/')) counts.aliasReads++;
+    if (incoming.method === 'GET' && path.includes('/bundles/')) counts.bundleReads++;
+    if (bundlesFailing && incoming.method === 'GET' && path.includes('/bundles/')) {
+      incoming.resume();
+      outgoing.writeHead(503, { 'content-type': 'application/xml' });
+      outgoing.end(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>',
+      );
+      return;
+    }
     if (armed && incoming.method === 'GET' && path.includes('/bundles/')) {
       armed = false;
       downUntil = Date.now() + OUTAGE_MS;
@@ -91,6 +107,8 @@ async function startOutageFront(upstream: string): Promise<OutageFront> {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     arm: () => (armed = true),
+    failBundles: (failing) => (bundlesFailing = failing),
+    counts: () => ({ ...counts }),
     endedAt: () => ended,
     async close() {
       for (const socket of sockets) socket.destroy();
@@ -173,6 +191,37 @@ describe('serving from an S3 registry that fails for a while', () => {
     );
   }, 60_000);
 
+  it('backs off while the registry answers but fails to deliver a bundle (5xx), then loads it', async () => {
+    const third = await publish(23);
+    front.failBundles(true);
+    const before = front.counts();
+    await publisher.setAlias('production', third.version);
+    let polls = 0;
+    let body: Json;
+    try {
+      // Enough alias polls for a server without backoff to have tried the download on each of them.
+      body = await eventually(
+        async () => {
+          polls = front.counts().aliasReads - before.aliasReads;
+          return model();
+        },
+        () => polls >= 30,
+        30_000,
+      );
+    } finally {
+      front.failBundles(false);
+    }
+    expect(body.version).toBe('v2');
+    expect(body.reload.refused).toBeNull();
+    expect(body.reload.retrying).toMatchObject({ version: third.version, code: 'PW_REGISTRY_FAILED' });
+    const attempts: number = body.reload.retrying.attempts;
+    console.info(`${attempts} download attempts over ${polls} alias polls while bundles answered 503`);
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThanOrEqual(polls / 3);
+    const after = await eventually(model, (value) => value.version === third.version, 40_000);
+    expect(after.reload.retrying).toBeNull();
+  }, 90_000);
+
   it('still refuses an unusable bundle for good, without retrying it', async () => {
     const damaged = new TextEncoder().encode('{"format": "pipewright-bundle", "formatVersion": 1, "model": ');
     const info = await publisher.publish(damaged, {
@@ -186,6 +235,6 @@ describe('serving from an S3 registry that fails for a while', () => {
     const body = await eventually(model, (value) => value.reload.refused !== null, 15_000);
     expect(body.reload.refused).toMatchObject({ version: info.version, code: 'PW_BUNDLE_INVALID' });
     expect(body.reload.retrying).toBeNull();
-    expect(body.version).toBe('v2');
+    expect(body.version).toBe('v3');
   }, 30_000);
 });
