@@ -39,7 +39,7 @@ export function loggedUrl(url: string): string {
 }
 
 /** Lines allowed per one-second window; past that, counted and reported in one line. */
-class LineBudget {
+export class LineBudget {
   private windowStart = 0;
   private inWindow = 0;
   private skipped = 0;

@@ -4,7 +4,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
 import { createLogger } from '../../src/core/logger.js';
+import { errorHandler } from '../../src/serve/error-response.js';
 import { MAX_LOGGED_URL_LENGTH } from '../../src/serve/operations.js';
 import { startServing, stopProcess } from '../deploy/fleet.js';
 import {
@@ -109,5 +112,41 @@ describe('bounded logs', () => {
     expect(logged).toBeLessThan(burst);
     expect(logged + skipped).toBe(burst + 1);
     broken.cleanup();
+  }, 30_000);
+
+  it('logs a burst of failed requests (500, with their stack) on a budget, with long URLs cut', async () => {
+    const dir = join(project.dir, 'failures');
+    const { logger } = createLogger({
+      dir,
+      runId: '20240101-000000-fa11ed',
+      command: 'serve',
+      level: 'silent',
+    });
+    const app = Fastify({ logger: false });
+    app.setErrorHandler(errorHandler(logger, 1000));
+    app.get('/fail', () => {
+      throw new TypeError('a bug');
+    });
+    await app.listen({ host: '127.0.0.1', port: 0 });
+    const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/fail?${'z'.repeat(URL_LENGTH)}`;
+    const burst = 200;
+    try {
+      const get = async () => {
+        const response = await fetch(url);
+        await response.arrayBuffer();
+        return response.status;
+      };
+      expect(new Set(await Promise.all(Array.from({ length: burst }, get)))).toEqual(new Set([500]));
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      expect(await get()).toBe(500);
+    } finally {
+      await app.close();
+    }
+    const lines = logLines(dir);
+    const logged = lines.filter((line) => line.err);
+    const skipped = lines.reduce((sum, line) => sum + (line.skippedFailures ?? 0), 0);
+    expect(logged.length).toBeLessThan(burst);
+    expect(logged.length + skipped).toBe(burst + 1);
+    for (const line of logged) expect(line.url.length).toBeLessThan(MAX_LOGGED_URL_LENGTH + 40);
   }, 30_000);
 });
