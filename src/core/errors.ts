@@ -83,6 +83,11 @@ export const errors = {
     'Secrets come from the environment only: set MONGODB_URL, AWS_* or PIPEWRIGHT_API_TOKEN in the environment or in .env, and remove it from the YAML file.',
     2,
   ),
+  PW_CONFIG_WEAK_TOKEN: define(
+    'PW_CONFIG_WEAK_TOKEN',
+    'Set PIPEWRIGHT_API_TOKEN to at least 32 random characters, made with `openssl rand -hex 32` or `node -e "console.log(crypto.randomBytes(32).toString(\'hex\'))"`; or unset it to turn training over HTTP off.',
+    2,
+  ),
   PW_SCHEMA_INVALID: define(
     'PW_SCHEMA_INVALID',
     'Fix schema.yaml as described and run `pipewright check`.',
@@ -198,6 +203,12 @@ export const errors = {
     'Send the header `Authorization: Bearer <token>` with the value of PIPEWRIGHT_API_TOKEN.',
     1,
     401,
+  ),
+  PW_TOO_MANY_ATTEMPTS: define(
+    'PW_TOO_MANY_ATTEMPTS',
+    'Too many failed authentications from this address: wait for the number of seconds in Retry-After, then send the right token.',
+    1,
+    429,
   ),
   PW_TRAIN_DISABLED: define(
     'PW_TRAIN_DISABLED',

@@ -75,6 +75,16 @@ async function loadProduction(
   }
 }
 
+/** A cap on the training threads, set by `serve` for the runs it starts so that serving keeps its cores. */
+export const TRAINING_THREADS_VARIABLE = 'PIPEWRIGHT_TRAIN_THREADS';
+
+/** The model settings with the thread count capped by TRAINING_THREADS_VARIABLE, when it is set. */
+function cappedModel(model: Config['model'], env: NodeJS.ProcessEnv): Config['model'] {
+  const cap = Number(env[TRAINING_THREADS_VARIABLE]);
+  if (!Number.isInteger(cap) || cap < 1) return model;
+  return { ...model, threads: Math.min(cap, model.threads ?? cap) };
+}
+
 /** The lock that keeps one `run` at a time per project, across the CLI, `POST /train` and every worker. */
 export function runLockFile(projectDir: string): string {
   return join(projectDir, '.pipewright', 'run.lock');
@@ -169,7 +179,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
       split,
       preprocessor,
       preprocessorHash,
-      model: config.model,
+      model: cappedModel(config.model, options.env ?? process.env),
       imbalance: config.imbalance,
       seed: config.split.seed,
     });

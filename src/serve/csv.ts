@@ -3,6 +3,14 @@
 import { parse } from 'csv-parse/sync';
 import { errors } from '../core/errors.js';
 
+/**
+ * A body sent as text/csv. The content type alone decides the parser: a JSON string is never read as
+ * CSV, so the CSV body parser hands this wrapper on instead of the bare text.
+ */
+export class CsvBody {
+  constructor(readonly text: string) {}
+}
+
 export interface CsvRecords {
   records: Record<string, string>[];
   /** The line each record ends on, from 1 (the header is line 1). */
@@ -12,8 +20,12 @@ export interface CsvRecords {
 
 const CSV_HINT = 'Send a CSV file with a header row naming the fields, one record a line.';
 
-/** Refuses a body that is not CSV with PW_REQUEST_INVALID, naming the line where one is known. */
-export function parseCsvRecords(text: string): CsvRecords {
+/**
+ * Refuses a body that is not CSV with PW_REQUEST_INVALID, naming the line where one is known. Reading
+ * stops after `maxRecords` records: a body with more is not read (or built into rows) any further, and
+ * the caller sees `maxRecords` records plus one.
+ */
+export function parseCsvRecords(text: string, maxRecords = Number.MAX_SAFE_INTEGER - 1): CsvRecords {
   let parsed: {
     record: Record<string, string>;
     info: { lines: number; columns?: { name: string }[] | boolean };
@@ -25,6 +37,7 @@ export function parseCsvRecords(text: string): CsvRecords {
       bom: true,
       skip_empty_lines: true,
       trim: false,
+      to: maxRecords + 1,
     }) as typeof parsed;
   } catch (error) {
     const line =

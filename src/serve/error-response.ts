@@ -3,6 +3,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { errors, isPipewrightError, type PipewrightError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
+import { LineBudget, loggedUrl } from './operations.js';
 
 const MAX_REASON_LENGTH = 200;
 const INTERNAL_HINT = 'The server log has the details; quote the request id.';
@@ -16,7 +17,9 @@ export function truncate(text: string, length = MAX_REASON_LENGTH): string {
 function fromFramework(error: FastifyError, request: FastifyRequest, bodyLimit: number): PipewrightError {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new errors.PW_REQUEST_TOO_LARGE(`The body is larger than the limit of ${bodyLimit} bytes`);
+      return new errors.PW_REQUEST_TOO_LARGE(`The body is larger than the limit of ${bodyLimit} bytes`, {
+        details: { limit: bodyLimit, unit: 'bytes' },
+      });
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new errors.PW_MEDIA_TYPE(
         `Content-Type ${truncate(String(request.headers['content-type'] ?? '(none)'), 80)} is not accepted`,
@@ -42,15 +45,17 @@ function toCatalogueError(
   request: FastifyRequest,
   logger: Logger,
   bodyLimit: number,
+  failures: LineBudget,
 ): PipewrightError {
   if (isPipewrightError(error) && error.statusCode !== 500) return error;
   const status = (error as FastifyError).statusCode;
   if (!isPipewrightError(error) && status !== undefined && status >= 400 && status < 500)
     return fromFramework(error as FastifyError, request, bodyLimit);
-  logger.error(
-    { err: error, requestId: request.id, url: request.url },
-    `request ${request.id} failed: ${(error as Error)?.message ?? String(error)}`,
-  );
+  if (failures.take())
+    logger.error(
+      { err: error, requestId: request.id, url: loggedUrl(request.url) },
+      `request ${request.id} failed: ${(error as Error)?.message ?? String(error)}`,
+    );
   return new errors.PW_INTERNAL(`The server could not handle request ${request.id}`, { hint: INTERNAL_HINT });
 }
 
@@ -62,11 +67,20 @@ export function sendCatalogueError(reply: FastifyReply, error: PipewrightError):
   });
 }
 
+/** Failures logged with their stack per second; a burst beyond is counted in one line instead. */
+const FAILURES_LOGGED_PER_SECOND = 10;
+
 /** The server's error handler, for route errors and for errors raised before routing alike. */
 export function errorHandler(
   logger: Logger,
   bodyLimit: number,
 ): (error: unknown, request: FastifyRequest, reply: FastifyReply) => FastifyReply {
+  const failures = new LineBudget(FAILURES_LOGGED_PER_SECOND, Date.now, (skipped, perSecond) =>
+    logger.error(
+      { skippedFailures: skipped, perSecond },
+      `${skipped} more failed requests were not logged (logging at most ${perSecond} a second)`,
+    ),
+  );
   return (error, request, reply) =>
-    sendCatalogueError(reply, toCatalogueError(error, request, logger, bodyLimit));
+    sendCatalogueError(reply, toCatalogueError(error, request, logger, bodyLimit, failures));
 }

@@ -1,6 +1,7 @@
 // The model being served and its hot reload: loads a bundle from the registry (checksum, schema
 // fingerprint and golden sample verified), polls the alias, and swaps in a new model with one reference
-// assignment, so a request keeps the model it started with. A bundle that fails to load is refused.
+// assignment, so a request keeps the model it started with. An unusable bundle is refused for good; a
+// registry that fails to answer (network, timeouts, 5xx) is retried with backoff until the version loads.
 import { errors, isPipewrightError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Predictor } from '../ml/bundle.js';
@@ -76,9 +77,25 @@ export interface ModelHolderOptions {
   onRefuse?: (version: string, error: unknown) => void;
 }
 
+/** Errors that say the bundle itself is unusable: no later attempt can load it. */
+const PERMANENT_LOAD_ERRORS = new Set(['PW_BUNDLE_INVALID', 'PW_MODEL_SCHEMA_MISMATCH']);
+
+/** The longest wait between two attempts at a version the registry failed to deliver. */
+const MAX_RETRY_DELAY_MS = 30_000;
+
+/** Whether a load failure is the bundle's fault (refused for good) rather than the registry's (retried). */
+export function isPermanentLoadError(error: unknown): boolean {
+  return isPipewrightError(error) && PERMANENT_LOAD_ERRORS.has(error.code);
+}
+
 export interface ReloadState {
-  /** The last version that failed to load, and why; cleared when a later one loads. */
+  /** The last version whose bundle is unusable, and why; cleared when a later one loads. */
   refused?: { version: string; code: string; message: string; at: string };
+  /**
+   * A version the registry failed to deliver (network, timeout, 5xx): tried again after `retryAt`, and
+   * at once when the registry answers again after failing to.
+   */
+  retrying?: { version: string; code: string; message: string; attempts: number; retryAt: string };
   lastCheck?: string;
 }
 
@@ -90,6 +107,8 @@ export class ModelHolder {
   private checking: Promise<void> | undefined;
   private stopped = false;
   private pollFailures = 0;
+  /** When the version in `state.retrying` may be tried again (ms since the epoch). */
+  private retryAt = 0;
 
   constructor(private readonly options: ModelHolderOptions) {}
 
@@ -110,7 +129,10 @@ export class ModelHolder {
     return this.loadFirst(await resolveServedVersion(this.options.registry, this.options.reference));
   }
 
-  /** Loads `version` as the first model; a failure is remembered like a refused reload, then thrown. */
+  /**
+   * Loads `version` as the first model; a failure is remembered like a failed reload (refused, or
+   * retried by the polls when the registry was at fault), then thrown.
+   */
   async loadFirst(version: string): Promise<ServedModel> {
     const { registry, reference } = this.options;
     try {
@@ -118,21 +140,34 @@ export class ModelHolder {
       this.swap(model);
       return model;
     } catch (error) {
-      this.refuse(version, error);
+      this.fail(version, error);
       throw error;
     }
   }
 
-  private refuse(version: string, error: unknown): void {
+  /** Records a failed load: refused for good when the bundle is unusable, else retried with backoff. */
+  private fail(version: string, error: unknown): void {
     const code = isPipewrightError(error) ? error.code : 'PW_INTERNAL';
     const message = error instanceof Error ? error.message : String(error);
-    this.state.refused = { version, code, message, at: new Date().toISOString() };
-    this.options.onRefuse?.(version, error);
+    if (isPermanentLoadError(error)) {
+      delete this.state.retrying;
+      this.state.refused = { version, code, message, at: new Date().toISOString() };
+      this.options.onRefuse?.(version, error);
+      return;
+    }
+    const attempts = this.state.retrying?.version === version ? this.state.retrying.attempts + 1 : 1;
+    const delay = Math.min(
+      this.options.intervalMs * 2 ** (attempts - 1),
+      Math.max(MAX_RETRY_DELAY_MS, this.options.intervalMs),
+    );
+    this.retryAt = Date.now() + delay;
+    this.state.retrying = { version, code, message, attempts, retryAt: new Date(this.retryAt).toISOString() };
   }
 
   private swap(model: ServedModel): void {
     this.current = model;
     delete this.state.refused;
+    delete this.state.retrying;
     this.options.onLoad?.(model);
   }
 
@@ -166,6 +201,8 @@ export class ModelHolder {
     try {
       version = await registry.aliasVersion(reference);
       this.state.lastCheck = new Date().toISOString();
+      // The registry answers again after failing to: a version it failed to deliver is tried at once.
+      if (this.pollFailures > 0) this.retryAt = 0;
       this.pollFailures = 0;
     } catch (error) {
       // The registry being briefly unreachable must not take the served model down; say so now and then.
@@ -185,6 +222,7 @@ export class ModelHolder {
       return;
     }
     if (version === this.current?.version || version === this.state.refused?.version) return;
+    if (version === this.state.retrying?.version && Date.now() < this.retryAt) return;
     const previous = this.current?.version;
     try {
       const model = await loadServedModel(registry, version, reference, this.options.schema);
@@ -195,13 +233,28 @@ export class ModelHolder {
         `alias ${reference} moved: now serving ${model.version}${previous ? ` (was ${previous})` : ''}`,
       );
     } catch (error) {
-      this.refuse(version, error);
-      const code = this.state.refused!.code;
-      const message = this.state.refused!.message;
-      logger.error(
-        { err: error, alias: reference, refused: version, serving: previous ?? null, code },
-        `refused ${version} (alias ${reference}): ${message}; still serving ${previous ?? 'nothing'}`,
-      );
+      if (this.stopped) return;
+      this.fail(version, error);
+      const failed = this.state.refused?.version === version ? this.state.refused : this.state.retrying!;
+      if (failed === this.state.refused) {
+        logger.error(
+          { err: error, alias: reference, refused: version, serving: previous ?? null, code: failed.code },
+          `refused ${version} (alias ${reference}): ${failed.message}; still serving ${previous ?? 'nothing'}`,
+        );
+      } else if (this.state.retrying!.attempts === 1 || this.state.retrying!.attempts % 10 === 0) {
+        // The registry, not the bundle, failed: said on the first failure and then now and then.
+        logger.warn(
+          {
+            err: error,
+            alias: reference,
+            retrying: version,
+            attempts: this.state.retrying!.attempts,
+            serving: previous ?? null,
+            code: failed.code,
+          },
+          `could not load ${version} (alias ${reference}): ${failed.message}; trying again, still serving ${previous ?? 'nothing'}`,
+        );
+      }
     }
   }
 

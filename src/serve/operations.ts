@@ -29,50 +29,80 @@ export interface AccessEntry {
   ip?: string;
 }
 
-/**
- * Logs every request while traffic is light; above `perSecond` in a second it logs only the first
- * ones, then one line counting those it skipped, so that heavy load cannot drown the log or the disk.
- * Server errors (5xx) are always logged.
- */
-export class AccessLog {
+/** The most of a URL an access line keeps: a hostile client cannot make each line huge. */
+export const MAX_LOGGED_URL_LENGTH = 512;
+
+/** A URL cut to `MAX_LOGGED_URL_LENGTH` characters, with a marker saying how much was left out. */
+export function loggedUrl(url: string): string {
+  if (url.length <= MAX_LOGGED_URL_LENGTH) return url;
+  return `${url.slice(0, MAX_LOGGED_URL_LENGTH)}…[${url.length - MAX_LOGGED_URL_LENGTH} more characters]`;
+}
+
+/** Lines allowed per one-second window; past that, counted and reported in one line. */
+export class LineBudget {
   private windowStart = 0;
   private inWindow = 0;
   private skipped = 0;
 
   constructor(
-    private readonly logger: Logger,
-    private readonly perSecond = 20,
-    private readonly now: () => number = Date.now,
+    private readonly perSecond: number,
+    private readonly now: () => number,
+    private readonly reportSkipped: (skipped: number, perSecond: number) => void,
   ) {}
 
-  record(entry: AccessEntry): void {
-    if (entry.status >= 500) {
-      this.logger.error(
-        { access: entry },
-        `${entry.method} ${entry.url} ${entry.status} ${entry.ms.toFixed(1)} ms`,
-      );
-      return;
-    }
+  take(): boolean {
     const now = this.now();
     if (now - this.windowStart >= 1000) {
-      if (this.skipped > 0) {
-        this.logger.info(
-          { skipped: this.skipped, perSecond: this.perSecond },
-          `${this.skipped} requests were not logged (logging at most ${this.perSecond} a second)`,
-        );
-      }
+      if (this.skipped > 0) this.reportSkipped(this.skipped, this.perSecond);
       this.windowStart = now;
       this.inWindow = 0;
       this.skipped = 0;
     }
     if (++this.inWindow > this.perSecond) {
       this.skipped++;
-      return;
+      return false;
     }
-    this.logger.info(
-      { access: entry },
-      `${entry.method} ${entry.url} ${entry.status} ${entry.ms.toFixed(1)} ms`,
+    return true;
+  }
+}
+
+/**
+ * Logs every request while traffic is light; above `perSecond` in a second it logs only the first
+ * ones, then one line counting those it skipped, so that heavy load cannot drown the log or the disk.
+ * Server errors (5xx) have their own, separate budget (`errorsPerSecond`), so a burst of them is seen
+ * without flooding the disk either; URLs are cut to `MAX_LOGGED_URL_LENGTH`.
+ */
+export class AccessLog {
+  private readonly lines: LineBudget;
+  private readonly errorLines: LineBudget;
+
+  constructor(
+    private readonly logger: Logger,
+    perSecond = 20,
+    now: () => number = Date.now,
+    errorsPerSecond = 10,
+  ) {
+    this.lines = new LineBudget(perSecond, now, (skipped, limit) =>
+      this.logger.info(
+        { skipped, perSecond: limit },
+        `${skipped} requests were not logged (logging at most ${limit} a second)`,
+      ),
     );
+    this.errorLines = new LineBudget(errorsPerSecond, now, (skipped, limit) =>
+      this.logger.error(
+        { skippedErrors: skipped, perSecond: limit },
+        `${skipped} more server errors were not logged (logging at most ${limit} a second)`,
+      ),
+    );
+  }
+
+  record(entry: AccessEntry): void {
+    const error = entry.status >= 500;
+    if (!(error ? this.errorLines : this.lines).take()) return;
+    const url = loggedUrl(entry.url);
+    const line = `${entry.method} ${url} ${entry.status} ${entry.ms.toFixed(1)} ms`;
+    if (error) this.logger.error({ access: { ...entry, url } }, line);
+    else this.logger.info({ access: { ...entry, url } }, line);
   }
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from '../core/logger.js';
 import type { ModelRegistry } from '../registry/types.js';
 import type { TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
+import { AuthThrottle } from './auth-throttle.js';
 import { ServeMetrics } from './metrics.js';
 import { ModelHolder, resolveServedVersion, type ServedModel } from './model.js';
 import { DEFAULT_MONITOR_SETTINGS, LiveMonitor, type MonitorSettings } from './monitor.js';
@@ -60,6 +61,8 @@ export class ServeRuntime implements ServeState {
   readonly logger: Logger;
   readonly registry: ModelRegistry;
   readonly apiToken: string | undefined;
+  /** Failed token checks per client address, shared by every endpoint that reads the token. */
+  readonly authThrottle = new AuthThrottle();
   readonly metrics: ServeMetrics;
   readonly models: ModelHolder;
   readonly predictionLog: PredictionLog;
@@ -156,7 +159,7 @@ export class ServeRuntime implements ServeState {
       initial.catch((error) =>
         options.logger.error(
           { err: error, refused: firstVersion },
-          `could not load ${firstVersion}: ${(error as Error).message}; not ready until ${options.settings.model} moves to a model that loads`,
+          `could not load ${firstVersion}: ${(error as Error).message}; not ready until a model loads`,
         ),
       );
     }

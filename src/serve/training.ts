@@ -1,10 +1,14 @@
 // POST /train and GET /runs/:id: a pipeline run started in a detached child process (`pipewright run`),
-// so training never blocks serving; its status comes from the run record and the child's exit.
+// so training never blocks serving; its status comes from the run record and the child's exit. The
+// child runs at a lower priority with a cap on its threads, so serving on the same machine comes first.
+import { runLockFile, TRAINING_THREADS_VARIABLE } from '../pipeline/run.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { availableParallelism, setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { timestampId } from '../core/ids.js';
+import { isLocked, type LockOwner } from '../core/lock.js';
 import type { Logger } from '../core/logger.js';
 import { readRunRecord, type RunRecord } from '../pipeline/record.js';
 
@@ -12,6 +16,12 @@ export const RUN_ID_PATTERN = /^[0-9]{8}-[0-9]{6}-[0-9a-f]{6}$/;
 
 /** The `pipewright` launcher of this package. */
 export const DEFAULT_BIN = fileURLToPath(new URL('../../bin/pipewright.js', import.meta.url));
+
+/** How much lower than the server the training child runs (a nice value: 19 is the lowest). */
+export const TRAINING_NICENESS = 10;
+
+/** `nice` where the system has it: the child then starts at the lower priority, all its threads too. */
+const NICE = ['/usr/bin/nice', '/bin/nice'].find((file) => process.platform !== 'win32' && existsSync(file));
 
 export interface TrainingOptions {
   /** The project's pipewright.yaml, passed to the child as --config. */
@@ -27,6 +37,8 @@ export interface TrainingOptions {
   bin?: string;
   /** Environment of the child (default: this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Threads the child may train with (model.threads; default: half the cores). */
+  threads?: number;
 }
 
 interface ChildState {
@@ -80,6 +92,11 @@ export class TrainingLauncher {
     return undefined;
   }
 
+  /** Who holds the project's run lock (a run started anywhere else), if anyone. */
+  runLockHolder(): LockOwner | undefined {
+    return isLocked(runLockFile(this.options.projectDir));
+  }
+
   start(): StartedRun {
     const runId = timestampId();
     mkdirSync(this.options.logDir, { recursive: true });
@@ -94,18 +111,33 @@ export class TrainingLauncher {
       '--run-id',
       runId,
     ];
+    const threads = this.options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
+    const env = { ...(this.options.env ?? process.env), [TRAINING_THREADS_VARIABLE]: String(threads) };
     let child: ChildProcess;
     try {
       // Detached in its own process group: a signal to the server (Ctrl-C, SIGTERM) does not stop
       // a training run half-way, and the server never waits for it.
-      child = spawn(process.execPath, args, {
+      const [command, commandArgs] = NICE
+        ? [NICE, ['-n', String(TRAINING_NICENESS), process.execPath, ...args]]
+        : [process.execPath, args];
+      child = spawn(command, commandArgs, {
         detached: true,
         stdio: ['ignore', output, output],
-        env: this.options.env ?? process.env,
+        env,
         cwd: this.options.projectDir,
       });
     } finally {
       closeSync(output);
+    }
+    if (!NICE && child.pid !== undefined) {
+      try {
+        setPriority(child.pid, TRAINING_NICENESS);
+      } catch (error) {
+        this.options.logger.warn(
+          { err: error, runId },
+          'could not lower the priority of the pipeline process',
+        );
+      }
     }
     const state: ChildState = {
       runId,

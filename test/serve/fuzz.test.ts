@@ -285,7 +285,8 @@ describe('fuzzing', () => {
     await Promise.all(Array.from({ length: CONCURRENCY }, worker));
     expect(failures.slice(0, 10)).toEqual([]);
     // The mix reaches every kind of answer: successes, refusals and oversized bodies alike.
-    expect(statuses.get(200) ?? 0).toBeGreaterThan(100);
+    // (A JSON string body is refused now, not read as a header-only CSV: fewer 200s than once.)
+    expect(statuses.get(200) ?? 0).toBeGreaterThan(50);
     expect(statuses.get(400) ?? 0).toBeGreaterThan(100);
     expect(statuses.get(413) ?? 0).toBeGreaterThan(0);
     expect(statuses.get(415) ?? 0).toBeGreaterThan(0);

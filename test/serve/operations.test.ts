@@ -1,5 +1,5 @@
-// The operational helpers of the server: the access log's sampling under load, request ids, and the
-// constant-time bearer-token check.
+// The operational helpers of the server: the access log's sampling under load (server errors on their
+// own budget, URLs cut short), request ids, and the constant-time bearer-token check.
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
@@ -52,7 +52,7 @@ describe('the access log', () => {
     });
   });
 
-  it('always logs server errors, whatever the rate', () => {
+  it('logs server errors on their own budget, whatever the rate of other requests', () => {
     const { logger, lines } = capture();
     const log = new AccessLog(logger, 1, () => 0);
     for (let i = 0; i < 10; i++) log.record(entry(200));
@@ -63,6 +63,18 @@ describe('the access log', () => {
         .filter((line) => line.access?.status === 500)
         .every((line) => line.level === 50),
     ).toBe(true);
+  });
+});
+
+describe('access lines', () => {
+  it('cut a long URL to the limit with a marker, in the message and the field alike', () => {
+    const { logger, lines } = capture();
+    const log = new AccessLog(logger, 5, () => 0);
+    log.record({ ...entry(), url: `/predict?${'x'.repeat(15_000)}` });
+    const [line] = lines();
+    expect(line.access.url.length).toBeLessThan(600);
+    expect(line.access.url).toMatch(/more characters\]$/);
+    expect(line.msg.length).toBeLessThan(700);
   });
 });
 

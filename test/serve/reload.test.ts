@@ -13,6 +13,8 @@ import {
 } from '../fixtures/model.js';
 
 type Json = Record<string, any>;
+/** /model shows refusal messages (they name the registry's location) only to the token holder. */
+const TOKEN = 'reload-test-token-3c1f9d2b7a6e4f08b5c2';
 
 /** Polls `read` until `done` holds; fails after `limitMs` (a liveness bound, not a timing assertion). */
 async function eventually<T>(
@@ -33,7 +35,10 @@ async function eventually<T>(
 describe('hot reload', () => {
   let project: TestProject;
   let server: TestServer;
-  const model = async () => (await (await fetch(`${server.url}/model`)).json()) as Json;
+  const model = async () =>
+    (await (
+      await fetch(`${server.url}/model`, { headers: { authorization: `Bearer ${TOKEN}` } })
+    ).json()) as Json;
   const refusals = async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     return Number(/pipewright_model_reloads_total\{outcome="refused"\} (\d+)/.exec(text)?.[1] ?? 0);
@@ -49,7 +54,7 @@ describe('hot reload', () => {
 
   beforeAll(async () => {
     project = await createTestProject({ serve: { reload_interval_ms: 100 } });
-    server = await startTestServer(project);
+    server = await startTestServer(project, { apiToken: TOKEN });
   });
   afterAll(async () => {
     await server?.close();

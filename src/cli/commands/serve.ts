@@ -2,6 +2,7 @@
 // readiness, metrics, docs), follows the alias as it moves, and stops gracefully on SIGTERM.
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
+import { errors } from '../../core/errors.js';
 import { isWorker } from '../../serve/cluster.js';
 import type { CommandContext } from '../context.js';
 import type { Wrap } from '../wrap.js';
@@ -11,6 +12,17 @@ interface ServeOptions {
   host?: string;
   model?: string;
   workers?: number;
+}
+
+/** The fewest characters PIPEWRIGHT_API_TOKEN may have: it guards training on the serving machine. */
+const MIN_TOKEN_LENGTH = 32;
+
+/** Refuses to start with a token short enough to guess (PW_CONFIG_WEAK_TOKEN); unset means training is off. */
+function refuseWeakToken(token: string | undefined): void {
+  if (!token || token.length >= MIN_TOKEN_LENGTH) return;
+  throw new errors.PW_CONFIG_WEAK_TOKEN(
+    `PIPEWRIGHT_API_TOKEN has ${token.length} characters; at least ${MIN_TOKEN_LENGTH} are needed`,
+  );
 }
 
 function parsePort(value: string): number {
@@ -59,6 +71,7 @@ async function servePrimary(
   workers: number,
 ): Promise<number> {
   const project = context.project();
+  refuseWeakToken(process.env.PIPEWRIGHT_API_TOKEN);
   const settings = {
     ...project.config.serve,
     ...(options.host ? { host: options.host } : {}),
@@ -102,6 +115,7 @@ export async function serveCommand(context: CommandContext, options: ServeOption
   const workers = options.workers ?? 1;
   if (workers > 1 && !isWorker()) return servePrimary(context, options, workers);
   const project = context.project();
+  refuseWeakToken(process.env.PIPEWRIGHT_API_TOKEN);
   const [{ followPrimary }, { startServer }] = await Promise.all([
     import('../../serve/cluster.js'),
     import('../../serve/index.js'),

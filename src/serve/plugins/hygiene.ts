@@ -3,6 +3,7 @@
 // Not encapsulated: its hooks and handlers must reach the routes every other plugin adds.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
+import { CsvBody } from '../csv.js';
 import { errorHandler, truncate } from '../error-response.js';
 import { API_POLICY } from '../html.js';
 import { AccessLog } from '../operations.js';
@@ -39,7 +40,7 @@ export const hygienePlugin = definePlugin<HygieneOptions>(
       app.getDefaultJsonParser('error', 'error'),
     );
     app.addContentTypeParser(['text/csv', 'application/csv'], { parseAs: 'string' }, (_request, body, next) =>
-      next(null, body),
+      next(null, new CsvBody(body as string)),
     );
 
     const corsOrigins = new Set(settings.cors_origins);

@@ -1,13 +1,36 @@
 // What operators and machines read: GET /health, /ready, /metrics, /monitor.json, /model and
-// /openapi.json.
+// /openapi.json. Without the bearer token, /model and /ready leave out what tells an attacker about
+// the machine: registry locations (paths, buckets), user names and error messages that quote them.
+import type { FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
+import type { ReloadState } from '../model.js';
+import { checkBearer } from '../operations.js';
 import { definePlugin } from '../plugin.js';
+
+type LoadFailure = NonNullable<ReloadState['refused']> | NonNullable<ReloadState['retrying']>;
+
+/** A failed load as shown: its message (which names the registry's location) only to the token holder. */
+function shownFailure<T extends LoadFailure>(failure: T | undefined, full: boolean): Partial<T> | null {
+  if (!failure) return null;
+  if (full) return failure;
+  const { message: _message, ...rest } = failure;
+  return rest as Partial<T>;
+}
 
 export const operationsPlugin = definePlugin(
   (app, _options, done) => {
     const runtime = app.pipewright;
     const { models, metrics, schema, settings } = runtime;
     const openapiText = JSON.stringify(runtime.openapi);
+    // A wrong token here counts against the address like one on /train: comparing the two answers
+    // must not become a way round the throttle. A turned-away address gets the short answer.
+    const fullDetail = (request: FastifyRequest): boolean => {
+      if (request.headers.authorization === undefined || !runtime.apiToken) return false;
+      if (runtime.authThrottle.retryAfterSeconds(request.ip) > 0) return false;
+      const result = checkBearer(request.headers.authorization, runtime.apiToken);
+      if (result !== 'ok') runtime.authThrottle.recordFailure(request.ip);
+      return result === 'ok';
+    };
 
     app.get('/openapi.json', (_request, reply) =>
       reply
@@ -20,14 +43,19 @@ export const operationsPlugin = definePlugin(
       reply.send({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) }),
     );
 
-    app.get('/ready', (_request, reply) => {
+    app.get('/ready', (request, reply) => {
       const model = models.current;
       if (runtime.draining) return reply.code(503).send({ ready: false, reason: 'shutting down' });
       if (!model) {
         return reply.code(503).send({
           ready: false,
           reason: runtime.initialLoadDone ? 'no model could be loaded' : 'loading the model',
-          ...(models.state.refused ? { refused: models.state.refused } : {}),
+          ...(models.state.refused
+            ? { refused: shownFailure(models.state.refused, fullDetail(request)) }
+            : {}),
+          ...(models.state.retrying
+            ? { retrying: shownFailure(models.state.retrying, fullDetail(request)) }
+            : {}),
         });
       }
       return reply.send({ ready: true, version: model.version });
@@ -44,8 +72,9 @@ export const operationsPlugin = definePlugin(
       return reply.send(monitor.snapshot());
     });
 
-    app.get('/model', (_request, reply) => {
+    app.get('/model', (request, reply) => {
       const model = runtime.requireModel();
+      const full = fullDetail(request);
       const bundle = model.predictor.bundle;
       return reply.send({
         version: model.version,
@@ -62,9 +91,9 @@ export const operationsPlugin = definePlugin(
         dataHash: bundle.metadata.dataHash,
         codeVersion: bundle.metadata.codeVersion,
         registry: {
-          location: runtime.registry.location,
+          ...(full ? { location: runtime.registry.location } : {}),
           createdAt: model.info.createdAt,
-          createdBy: model.info.createdBy,
+          ...(full ? { createdBy: model.info.createdBy } : {}),
           sha256: model.info.sha256,
           size: model.info.size,
         },
@@ -72,7 +101,8 @@ export const operationsPlugin = definePlugin(
           follows: models.follows,
           intervalMs: models.follows ? settings.reload_interval_ms : null,
           lastCheck: models.state.lastCheck ?? null,
-          refused: models.state.refused ?? null,
+          refused: shownFailure(models.state.refused, full),
+          retrying: shownFailure(models.state.retrying, full),
         },
         schema: {
           name: schema.name,

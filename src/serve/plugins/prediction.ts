@@ -3,7 +3,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
 import { compileCoercer } from '../../schema/coerce.js';
-import { formatCsv, parseCsvRecords } from '../csv.js';
+import { CsvBody, formatCsv, parseCsvRecords } from '../csv.js';
 import type { ServedModel } from '../model.js';
 import { definePlugin } from '../plugin.js';
 import {
@@ -29,7 +29,7 @@ export const predictionPlugin = definePlugin(
       if (count <= settings.max_batch) return;
       throw new errors.PW_REQUEST_TOO_LARGE(
         `${count} records is more than the limit of ${settings.max_batch} a request`,
-        { details: { limit: settings.max_batch } },
+        { details: { limit: settings.max_batch, unit: 'records' } },
       );
     }
 
@@ -48,7 +48,7 @@ export const predictionPlugin = definePlugin(
     }
 
     function predictCsv(model: ServedModel, text: string, request: FastifyRequest, reply: FastifyReply) {
-      const parsed = parseCsvRecords(text);
+      const parsed = parseCsvRecords(text, settings.max_batch);
       refuseTooMany(parsed.records.length);
       const columns = new Set(parsed.columns);
       if (parsed.records.length > 0) {
@@ -80,8 +80,12 @@ export const predictionPlugin = definePlugin(
     app.post('/predict', (request, reply) => {
       const model = runtime.requireModel();
       const body = request.body;
-      if (typeof body === 'string') return predictCsv(model, body, request, reply);
+      if (body instanceof CsvBody) return predictCsv(model, body.text, request, reply);
       if (body === undefined || body === null) throw new errors.PW_REQUEST_INVALID('The body is empty');
+      if (typeof body === 'string')
+        throw new errors.PW_REQUEST_INVALID(
+          'The body is a JSON string, not an object; send CSV with Content-Type: text/csv',
+        );
       if (typeof body !== 'object')
         throw new errors.PW_REQUEST_INVALID(`The body is a JSON ${typeof body}, not an object`);
       if (Array.isArray(body))

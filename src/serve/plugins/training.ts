@@ -1,6 +1,6 @@
 // The protected training endpoints: POST /train starts a pipeline run, GET /runs/:id reads its record.
 // The bearer token is checked before the body is read, so an unauthenticated caller cannot make the
-// server parse anything.
+// server parse anything; an address that keeps failing it is turned away for a while.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
 import { truncate } from '../error-response.js';
@@ -12,16 +12,28 @@ export const trainingPlugin = definePlugin(
   (app, _options, done) => {
     const runtime = app.pipewright;
     const training = runtime.training;
+    const throttle = runtime.authThrottle;
 
     const requireToken = (
       request: FastifyRequest,
       reply: FastifyReply,
       next: (error?: Error) => void,
     ): void => {
-      const result = checkBearer(request.headers.authorization, runtime.apiToken);
-      if (result === 'ok' && training) return next();
-      if (result === 'disabled' || !training)
+      if (!runtime.apiToken || !training)
         return next(new errors.PW_TRAIN_DISABLED('Training over HTTP is disabled on this server'));
+      // Checked before the token, so a turned-away address learns nothing from its guesses.
+      const wait = throttle.retryAfterSeconds(request.ip);
+      if (wait > 0) {
+        reply.header('retry-after', String(wait));
+        return next(
+          new errors.PW_TOO_MANY_ATTEMPTS('Too many failed authentications from this address', {
+            details: { retryAfterSeconds: wait },
+          }),
+        );
+      }
+      const result = checkBearer(request.headers.authorization, runtime.apiToken);
+      if (result === 'ok') return next();
+      throttle.recordFailure(request.ip);
       reply.header('www-authenticate', 'Bearer realm="pipewright"');
       next(
         new errors.PW_UNAUTHORIZED(
@@ -36,6 +48,16 @@ export const trainingPlugin = definePlugin(
         throw new errors.PW_TRAIN_BUSY(`Pipeline run ${running} is still going`, {
           details: { runId: running, statusUrl: `/runs/${running}` },
         });
+      }
+      // A run started by another worker, another server or `pipewright run` holds the project's lock.
+      const holder = training!.runLockHolder();
+      if (holder) {
+        throw new errors.PW_TRAIN_BUSY(
+          `A pipeline run of this project is going (pid ${holder.pid}, since ${holder.since})`,
+          {
+            details: { pid: holder.pid, since: holder.since },
+          },
+        );
       }
       const started = training!.start();
       return reply
