@@ -51,6 +51,10 @@ export const configSchema = z
         region: z.string().optional(),
         endpoint: z.string().url().optional(),
         force_path_style: z.boolean().default(false),
+        /** A PEM file with the Ed25519 public key that signs bundles (relative to the project). */
+        public_key: z.string().optional(),
+        /** Refuse bundles without a valid signature (serve, predict, monitor, run's comparison). */
+        require_signature: z.boolean().default(false),
       })
       .strict()
       .prefault({})

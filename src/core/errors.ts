@@ -222,6 +222,12 @@ export const errors = {
     1,
     409,
   ),
+  PW_SIGNATURE_INVALID: define(
+    'PW_SIGNATURE_INVALID',
+    'Do not use this version: it was not signed with the key whose public half is registry.public_key. Publish it again from a machine that holds PIPEWRIGHT_SIGNING_KEY.',
+    1,
+    503,
+  ),
   PW_REGISTRY_CONFLICT: define(
     'PW_REGISTRY_CONFLICT',
     'Another process changed the registry at the same time: look at `pipewright models history`, then try again.',

@@ -9,6 +9,7 @@ export const SECRET_ENV_NAMES = [
   'AWS_SECRET_ACCESS_KEY',
   'AWS_SESSION_TOKEN',
   'AWS_ACCESS_KEY_ID',
+  'PIPEWRIGHT_SIGNING_KEY',
 ] as const;
 
 export const REDACTED = '***';

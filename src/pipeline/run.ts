@@ -140,7 +140,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
   const store = await openStore(config, options.projectDir, options.env);
   let registry: ModelRegistry | undefined;
   try {
-    registry = await openRegistry(config, options.projectDir);
+    registry = await openRegistry(config, options.projectDir, options.env);
     const ingest = await runner.run(ingestStep, {
       store,
       collection: config.store.collection,

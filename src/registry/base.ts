@@ -47,10 +47,14 @@ export abstract class BaseRegistry implements ModelRegistry {
   /** Recorded as the author of publishes and alias moves. */
   protected readonly user: string;
   private readonly onStep: RegistryOptions['onStep'];
+  private readonly signer: RegistryOptions['signer'];
+  private readonly verifier: RegistryOptions['verifier'];
 
   constructor(options: RegistryOptions = {}) {
     this.user = options.user ?? currentUser();
     this.onStep = options.onStep;
+    this.signer = options.signer;
+    this.verifier = options.verifier;
   }
 
   /** Marks a durable step of a publish, for whoever watches it (see RegistryOptions.onStep). */
@@ -87,7 +91,9 @@ export abstract class BaseRegistry implements ModelRegistry {
         hint: 'Pass publish() the serialized bundle bytes.',
       });
     }
-    const info = await this.storeVersion(bundle, meta, { sha256: sha256(bundle), size: bundle.byteLength });
+    const digest = { sha256: sha256(bundle), size: bundle.byteLength };
+    const signed = this.signer ? { ...meta, signature: this.signer.sign(digest.sha256) } : meta;
+    const info = await this.storeVersion(bundle, signed, digest);
     this.manifests.set(info.version, info);
     await this.appendHistory({
       time: info.createdAt,
@@ -140,6 +146,7 @@ export abstract class BaseRegistry implements ModelRegistry {
         },
       );
     }
+    this.verifier?.check(info, this.location);
     return { info, bytes };
   }
 

@@ -3,13 +3,13 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Config } from '../core/config.js';
 import { errors } from '../core/errors.js';
+import { signerFromEnv, verifierFromConfig } from './signing.js';
 import { FolderRegistry } from './folder.js';
 import type { ModelRegistry } from './types.js';
 
 export type RegistryConfig = Config['registry'];
 
 export * from './types.js';
-export { FolderRegistry } from './folder.js';
 
 /**
  * The registry for a project. `config` is the whole config or its `registry` section; a folder
@@ -18,8 +18,12 @@ export { FolderRegistry } from './folder.js';
 export async function openRegistry(
   config: Config | RegistryConfig,
   projectDir: string,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<ModelRegistry> {
   const settings: RegistryConfig = 'registry' in config ? config.registry : config;
+  const signer = signerFromEnv(env);
+  const verifier = verifierFromConfig(settings, projectDir);
+  const options = { ...(signer ? { signer } : {}), ...(verifier ? { verifier } : {}) };
   if (settings.type === 's3') {
     if (!settings.bucket) {
       throw new errors.PW_CONFIG_INVALID('registry.type is s3 but registry.bucket is not set', {
@@ -33,7 +37,11 @@ export async function openRegistry(
       region: settings.region,
       endpoint: settings.endpoint,
       forcePathStyle: settings.force_path_style,
+      ...options,
     });
   }
-  return new FolderRegistry(isAbsolute(settings.path) ? settings.path : resolve(projectDir, settings.path));
+  return new FolderRegistry(
+    isAbsolute(settings.path) ? settings.path : resolve(projectDir, settings.path),
+    options,
+  );
 }

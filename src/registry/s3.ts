@@ -13,7 +13,7 @@ import {
   type _Object,
 } from '@aws-sdk/client-s3';
 import { errors, isPipewrightError } from '../core/errors.js';
-import { registerSecretsFromEnv } from '../core/redact.js';
+import { registerSecret, registerSecretsFromEnv } from '../core/redact.js';
 import { processAlive } from '../core/lock.js';
 import { BaseRegistry, mapWithLimit, sameAlias } from './base.js';
 import { buildVersionInfo, checkAliasName, parseAlias, parseManifest } from './manifest.js';
@@ -63,6 +63,16 @@ export class S3Registry extends BaseRegistry {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
     });
+    // Credentials may come from a profile file, SSO or an instance role rather than the environment:
+    // whichever provider answers, its values join the redactor before any request can fail with them.
+    void Promise.resolve()
+      .then(() => this.client.config.credentials())
+      .then((credentials) => {
+        registerSecret(credentials.accessKeyId);
+        registerSecret(credentials.secretAccessKey);
+        registerSecret(credentials.sessionToken);
+      })
+      .catch(() => undefined);
   }
 
   protected async storeVersion(

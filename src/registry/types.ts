@@ -1,6 +1,7 @@
 // The model registry contract shared by the folder and S3 backends: immutable numbered versions,
 // movable aliases and an append-only history. Bundles are opaque bytes here; their format lives in
 // src/ml/bundle.ts.
+import type { BundleSigner, BundleVerifier } from './signing.js';
 
 /** What the caller knows about a bundle when publishing it; extra keys are kept as they are. */
 export interface PublishMeta {
@@ -114,4 +115,8 @@ export interface RegistryOptions {
   user?: string;
   /** Called as a publish passes each durable step (the crash test stops the process there). */
   onStep?: (step: PublishStep) => void | Promise<void>;
+  /** Signs every published bundle (the key comes from the environment). */
+  signer?: BundleSigner;
+  /** Checks every loaded bundle's signature against the configured public key. */
+  verifier?: BundleVerifier;
 }

@@ -78,7 +78,11 @@ export interface ModelHolderOptions {
 }
 
 /** Errors that say the bundle itself is unusable: no later attempt can load it. */
-const PERMANENT_LOAD_ERRORS = new Set(['PW_BUNDLE_INVALID', 'PW_MODEL_SCHEMA_MISMATCH']);
+const PERMANENT_LOAD_ERRORS = new Set([
+  'PW_BUNDLE_INVALID',
+  'PW_MODEL_SCHEMA_MISMATCH',
+  'PW_SIGNATURE_INVALID',
+]);
 
 /** The longest wait between two attempts at a version the registry failed to deliver. */
 const MAX_RETRY_DELAY_MS = 30_000;
