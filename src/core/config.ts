@@ -247,8 +247,3 @@ function rejectSecrets(
     for (const [key, item] of Object.entries(value)) rejectSecrets(item, locate, [...path, key]);
   }
 }
-
-/** Resolves a project-relative path from the config. */
-export function projectPath(loaded: Pick<LoadedConfig, 'dir'>, path: string): string {
-  return resolve(loaded.dir, path);
-}

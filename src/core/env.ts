@@ -23,9 +23,3 @@ export function loadEnv(projectDir: string | undefined, env: NodeJS.ProcessEnv =
   registerSecretsFromEnv(env);
   return loaded;
 }
-
-/** Reads a setting from PIPEWRIGHT_<NAME>, for the few settings the environment may override. */
-export function envSetting(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const value = env[`PIPEWRIGHT_${name}`];
-  return value === undefined || value === '' ? undefined : value;
-}

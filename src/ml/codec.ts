@@ -51,21 +51,12 @@ function decode<T extends Typed>(text: string, make: (length: number) => T, size
 }
 
 export const encodeFloat64 = (array: Float64Array): string => encode(array);
-export const encodeFloat32 = (array: Float32Array): string => encode(array);
 export const encodeInt32 = (array: Int32Array): string => encode(array);
-export const encodeUint32 = (array: Uint32Array): string => encode(array);
-export const encodeUint16 = (array: Uint16Array): string => encode(array);
 export const encodeUint8 = (array: Uint8Array): string => encode(array);
 
 export const decodeFloat64 = (text: string, what = 'Float64 array'): Float64Array =>
   decode(text, (n) => new Float64Array(n), 8, what);
-export const decodeFloat32 = (text: string, what = 'Float32 array'): Float32Array =>
-  decode(text, (n) => new Float32Array(n), 4, what);
 export const decodeInt32 = (text: string, what = 'Int32 array'): Int32Array =>
   decode(text, (n) => new Int32Array(n), 4, what);
-export const decodeUint32 = (text: string, what = 'Uint32 array'): Uint32Array =>
-  decode(text, (n) => new Uint32Array(n), 4, what);
-export const decodeUint16 = (text: string, what = 'Uint16 array'): Uint16Array =>
-  decode(text, (n) => new Uint16Array(n), 2, what);
 export const decodeUint8 = (text: string, what = 'Uint8 array'): Uint8Array =>
   decode(text, (n) => new Uint8Array(n), 1, what);

@@ -61,10 +61,6 @@ export interface Transformer<Input, Output, FitInput = Input, JSON = unknown> {
   toJSON(): JSON;
 }
 
-export function emptyMatrix(rows: number, names: string[]): Matrix {
-  return { rows, cols: names.length, names, columns: names.map(() => new Float64Array(rows)) };
-}
-
 /** Rows `indices` of `X`, as a new matrix. */
 export function takeRows(X: Matrix, indices: ArrayLike<number>): Matrix {
   const columns = X.columns.map((column) => {

@@ -227,8 +227,3 @@ export function classLabels(schema: Schema): CategoryValue[] {
   if (schema.target.type === 'boolean') return [false, true];
   return schema.target.values ?? [];
 }
-
-/** The names of every field, in schema order (ignored fields are stored too, just not learned from). */
-export function fieldNames(schema: Schema): string[] {
-  return schema.fields.map((f) => f.name);
-}

@@ -16,7 +16,7 @@ import type { PredictionSink } from './prediction-log.js';
 import { PredictionWriter, writerAvailable } from './prediction-writer.js';
 import { buildServer, type ServeSettings } from './server.js';
 
-export { buildServer, type ServerOptions, type ServeSettings, type ServeState } from './server.js';
+export { type ServeSettings } from './server.js';
 
 export interface ServeProject {
   config: Config;

@@ -12,7 +12,7 @@ import { predictionPlugin } from './plugins/prediction.js';
 import { trainingPlugin } from './plugins/training.js';
 import { ServeRuntime, type ServerOptions } from './runtime.js';
 
-export type { ServerOptions, ServeSettings, ServeState } from './runtime.js';
+export type { ServerOptions, ServeSettings } from './runtime.js';
 
 export async function buildServer(options: ServerOptions): Promise<FastifyInstance> {
   const runtime = await ServeRuntime.start(options);

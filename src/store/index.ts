@@ -6,15 +6,7 @@ import type { Config } from '../core/config.js';
 import { EmbeddedStore } from './sqlite.js';
 import type { DocumentStore } from './types.js';
 
-export type {
-  Collection,
-  CollectionOptions,
-  Document,
-  DocumentStore,
-  Filter,
-  FindOptions,
-  UpsertResult,
-} from './types.js';
+export type { DocumentStore } from './types.js';
 
 export interface OpenStoreOptions {
   /** Do not create the embedded file when it does not exist yet (for commands that only read). */

@@ -258,17 +258,6 @@ export function packFeatures(mapper: BinMapper): PackedLayout {
   };
 }
 
-/** The stride of feature `f` in its group's code. */
-export function featureStride(layout: PackedLayout, f: number): number {
-  const g = layout.featureGroup[f];
-  let stride = 1;
-  for (const member of layout.members[g]) {
-    if (member === f) return stride;
-    stride *= layout.featureBins[member];
-  }
-  return stride;
-}
-
 /** The byte columns of `X` under `mapper` and `layout`. */
 export function binMatrix(X: Matrix, mapper: BinMapper, layout: PackedLayout): BinnedData {
   const started = phaseStart();

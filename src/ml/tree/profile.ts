@@ -28,7 +28,9 @@ const zeros = (): Record<Phase, number> =>
 /** The running totals (read by the bench after a fit). */
 export const trainingProfile: Profile = { enabled: false, seconds: zeros(), calls: zeros() };
 
-/** Turns measuring on (or off) and clears the totals. */
+/** Turns measuring on (or off) and clears the totals (the train bench calls it through dist/).
+ * @public
+ */
 export function enableTrainingProfile(enabled = true): void {
   trainingProfile.enabled = enabled;
   trainingProfile.seconds = zeros();
