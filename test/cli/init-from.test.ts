@@ -384,6 +384,17 @@ describe('init --from and schema infer on a small file', () => {
     });
   });
 
+  it('writes the values of a category named in --closed as its contract, and names the flag for a column that is not one', async () => {
+    writeFileSync(join(dir, 'kinds.csv'), 'id,amount,kind\n1,3.5,a\n2,4,b\n3,4,a\n4,2,a\n5,1,b\n');
+    const closed = await runCli(['schema', 'infer', 'kinds.csv', '--closed', 'kind', '--json'], { cwd: dir });
+    expect(closed.code, closed.stderr).toBe(0);
+    const kind = JSON.parse(closed.stdout).fields.find((f: { name: string }) => f.name === 'kind');
+    expect(kind).toMatchObject({ type: 'category', values: ['a', 'b'] });
+    const wrong = await runCli(['schema', 'infer', 'kinds.csv', '--closed', 'amount'], { cwd: dir });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/PW_USAGE: --closed amount/);
+  });
+
   it('needs --target with --from, and --from with --target, writing nothing', async () => {
     const project = join(dir, 'no-target');
     const missingTarget = await runCli(['init', project, '--from', csv]);
