@@ -180,7 +180,8 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
     '# one of a closed `values` list, or missing where the field is not nullable. Inference writes only',
     '# what it is sure of: features are nullable (a missing value is imputed; write `nullable: false` to',
     '# refuse it), a category without `values` is open (any value; one never seen in training is scored',
-    '# as unknown), and no number gets a min or max. Add them by hand where a value is truly impossible.',
+    '# as unknown; `--closed <column>` writes the list seen as `values`), and no number gets a min or',
+    '# max. Add them by hand where a value is truly impossible.',
     '# `observed` is what this file held (missing cells, the range, the rows per category): information',
     '# only, never a limit. Predict and serve score a value beyond it and flag it as unseen in training.',
   ];
