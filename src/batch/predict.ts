@@ -1,11 +1,13 @@
 // Batch scoring: streams a CSV or JSONL file through a published bundle and writes one CSV line per
 // valid input (its key, then the probability and label, the class probabilities, or the value).
-// Invalid rows are reported as push reports them, in `<file>.rejects.jsonl`.
+// Invalid rows are reported as push reports them, in `<file>.rejects.jsonl`; valid rows with values
+// training never saw are scored and flagged in `<output>.warnings.jsonl`.
 import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { errors } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { parseBundle, Predictor } from '../ml/bundle.js';
+import { compileUnseenCheck, type UnseenReason, type UnseenValue } from '../ml/unseen.js';
 import type { ModelRegistry } from '../registry/types.js';
 import { compileCoercer, type TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
@@ -22,6 +24,8 @@ export interface PredictOptions {
   format?: DataFormat;
   batchSize?: number;
   rejectsFile?: string;
+  /** Where flags of values unseen in training go (default `<output>.warnings.jsonl`). */
+  warningsFile?: string;
 }
 
 export interface PredictSummary {
@@ -35,6 +39,15 @@ export interface PredictSummary {
   rows_per_s: number;
   rejects_file: string | null;
   rejects_sample: RejectedRow[];
+  /** Rows scored with at least one value unseen in training, and the flags by field and reason. */
+  flagged: number;
+  warnings: number;
+  warnings_by_reason: Partial<Record<UnseenReason, number>>;
+  warnings_file: string | null;
+}
+
+export function warningsFileFor(output: string): string {
+  return `${output}.warnings.jsonl`;
 }
 
 function csvCell(value: unknown): string {
@@ -79,6 +92,13 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
     );
   }
   const coerce = compileCoercer(schema, { fields: 'inputs' });
+  const unseen = compileUnseenCheck(schema, predictor.bundle.metadata.referenceStats);
+  const warningsFile = options.warningsFile ?? warningsFileFor(options.output);
+  rmSync(warningsFile, { force: true });
+  let warningsOut: WriteStream | undefined;
+  let flagged = 0;
+  let warningCount = 0;
+  const byReason: Partial<Record<UnseenReason, number>> = {};
   const keyName = schema.key?.name;
   const rejectsFile = options.rejectsFile ?? rejectsFileFor(options.file);
   rmSync(rejectsFile, { force: true });
@@ -110,6 +130,14 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
         }
         records.push(result.record);
         ids.push(keyName ? (result.record[keyName] ?? raw.values[keyName]) : raw.line);
+        const flags = unseen(result.record);
+        if (flags) {
+          flagged++;
+          warningsOut ??= createWriteStream(warningsFile);
+          await write(warningsOut, warningLines(raw.line, keyName, result.record, flags));
+          warningCount += flags.length;
+          for (const flag of flags) byReason[flag.reason] = (byReason[flag.reason] ?? 0) + 1;
+        }
       }
       if (records.length === 0) continue;
       const outputs = predictor.predictRecords(records);
@@ -143,6 +171,10 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
   } finally {
     await rejects.close();
     await reader.close();
+    if (warningsOut) {
+      warningsOut.end();
+      await once(warningsOut, 'close');
+    }
   }
   const seconds = (performance.now() - started) / 1000;
   return {
@@ -156,5 +188,30 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
     rows_per_s: Math.round(read / Math.max(seconds, 1e-9)),
     rejects_file: rejects.written ? rejectsFile : null,
     rejects_sample: rejects.sample,
+    flagged,
+    warnings: warningCount,
+    warnings_by_reason: byReason,
+    warnings_file: warningsOut ? warningsFile : null,
   };
+}
+
+/** One JSON line per flag: where the row is, which field, its value and what training held. */
+function warningLines(
+  line: number,
+  keyName: string | undefined,
+  record: TypedRecord,
+  flags: UnseenValue[],
+): string {
+  let text = '';
+  for (const flag of flags) {
+    text += `${JSON.stringify({
+      line,
+      ...(keyName !== undefined ? { key: record[keyName] } : {}),
+      field: flag.field,
+      reason: flag.reason,
+      value: flag.value,
+      seen: flag.seen,
+    })}\n`;
+  }
+  return text;
 }

@@ -11,6 +11,7 @@ import {
   type InferOptions,
   type InferredSchema,
 } from '../schema/infer/index.js';
+import { schemaDefinition } from '../schema/infer/render.js';
 
 export interface InferFileOptions extends InferOptions {
   /** Rows read at most (default 100,000). */
@@ -93,17 +94,20 @@ export function inferenceSummary(result: InferredFile): Record<string, unknown> 
     classes: inferred.classes?.map((entry) => ({ label: entry.label, rows: entry.count })) ?? null,
     missing_values: inferred.missingValues ?? null,
     duplicate_rows: inferred.duplicateRows,
-    fields: inferred.fields.map((field) => ({
-      name: field.name,
-      type: field.type,
-      role: field.role,
-      nullable: field.nullable,
-      ...(field.min !== undefined ? { min: field.min } : {}),
-      ...(field.max !== undefined ? { max: field.max } : {}),
-      ...(field.values !== undefined ? { values: field.values } : {}),
-      missing: field.summary.missing,
-      distinct: field.summary.distinctOverflow ? null : field.summary.distinct,
-    })),
+    // The contract as schema.yaml states it, with what was seen beside it.
+    fields: Object.entries(schemaDefinition(inferred, { name: 'summary' }).fields).map(([name, spec]) => {
+      const field = inferred.fields.find((entry) => entry.name === name)!;
+      return {
+        name,
+        type: spec.type,
+        role: spec.role,
+        nullable: spec.nullable,
+        ...(spec.values !== undefined ? { values: spec.values } : {}),
+        ...(spec.observed !== undefined ? { observed: spec.observed } : {}),
+        missing: field.summary.missing,
+        distinct: field.summary.distinctOverflow ? null : field.summary.distinct,
+      };
+    }),
     warnings: inferred.warnings,
   };
 }

@@ -160,6 +160,15 @@ function fieldCoercer(field: Field): FieldCoercer {
         return new FieldFailure(`${describe(raw)} is not a boolean (true/false, yes/no, 1/0)`);
       };
     case 'category': {
+      if (!field.values) {
+        // An open category: any text or number is a value; one the model never saw is the encoder's
+        // unknown category. Kept as trimmed text, so a CSV "3" and a JSON 3 are one category.
+        return (raw) => {
+          if (typeof raw === 'string') return lengthCheck(field, raw) ?? raw.trim();
+          if (typeof raw === 'number' || typeof raw === 'boolean') return String(raw);
+          return new FieldFailure(`${describe(raw)} is not a category value`);
+        };
+      }
       // Categories compare as text so that a CSV "3" matches a YAML 3.
       const byText = new Map<string, CategoryValue>();
       for (const value of field.values ?? []) byText.set(String(value), value);

@@ -1,5 +1,6 @@
 // The data contract read from `schema.yaml`: fields with a type, nullability, range, allowed values
 // and a role. Everything that knows a column (push, ingest, serve, the form) learns it from here.
+// A field's `observed` block (what inference saw) is information only: not contract, not fingerprint.
 import { z } from 'zod';
 import { errors } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
@@ -23,6 +24,20 @@ export const DEFAULT_MISSING_VALUES = ['', 'NA', 'N/A', 'NaN', 'null', 'NULL', '
  */
 export const DEFAULT_MAX_LENGTH = 1000;
 
+/**
+ * What inference saw in a column, written beside the contract for a person to read: never a limit.
+ * Loose on purpose (extra keys pass), since nothing is checked against it.
+ */
+const observedSchema = z
+  .object({
+    rows: z.number().optional(),
+    missing: z.number().optional(),
+    min: z.union([z.number(), z.string()]).optional(),
+    max: z.union([z.number(), z.string()]).optional(),
+    categories: z.record(z.string(), z.number()).optional(),
+  })
+  .passthrough();
+
 const fieldSchema = z
   .object({
     type: z.enum(FIELD_TYPES),
@@ -36,6 +51,7 @@ const fieldSchema = z
       .optional(),
     max_length: z.number().int().positive().optional(),
     description: z.string().optional(),
+    observed: observedSchema.optional(),
   })
   .strict()
   .superRefine((field, context) => {
@@ -44,13 +60,6 @@ const fieldSchema = z
         code: 'custom',
         path: ['min'],
         message: `min (${field.min}) is above max (${field.max})`,
-      });
-    }
-    if (field.type === 'category' && !field.values) {
-      context.addIssue({
-        code: 'custom',
-        path: ['type'],
-        message: 'a category field needs its allowed `values`',
       });
     }
     if (field.values && !['category', 'integer', 'string'].includes(field.type)) {
@@ -100,6 +109,7 @@ export interface Field {
   nullable: boolean;
   min?: number;
   max?: number;
+  /** The closed list of allowed values; a category field without it is open (any text or number). */
   values?: CategoryValue[];
   /** The longest text accepted, in characters (DEFAULT_MAX_LENGTH unless the schema says). */
   maxLength?: number;
@@ -176,6 +186,13 @@ export function buildSchema(
   if (target && target.nullable) fail('the target cannot be nullable', ['fields', target.name, 'nullable']);
   const features = fields.filter((f) => f.role === 'feature');
   if (features.length === 0) fail('at least one field must have role feature', ['fields']);
+  if (target && target.type === 'category' && !target.values) {
+    fail(
+      'a category target needs its class `values`',
+      ['fields', target.name],
+      'Add `values: [...]` listing the classes: the model learns one output per class.',
+    );
+  }
   const task = target ? (definition.task ?? inferTask(target)) : undefined;
   if (target && task !== 'regression' && !target.values && target.type !== 'boolean') {
     fail(

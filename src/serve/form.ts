@@ -14,6 +14,8 @@ export interface PageModel {
   task: string;
   threshold?: number;
   classes: (string | number | boolean)[];
+  /** Categories seen in training per open category field (from the bundle): offered, not imposed. */
+  seenCategories?: Record<string, string[]>;
 }
 
 /** What the page script learns about each control. */
@@ -76,7 +78,7 @@ function rangeText(field: Field): string {
   return '';
 }
 
-function renderControl(field: Field, spec: ControlSpec): SafeHtml {
+function renderControl(field: Field, spec: ControlSpec, seen?: string[]): SafeHtml {
   const id = `field-${field.name}`;
   const helpParts = [
     field.description,
@@ -109,8 +111,15 @@ function renderControl(field: Field, spec: ControlSpec): SafeHtml {
     }
     case 'datetime':
       return markup`<div class="field">${label}<input type="datetime-local" id="${id}" name="${field.name}"${required} aria-describedby="${describedBy}">${help}${error}</div>`;
-    default:
+    default: {
+      if (field.type === 'category' && seen && seen.length > 0) {
+        // An open category: any value is accepted; the ones training saw are suggested.
+        const listId = `seen-${field.name}`;
+        const options = seen.map((value) => markup`<option value="${value}"></option>`);
+        return markup`<div class="field">${label}<input type="text" id="${id}" name="${field.name}" list="${listId}"${required} autocomplete="off" aria-describedby="${describedBy}"><datalist id="${listId}">${options}</datalist>${help}${error}</div>`;
+      }
       return markup`<div class="field">${label}<input type="text" id="${id}" name="${field.name}"${required} autocomplete="off" aria-describedby="${describedBy}">${help}${error}</div>`;
+    }
   }
 }
 
@@ -119,7 +128,7 @@ export function renderFormPage(schema: Schema, model: PageModel): RenderedPage {
   const specs = schema.features.map(controlSpec);
   const controls = schema.features.map((field, index) => [
     index > 0 ? '\n' : '',
-    renderControl(field, specs[index]),
+    renderControl(field, specs[index], model.seenCategories?.[field.name]),
   ]);
   const title = `${humanize(schema.name)}: prediction`;
   const target = schema.target ? humanize(schema.target.name) : 'the outcome';

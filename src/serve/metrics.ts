@@ -27,6 +27,8 @@ export class ServeMetrics {
   private readonly reloads: Counter<'outcome'>;
   private readonly loggedPredictions: Counter<'outcome'>;
   private readonly droppedPredictions: Counter<'reason'>;
+  private readonly unseenValues: Counter<'field' | 'reason'>;
+  private readonly unseenSeries = new Map<string, Counter.Internal>();
   /** Label lookups hash their values on every call; the hot path reuses the bound children instead. */
   private readonly requestSeries = new Map<string, RequestSeries>();
   private readonly predictionSeries = new Map<string, Counter.Internal>();
@@ -78,6 +80,12 @@ export class ServeMetrics {
       labelNames: ['reason'],
       registers: [this.registry],
     });
+    this.unseenValues = new Counter({
+      name: `${prefix}unseen_values_total`,
+      help: 'Values scored though training never saw them, by field and reason: above_range, below_range, unseen_category, unseen_missing.',
+      labelNames: ['field', 'reason'],
+      registers: [this.registry],
+    });
     for (const reason of ['full', 'failed', 'timeout', 'shutdown'])
       this.droppedPredictions.inc({ reason }, 0);
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix });
@@ -103,6 +111,13 @@ export class ServeMetrics {
       this.predictionSeries.set(key, series);
     }
     series.inc(count);
+  }
+
+  countUnseen(field: string, reason: string): void {
+    const key = `${field}\u0000${reason}`;
+    let series = this.unseenSeries.get(key);
+    if (!series) this.unseenSeries.set(key, (series = this.unseenValues.labels({ field, reason })));
+    series.inc();
   }
 
   setModel(labels: ModelInfoLabels): void {

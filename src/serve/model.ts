@@ -5,6 +5,7 @@
 import { errors, isPipewrightError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Predictor } from '../ml/bundle.js';
+import { compileUnseenCheck, type UnseenCheck } from '../ml/unseen.js';
 import { isVersionName } from '../registry/manifest.js';
 import type { ModelRegistry, VersionInfo } from '../registry/types.js';
 import type { CategoryValue, Schema } from '../schema/schema.js';
@@ -20,6 +21,8 @@ export interface ServedModel {
   classes: CategoryValue[];
   /** The class labels as text, for metrics and CSV. */
   classNames: string[];
+  /** Flags a valid record's values that training never saw (from the bundle's reference statistics). */
+  unseen: UnseenCheck;
   loadedAt: string;
 }
 
@@ -42,6 +45,7 @@ export async function loadServedModel(
     task: predictor.task,
     classes: predictor.classes,
     classNames: predictor.classes.map(String),
+    unseen: compileUnseenCheck(schema, predictor.bundle.metadata.referenceStats),
     loadedAt: new Date().toISOString(),
   };
 }

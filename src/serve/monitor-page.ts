@@ -116,6 +116,32 @@ function predictionSection(snapshot: MonitorSnapshot): SafeHtml | '' {
 </section>`;
 }
 
+const UNSEEN_REASON_TEXT: Record<string, string> = {
+  above_range: 'above the largest value seen',
+  below_range: 'below the smallest value seen',
+  unseen_category: 'a category never seen',
+  unseen_missing: 'missing, where training had no missing value',
+};
+
+/** Values scored though training never saw them: valid under the contract, so scored, but worth a look. */
+function unseenSection(snapshot: MonitorSnapshot): SafeHtml {
+  const rows = [...snapshot.unseen].sort((a, b) => b.count - a.count);
+  const body =
+    rows.length > 0
+      ? markup`<div class="table-wrap"><table id="unseen-values">
+<caption class="visually-hidden">Values unseen in training, most frequent first</caption>
+<thead><tr><th scope="col">Feature</th><th scope="col">Reason</th><th scope="col" class="number">Values</th></tr></thead>
+<tbody>
+${rows.map((row, index) => [index > 0 ? '\n' : '', markup`<tr data-feature="${row.field}" data-reason="${row.reason}"><th scope="row"><code>${row.field}</code></th><td>${UNSEEN_REASON_TEXT[row.reason] ?? row.reason}</td><td class="number">${count(row.count)}</td></tr>`])}
+</tbody></table></div>`
+      : markup`<p>None: every value scored so far was within what training held.</p>`;
+  return markup`<h2 id="unseen-heading">Values unseen in training</h2>
+<section class="card" aria-labelledby="unseen-heading" id="unseen">
+<p>Scored, not refused; counted since model ${snapshot.version} was loaded.</p>
+${body}
+</section>`;
+}
+
 /** The page for a snapshot of the live window. */
 export function renderMonitorPage(schema: Schema, snapshot: MonitorSnapshot): RenderedPage {
   const title = `${humanize(schema.name)}: drift monitor`;
@@ -149,6 +175,7 @@ ${features.map((feature, index) => [index > 0 ? '\n' : '', featureRow(feature, s
 ${predictionSection(snapshot)}
 <h2>Features</h2>
 ${table}
+${unseenSection(snapshot)}
 <footer>Model ${snapshot.version} · ${count(window.observed)} requests since it was loaded · refreshes every 30 s · <a href="monitor.json">monitor.json</a> · <a href="metrics">metrics</a> · <a href="./">form</a></footer>
 </main>
 </body>

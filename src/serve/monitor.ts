@@ -6,6 +6,7 @@ import { psi, type FeatureReference, type NumericReference, type ReferenceStats 
 import type { TypedRecord, Value } from '../schema/coerce.js';
 import type { Field, Schema } from '../schema/schema.js';
 import { edgesBelow } from '../ml/search.js';
+import type { UnseenReason, UnseenValue } from '../ml/unseen.js';
 
 export interface MonitorSettings {
   /** Records in the rolling window (monitor.window). */
@@ -63,6 +64,14 @@ export interface MonitorSnapshot {
   features: DistributionStatus[];
   /** The distribution of scores (binary: P(positive class); regression: the value); null when not tracked. */
   predictions: PredictionStatus | null;
+  /** Values scored though training never saw them, by field and reason, since this model was loaded. */
+  unseen: UnseenCount[];
+}
+
+export interface UnseenCount {
+  field: string;
+  reason: UnseenReason;
+  count: number;
 }
 
 const KIND_NUMERIC = 0;
@@ -194,6 +203,7 @@ export class LiveMonitor {
   private filled = 0;
   private observedTotal = 0;
   private cached: { observed: number; snapshot: MonitorSnapshot } | undefined;
+  private readonly unseenCounts = new Map<string, UnseenCount>();
   /** Why nothing is tracked, when nothing is. */
   readonly unavailable: string | undefined;
   private readonly referenceRows: number;
@@ -266,6 +276,16 @@ export class LiveMonitor {
     let bin = lookup.get(value);
     if (bin === undefined && typeof value !== 'string') bin = lookup.get(String(value));
     return bin === undefined ? this.otherBins[index] : this.offsets[index] + bin;
+  }
+
+  /** Counts a record's values unseen in training; call before `observe`, which renews the snapshot. */
+  countUnseen(flags: readonly UnseenValue[]): void {
+    for (const flag of flags) {
+      const key = `${flag.field}\u0000${flag.reason}`;
+      const entry = this.unseenCounts.get(key);
+      if (entry) entry.count++;
+      else this.unseenCounts.set(key, { field: flag.field, reason: flag.reason, count: 1 });
+    }
   }
 
   /** Adds one scored record, evicting the oldest when the window is full. `score` is NaN when there is none. */
@@ -370,6 +390,7 @@ export class LiveMonitor {
       referenceRows: this.referenceRows,
       features,
       predictions,
+      unseen: [...this.unseenCounts.values()].map((entry) => ({ ...entry })),
     };
     this.cached = { observed: this.observedTotal, snapshot };
     return snapshot;

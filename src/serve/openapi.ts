@@ -1,6 +1,7 @@
 // The OpenAPI 3.1 description of the prediction server, generated from the schema: one property per
 // input field with its type, range and allowed values, and the response shape of the schema's task.
 import { classLabels, type Field, type Schema } from '../schema/schema.js';
+import { UNSEEN_REASONS } from '../ml/unseen.js';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -30,6 +31,13 @@ export function fieldJsonSchema(field: Field): JsonSchema {
       schema.format = 'date-time';
       break;
     case 'category': {
+      if (!field.values) {
+        // An open category: any text or number; one training never saw is scored and flagged.
+        schema.type = ['string', 'number'];
+        schema.description =
+          'An open category: any value is accepted; a value the model never saw in training is scored as an unknown category and flagged in `warnings`.';
+        break;
+      }
       const kinds = new Set(
         (field.values ?? []).map((value) =>
           typeof value === 'number' ? (Number.isInteger(value) ? 'integer' : 'number') : typeof value,
@@ -44,7 +52,10 @@ export function fieldJsonSchema(field: Field): JsonSchema {
   if (field.values) schema.enum = [...field.values];
   if (field.min !== undefined && field.type !== 'datetime') schema.minimum = field.min;
   if (field.max !== undefined && field.type !== 'datetime') schema.maximum = field.max;
-  if (field.description) schema.description = field.description;
+  if (field.description)
+    schema.description = schema.description
+      ? `${field.description} ${schema.description}`
+      : field.description;
   if (field.nullable) {
     const types = Array.isArray(schema.type) ? schema.type : [schema.type];
     schema.type = [...types, 'null'];
@@ -73,12 +84,28 @@ function inputRecordSchema(schema: Schema): JsonSchema {
   };
 }
 
+/** Present only when a value of the record lies outside what the model saw in training. */
+const WARNINGS_SCHEMA: JsonSchema = {
+  type: 'array',
+  description:
+    'Values of the record the model never saw in training. The record is valid and scored; each entry names the field and the reason.',
+  items: {
+    type: 'object',
+    properties: {
+      field: { type: 'string' },
+      reason: { enum: [...UNSEEN_REASONS] },
+    },
+    required: ['field', 'reason'],
+  },
+};
+
 function predictionSchema(schema: Schema): JsonSchema {
   if (schema.task === 'regression') {
     return {
       type: 'object',
       properties: {
         value: { type: 'number', description: `The predicted ${schema.target?.name ?? 'value'}.` },
+        warnings: WARNINGS_SCHEMA,
       },
       required: ['value'],
     };
@@ -103,6 +130,7 @@ function predictionSchema(schema: Schema): JsonSchema {
       additionalProperties: { type: 'number' },
     };
   }
+  properties.warnings = WARNINGS_SCHEMA;
   return { type: 'object', properties, required: ['label', 'probability'] };
 }
 

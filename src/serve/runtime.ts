@@ -14,6 +14,7 @@ import { DEFAULT_MONITOR_SETTINGS, LiveMonitor, type MonitorSettings } from './m
 import { buildOpenApi } from './openapi.js';
 import { PredictionLog, type PredictionSink } from './prediction-log.js';
 import { TrainingLauncher, type TrainingOptions } from './training.js';
+import type { UnseenValue } from '../ml/unseen.js';
 
 export type ServeSettings = Config['serve'];
 
@@ -175,6 +176,13 @@ export class ServeRuntime implements ServeState {
 
   monitor(): LiveMonitor | undefined {
     return this.live?.monitor;
+  }
+
+  /** Counts a scored record's values unseen in training: in /metrics, and on the model's /monitor. */
+  countUnseen(model: ServedModel, flags: readonly UnseenValue[]): void {
+    for (const flag of flags) this.metrics.countUnseen(flag.field, flag.reason);
+    const current = this.live;
+    if (current !== undefined && current.model === model) current.monitor.countUnseen(flags);
   }
 
   /** Adds a scored record to the drift window of the model that scored it. */

@@ -1,7 +1,8 @@
 // Scoring for the prediction routes: coercing records (a batch is refused whole), scoring them with the
 // served model, shaping the answer for the model's task, and the bookkeeping every scored record gets
-// (metrics by label, the drift window, the sampled prediction log).
+// (metrics by label, values unseen in training, the drift window, the sampled prediction log).
 import { errors, type PipewrightError } from '../core/errors.js';
+import type { UnseenReason } from '../ml/unseen.js';
 import type { Coercer, FieldError, TypedRecord } from '../schema/coerce.js';
 import { truncate } from './error-response.js';
 import type { ServedModel } from './model.js';
@@ -23,13 +24,22 @@ export interface Scored {
   probabilities?: Record<string, number>;
   /** The label as text for metrics (`value` for regression). */
   metricLabel: string;
+  /** Values of the record that training never saw: scored, and flagged in the answer. */
+  warnings?: UnseenWarning[];
+}
+
+/** One flag in an answer: the field and why (above_range, below_range, unseen_category, unseen_missing). */
+export interface UnseenWarning {
+  field: string;
+  reason: UnseenReason;
 }
 
 /** The answer for one record, in the shape of the model's task. */
-export type PredictionAnswer =
+export type PredictionAnswer = (
   | { probability: number; label: Label }
   | { value: number }
-  | { label: Label; probability: number; probabilities: Record<string, number> };
+  | { label: Label; probability: number; probabilities: Record<string, number> }
+) & { warnings?: UnseenWarning[] };
 
 export interface ReportedFieldError {
   field: string;
@@ -58,15 +68,22 @@ function score(model: ServedModel, record: TypedRecord): Scored {
 
 /** The one place the binary, regression and multiclass answers get their shape (and key order). */
 export function formatPrediction(task: Task, scored: Scored): PredictionAnswer {
-  if (task === 'binary') return { probability: scored.probability!, label: scored.label! };
-  if (task === 'regression') return { value: scored.value! };
-  return { label: scored.label!, probability: scored.probability!, probabilities: scored.probabilities! };
+  const answer: PredictionAnswer =
+    task === 'binary'
+      ? { probability: scored.probability!, label: scored.label! }
+      : task === 'regression'
+        ? { value: scored.value! }
+        : { label: scored.label!, probability: scored.probability!, probabilities: scored.probabilities! };
+  if (scored.warnings) answer.warnings = scored.warnings;
+  return answer;
 }
 
 /** The CSV columns of an answer: its fields that hold one value. */
 export function predictionColumns(task: Task): (keyof Scored)[] {
   const sample = formatPrediction(task, { metricLabel: '' });
-  return Object.keys(sample).filter((key) => key !== 'probabilities') as (keyof Scored)[];
+  return Object.keys(sample).filter(
+    (key) => key !== 'probabilities' && key !== 'warnings',
+  ) as (keyof Scored)[];
 }
 
 function reportField(error: FieldError, where: { record?: number; line?: number } = {}): ReportedFieldError {
@@ -149,6 +166,11 @@ function logPrediction(
 }
 
 function observe(runtime: ServeRuntime, model: ServedModel, record: TypedRecord, scored: Scored): void {
+  const flags = model.unseen(record);
+  if (flags) {
+    scored.warnings = flags.map((flag) => ({ field: flag.field, reason: flag.reason }));
+    runtime.countUnseen(model, flags);
+  }
   runtime.observe(
     model,
     record,

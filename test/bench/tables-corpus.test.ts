@@ -37,21 +37,14 @@ else if (!compare)
   );
 
 /**
- * Tables that miss the bar on today's code, each for the reason given; the fix is the "anyone's table"
- * issue (13). `it.fails` turns red the day a table passes: then move it out of this list.
+ * Tables that miss the bar on today's code, each for the reason given (the "anyone's table" issue, 13).
+ * `it.fails` turns red the day a table passes: then move it out of this list.
  */
 const FAILING_TODAY: Record<string, string> = {
-  'breast-cancer': 'test rows beyond the training range are refused',
-  digits: 'a test row beyond the training range is refused',
-  diabetes: 'test rows beyond the training range are refused',
-  'diabetes-missing': 'test rows beyond the training range are refused; R² 0.05 below scikit-learn',
-  iris: 'a test row beyond the training range is refused',
-  wine: 'test rows beyond the training range are refused',
-  'autos-price': 'test rows beyond the training range or with an unseen maker are refused',
-  'autos-risk':
-    'test rows beyond the training range, with an unseen category or empty where training had no empty cell are refused',
-  'low-birth-weight': 'a test row beyond the training range is refused',
-  'rand-poor-health': 'test rows beyond the training range are refused',
+  // Every test row is scored now (values beyond the training data are flagged, not refused); these two
+  // miss on model quality on small regression tables, the small-data part of the issue.
+  'diabetes-missing': 'R² 0.048 below scikit-learn (309 training rows, injected missing values)',
+  'autos-price': 'R² 0.032 below scikit-learn (141 training rows)',
 };
 
 describe.skipIf(!haveTables)('the public-tables corpus', () => {

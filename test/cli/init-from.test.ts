@@ -246,7 +246,9 @@ describe.skipIf(!haveTables)('init --from on public tables, through push, run, p
     const schema = parse(readFileSync(join(result.dir, 'schema.yaml'), 'utf8'));
     expect(schema.missing_values).toContain('?');
     expect(schema.fields.bmi.nullable).toBe(true);
-    expect(schema.fields.age.nullable ?? false).toBe(false);
+    // Features take missing values (imputed); what training held is information beside the contract.
+    expect(schema.fields.age.nullable).toBe(true);
+    expect(schema.fields.age.observed.missing).toBe(0);
     expect(result.push).toMatchObject({ read: 442, rejected: 0 });
     expect(result.run).toMatchObject({ status: 'succeeded', outcome: { published: true } });
     if (!compare) return;
@@ -292,8 +294,8 @@ describe.skipIf(!haveTables)('init --from on public tables, through push, run, p
     const result = await flow(csv, 'species');
     expect(result.init.inferred).toMatchObject({ task: 'multiclass', key: null, metric: 'accuracy' });
     expect(result.init.inferred.warnings.join('\n')).toMatch(/1 row repeats an earlier row/);
-    // One row of iris repeats another exactly: stored once.
-    expect(result.push).toMatchObject({ read: 150, inserted: 149, rejected: 0 });
+    // One row of iris repeats another exactly: a table without a key keeps it.
+    expect(result.push).toMatchObject({ read: 150, inserted: 150, rejected: 0 });
     expect(result.run).toMatchObject({ status: 'succeeded', outcome: { published: true } });
     expect(result.run.metrics.accuracy).toBeGreaterThan(0.85);
     expect(result.predictions[0]).toBe(
@@ -378,8 +380,19 @@ describe('init --from and schema infer on a small file', () => {
     expect(summary.fields.find((f: { name: string }) => f.name === 'kind')).toMatchObject({
       type: 'category',
       nullable: true,
-      values: ['a', 'b'],
+      observed: { missing: 1, categories: { a: 2, b: 2 } },
     });
+  });
+
+  it('writes the values of a category named in --closed as its contract, and names the flag for a column that is not one', async () => {
+    writeFileSync(join(dir, 'kinds.csv'), 'id,amount,kind\n1,3.5,a\n2,4,b\n3,4,a\n4,2,a\n5,1,b\n');
+    const closed = await runCli(['schema', 'infer', 'kinds.csv', '--closed', 'kind', '--json'], { cwd: dir });
+    expect(closed.code, closed.stderr).toBe(0);
+    const kind = JSON.parse(closed.stdout).fields.find((f: { name: string }) => f.name === 'kind');
+    expect(kind).toMatchObject({ type: 'category', values: ['a', 'b'] });
+    const wrong = await runCli(['schema', 'infer', 'kinds.csv', '--closed', 'amount'], { cwd: dir });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/PW_USAGE: --closed amount/);
   });
 
   it('needs --target with --from, and --from with --target, writing nothing', async () => {

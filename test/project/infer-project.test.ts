@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadConfig, parseConfig } from '../../src/core/config.js';
 import { renderProjectConfig } from '../../src/project/config-text.js';
 import { inferFile } from '../../src/project/infer-file.js';
@@ -201,22 +202,46 @@ describe('the rendered schema.yaml', () => {
       'copy',
       'outcome',
     ]);
-    expect(schema.fields.find((f) => f.name === 'answer')!.values).toEqual(['a: b', 'no', 'yes']);
-    expect(schema.fields.find((f) => f.name === 'mean radius')).toMatchObject({
-      type: 'number',
-      nullable: true,
-      min: 10,
-      max: 19.75,
+    // What was seen is information: an open category, a number without limits, features nullable.
+    const answer = schema.fields.find((f) => f.name === 'answer')!;
+    expect(answer).toMatchObject({ type: 'category', nullable: true });
+    expect(answer.values).toBeUndefined();
+    const radius = schema.fields.find((f) => f.name === 'mean radius')!;
+    expect(radius).toMatchObject({ type: 'number', nullable: true });
+    expect(radius.min).toBeUndefined();
+    expect(radius.max).toBeUndefined();
+    expect(schema.fields.find((f) => f.name === 'copy')!.nullable).toBe(true);
+    expect(schema.key).toMatchObject({ nullable: false });
+    expect(schema.target).toMatchObject({ nullable: false, values: ['lost', 'won'] });
+    const written = parse(text) as { fields: Record<string, { observed?: Record<string, unknown> }> };
+    expect(written.fields['mean radius'].observed).toEqual({ missing: 4, min: 10, max: 19.75 });
+    expect(written.fields.answer.observed).toEqual({
+      missing: 0,
+      categories: { 'a: b': 13, no: 13, yes: 14 },
     });
   });
 
-  it('says where it came from, that push rejects values outside the observed ranges, and why each field is what it is', () => {
+  it('writes the values of a category the user declares closed as the contract', () => {
+    const text = renderSchemaText(
+      inferColumns(
+        {
+          kind: range(40, (i) => ['x', 'y'][i % 2]),
+          size: range(40, (i) => String(i)),
+          y: range(40, (i) => (i % 3 ? 'a' : 'b')),
+        },
+        { target: 'y', closedCategories: ['kind'] },
+      ),
+      { name: 'closed', source: 'closed.csv' },
+    );
+    expect(parseSchema(text).fields.find((f) => f.name === 'kind')!.values).toEqual(['x', 'y']);
+  });
+
+  it('says where it came from, that only the contract is enforced and observed is information, and why each field is what it is', () => {
     const text = renderSchemaText(inferred(), { name: 'deals', source: 'data/deals.csv' });
     expect(text).toMatch(/^# The data contract, inferred from data\/deals\.csv \(40 rows\)\./);
-    expect(text).toMatch(
-      /Push, predict and serve reject a value that breaks the contract: below min or above max/,
-    );
-    expect(text).toMatch(/widen them \(or delete them\) when new data may go beyond it/);
+    expect(text).toMatch(/Push, predict and serve refuse a value that breaks the contract/);
+    expect(text).toMatch(/features are nullable \(a missing value is imputed/);
+    expect(text).toMatch(/`observed` is what this file held/);
     expect(text).toMatch(/# key: its name reads as an identifier/);
     expect(text).toMatch(/# numbers from 10 to 19\.75 \(36 distinct values\)/);
     expect(text).toMatch(/This file writes missing values as "\?", which the default list lacks\./);
@@ -232,7 +257,9 @@ describe('the rendered schema.yaml', () => {
     );
     const text = renderSchemaText(inferredLong, { name: 'long', source: 'long.csv' });
     expect(Math.max(...text.split('\n').map((line) => line.length))).toBeLessThanOrEqual(100);
-    expect(parseSchema(text).fields.find((f) => f.name === 'kind')!.values).toEqual([...labels].sort());
+    const written = parse(text) as { fields: { kind: { observed: { categories: Record<string, number> } } } };
+    expect(Object.keys(written.fields.kind.observed.categories)).toEqual([...labels].sort());
+    expect(parseSchema(text).fields.find((f) => f.name === 'kind')!.values).toBeUndefined();
   });
 
   it('says it read only the first rows when the file has more', () => {

@@ -554,7 +554,15 @@ describe('the schema definition', () => {
     expect(schema.task).toBe('binary');
     expect(schema.features.map((f) => f.name)).toEqual(['size', 'weight']);
     expect(schema.missingValues).toContain('?');
-    expect(schema.fields.find((f) => f.name === 'weight')).toMatchObject({ nullable: true, min: 1 / 3 });
+    const weight = schema.fields.find((f) => f.name === 'weight')!;
+    expect(weight.nullable).toBe(true);
+    expect(weight.min).toBeUndefined();
+    expect(schema.fields.find((f) => f.name === 'size')).toMatchObject({ nullable: true, type: 'category' });
+    expect(schema.fields.find((f) => f.name === 'size')!.values).toBeUndefined();
+    expect(schemaDefinition(inferred, { name: 'shop' }).fields.weight.observed).toMatchObject({
+      missing: 5,
+      min: 1 / 3,
+    });
   });
 
   it('refuses a file with a header and no rows', () => {

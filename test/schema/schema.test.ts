@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseSchema } from '../../src/schema/schema.js';
 import { compileCoercer } from '../../src/schema/coerce.js';
@@ -46,15 +47,73 @@ describe('schema contract', () => {
     expect(error.message).toContain('did you mean "nullable"');
   });
 
-  it('refuses a category without values and two targets', () => {
-    expect(schemaError('name: x\nfields:\n  a: { type: category }\n').message).toContain(
-      'needs its allowed `values`',
+  it('refuses a category target without its class values, and two targets', () => {
+    const classless = schemaError(
+      'name: x\nfields:\n  a: { type: number }\n  y: { type: category, role: target }\n',
     );
+    expect(classless.code).toBe('PW_SCHEMA_INVALID');
+    expect(classless.where).toBe('schema.yaml:4:3');
     const two = schemaError(
       'name: x\nfields:\n  f: { type: number }\n  a: { type: number, role: target }\n  b: { type: number, role: target }\n',
     );
     expect(two.message).toContain('only one field may have role target');
     expect(two.where).toBe('schema.yaml:5:22'); // the second target's role
+  });
+});
+
+describe('open categories and what was observed', () => {
+  const open = [
+    'name: x',
+    'fields:',
+    '  maker: { type: category, nullable: true }',
+    '  size: { type: number }',
+    '  y: { type: boolean, role: target }',
+    '',
+  ].join('\n');
+
+  it('reads a category feature without values as open', () => {
+    const maker = parseSchema(open).fields.find((field) => field.name === 'maker')!;
+    expect(maker.type).toBe('category');
+    expect(maker.values).toBeUndefined();
+  });
+
+  it('accepts any text or number for an open category, as trimmed text, and still refuses objects', () => {
+    const coerce = compileCoercer(parseSchema(open), { fields: 'inputs' });
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 50 }), fc.integer(), fc.double({ noNaN: true })),
+        (value) => {
+          const result = coerce({ maker: value, size: 1 });
+          if (typeof value === 'string' && value === '') return; // the empty text is a missing value
+          expect(result.ok).toBe(true);
+          expect(result.record.maker).toBe(typeof value === 'string' ? value.trim() : String(value));
+        },
+      ),
+    );
+    const objectValue = coerce({ maker: { name: 'x' }, size: 1 });
+    expect(objectValue.ok).toBe(false);
+    if (!objectValue.ok) expect(objectValue.errors[0]).toMatchObject({ field: 'maker', kind: 'type' });
+  });
+
+  it('has a fingerprint that ignores the observed block', () => {
+    const base = parseSchema(open).fingerprint;
+    const observed = open
+      .replace(
+        '  maker: { type: category, nullable: true }',
+        '  maker:\n    type: category\n    nullable: true\n    observed: { missing: 3, categories: { ford: 10, fiat: 2 } }',
+      )
+      .replace(
+        '  size: { type: number }',
+        '  size:\n    type: number\n    observed: { missing: 0, min: 1, max: 9.5, anything: else }',
+      );
+    const parsed = parseSchema(observed);
+    expect(parsed.fingerprint).toBe(base);
+    expect(parsed.fields.find((field) => field.name === 'size')!.max).toBeUndefined();
+    // A closed list is contract: it changes the fingerprint.
+    expect(
+      parseSchema(open.replace('{ type: category, nullable: true }', '{ type: category, values: [ford] }'))
+        .fingerprint,
+    ).not.toBe(base);
   });
 });
 

@@ -476,7 +476,7 @@ describe('the server around the API', () => {
       });
       expect((await answer.text()).trim().split('\n')).toEqual(['value', String(response.body.value)]);
       const openapi = (await (await fetch(`${server.url}/openapi.json`)).json()) as Json;
-      expect(Object.keys(openapi.components.schemas.Prediction.properties)).toEqual(['value']);
+      expect(Object.keys(openapi.components.schemas.Prediction.properties)).toEqual(['value', 'warnings']);
     } finally {
       await server.close();
       project.cleanup();

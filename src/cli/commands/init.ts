@@ -43,9 +43,9 @@ export function register(program: Command, wrap: Wrap): void {
           expected_score: '0.6',
           version: packageVersion(),
         };
-        const inferenceFlags = (['target', 'key', 'sample', 'missing', 'task', 'format'] as const).filter(
-          (flag) => options[flag] !== undefined,
-        );
+        const inferenceFlags = (
+          ['target', 'key', 'sample', 'missing', 'task', 'format', 'closed'] as const
+        ).filter((flag) => options[flag] !== undefined);
         if (!options.from && inferenceFlags.length > 0) {
           throw new errors.PW_USAGE(`--${inferenceFlags[0]} applies only with --from <file>`, {
             hint: 'Run `pipewright init <dir> --from <file> --target <column>` to infer the project from a data file.',

@@ -7,7 +7,9 @@ import type { Wrap } from '../wrap.js';
 export function register(program: Command, wrap: Wrap): void {
   program
     .command('predict')
-    .description('score a CSV or JSONL file with a published model; invalid rows go to <file>.rejects.jsonl')
+    .description(
+      'score a CSV or JSONL file with a published model; invalid rows go to <file>.rejects.jsonl, values unseen in training are flagged in <output>.warnings.jsonl',
+    )
     .argument('<file>', 'input file (.csv or .jsonl)')
     .requiredOption('-o, --output <file>', 'where to write the predictions (CSV)')
     .option('-m, --model <alias|version>', 'model to use', 'production')
@@ -47,6 +49,15 @@ export function register(program: Command, wrap: Wrap): void {
                 `  ${summary.seconds.toFixed(2)} s, ${summary.rows_per_s.toLocaleString('en')} rows/s`,
                 ...summary.rejects_sample.map((row) => `  line ${row.line}: ${row.reason}`),
                 ...(summary.rejects_file ? [`  rejected rows: ${summary.rejects_file}`] : []),
+                ...(summary.flagged > 0
+                  ? [
+                      `  flagged ${summary.flagged.toLocaleString('en')} scored rows with values unseen in training (${Object.entries(
+                        summary.warnings_by_reason,
+                      )
+                        .map(([reason, count]) => `${reason} ${count}`)
+                        .join(', ')}): ${summary.warnings_file}`,
+                    ]
+                  : []),
               ].join('\n'),
             );
             if (summary.rejected > 0 && !options.allowRejects) {

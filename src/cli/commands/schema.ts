@@ -16,6 +16,7 @@ export interface InferFlags {
   missing?: string[];
   task?: Task;
   format?: 'csv' | 'jsonl';
+  closed?: string[];
 }
 
 export function parseSample(value: string): number {
@@ -29,6 +30,10 @@ export function parseSample(value: string): number {
 /** `--missing "NA,?,-"`: a comma-separated list; `""` inside it (or a leading/trailing comma) is the empty value. */
 export function parseMissing(value: string): string[] {
   return [...new Set(value.split(',').map((marker) => (marker.trim() === '""' ? '' : marker.trim())))];
+}
+
+export function parseColumns(value: string): string[] {
+  return [...new Set(value.split(',').map((name) => name.trim()))].filter((name) => name !== '');
 }
 
 export function parseTask(value: string): Task {
@@ -53,7 +58,12 @@ export function inferOptions(command: Command, targetHelp: string): Command {
       `force the task: ${TASKS.join(', ')} (default: from the target's values)`,
       parseTask,
     )
-    .option('--format <format>', 'csv or jsonl (default: from the extension)');
+    .option('--format <format>', 'csv or jsonl (default: from the extension)')
+    .option(
+      '--closed <columns>',
+      'comma-separated category columns whose values seen are the whole list: a new value is refused (default: categories are open, a new value is scored and flagged)',
+      parseColumns,
+    );
 }
 
 /** The flag that sets each inference option, for errors that name the option. */
@@ -62,6 +72,7 @@ const OPTION_FLAGS: Record<string, string> = {
   key: '--key',
   task: '--task',
   sample: '--sample',
+  closed: '--closed',
 };
 
 /** The inference options the flags ask for; the format is checked here, where its flag is known. */
@@ -78,6 +89,7 @@ export function inferFileOptions(flags: InferFlags): InferFileOptions {
     ...(flags.missing !== undefined ? { missingValues: flags.missing } : {}),
     ...(flags.task !== undefined ? { task: flags.task } : {}),
     ...(flags.format !== undefined ? { format: flags.format } : {}),
+    ...(flags.closed !== undefined ? { closedCategories: flags.closed } : {}),
   };
 }
 

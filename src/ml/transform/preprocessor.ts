@@ -453,7 +453,10 @@ function countCategories(
     entries = column.dictionary
       .map((value, code) => ({ value, count: byCode[code] }))
       .filter((entry) => entry.count > 0);
-    if (step.field.type !== 'category') entries.sort((a, b) => compareText(String(a.value), String(b.value)));
+    // Declared categories keep the schema's order; open ones and text are sorted, so the encoding does
+    // not depend on the order rows arrived in.
+    if (step.field.type !== 'category' || !step.field.values)
+      entries.sort((a, b) => compareText(String(a.value), String(b.value)));
   } else {
     const byValue = new Map<number, number>();
     for (let i = 0; i < count; i++) {

@@ -1,11 +1,14 @@
 // Validate: schema checks (columns, types, nulls, ranges, categories, duplicate keys, class balance,
 // row count) and drift against the production model's training data, each graded pass, warn or
 // fail by the config. The JSON report is written whatever the outcome; a failed check stops the run.
+// Ranges and categories are graded against the contract only; values beyond what production's model
+// saw in training are drift, reported as a warning (`outside_reference`), never a failure.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { errors } from '../../core/errors.js';
 import { driftAgainstReference, type FeatureDrift, type ReferenceStats } from '../../ml/stats.js';
+import type { Frame } from '../../ml/frame.js';
 import type { Step } from '../runner.js';
 import type { IngestOutput, IssueTally } from './ingest.js';
 
@@ -61,6 +64,41 @@ function tallyCheck(
         : `${count} ${noun} in ${fields.map(([name, tally]) => `${name} (${tally.count})`).join(', ')}`,
     ...(count > 0 ? { examples: fields.flatMap(([, tally]) => tally.examples).slice(0, 10) } : {}),
   };
+}
+
+/** Per feature, how many rows hold a number beyond the reference range, or a category it never had. */
+export function outsideReference(
+  reference: ReferenceStats,
+  frame: Frame,
+): { field: string; reason: 'outside_range' | 'unseen_category'; count: number }[] {
+  const out: { field: string; reason: 'outside_range' | 'unseen_category'; count: number }[] = [];
+  for (const feature of reference.features) {
+    if (!frame.hasColumn(feature.field) || feature.rows === 0) continue;
+    const column = frame.column(feature.field);
+    let count = 0;
+    const type = frame.schema.features.find((field) => field.name === feature.field)?.type;
+    if (feature.kind === 'numeric' && column.kind === 'numeric') {
+      // Date-times move on by nature: only quantities are compared with the range seen.
+      if (feature.quantiles.length === 0 || (type !== 'integer' && type !== 'number')) continue;
+      for (let row = 0; row < frame.rows; row++) {
+        const value = column.values[row];
+        if (value < feature.min || value > feature.max) count++;
+      }
+      if (count > 0) out.push({ field: feature.field, reason: 'outside_range', count });
+    } else if (feature.kind === 'category' && column.kind === 'category') {
+      const seen = new Set(feature.categories.map(String));
+      const unseenCodes = new Uint8Array(column.dictionary.length);
+      column.dictionary.forEach((value, code) => {
+        if (!seen.has(String(value))) unseenCodes[code] = 1;
+      });
+      for (let row = 0; row < frame.rows; row++) {
+        const code = column.codes[row];
+        if (code >= 0 && unseenCodes[code] === 1) count++;
+      }
+      if (count > 0) out.push({ field: feature.field, reason: 'unseen_category', count });
+    }
+  }
+  return out;
 }
 
 export function validate(input: ValidateInput): ValidationReport {
@@ -135,6 +173,18 @@ export function validate(input: ValidateInput): ValidationReport {
       ...feature,
       drifted: feature.psi > psiThreshold || (feature.ks !== undefined && feature.ks > ksThreshold),
     }));
+    const outside = outsideReference(input.reference.stats, frame);
+    const total = outside.reduce((sum, entry) => sum + entry.count, 0);
+    checks.push({
+      check: 'outside_reference',
+      status: total > 0 ? 'warn' : 'pass',
+      count: total,
+      message:
+        total > 0
+          ? `values ${input.reference.version} never saw in training (learned from now, scored and flagged when served): ${outside.map((entry) => `${entry.field} (${entry.count} ${entry.reason})`).join(', ')}`
+          : `every value within what ${input.reference.version} saw in training`,
+      ...(total > 0 ? { details: outside } : {}),
+    });
     const drifted = driftFeatures.filter((feature) => feature.drifted);
     checks.push({
       check: 'drift',

@@ -178,6 +178,24 @@ export class SchemaInferrer {
       classes = decided.classes;
     }
     const { key, keyNote } = decideKey(fields, rows, this.options.key);
+    for (const name of this.options.closedCategories ?? []) {
+      const field = byName.get(name);
+      if (!field)
+        throw optionError(
+          'closed',
+          name,
+          'the file has no such column',
+          `Name category columns of the file: ${fields.map((f) => f.name).join(', ')}.`,
+        );
+      if (field.type !== 'category' || field.role !== 'feature')
+        throw optionError(
+          'closed',
+          name,
+          `is ${field.role === 'feature' ? `a ${field.type} column` : `the ${field.role}`}, not a category feature`,
+          'Only a category feature can have a closed list of values.',
+        );
+      field.closed = true;
+    }
     for (const field of fields) {
       if (field.role !== 'feature') continue;
       checkIdentifier(field, rows);

@@ -21,10 +21,15 @@ export interface InferOptions {
   /** Text values read as missing (default INFER_MISSING_VALUES). */
   missingValues?: string[];
   maxCategories?: number;
+  /**
+   * Category columns whose values seen are the whole list: written as a closed `values`, so a new
+   * value is refused. Every other category stays open (a new value is scored and flagged).
+   */
+  closedCategories?: string[];
 }
 
 /** The options a usage error can be about: inference's own, and the sample size its callers add. */
-export type InferOptionName = 'target' | 'key' | 'task' | 'sample';
+export type InferOptionName = 'target' | 'key' | 'task' | 'sample' | 'closed';
 
 /**
  * A PW_USAGE error about one option's value: `target Churn: the file has no column "Churn"`. The

@@ -1,5 +1,6 @@
-// The commented schema.yaml a person reviews: the inferred contract with, above each field, what was
-// seen and why it was chosen. The text is parsed back and must give the same contract.
+// The commented schema.yaml a person reviews: the inferred contract (only what inference is sure of)
+// with, per field, what was seen (an `observed` block, information only) and why it was chosen.
+// The text is parsed back and must give the same contract.
 import { errors } from '../../core/errors.js';
 import {
   buildSchema,
@@ -17,13 +18,18 @@ export function schemaDefinition(
 ): SchemaFile {
   const fields: SchemaFile['fields'] = {};
   for (const field of inferred.fields) {
+    // A range or a list seen in one file is not a limit: new rows go beyond it. The contract keeps the
+    // target's classes and a category the user declared closed; features take missing values, which
+    // the preprocessor imputes. Keys and targets need a value in every row.
+    const required = field.role === 'key' || field.role === 'target';
+    const closedValues = field.role === 'target' || (field.closed === true && field.type === 'category');
+    const observed = observedOf(field);
     fields[field.name] = {
       type: field.type,
       role: field.role,
-      nullable: field.nullable,
-      ...(field.min !== undefined ? { min: field.min } : {}),
-      ...(field.max !== undefined ? { max: field.max } : {}),
-      ...(field.values !== undefined ? { values: field.values } : {}),
+      nullable: required ? field.nullable : true,
+      ...(closedValues && field.values !== undefined ? { values: field.values } : {}),
+      ...(observed ? { observed } : {}),
     };
   }
   return {
@@ -33,6 +39,31 @@ export function schemaDefinition(
     ...(inferred.missingValues !== undefined ? { missing_values: inferred.missingValues } : {}),
     fields,
   };
+}
+
+type Observed = NonNullable<SchemaFile['fields'][string]['observed']>;
+
+/** What was seen in a feature or target column: missing cells, the range, the categories with their counts. */
+export function observedOf(field: InferredField): Observed | undefined {
+  if (field.role !== 'feature' && field.role !== 'target') return undefined;
+  const summary = field.summary;
+  const observed: Observed = { missing: summary.missing };
+  if (field.type === 'integer' || field.type === 'number') {
+    const min = field.min ?? summary.min;
+    const max = field.max ?? summary.max;
+    if (min !== undefined && max !== undefined) Object.assign(observed, { min, max });
+  } else if (field.type === 'datetime' && summary.min !== undefined && summary.max !== undefined) {
+    Object.assign(observed, {
+      min: new Date(summary.min).toISOString(),
+      max: new Date(summary.max).toISOString(),
+    });
+  } else if (field.type === 'category' && field.role === 'feature' && field.values) {
+    const countOf = new Map(summary.counts ?? []);
+    const categories: Record<string, number> = {};
+    for (const value of field.values) categories[String(value)] = countOf.get(String(value)) ?? 0;
+    observed.categories = categories;
+  }
+  return observed;
 }
 
 const PLAIN_TEXT = /^[A-Za-z_][A-Za-z0-9_ ./()-]*$/;
@@ -73,20 +104,37 @@ export function wrapComment(text: string, indent: string, width = 100): string[]
 
 /** `[a, b, c]`, continued on further lines (indented by `indent`) past `width` columns. */
 function flowList(values: CategoryValue[], start = 0, indent = '      ', width = 100): string {
+  return flowPieces(values.map(yamlScalar), '[', ']', start, indent, width);
+}
+
+/** `{a: 1, b: 2}`, wrapped as `flowList` wraps. */
+function flowMap(entries: Record<string, number>, start = 0, indent = '        ', width = 100): string {
+  const pieces = Object.entries(entries).map(([key, count]) => `${yamlScalar(key)}: ${count}`);
+  return flowPieces(pieces, '{', '}', start, indent, width);
+}
+
+function flowPieces(
+  items: string[],
+  open: string,
+  close: string,
+  start: number,
+  indent: string,
+  width: number,
+): string {
   const lines: string[] = [];
-  let line = '[';
+  let line = open;
   let limit = width - start;
-  values.forEach((value, index) => {
-    const piece = `${yamlScalar(value)}${index < values.length - 1 ? ',' : ''}`;
-    const fresh = line === '[' || line === indent;
+  items.forEach((item, index) => {
+    const piece = `${item}${index < items.length - 1 ? ',' : ''}`;
+    const fresh = line === open || line === indent;
     if (!fresh && line.length + 1 + piece.length + 1 > limit) {
       lines.push(line);
       line = indent;
       limit = width;
     }
-    line += `${line === '[' || line === indent ? '' : ' '}${piece}`;
+    line += `${line === open || line === indent ? '' : ' '}${piece}`;
   });
-  lines.push(`${line}]`);
+  lines.push(`${line}${close}`);
   return lines.join('\n');
 }
 
@@ -128,10 +176,14 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
     '# Review it before pushing: the comment above each field says what was seen and why it was chosen.',
     '#   type: integer | number | boolean | category | string | datetime',
     '#   role: key | feature | target | ignore   (default: feature)',
-    '# Push, predict and serve reject a value that breaks the contract: below min or above max, not one',
-    '# of the listed values, or missing where the field is not nullable. min and max are the range seen',
-    '# in this file: widen them (or delete them) when new data may go beyond it, and add new categories',
-    '# to `values` the same way.',
+    '# Push, predict and serve refuse a value that breaks the contract: below `min` or above `max`, not',
+    '# one of a closed `values` list, or missing where the field is not nullable. Inference writes only',
+    '# what it is sure of: features are nullable (a missing value is imputed; write `nullable: false` to',
+    '# refuse it), a category without `values` is open (any value; one never seen in training is scored',
+    '# as unknown; `--closed <column>` writes the list seen as `values`), and no number gets a min or',
+    '# max. Add them by hand where a value is truly impossible.',
+    '# `observed` is what this file held (missing cells, the range, the rows per category): information',
+    '# only, never a limit. Predict and serve score a value beyond it and flag it as unseen in training.',
   ];
   if (inferred.warnings.length > 0)
     out.push('# Lines starting with WARNING name likely problems; they were also printed when inferring.');
@@ -166,6 +218,14 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
     if (spec.min !== undefined) out.push(`    min: ${yamlScalar(spec.min)}`);
     if (spec.max !== undefined) out.push(`    max: ${yamlScalar(spec.max)}`);
     if (spec.values) out.push(`    values: ${flowList(spec.values, '    values: '.length)}`);
+    if (spec.observed) {
+      out.push('    observed:');
+      const { missing, min, max, categories } = spec.observed;
+      if (missing !== undefined) out.push(`      missing: ${missing}`);
+      if (min !== undefined) out.push(`      min: ${yamlScalar(min)}`);
+      if (max !== undefined) out.push(`      max: ${yamlScalar(max)}`);
+      if (categories) out.push(`      categories: ${flowMap(categories, '      categories: '.length)}`);
+    }
   }
   const text = `${out.join('\n')}\n`;
   // The text must say exactly what the definition says: a rendering slip would silently change the contract.

@@ -32,9 +32,13 @@ export interface InferredField {
   type: FieldType;
   role: FieldRole;
   nullable: boolean;
+  /** The range seen (numbers); information, never written as a limit. */
   min?: number;
   max?: number;
+  /** The categories seen (a target's classes); the contract lists them only for a target or a closed category. */
   values?: CategoryValue[];
+  /** The user declared this category's list closed: its `values` are the contract. */
+  closed?: boolean;
   summary: ColumnSummary;
   /** Why the type, role and limits are what they are: a comment above the field. */
   notes: string[];

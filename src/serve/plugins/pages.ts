@@ -9,6 +9,7 @@ import { renderDocsPage } from '../docs.js';
 import { FORM_SCRIPT_PATH, renderFormPage, type RenderedPage } from '../form.js';
 import { renderMonitorPage } from '../monitor-page.js';
 import { definePlugin } from '../plugin.js';
+import type { ServedModel } from '../model.js';
 
 /**
  * The compiled form script (form-script.ts): next to this module once built; when this module runs
@@ -52,6 +53,7 @@ export const pagesPlugin = definePlugin(
             version: model.version,
             task: model.task,
             classes: model.classes,
+            seenCategories: seenCategories(model),
             ...(model.task === 'binary' ? { threshold: model.predictor.threshold } : {}),
           }),
         };
@@ -86,3 +88,11 @@ export const pagesPlugin = definePlugin(
     decorators: { fastify: ['pipewright'] },
   },
 );
+
+/** The categories each category feature held in training, from the served bundle's reference statistics. */
+function seenCategories(model: ServedModel): Record<string, string[]> {
+  const seen: Record<string, string[]> = {};
+  for (const feature of model.predictor.bundle.metadata.referenceStats?.features ?? [])
+    if (feature.kind === 'category') seen[feature.field] = feature.categories.map(String);
+  return seen;
+}
