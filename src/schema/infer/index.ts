@@ -220,7 +220,7 @@ export class SchemaInferrer {
     }
     if (!key && this.duplicateRows > 0) {
       warnings.push(
-        `${countText(this.duplicateRows, 'row')} ${this.duplicateRows === 1 ? 'repeats' : 'repeat'} an earlier row exactly; without a key, push stores identical rows once`,
+        `${countText(this.duplicateRows, 'row')} ${this.duplicateRows === 1 ? 'repeats' : 'repeat'} an earlier row exactly; without a key, push keeps each as its own row: if they are the same record twice, give the table a key`,
       );
     }
     const seenOutsideDefaults = [...this.markersSeen].some(
