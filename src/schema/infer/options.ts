@@ -18,6 +18,8 @@ export interface InferOptions {
   key?: string;
   /** Forces the task instead of deciding it from the target's values. */
   task?: Task;
+  /** A binary target's positive class, as written in the data; decided from the labels when absent. */
+  positiveClass?: string;
   /** Text values read as missing (default INFER_MISSING_VALUES). */
   missingValues?: string[];
   maxCategories?: number;
