@@ -8,6 +8,7 @@ import { parseBundle } from '../../src/ml/bundle.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { openRegistry } from '../../src/registry/index.js';
+import { loadRunArtifacts, renderRunReport } from '../../src/report/run-report.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
 
 function run(project: TestProject, options: { noCache?: boolean } = {}): Promise<RunRecord> {
@@ -52,6 +53,15 @@ describe('cross-validated evaluation of small data', () => {
     const bundle = parseBundle(bytes, project.schema());
     expect(bundle.metadata.params).toHaveProperty('preprocess');
     expect(bundle.metadata.golden.inputs.length).toBeGreaterThan(0);
+  });
+
+  it('says in the report that the metrics are fold means, with their interval', async () => {
+    const artifactsRoot = join(project.dir, 'artifacts');
+    const html = await renderRunReport(loadRunArtifacts(artifactsRoot, first.id), {
+      output: join(project.dir, 'first-report.html'),
+    });
+    expect(html).toContain('Cross-validated: 3 × 5-fold, stratified, over every row');
+    expect(html).toContain('Means over 15 cross-validation folds');
   });
 
   it("compares with production's configuration refitted on the same folds, never production scored on rows it learned", async () => {
