@@ -9,7 +9,11 @@ import type { RunRecord } from '../../src/pipeline/record.js';
 import { runPipeline } from '../../src/pipeline/run.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { loadRunArtifacts, renderRunReport } from '../../src/report/run-report.js';
+import { parseConfig } from '../../src/core/config.js';
+import { frameFromRecordsSync } from '../../src/ml/frame.js';
+import { crossValidationReason } from '../../src/pipeline/steps/split.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
+import { customerRecords, customerSchema } from '../ml/fixtures.js';
 
 function run(project: TestProject, options: { noCache?: boolean } = {}): Promise<RunRecord> {
   return runPipeline({
@@ -104,5 +108,30 @@ describe('small-table defaults', () => {
     const record = await run(project);
     expect(record.outcome).toMatchObject({ published: true });
     expect(record.crossValidation!.model.mean).toBeGreaterThan(0.55);
+  });
+});
+
+describe('when auto cross-validates', () => {
+  const settings = (extra: Record<string, unknown> = {}) => ({
+    ...parseConfig('project: p\n').evaluate.cross_validation,
+    ...extra,
+  });
+
+  it('below max_rows rows, or when the rarest class is short of min_class_rows; never above both', () => {
+    const frame = frameFromRecordsSync(customerSchema(), customerRecords(1200, 4));
+    const counts = [0, 0];
+    for (const label of frame.target!) counts[label]++;
+    const rarest = Math.min(...counts);
+    expect(crossValidationReason(frame, settings())).toBeUndefined();
+    expect(crossValidationReason(frame, settings({ max_rows: 1201 }))).toMatch(/1200 rows, under 1201/);
+    expect(crossValidationReason(frame, settings({ min_class_rows: rarest + 1 }))).toMatch(
+      new RegExp(`rarest class has ${rarest} rows`),
+    );
+    // ten times max_rows bounds the rare-class rule: beyond it a hold-out is kept
+    expect(
+      crossValidationReason(frame, settings({ min_class_rows: rarest + 1, max_rows: 100 })),
+    ).toBeUndefined();
+    expect(crossValidationReason(frame, settings({ use: 'always' }))).toMatch(/always/);
+    expect(crossValidationReason(frame, settings({ use: 'never', max_rows: 5000 }))).toBeUndefined();
   });
 });
