@@ -1,10 +1,13 @@
 // The positive class of an inferred binary target (named, read as "yes", or the rarer class) and the
 // inferred gate: a trivial model's score on this data plus a tenth of the way to a perfect score.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chooseSettings, derivedGate } from '../../src/project/settings.js';
 import { orderBinaryClasses } from '../../src/schema/infer/decide.js';
 import { SchemaInferrer, type InferOptions, type InferredSchema } from '../../src/schema/infer/index.js';
+import { runCli, tempDir } from '../helpers/cli.js';
 
 function inferTarget(labels: string[], options: InferOptions = {}): InferredSchema {
   const inferrer = new SchemaInferrer(['x', 'y'], { target: 'y', ...options });
@@ -60,6 +63,25 @@ describe('the positive class of a binary target', () => {
     expect(() => inferTarget(labelsOf({ yes: 10, no: 90 }), { positiveClass: 'maybe' })).toThrow(
       expect.objectContaining({ code: 'PW_USAGE' }),
     );
+  });
+
+  it('is named with --positive-class on the command line, which names the flag when the value is not a class', async () => {
+    const dir = tempDir();
+    const csv = join(dir, 'deals.csv');
+    const rows = Array.from({ length: 100 }, (_, i) => `${i % 7},${i % 5 === 0 ? 'won' : 'lost'}`);
+    writeFileSync(csv, `x,outcome\n${rows.join('\n')}\n`);
+    const inferred = await runCli(['schema', 'infer', csv, '--target', 'outcome'], { cwd: dir });
+    expect(inferred.stdout).toMatch(/values: \[lost, won\]/);
+    const named = await runCli(['schema', 'infer', csv, '--target', 'outcome', '--positive-class', 'lost'], {
+      cwd: dir,
+    });
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stdout).toMatch(/values: \[won, lost\]/);
+    const wrong = await runCli(['schema', 'infer', csv, '--target', 'outcome', '--positive-class', 'maybe'], {
+      cwd: dir,
+    });
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/PW_USAGE: --positive-class maybe:/);
   });
 
   it('keeps sort order for classes of the same size', () => {

@@ -43,13 +43,16 @@ export function register(program: Command, wrap: Wrap): void {
           expected_score: '0.6',
           version: packageVersion(),
         };
-        const inferenceFlags = (['target', 'key', 'sample', 'missing', 'task', 'format'] as const).filter(
-          (flag) => options[flag] !== undefined,
-        );
+        const inferenceFlags = (
+          ['target', 'key', 'sample', 'missing', 'task', 'positiveClass', 'format'] as const
+        ).filter((flag) => options[flag] !== undefined);
         if (!options.from && inferenceFlags.length > 0) {
-          throw new errors.PW_USAGE(`--${inferenceFlags[0]} applies only with --from <file>`, {
-            hint: 'Run `pipewright init <dir> --from <file> --target <column>` to infer the project from a data file.',
-          });
+          throw new errors.PW_USAGE(
+            `--${inferenceFlags[0].replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} applies only with --from <file>`,
+            {
+              hint: 'Run `pipewright init <dir> --from <file> --target <column>` to infer the project from a data file.',
+            },
+          );
         }
         if (options.from && !options.target) {
           throw new errors.PW_USAGE('--from needs --target <column>: the column the model will predict', {

@@ -158,7 +158,7 @@ export function orderBinaryClasses(
     const named = classes.findIndex((entry) => String(entry.label) === positiveClass);
     if (named < 0)
       throw optionError(
-        'target',
+        'positiveClass',
         positiveClass,
         `the positive class ${JSON.stringify(positiveClass)} is not one of the target's values ${classes.map((entry) => JSON.stringify(String(entry.label))).join(', ')}`,
         'Name one of the two values as the positive class.',

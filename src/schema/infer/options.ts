@@ -26,7 +26,7 @@ export interface InferOptions {
 }
 
 /** The options a usage error can be about: inference's own, and the sample size its callers add. */
-export type InferOptionName = 'target' | 'key' | 'task' | 'sample';
+export type InferOptionName = 'target' | 'key' | 'task' | 'positiveClass' | 'sample';
 
 /**
  * A PW_USAGE error about one option's value: `target Churn: the file has no column "Churn"`. The
