@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
-import { errors } from '../../core/errors.js';
+import { errors, isPipewrightError } from '../../core/errors.js';
 import type { Predictor } from '../../ml/bundle.js';
 import { cardMetrics, metricIntervals, type MetricInterval } from '../../ml/card.js';
 import type { Frame } from '../../ml/frame.js';
@@ -363,16 +363,27 @@ export async function crossValidatedEvaluate(input: EvaluateInput): Promise<Eval
     model: estimate,
   };
   const production = input.production;
+  // Production's configuration may no longer fit (a parameter this version refuses): then it is not
+  // compared, as a production model that cannot score this data is not.
+  let productionFolds: FoldScores[] | undefined;
+  let refitFailure: string | undefined;
+  if (production?.predictor && production.recipe) {
+    try {
+      productionFolds = await scoreFolds(frame, plan, production.recipe, options);
+    } catch (error) {
+      if (!isPipewrightError(error)) throw error;
+      refitFailure = `its configuration cannot be refitted: ${error.code}: ${error.message}`;
+    }
+  }
   if (!production) {
     gates.push({ name: 'beats_production', passed: true, reason: 'no production model yet' });
-  } else if (!production.predictor || !production.recipe) {
+  } else if (!production.recipe || !productionFolds) {
     gates.push({
       name: 'beats_production',
       passed: true,
-      reason: `production ${production.version} cannot score this data (${production.reason ?? 'its configuration is unknown'}); not compared`,
+      reason: `production ${production.version} cannot score this data (${refitFailure ?? production.reason ?? 'its configuration is unknown'}); not compared`,
     });
   } else {
-    const productionFolds = await scoreFolds(frame, plan, production.recipe, options);
     const productionMeasured = foldMetrics(frame, productionFolds, metric);
     productionMetrics = productionMeasured.mean;
     const productionEstimate = foldEstimate(productionMeasured.perFold[metric], heldOutShare);
