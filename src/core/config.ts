@@ -142,6 +142,20 @@ export const configSchema = z
         min_improvement: z.number().default(0),
         threshold: z.union([z.literal('f1'), z.number().min(0).max(1)]).default('f1'),
         bootstrap: z.number().int().nonnegative().default(200),
+        /**
+         * Small data is estimated by repeated stratified k-fold over every row instead of one hold-out
+         * (auto: below `max_rows` rows, or when the rarest class has fewer than `min_class_rows`).
+         */
+        cross_validation: z
+          .object({
+            use: z.enum(['auto', 'always', 'never']).default('auto'),
+            folds: z.number().int().min(2).max(20).default(5),
+            repeats: z.number().int().min(1).max(20).default(3),
+            max_rows: z.number().int().nonnegative().default(1000),
+            min_class_rows: z.number().int().nonnegative().default(50),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -2,12 +2,32 @@
 // target) so both parts keep the label distribution, and identical for a given seed.
 import { errors } from '../core/errors.js';
 import type { Frame } from './frame.js';
-import { Random } from '../core/random.js';
+import { deriveSeed, Random } from '../core/random.js';
 
 export interface SplitIndices {
   /** Ascending row indices. */
   train: Int32Array;
   /** Ascending row indices. */
+  test: Int32Array;
+  /**
+   * Cross-validation folds over every row (then `train` holds every row and `test` none): the estimate
+   * comes from the folds and the published model is fitted on all rows.
+   */
+  folds?: CrossValidationFolds;
+}
+
+/** Repeated k-fold: `assignment[repeat * rows + row]` is the fold that holds `row` out in that repeat. */
+export interface CrossValidationFolds {
+  folds: number;
+  repeats: number;
+  assignment: Int32Array;
+}
+
+/** One fold: the rows a model is fitted on and the rows it is scored on (both ascending). */
+export interface Fold {
+  repeat: number;
+  fold: number;
+  train: Int32Array;
   test: Int32Array;
 }
 
@@ -49,6 +69,82 @@ export function stratifiedSplit(
     }
   }
   return splitStrata(strata, strataCount, options);
+}
+
+/** The strata of a frame's rows: class index, quantile bin of a regression target, or one stratum. */
+function frameStrata(frame: Frame, stratify: boolean): { strata: Int32Array; count: number } {
+  const strata = new Int32Array(frame.rows);
+  if (!stratify || !frame.target) return { strata, count: 1 };
+  if (frame.schema.task === 'regression') return { strata, count: quantileStrata(frame.target, 10, strata) };
+  let count = 0;
+  for (let i = 0; i < frame.rows; i++) {
+    strata[i] = frame.target[i];
+    if (strata[i] + 1 > count) count = strata[i] + 1;
+  }
+  return { strata, count };
+}
+
+/**
+ * Repeated k-fold over every row of the frame, stratified as the hold-out split is: each repeat
+ * shuffles the rows of each stratum (seeded) and deals them to the folds in turn, carrying the turn
+ * from one stratum to the next so the folds' sizes differ by at most one row.
+ */
+export function kFoldFrame(
+  frame: Frame,
+  options: { folds: number; repeats: number; seed: number; stratify: boolean },
+): CrossValidationFolds {
+  const { folds, repeats, seed } = options;
+  const rows = frame.rows;
+  if (!(Number.isInteger(folds) && folds >= 2 && folds <= rows)) {
+    throw new errors.PW_USAGE(`Cannot cross-validate ${rows} rows with ${folds} folds`, {
+      hint: 'Set evaluate.cross_validation.folds in pipewright.yaml to a number from 2 to the row count.',
+    });
+  }
+  const { strata, count } = frameStrata(frame, options.stratify);
+  const grouped: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < rows; i++) grouped[strata[i]].push(i);
+  const assignment = new Int32Array(repeats * rows);
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    const random = new Random(deriveSeed(seed, repeat + 1));
+    let turn = 0;
+    for (const group of grouped) {
+      const order = Int32Array.from(group);
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = random.nextInt(i + 1);
+        const swap = order[i];
+        order[i] = order[j];
+        order[j] = swap;
+      }
+      for (const row of order) {
+        assignment[repeat * rows + row] = turn;
+        turn = (turn + 1) % folds;
+      }
+    }
+  }
+  return { folds, repeats, assignment };
+}
+
+/** The folds as row lists, repeat after repeat. */
+export function foldsOf(plan: CrossValidationFolds): Fold[] {
+  const rows = plan.assignment.length / plan.repeats;
+  const out: Fold[] = [];
+  for (let repeat = 0; repeat < plan.repeats; repeat++) {
+    const assigned = plan.assignment.subarray(repeat * rows, (repeat + 1) * rows);
+    for (let fold = 0; fold < plan.folds; fold++) {
+      let held = 0;
+      for (let i = 0; i < rows; i++) if (assigned[i] === fold) held++;
+      const train = new Int32Array(rows - held);
+      const test = new Int32Array(held);
+      let t = 0;
+      let h = 0;
+      for (let i = 0; i < rows; i++) {
+        if (assigned[i] === fold) test[h++] = i;
+        else train[t++] = i;
+      }
+      out.push({ repeat, fold, train, test });
+    }
+  }
+  return out;
 }
 
 /** The split the pipeline uses: stratified by the frame's target when asked and possible. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { replaceFileSync } from '../core/durable.js';
 import { errors } from '../core/errors.js';
 import { redactDeep } from '../core/redact.js';
+import type { CrossValidation } from './steps/cross-validate.js';
 
 export type StepStatus = 'pending' | 'running' | 'ok' | 'cached' | 'failed' | 'skipped';
 
@@ -49,6 +50,8 @@ export interface RunRecord {
   model: { type: string; params: Record<string, unknown> };
   metrics?: Record<string, number>;
   productionMetrics?: Record<string, number>;
+  /** Small data: the metric's mean and 95% interval over the cross-validation folds (then `metrics` are fold means). */
+  crossValidation?: CrossValidation;
   steps: StepRecord[];
   artifacts: Record<string, string>;
   outcome?: Outcome;

@@ -12,6 +12,7 @@ import type { Logger } from '../core/logger.js';
 import { createBundle, parseBundle, Predictor, serializeBundle } from '../ml/bundle.js';
 import { buildModelCard } from '../ml/card.js';
 import { computeReferenceStats } from '../ml/stats.js';
+import type { EstimatorJSON } from '../ml/types.js';
 import type { ReferenceStats } from '../ml/stats.js';
 import { openRegistry } from '../registry/index.js';
 import type { ModelRegistry } from '../registry/types.js';
@@ -20,6 +21,7 @@ import { openStore } from '../store/index.js';
 import type { Progress } from './progress.js';
 import { gitState, type RunRecord } from './record.js';
 import { StepRunner } from './runner.js';
+import type { TrainingRecipe } from './steps/cross-validate.js';
 import { evaluateStep, type ProductionModel } from './steps/evaluate.js';
 import { ingestStep } from './steps/ingest.js';
 import { splitHash, splitStep } from './steps/split.js';
@@ -45,11 +47,42 @@ export interface PipelineOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/**
+ * How production was made, from its bundle: the model's kind and full parameters, and the resampling
+ * and preprocessing it was published with. Bundles from before preprocessing was recorded are refitted
+ * with this run's preprocessing, and the note says so.
+ */
+function productionRecipe(
+  model: EstimatorJSON,
+  params: Record<string, unknown>,
+  config: Config,
+): TrainingRecipe & { note?: string } {
+  const { threads: _threads, ...modelParams } = model.params;
+  const strategy = params.imbalance;
+  const preprocess = params.preprocess as Config['preprocess'] | undefined;
+  return {
+    model: {
+      type: model.kind as Config['model']['type'],
+      params: modelParams,
+      ...(config.model.threads !== undefined ? { threads: config.model.threads } : {}),
+    },
+    imbalance:
+      typeof strategy === 'string'
+        ? { ...config.imbalance, strategy: strategy as Config['imbalance']['strategy'] }
+        : { ...config.imbalance, strategy: 'none' },
+    preprocess: preprocess ?? config.preprocess,
+    ...(preprocess
+      ? {}
+      : { note: "its bundle predates recorded preprocessing; this run's preprocessing was used" }),
+  };
+}
+
 /** The production model, when the registry has one: its predictor when it can score this schema. */
 async function loadProduction(
   registry: ModelRegistry,
   alias: string,
   schema: Schema,
+  config: Config,
   logger: Logger,
 ): Promise<{ production?: ProductionModel; reference?: { version: string; stats: ReferenceStats } }> {
   const version = await registry.aliasVersion(alias);
@@ -65,7 +98,11 @@ async function loadProduction(
   }
   try {
     return {
-      production: { version, predictor: Predictor.fromBundle(bundle, { source: `${alias} (${version})` }) },
+      production: {
+        version,
+        predictor: Predictor.fromBundle(bundle, { source: `${alias} (${version})` }),
+        recipe: productionRecipe(bundle.model, bundle.metadata.params, config),
+      },
       reference,
     };
   } catch (error) {
@@ -152,7 +189,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
     record.rows = { total: ingest.frame.rows };
     record.artifacts.frame = `${record.id}/ingest/frame.arrow`;
 
-    const { production, reference } = await loadProduction(registry, alias, schema, logger);
+    const { production, reference } = await loadProduction(registry, alias, schema, config, logger);
     const validation = await runner.run(validateStep, {
       ingest,
       settings: config.validation,
@@ -164,6 +201,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
       frame: ingest.frame,
       dataHash: ingest.dataHash,
       settings: config.split,
+      crossValidation: config.evaluate.cross_validation,
     });
     record.rows = { total: ingest.frame.rows, train: split.train.length, test: split.test.length };
     const preprocessor = await runner.run(transformStep, {
@@ -192,8 +230,10 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
       production,
       settings: config.evaluate,
       seed: config.split.seed,
+      training: { model: config.model, imbalance: config.imbalance, preprocess: config.preprocess },
     });
     record.metrics = evaluation.metrics;
+    if (evaluation.crossValidation) record.crossValidation = evaluation.crossValidation;
     if (evaluation.productionMetrics) record.productionMetrics = evaluation.productionMetrics;
     record.artifacts.evaluation = `${record.id}/evaluate/evaluation.json`;
     const reasons = evaluation.gates.map(
@@ -212,7 +252,8 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
         {
           name: 'publish',
           async run(context) {
-            const goldenRows = Array.from(split.test.subarray(0, 8));
+            // Cross-validated runs hold no rows out: the golden rows are then training rows.
+            const goldenRows = Array.from((split.test.length > 0 ? split.test : split.train).subarray(0, 8));
             const referenceStats = computeReferenceStats(ingest.frame, split.train, evaluation.testScores);
             const card = buildModelCard({
               schema,
@@ -237,6 +278,8 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
                   type: config.model.type,
                   ...config.model.params,
                   imbalance: config.imbalance.strategy,
+                  // what a later cross-validated run needs to refit this model's configuration
+                  preprocess: config.preprocess,
                 },
                 dataHash: ingest.dataHash,
                 codeVersion: record.code.git

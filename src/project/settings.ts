@@ -25,9 +25,27 @@ function round(value: number, digits = 3): number {
   return Math.round(value * scale) / scale;
 }
 
-/** A floor a little above what guessing scores: chance plus a tenth of the way to a perfect score. */
-function floorAbove(chance: number): number {
-  return round(chance + 0.1 * (1 - chance));
+/** What a perfect model scores on every metric the inferred gate uses. */
+const PERFECT_SCORE = 1;
+/** The gate asks for this share of the way from a trivial model's score to a perfect one. */
+export const GATE_MARGIN_SHARE = 0.1;
+
+/**
+ * The inferred gate: what a trivial model scores on this data plus a tenth of the way to a perfect
+ * score, never above the perfect score; with the sentence the config's comment gives for it.
+ */
+export function derivedGate(
+  trivial: number,
+  trivialWhat: string,
+): { expectedScore: number; derivation: string } {
+  const expectedScore = Math.min(
+    PERFECT_SCORE,
+    round(trivial + GATE_MARGIN_SHARE * (PERFECT_SCORE - trivial)),
+  );
+  return {
+    expectedScore,
+    derivation: `the gate ${expectedScore} is ${trivialWhat} (${round(trivial)}) plus a tenth of the way to a perfect ${PERFECT_SCORE}`,
+  };
 }
 
 /** The pipeline settings the data implies: transformers per type, the metric per task and class balance. */
@@ -52,12 +70,12 @@ export function chooseSettings(inferred: InferredSchema): ProjectSettings {
   const minRows = Math.max(1, Math.min(100, Math.floor(inferred.rows / 2)));
   const base = { fieldOverrides, minRows };
   if (inferred.task === 'regression' || inferred.task === undefined) {
+    const gate = derivedGate(0, 'what predicting the mean scores');
     return {
       ...base,
       metric: 'r2',
-      expectedScore: 0.1,
-      metricNote:
-        'regression: R² (the share of the variance explained; 0 is what predicting the mean scores); the floor asks for a tenth',
+      expectedScore: gate.expectedScore,
+      metricNote: `regression: R² (the share of the variance explained); ${gate.derivation}`,
       loss: 'squared_error',
     };
   }
@@ -73,39 +91,48 @@ export function chooseSettings(inferred: InferredSchema): ProjectSettings {
     )
     .join(', ');
   if (inferred.task === 'binary') {
+    // The positive class is the second (inference puts it there: named, read as "yes", or the rarer).
     const positive = shares[1] ?? 0.5;
     if (smallest < RARE_CLASS_SHARE) {
+      const gate = derivedGate(positive, `the positive class's share, what a model that cannot rank scores`);
       return {
         ...base,
         metric: 'pr_auc',
-        expectedScore: floorAbove(positive),
-        metricNote: `binary with a rare class (${describe}): PR-AUC, which ROC-AUC's optimism about rare classes does not hide; guessing scores ${round(positive)}`,
+        expectedScore: gate.expectedScore,
+        metricNote: `binary with a rare class (${describe}; positive ${String(classes[1]?.label)}): PR-AUC, which ROC-AUC's optimism about rare classes does not hide; ${gate.derivation}`,
         loss: 'log_loss',
       };
     }
+    const gate = derivedGate(0.5, 'what a model that cannot rank scores');
     return {
       ...base,
       metric: 'roc_auc',
-      expectedScore: 0.6,
-      metricNote: `binary (${describe}): ROC-AUC; guessing scores 0.5`,
+      expectedScore: gate.expectedScore,
+      metricNote: `binary (${describe}; positive ${String(classes[1]?.label)}): ROC-AUC; ${gate.derivation}`,
       loss: 'log_loss',
     };
   }
   const k = classes.length;
   if (smallest < 0.5 / k) {
+    // Always answering the largest class scores 2p/(1+p)/k; guessing in class proportions scores 1/k.
+    const gate = derivedGate(
+      Math.max(1 / k, (2 * largest) / (1 + largest) / k),
+      'what guessing in class proportions scores',
+    );
     return {
       ...base,
       metric: 'macro_f1',
-      expectedScore: floorAbove(1 / k),
-      metricNote: `multiclass with unequal classes (${describe}): macro-F1, which weighs every class the same; guessing scores about ${round(1 / k)}`,
+      expectedScore: gate.expectedScore,
+      metricNote: `multiclass with unequal classes (${describe}): macro-F1, which weighs every class the same; ${gate.derivation}`,
       loss: 'log_loss',
     };
   }
+  const gate = derivedGate(largest, 'what always answering the largest class scores');
   return {
     ...base,
     metric: 'accuracy',
-    expectedScore: floorAbove(largest),
-    metricNote: `multiclass with classes of similar size (${describe}): accuracy; always answering the largest class scores ${round(largest)}`,
+    expectedScore: gate.expectedScore,
+    metricNote: `multiclass with classes of similar size (${describe}): accuracy; ${gate.derivation}`,
     loss: 'log_loss',
   };
 }

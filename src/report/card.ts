@@ -23,6 +23,11 @@ const METRIC_ORDER = [
   'r2',
 ];
 
+/** A cross-validated run holds no rows out: its card's metrics are means over folds. */
+function crossValidated(card: ModelCard): boolean {
+  return card.evaluation.testRows === 0;
+}
+
 /** Metrics in a fixed reading order (a bundle stores keys sorted), those with intervals first. */
 function metricRows(card: ModelCard): string[] {
   const rank = (name: string) =>
@@ -67,7 +72,9 @@ export function modelCardText(card: ModelCard, heading?: string): string {
   if (card.trainingData.classBalance) lines.push(`  classes     ${balanceText(card)}`);
   lines.push(
     '',
-    `Evaluation on ${formatNumber(card.evaluation.testRows)} held-out rows (95% bootstrap intervals)`,
+    crossValidated(card)
+      ? `Cross-validated on every row: means over folds (95% intervals over ${card.evaluation.intervals[card.evaluation.metric]?.resamples ?? 0} folds)`
+      : `Evaluation on ${formatNumber(card.evaluation.testRows)} held-out rows (95% bootstrap intervals)`,
   );
   const names = metricRows(card);
   const width = Math.max(6, ...names.map((name) => name.length));
@@ -123,7 +130,7 @@ ${keyValues('Training data', [
 ])}
 </div>
 <div>
-<h3>Metrics on ${formatNumber(card.evaluation.testRows)} held-out rows</h3>
+<h3>${crossValidated(card) ? 'Metrics cross-validated over every row' : markup`Metrics on ${formatNumber(card.evaluation.testRows)} held-out rows`}</h3>
 ${table(
   'Model card metrics',
   [
@@ -139,7 +146,7 @@ ${table(
     ...(production ? [formatNumber(production.metrics[name])] : []),
   ]),
 )}
-${Object.keys(card.evaluation.intervals).length ? markup`<p class="note">Percentile bootstrap over ${card.evaluation.intervals[names[0]]?.resamples ?? 0} resamples of the test rows.</p>` : ''}
+${crossValidated(card) ? markup`<p class="note">Means over ${card.evaluation.intervals[names[0]]?.resamples ?? 0} cross-validation folds, with corrected resampled t intervals; the model was then fitted on every row.</p>` : Object.keys(card.evaluation.intervals).length ? markup`<p class="note">Percentile bootstrap over ${card.evaluation.intervals[names[0]]?.resamples ?? 0} resamples of the test rows.</p>` : ''}
 </div>
 </div>
 <div class="columns" style="margin-top:10px">

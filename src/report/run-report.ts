@@ -339,11 +339,15 @@ function metricsSection(artifacts: RunArtifacts): SafeHtml {
       ],
       rows,
     )}${
-      comparison
-        ? markup`<p class="note">Bootstrap of the ${evaluation.metric} difference (this run − production) on the same test rows: ${formatSigned(comparison.difference)}, 95% interval ${formatSigned(comparison.low)} to ${formatSigned(comparison.high)} over ${comparison.resamples} resamples; this run was better in ${(comparison.shareABetter * 100).toFixed(0)}% of them.</p>`
-        : ''
+      evaluation.crossValidation
+        ? markup`<p class="note">Cross-validated: ${evaluation.crossValidation.repeats} × ${evaluation.crossValidation.folds}-fold, stratified, over every row; ${evaluation.metric} ${formatNumber(evaluation.crossValidation.model.mean)}, 95% interval ${formatNumber(evaluation.crossValidation.model.low)} to ${formatNumber(evaluation.crossValidation.model.high)}${evaluation.crossValidation.production && evaluation.crossValidation.difference ? markup`; production ${evaluation.crossValidation.production.version} (${evaluation.crossValidation.production.refit}) ${formatNumber(evaluation.crossValidation.production.mean)}, improvement ${formatSigned(evaluation.crossValidation.difference.mean)} (95% interval ${formatSigned(evaluation.crossValidation.difference.low)} to ${formatSigned(evaluation.crossValidation.difference.high)})` : ''}. The published model was then fitted on every row.</p>`
+        : comparison
+          ? markup`<p class="note">Bootstrap of the ${evaluation.metric} difference (this run − production) on the same test rows: ${formatSigned(comparison.difference)}, 95% interval ${formatSigned(comparison.low)} to ${formatSigned(comparison.high)} over ${comparison.resamples} resamples; this run was better in ${(comparison.shareABetter * 100).toFixed(0)}% of them.</p>`
+          : ''
     }`,
-    markup`Measured on the ${formatNumber(artifacts.record.rows?.test)} test rows the model never saw${evaluation.threshold !== null ? markup`, at the threshold ${formatNumber(evaluation.threshold)}` : ''}. Intervals are percentile bootstrap intervals over the test rows.`,
+    evaluation.crossValidation
+      ? markup`Means over ${evaluation.crossValidation.repeats * evaluation.crossValidation.folds} cross-validation folds, each model scored on rows it did not learn from${evaluation.threshold !== null ? markup`; the published threshold ${formatNumber(evaluation.threshold)} was chosen on the out-of-fold scores` : ''}. Intervals are corrected resampled-t intervals over the folds.`
+      : markup`Measured on the ${formatNumber(artifacts.record.rows?.test)} test rows the model never saw${evaluation.threshold !== null ? markup`, at the threshold ${formatNumber(evaluation.threshold)}` : ''}. Intervals are percentile bootstrap intervals over the test rows.`,
   );
 }
 

@@ -1,6 +1,7 @@
 // Seeded, stratified train/test splits.
 import { describe, expect, it } from 'vitest';
-import { randomSplit, splitFrame, stratifiedSplit } from '../../src/ml/split.js';
+import fc from 'fast-check';
+import { foldsOf, kFoldFrame, randomSplit, splitFrame, stratifiedSplit } from '../../src/ml/split.js';
 import { frameFromRecordsSync } from '../../src/ml/frame.js';
 import { customerRecords, customerSchema } from './fixtures.js';
 
@@ -56,5 +57,48 @@ describe('train/test split', () => {
     const positives = frame.target!.reduce((sum, label) => sum + label, 0) / frame.rows;
     expect(Math.abs(share(frame.target!, test, 1) - positives)).toBeLessThan(0.01);
     expect(() => randomSplit(10, { testSize: 1.2, seed: 1 })).toThrow(/between 0 and 1/);
+  });
+});
+
+describe('repeated stratified k-fold', () => {
+  it('holds every row out exactly once per repeat, keeps class shares in each fold and repeats with its seed', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 40, max: 160 }),
+        fc.integer({ min: 2, max: 6 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (rows, folds, repeats, seed) => {
+          const frame = frameFromRecordsSync(customerSchema(), customerRecords(rows, 4));
+          const plan = kFoldFrame(frame, { folds, repeats, seed, stratify: true });
+          expect(kFoldFrame(frame, { folds, repeats, seed, stratify: true }).assignment).toEqual(
+            plan.assignment,
+          );
+          const all = foldsOf(plan);
+          expect(all).toHaveLength(folds * repeats);
+          const positives = frame.target!.reduce((sum, label) => sum + label, 0);
+          for (let repeat = 0; repeat < repeats; repeat++) {
+            const held = new Int32Array(rows);
+            for (const fold of all.filter((entry) => entry.repeat === repeat)) {
+              for (const row of fold.test) held[row]++;
+              expect(fold.train.length + fold.test.length).toBe(rows);
+              // sizes differ by at most one row, and so do the positives per fold
+              expect(Math.abs(fold.test.length - rows / folds)).toBeLessThan(1 + 1e-9);
+              const foldPositives = Array.from(fold.test).reduce((sum, row) => sum + frame.target![row], 0);
+              expect(Math.abs(foldPositives - positives / folds)).toBeLessThanOrEqual(1);
+            }
+            expect(held.every((count) => count === 1)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
+  it('refuses more folds than rows', () => {
+    const frame = frameFromRecordsSync(customerSchema(), customerRecords(4, 4));
+    expect(() => kFoldFrame(frame, { folds: 5, repeats: 1, seed: 1, stratify: true })).toThrow(
+      expect.objectContaining({ code: 'PW_USAGE' }),
+    );
   });
 });

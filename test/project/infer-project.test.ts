@@ -117,10 +117,10 @@ describe('settings per task and class balance', () => {
   const table = (labels: string[], extra: Record<string, string[]> = {}) =>
     inferColumns({ x: labels.map((_, i) => String((i * 13) % 17)), ...extra, y: labels }, { target: 'y' });
 
-  it('scores a balanced binary task by ROC-AUC with a 0.6 floor', () => {
+  it('scores a balanced binary task by ROC-AUC with a floor a tenth of the way from 0.5 to 1', () => {
     expect(chooseSettings(table(range(100, (i) => (i % 2 ? 'a' : 'b'))))).toMatchObject({
       metric: 'roc_auc',
-      expectedScore: 0.6,
+      expectedScore: 0.55,
       loss: 'log_loss',
     });
   });
@@ -129,7 +129,7 @@ describe('settings per task and class balance', () => {
     const settings = chooseSettings(table(range(100, (i) => (i % 20 === 0 ? 'yes' : 'no'))));
     expect(settings.metric).toBe('pr_auc');
     expect(settings.expectedScore).toBeCloseTo(0.05 + 0.1 * 0.95, 3);
-    expect(settings.metricNote).toMatch(/rare class \(no 95%, yes 5\.0%\)/);
+    expect(settings.metricNote).toMatch(/rare class \(no 95%, yes 5\.0%; positive yes\)/);
   });
 
   it('scores multiclass tasks by accuracy when classes are of similar size, by macro-F1 when not', () => {
@@ -320,7 +320,7 @@ describe('the rendered pipewright.yaml', () => {
 
   it('is a valid config with the metric, the transformers and the boosting settings the data implies', () => {
     const config = parseConfig(configFor(binary()));
-    expect(config.evaluate).toMatchObject({ metric: 'roc_auc', expected_score: 0.6 });
+    expect(config.evaluate).toMatchObject({ metric: 'roc_auc', expected_score: 0.55 });
     expect(config.preprocess.numeric).toEqual({ scaler: 'none', imputer: 'none' });
     expect(config.preprocess.categorical).toEqual({ encoder: 'onehot', imputer: 'none' });
     expect(config.preprocess.fields).toEqual({ city: { encoder: 'ordinal' } });
@@ -341,7 +341,9 @@ describe('the rendered pipewright.yaml', () => {
     expect(text).toMatch(
       /city: \{ encoder: ordinal \}\s+# 40 categories: one ordinal column instead of 40 one-hot columns/,
     );
-    expect(text).toMatch(/# binary \(a 50%, b 50%\): ROC-AUC; guessing scores 0\.5\n\s+metric: roc_auc/);
+    expect(text).toMatch(
+      /# binary \(a 50%, b 50%; positive b\): ROC-AUC; the gate 0\.55 is what a model that cannot rank\s+#\s+scores \(0\.5\) plus a tenth of the way to a perfect 1\n\s+metric: roc_auc/,
+    );
   });
 
   it('uses squared error for regression', () => {

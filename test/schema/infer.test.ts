@@ -289,7 +289,7 @@ describe('the key', () => {
 });
 
 describe("the target's task", () => {
-  it('makes two text classes binary, sorted, the second being the predicted probability, with rows per class', () => {
+  it('makes two text classes binary, the rarer (positive) second being the predicted probability, with rows per class', () => {
     const inferred = infer(
       { x: filler(30), churn: range(30, (i) => (i % 3 ? 'stayed' : 'left')) },
       { target: 'churn' },
@@ -298,13 +298,13 @@ describe("the target's task", () => {
     expect(field(inferred, 'churn')).toMatchObject({
       type: 'category',
       role: 'target',
-      values: ['left', 'stayed'],
+      values: ['stayed', 'left'],
     });
     expect(inferred.classes).toEqual([
-      { label: 'left', count: 10 },
       { label: 'stayed', count: 20 },
+      { label: 'left', count: 10 },
     ]);
-    expect(inferred.taskNote).toMatch(/probability of "stayed"/);
+    expect(inferred.taskNote).toMatch(/probability of "left" \(the second value: the rarer class\)/);
   });
 
   it('warns about classes with fewer than five rows', () => {

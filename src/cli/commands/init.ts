@@ -44,12 +44,15 @@ export function register(program: Command, wrap: Wrap): void {
           version: packageVersion(),
         };
         const inferenceFlags = (
-          ['target', 'key', 'sample', 'missing', 'task', 'format', 'closed'] as const
+          ['target', 'key', 'sample', 'missing', 'task', 'positiveClass', 'format', 'closed'] as const
         ).filter((flag) => options[flag] !== undefined);
         if (!options.from && inferenceFlags.length > 0) {
-          throw new errors.PW_USAGE(`--${inferenceFlags[0]} applies only with --from <file>`, {
-            hint: 'Run `pipewright init <dir> --from <file> --target <column>` to infer the project from a data file.',
-          });
+          throw new errors.PW_USAGE(
+            `--${inferenceFlags[0].replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)} applies only with --from <file>`,
+            {
+              hint: 'Run `pipewright init <dir> --from <file> --target <column>` to infer the project from a data file.',
+            },
+          );
         }
         if (options.from && !options.target) {
           throw new errors.PW_USAGE('--from needs --target <column>: the column the model will predict', {

@@ -15,6 +15,7 @@ export interface InferFlags {
   sample?: number;
   missing?: string[];
   task?: Task;
+  positiveClass?: string;
   format?: 'csv' | 'jsonl';
   closed?: string[];
 }
@@ -58,6 +59,10 @@ export function inferOptions(command: Command, targetHelp: string): Command {
       `force the task: ${TASKS.join(', ')} (default: from the target's values)`,
       parseTask,
     )
+    .option(
+      '--positive-class <value>',
+      "a binary target's positive class (default: a yes-like value, else the rarer class)",
+    )
     .option('--format <format>', 'csv or jsonl (default: from the extension)')
     .option(
       '--closed <columns>',
@@ -71,6 +76,7 @@ const OPTION_FLAGS: Record<string, string> = {
   target: '--target',
   key: '--key',
   task: '--task',
+  positiveClass: '--positive-class',
   sample: '--sample',
   closed: '--closed',
 };
@@ -88,6 +94,7 @@ export function inferFileOptions(flags: InferFlags): InferFileOptions {
     ...(flags.sample !== undefined ? { sample: flags.sample } : {}),
     ...(flags.missing !== undefined ? { missingValues: flags.missing } : {}),
     ...(flags.task !== undefined ? { task: flags.task } : {}),
+    ...(flags.positiveClass !== undefined ? { positiveClass: flags.positiveClass } : {}),
     ...(flags.format !== undefined ? { format: flags.format } : {}),
     ...(flags.closed !== undefined ? { closedCategories: flags.closed } : {}),
   };

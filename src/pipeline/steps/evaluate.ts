@@ -1,10 +1,12 @@
 // Evaluate: scores the new model on the untouched test part with every metric, scores the production
 // model on the same rows, and decides. Gate 1: the configured metric reaches `expected_score`. Gate 2:
 // the new model beats production by more than `min_improvement`, with a bootstrap interval of the
-// difference on the same rows.
+// difference on the same rows. Small data (a split with folds) is cross-validated instead: both gates
+// read the mean over the folds, production's configuration refitted on the same folds.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
+import { errors, isPipewrightError } from '../../core/errors.js';
 import type { Predictor } from '../../ml/bundle.js';
 import { cardMetrics, metricIntervals, type MetricInterval } from '../../ml/card.js';
 import type { Frame } from '../../ml/frame.js';
@@ -28,6 +30,15 @@ import type { SplitIndices } from '../../ml/split.js';
 import type { Preprocessor } from '../../ml/transform/preprocessor.js';
 import type { Estimator } from '../../ml/types.js';
 import type { Step } from '../runner.js';
+import {
+  asInterval,
+  foldEstimate,
+  outOfFoldScores,
+  scoreFolds,
+  type CrossValidation,
+  type FoldScores,
+  type TrainingRecipe,
+} from './cross-validate.js';
 import { targetOf } from './train.js';
 
 export interface ProductionModel {
@@ -35,6 +46,8 @@ export interface ProductionModel {
   /** Absent when production cannot score this data (another schema); `reason` says why. */
   predictor?: Predictor;
   reason?: string;
+  /** How production was made (for refitting it on cross-validation folds); `note` says what was assumed. */
+  recipe?: TrainingRecipe & { note?: string };
 }
 
 export interface EvaluateInput {
@@ -45,6 +58,8 @@ export interface EvaluateInput {
   production?: ProductionModel;
   settings: Config['evaluate'];
   seed: number;
+  /** How the new model is made: cross-validation refits it on every fold. */
+  training?: TrainingRecipe;
 }
 
 export interface Gate {
@@ -60,6 +75,8 @@ export interface Evaluation {
   productionMetrics?: Record<string, number>;
   productionVersion?: string;
   comparison?: BootstrapResult;
+  /** Small data: the fold-by-fold estimate that replaced the hold-out. */
+  crossValidation?: CrossValidation;
   /** 95% bootstrap intervals of the main metrics on the test part (absent when evaluate.bootstrap is 0). */
   intervals?: Record<string, MetricInterval>;
   gates: Gate[];
@@ -261,10 +278,203 @@ export function evaluate(input: EvaluateInput): Evaluation {
   };
 }
 
+/** Every metric of each fold, averaged; the main metric is added when the task's set lacks it. */
+function foldMetrics(
+  frame: Frame,
+  folds: FoldScores[],
+  metric: MetricName,
+): { mean: Record<string, number>; perFold: Record<string, number[]> } {
+  const task = frame.schema.task ?? 'binary';
+  const classes = frame.classes.length;
+  const perFold: Record<string, number[]> = {};
+  for (const { fold, scores, threshold } of folds) {
+    const y = targetOf(frame, fold.test);
+    const values = metricsFor(task, y, scores, threshold, classes);
+    if (!(metric in values)) values[metric] = metricFunction(metric, { threshold, classes })(y, scores);
+    for (const [name, value] of Object.entries(values)) (perFold[name] ??= []).push(value);
+  }
+  const mean = Object.fromEntries(
+    Object.entries(perFold).map(([name, values]) => [
+      name,
+      values.reduce((sum, value) => sum + value, 0) / values.length,
+    ]),
+  );
+  return { mean, perFold };
+}
+
+/**
+ * Small data: the metric is the mean over repeated stratified k-fold, each fold refitting the
+ * configuration on its training rows; production's configuration is refitted on the same folds. The
+ * model to publish (fitted on every row by the train step) keeps a threshold chosen on the pooled
+ * out-of-fold scores, which no fold model saw while learning.
+ */
+export async function crossValidatedEvaluate(input: EvaluateInput): Promise<Evaluation> {
+  const { frame, split, preprocessor, model, settings } = input;
+  const plan = split.folds!;
+  if (!input.training) {
+    throw new errors.PW_INTERNAL('Cross-validation needs the training recipe (model, imbalance, preprocess)');
+  }
+  const task = frame.schema.task ?? 'binary';
+  const metric = settings.metric as MetricName;
+  const better = higherIsBetter(metric) ? 1 : -1;
+  const heldOutShare = 1 / plan.folds;
+  const options = { seed: input.seed, threshold: settings.threshold };
+  const folds = await scoreFolds(frame, plan, input.training, options);
+  const measured = foldMetrics(frame, folds, metric);
+  const estimate = foldEstimate(measured.perFold[metric], heldOutShare);
+  const metrics = measured.mean;
+  const intervals = Object.fromEntries(
+    cardMetrics(task, metric)
+      .filter((name) => measured.perFold[name])
+      .map((name) => [name, asInterval(foldEstimate(measured.perFold[name], heldOutShare))]),
+  );
+  const rows = frame.rows;
+  const outputs = model.outputs;
+  const y = targetOf(frame, split.train);
+  const pooled = outOfFoldScores(folds, rows, 0, outputs);
+  let threshold: number | null = null;
+  if (task === 'binary') {
+    if (settings.threshold === 'f1') {
+      const allRepeats = new Float64Array(rows * plan.repeats);
+      const allY = new Float64Array(rows * plan.repeats);
+      for (let repeat = 0; repeat < plan.repeats; repeat++) {
+        allRepeats.set(outOfFoldScores(folds, rows, repeat, 1), repeat * rows);
+        allY.set(y, repeat * rows);
+      }
+      threshold = selectThreshold(allY, allRepeats).threshold;
+    } else threshold = settings.threshold;
+  }
+
+  const value = metrics[metric];
+  const within = `mean of ${plan.repeats} × ${plan.folds}-fold cross-validation, 95% interval ${estimate.low.toFixed(4)} to ${estimate.high.toFixed(4)}`;
+  const gates: Gate[] = [];
+  const reaches = better * (value - settings.expected_score) >= 0;
+  gates.push({
+    name: 'expected_score',
+    passed: reaches,
+    reason: `${metric} ${value.toFixed(4)} (${within}) ${reaches ? (better > 0 ? '>=' : '<=') : better > 0 ? '<' : '>'} expected ${settings.expected_score}`,
+  });
+
+  let productionMetrics: Record<string, number> | undefined;
+  let crossValidation: CrossValidation = {
+    folds: plan.folds,
+    repeats: plan.repeats,
+    metric,
+    model: estimate,
+  };
+  const production = input.production;
+  // Production's configuration may no longer fit (a parameter this version refuses): then it is not
+  // compared, as a production model that cannot score this data is not.
+  let productionFolds: FoldScores[] | undefined;
+  let refitFailure: string | undefined;
+  if (production?.predictor && production.recipe) {
+    try {
+      productionFolds = await scoreFolds(frame, plan, production.recipe, options);
+    } catch (error) {
+      if (!isPipewrightError(error)) throw error;
+      refitFailure = `its configuration cannot be refitted: ${error.code}: ${error.message}`;
+    }
+  }
+  if (!production) {
+    gates.push({ name: 'beats_production', passed: true, reason: 'no production model yet' });
+  } else if (!production.recipe || !productionFolds) {
+    gates.push({
+      name: 'beats_production',
+      passed: true,
+      reason: `production ${production.version} cannot score this data (${refitFailure ?? production.reason ?? 'its configuration is unknown'}); not compared`,
+    });
+  } else {
+    const productionMeasured = foldMetrics(frame, productionFolds, metric);
+    productionMetrics = productionMeasured.mean;
+    const productionEstimate = foldEstimate(productionMeasured.perFold[metric], heldOutShare);
+    const differences = measured.perFold[metric].map(
+      (foldValue, index) => better * (foldValue - productionMeasured.perFold[metric][index]),
+    );
+    const difference = foldEstimate(differences, heldOutShare);
+    const refit = `production's configuration refitted on the same folds${production.recipe.note ? ` (${production.recipe.note})` : ''}`;
+    crossValidation = {
+      ...crossValidation,
+      production: { ...productionEstimate, version: production.version, refit },
+      difference,
+    };
+    const passed = difference.mean > settings.min_improvement;
+    gates.push({
+      name: 'beats_production',
+      passed,
+      reason: `${metric} ${value.toFixed(4)} vs production ${production.version} ${productionMetrics[metric].toFixed(4)}, ${refit}: improvement ${difference.mean.toFixed(4)} ${passed ? '>' : '<='} ${settings.min_improvement} (95% interval of the difference ${difference.low.toFixed(4)} to ${difference.high.toFixed(4)})`,
+    });
+  }
+
+  const names = preprocessor.outputNames;
+  const featureImportance = Array.from(model.featureImportance(), (importance, index) => ({
+    feature: names[index] ?? `f${index}`,
+    importance: round(importance),
+  })).sort((a, b) => b.importance - a.importance);
+  let curves: Evaluation['curves'];
+  let confusion: number[][] | undefined;
+  if (task === 'binary') {
+    const roc = rocCurve(y, pooled);
+    const pr = precisionRecallCurve(y, pooled);
+    curves = {
+      roc: thin({ fpr: roc.fpr, tpr: roc.tpr }),
+      pr: thin({ precision: pr.precision, recall: pr.recall }),
+      calibration: calibrationBins(y, pooled),
+    };
+    confusion = binaryReport(y, pooled, threshold ?? 0.5).confusion;
+  }
+  const rounded = (values: Record<string, number>) =>
+    Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
+  const roundEstimate = <T extends { mean: number; low: number; high: number; folds: number[] }>(
+    entry: T,
+  ): T => ({
+    ...entry,
+    mean: round(entry.mean),
+    low: round(entry.low),
+    high: round(entry.high),
+    folds: entry.folds.map(round),
+  });
+  return {
+    metric,
+    threshold: threshold === null ? null : round(threshold),
+    metrics: rounded(metrics),
+    ...(productionMetrics
+      ? { productionMetrics: rounded(productionMetrics), productionVersion: production!.version }
+      : {}),
+    ...(crossValidation.difference
+      ? {
+          comparison: {
+            // metric(new) − metric(production), as the bootstrap states it, whichever way is better
+            difference: better * crossValidation.difference.mean,
+            low: better > 0 ? crossValidation.difference.low : -crossValidation.difference.high,
+            high: better > 0 ? crossValidation.difference.high : -crossValidation.difference.low,
+            confidence: 0.95,
+            resamples: crossValidation.difference.folds.length,
+            shareABetter:
+              crossValidation.difference.folds.filter((entry) => entry > 0).length /
+              crossValidation.difference.folds.length,
+          },
+        }
+      : {}),
+    crossValidation: {
+      ...crossValidation,
+      model: roundEstimate(crossValidation.model),
+      ...(crossValidation.production ? { production: roundEstimate(crossValidation.production) } : {}),
+      ...(crossValidation.difference ? { difference: roundEstimate(crossValidation.difference) } : {}),
+    },
+    ...(settings.bootstrap > 0 ? { intervals } : {}),
+    gates,
+    passed: gates.every((gate) => gate.passed),
+    ...(confusion ? { confusion } : {}),
+    ...(curves ? { curves } : {}),
+    featureImportance,
+    testScores: pooled,
+  };
+}
+
 export const evaluateStep: Step<EvaluateInput, Evaluation> = {
   name: 'evaluate',
   async run(context, input) {
-    const evaluation = evaluate(input);
+    const evaluation = input.split.folds ? await crossValidatedEvaluate(input) : evaluate(input);
     const { testScores: _scores, ...written } = evaluation;
     writeFileSync(join(context.dir, 'evaluation.json'), `${JSON.stringify(written, null, 2)}\n`);
     return evaluation;
@@ -273,6 +483,6 @@ export const evaluateStep: Step<EvaluateInput, Evaluation> = {
   summary: (evaluation) => ({
     [evaluation.metric]: evaluation.metrics[evaluation.metric],
     passed: evaluation.passed,
-    text: `${evaluation.metric} ${evaluation.metrics[evaluation.metric].toFixed(4)}${evaluation.productionMetrics ? ` (production ${evaluation.productionMetrics[evaluation.metric].toFixed(4)})` : ''}, ${evaluation.passed ? 'gates passed' : 'gates failed'}`,
+    text: `${evaluation.metric} ${evaluation.metrics[evaluation.metric].toFixed(4)}${evaluation.crossValidation ? ` [${evaluation.crossValidation.model.low.toFixed(4)}, ${evaluation.crossValidation.model.high.toFixed(4)}] over ${evaluation.crossValidation.repeats} × ${evaluation.crossValidation.folds} folds` : ''}${evaluation.productionMetrics ? ` (production ${evaluation.productionMetrics[evaluation.metric].toFixed(4)})` : ''}, ${evaluation.passed ? 'gates passed' : 'gates failed'}`,
   }),
 };

@@ -139,11 +139,49 @@ export function decideField(profile: ColumnProfile, rows: number, maxCategories:
   return field;
 }
 
+/** Labels that name the positive outcome of a yes/no question, compared without case. */
+export const POSITIVE_LABELS = ['1', 'yes', 'y', 'true', 't', 'positive', 'pos', 'on'];
+
+/**
+ * A binary target's classes, negative first and positive second (scores are P(second)): the class the
+ * user named; else the one label that reads as a positive answer (`yes`, `true`, `1`, ...); else the
+ * rarer class, since the rare outcome is the one a model is asked to find (ties keep sort order).
+ */
+export function orderBinaryClasses(
+  classes: ClassCount[],
+  positiveClass?: string,
+): { classes: ClassCount[]; why: string } {
+  const [first, second] = classes;
+  const positiveFirst = (why: string) => ({ classes: [second, first], why });
+  const positiveSecond = (why: string) => ({ classes: [first, second], why });
+  if (positiveClass !== undefined) {
+    const named = classes.findIndex((entry) => String(entry.label) === positiveClass);
+    if (named < 0)
+      throw optionError(
+        'positiveClass',
+        positiveClass,
+        `the positive class ${JSON.stringify(positiveClass)} is not one of the target's values ${classes.map((entry) => JSON.stringify(String(entry.label))).join(', ')}`,
+        'Name one of the two values as the positive class.',
+      );
+    return named === 0
+      ? positiveFirst('named as the positive class')
+      : positiveSecond('named as the positive class');
+  }
+  const reads = classes.map((entry) => POSITIVE_LABELS.includes(String(entry.label).trim().toLowerCase()));
+  if (reads[0] !== reads[1])
+    return reads[0]
+      ? positiveFirst('reads as a positive answer')
+      : positiveSecond('reads as a positive answer');
+  if (first.count < second.count) return positiveFirst('the rarer class');
+  if (second.count < first.count) return positiveSecond('the rarer class');
+  return positiveSecond('the second in sort order (the classes are the same size)');
+}
+
 export function decideTarget(
   field: InferredField,
   profile: ColumnProfile,
   rows: number,
-  options: { task: Task | undefined; maxCategories: number },
+  options: { task: Task | undefined; maxCategories: number; positiveClass?: string },
 ): { task: Task; note: string; classes: ClassCount[] | undefined } {
   const summary = field.summary;
   const name = field.name;
@@ -262,6 +300,13 @@ export function decideTarget(
       'the multiclass task needs three classes or more; the column has two',
       'Ask for a binary task, or leave the task out.',
     );
+  let positiveWhy = '';
+  if (task === 'binary') {
+    const ordered = orderBinaryClasses(classes, options.positiveClass);
+    classes = ordered.classes;
+    labels = classes.map((entry) => entry.label);
+    positiveWhy = ordered.why;
+  }
   delete field.min;
   delete field.max;
   field.values = labels;
@@ -274,7 +319,7 @@ export function decideTarget(
   }
   const note =
     task === 'binary'
-      ? `binary: two classes; predictions give the probability of ${JSON.stringify(labels[1])} (the second value)`
+      ? `binary: two classes; predictions give the probability of ${JSON.stringify(labels[1])} (the second value: ${positiveWhy})`
       : `multiclass: ${labels.length} classes; predictions give a probability per class`;
   return { task, note, classes };
 }

@@ -172,6 +172,7 @@ export class SchemaInferrer {
       const decided = decideTarget(byName.get(targetName)!, this.profiles.get(targetName)!, rows, {
         task: this.options.task,
         maxCategories: this.maxCategories,
+        ...(this.options.positiveClass !== undefined ? { positiveClass: this.options.positiveClass } : {}),
       });
       task = decided.task;
       taskNote = decided.note;

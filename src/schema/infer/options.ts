@@ -18,6 +18,8 @@ export interface InferOptions {
   key?: string;
   /** Forces the task instead of deciding it from the target's values. */
   task?: Task;
+  /** A binary target's positive class, as written in the data; decided from the labels when absent. */
+  positiveClass?: string;
   /** Text values read as missing (default INFER_MISSING_VALUES). */
   missingValues?: string[];
   maxCategories?: number;
@@ -29,7 +31,7 @@ export interface InferOptions {
 }
 
 /** The options a usage error can be about: inference's own, and the sample size its callers add. */
-export type InferOptionName = 'target' | 'key' | 'task' | 'sample' | 'closed';
+export type InferOptionName = 'target' | 'key' | 'task' | 'positiveClass' | 'sample' | 'closed';
 
 /**
  * A PW_USAGE error about one option's value: `target Churn: the file has no column "Churn"`. The
