@@ -40,12 +40,6 @@ else if (!compare)
  * Tables that miss the bar on today's code, each for the reason given (the "anyone's table" issue, 13).
  * `it.fails` turns red the day a table passes: then move it out of this list.
  */
-const FAILING_TODAY: Record<string, string> = {
-  // Every test row is scored now (values beyond the training data are flagged, not refused); these two
-  // miss on model quality on small regression tables, the small-data part of the issue.
-  'diabetes-missing': 'R² 0.048 below scikit-learn (309 training rows, injected missing values)',
-  'autos-price': 'R² 0.032 below scikit-learn (141 training rows)',
-};
 
 describe.skipIf(!haveTables)('the public-tables corpus', () => {
   let workDir: string;
@@ -131,10 +125,7 @@ print(json.dumps(out))`;
       expect(built, 'dist/ is missing: run `npm run build`').toBe(true);
     });
     for (const table of CORPUS) {
-      const failingToday = table.name in FAILING_TODAY;
-      // Fails today (see FAILING_TODAY); the fix is the "anyone's table" issue.
-      const test = failingToday ? it.fails : it;
-      test(`${table.name}: a model is published, every test row is scored, ${METRIC[table.task]} at most ${TOLERANCE} below scikit-learn`, async () => {
+      it(`${table.name}: a model is published, every test row is scored, ${METRIC[table.task]} at most ${TOLERANCE} below scikit-learn`, async () => {
         const result = await runTable(table, { bin: BIN, workDir, baseline: true });
         console.info(
           `${table.name}: ${result.metric} ours ${result.ours?.toFixed(4) ?? '—'} on ${result.scored} of ${result.test_rows} rows, scikit-learn ${result.sklearn?.toFixed(4)}${result.note ? `; ${result.note}` : ''}`,
