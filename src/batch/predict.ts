@@ -9,7 +9,7 @@ import { parseBundle, Predictor } from '../ml/bundle.js';
 import type { ModelRegistry } from '../registry/types.js';
 import { compileCoercer, type TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
-import type { DataFormat } from '../data/records.js';
+import type { DataFormat, ReadOptions } from '../data/records.js';
 import { openReader } from '../data/reader.js';
 import { describeFieldErrors, RejectsWriter, rejectsFileFor, type RejectedRow } from './push.js';
 
@@ -20,6 +20,8 @@ export interface PredictOptions {
   registry: ModelRegistry;
   model?: string;
   format?: DataFormat;
+  /** The CSV dialect or Excel sheet, as set by flags or pipewright.yaml (the rest is sniffed). */
+  read?: ReadOptions;
   batchSize?: number;
   rejectsFile?: string;
 }
@@ -58,7 +60,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
       source: `model ${reference} (${info.version})`,
     },
   );
-  const reader = await openReader(options.file, options.format);
+  const reader = await openReader(options.file, { ...options.read, format: options.format });
   const inputs = new Set(
     schema.fields.filter((f) => f.role === 'feature' || f.role === 'key').map((f) => f.name),
   );
@@ -68,7 +70,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
       !schema.fields.find((f) => f.name === name)?.nullable &&
       name !== schema.key?.name,
   );
-  if (missing.length > 0 && reader.format === 'csv') {
+  if (missing.length > 0 && reader.format !== 'jsonl') {
     await reader.close();
     throw new errors.PW_FILE_INVALID(
       `${displayPath(options.file)}:${reader.columnsLine}: missing input column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,

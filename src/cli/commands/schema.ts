@@ -7,15 +7,18 @@ import { errors, isPipewrightError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { InferFileOptions, InferredFile } from '../../project/infer-file.js';
 import { TASKS, type Task } from '../../schema/schema.js';
+import { DATA_FORMATS } from '../../data/reader.js';
+import type { DataFormat } from '../../data/records.js';
+import { addReadOptions, readOptions, type ReadFlags } from '../read-options.js';
 import type { Wrap } from '../wrap.js';
 
-export interface InferFlags {
+export interface InferFlags extends ReadFlags {
   target?: string;
   key?: string;
   sample?: number;
   missing?: string[];
   task?: Task;
-  format?: 'csv' | 'jsonl';
+  format?: DataFormat;
 }
 
 export function parseSample(value: string): number {
@@ -39,7 +42,7 @@ export function parseTask(value: string): Task {
 
 /** Adds the inference flags shared by `schema infer` and `init --from`. */
 export function inferOptions(command: Command, targetHelp: string): Command {
-  return command
+  return addReadOptions(command)
     .option('-t, --target <column>', targetHelp)
     .option('-k, --key <column>', 'the column that identifies a row (default: proposed from the data)')
     .option('--sample <rows>', 'rows read at most (default 100,000)', parseSample)
@@ -53,7 +56,7 @@ export function inferOptions(command: Command, targetHelp: string): Command {
       `force the task: ${TASKS.join(', ')} (default: from the target's values)`,
       parseTask,
     )
-    .option('--format <format>', 'csv or jsonl (default: from the extension)');
+    .option('--format <format>', 'csv, jsonl, xlsx or parquet (default: from the extension)');
 }
 
 /** The flag that sets each inference option, for errors that name the option. */
@@ -66,12 +69,13 @@ const OPTION_FLAGS: Record<string, string> = {
 
 /** The inference options the flags ask for; the format is checked here, where its flag is known. */
 export function inferFileOptions(flags: InferFlags): InferFileOptions {
-  if (flags.format !== undefined && flags.format !== 'csv' && flags.format !== 'jsonl') {
+  if (flags.format !== undefined && !DATA_FORMATS.includes(flags.format)) {
     throw new errors.PW_USAGE(`--format ${flags.format}: not a format`, {
-      hint: 'Use --format csv or --format jsonl.',
+      hint: 'Use --format csv, jsonl, xlsx or parquet.',
     });
   }
   return {
+    read: readOptions(flags),
     ...(flags.target !== undefined ? { target: flags.target } : {}),
     ...(flags.key !== undefined ? { key: flags.key } : {}),
     ...(flags.sample !== undefined ? { sample: flags.sample } : {}),

@@ -24,6 +24,7 @@ export function schemaDefinition(
       ...(field.min !== undefined ? { min: field.min } : {}),
       ...(field.max !== undefined ? { max: field.max } : {}),
       ...(field.values !== undefined ? { values: field.values } : {}),
+      ...(field.format !== undefined ? { format: field.format } : {}),
     };
   }
   return {
@@ -166,6 +167,7 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
     if (spec.min !== undefined) out.push(`    min: ${yamlScalar(spec.min)}`);
     if (spec.max !== undefined) out.push(`    max: ${yamlScalar(spec.max)}`);
     if (spec.values) out.push(`    values: ${flowList(spec.values, '    values: '.length)}`);
+    if (spec.format !== undefined) out.push(`    format: ${yamlScalar(spec.format)}`);
   }
   const text = `${out.join('\n')}\n`;
   // The text must say exactly what the definition says: a rendering slip would silently change the contract.

@@ -35,6 +35,8 @@ export interface InferredField {
   min?: number;
   max?: number;
   values?: CategoryValue[];
+  /** How a datetime is written, when it is not ISO 8601 (DD/MM/YYYY...). */
+  format?: string;
   summary: ColumnSummary;
   /** Why the type, role and limits are what they are: a comment above the field. */
   notes: string[];
