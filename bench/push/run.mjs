@@ -204,7 +204,8 @@ async function formatFiles(size) {
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const connection = await (await DuckDBInstance.create(':memory:')).connect();
     await connection.run(
-      `COPY (SELECT * FROM read_csv('${csv}', header = true)) TO '${parquet}' (FORMAT parquet, COMPRESSION snappy)`,
+      // Yes/No stays text (DuckDB would make it BOOLEAN), as the schema's category says.
+      `COPY (SELECT * FROM read_csv('${csv}', header = true, auto_type_candidates = ['BIGINT', 'DOUBLE', 'VARCHAR'])) TO '${parquet}' (FORMAT parquet, COMPRESSION snappy)`,
     );
     connection.closeSync();
   }

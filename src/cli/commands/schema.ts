@@ -116,8 +116,8 @@ export function register(program: Command, wrap: Wrap): void {
   inferOptions(
     schema
       .command('infer')
-      .description('infer a commented schema.yaml from a CSV or JSONL file')
-      .argument('<file>', 'the CSV or JSONL file to read'),
+      .description('infer a commented schema.yaml from a CSV, JSONL, Excel or Parquet file')
+      .argument('<file>', 'the data file to read (.csv, .jsonl, .xlsx, .parquet)'),
     'the column to predict (without one the schema has no target)',
   )
     .option('-o, --output <file>', 'write the schema to this file (default: print it)')
