@@ -59,22 +59,20 @@ describe('CSV dialects', () => {
       })
       // A bare number with a comma reads as a decimal comma under a semicolon: not text to round-trip.
       .filter((text) => !/^\s*[+-]?\d+,\d+\s*$/.test(text) && text.trim() !== '');
-    const table = fc
-      .integer({ min: 2, max: 5 })
-      .chain((columns) =>
-        fc.tuple(
-          fc.constantFrom(...DELIMITERS),
-          fc.uniqueArray(fc.stringMatching(/^[A-Za-z][a-z_]{0,6}$/), {
-            minLength: columns,
-            maxLength: columns,
-          }),
-          fc.array(fc.array(cell, { minLength: columns, maxLength: columns }), {
-            minLength: 1,
-            maxLength: 12,
-          }),
-          fc.boolean(),
-        ),
-      );
+    const table = fc.integer({ min: 2, max: 5 }).chain((columns) =>
+      fc.tuple(
+        fc.constantFrom(...DELIMITERS),
+        fc.uniqueArray(fc.stringMatching(/^[A-Za-z][a-z_]{0,6}$/), {
+          minLength: columns,
+          maxLength: columns,
+        }),
+        fc.array(fc.array(cell, { minLength: columns, maxLength: columns }), {
+          minLength: 1,
+          maxLength: 12,
+        }),
+        fc.boolean(),
+      ),
+    );
     await fc.assert(
       fc.asyncProperty(table, async ([delimiter, header, rows, crlf]) => {
         const newline = crlf ? '\r\n' : '\n';
