@@ -21,11 +21,14 @@ export interface DateFeaturesJSON {
   timezone: string | null;
   /** The value a missing date gives each output, in output order (medians for epoch and elapsed days). */
   fills: number[];
+  /** Each output's mean over the training rows (explanations start from them). */
+  means?: number[];
 }
 
 export class DateFeatures {
   private parts: DatePart[];
   private fills: number[] = [];
+  private means: number[] = [];
 
   constructor(
     parts: readonly DatePart[],
@@ -63,6 +66,18 @@ export class DateFeatures {
       fills.push(median(elapsed));
     }
     this.fills = fills;
+    const sums = new Float64Array(this.outputs);
+    const row = new Float64Array(this.outputs);
+    for (let i = 0; i < times.length; i++) {
+      this.encode(times[i], references ? references[i] : now, row, 0);
+      for (let c = 0; c < row.length; c++) sums[c] += row[c];
+    }
+    this.means = Array.from(sums, (sum) => (times.length > 0 ? sum / times.length : 0));
+  }
+
+  /** Each output's mean over the training rows. */
+  get trainingMeans(): readonly number[] {
+    return this.means;
   }
 
   /** Writes the features of one time (epoch ms, NaN when missing) into `out` from `offset`. */
@@ -96,6 +111,7 @@ export class DateFeatures {
       reference: this.reference ?? null,
       timezone: this.timezone ?? null,
       fills: [...this.fills],
+      means: [...this.means],
     };
   }
 
@@ -110,6 +126,7 @@ export class DateFeatures {
     }
     const features = new DateFeatures(json.parts, json.reference ?? undefined, json.timezone ?? undefined);
     features.fills = json.fills.map(Number);
+    features.means = Array.isArray(json.means) ? json.means.map(Number) : [];
     if (features.fills.length !== features.outputs)
       throw new errors.PW_BUNDLE_INVALID('Date features state: one fill is needed for each output');
     return features;

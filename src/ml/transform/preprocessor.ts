@@ -230,6 +230,13 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
     });
   }
 
+  /** A datetime field's derived columns' training means, or undefined when the field is not derived into parts. */
+  dateMeans(field: string): readonly number[] | undefined {
+    this.requireFitted();
+    const step = this.steps.find((candidate) => candidate.field.name === field);
+    return step?.kind === 'date' ? step.features.trainingMeans : undefined;
+  }
+
   get isFitted(): boolean {
     return this.fitted;
   }
