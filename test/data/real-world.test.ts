@@ -74,6 +74,22 @@ describe.skipIf(!haveOpenpyxl || !existsSync(join(ROOT, 'dist')))('files made by
     expect(plain.config.input).toBeUndefined();
   });
 
+  it('lets flags override what is sniffed', async () => {
+    const infer = async (...flags: string[]) => {
+      const result = await runCli(['schema', 'infer', join(dir, 'euro.csv'), '--json', ...flags]);
+      expect(result.code, result.stderr).toBe(0);
+      return JSON.parse(result.stdout) as { fields: { name: string; type: string }[] };
+    };
+    const sniffed = await infer();
+    expect(sniffed.fields.find((field) => field.name === 'amount')?.type).toBe('number');
+    const pointed = await infer('--decimal', '.');
+    expect(pointed.fields.find((field) => field.name === 'amount')?.type).not.toBe('number');
+    // Split on commas, every row has two fields against a header of one: nothing is left to learn from.
+    const commas = await runCli(['schema', 'infer', join(dir, 'euro.csv'), '--delimiter', ',']);
+    expect(commas.code).not.toBe(0);
+    expect(commas.stderr).toContain('PW_FILE_INVALID');
+  });
+
   it.each([
     ['euro.csv', { delimiter: ';', decimal: ',' }],
     ['latin1.csv', { encoding: 'windows-1252' }],
