@@ -110,8 +110,14 @@ export function sniffDialect(
   let header = set.header;
   if (header === undefined) {
     sniffed.push('header');
-    // A first row holding a number names no columns; a header is text throughout.
-    header = !(rows.length > 1 && rows[0].some((field) => NUMBER.test(field)));
+    // As Python's csv.Sniffer: the first row is a header unless it looks like the rows below it. A text
+    // name above a numeric column settles it; a first row of numbers only, like the rows below, names nothing.
+    const body = rows.slice(1);
+    const numericBelow = (column: number) =>
+      body.length > 0 && body.filter((row) => NUMBER.test(row[column] ?? '')).length * 2 > body.length;
+    const first = rows[0] ?? [];
+    const namesAColumn = first.some((field, column) => !NUMBER.test(field) && numericBelow(column));
+    header = namesAColumn || !(body.length > 0 && first.every((field) => NUMBER.test(field) || field === ''));
   }
   return { dialect: { delimiter, quote, decimal, encoding, header }, sniffed };
 }

@@ -111,12 +111,15 @@ describe('CSV dialects', () => {
   });
 
   it('names the columns of a file without a header row, and reads a header when told to', async () => {
-    const path = file('1|2.5|x\n2|3.5|y\n');
+    const path = file('1|2.5|7\n2|3.5|8\n');
     const { reader, records } = await readAll(path);
     expect(reader.columns).toEqual(['column_1', 'column_2', 'column_3']);
-    expect(records[0]).toEqual({ line: 1, values: { column_1: '1', column_2: '2.5', column_3: 'x' } });
+    expect(records[0]).toEqual({ line: 1, values: { column_1: '1', column_2: '2.5', column_3: '7' } });
+    // Columns named by numbers (years) above numeric rows still make a header when one name is text.
+    const years = await readAll(file('region,2019,2020\nnorth,5,6\n'));
+    expect(years.reader.columns).toEqual(['region', '2019', '2020']);
     const told = await readAll(path, { header: true });
-    expect(told.reader.columns).toEqual(['1', '2.5', 'x']);
+    expect(told.reader.columns).toEqual(['1', '2.5', '7']);
   });
 
   it('reads a Latin-1 file by sniffing, and refuses an encoding it does not know', async () => {
