@@ -1,8 +1,17 @@
-// `npm run bench -- push [--sizes 381109,2000000]`: CSV -> embedded store throughput and peak memory of
-// `pipewright push`, side by side with a Python standard-library baseline (csv + json + sqlite3, one
-// transaction) on the same synthetic files, plus the embedded store's own write and streaming-read rates.
+// `npm run bench -- push [--sizes 381109,2000000] [--format-rows 100000]`: CSV -> embedded store throughput
+// and peak memory of `pipewright push`, side by side with a Python standard-library baseline (csv + json +
+// sqlite3, one transaction) on the same synthetic files, plus the embedded store's own write and
+// streaming-read rates, and the same rows pushed from a semicolon CSV with decimal commas, .xlsx and .parquet.
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import {
+  createWriteStream,
+  existsSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { once } from 'node:events';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +26,9 @@ const seed = 42;
 const args = process.argv.slice(2);
 const sizesFlag = args.indexOf('--sizes');
 const sizes = sizesFlag >= 0 ? args[sizesFlag + 1].split(',').map(Number) : [381_109, 2_000_000];
+
+const formatRowsFlag = args.indexOf('--format-rows');
+const formatRows = formatRowsFlag >= 0 ? Number(args[formatRowsFlag + 1]) : 100_000;
 
 const TARGET_ROWS_PER_S = 150_000;
 const TARGET_RSS_MB = 250;
@@ -169,3 +181,89 @@ console.log(
 console.log(
   `pipewright rows/s counts the whole command: reading, validating every row against the schema, and writing.`,
 );
+
+// The same rows in other file formats: each pushed into an empty store, against the CSV of those rows.
+// DuckDB writes the Parquet file (an independent writer); exceljs's streaming writer the workbook.
+async function formatFiles(size) {
+  const csv = await csvFile(size);
+  const base = join(out, `push-${size}-seed${seed}`);
+  const euro = `${base}.euro.csv`;
+  const parquet = `${base}.parquet`;
+  const xlsx = `${base}.xlsx`;
+  if (!existsSync(euro)) {
+    const text = readFileSync(csv, 'utf8');
+    // Semicolons, and the premium written with a decimal comma as a European spreadsheet saves it.
+    writeFileSync(
+      euro,
+      text
+        .replaceAll(',', ';')
+        .replace(/^((?:[^;\n]*;){8})(\d+)(;)/gm, (_, head, premium, tail) => `${head}${premium},00${tail}`),
+    );
+  }
+  if (!existsSync(parquet)) {
+    const { DuckDBInstance } = await import('@duckdb/node-api');
+    const connection = await (await DuckDBInstance.create(':memory:')).connect();
+    await connection.run(
+      // Yes/No stays text (DuckDB would make it BOOLEAN), as the schema's category says.
+      `COPY (SELECT * FROM read_csv('${csv}', header = true, auto_type_candidates = ['BIGINT', 'DOUBLE', 'VARCHAR'])) TO '${parquet}' (FORMAT parquet, COMPRESSION snappy)`,
+    );
+    connection.closeSync();
+  }
+  if (!existsSync(xlsx)) {
+    const { default: ExcelJS } = await import('exceljs');
+    const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ filename: xlsx, useSharedStrings: true });
+    const sheet = workbook.addWorksheet('rows');
+    for (const line of readFileSync(csv, 'utf8').trimEnd().split('\n'))
+      sheet.addRow(line.split(',').map((cell) => (/^\d+$/.test(cell) ? Number(cell) : cell))).commit();
+    sheet.commit();
+    await workbook.commit();
+  }
+  return [
+    ['CSV', csv],
+    ['CSV ; and decimal commas', euro],
+    ['.xlsx (exceljs stream)', xlsx],
+    ['.parquet (hyparquet)', parquet],
+  ];
+}
+
+if (formatRows > 0) {
+  const formatTable = [];
+  for (const [label, file] of await formatFiles(formatRows)) {
+    removeDatabase(join(project, '.pipewright', 'store.db'));
+    const { MONGODB_URL: _unused, ...env } = process.env;
+    const run = timed(process.execPath, [bin, 'push', file, '--json', '--quiet'], { cwd: project, env });
+    const summary = JSON.parse(run.stdout);
+    if (summary.inserted !== formatRows || summary.rejected !== 0)
+      throw new Error(
+        `${label}: pushed ${summary.inserted} of ${formatRows} rows, ${summary.rejected} rejected`,
+      );
+    formatTable.push({
+      label,
+      rate: summary.rows_per_s,
+      wall: run.wallSeconds,
+      rss: run.rssMb,
+      size: statSync(file).size,
+    });
+  }
+  const csvRate = formatTable[0].rate;
+  const formatHeader = ['file', 'size', 'rows/s', 'peak RSS', 'vs CSV'];
+  const cells = formatTable.map((row) => [
+    row.label,
+    `${format(row.size / 1e6, 1)} MB`,
+    `${format(row.rate)} (${format(row.wall, 1)} s)`,
+    `${format(row.rss)} MB`,
+    `${format(row.rate / csvRate, 2)}x`,
+  ]);
+  const formatWidths = formatHeader.map((title, column) =>
+    Math.max(title.length, ...cells.map((row) => row[column].length)),
+  );
+  const formatLine = (row) =>
+    `| ${row.map((cell, column) => cell.padEnd(formatWidths[column])).join(' | ')} |`;
+  console.log('');
+  console.log(
+    `the same ${format(formatRows)} rows from each file format -> embedded store (\`pipewright push\`)`,
+  );
+  console.log(formatLine(formatHeader));
+  console.log(`|${formatWidths.map((width) => '-'.repeat(width + 2)).join('|')}|`);
+  for (const row of cells) console.log(formatLine(row));
+}

@@ -11,7 +11,7 @@ import { compileUnseenCheck, type UnseenReason, type UnseenValue } from '../ml/u
 import type { ModelRegistry } from '../registry/types.js';
 import { compileCoercer, type TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
-import type { DataFormat } from '../data/records.js';
+import type { DataFormat, ReadOptions } from '../data/records.js';
 import { openReader } from '../data/reader.js';
 import { describeFieldErrors, RejectsWriter, rejectsFileFor, type RejectedRow } from './push.js';
 
@@ -22,6 +22,8 @@ export interface PredictOptions {
   registry: ModelRegistry;
   model?: string;
   format?: DataFormat;
+  /** The CSV dialect or Excel sheet, as set by flags or pipewright.yaml (the rest is sniffed). */
+  read?: ReadOptions;
   batchSize?: number;
   rejectsFile?: string;
   /** Where flags of values unseen in training go (default `<output>.warnings.jsonl`). */
@@ -71,7 +73,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
       source: `model ${reference} (${info.version})`,
     },
   );
-  const reader = await openReader(options.file, options.format);
+  const reader = await openReader(options.file, { ...options.read, format: options.format });
   const inputs = new Set(
     schema.fields.filter((f) => f.role === 'feature' || f.role === 'key').map((f) => f.name),
   );
@@ -81,7 +83,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
       !schema.fields.find((f) => f.name === name)?.nullable &&
       name !== schema.key?.name,
   );
-  if (missing.length > 0 && reader.format === 'csv') {
+  if (missing.length > 0 && reader.format !== 'jsonl') {
     await reader.close();
     throw new errors.PW_FILE_INVALID(
       `${displayPath(options.file)}:${reader.columnsLine}: missing input column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,

@@ -10,7 +10,8 @@ import { displayPath } from '../core/paths.js';
 import { nearest } from '../core/suggest.js';
 import { compileCoercer, type FieldError } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
-import type { DataFormat, DataReader, RawRecord } from '../data/records.js';
+import type { DataFormat, DataReader, RawRecord, ReadOptions } from '../data/records.js';
+import { statedDialect } from '../data/dialect.js';
 import { openReader } from '../data/reader.js';
 import { RowLedger } from './row-ledger.js';
 import type { Collection, Document, DocumentStore } from '../store/types.js';
@@ -29,6 +30,8 @@ export interface PushOptions {
   collection: string;
   /** Default: from the file's extension (.csv, .jsonl/.ndjson/.json). */
   format?: DataFormat;
+  /** The CSV dialect or Excel sheet, as set by flags or pipewright.yaml (the rest is sniffed). */
+  read?: ReadOptions;
   /** Rows per write transaction (config.store.batch_size). */
   batchSize?: number;
   /** Replace the collection's documents with the file's, swapping them in only once all are written. */
@@ -235,8 +238,10 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
   const batchSize = Math.max(1, options.batchSize ?? 5000);
   const dryRun = Boolean(options.dryRun);
   const replace = Boolean(options.replace);
-  const reader = await openReader(options.file, options.format);
+  const reader = await openReader(options.file, { ...options.read, format: options.format });
   const shown = displayPath(options.file);
+  const stated = statedDialect(reader);
+  if (stated) logger.info({ dialect: reader.dialect, sniffed: reader.sniffed }, `read ${shown} as ${stated}`);
   const rejectsFile = options.rejectsFile ?? rejectsFileFor(options.file);
   let rejects: RejectsWriter | undefined;
   let staging: Collection | undefined;

@@ -15,8 +15,15 @@ const scalerName = z.enum(['standard', 'minmax', 'robust', 'none']);
 const encoderName = z.enum(['onehot', 'ordinal']);
 const imputerName = z.enum(['mean', 'median', 'most_frequent', 'constant', 'none']);
 
+/** The features a datetime field becomes (see ml/transform/dates.ts); `epoch` is the raw time. */
+const datePart = z.enum(['year', 'month', 'day', 'weekday', 'hour', 'day_of_year', 'epoch']);
+
 const columnTransform = z
   .object({
+    /** Datetime fields: the calendar parts derived (default: preprocess.dates.parts). */
+    parts: z.array(datePart).min(1).optional(),
+    /** Datetime fields: add the days elapsed from this date to `scoring_time`, or to another datetime field of the row. */
+    elapsed_to: z.string().min(1).optional(),
     scaler: scalerName.optional(),
     encoder: encoderName.optional(),
     imputer: imputerName.optional(),
@@ -39,6 +46,18 @@ export const configSchema = z
         database: z.string().min(1).default('pipewright'),
         timeout_ms: z.number().int().positive().default(5000),
         batch_size: z.number().int().positive().default(5000),
+      })
+      .strict()
+      .prefault({}),
+    /** How data files are read; what is unset is sniffed from the file (CSV) or defaults (Excel: the first sheet). */
+    input: z
+      .object({
+        delimiter: z.string().min(1).optional(),
+        quote: z.string().length(1).optional(),
+        decimal: z.enum(['.', ',']).optional(),
+        encoding: z.string().min(1).optional(),
+        header: z.boolean().optional(),
+        sheet: z.string().min(1).optional(),
       })
       .strict()
       .prefault({}),
@@ -113,6 +132,14 @@ export const configSchema = z
       .object({
         numeric: columnTransform.prefault({}),
         categorical: columnTransform.prefault({}),
+        /** Every datetime feature: its calendar parts and, when named, the days to a reference. */
+        dates: z
+          .object({
+            parts: z.array(datePart).min(1).default(['month', 'weekday', 'hour']),
+            elapsed_to: z.string().min(1).optional(),
+          })
+          .strict()
+          .prefault({}),
         /** Per-field overrides, by field name. */
         fields: z.record(z.string(), columnTransform).default({}),
       })

@@ -1,9 +1,12 @@
-// A streaming CSV reader (RFC 4180: `,`, quoted fields with commas, quotes and newlines, LF or CRLF)
-// that knows the line each record starts on, so that every problem can be reported at its line.
-// Unquoted lines take a fast path (split on commas); only lines with quotes are scanned character by character.
+// A streaming CSV reader (RFC 4180 in any dialect: `,` `;` tab or `|`, quoted fields holding delimiters,
+// quotes and newlines, LF or CRLF) that knows the line each record starts on, so that every problem can be
+// reported at its line. Unquoted lines take a fast path (split on the delimiter); only lines with quotes
+// are scanned character by character.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
-import type { DataReader, RawRecord } from './records.js';
+import { sniffDialect } from './dialect.js';
+import type { CsvDialect, DataReader, RawRecord, ReadOptions } from './records.js';
 import { readTextChunks, statInput, type TextChunk, type TextFileInfo } from './text.js';
 
 export interface CsvRow {
@@ -21,15 +24,27 @@ export class CsvTokenizer {
   private line = 1;
   private pending = '';
   readonly rows: CsvRow[] = [];
+  private readonly delimiterCode: number;
+  private readonly quoteCode: number;
+
+  constructor(
+    private readonly delimiter = ',',
+    private readonly quote = '"',
+  ) {
+    this.delimiterCode = delimiter.charCodeAt(0);
+    this.quoteCode = quote.charCodeAt(0);
+  }
 
   feed(text: string, final: boolean): void {
     const data = this.pending.length > 0 ? this.pending + text : text;
     const length = data.length;
     let position = 0;
-    let quote = data.indexOf('"');
+    const quoteChar = this.quote;
+    const delimiter = this.delimiter;
+    let quote = data.indexOf(quoteChar);
     while (position < length) {
       let newline = data.indexOf('\n', position);
-      if (quote !== -1 && quote < position) quote = data.indexOf('"', position);
+      if (quote !== -1 && quote < position) quote = data.indexOf(quoteChar, position);
       if (quote === -1 || (newline !== -1 && quote > newline)) {
         let atEnd = false;
         if (newline === -1) {
@@ -40,7 +55,7 @@ export class CsvTokenizer {
         let end = newline;
         if (end > position && data.charCodeAt(end - 1) === 13) end--;
         if (end > position) {
-          const row: CsvRow = { line: this.line, fields: data.slice(position, end).split(',') };
+          const row: CsvRow = { line: this.line, fields: data.slice(position, end).split(delimiter) };
           if (atEnd) row.atEndWithoutNewline = true;
           this.rows.push(row);
         }
@@ -58,18 +73,21 @@ export class CsvTokenizer {
   /** Reads one row that holds a quote, from `start`; returns where the next row starts, or -1 when more text is needed. */
   private quotedRow(data: string, start: number, final: boolean): number {
     const length = data.length;
+    const delimiter = this.delimiterCode;
+    const quote = this.quoteCode;
+    const quoteChar = this.quote;
     const fields: string[] = [];
     let newlines = 0;
     let i = start;
     let problem: string | undefined;
     for (;;) {
       // at the start of a field
-      if (i < length && data.charCodeAt(i) === 34) {
+      if (i < length && data.charCodeAt(i) === quote) {
         const opened = this.line + newlines;
         let value = '';
         let from = i + 1;
         for (;;) {
-          const close = data.indexOf('"', from);
+          const close = data.indexOf(quoteChar, from);
           if (close === -1 || (close === length - 1 && !final)) {
             if (!final) return -1;
             // The file ends inside a quoted field: everything after the quote belongs to this broken row.
@@ -87,8 +105,8 @@ export class CsvTokenizer {
           }
           value += data.slice(from, close);
           newlines += countNewlines(data, from, close);
-          if (data.charCodeAt(close + 1) === 34) {
-            value += '"';
+          if (data.charCodeAt(close + 1) === quote) {
+            value += quoteChar;
             from = close + 2;
             continue;
           }
@@ -99,14 +117,14 @@ export class CsvTokenizer {
         if (i === length - 1 && data.charCodeAt(i) === 13 && !final) return -1;
         if (
           i < length &&
-          data.charCodeAt(i) !== 44 &&
+          data.charCodeAt(i) !== delimiter &&
           data.charCodeAt(i) !== 10 &&
           !(data.charCodeAt(i) === 13 && data.charCodeAt(i + 1) === 10)
         ) {
           problem ??= `column ${fields.length} has text after its closing quote (a quote inside a quoted field is written as "")`;
           // Keep the stray text so the rejected row shows it, up to the next delimiter.
           let end = i;
-          while (end < length && data.charCodeAt(end) !== 44 && data.charCodeAt(end) !== 10) end++;
+          while (end < length && data.charCodeAt(end) !== delimiter && data.charCodeAt(end) !== 10) end++;
           if (end === length && !final) return -1;
           fields[fields.length - 1] += data.slice(i, end).replace(/\r$/, '');
           i = end;
@@ -115,7 +133,7 @@ export class CsvTokenizer {
         let end = i;
         while (end < length) {
           const code = data.charCodeAt(end);
-          if (code === 44 || code === 10) break;
+          if (code === delimiter || code === 10) break;
           end++;
         }
         if (end === length && !final) return -1;
@@ -143,7 +161,7 @@ export class CsvTokenizer {
         return length;
       }
       const code = data.charCodeAt(i);
-      if (code === 44) {
+      if (code === delimiter) {
         i++;
         continue;
       }
@@ -162,13 +180,39 @@ function countNewlines(data: string, from: number, to: number): number {
   return count;
 }
 
-/** Opens a CSV file and reads its header; the records follow through `batches`. */
-export async function openCsvReader(file: string): Promise<DataReader> {
+const SNIFF_BYTES = 1 << 16;
+
+/** The file's first bytes, for sniffing its dialect. */
+function firstBytes(file: string, size: number): Uint8Array {
+  const bytes = Buffer.alloc(Math.min(size, SNIFF_BYTES));
+  const descriptor = openSync(file, 'r');
+  try {
+    const read = readSync(descriptor, bytes, 0, bytes.length, 0);
+    return bytes.subarray(0, read);
+  } finally {
+    closeSync(descriptor);
+  }
+}
+
+// `1.234,5` or `0,25`: a number written with a decimal comma (and points between thousands).
+const DECIMAL_COMMA_NUMBER = /^\s*[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+\s*$/;
+
+function withDecimalPoint(field: string): string {
+  return DECIMAL_COMMA_NUMBER.test(field) ? field.replaceAll('.', '').replace(',', '.') : field;
+}
+
+/** Opens a CSV file, sniffs what `options` leaves unset and reads the header; the records follow through `batches`. */
+export async function openCsvReader(file: string, options: ReadOptions = {}): Promise<DataReader> {
   const { size } = statInput(file);
   const shown = displayPath(file);
   const info: TextFileInfo = { file, size, bom: false };
-  const chunks = readTextChunks(file, info);
-  const tokenizer = new CsvTokenizer();
+  const set: Partial<CsvDialect> = {};
+  for (const part of ['delimiter', 'quote', 'decimal', 'encoding', 'header'] as const)
+    if (options[part] !== undefined) (set as Record<string, unknown>)[part] = options[part];
+  const { dialect, sniffed } = sniffDialect(firstBytes(file, size), size <= SNIFF_BYTES, set);
+  const chunks = readTextChunks(file, info, dialect.encoding);
+  const tokenizer = new CsvTokenizer(dialect.delimiter, dialect.quote);
+  const decimalComma = dialect.decimal === ',';
   let bytesRead = 0;
   let done = false;
 
@@ -186,7 +230,7 @@ export async function openCsvReader(file: string): Promise<DataReader> {
   }
 
   while (tokenizer.rows.length === 0 && (await pull()));
-  const headerRow = tokenizer.rows.shift();
+  const headerRow = dialect.header ? tokenizer.rows.shift() : tokenizer.rows[0];
   if (!headerRow) {
     await chunks.return(undefined);
     throw new errors.PW_FILE_INVALID(
@@ -197,8 +241,10 @@ export async function openCsvReader(file: string): Promise<DataReader> {
       },
     );
   }
-  const columns = headerRow.fields.map((name) => name.trim());
-  if (headerRow.problem) {
+  const columns = dialect.header
+    ? headerRow.fields.map((name) => name.trim())
+    : headerRow.fields.map((_, index) => `column_${index + 1}`);
+  if (headerRow.problem && dialect.header) {
     await chunks.return(undefined);
     throw new errors.PW_FILE_INVALID(
       `${shown}:${headerRow.line}: the header is not valid CSV: ${headerRow.problem}`,
@@ -213,6 +259,8 @@ export async function openCsvReader(file: string): Promise<DataReader> {
     format: 'csv',
     file,
     info,
+    dialect,
+    sniffed,
     columns,
     columnsLine: headerRow.line,
     get bytesRead() {
@@ -227,7 +275,8 @@ export async function openCsvReader(file: string): Promise<DataReader> {
           const fields = row.fields;
           const values: Record<string, unknown> = {};
           const shared = Math.min(fields.length, columnCount);
-          for (let i = 0; i < shared; i++) values[columns[i]] = fields[i];
+          if (decimalComma) for (let i = 0; i < shared; i++) values[columns[i]] = withDecimalPoint(fields[i]);
+          else for (let i = 0; i < shared; i++) values[columns[i]] = fields[i];
           const record: RawRecord = { line: row.line, values };
           if (row.problem) record.problem = row.problem;
           else if (fields.length !== columnCount) {

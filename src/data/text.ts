@@ -1,5 +1,6 @@
-// Reads a text file as a stream of UTF-8 chunks for the CSV and JSONL readers: strips a byte-order
-// mark, refuses UTF-16, and reports bytes that are not UTF-8 with the line they are on.
+// Reads a text file as a stream of decoded chunks for the CSV and JSONL readers: strips a byte-order
+// mark, reports bytes that are not UTF-8 with the line they are on, or decodes the encoding named
+// (Windows-1252, UTF-16...) through TextDecoder.
 import { createReadStream, statSync } from 'node:fs';
 import { errors } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
@@ -78,8 +79,13 @@ function countNewlineBytes(bytes: Uint8Array, end: number): number {
  * Yields the file's text in chunks of about 1 MiB. A chunk may end in the middle of a line (never in
  * the middle of a character); the readers carry the partial line over.
  */
-export async function* readTextChunks(file: string, info: TextFileInfo): AsyncGenerator<TextChunk> {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+export async function* readTextChunks(
+  file: string,
+  info: TextFileInfo,
+  encoding = 'utf-8',
+): AsyncGenerator<TextChunk> {
+  const utf8 = isUtf8(encoding);
+  const decoder = textDecoder(file, encoding, utf8);
   const shown = displayPath(file);
   let bytesRead = 0;
   let newlinesBefore = 0;
@@ -89,16 +95,18 @@ export async function* readTextChunks(file: string, info: TextFileInfo): AsyncGe
     for await (const buffer of stream as AsyncIterable<Buffer>) {
       if (first) {
         first = false;
-        if ((buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff)) {
+        const utf16 =
+          (buffer[0] === 0xff && buffer[1] === 0xfe) || (buffer[0] === 0xfe && buffer[1] === 0xff);
+        if (utf16 && utf8) {
           throw new errors.PW_FILE_INVALID(
             `${shown}:1: the file is UTF-16 encoded (it starts with a UTF-16 byte-order mark)`,
             {
               where: `${shown}:1`,
-              hint: 'Save the file as UTF-8 (in a spreadsheet: "CSV UTF-8"), or convert it: iconv -f utf-16 -t utf-8 in.csv > out.csv',
+              hint: 'Read it with --encoding utf-16le (or input.encoding in pipewright.yaml), or leave the encoding unset so that it is sniffed.',
             },
           );
         }
-        info.bom = buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf;
+        info.bom = utf16 || (buffer[0] === 0xef && buffer[1] === 0xbb && buffer[2] === 0xbf);
       }
       let text: string;
       try {
@@ -133,6 +141,23 @@ export async function* readTextChunks(file: string, info: TextFileInfo): AsyncGe
   }
 }
 
+function isUtf8(encoding: string): boolean {
+  return ['utf-8', 'utf8', 'unicode-1-1-utf-8'].includes(encoding.toLowerCase());
+}
+
+function textDecoder(file: string, encoding: string, utf8: boolean): TextDecoder {
+  try {
+    // Other encodings decode every byte (a byte that has no character becomes U+FFFD).
+    return new TextDecoder(encoding, { fatal: utf8, ignoreBOM: false });
+  } catch (cause) {
+    throw new errors.PW_USAGE(`${displayPath(file)}: "${encoding}" is not an encoding this tool can read`, {
+      cause,
+      hint: 'Use utf-8, utf-16le, utf-16be, windows-1252 (latin1) or another WHATWG encoding label.',
+      details: { option: 'encoding', value: encoding },
+    });
+  }
+}
+
 function notUtf8(
   shown: string,
   line: number,
@@ -147,7 +172,7 @@ function notUtf8(
   return new errors.PW_FILE_INVALID(`${shown}:${line}: the file ${what}`, {
     where: `${shown}:${line}`,
     cause,
-    hint: `Save the file as UTF-8 (in a spreadsheet: "CSV UTF-8"), or convert it, e.g. iconv -f latin1 -t utf-8 ${shown} > converted.csv`,
+    hint: `Read it in its own encoding with --encoding latin1 (or input.encoding in pipewright.yaml), or save it as UTF-8.`,
     details: { line, byteOffset: offset },
   });
 }

@@ -90,6 +90,8 @@ export function schemaDefinition(schema: Schema): SchemaFile {
       ...(field.max !== undefined ? { max: field.max } : {}),
       ...(field.values !== undefined ? { values: [...field.values] } : {}),
       ...(field.description !== undefined ? { description: field.description } : {}),
+      ...(field.format !== undefined ? { format: field.format } : {}),
+      ...(field.timezone !== undefined ? { timezone: field.timezone } : {}),
     };
   }
   return {

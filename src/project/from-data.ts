@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import type { Logger } from '../core/logger.js';
+import { inputSectionText } from '../data/dialect.js';
 import { renderSchemaText } from '../schema/infer/index.js';
 import { renderProjectConfig, renderReadme } from './config-text.js';
 import { runInference, type InferFileOptions, type InferredFile } from './infer-file.js';
@@ -47,10 +48,11 @@ export async function inferredProject(
     : `data/${basename(source)}`;
   const settings = chooseSettings(inferred);
   const filled = { ...values, metric: settings.metric, expected_score: String(settings.expectedScore) };
-  const config = renderProjectConfig(
-    render(readFileSync(join(TEMPLATE_DIR, 'pipewright.yaml'), 'utf8'), filled),
-    settings,
-  );
+  const config =
+    renderProjectConfig(
+      render(readFileSync(join(TEMPLATE_DIR, 'pipewright.yaml'), 'utf8'), filled),
+      settings,
+    ) + inputSectionText(result.dialect, result.sheet);
   const schema = renderSchemaText(inferred, {
     name,
     description: `Rows of ${basename(source)}: predict ${inferred.target}`,

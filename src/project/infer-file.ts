@@ -2,7 +2,8 @@
 // person should read, and sums the result up for `--json`. Used by `schema infer` and `init --from`.
 import { resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
-import type { DataFormat } from '../data/records.js';
+import type { CsvDialect, DataFormat, ReadOptions } from '../data/records.js';
+import { statedDialect } from '../data/dialect.js';
 import { openReader } from '../data/reader.js';
 import {
   DEFAULT_SAMPLE_ROWS,
@@ -17,6 +18,8 @@ export interface InferFileOptions extends InferOptions {
   /** Rows read at most (default 100,000). */
   sample?: number;
   format?: DataFormat;
+  /** The CSV dialect or Excel sheet as set; the rest is sniffed. */
+  read?: ReadOptions;
 }
 
 export interface InferredFile {
@@ -25,6 +28,11 @@ export interface InferredFile {
   inferred: InferredSchema;
   /** The file has more rows than were read. */
   truncated: boolean;
+  /** The CSV dialect the file was read in, and which parts of it were sniffed. */
+  dialect?: CsvDialect;
+  sniffed?: (keyof CsvDialect)[];
+  /** The Excel sheet read, when one was named. */
+  sheet?: string;
 }
 
 /** Streams the first `sample` rows of a CSV or JSONL file through inference. */
@@ -38,7 +46,7 @@ export async function inferFile(file: string, options: InferFileOptions = {}): P
       'Ask for a whole number of rows above 0.',
     );
   }
-  const reader = await openReader(file, options.format);
+  const reader = await openReader(file, { ...options.read, format: options.format });
   let truncated = false;
   try {
     const inferrer = new SchemaInferrer(reader.columns, options);
@@ -54,7 +62,14 @@ export async function inferFile(file: string, options: InferFileOptions = {}): P
         else inferrer.add(record.values, record.line);
       }
     }
-    return { file, format: reader.format, inferred: inferrer.finish(), truncated };
+    return {
+      file,
+      format: reader.format,
+      inferred: inferrer.finish(),
+      truncated,
+      ...(reader.dialect ? { dialect: reader.dialect, sniffed: reader.sniffed ?? [] } : {}),
+      ...(options.read?.sheet !== undefined ? { sheet: options.read.sheet } : {}),
+    };
   } finally {
     await reader.close();
   }
@@ -68,6 +83,11 @@ export async function runInference(
 ): Promise<InferredFile> {
   const result = await inferFile(resolve(file), options);
   const { inferred } = result;
+  if (result.dialect) {
+    const stated = statedDialect(result);
+    if (stated)
+      logger.info({ dialect: result.dialect, sniffed: result.sniffed }, `read ${file} as ${stated}`);
+  }
   logger.debug(
     { file, rows: inferred.rows, key: inferred.key, task: inferred.task, warnings: inferred.warnings },
     'schema inferred',

@@ -1,5 +1,6 @@
 // Turns a raw record (strings from CSV, values from JSON or an HTTP body) into typed values, or
 // into precise per-field errors. Compiled once per schema: push and serve call it for every row.
+import { compileDatetimeFormat } from './datetime-format.js';
 import { DEFAULT_MAX_LENGTH, type CategoryValue, type Field, type Schema } from './schema.js';
 
 export type Value = number | string | boolean | null;
@@ -39,6 +40,7 @@ const LATEST_TIME = 8.64e15;
 
 const INTEGER = /^[+-]?\d+(?:\.0+)?$/;
 const NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+const ISO_DATETIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 const TRUE_WORDS = new Set(['true', 'yes', '1', 't', 'y']);
 const FALSE_WORDS = new Set(['false', 'no', '0', 'f', 'n']);
 
@@ -196,25 +198,37 @@ function fieldCoercer(field: Field): FieldCoercer {
         const value = String(raw);
         return lengthCheck(field, value) ?? allowedCheck(field, value) ?? value;
       };
-    case 'datetime':
+    case 'datetime': {
+      const format = field.format;
+      const parse =
+        format !== undefined || field.timezone !== undefined
+          ? compileDatetimeFormat(format ?? 'YYYY-MM-DD', field.timezone)
+          : undefined;
+      const epoch = format === 'epoch_s' || format === 'epoch_ms';
       return (raw) => {
         let time: number;
-        if (typeof raw === 'number') time = raw;
+        if (typeof raw === 'number') time = epoch && parse ? parse(raw) : raw;
         else if (typeof raw === 'string') {
           const tooLong = lengthCheck(field, raw);
           if (tooLong) return tooLong;
-          time = Date.parse(raw.trim());
+          const text = raw.trim();
+          // An ISO 8601 value (a spreadsheet date, a value with its offset) says how to read itself.
+          time = parse ? parse(text) : Date.parse(text);
+          if (parse && time !== time && !epoch && ISO_DATETIME.test(text)) time = Date.parse(text);
         } else if (raw instanceof Date) time = raw.getTime();
         else return new FieldFailure(`${describe(raw)} is not a date-time`);
         if (!Number.isFinite(time))
           return new FieldFailure(
-            `${describe(raw)} is not a date-time (use ISO 8601, e.g. 2024-05-01T12:00:00Z)`,
+            format !== undefined
+              ? `${describe(raw)} is not a date-time written ${format}`
+              : `${describe(raw)} is not a date-time (use ISO 8601, e.g. 2024-05-01T12:00:00Z)`,
           );
         if (Math.abs(time) > LATEST_TIME)
           return new FieldFailure(`${describe(raw)} is beyond the dates a date-time can hold`, 'range');
         const failure = rangeCheck(field, time);
         return failure ?? new Date(time).toISOString();
       };
+    }
   }
 }
 

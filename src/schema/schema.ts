@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { errors } from '../core/errors.js';
 import { canonicalJson, sha256 } from '../core/hash.js';
 import { loadYaml, parseYaml } from '../core/yaml.js';
+import { formatProblem } from './datetime-format.js';
 
 export const FIELD_TYPES = ['integer', 'number', 'boolean', 'category', 'string', 'datetime'] as const;
 export const FIELD_ROLES = ['key', 'feature', 'target', 'ignore'] as const;
@@ -52,9 +53,25 @@ const fieldSchema = z
     max_length: z.number().int().positive().optional(),
     description: z.string().optional(),
     observed: observedSchema.optional(),
+    /** How a datetime is written: DD/MM/YYYY, %d.%m.%Y %H:%M, epoch_s, epoch_ms... (default: ISO 8601). */
+    format: z.string().min(1).optional(),
+    /** The time zone of wall-clock datetimes without an offset (IANA name or +01:00; default UTC). */
+    timezone: z.string().min(1).optional(),
   })
   .strict()
   .superRefine((field, context) => {
+    if ((field.format !== undefined || field.timezone !== undefined) && field.type !== 'datetime') {
+      context.addIssue({
+        code: 'custom',
+        path: [field.format !== undefined ? 'format' : 'timezone'],
+        message: `format and timezone apply to datetime fields, not ${field.type}`,
+      });
+    }
+    const formatIssue =
+      field.type === 'datetime' && (field.format !== undefined || field.timezone !== undefined)
+        ? formatProblem(field.format ?? 'YYYY-MM-DD', field.timezone)
+        : undefined;
+    if (formatIssue) context.addIssue({ code: 'custom', path: ['format'], message: formatIssue });
     if (field.min !== undefined && field.max !== undefined && field.min > field.max) {
       context.addIssue({
         code: 'custom',
@@ -114,6 +131,9 @@ export interface Field {
   /** The longest text accepted, in characters (DEFAULT_MAX_LENGTH unless the schema says). */
   maxLength?: number;
   description?: string;
+  /** How a datetime field is written (see datetime-format.ts); ISO 8601 when absent. */
+  format?: string;
+  timezone?: string;
 }
 
 export interface Schema {
@@ -156,6 +176,8 @@ export function buildSchema(
     ...(spec.values !== undefined ? { values: spec.values } : {}),
     ...(spec.max_length !== undefined ? { maxLength: spec.max_length } : {}),
     ...(spec.description !== undefined ? { description: spec.description } : {}),
+    ...(spec.format !== undefined ? { format: spec.format } : {}),
+    ...(spec.timezone !== undefined ? { timezone: spec.timezone } : {}),
   }));
   const fail = (message: string, path: (string | number)[], hint?: string): never => {
     const where = locate(path);

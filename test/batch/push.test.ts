@@ -244,7 +244,7 @@ describe('pushFile', () => {
     expect(reject.reason).toContain('the last line ends early: it has 3 of the 12 columns');
   });
 
-  it('fails on bytes that are not UTF-8 at their line', async () => {
+  it('fails on bytes that are not UTF-8 at their line when the encoding is set to UTF-8', async () => {
     const file = dataFile(
       'latin1.csv',
       Buffer.concat([
@@ -254,7 +254,7 @@ describe('pushFile', () => {
         Buffer.from('le\n'),
       ]),
     );
-    const error = await pushFailure(file);
+    const error = await pushFailure(file, { read: { encoding: 'utf-8' } });
     expect(error.code).toBe('PW_FILE_INVALID');
     expect(error.where).toMatch(/latin1\.csv:5$/);
   });

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PipewrightError } from '../../src/core/errors.js';
 import { CsvTokenizer, openCsvReader } from '../../src/data/csv.js';
-import type { RawRecord } from '../../src/data/records.js';
+import type { RawRecord, ReadOptions } from '../../src/data/records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-csv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -21,8 +21,9 @@ function file(content: string | Uint8Array, extension = 'csv'): string {
 async function readAll(
   path: string,
   batchRows = 1000,
+  options: ReadOptions = {},
 ): Promise<{ columns: string[]; records: RawRecord[]; bom: boolean }> {
-  const reader = await openCsvReader(path);
+  const reader = await openCsvReader(path, options);
   const records: RawRecord[] = [];
   try {
     for await (const batch of reader.batches(batchRows)) records.push(...batch);
@@ -32,9 +33,9 @@ async function readAll(
   return { columns: reader.columns, records, bom: reader.info.bom };
 }
 
-async function failure(path: string): Promise<PipewrightError> {
+async function failure(path: string, options: ReadOptions = {}): Promise<PipewrightError> {
   try {
-    await readAll(path);
+    await readAll(path, 1000, options);
   } catch (error) {
     return error as PipewrightError;
   }
@@ -172,13 +173,15 @@ describe('openCsvReader', () => {
     expect(error.message).toContain('nope.csv does not exist');
   });
 
-  it('fails on bytes that are not UTF-8, naming the line and the byte', async () => {
+  it('fails on bytes that are not UTF-8 when UTF-8 is set, naming the line and the byte', async () => {
     const latin1 = Buffer.concat([
       Buffer.from('id,city\n1,Paris\n2,'),
       Buffer.from([0x4d, 0xfc, 0x6e]),
       Buffer.from('chen\n3,Lyon\n'),
     ]);
-    const error = await failure(file(latin1));
+    const read = await readAll(file(latin1));
+    expect(read.records[1].values.city).toBe('M\u00fcnchen');
+    const error = await failure(file(latin1), { encoding: 'utf-8' });
     expect(error.code).toBe('PW_FILE_INVALID');
     expect(error.where).toMatch(/:3$/);
     expect(error.message).toContain('0xFC at byte 19');
@@ -194,9 +197,12 @@ describe('openCsvReader', () => {
     expect(error.where).toMatch(/:40002$/);
   });
 
-  it('refuses a UTF-16 file, saying so', async () => {
-    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\n1,a\n', 'utf16le')]);
-    const error = await failure(file(utf16));
+  it('reads a UTF-16 file by its byte-order mark, and refuses it when UTF-8 is set, saying so', async () => {
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,name\n1,\u00e9a\n', 'utf16le')]);
+    const read = await readAll(file(utf16));
+    expect(read.columns).toEqual(['id', 'name']);
+    expect(read.records).toEqual([{ line: 2, values: { id: '1', name: '\u00e9a' } }]);
+    const error = await failure(file(utf16), { encoding: 'utf-8' });
     expect(error.code).toBe('PW_FILE_INVALID');
     expect(error.message).toContain('UTF-16');
   });

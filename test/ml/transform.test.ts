@@ -108,11 +108,12 @@ preprocess:
       'plan=premium',
       'city',
       'active',
-      'joined',
+      'joined.month',
+      'joined.weekday',
     ]);
     const X = preprocessor.transform(frame);
     expect(X.rows).toBe(300);
-    expect(X.cols).toBe(8);
+    expect(X.cols).toBe(9);
     // Imputed and scaled numeric columns hold no missing values; the ordinal city keeps NaN for missing.
     expect(X.columns[0].some(Number.isNaN)).toBe(false);
     expect(X.columns[5].some(Number.isNaN)).toBe(true);
@@ -163,7 +164,7 @@ preprocess:
     expect([named['plan=basic'], named['plan=plus'], named['plan=premium']]).toEqual([0, 0, 0]);
     expect(named.city).toBeNaN();
     expect(named.active).toBe(0);
-    expect(Number.isFinite(named.joined)).toBe(true);
+    expect(Number.isFinite(named['joined.month'])).toBe(true);
     // A field absent from the record counts as missing.
     preprocessor.transformRecord({}, out);
     expect(out[5]).toBeNaN();

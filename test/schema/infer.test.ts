@@ -122,10 +122,27 @@ describe('column types', () => {
     expect(field(infer({ d: ['2024/05/01', '2023/12/31'] }), 'd').type).toBe('datetime');
   });
 
-  it('keeps day-first slash dates as text and warns, since they cannot be read as dates', () => {
+  it('reads day-first slash dates as datetime with the format the data settle', () => {
     const inferred = infer({ d: range(20, (i) => `${13 + (i % 5)}/0${1 + (i % 5)}/2024`), x: filler(20) });
+    expect(field(inferred, 'd')).toMatchObject({ type: 'datetime', format: 'DD/MM/YYYY' });
+    expect(inferred.warnings.join('\n')).not.toMatch(/d: /);
+  });
+
+  it('proposes a format for dates with times, and warns when no part above 12 settles the order', () => {
+    const settled = infer({ d: range(20, (i) => `0${1 + (i % 9)}.${13 + (i % 5)}.2024 1${i % 10}:30`) });
+    expect(field(settled, 'd')).toMatchObject({ type: 'datetime', format: 'MM.DD.YYYY HH:mm' });
+    const open = infer({ d: range(20, (i) => `0${1 + (i % 9)}/0${1 + (i % 5)}/2024`), x: filler(20) });
+    expect(field(open, 'd')).toMatchObject({ type: 'datetime', format: 'MM/DD/YYYY' });
+    expect(open.warnings.join('\n')).toMatch(/d: no day or month above 12 settles/);
+  });
+
+  it('keeps dates written both day first and month first as text, and warns', () => {
+    const inferred = infer({
+      d: range(20, (i) => (i % 2 ? `${13 + (i % 5)}/01/2024` : `01/${13 + (i % 5)}/2024`)),
+      x: filler(20),
+    });
     expect(field(inferred, 'd').type).not.toBe('datetime');
-    expect(inferred.warnings.join('\n')).toMatch(/d: holds dates written day first/);
+    expect(inferred.warnings.join('\n')).toMatch(/d: holds dates written both day first and month first/);
   });
 
   it('falls back to text when numbers and words mix', () => {

@@ -27,7 +27,7 @@ export function register(program: Command, wrap: Wrap): void {
       .option('-f, --force', 'overwrite existing files')
       .option(
         '--from <file>',
-        'a CSV or JSONL file to infer the schema and the settings from (needs --target)',
+        'a CSV, JSONL, Excel or Parquet file to infer the schema and the settings from (needs --target)',
       ),
     'with --from: the column to predict',
   ).action(

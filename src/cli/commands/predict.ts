@@ -2,18 +2,22 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { errors } from '../../core/errors.js';
+import type { DataFormat } from '../../data/records.js';
+import { addReadOptions, readOptions, type ReadFlags } from '../read-options.js';
 import type { Wrap } from '../wrap.js';
 
 export function register(program: Command, wrap: Wrap): void {
-  program
-    .command('predict')
-    .description(
-      'score a CSV or JSONL file with a published model; invalid rows go to <file>.rejects.jsonl, values unseen in training are flagged in <output>.warnings.jsonl',
-    )
-    .argument('<file>', 'input file (.csv or .jsonl)')
+  addReadOptions(
+    program
+      .command('predict')
+      .description(
+        'score a CSV, JSONL, Excel or Parquet file with a published model; invalid rows go to <file>.rejects.jsonl, values unseen in training are flagged in <output>.warnings.jsonl',
+      )
+      .argument('<file>', 'input file (.csv, .jsonl, .xlsx, .parquet)'),
+  )
     .requiredOption('-o, --output <file>', 'where to write the predictions (CSV)')
     .option('-m, --model <alias|version>', 'model to use', 'production')
-    .option('--format <format>', 'csv or jsonl (default: from the extension)')
+    .option('--format <format>', 'csv, jsonl, xlsx or parquet (default: from the extension)')
     .option('--allow-rejects', 'exit 0 even when some rows were rejected')
     .action(
       wrap(
@@ -21,7 +25,7 @@ export function register(program: Command, wrap: Wrap): void {
         async (
           context,
           file: string,
-          options: { output: string; model: string; format?: 'csv' | 'jsonl'; allowRejects?: boolean },
+          options: ReadFlags & { output: string; model: string; format?: DataFormat; allowRejects?: boolean },
         ) => {
           const project = context.project();
           const [{ predictFile }, { openRegistry }] = await Promise.all([
@@ -37,6 +41,7 @@ export function register(program: Command, wrap: Wrap): void {
               registry,
               model: options.model,
               ...(options.format ? { format: options.format } : {}),
+              read: readOptions(options, project.config.input),
             });
             context.logger.info(
               { summary: { ...summary, rejects_sample: undefined }, console: false },

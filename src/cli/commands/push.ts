@@ -5,11 +5,13 @@ import { Option, type Command } from 'commander';
 import { errors } from '../../core/errors.js';
 import { displayPath } from '../../core/paths.js';
 import type { PushProgress, PushSummary } from '../../batch/push.js';
+import type { DataFormat } from '../../data/records.js';
+import { addReadOptions, readOptions, type ReadFlags } from '../read-options.js';
 import type { Wrap } from '../wrap.js';
 
-interface PushFlags {
+interface PushFlags extends ReadFlags {
   collection?: string;
-  format?: 'csv' | 'jsonl';
+  format?: DataFormat;
   batchSize?: string;
   replace?: boolean;
   dryRun?: boolean;
@@ -82,13 +84,22 @@ function humanSummary(summary: PushSummary): string {
 }
 
 export function register(program: Command, wrap: Wrap): void {
-  program
-    .command('push')
-    .description('validate a CSV or JSONL file against the schema and upsert its rows into the store')
-    .argument('<file>', 'the data file (.csv, .jsonl)')
+  addReadOptions(
+    program
+      .command('push')
+      .description(
+        'validate a CSV, JSONL, Excel or Parquet file against the schema and upsert its rows into the store',
+      )
+      .argument('<file>', 'the data file (.csv, .jsonl, .xlsx, .parquet)'),
+  )
     .option('--collection <name>', 'collection to write (default: store.collection in pipewright.yaml)')
     .addOption(
-      new Option('--format <format>', 'file format (default: from the extension)').choices(['csv', 'jsonl']),
+      new Option('--format <format>', 'file format (default: from the extension)').choices([
+        'csv',
+        'jsonl',
+        'xlsx',
+        'parquet',
+      ]),
     )
     .option('--batch-size <n>', 'rows per write (default: store.batch_size)')
     .option(
@@ -119,6 +130,7 @@ export function register(program: Command, wrap: Wrap): void {
             store,
             collection,
             format: flags.format,
+            read: readOptions(flags, config.input),
             batchSize,
             replace: flags.replace,
             dryRun: flags.dryRun,

@@ -7,16 +7,19 @@ import { errors, isPipewrightError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { InferFileOptions, InferredFile } from '../../project/infer-file.js';
 import { TASKS, type Task } from '../../schema/schema.js';
+import { DATA_FORMATS } from '../../data/reader.js';
+import type { DataFormat } from '../../data/records.js';
+import { addReadOptions, readOptions, type ReadFlags } from '../read-options.js';
 import type { Wrap } from '../wrap.js';
 
-export interface InferFlags {
+export interface InferFlags extends ReadFlags {
   target?: string;
   key?: string;
   sample?: number;
   missing?: string[];
   task?: Task;
   positiveClass?: string;
-  format?: 'csv' | 'jsonl';
+  format?: DataFormat;
   closed?: string[];
 }
 
@@ -45,7 +48,7 @@ export function parseTask(value: string): Task {
 
 /** Adds the inference flags shared by `schema infer` and `init --from`. */
 export function inferOptions(command: Command, targetHelp: string): Command {
-  return command
+  return addReadOptions(command)
     .option('-t, --target <column>', targetHelp)
     .option('-k, --key <column>', 'the column that identifies a row (default: proposed from the data)')
     .option('--sample <rows>', 'rows read at most (default 100,000)', parseSample)
@@ -63,7 +66,7 @@ export function inferOptions(command: Command, targetHelp: string): Command {
       '--positive-class <value>',
       "a binary target's positive class (default: a yes-like value, else the rarer class)",
     )
-    .option('--format <format>', 'csv or jsonl (default: from the extension)')
+    .option('--format <format>', 'csv, jsonl, xlsx or parquet (default: from the extension)')
     .option(
       '--closed <columns>',
       'comma-separated category columns whose values seen are the whole list: a new value is refused (default: categories are open, a new value is scored and flagged)',
@@ -83,12 +86,13 @@ const OPTION_FLAGS: Record<string, string> = {
 
 /** The inference options the flags ask for; the format is checked here, where its flag is known. */
 export function inferFileOptions(flags: InferFlags): InferFileOptions {
-  if (flags.format !== undefined && flags.format !== 'csv' && flags.format !== 'jsonl') {
+  if (flags.format !== undefined && !DATA_FORMATS.includes(flags.format)) {
     throw new errors.PW_USAGE(`--format ${flags.format}: not a format`, {
-      hint: 'Use --format csv or --format jsonl.',
+      hint: 'Use --format csv, jsonl, xlsx or parquet.',
     });
   }
   return {
+    read: readOptions(flags),
     ...(flags.target !== undefined ? { target: flags.target } : {}),
     ...(flags.key !== undefined ? { key: flags.key } : {}),
     ...(flags.sample !== undefined ? { sample: flags.sample } : {}),
@@ -131,8 +135,8 @@ export function register(program: Command, wrap: Wrap): void {
   inferOptions(
     schema
       .command('infer')
-      .description('infer a commented schema.yaml from a CSV or JSONL file')
-      .argument('<file>', 'the CSV or JSONL file to read'),
+      .description('infer a commented schema.yaml from a CSV, JSONL, Excel or Parquet file')
+      .argument('<file>', 'the data file to read (.csv, .jsonl, .xlsx, .parquet)'),
     'the column to predict (without one the schema has no target)',
   )
     .option('-o, --output <file>', 'write the schema to this file (default: print it)')

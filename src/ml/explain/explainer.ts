@@ -105,6 +105,14 @@ function columnMeansOf(
   const encoded = new Float64Array(fieldOfColumn.length);
   const means = new Float64Array(fieldOfColumn.length);
   for (const field of fields) {
+    // A date's parts are not a function of its mean: their training means are kept with them.
+    const dateMeans = preprocessor.dateMeans(field);
+    if (dateMeans && dateMeans.length > 0) {
+      let part = 0;
+      for (let c = 0; c < fieldOfColumn.length; c++)
+        if (fieldOfColumn[c] === field) means[c] = dateMeans[part++];
+      continue;
+    }
     const reference = byField.get(field);
     if (!reference) return undefined;
     // the field's columns after encoding `value`, the others' missing (they are not read here)

@@ -25,6 +25,13 @@ import {
   type NumericImputerJSON,
   type NumericImputerStrategy,
 } from './imputers.js';
+import {
+  DateFeatures,
+  DEFAULT_DATE_PARTS,
+  SCORING_TIME,
+  type DateFeaturesJSON,
+  type DatePart,
+} from './dates.js';
 import { createScaler, scalerFromJSON, type Scaler, type ScalerJSON, type ScalerKind } from './scalers.js';
 
 export type PreprocessConfig = Config['preprocess'];
@@ -53,7 +60,14 @@ interface CategoricalStep {
   encoder: Encoder;
 }
 
-type Step = NumericStep | CategoricalStep;
+/** A datetime field as calendar parts and elapsed days (one output per part). */
+interface DateStep {
+  kind: 'date';
+  field: Field;
+  features: DateFeatures;
+}
+
+type Step = NumericStep | CategoricalStep | DateStep;
 
 export type PreprocessorStepJSON =
   | {
@@ -70,7 +84,8 @@ export type PreprocessorStepJSON =
       fromNumbers: boolean;
       imputer: CategoryImputerJSON | null;
       encoder: EncoderJSON;
-    };
+    }
+  | ({ kind: 'date'; field: string; type: FieldType } & DateFeaturesJSON);
 
 export interface PreprocessorJSON {
   kind: 'preprocessor';
@@ -120,6 +135,16 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
     }
     const steps = schema.features.map((field): Step => {
       const override = definedOnly(overrides[field.name] ?? {});
+      if (field.type === 'datetime' && override.encoder === undefined) {
+        return dateStep(schema, field, preprocess.dates, override);
+      }
+      if (override.parts !== undefined || override.elapsed_to !== undefined) {
+        configError(
+          `preprocess.fields.${field.name}.${override.parts !== undefined ? 'parts' : 'elapsed_to'}`,
+          `${field.name} is not a datetime field`,
+          'Date parts and elapsed days apply to datetime fields only.',
+        );
+      }
       const categorical = !isNumericField(field) || override.encoder !== undefined;
       const path = `preprocess.fields.${field.name}`;
       if (categorical) {
@@ -205,14 +230,34 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
     });
   }
 
+  /** A datetime field's derived columns' training means, or undefined when the field is not derived into parts. */
+  dateMeans(field: string): readonly number[] | undefined {
+    this.requireFitted();
+    const step = this.steps.find((candidate) => candidate.field.name === field);
+    return step?.kind === 'date' ? step.features.trainingMeans : undefined;
+  }
+
   get isFitted(): boolean {
     return this.fitted;
   }
 
   /** Learns imputation values, scales and categories from rows `rows` of `frame` (every row when absent). */
   fit(frame: Frame, rows?: ArrayLike<number>): this {
+    const now = Date.now();
     for (const step of this.steps) {
       const column = frame.column(step.field.name);
+      if (step.kind === 'date') {
+        const times = selectedTimes(frame, step.field.name, rows);
+        const reference = step.features.reference;
+        step.features.fit(
+          times,
+          reference !== undefined && reference !== SCORING_TIME
+            ? selectedTimes(frame, reference, rows)
+            : undefined,
+          now,
+        );
+        continue;
+      }
       if (step.kind === 'numeric') {
         if (column.kind !== 'numeric')
           throw new errors.PW_INTERNAL(`Column ${step.field.name} is not numeric in the frame`);
@@ -248,6 +293,7 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
       this.offsets.push(this.names.length);
       this.missingIndices.push(step.kind === 'categorical' ? missingIndexOf(step) : -1);
       if (step.kind === 'numeric') this.names.push(step.field.name);
+      else if (step.kind === 'date') this.names.push(...step.features.outputNames(step.field.name));
       else {
         this.names.push(...step.encoder.outputNames(step.field.name));
         widest = Math.max(widest, step.encoder.outputs);
@@ -266,9 +312,25 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
     this.requireFitted();
     const count = rows ? rows.length : frame.rows;
     const columns = this.names.map(() => new Float64Array(count));
+    const now = Date.now();
     this.steps.forEach((step, s) => {
       const offset = this.offsets[s];
       const column = frame.column(step.field.name);
+      if (step.kind === 'date') {
+        const times = selectedTimes(frame, step.field.name, rows);
+        const reference = step.features.reference;
+        const references =
+          reference !== undefined && reference !== SCORING_TIME
+            ? selectedTimes(frame, reference, rows)
+            : undefined;
+        const width = step.features.outputs;
+        const row = new Float64Array(width);
+        for (let i = 0; i < count; i++) {
+          step.features.encode(times[i], references ? references[i] : now, row, 0);
+          for (let c = 0; c < width; c++) columns[offset + c][i] = row[c];
+        }
+        return;
+      }
       if (step.kind === 'numeric') {
         if (column.kind !== 'numeric')
           throw new errors.PW_INTERNAL(`Column ${step.field.name} is not numeric in the frame`);
@@ -327,6 +389,13 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
       const step = steps[s];
       const offset = this.offsets[s];
       const value = record[step.field.name];
+      if (step.kind === 'date') {
+        const reference = step.features.reference;
+        const referenceTime =
+          reference === undefined || reference === SCORING_TIME ? Date.now() : timeOf(record[reference]);
+        step.features.encode(timeOf(value), referenceTime, out, offset);
+        continue;
+      }
       if (step.kind === 'numeric') {
         let number = numericOf(step.field, value);
         if (number !== number && step.imputer) number = step.imputer.fillValue;
@@ -373,22 +442,24 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
       kind: 'preprocessor',
       version: 1,
       steps: this.steps.map((step): PreprocessorStepJSON =>
-        step.kind === 'numeric'
-          ? {
-              kind: 'numeric',
-              field: step.field.name,
-              type: step.field.type,
-              imputer: step.imputer ? step.imputer.toJSON() : null,
-              scaler: step.scaler ? step.scaler.toJSON() : null,
-            }
-          : {
-              kind: 'categorical',
-              field: step.field.name,
-              type: step.field.type,
-              fromNumbers: step.fromNumbers,
-              imputer: step.imputer ? step.imputer.toJSON() : null,
-              encoder: step.encoder.toJSON(),
-            },
+        step.kind === 'date'
+          ? { kind: 'date', field: step.field.name, type: step.field.type, ...step.features.toJSON() }
+          : step.kind === 'numeric'
+            ? {
+                kind: 'numeric',
+                field: step.field.name,
+                type: step.field.type,
+                imputer: step.imputer ? step.imputer.toJSON() : null,
+                scaler: step.scaler ? step.scaler.toJSON() : null,
+              }
+            : {
+                kind: 'categorical',
+                field: step.field.name,
+                type: step.field.type,
+                fromNumbers: step.fromNumbers,
+                imputer: step.imputer ? step.imputer.toJSON() : null,
+                encoder: step.encoder.toJSON(),
+              },
       ),
     };
   }
@@ -406,6 +477,7 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
         );
       }
       const field: Field = { name: step.field, type: step.type, role: 'feature', nullable: true };
+      if (step.kind === 'date') return { kind: 'date', field, features: DateFeatures.fromJSON(step) };
       if (step.kind === 'numeric') {
         return {
           kind: 'numeric',
@@ -469,6 +541,62 @@ function countCategories(
       .sort((a, b) => (a.value as number) - (b.value as number));
   }
   return { categories: entries.map((e) => e.value), counts: entries.map((e) => e.count), missing };
+}
+
+/** The date step of a datetime feature, from the field's settings over `preprocess.dates`. */
+function dateStep(
+  schema: Schema,
+  field: Field,
+  dates: Partial<PreprocessConfig['dates']> | undefined,
+  override: Partial<ColumnSettings>,
+): DateStep {
+  const path = `preprocess.fields.${field.name}`;
+  for (const key of ['scaler', 'imputer', 'fill_value', 'drop'] as const) {
+    if (override[key] !== undefined)
+      configError(
+        `${path}.${key}`,
+        `${field.name} is a datetime: it becomes date parts, which are not ${key === 'scaler' ? 'scaled' : 'imputed'}`,
+        'Choose its features with `parts` (and `elapsed_to`), or set `encoder` to treat it as categories.',
+      );
+  }
+  const parts: DatePart[] = override.parts ?? dates?.parts ?? DEFAULT_DATE_PARTS;
+  const reference = override.elapsed_to ?? dates?.elapsed_to;
+  if (reference !== undefined && reference !== SCORING_TIME) {
+    const other = schema.features.find((candidate) => candidate.name === reference);
+    if (!other || other.type !== 'datetime' || other.name === field.name) {
+      configError(
+        `${override.elapsed_to !== undefined ? path : 'preprocess.dates'}.elapsed_to`,
+        `${reference} is not another datetime feature of the schema`,
+        `Use scoring_time, or a datetime feature: ${
+          schema.features
+            .filter((candidate) => candidate.type === 'datetime' && candidate.name !== field.name)
+            .map((candidate) => candidate.name)
+            .join(', ') || '(none)'
+        }.`,
+      );
+    }
+  }
+  return {
+    kind: 'date',
+    field,
+    features: new DateFeatures(parts, reference, field.timezone),
+  };
+}
+
+/** A datetime column's epoch milliseconds for the selected rows (NaN where missing). */
+function selectedTimes(frame: Frame, name: string, rows: ArrayLike<number> | undefined): Float64Array {
+  const column = frame.column(name);
+  if (column.kind !== 'numeric') throw new errors.PW_INTERNAL(`Column ${name} is not numeric in the frame`);
+  const count = rows ? rows.length : frame.rows;
+  const out = new Float64Array(count);
+  for (let i = 0; i < count; i++) out[i] = column.values[rows ? rows[i] : i];
+  return out;
+}
+
+function timeOf(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') return Date.parse(value);
+  return NaN;
 }
 
 function missingIndexOf(step: CategoricalStep): number {

@@ -88,24 +88,41 @@ export function decideField(profile: ColumnProfile, rows: number, maxCategories:
     field.min = profile.min;
     field.max = profile.max;
     notes.push(`numbers from ${profile.min} to ${profile.max} (${distinctText(summary)})`);
-  } else if (profile.datetimes === n && profile.dayFirst === 0) {
+  } else if (
+    profile.datetimes === n &&
+    !(profile.dayFirst > 0 && profile.monthFirst > 0) &&
+    (profile.partsDates === 0 || (profile.partsDates === n && profile.partsSeparators.size === 1))
+  ) {
     field.type = 'datetime';
     notes.push(
       `dates from ${isoDay(profile.timeMin)} to ${isoDay(profile.timeMax)}; no min/max is written, since new rows come later`,
     );
-    if (
-      profile.monthFirst === 0 &&
-      profile.dayFirst === 0 &&
-      [...(summary.counts ?? [])].some(([text]) => SLASH_DATE.test(text))
-    ) {
+    if (profile.partsDates > 0) {
+      const [separator] = profile.partsSeparators;
+      // Dotted and dashed dates are day first where they are written; slashes are settled by the data only.
+      const dayFirst = profile.dayFirst > 0 || (profile.monthFirst === 0 && separator !== '/');
+      const day = dayFirst ? ['DD', 'MM'] : ['MM', 'DD'];
+      const time =
+        profile.partsTimes === 'minutes' ? ' HH:mm' : profile.partsTimes === 'seconds' ? ' HH:mm:ss' : '';
+      field.format = `${day[0]}${separator}${day[1]}${separator}YYYY${time}`;
+      if (profile.dayFirst > 0 || profile.monthFirst > 0) {
+        notes.push(
+          `written ${field.format}: a ${dayFirst ? 'first' : 'second'} part above 12 settles that the day comes ${dayFirst ? 'first' : 'second'}`,
+        );
+      } else {
+        warnings.push(
+          `no day or month above 12 settles whether the dates are day or month first: read as ${field.format}; change \`format\` if that is wrong`,
+        );
+      }
+    } else if ([...(summary.counts ?? [])].some(([text]) => SLASH_DATE.test(text))) {
       notes.push(
         'slash dates are read month first (MM/DD/YYYY); write them as YYYY-MM-DD if they are day first',
       );
     }
   } else {
-    if (profile.dayFirst > 0) {
+    if (profile.dayFirst > 0 && profile.monthFirst > 0) {
       warnings.push(
-        'holds dates written day first (DD/MM/YYYY), which cannot be read as dates: kept as text; write them as YYYY-MM-DD to use them as dates',
+        'holds dates written both day first and month first (a first part above 12 on some rows, a second on others): kept as text; write them as YYYY-MM-DD to use them as dates',
       );
     }
     if (profile.leadingZeros > 0 && profile.leadingZeros + profile.numbers === n) {

@@ -131,6 +131,10 @@ export class SchemaInferrer {
       } else if (typeof raw === 'boolean') {
         text = String(raw);
         profile.addValue(text, 'boolean', line);
+      } else if (raw instanceof Date) {
+        // A spreadsheet or Parquet date.
+        text = Number.isFinite(raw.getTime()) ? raw.toISOString() : '';
+        profile.addValue(text, 'string', line);
       } else {
         profile.addNested(line);
       }

@@ -20,6 +20,8 @@ const BOOLEAN_TEXT = /^(?:true|false)$/i;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 const YEAR_FIRST_SLASH = /^\d{4}\/\d{1,2}\/\d{1,2}$/;
 export const SLASH_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
+/** A date written with its day and month first in some order (`12/05/2021`, `12.05.2021 14:30`). */
+const PARTS_DATE = /^(\d{1,2})([/.-])(\d{1,2})\2(\d{4})(?:[ T](\d{1,2}):(\d{2})(:\d{2})?)?$/;
 const TEXT_MONTH_DATE = /^(?:\d{1,2} [A-Za-z]{3,9},? \d{4}|[A-Za-z]{3,9} \d{1,2},? \d{4})$/;
 
 /** Compares category values the way they are listed: numbers by value, text by code point. */
@@ -65,6 +67,10 @@ export class ColumnProfile {
   /** Slash dates whose first part is above 12 (day first) and whose second part is (month first). */
   dayFirst = 0;
   monthFirst = 0;
+  /** Dates written with day and month first (either order): their separators, and whether times follow. */
+  partsDates = 0;
+  partsSeparators = new Set<string>();
+  partsTimes: 'none' | 'minutes' | 'seconds' | 'mixed' | undefined;
   min = Infinity;
   max = -Infinity;
   timeMin = Infinity;
@@ -139,15 +145,27 @@ export class ColumnProfile {
     if (ISO_DATE.test(text) || YEAR_FIRST_SLASH.test(text) || TEXT_MONTH_DATE.test(text)) {
       time = Date.parse(text);
     } else {
-      const slash = SLASH_DATE.exec(text);
-      if (slash) {
-        const first = Number(slash[1]);
-        const second = Number(slash[2]);
+      const parts = PARTS_DATE.exec(text);
+      if (parts) {
+        const first = Number(parts[1]);
+        const second = Number(parts[3]);
         if (first > 12) this.dayFirst++;
         if (second > 12) this.monthFirst++;
-        time = Date.parse(text);
-        // Day-first dates cannot be read as dates at all; count them so the column is not a date.
-        if (first > 12) time = NaN;
+        this.partsDates++;
+        this.partsSeparators.add(parts[2]);
+        const times = parts[5] === undefined ? 'none' : parts[7] === undefined ? 'minutes' : 'seconds';
+        this.partsTimes = this.partsTimes === undefined || this.partsTimes === times ? times : 'mixed';
+        // Read in the order the data allow: a first part above 12 is a day.
+        const [day, month] = first > 12 ? [first, second] : [second, first];
+        time = Date.UTC(
+          Number(parts[4]),
+          month - 1,
+          day,
+          Number(parts[5] ?? 0),
+          Number(parts[6] ?? 0),
+          Number((parts[7] ?? ':0').slice(1)),
+        );
+        if (month > 12 || day > 31) time = NaN;
       }
     }
     if (Number.isFinite(time)) {

@@ -30,6 +30,7 @@ export function schemaDefinition(
       nullable: required ? field.nullable : true,
       ...(closedValues && field.values !== undefined ? { values: field.values } : {}),
       ...(observed ? { observed } : {}),
+      ...(field.format !== undefined ? { format: field.format } : {}),
     };
   }
   return {
@@ -226,6 +227,7 @@ export function renderSchemaText(inferred: InferredSchema, options: SchemaTextOp
       if (max !== undefined) out.push(`      max: ${yamlScalar(max)}`);
       if (categories) out.push(`      categories: ${flowMap(categories, '      categories: '.length)}`);
     }
+    if (spec.format !== undefined) out.push(`    format: ${yamlScalar(spec.format)}`);
   }
   const text = `${out.join('\n')}\n`;
   // The text must say exactly what the definition says: a rendering slip would silently change the contract.

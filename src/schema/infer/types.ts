@@ -39,6 +39,8 @@ export interface InferredField {
   values?: CategoryValue[];
   /** The user declared this category's list closed: its `values` are the contract. */
   closed?: boolean;
+  /** How a datetime is written, when it is not ISO 8601 (DD/MM/YYYY...). */
+  format?: string;
   summary: ColumnSummary;
   /** Why the type, role and limits are what they are: a comment above the field. */
   notes: string[];
