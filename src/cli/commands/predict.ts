@@ -13,13 +13,20 @@ export function register(program: Command, wrap: Wrap): void {
     .option('-m, --model <alias|version>', 'model to use', 'production')
     .option('--format <format>', 'csv or jsonl (default: from the extension)')
     .option('--allow-rejects', 'exit 0 even when some rows were rejected')
+    .option('--explain', 'add exact SHAP values: shap_base and one shap_<field> column per feature field')
     .action(
       wrap(
         'predict',
         async (
           context,
           file: string,
-          options: { output: string; model: string; format?: 'csv' | 'jsonl'; allowRejects?: boolean },
+          options: {
+            output: string;
+            model: string;
+            format?: 'csv' | 'jsonl';
+            allowRejects?: boolean;
+            explain?: boolean;
+          },
         ) => {
           const project = context.project();
           const [{ predictFile }, { openRegistry }] = await Promise.all([
@@ -35,6 +42,7 @@ export function register(program: Command, wrap: Wrap): void {
               registry,
               model: options.model,
               ...(options.format ? { format: options.format } : {}),
+              ...(options.explain ? { explain: true } : {}),
             });
             context.logger.info(
               { summary: { ...summary, rejects_sample: undefined }, console: false },
