@@ -348,3 +348,22 @@ describe.skipIf(!available)('the run report’s explanations', () => {
     await page.close();
   });
 });
+
+describe('the model card’s explanations', () => {
+  it('states mean |SHAP| per field, as the run’s evaluation measured it', async () => {
+    const result = await cli(project, '--json', 'models', 'show', 'v1', '--card');
+    expect(result.code).toBe(0);
+    const card = (JSON.parse(result.stdout) as { card: ModelCard }).card;
+    const evaluation = readJson<EvaluationFile>(join(artifacts, first.id, 'evaluate', 'evaluation.json'));
+    expect(card.explanations).toEqual({
+      space: 'log_odds',
+      rows: evaluation.explanations!.rows,
+      meanAbsShap: evaluation.explanations!.importance.map((item) => ({
+        field: item.field,
+        value: item.meanAbsShap,
+      })),
+    });
+    const text = await cli(project, 'models', 'show', 'v1', '--card');
+    expect(text.stdout).toContain('What drives it (mean |SHAP|');
+  });
+});
