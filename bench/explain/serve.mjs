@@ -71,7 +71,11 @@ const app = await buildServer({
   registry,
   logger: silentLogger(),
   processMetrics: false,
-  settings: { ...parseConfig('project: b\nschema: s.yaml\n', 'bench.yaml').serve, port: 0, reload_interval_ms: 60_000 },
+  settings: {
+    ...parseConfig('project: b\nschema: s.yaml\n', 'bench.yaml').serve,
+    port: 0,
+    reload_interval_ms: 60_000,
+  },
 });
 await app.listen({ host: '127.0.0.1', port: 0 });
 const url = `http://127.0.0.1:${app.server.address().port}`;
@@ -105,7 +109,7 @@ const load = loadavg()
   .map((value) => value.toFixed(1))
   .join(' ');
 // warm both paths (the first explain request builds the explainer's tables)
-await fetch(`${url}/predict?explain=true`, {
+await globalThis.fetch(`${url}/predict?explain=true`, {
   method: 'POST',
   headers: { 'content-type': 'application/json' },
   body: bodies[0],
