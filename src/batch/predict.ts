@@ -8,6 +8,8 @@ import { errors } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { parseBundle, Predictor } from '../ml/bundle.js';
 import { compileUnseenCheck, type UnseenReason, type UnseenValue } from '../ml/unseen.js';
+import { explanationColumns, explanationRow } from '../ml/explain/columns.js';
+import { createExplainer } from '../ml/explain/explainer.js';
 import type { ModelRegistry } from '../registry/types.js';
 import { compileCoercer, type TypedRecord } from '../schema/coerce.js';
 import type { Schema } from '../schema/schema.js';
@@ -28,6 +30,8 @@ export interface PredictOptions {
   rejectsFile?: string;
   /** Where flags of values unseen in training go (default `<output>.warnings.jsonl`). */
   warningsFile?: string;
+  /** Adds the SHAP columns: shap_base and one shap_<field> per feature field. */
+  explain?: boolean;
 }
 
 export interface PredictSummary {
@@ -112,6 +116,9 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
   if (predictor.task === 'binary') header.push('probability', 'label');
   else if (predictor.task === 'regression') header.push('prediction');
   else header.push('label', ...predictor.classes.map((label) => `probability_${String(label)}`));
+  const explainer = options.explain ? createExplainer(predictor.bundle) : undefined;
+  if (explainer) header.push(...explanationColumns(explainer, predictor.classes.map(String)));
+  const contributions = explainer ? new Float64Array(explainer.outputs * explainer.fields.length) : undefined;
   let read = 0;
   let predicted = 0;
   try {
@@ -157,6 +164,10 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
           let best = 0;
           for (let k = 1; k < width; k++) if (row[k] > row[best]) best = k;
           cells.push(csvCell(predictor.classes[best]), ...Array.from(row, (p) => p.toFixed(6)));
+        }
+        if (explainer && contributions) {
+          explainer.explainRecordInto(records[i], contributions);
+          for (const value of explanationRow(explainer, contributions)) cells.push(String(value));
         }
         lines.push(cells.join(','));
       }

@@ -56,6 +56,11 @@ export interface ModelCard {
   };
   intendedUse: string[];
   limits: string[];
+  /**
+   * What drives the model: mean |SHAP value| per feature field on a sample of the test rows, in the
+   * model's raw output (`space`), largest first. Absent for models that cannot be explained.
+   */
+  explanations?: { space: string; rows: number; meanAbsShap: { field: string; value: number }[] };
 }
 
 /** The metrics a card states with intervals, by task; the gate metric is always among them. */
@@ -203,6 +208,7 @@ export interface ModelCardInput {
     productionVersion?: string;
     productionMetrics?: Record<string, number>;
     comparison?: { difference: number; low: number; high: number; confidence: number };
+    explanations?: { space: string; rows: number; importance: { field: string; meanAbsShap: number }[] };
   };
   /** How a binary threshold was chosen: `f1` (on the training part) or a fixed number. */
   thresholdSetting?: 'f1' | number;
@@ -386,5 +392,17 @@ export function buildModelCard(input: ModelCardInput): ModelCard {
     ...base,
     intendedUse: intendedUse(input, classes, evaluation.threshold),
     limits: knownLimits(input, base),
+    ...(evaluation.explanations
+      ? {
+          explanations: {
+            space: evaluation.explanations.space,
+            rows: evaluation.explanations.rows,
+            meanAbsShap: evaluation.explanations.importance.map((item) => ({
+              field: item.field,
+              value: item.meanAbsShap,
+            })),
+          },
+        }
+      : {}),
   };
 }

@@ -92,6 +92,14 @@ export function modelCardText(card: ModelCard, heading?: string): string {
       `  vs ${production.version}       ${card.evaluation.metric} ${formatNumber(production.metrics[card.evaluation.metric])}${difference ? `, difference ${formatNumber(difference.value)} [${formatNumber(difference.low)} to ${formatNumber(difference.high)}]` : ''}`,
     );
   }
+  if (card.explanations) {
+    lines.push(
+      '',
+      `What drives it (mean |SHAP|, ${card.explanations.space}, ${card.explanations.rows} test rows)`,
+    );
+    for (const item of card.explanations.meanAbsShap.slice(0, 10))
+      lines.push(`  ${item.field.padEnd(24)} ${formatNumber(item.value)}`);
+  }
   lines.push('', 'Intended use');
   for (const item of card.intendedUse) lines.push(`  - ${item}`);
   lines.push('', 'Known limits');
@@ -149,6 +157,7 @@ ${table(
 ${crossValidated(card) ? markup`<p class="note">Means over ${card.evaluation.intervals[names[0]]?.resamples ?? 0} cross-validation folds, with corrected resampled t intervals; the model was then fitted on every row.</p>` : Object.keys(card.evaluation.intervals).length ? markup`<p class="note">Percentile bootstrap over ${card.evaluation.intervals[names[0]]?.resamples ?? 0} resamples of the test rows.</p>` : ''}
 </div>
 </div>
+${card.explanations ? markup`<p class="note">What drives it, as mean |SHAP| on ${card.explanations.rows} test rows (${card.explanations.space}): ${card.explanations.meanAbsShap.slice(0, 5).map((item, index) => markup`${index > 0 ? ', ' : ''}${item.field} ${formatNumber(item.value)}`)}.</p>` : ''}
 <div class="columns" style="margin-top:10px">
 <div><h3>Intended use</h3><ul class="plain">${card.intendedUse.map((item) => markup`<li>${item}</li>`)}</ul></div>
 <div><h3>Known limits</h3><ul class="plain">${card.limits.map((item) => markup`<li>${item}</li>`)}</ul></div>

@@ -209,3 +209,77 @@ export function featureImportanceSpec(items: { feature: string; importance: numb
     ],
   };
 }
+
+/** Mean |SHAP| per field (bars) beside nothing else: the explanation-based importance, in raw-output units. */
+export function shapImportanceSpec(items: { field: string; meanAbsShap: number }[], unit: string): Spec {
+  return {
+    width: 640,
+    height: Math.max(60, items.length * 20),
+    data: { values: items },
+    encoding: {
+      y: { field: 'field', type: 'nominal', sort: null, title: null, axis: { labelLimit: 220 } },
+      x: {
+        field: 'meanAbsShap',
+        type: 'quantitative',
+        title: `Mean |SHAP value| (${unit})`,
+        axis: { tickCount: 5 },
+      },
+    },
+    layer: [
+      { mark: { type: 'bar', color: SERIES_COLORS[0], cornerRadiusEnd: 2, height: { band: 0.7 } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 4, fontSize: 10, color: '#4b5563' },
+        encoding: { text: { field: 'meanAbsShap', type: 'quantitative', format: '.3f' } },
+      },
+    ],
+  };
+}
+
+/**
+ * The summary plot: one dot per row and field at its SHAP value, coloured by the row's value of the field
+ * (blue low, red high; grey for categories and missing values), fields ordered by mean |SHAP|.
+ */
+export function shapSummarySpec(
+  points: { field: string; shap: number; level: number | null; value: string }[],
+  order: string[],
+  unit: string,
+): Spec {
+  return {
+    width: 640,
+    height: Math.max(80, order.length * 28),
+    data: { values: points },
+    transform: [{ calculate: 'random() - 0.5', as: 'jitter' }],
+    layer: [
+      {
+        mark: { type: 'rule', color: REFERENCE_COLOR, strokeDash: [4, 3] },
+        encoding: { x: { datum: 0, type: 'quantitative' } },
+      },
+      {
+        // categories and missing values have no level: kept, and drawn grey
+        mark: { type: 'circle', size: 14, opacity: 0.7, invalid: null },
+        encoding: {
+          y: { field: 'field', type: 'nominal', sort: order, title: null, axis: { labelLimit: 220 } },
+          yOffset: { field: 'jitter', type: 'quantitative', scale: { domain: [-0.6, 0.6] } },
+          x: {
+            field: 'shap',
+            type: 'quantitative',
+            title: `SHAP value (${unit}): left lowers, right raises`,
+          },
+          color: {
+            condition: { test: 'datum.level === null', value: REFERENCE_COLOR },
+            field: 'level',
+            type: 'quantitative',
+            title: 'Field value (percentile)',
+            scale: { domain: [0, 1], range: ['#1565c0', '#c62828'] },
+            legend: { format: '.0%' },
+          },
+          tooltip: [
+            { field: 'field', type: 'nominal' },
+            { field: 'value', type: 'nominal', title: 'value' },
+            { field: 'shap', type: 'quantitative', format: '.4f' },
+          ],
+        },
+      },
+    ],
+  };
+}

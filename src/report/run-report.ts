@@ -15,6 +15,8 @@ import {
   calibrationSpec,
   chartFigure,
   featureImportanceSpec,
+  shapImportanceSpec,
+  shapSummarySpec,
   precisionRecallSpec,
   rocSpec,
   type Curve,
@@ -431,17 +433,51 @@ async function curvesSection(artifacts: RunArtifacts): Promise<SafeHtml | undefi
   return section('curves', 'Curves and confusion matrix', markup`<div class="grid">${figures}</div>`);
 }
 
+const SPACE_UNITS: Record<string, string> = {
+  log_odds: 'log-odds',
+  probability: 'probability',
+  value: 'predicted value',
+  class_scores: 'class score, summed over classes',
+};
+
 async function importanceSection(artifacts: RunArtifacts): Promise<SafeHtml | undefined> {
   const importance = artifacts.evaluation?.featureImportance;
-  if (!importance?.length) return undefined;
-  const top = importance.slice(0, 20);
-  const figure = await chartFigure(
-    'importance',
-    'Feature importance',
-    featureImportanceSpec(top),
-    `${importance.length > 20 ? `The top 20 of ${importance.length}` : `All ${importance.length}`} model inputs (after preprocessing), as the ${artifacts.record.model.type} model weighs them.`,
-  );
-  return section('importance', 'Feature importance', figure);
+  const explanations = artifacts.evaluation?.explanations;
+  if (!importance?.length && !explanations) return undefined;
+  const figures: SafeHtml[] = [];
+  if (explanations) {
+    const unit = SPACE_UNITS[explanations.space] ?? explanations.space;
+    figures.push(
+      await chartFigure(
+        'shap-importance',
+        'Importance by explanation (mean |SHAP|)',
+        shapImportanceSpec(explanations.importance, unit),
+        `How far, on average, each field moves a prediction away from the average one: the mean absolute exact SHAP value over ${explanations.rows.toLocaleString('en-US')} test rows, per schema field (encoded columns summed back).`,
+      ),
+      await chartFigure(
+        'shap-summary',
+        'Summary plot',
+        shapSummarySpec(
+          explanations.points,
+          explanations.importance.map((item) => item.field),
+          unit,
+        ),
+        'One dot per test row and field: right of the dashed line the field raised that prediction, left it lowered it; red dots are high values of the field and blue low ones, so red on the right means “the higher, the more likely”.',
+      ),
+    );
+  }
+  if (importance?.length) {
+    const top = importance.slice(0, 20);
+    figures.push(
+      await chartFigure(
+        'importance',
+        'Feature importance',
+        featureImportanceSpec(top),
+        `${importance.length > 20 ? `The top 20 of ${importance.length}` : `All ${importance.length}`} model inputs (after preprocessing), as the ${artifacts.record.model.type} model weighs them.`,
+      ),
+    );
+  }
+  return section('importance', 'Feature importance', markup`${figures}`);
 }
 
 function comparisonSection(artifacts: RunArtifacts, output: string): SafeHtml {

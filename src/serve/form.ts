@@ -59,6 +59,10 @@ button[disabled] { opacity: .6; cursor: progress; }
 #result dt { color: var(--muted); } #result dd { margin: 0; font-variant-numeric: tabular-nums; }
 .bar { height: .6rem; background: var(--line); border-radius: 999px; overflow: hidden; margin-top: .5rem; }
 .bar span { display: block; height: 100%; width: 0; background: var(--accent); }
+#result-why[hidden] { display: none; }
+#result-why { margin: 1rem 0 0; } #result-why figcaption { color: var(--muted); font-size: .9rem; margin-bottom: .4rem; }
+#result-why svg { display: block; width: 100%; max-width: 40rem; height: auto; font: inherit; font-size: 13px; }
+#result-why text { fill: currentColor; }
 `;
 
 function controlSpec(field: Field): ControlSpec {
@@ -166,6 +170,7 @@ ${threshold}
 <dt>Model version</dt><dd id="result-version"></dd>
 <dt>Request id</dt><dd><code id="result-request"></code></dd>
 </dl>
+<figure id="result-why" hidden><figcaption id="result-why-caption"></figcaption><div id="result-why-chart"></div></figure>
 </section>
 <footer>Model ${model.version} · <a href="docs">API documentation</a> · <a href="model">model details</a> · <a href="monitor">drift monitor</a></footer>
 </main>

@@ -142,6 +142,20 @@ ${body}
 </section>`;
 }
 
+function attributionSection(snapshot: MonitorSnapshot): SafeHtml | '' {
+  const attributions = snapshot.attributions;
+  if (!attributions) return '';
+  return markup`<h2 id="attributions-heading">What drives predictions</h2>
+<section class="card" aria-labelledby="attributions-heading" id="attributions">
+<p>Mean |SHAP value| per field (${attributions.space}): how far each field moves a prediction from the average one, on ${count(attributions.count)} sampled live requests (one in ${count(attributions.every)}, the last ${count(attributions.size)} kept) beside the model’s test rows. A field whose live value moves away from its reference changed what the model’s answers rest on.</p>
+<div class="table-wrap"><table>
+<thead><tr><th scope="col">Field</th><th scope="col" class="number">Live</th><th scope="col" class="number">Reference</th></tr></thead>
+<tbody>
+${attributions.fields.map((item, index) => [index > 0 ? '\n' : '', markup`<tr><th scope="row">${item.field}</th><td class="number">${fixed(item.live, 4)}</td><td class="number">${item.reference === null ? '—' : fixed(item.reference, 4)}</td></tr>`])}
+</tbody></table></div>
+</section>`;
+}
+
 /** The page for a snapshot of the live window. */
 export function renderMonitorPage(schema: Schema, snapshot: MonitorSnapshot): RenderedPage {
   const title = `${humanize(schema.name)}: drift monitor`;
@@ -173,6 +187,7 @@ ${features.map((feature, index) => [index > 0 ? '\n' : '', featureRow(feature, s
 <p class="lead">The last ${count(window.count)} requests (window of ${count(window.size)}) against the ${count(snapshot.referenceRows)} training rows of model ${snapshot.version}. Drift means PSI above ${thresholds.psi} or KS above ${thresholds.ks}, once the window holds ${count(window.minCount)} requests.</p>
 <section class="card summary" id="status" aria-live="polite">${headline(snapshot)}</section>
 ${predictionSection(snapshot)}
+${attributionSection(snapshot)}
 <h2>Features</h2>
 ${table}
 ${unseenSection(snapshot)}

@@ -66,12 +66,29 @@ export interface MonitorSnapshot {
   predictions: PredictionStatus | null;
   /** Values scored though training never saw them, by field and reason, since this model was loaded. */
   unseen: UnseenCount[];
+  /** What drives live predictions (mean |SHAP| per field) beside training; absent until a sample is explained. */
+  attributions?: AttributionStatus;
 }
 
 export interface UnseenCount {
   field: string;
   reason: UnseenReason;
   count: number;
+}
+
+/** Mean |SHAP value| per field over a sample of the window's requests, beside the training reference. */
+export interface AttributionStatus {
+  space: string;
+  /** Requests explained in the sample now (one in `every` observed, at most `size` kept). */
+  count: number;
+  every: number;
+  size: number;
+  fields: { field: string; live: number | null; reference: number | null }[];
+}
+
+/** Where a monitor reads its attributions from (see serve/explanation.ts). */
+export interface AttributionSource {
+  status(): AttributionStatus | undefined;
 }
 
 const KIND_NUMERIC = 0;
@@ -204,6 +221,8 @@ export class LiveMonitor {
   private observedTotal = 0;
   private cached: { observed: number; snapshot: MonitorSnapshot } | undefined;
   private readonly unseenCounts = new Map<string, UnseenCount>();
+  /** Set by the explanation sampler on first use. */
+  attributions: AttributionSource | undefined;
   /** Why nothing is tracked, when nothing is. */
   readonly unavailable: string | undefined;
   private readonly referenceRows: number;
@@ -348,7 +367,11 @@ export class LiveMonitor {
 
   /** The drift of the window against the reference; cached until the next observation. */
   snapshot(): MonitorSnapshot {
-    if (this.cached && this.cached.observed === this.observedTotal) return this.cached.snapshot;
+    const attributions = this.attributions?.status();
+    if (this.cached && this.cached.observed === this.observedTotal) {
+      const cached = this.cached.snapshot;
+      return attributions ? { ...cached, attributions } : cached;
+    }
     const features = this.tracked.map((tracked) => this.distribution(tracked));
     let predictions: PredictionStatus | null = null;
     if (this.prediction && this.predictionReference) {
@@ -393,6 +416,6 @@ export class LiveMonitor {
       unseen: [...this.unseenCounts.values()].map((entry) => ({ ...entry })),
     };
     this.cached = { observed: this.observedTotal, snapshot };
-    return snapshot;
+    return attributions ? { ...snapshot, attributions } : snapshot;
   }
 }

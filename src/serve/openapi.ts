@@ -99,6 +99,42 @@ const WARNINGS_SCHEMA: JsonSchema = {
   },
 };
 
+const EXPLANATION_PROPERTY: JsonSchema = {
+  $ref: '#/components/schemas/Explanation',
+  description: 'Only with `?explain=true`: why the model gave this answer.',
+};
+
+/** The `explanation` of an answer: exact SHAP values per feature field, in the model's raw output. */
+function explanationSchema(schema: Schema): JsonSchema {
+  const fields = schema.features.map((field) => field.name);
+  const contributions: JsonSchema = {
+    type: 'object',
+    description:
+      "Each feature field's share of the difference between this record's raw output and `base` (exact SHAP values; positive pushes the output up).",
+    properties: Object.fromEntries(fields.map((name) => [name, { type: 'number' }])),
+  };
+  const oneOutput: JsonSchema = {
+    type: 'object',
+    properties: {
+      base: { type: 'number', description: 'The expected raw output, knowing none of the fields.' },
+      contributions,
+    },
+    required: ['base', 'contributions'],
+  };
+  return {
+    type: 'object',
+    description:
+      'base + the sum of contributions equals the model’s raw output for the record (within 1e-6): log-odds of the positive class (space log_odds), the averaged probability of a random forest (probability), the predicted value (value), or, for multiclass, one set per class of its raw class score (class_scores, in per_class).',
+    properties: {
+      space: { enum: ['log_odds', 'probability', 'value', 'class_scores'] },
+      base: { type: 'number' },
+      contributions,
+      per_class: { type: 'object', additionalProperties: oneOutput },
+    },
+    required: ['space'],
+  };
+}
+
 function predictionSchema(schema: Schema): JsonSchema {
   if (schema.task === 'regression') {
     return {
@@ -194,6 +230,16 @@ export function buildOpenApi(schema: Schema, options: OpenApiOptions): Record<st
           summary: `Predict ${target} for one record or a batch`,
           description: `Send one record as a JSON object, up to ${options.maxBatch} records as {"records": [...]}, or a CSV file with a header row (answered as CSV: ${csvColumns}). Invalid input is refused with 400 and one entry per invalid field.`,
           operationId: 'predict',
+          parameters: [
+            {
+              name: 'explain',
+              in: 'query',
+              required: false,
+              description:
+                'true: every answer gains an `explanation` (exact SHAP values per field); CSV answers gain the columns shap_base and shap_<field>.',
+              schema: { type: 'boolean', default: false },
+            },
+          ],
           requestBody: {
             required: true,
             content: {
@@ -387,6 +433,7 @@ export function buildOpenApi(schema: Schema, options: OpenApiOptions): Record<st
       schemas: {
         Record: inputRecordSchema(schema),
         Prediction: predictionSchema(schema),
+        Explanation: explanationSchema(schema),
         PredictionResponse: {
           allOf: [
             { $ref: '#/components/schemas/Prediction' },
@@ -395,6 +442,7 @@ export function buildOpenApi(schema: Schema, options: OpenApiOptions): Record<st
               properties: {
                 version: { type: 'string', description: 'The model version that scored it, e.g. v3.' },
                 requestId: { type: 'string' },
+                explanation: EXPLANATION_PROPERTY,
               },
               required: ['version', 'requestId'],
             },
@@ -403,7 +451,15 @@ export function buildOpenApi(schema: Schema, options: OpenApiOptions): Record<st
         BatchResponse: {
           type: 'object',
           properties: {
-            predictions: { type: 'array', items: { $ref: '#/components/schemas/Prediction' } },
+            predictions: {
+              type: 'array',
+              items: {
+                allOf: [
+                  { $ref: '#/components/schemas/Prediction' },
+                  { type: 'object', properties: { explanation: EXPLANATION_PROPERTY } },
+                ],
+              },
+            },
             version: { type: 'string' },
             requestId: { type: 'string' },
           },

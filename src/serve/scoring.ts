@@ -5,6 +5,7 @@ import { errors, type PipewrightError } from '../core/errors.js';
 import type { UnseenReason } from '../ml/unseen.js';
 import type { Coercer, FieldError, TypedRecord } from '../schema/coerce.js';
 import { truncate } from './error-response.js';
+import { sampleAttribution } from './explanation.js';
 import type { ServedModel } from './model.js';
 import type { PredictionDocument } from './prediction-log.js';
 import type { ServeRuntime } from './runtime.js';
@@ -176,6 +177,7 @@ function observe(runtime: ServeRuntime, model: ServedModel, record: TypedRecord,
     record,
     (model.task === 'regression' ? scored.value : scored.probability) ?? Number.NaN,
   );
+  sampleAttribution(runtime.monitor(), model, record);
 }
 
 /** Scores records and does every record's bookkeeping; metrics are counted once per label. */

@@ -322,3 +322,48 @@ describe('a run that fails validation', () => {
     expect(text).toContain('No metrics: the run stopped before the evaluate step.');
   });
 });
+
+describe.skipIf(!available)('the run report’s explanations', () => {
+  it('shows mean |SHAP| per field beside split-count importance, and a summary plot', async () => {
+    const evaluation = readJson<EvaluationFile>(join(artifacts, second.id, 'evaluate', 'evaluation.json'));
+    const explanations = evaluation.explanations!;
+    expect(explanations.space).toBe('log_odds');
+    expect(explanations.rows).toBeGreaterThan(0);
+    expect(explanations.rows).toBeLessThanOrEqual(2000);
+    const fields = explanations.importance.map((item) => item.field);
+    expect(fields.length).toBeGreaterThan(0);
+    expect(explanations.importance.every((item) => item.meanAbsShap >= 0)).toBe(true);
+    const { page, blocked, problems } = await openOffline(join(artifacts, second.id, 'report.html'));
+    const importance = page.locator('figure[aria-label="Importance by explanation (mean |SHAP|)"]');
+    expect(await importance.locator('svg[role="img"]').count()).toBe(1);
+    expect(await importance.locator('.mark-rect path').count()).toBe(fields.length);
+    expect(await importance.textContent()).toContain(fields[0]);
+    const summary = page.locator('figure[aria-label="Summary plot"]');
+    expect(await summary.locator('svg[role="img"]').count()).toBe(1);
+    expect(await summary.locator('.mark-symbol path').count()).toBe(explanations.points.length);
+    expect(await summary.textContent()).toMatch(/right of the dashed line/);
+    expect(await page.locator('figure[aria-label="Feature importance"] svg[role="img"]').count()).toBe(1);
+    expect(blocked).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('the model card’s explanations', () => {
+  it('states mean |SHAP| per field, as the run’s evaluation measured it', async () => {
+    const result = await cli(project, '--json', 'models', 'show', 'v1', '--card');
+    expect(result.code).toBe(0);
+    const card = (JSON.parse(result.stdout) as { card: ModelCard }).card;
+    const evaluation = readJson<EvaluationFile>(join(artifacts, first.id, 'evaluate', 'evaluation.json'));
+    expect(card.explanations).toEqual({
+      space: 'log_odds',
+      rows: evaluation.explanations!.rows,
+      meanAbsShap: evaluation.explanations!.importance.map((item) => ({
+        field: item.field,
+        value: item.meanAbsShap,
+      })),
+    });
+    const text = await cli(project, 'models', 'show', 'v1', '--card');
+    expect(text.stdout).toContain('What drives it (mean |SHAP|');
+  });
+});

@@ -19,13 +19,20 @@ export function register(program: Command, wrap: Wrap): void {
     .option('-m, --model <alias|version>', 'model to use', 'production')
     .option('--format <format>', 'csv, jsonl, xlsx or parquet (default: from the extension)')
     .option('--allow-rejects', 'exit 0 even when some rows were rejected')
+    .option('--explain', 'add exact SHAP values: shap_base and one shap_<field> column per feature field')
     .action(
       wrap(
         'predict',
         async (
           context,
           file: string,
-          options: ReadFlags & { output: string; model: string; format?: DataFormat; allowRejects?: boolean },
+          options: ReadFlags & {
+            output: string;
+            model: string;
+            format?: DataFormat;
+            allowRejects?: boolean;
+            explain?: boolean;
+          },
         ) => {
           const project = context.project();
           const [{ predictFile }, { openRegistry }] = await Promise.all([
@@ -42,6 +49,7 @@ export function register(program: Command, wrap: Wrap): void {
               model: options.model,
               ...(options.format ? { format: options.format } : {}),
               read: readOptions(options, project.config.input),
+              ...(options.explain ? { explain: true } : {}),
             });
             context.logger.info(
               { summary: { ...summary, rejects_sample: undefined }, console: false },

@@ -19,9 +19,25 @@ export interface TreeShapSettings {
    * the leaf's Shapley weights with Gauss-Legendre nodes; `extend-unwind` is the paper's Algorithm 2.
    */
   algorithm?: TreeShapAlgorithm;
+  /**
+   * `table` only: the most numbers the precomputed tables may hold over the whole model (8 bytes each);
+   * trees that would go past it, or that have a path with more than MOST_TABLE_FEATURES distinct
+   * features, are explained by quadrature instead.
+   */
+  tableBudget?: number;
 }
 
-export type TreeShapAlgorithm = 'quadrature' | 'extend-unwind';
+/**
+ * `table` (default) precomputes per leaf its share for every agree / disagree pattern of its path's
+ * features (Fast TreeSHAP v2, Yang 2021), so a row costs one lookup per leaf and path feature;
+ * `quadrature` and `extend-unwind` compute each leaf's share per row.
+ */
+export type TreeShapAlgorithm = 'table' | 'quadrature' | 'extend-unwind';
+
+/** Default table budget: 4M numbers, 32 MB per explained model. */
+export const DEFAULT_TABLE_BUDGET = 1 << 22;
+/** A leaf's table has 2^d rows of d numbers; past this many distinct path features, its tree falls back. */
+const MOST_TABLE_FEATURES = 16;
 
 /**
  * Share of a node's training cover that goes to its left child. Both children's covers are used (not the
@@ -74,6 +90,20 @@ export class TreeShap {
   private readonly treeRule: Int32Array;
   /** The path's product of factors at each quadrature node, per level of the walk (rule size apart). */
   private readonly products: Float64Array;
+  /** Per tree, whether its leaves have tables (else it is walked by quadrature). */
+  private readonly tabled: Uint8Array;
+  /** Per internal node of a tabled tree, the bit of its feature in the agree pattern of the leaves below. */
+  private readonly nodeBit: Int32Array;
+  /** Per leaf of a tabled tree: its distinct path features (count, and where they start in leafFeatures). */
+  private readonly leafCount: Int32Array;
+  private readonly leafFeatureAt: Int32Array;
+  private readonly leafFeatures: Int32Array;
+  /** Per leaf, where its table starts: row `pattern` holds the shares of its path features under that pattern. */
+  private readonly leafTableAt: Int32Array;
+  private readonly table: Float64Array;
+  /** The table walk's stack of nodes and their agree patterns. */
+  private readonly stackNode: Int32Array;
+  private readonly stackPattern: Int32Array;
   private ruleFrom = 0;
   private ruleSize = 1;
   /** Per-call state of the recursion (fields, so the recursive calls pass fewer arguments). */
@@ -88,7 +118,7 @@ export class TreeShap {
       );
     }
     const { features, outputs, baseline, scale } = settings;
-    this.algorithm = settings.algorithm ?? 'quadrature';
+    this.algorithm = settings.algorithm ?? 'table';
     this.features = features;
     this.outputs = outputs;
     this.scale = scale;
@@ -134,6 +164,19 @@ export class TreeShap {
     for (let t = 0; t < this.trees; t++)
       this.treeRule[t] = Math.max(1, Math.ceil(this.mostDistinct(this.roots[t], splitsOn, 0) / 2));
     this.products = new Float64Array((deepest + 2) * rules);
+    this.stackNode = new Int32Array(deepest + 2);
+    this.stackPattern = new Int32Array(deepest + 2);
+    this.tabled = new Uint8Array(this.trees);
+    this.nodeBit = new Int32Array(this.algorithm === 'table' ? nodes : 0);
+    this.leafCount = new Int32Array(this.nodeBit.length);
+    this.leafFeatureAt = new Int32Array(this.nodeBit.length);
+    this.leafTableAt = new Int32Array(this.nodeBit.length);
+    const tables =
+      this.algorithm === 'table'
+        ? this.planTables(settings.tableBudget ?? DEFAULT_TABLE_BUDGET)
+        : { features: 0, numbers: 0 };
+    this.leafFeatures = new Int32Array(tables.features);
+    this.table = new Float64Array(tables.numbers);
     this.tableWidth = deepest + 2;
     this.up = new Float64Array(this.tableWidth * this.tableWidth);
     this.down = new Float64Array(this.tableWidth * this.tableWidth);
@@ -145,6 +188,12 @@ export class TreeShap {
         this.fromDown[depth * this.tableWidth + j] = (depth + 1) / (depth - j);
       }
     }
+    if (tables.numbers > 0) this.fillTables();
+  }
+
+  /** Whether tree t is explained from precomputed tables (false: by quadrature, per row). */
+  isTabled(t: number): boolean {
+    return this.tabled[t] === 1;
   }
 
   /**
@@ -158,7 +207,8 @@ export class TreeShap {
     this.phi = phi;
     for (let t = 0; t < this.trees; t++) {
       this.phiOffset = (t % this.outputs) * features;
-      if (this.algorithm === 'quadrature') {
+      if (this.tabled[t] === 1) this.lookUp(this.roots[t]);
+      else if (this.algorithm !== 'extend-unwind') {
         const rule = this.treeRule[t];
         this.ruleSize = rule;
         this.ruleFrom = (rule * (rule - 1)) / 2;
@@ -167,6 +217,200 @@ export class TreeShap {
       } else this.recurse(this.roots[t], 0, 0, 1, 1, -1);
     }
     this.row = [];
+  }
+
+  /**
+   * The table walk: every leaf's agree pattern (bit p set when the row follows every split on the leaf's
+   * p-th distinct path feature) comes from one pass over the tree, and selects the row of the leaf's
+   * table to add.
+   */
+  private lookUp(root: number): void {
+    const stackNode = this.stackNode;
+    const stackPattern = this.stackPattern;
+    const featureOf = this.feature;
+    const threshold = this.value;
+    const row = this.row;
+    const phi = this.phi;
+    const offset = this.phiOffset;
+    const table = this.table;
+    const leafFeatures = this.leafFeatures;
+    let top = 0;
+    stackNode[0] = root;
+    stackPattern[0] = -1;
+    while (top >= 0) {
+      const node = stackNode[top];
+      const pattern = stackPattern[top];
+      top--;
+      const split = featureOf[node];
+      if (split < 0) {
+        const count = this.leafCount[node];
+        if (count === 0) continue;
+        const at = this.leafTableAt[node] + (pattern & ((1 << count) - 1)) * count;
+        const features = this.leafFeatureAt[node];
+        for (let j = 0; j < count; j++) phi[offset + leafFeatures[features + j]] += table[at + j];
+        continue;
+      }
+      const x = row[split];
+      const child = this.left[node];
+      const goesLeft = x <= threshold[node] || (x !== x && this.missingLeft[node] === 1);
+      top++;
+      stackNode[top] = goesLeft ? child + 1 : child;
+      stackPattern[top] = pattern & ~this.nodeBit[node];
+      top++;
+      stackNode[top] = goesLeft ? child : child + 1;
+      stackPattern[top] = pattern;
+    }
+  }
+
+  /**
+   * Decides which trees get tables, in order, while the budget lasts, and lays out their leaves: per
+   * internal node, the bit of its feature (a feature keeps the position of its first split on the path);
+   * per leaf, its distinct path features. Returns the sizes of the feature list and of the tables.
+   */
+  private planTables(budget: number): { features: number; numbers: number } {
+    const positionOf = new Int32Array(Math.max(1, this.features)).fill(-1);
+    let features = 0;
+    let numbers = 0;
+    for (let t = 0; t < this.trees; t++) {
+      const size = this.tableSizeOf(this.roots[t], positionOf, 0);
+      if (size.numbers < 0 || numbers + size.numbers > budget) continue;
+      this.tabled[t] = 1;
+      const placed = this.placeLeaves(this.roots[t], positionOf, [], features, numbers);
+      features = placed.features;
+      numbers = placed.numbers;
+    }
+    return { features, numbers };
+  }
+
+  /** The numbers and features a tree's tables take (numbers −1 if a path has too many distinct features). */
+  private tableSizeOf(
+    node: number,
+    positionOf: Int32Array,
+    count: number,
+  ): { numbers: number; features: number } {
+    const split = this.feature[node];
+    if (split < 0) {
+      if (count > MOST_TABLE_FEATURES) return { numbers: -1, features: 0 };
+      return { numbers: count > 0 ? 2 ** count * count : 0, features: count };
+    }
+    const fresh = positionOf[split] < 0;
+    if (fresh) positionOf[split] = count;
+    const below = fresh ? count + 1 : count;
+    const left = this.tableSizeOf(this.left[node], positionOf, below);
+    const right = this.tableSizeOf(this.left[node] + 1, positionOf, below);
+    if (fresh) positionOf[split] = -1;
+    if (left.numbers < 0 || right.numbers < 0) return { numbers: -1, features: 0 };
+    return { numbers: left.numbers + right.numbers, features: left.features + right.features };
+  }
+
+  private placeLeaves(
+    node: number,
+    positionOf: Int32Array,
+    path: number[],
+    features: number,
+    numbers: number,
+  ): { features: number; numbers: number } {
+    const split = this.feature[node];
+    if (split < 0) {
+      const count = path.length;
+      this.leafCount[node] = count;
+      this.leafFeatureAt[node] = features;
+      this.leafTableAt[node] = numbers;
+      return { features: features + count, numbers: numbers + (count > 0 ? 2 ** count * count : 0) };
+    }
+    const fresh = positionOf[split] < 0;
+    if (fresh) {
+      positionOf[split] = path.length;
+      path.push(split);
+    }
+    this.nodeBit[node] = 1 << positionOf[split];
+    let placed = this.placeLeaves(this.left[node], positionOf, path, features, numbers);
+    placed = this.placeLeaves(this.left[node] + 1, positionOf, path, placed.features, placed.numbers);
+    if (fresh) {
+      positionOf[split] = -1;
+      path.pop();
+    }
+    return placed;
+  }
+
+  /** Fills every tabled tree's leaf features and tables. */
+  private fillTables(): void {
+    const positionOf = new Int32Array(Math.max(1, this.features)).fill(-1);
+    const zeros = new Float64Array(MOST_TABLE_FEATURES);
+    for (let t = 0; t < this.trees; t++) {
+      if (this.tabled[t] === 1) this.fillLeaves(this.roots[t], positionOf, zeros, 0);
+    }
+  }
+
+  /** Below `node`, `count` distinct features are on the path, entry p's share of covered rows in zeros[p]. */
+  private fillLeaves(node: number, positionOf: Int32Array, zeros: Float64Array, count: number): void {
+    const split = this.feature[node];
+    if (split < 0) {
+      if (count > 0) this.fillLeaf(node, zeros, count);
+      return;
+    }
+    const child = this.left[node];
+    const leftShare = this.leftShare[node];
+    let at = positionOf[split];
+    const fresh = at < 0;
+    if (fresh) {
+      at = count;
+      positionOf[split] = at;
+      zeros[at] = 1;
+      this.uniqueFeature[at] = split;
+    }
+    const below = fresh ? count + 1 : count;
+    const zero = zeros[at];
+    zeros[at] = zero * leftShare;
+    this.fillLeaves(child, positionOf, zeros, below);
+    zeros[at] = zero * (1 - leftShare);
+    this.fillLeaves(child + 1, positionOf, zeros, below);
+    zeros[at] = zero;
+    if (fresh) positionOf[split] = -1;
+  }
+
+  /**
+   * A leaf's table: for every pattern of ones (bit p: the row agrees with every split on entry p), the
+   * shares the quadrature walk would add (see leaf()), integrated with the rule exact for degree count − 1.
+   */
+  private fillLeaf(node: number, zeros: Float64Array, count: number): void {
+    const features = this.leafFeatureAt[node];
+    for (let p = 0; p < count; p++) this.leafFeatures[features + p] = this.uniqueFeature[p];
+    const leaf = this.value[node] * this.scale;
+    const size = Math.ceil(count / 2);
+    const from = (size * (size - 1)) / 2;
+    const nodes = this.nodes;
+    const weights = this.weights;
+    const products = new Float64Array(size);
+    const table = this.table;
+    let at = this.leafTableAt[node];
+    for (let pattern = 0; pattern < 2 ** count; pattern++, at += count) {
+      for (let q = 0; q < size; q++) {
+        const t = nodes[from + q];
+        let product = 1;
+        for (let p = 0; p < count; p++)
+          product *= (pattern >> p) & 1 ? zeros[p] + (1 - zeros[p]) * t : zeros[p] * (1 - t);
+        products[q] = product;
+      }
+      let coldShare = NaN;
+      for (let p = 0; p < count; p++) {
+        const zero = zeros[p];
+        if (((pattern >> p) & 1) === 0) {
+          if (coldShare !== coldShare) {
+            let integral = 0;
+            for (let q = 0; q < size; q++)
+              integral += (weights[from + q] * products[q]) / (1 - nodes[from + q]);
+            coldShare = -leaf * integral;
+          }
+          table[at + p] = coldShare;
+          continue;
+        }
+        let integral = 0;
+        for (let q = 0; q < size; q++)
+          integral += (weights[from + q] * products[q]) / (zero + (1 - zero) * nodes[from + q]);
+        table[at + p] = leaf * (1 - zero) * integral;
+      }
+    }
   }
 
   /** The tree's mean output over its training cover (what it predicts knowing no feature). */

@@ -9,6 +9,7 @@ import type { Config } from '../../core/config.js';
 import { errors, isPipewrightError } from '../../core/errors.js';
 import type { Predictor } from '../../ml/bundle.js';
 import { cardMetrics, metricIntervals, type MetricInterval } from '../../ml/card.js';
+import { explainGlobally, type GlobalExplanation } from '../../ml/explain/global.js';
 import type { Frame } from '../../ml/frame.js';
 import {
   binaryReport,
@@ -89,6 +90,8 @@ export interface Evaluation {
     productionRoc?: { fpr: number[]; tpr: number[] };
   };
   featureImportance: { feature: string; importance: number }[];
+  /** Mean |SHAP| per field and the summary plot's points, on at most 2,000 test rows. */
+  explanations?: GlobalExplanation;
   /** Model outputs on the test rows (kept in memory for reference statistics; not written to JSON). */
   testScores: Float64Array;
 }
@@ -233,6 +236,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
     feature: names[index] ?? `f${index}`,
     importance: round(value),
   })).sort((a, b) => b.importance - a.importance);
+  const explanations = explainGlobally(model, preprocessor, frame, split.test, split.train);
 
   let curves: Evaluation['curves'];
   let confusion: number[][] | undefined;
@@ -274,6 +278,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
     ...(confusion ? { confusion } : {}),
     ...(curves ? { curves } : {}),
     featureImportance,
+    ...(explanations ? { explanations } : {}),
     testScores,
   };
 }

@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
 import { compileCoercer } from '../../schema/coerce.js';
 import { CsvBody, formatCsv, parseCsvRecords } from '../csv.js';
+import { explanationColumns, explanationRow } from '../../ml/explain/columns.js';
+import { explainerOf, wantsExplanation } from '../explanation.js';
 import type { ServedModel } from '../model.js';
 import { definePlugin } from '../plugin.js';
 import {
@@ -41,8 +43,11 @@ export const predictionPlugin = definePlugin(
     ) {
       refuseTooMany(records.length);
       const typed = coerceAll(coerce, records);
-      const predictions = scoreAll(runtime, model, typed, request.id).map((scored) =>
-        formatPrediction(model.task, scored),
+      const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
+      const predictions = scoreAll(runtime, model, typed, request.id).map((scored, index) =>
+        explainer
+          ? { ...formatPrediction(model.task, scored), explanation: explainer.explainRecord(typed[index]) }
+          : formatPrediction(model.task, scored),
       );
       return reply.send({ predictions, version: model.version, requestId: request.id });
     }
@@ -63,13 +68,22 @@ export const predictionPlugin = definePlugin(
         }
       }
       const typed = coerceAll(coerce, parsed.records, parsed.lines);
+      const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
       const scored = scoreAll(runtime, model, typed, request.id);
       const withKey = keyName !== undefined && columns.has(keyName);
       const outputs = predictionColumns(model.task);
-      const header = withKey ? [keyName, ...outputs] : outputs;
+      const explained = explainer ? explanationColumns(explainer, model.classNames) : [];
+      const header = [...(withKey ? [keyName, ...outputs] : outputs), ...explained];
+      const contributions = explainer
+        ? new Float64Array(explainer.outputs * explainer.fields.length)
+        : undefined;
       const rows = scored.map((result, index) => {
         const answer = formatPrediction(model.task, result) as Record<string, unknown>;
-        const values = outputs.map((column) => answer[column]);
+        const values: unknown[] = outputs.map((column) => answer[column]);
+        if (explainer && contributions) {
+          explainer.explainRecordInto(typed[index], contributions);
+          values.push(...explanationRow(explainer, contributions));
+        }
         return withKey ? [parsed.records[index][keyName], ...values] : values;
       });
       reply.header('content-type', 'text/csv; charset=utf-8');
@@ -99,9 +113,11 @@ export const predictionPlugin = definePlugin(
         return predictBatch(model, records, request, reply);
       }
       const record = coerceOne(coerce, body as Record<string, unknown>);
+      const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
       const scored = scoreOne(runtime, model, record, request.id);
       return reply.send({
         ...formatPrediction(model.task, scored),
+        ...(explainer ? { explanation: explainer.explainRecord(record) } : {}),
         version: model.version,
         requestId: request.id,
       });

@@ -146,14 +146,18 @@ describe('model explanations add up to the raw output', () => {
       const json = model.toJSON();
       const quadrature = createModelExplainer(json, { algorithm: 'quadrature' });
       const paths = createModelExplainer(json, { algorithm: 'extend-unwind' });
+      const tables = createModelExplainer(json, { algorithm: 'table' });
       const rows =
         model instanceof RandomForestModel ? withMissing(100, 9).X : withHoles(classification(100, 8).X);
       const first = new Float64Array(rows.cols);
       const second = new Float64Array(rows.cols);
+      const third = new Float64Array(rows.cols);
       for (let i = 0; i < rows.rows; i++) {
         quadrature.explainRow(row(rows, i), first);
         paths.explainRow(row(rows, i), second);
+        tables.explainRow(row(rows, i), third);
         for (let f = 0; f < rows.cols; f++) expect(Math.abs(first[f] - second[f])).toBeLessThan(1e-9);
+        for (let f = 0; f < rows.cols; f++) expect(Math.abs(first[f] - third[f])).toBeLessThan(1e-9);
       }
     }
   });

@@ -148,16 +148,29 @@ const ensembleCase = fc
   );
 
 describe('TreeSHAP', () => {
-  it.each(['quadrature', 'extend-unwind'] as const)(
+  it.each([
+    ['table', undefined],
+    ['table with a budget too small for every tree (some fall back)', 40],
+    ['quadrature', undefined],
+    ['extend-unwind', undefined],
+  ] as const)(
     '%s: equals brute-force Shapley values of the cover-weighted expectation, missing values included',
-    (algorithm) => {
+    (name, tableBudget) => {
+      const algorithm = name.startsWith('table') ? 'table' : (name as 'quadrature' | 'extend-unwind');
       fc.assert(
         fc.property(ensembleCase, ({ features, outputs, trees, row, baseline, averaged }) => {
           const compactTrees = trees.map(compact);
           const ensemble = new TreeEnsemble();
           for (const tree of compactTrees) ensemble.append(tree);
           const scale = averaged ? 1 / compactTrees.length : 1;
-          const shap = new TreeShap(ensemble, { features, outputs, baseline, scale, algorithm });
+          const shap = new TreeShap(ensemble, {
+            features,
+            outputs,
+            baseline,
+            scale,
+            algorithm,
+            tableBudget,
+          });
           const phi = new Float64Array(outputs * features).fill(123);
           shap.explainRow(row, phi);
           const expected = bruteForce(compactTrees, row, features, outputs, scale);

@@ -1,0 +1,125 @@
+// Explanations for the prediction routes: one explainer per loaded model, made on first use (a model
+// swapped in by hot reload gets its own), and the `explain` query parameter.
+import { errors } from '../core/errors.js';
+import type { Predictor } from '../ml/bundle.js';
+import { createExplainer, type BundleExplainer } from '../ml/explain/explainer.js';
+import type { ServedModel } from './model.js';
+import type { AttributionSource, AttributionStatus, LiveMonitor } from './monitor.js';
+import type { TypedRecord } from '../schema/coerce.js';
+
+const explainers = new WeakMap<Predictor, BundleExplainer>();
+
+/** The served model's explainer; PW_EXPLAIN_UNAVAILABLE when the model cannot be explained. */
+export function explainerOf(model: ServedModel): BundleExplainer {
+  let explainer = explainers.get(model.predictor);
+  if (!explainer) {
+    explainer = createExplainer(model.predictor.bundle);
+    explainers.set(model.predictor, explainer);
+  }
+  return explainer;
+}
+
+/** Whether the request asks for explanations: `?explain=true` (or 1); false, 0 or absent do not. */
+export function wantsExplanation(query: unknown): boolean {
+  const value = (query as Record<string, unknown> | undefined)?.explain;
+  if (value === undefined || value === 'false' || value === '0' || value === '') return false;
+  if (value === 'true' || value === '1') return true;
+  throw new errors.PW_REQUEST_INVALID(
+    `The query parameter explain is ${JSON.stringify(value)}; it takes true or false`,
+  );
+}
+
+/** One observed request in this many is explained for the monitor. */
+export const ATTRIBUTION_EVERY = 20;
+/** The monitor keeps the last this many explained requests. */
+export const ATTRIBUTION_WINDOW = 1_000;
+
+/**
+ * Mean |SHAP| per field of a sample of live requests: every ATTRIBUTION_EVERY-th observed record is
+ * explained after the answer is sent (at most one waiting at a time, so a burst costs nothing more), into
+ * a rolling window; the reference is the model card's mean |SHAP| on the test rows.
+ */
+class LiveAttributions implements AttributionSource {
+  private readonly explainer: BundleExplainer;
+  private readonly reference: Map<string, number>;
+  private readonly values: Float64Array;
+  private readonly window: Float64Array;
+  private readonly sums: Float64Array;
+  private cursor = 0;
+  private filled = 0;
+  private seen = 0;
+  private pending = false;
+
+  constructor(model: ServedModel) {
+    this.explainer = explainerOf(model);
+    const card = model.predictor.bundle.metadata.card;
+    this.reference = new Map((card?.explanations?.meanAbsShap ?? []).map((item) => [item.field, item.value]));
+    const width = this.explainer.fields.length;
+    this.values = new Float64Array(this.explainer.outputs * width);
+    this.window = new Float64Array(ATTRIBUTION_WINDOW * width);
+    this.sums = new Float64Array(width);
+  }
+
+  observe(record: TypedRecord): void {
+    if (this.seen++ % ATTRIBUTION_EVERY !== 0 || this.pending) return;
+    this.pending = true;
+    setImmediate(() => {
+      this.pending = false;
+      this.add(record);
+    });
+  }
+
+  private add(record: TypedRecord): void {
+    const explainer = this.explainer;
+    const width = explainer.fields.length;
+    explainer.explainRecordInto(record, this.values);
+    const at = this.cursor * width;
+    for (let j = 0; j < width; j++) {
+      let total = 0;
+      for (let o = 0; o < explainer.outputs; o++) total += Math.abs(this.values[o * width + j]);
+      this.sums[j] += total - this.window[at + j];
+      this.window[at + j] = total;
+    }
+    this.cursor = (this.cursor + 1) % ATTRIBUTION_WINDOW;
+    this.filled = Math.min(this.filled + 1, ATTRIBUTION_WINDOW);
+  }
+
+  status(): AttributionStatus | undefined {
+    if (this.filled === 0) return undefined;
+    const fields = this.explainer.fields.map((field, j) => ({
+      field,
+      live: Math.max(0, this.sums[j]) / this.filled,
+      reference: this.reference.get(field) ?? null,
+    }));
+    fields.sort((a, b) => (b.reference ?? b.live ?? 0) - (a.reference ?? a.live ?? 0));
+    return {
+      space: this.explainer.space,
+      count: this.filled,
+      every: ATTRIBUTION_EVERY,
+      size: ATTRIBUTION_WINDOW,
+      fields,
+    };
+  }
+}
+
+const live = new WeakMap<LiveMonitor, LiveAttributions | null>();
+
+/** Offers an observed record to the monitor's explanation sample (nothing when the model cannot be explained). */
+export function sampleAttribution(
+  monitor: LiveMonitor | undefined,
+  model: ServedModel,
+  record: TypedRecord,
+): void {
+  if (!monitor || monitor.version !== model.version) return;
+  let sampler = live.get(monitor);
+  if (sampler === undefined) {
+    try {
+      sampler = new LiveAttributions(model);
+      monitor.attributions = sampler;
+    } catch {
+      sampler = null;
+    }
+    live.set(monitor, sampler);
+  }
+  sampler?.observe(record);
+}
