@@ -4,7 +4,8 @@ import { errors } from '../core/errors.js';
 import type { Predictor } from '../ml/bundle.js';
 import { createExplainer, type BundleExplainer } from '../ml/explain/explainer.js';
 import type { ServedModel } from './model.js';
-import type { AttributionSource, AttributionStatus, LiveMonitor } from './monitor.js';
+import type { LiveMonitor } from './monitor.js';
+import type { AttributionSource, AttributionStatus } from './monitor-report.js';
 import type { TypedRecord } from '../schema/coerce.js';
 
 const explainers = new WeakMap<Predictor, BundleExplainer>();

@@ -1,7 +1,7 @@
 // Prometheus metrics for the prediction server, on a registry of its own so that two servers in one
 // process (tests, embedding) never share or clash over counters.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { MonitorSnapshot } from './monitor.js';
+import type { MonitorSnapshot } from './monitor-report.js';
 
 /** Latency buckets in seconds: dense below 10 ms, where a single prediction should land. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];

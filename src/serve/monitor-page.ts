@@ -5,7 +5,7 @@ import type { Schema } from '../schema/schema.js';
 import type { RenderedPage } from './form.js';
 import { markup, raw, type SafeHtml } from '../report/html.js';
 import { BASE_STYLE, humanize, pagePolicy } from './html.js';
-import type { BinShare, DistributionStatus, MonitorSnapshot } from './monitor.js';
+import type { BinShare, DistributionStatus, MonitorSnapshot } from './monitor-report.js';
 
 const MONITOR_STYLE = `${BASE_STYLE}
 main { max-width: 70rem; }

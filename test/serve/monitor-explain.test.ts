@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleChecksum, type Bundle } from '../../src/ml/bundle.js';
 import type { ModelCard } from '../../src/ml/card.js';
-import type { MonitorSnapshot } from '../../src/serve/monitor.js';
+import type { MonitorSnapshot } from '../../src/serve/monitor-report.js';
 import {
   createTestProject,
   publishBundle,

@@ -8,7 +8,7 @@ import {
   type TestProject,
   type TestServer,
 } from '../fixtures/model.js';
-import type { MonitorSnapshot } from '../../src/serve/monitor.js';
+import type { MonitorSnapshot } from '../../src/serve/monitor-report.js';
 import { requestRecords, shifted, trainMonitoredBundle } from './monitor-fixture.js';
 
 const WINDOW = 500;

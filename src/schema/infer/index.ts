@@ -12,24 +12,10 @@ import { ColumnProfile, countText, EXAMPLES, LEAKAGE_TARGET_LEVELS } from './pro
 import type { ClassCount, InferredField, InferredSchema } from './types.js';
 import { checkIdentifier, checkLeakage } from './warnings.js';
 
-export {
-  DEFAULT_MAX_CATEGORIES,
-  DEFAULT_SAMPLE_ROWS,
-  INFER_MISSING_VALUES,
-  MAX_CLASSES,
-  optionError,
-  type InferOptionName,
-  type InferOptions,
-} from './options.js';
+export { DEFAULT_SAMPLE_ROWS, INFER_MISSING_VALUES, optionError, type InferOptions } from './options.js';
 export { isIdLikeName } from './decide.js';
-export {
-  renderSchemaText,
-  schemaDefinition,
-  wrapComment,
-  yamlScalar,
-  type SchemaTextOptions,
-} from './render.js';
-export type { ClassCount, ColumnSummary, InferredField, InferredSchema } from './types.js';
+export { renderSchemaText, schemaDefinition, wrapComment, yamlScalar } from './render.js';
+export type { InferredSchema } from './types.js';
 
 const DUPLICATE_ROWS_TRACKED = 1_000_000;
 
