@@ -163,7 +163,8 @@ export function readParams<P extends object>(
   options: EstimatorOptions = {},
 ): P {
   const aliases = (spec.aliases ?? {}) as Record<string, string>;
-  const named: Record<string, unknown> = {};
+  // No prototype: a name such as `__proto__` is then an own key (and refused), not a prototype change.
+  const named: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   // own keys only: a name such as `toString` must not resolve through the object's prototype
   for (const [name, value] of Object.entries(given))
     named[Object.hasOwn(aliases, name) ? aliases[name] : name] = value;

@@ -67,6 +67,13 @@ describe('the hyperparameter checker', () => {
     );
   });
 
+  it('refuses a parameter named like a prototype key instead of changing the parameters object', () => {
+    for (const type of MODEL_TYPES)
+      expect(() => createEstimator(type, JSON.parse('{"__proto__": {"max_depth": 3}}'))).toThrow(
+        configError('__proto__'),
+      );
+  });
+
   it('refuses a parameter of another model', () => {
     expect(() => createEstimator('logistic', { max_depth: 3 })).toThrow(configError('max_depth'));
     expect(() => createEstimator('random_forest', { learning_rate: 0.1 })).toThrow(
