@@ -34,11 +34,17 @@ export function wantsExplanation(query: unknown): boolean {
 export const ATTRIBUTION_EVERY = 20;
 /** The monitor keeps the last this many explained requests. */
 export const ATTRIBUTION_WINDOW = 1_000;
+/**
+ * The share of the server's time the sample may take: after an explanation that took t, the next waits
+ * t × (1 / share − 1). A forest explained in milliseconds is then sampled a few times a second, and the
+ * requests around it never wait behind a run of explanations.
+ */
+export const ATTRIBUTION_TIME_SHARE = 0.005;
 
 /**
  * Mean |SHAP| per field of a sample of live requests: every ATTRIBUTION_EVERY-th observed record is
- * explained after the answer is sent (at most one waiting at a time, so a burst costs nothing more), into
- * a rolling window; the reference is the model card's mean |SHAP| on the test rows.
+ * explained after the answer is sent (at most one waiting at a time, and within ATTRIBUTION_TIME_SHARE of
+ * the server's time), into a rolling window; the reference is the model card's mean |SHAP| on the test rows.
  */
 class LiveAttributions implements AttributionSource {
   private readonly explainer: BundleExplainer;
@@ -50,9 +56,13 @@ class LiveAttributions implements AttributionSource {
   private filled = 0;
   private seen = 0;
   private pending = false;
+  /** performance.now() before which no request is explained (the time budget). */
+  private restUntil = 0;
 
   constructor(model: ServedModel) {
-    this.explainer = explainerOf(model);
+    // Its own explainer without per-leaf tables: building those would stall the server once per model,
+    // and a sampled request can wait for a slower exact method.
+    this.explainer = createExplainer(model.predictor.bundle, { algorithm: 'quadrature' });
     const card = model.predictor.bundle.metadata.card;
     this.reference = new Map((card?.explanations?.meanAbsShap ?? []).map((item) => [item.field, item.value]));
     const width = this.explainer.fields.length;
@@ -63,10 +73,15 @@ class LiveAttributions implements AttributionSource {
 
   observe(record: TypedRecord): void {
     if (this.seen++ % ATTRIBUTION_EVERY !== 0 || this.pending) return;
+    if (performance.now() < this.restUntil) return;
     this.pending = true;
     setImmediate(() => {
-      this.pending = false;
+      const started = performance.now();
       this.add(record);
+      const took = performance.now() - started;
+      // The first explanation also builds the explainer's tables: a one-off, not the cost to budget.
+      if (this.filled > 1) this.restUntil = started + took / ATTRIBUTION_TIME_SHARE;
+      this.pending = false;
     });
   }
 

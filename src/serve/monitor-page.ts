@@ -147,7 +147,7 @@ function attributionSection(snapshot: MonitorSnapshot): SafeHtml | '' {
   if (!attributions) return '';
   return markup`<h2 id="attributions-heading">What drives predictions</h2>
 <section class="card" aria-labelledby="attributions-heading" id="attributions">
-<p>Mean |SHAP value| per field (${attributions.space}): how far each field moves a prediction from the average one, on ${count(attributions.count)} sampled live requests (one in ${count(attributions.every)}, the last ${count(attributions.size)} kept) beside the model’s test rows. A field whose live value moves away from its reference changed what the model’s answers rest on.</p>
+<p>Mean |SHAP value| per field (${attributions.space}): how far each field moves a prediction from the average one, on ${count(attributions.count)} sampled live requests (at most one in ${count(attributions.every)}, within 0.5 % of the server’s time; the last ${count(attributions.size)} kept) beside the model’s test rows. A field whose live value moves away from its reference changed what the model’s answers rest on.</p>
 <div class="table-wrap"><table>
 <thead><tr><th scope="col">Field</th><th scope="col" class="number">Live</th><th scope="col" class="number">Reference</th></tr></thead>
 <tbody>

@@ -1,6 +1,7 @@
 // Explanations of a bundle's predictions by schema field: the model's SHAP values per encoded column
 // (one-hot columns included) summed back to the field they come from, so base + Σ contributions is the
 // model's raw output for the record. The integration point for serving, prediction files and reports.
+import type { TreeShapAlgorithm } from './tree-shap.js';
 import type { Bundle } from '../bundle.js';
 import type { CategoryValue } from '../../schema/schema.js';
 import type { TypedRecord } from '../../schema/coerce.js';
@@ -37,14 +38,23 @@ export interface BundleExplainer {
   explainRecord(record: TypedRecord): RecordExplanation;
 }
 
-/** An explainer for a loaded bundle (see parseBundle). */
-export function createExplainer(bundle: Bundle): BundleExplainer {
+/**
+ * An explainer for a loaded bundle (see parseBundle). `algorithm` picks the tree method: the default
+ * precomputes per-leaf tables (fastest per row, built on first use), `quadrature` builds nothing.
+ */
+export function createExplainer(
+  bundle: Bundle,
+  options: { algorithm?: TreeShapAlgorithm } = {},
+): BundleExplainer {
   const preprocessor = Preprocessor.fromJSON(bundle.preprocessor);
   const fields = preprocessor.inputFields;
   const fieldOfColumn = Int32Array.from(preprocessor.outputFields, (name) => fields.indexOf(name));
   const columnMeans =
     bundle.model.kind === 'logistic' ? columnMeansOf(bundle, preprocessor, fields) : undefined;
-  const model: ModelExplainer = createModelExplainer(bundle.model, { columnMeans });
+  const model: ModelExplainer = createModelExplainer(bundle.model, {
+    columnMeans,
+    ...(options.algorithm ? { algorithm: options.algorithm } : {}),
+  });
   const columns = model.features;
   const outputs = model.outputs;
   const row = new Float64Array(columns);
