@@ -1,8 +1,9 @@
 // Batch scoring: streams a CSV or JSONL file through a published bundle and writes one CSV line per
 // valid input (its key, then the probability and label, the class probabilities, or the value).
-// Invalid rows are reported as push reports them, in `<file>.rejects.jsonl`; valid rows with values
+// Invalid rows are reported as push reports them, in `<output>.rejects.jsonl`; valid rows with values
 // training never saw are scored and flagged in `<output>.warnings.jsonl`.
-import { createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { createWriteStream, rmSync, type WriteStream } from 'node:fs';
+import { publishFile } from '../core/durable.js';
 import { once } from 'node:events';
 import { errors } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
@@ -106,7 +107,8 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
   let warningCount = 0;
   const byReason: Partial<Record<UnseenReason, number>> = {};
   const keyName = schema.key?.name;
-  const rejectsFile = options.rejectsFile ?? rejectsFileFor(options.file);
+  // Beside the output, not the input: the input's rejects file is push's, and scoring must not replace it.
+  const rejectsFile = options.rejectsFile ?? rejectsFileFor(options.output);
   rmSync(rejectsFile, { force: true });
   const rejects = new RejectsWriter(rejectsFile, true);
   // Written under a temporary name and renamed at the end: a failed run leaves no half file.
@@ -122,7 +124,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
   let read = 0;
   let predicted = 0;
   try {
-    await write(out, `${header.join(',')}\n`);
+    await write(out, `${header.map(csvCell).join(',')}\n`);
     for await (const batch of reader.batches(options.batchSize ?? 5000)) {
       const records: TypedRecord[] = [];
       const ids: unknown[] = [];
@@ -176,7 +178,7 @@ export async function predictFile(options: PredictOptions): Promise<PredictSumma
     }
     out.end();
     await once(out, 'finish');
-    renameSync(temporary, options.output);
+    await publishFile(temporary, options.output);
   } catch (error) {
     out.destroy();
     rmSync(temporary, { force: true });

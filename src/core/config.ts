@@ -222,6 +222,8 @@ export const configSchema = z
         window: z.number().int().positive().max(1_000_000).default(10_000),
         /** Records needed before drift is flagged, in the window or among logged predictions. */
         min_count: z.number().int().positive().default(1000),
+        /** The share of the server's time that explaining a sample of live requests may take. */
+        explain_time_share: z.number().positive().max(1).default(0.005),
       })
       .strict()
       .prefault({}),

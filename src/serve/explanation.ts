@@ -34,16 +34,10 @@ export function wantsExplanation(query: unknown): boolean {
 export const ATTRIBUTION_EVERY = 20;
 /** The monitor keeps the last this many explained requests. */
 export const ATTRIBUTION_WINDOW = 1_000;
-/**
- * The share of the server's time the sample may take: after an explanation that took t, the next waits
- * t × (1 / share − 1). A forest explained in milliseconds is then sampled a few times a second, and the
- * requests around it never wait behind a run of explanations.
- */
-export const ATTRIBUTION_TIME_SHARE = 0.005;
 
 /**
  * Mean |SHAP| per field of a sample of live requests: every ATTRIBUTION_EVERY-th observed record is
- * explained after the answer is sent (at most one waiting at a time, and within ATTRIBUTION_TIME_SHARE of
+ * explained after the answer is sent (at most one waiting at a time, and within a share of
  * the server's time), into a rolling window; the reference is the model card's mean |SHAP| on the test rows.
  */
 class LiveAttributions implements AttributionSource {
@@ -59,7 +53,15 @@ class LiveAttributions implements AttributionSource {
   /** performance.now() before which no request is explained (the time budget). */
   private restUntil = 0;
 
-  constructor(model: ServedModel) {
+  /**
+   * `timeShare`: the share of the server's time the sample may take (monitor.explain_time_share): after an
+   * explanation that took t, the next waits t / share. A forest explained in milliseconds is then sampled
+   * a few times a second, and the requests around it never wait behind a run of explanations.
+   */
+  constructor(
+    model: ServedModel,
+    private readonly timeShare: number,
+  ) {
     // Its own explainer without per-leaf tables: building those would stall the server once per model,
     // and a sampled request can wait for a slower exact method.
     this.explainer = createExplainer(model.predictor.bundle, { algorithm: 'quadrature' });
@@ -80,7 +82,7 @@ class LiveAttributions implements AttributionSource {
       this.add(record);
       const took = performance.now() - started;
       // The first explanation also builds the explainer's tables: a one-off, not the cost to budget.
-      if (this.filled > 1) this.restUntil = started + took / ATTRIBUTION_TIME_SHARE;
+      if (this.filled > 1) this.restUntil = started + took / this.timeShare;
       this.pending = false;
     });
   }
@@ -130,7 +132,7 @@ export function sampleAttribution(
   let sampler = live.get(monitor);
   if (sampler === undefined) {
     try {
-      sampler = new LiveAttributions(model);
+      sampler = new LiveAttributions(model, monitor.settings.explainTimeShare);
       monitor.attributions = sampler;
     } catch {
       sampler = null;

@@ -142,6 +142,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
         minCount: project.config.monitor.min_count,
         psiThreshold: project.config.validation.drift.psi_threshold,
         ksThreshold: project.config.validation.drift.ks_threshold,
+        explainTimeShare: project.config.monitor.explain_time_share,
       },
       ...(env.PIPEWRIGHT_API_TOKEN ? { apiToken: env.PIPEWRIGHT_API_TOKEN } : {}),
       training: {

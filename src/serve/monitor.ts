@@ -25,6 +25,8 @@ export interface MonitorSettings {
   psiThreshold: number;
   /** Drift when the Kolmogorov-Smirnov statistic is above this (validation.drift.ks_threshold). */
   ksThreshold: number;
+  /** The share of the server's time that explaining sampled requests may take (monitor.explain_time_share). */
+  explainTimeShare: number;
 }
 
 export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
@@ -32,6 +34,7 @@ export const DEFAULT_MONITOR_SETTINGS: MonitorSettings = {
   minCount: 1000,
   psiThreshold: 0.2,
   ksThreshold: 0.1,
+  explainTimeShare: 0.005,
 };
 
 const KIND_NUMERIC = 0;

@@ -1,6 +1,6 @@
 // Batch predict scores rows that are valid under the contract but outside the training data, and
 // writes one flag a value to <output>.warnings.jsonl: line, field, reason, value and what was seen.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { predictFile, warningsFileFor } from '../../src/batch/predict.js';
@@ -72,5 +72,25 @@ describe('predict with values unseen in training', () => {
     });
     expect(summary).toMatchObject({ predicted: 1, flagged: 0, warnings_file: null });
     expect(existsSync(warningsFileFor(output))).toBe(false);
+  });
+
+  it("leaves push's rejects file of the same input alone and writes its own beside the output", async () => {
+    const input = join(project.dir, 'shared.csv');
+    writeFileSync(input, `${HEADER}\n1,Male,44,1,28,0,> 2 Years,Maybe,40454,26,217\n`);
+    writeFileSync(`${input}.rejects.jsonl`, '{"line":2,"from":"push"}\n');
+    const output = join(project.dir, 'shared-scores.csv');
+    const summary = await predictFile({
+      file: input,
+      output,
+      schema: project.schema,
+      registry: project.registry,
+    });
+    expect(summary.rejects_file).toBe(`${output}.rejects.jsonl`);
+    expect(readFileSync(`${input}.rejects.jsonl`, 'utf8')).toBe('{"line":2,"from":"push"}\n');
+    expect(JSON.parse(readFileSync(`${output}.rejects.jsonl`, 'utf8').trim())).toMatchObject({
+      line: 2,
+      field: 'Vehicle_Damage',
+    });
+    expect(readdirSync(project.dir).filter((name) => name.includes('.tmp'))).toEqual([]);
   });
 });

@@ -82,7 +82,7 @@ describe('pipewright workflow commands', () => {
     const [, probability, label] = lines[1].split(',');
     expect(Number(probability)).toBeGreaterThan(0);
     expect(['0', '1']).toContain(label);
-    const rejects = readFileSync(join(project, 'data', 'score.csv.rejects.jsonl'), 'utf8')
+    const rejects = readFileSync(join(project, 'data', 'out.csv.rejects.jsonl'), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));

@@ -49,7 +49,7 @@ describe('mean |SHAP| of live traffic on /monitor', () => {
     const sealed: Bundle = { ...withCard, checksum: bundleChecksum(withCard) };
     await publishBundle(project.registry, sealed);
     server = await startTestServer(project, {
-      monitor: { window: 500, minCount: 10, psiThreshold: 0.2, ksThreshold: 0.1 },
+      monitor: { window: 500, minCount: 10, psiThreshold: 0.2, ksThreshold: 0.1, explainTimeShare: 1 },
     });
   });
   afterAll(async () => {

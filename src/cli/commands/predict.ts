@@ -11,7 +11,7 @@ export function register(program: Command, wrap: Wrap): void {
     program
       .command('predict')
       .description(
-        'score a CSV, JSONL, Excel or Parquet file with a published model; invalid rows go to <file>.rejects.jsonl, values unseen in training are flagged in <output>.warnings.jsonl',
+        'score a CSV, JSONL, Excel or Parquet file with a published model; invalid rows go to <output>.rejects.jsonl, values unseen in training are flagged in <output>.warnings.jsonl',
       )
       .argument('<file>', 'input file (.csv, .jsonl, .xlsx, .parquet)'),
   )
