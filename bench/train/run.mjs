@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { modelParams } from './params.mjs';
+import { encode } from './encoding.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -43,37 +44,6 @@ const { stratifiedSplit } = await import(join(root, 'dist', 'ml', 'split.js'));
 const { rocAuc, selectThreshold } = await import(join(root, 'dist', 'ml', 'metrics.js'));
 
 // ---- the shared encoding: numbers as they are, each category one 0/1 column (categories sorted)
-const NUMERIC = [
-  'Age',
-  'Driving_License',
-  'Region_Code',
-  'Previously_Insured',
-  'Annual_Premium',
-  'Policy_Sales_Channel',
-  'Vintage',
-];
-const CATEGORICAL = ['Gender', 'Vehicle_Age', 'Vehicle_Damage'];
-
-function encode(records) {
-  const categories = CATEGORICAL.map((name) =>
-    [...new Set(records.map((record) => String(record[name])))].sort(),
-  );
-  const names = [
-    ...NUMERIC,
-    ...CATEGORICAL.flatMap((name, c) => categories[c].map((value) => `${name}_${value}`)),
-  ];
-  const columns = names.map(() => new Float64Array(records.length));
-  const y = new Float64Array(records.length);
-  records.forEach((record, i) => {
-    NUMERIC.forEach((name, f) => (columns[f][i] = Number(record[name])));
-    let f = NUMERIC.length;
-    CATEGORICAL.forEach((name, c) => {
-      for (const value of categories[c]) columns[f++][i] = String(record[name]) === value ? 1 : 0;
-    });
-    y[i] = Number(record.Response);
-  });
-  return { names, columns, y };
-}
 
 function readCsv(file) {
   const [header, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
