@@ -107,6 +107,36 @@ function thin<T extends Record<string, number[]>>(curve: T, limit = 200): T {
   ) as T;
 }
 
+/** The model's importance per encoded column, largest first. */
+function importanceOf(model: Estimator, names: readonly string[]): Evaluation['featureImportance'] {
+  return Array.from(model.featureImportance(), (value, index) => ({
+    feature: names[index] ?? `f${index}`,
+    importance: round(value),
+  })).sort((a, b) => b.importance - a.importance);
+}
+
+/** ROC, precision-recall and calibration curves and the confusion matrix of a binary model's scores. */
+function binaryCharts(
+  task: string | undefined,
+  y: Float64Array,
+  scores: Float64Array,
+  threshold: number | null | undefined,
+  productionRoc?: { fpr: number[]; tpr: number[] },
+): { curves: Evaluation['curves']; confusion: number[][] | undefined } {
+  if (task !== 'binary') return { curves: undefined, confusion: undefined };
+  const roc = rocCurve(y, scores);
+  const pr = precisionRecallCurve(y, scores);
+  return {
+    curves: {
+      roc: thin({ fpr: roc.fpr, tpr: roc.tpr }),
+      pr: thin({ precision: pr.precision, recall: pr.recall }),
+      calibration: calibrationBins(y, scores),
+      ...(productionRoc ? { productionRoc } : {}),
+    },
+    confusion: binaryReport(y, scores, threshold ?? 0.5).confusion,
+  };
+}
+
 function round(value: number): number {
   return Number.isFinite(value) ? Math.round(value * 1e6) / 1e6 : value;
 }
@@ -230,27 +260,9 @@ export function evaluate(input: EvaluateInput): Evaluation {
     if (task === 'binary') productionRoc = thin(rocCurve(yTest, productionScores));
   }
 
-  const names = preprocessor.outputNames;
-  const importance = model.featureImportance();
-  const featureImportance = Array.from(importance, (value, index) => ({
-    feature: names[index] ?? `f${index}`,
-    importance: round(value),
-  })).sort((a, b) => b.importance - a.importance);
+  const featureImportance = importanceOf(model, preprocessor.outputNames);
   const explanations = explainGlobally(model, preprocessor, frame, split.test, split.train);
-
-  let curves: Evaluation['curves'];
-  let confusion: number[][] | undefined;
-  if (task === 'binary') {
-    const roc = rocCurve(yTest, testScores);
-    const pr = precisionRecallCurve(yTest, testScores);
-    curves = {
-      roc: thin({ fpr: roc.fpr, tpr: roc.tpr }),
-      pr: thin({ precision: pr.precision, recall: pr.recall }),
-      calibration: calibrationBins(yTest, testScores),
-      ...(productionRoc ? { productionRoc } : {}),
-    };
-    confusion = binaryReport(yTest, testScores, threshold ?? 0.5).confusion;
-  }
+  const { curves, confusion } = binaryCharts(task, yTest, testScores, threshold, productionRoc);
   const intervals =
     settings.bootstrap > 0
       ? metricIntervals({
@@ -410,23 +422,8 @@ export async function crossValidatedEvaluate(input: EvaluateInput): Promise<Eval
     });
   }
 
-  const names = preprocessor.outputNames;
-  const featureImportance = Array.from(model.featureImportance(), (importance, index) => ({
-    feature: names[index] ?? `f${index}`,
-    importance: round(importance),
-  })).sort((a, b) => b.importance - a.importance);
-  let curves: Evaluation['curves'];
-  let confusion: number[][] | undefined;
-  if (task === 'binary') {
-    const roc = rocCurve(y, pooled);
-    const pr = precisionRecallCurve(y, pooled);
-    curves = {
-      roc: thin({ fpr: roc.fpr, tpr: roc.tpr }),
-      pr: thin({ precision: pr.precision, recall: pr.recall }),
-      calibration: calibrationBins(y, pooled),
-    };
-    confusion = binaryReport(y, pooled, threshold ?? 0.5).confusion;
-  }
+  const featureImportance = importanceOf(model, preprocessor.outputNames);
+  const { curves, confusion } = binaryCharts(task, y, pooled, threshold);
   const rounded = (values: Record<string, number>) =>
     Object.fromEntries(Object.entries(values).map(([k, v]) => [k, round(v)]));
   const roundEstimate = <T extends { mean: number; low: number; high: number; folds: number[] }>(
