@@ -53,3 +53,28 @@ export function runCli(
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** Resolves with the first match of `pattern` in what `stream` prints (accumulated in `collected`). */
+export function waitFor(
+  stream: NodeJS.ReadableStream,
+  pattern: RegExp,
+  collected: { text: string },
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const match = pattern.exec(collected.text);
+      if (!match) return;
+      stream.off('data', onData);
+      stream.off('end', onEnd);
+      resolve(match);
+    };
+    const onData = (chunk: Buffer) => {
+      collected.text += chunk.toString();
+      check();
+    };
+    const onEnd = () => reject(new Error(`stream ended before ${pattern}; got:\n${collected.text}`));
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    check();
+  });
+}

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { BIN, waitFor } from '../helpers/cli.js';
 import { createTestProject, ROOT, validRecord, type TestProject } from '../fixtures/model.js';
 
 const LOAD_SECONDS = 30;
@@ -20,30 +20,6 @@ const MAX_EXIT_MS = 12_000;
 function rssMb(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
-function waitFor(
-  stream: NodeJS.ReadableStream,
-  pattern: RegExp,
-  collected: { text: string },
-): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const match = pattern.exec(collected.text);
-      if (!match) return;
-      stream.off('data', onData);
-      stream.off('end', onEnd);
-      resolve(match);
-    };
-    const onData = (chunk: Buffer) => {
-      collected.text += chunk.toString();
-      check();
-    };
-    const onEnd = () => reject(new Error(`stream ended before ${pattern}; got:\n${collected.text}`));
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    check();
-  });
 }
 
 /** A child process that takes SQLite's exclusive lock on `file` and holds it until its stdin closes. */

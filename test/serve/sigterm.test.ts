@@ -5,33 +5,8 @@ import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
+import { BIN, waitFor } from '../helpers/cli.js';
 import { createTestProject, ROOT, validRecord, type TestProject } from '../fixtures/model.js';
-
-function waitFor(
-  stream: NodeJS.ReadableStream,
-  pattern: RegExp,
-  collected: { text: string },
-): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const check = () => {
-      const match = pattern.exec(collected.text);
-      if (match) {
-        stream.off('data', onData);
-        stream.off('end', onEnd);
-        resolve(match);
-      }
-    };
-    const onData = (chunk: Buffer) => {
-      collected.text += chunk.toString();
-      check();
-    };
-    const onEnd = () => reject(new Error(`stream ended before ${pattern}; got:\n${collected.text}`));
-    stream.on('data', onData);
-    stream.on('end', onEnd);
-    check();
-  });
-}
 
 describe('pipewright serve', () => {
   let project: TestProject | undefined;
