@@ -67,8 +67,10 @@ describe('pipewright serve', () => {
         });
         attempt.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'));
       });
+    // A connection the kernel queued while the listener was closing is reset rather than refused; keep
+    // probing until the port itself refuses.
     let refused = await probe();
-    for (let tries = 0; refused === 'connected' && tries < 100; tries++) {
+    for (let tries = 0; refused !== 'ECONNREFUSED' && tries < 100; tries++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       refused = await probe();
     }
