@@ -102,7 +102,7 @@ export class TreeShap {
   private readonly products: Float64Array;
   /** Per tree, whether its leaves have tables (else it is walked by quadrature). */
   private readonly tabled: Uint8Array;
-  /** Per internal node of a tabled tree, the bit of its feature in the agree pattern of the leaves below. */
+  /** Per internal node of a tabled tree, the bit of its feature in the disagree mask of the leaves below. */
   private readonly nodeBit: Int32Array;
   /** Per leaf of a tabled tree: its distinct path features (count, and where they start in leafFeatures). */
   private readonly leafCount: Int32Array;
@@ -111,13 +111,38 @@ export class TreeShap {
   /** Per leaf, where its table starts: row `pattern` holds the shares of its path features under that pattern. */
   private readonly leafTableAt: Int32Array;
   private readonly table: Float64Array;
-  /** The table walk's stack of nodes and their agree patterns. */
-  private readonly stackNode: Int32Array;
-  private readonly stackPattern: Int32Array;
+  /**
+   * The table walk, in two passes over flat arrays. First every internal node of the tabled trees (in
+   * depth-first order, so a parent comes before its children) hands its children their disagree masks:
+   * its own mask, plus its bit on the side the row does not take. Slot k holds internal node k's mask,
+   * slot internals + i leaf i's. A split reads the row at `splitColumn`: its feature in the row copy with
+   * missing values as −∞ (they go left) or, one row further, as +∞ (they go right), so no branch is taken
+   * per node.
+   */
+  private readonly splitColumn: Int32Array;
+  private readonly splitThreshold: Float64Array;
+  private readonly splitBit: Int32Array;
+  private readonly splitLeft: Int32Array;
+  private readonly splitRight: Int32Array;
+  private readonly masks: Int32Array;
+  /** The row twice: missing values as −∞, then as +∞. */
+  private readonly routed: Float64Array;
+  /**
+   * Then every leaf with path features finds its table row (leafRow), and every output's column gathers
+   * its values: entry e of column q (from entryStart[q]) is leaf entries[e] >> 4's value for its path
+   * feature entries[e] & 15. Gathering keeps each sum in a register instead of adding to memory per leaf.
+   */
+  private readonly leafSlot: Int32Array;
+  private readonly leafTable: Int32Array;
+  private readonly leafWidth: Int32Array;
+  private readonly leafRow: Int32Array;
+  private readonly entryStart: Int32Array;
+  private readonly entries: Int32Array;
   private ruleFrom = 0;
   private ruleSize = 1;
   /** Per-call state of the recursion (fields, so the recursive calls pass fewer arguments). */
-  private row: ArrayLike<number> = [];
+  /** The row being explained, copied so every read is from one kind of array. */
+  private readonly row: Float64Array;
   private phi: Float64Array = new Float64Array(0);
   private phiOffset = 0;
 
@@ -174,8 +199,7 @@ export class TreeShap {
     for (let t = 0; t < this.trees; t++)
       this.treeRule[t] = Math.max(1, Math.ceil(this.mostDistinct(this.roots[t], splitsOn, 0) / 2));
     this.products = new Float64Array((deepest + 2) * rules);
-    this.stackNode = new Int32Array(deepest + 2);
-    this.stackPattern = new Int32Array(deepest + 2);
+    this.row = new Float64Array(Math.max(1, features));
     this.tabled = new Uint8Array(this.trees);
     this.nodeBit = new Int32Array(this.algorithm === 'table' ? nodes : 0);
     this.leafCount = new Int32Array(this.nodeBit.length);
@@ -199,11 +223,110 @@ export class TreeShap {
       }
     }
     if (tables.numbers > 0) this.fillTables();
+    const walk = this.planWalk();
+    this.splitColumn = walk.splitColumn;
+    this.splitThreshold = walk.splitThreshold;
+    this.splitBit = walk.splitBit;
+    this.splitLeft = walk.splitLeft;
+    this.splitRight = walk.splitRight;
+    // roots have the slots no parent writes: they stay 0
+    this.masks = new Int32Array(walk.slots);
+    this.routed = new Float64Array(2 * Math.max(1, features));
+    this.leafSlot = walk.leafSlot;
+    this.leafTable = walk.leafTable;
+    this.leafWidth = walk.leafWidth;
+    this.leafRow = new Int32Array(walk.leafSlot.length);
+    this.entryStart = walk.entryStart;
+    this.entries = walk.entries;
   }
 
   /** Whether tree t is explained from precomputed tables (false: by quadrature, per row). */
   isTabled(t: number): boolean {
     return this.tabled[t] === 1;
+  }
+
+  /**
+   * Lays out the table walk's arrays for the tabled trees: internal nodes and leaves in depth-first
+   * order, left child first (the order their tables were laid out in), then each leaf's path features as
+   * entries of the output column they add to.
+   */
+  private planWalk(): {
+    splitColumn: Int32Array;
+    splitThreshold: Float64Array;
+    splitBit: Int32Array;
+    splitLeft: Int32Array;
+    splitRight: Int32Array;
+    slots: number;
+    leafSlot: Int32Array;
+    leafTable: Int32Array;
+    leafWidth: Int32Array;
+    entryStart: Int32Array;
+    entries: Int32Array;
+  } {
+    const splits: number[] = [];
+    const leaves: { node: number; tree: number }[] = [];
+    for (let t = 0; t < this.trees; t++) {
+      if (this.tabled[t] !== 1) continue;
+      const stack = [this.roots[t]];
+      while (stack.length > 0) {
+        const node = stack.pop()!;
+        const child = this.left[node];
+        if (child < 0) {
+          if (this.leafCount[node] > 0) leaves.push({ node, tree: t });
+          continue;
+        }
+        splits.push(node);
+        stack.push(child + 1, child);
+      }
+    }
+    const internals = splits.length;
+    const slotOf = new Map<number, number>();
+    splits.forEach((node, k) => slotOf.set(node, k));
+    leaves.forEach((leaf, i) => slotOf.set(leaf.node, internals + i));
+    // a leaf without path features (a tree that is one leaf) and the roots take slots nobody reads
+    let spare = internals + leaves.length;
+    const slot = (node: number): number => slotOf.get(node) ?? spare++;
+    const features = this.features;
+    const splitColumn = new Int32Array(internals);
+    const splitThreshold = new Float64Array(internals);
+    const splitBit = new Int32Array(internals);
+    const splitLeft = new Int32Array(internals);
+    const splitRight = new Int32Array(internals);
+    splits.forEach((node, k) => {
+      splitColumn[k] = this.feature[node] + (this.missingLeft[node] === 1 ? 0 : features);
+      splitThreshold[k] = this.value[node];
+      splitBit[k] = this.nodeBit[node];
+      splitLeft[k] = slot(this.left[node]);
+      splitRight[k] = slot(this.left[node] + 1);
+    });
+    const columns = this.outputs * features;
+    const entryStart = new Int32Array(columns + 1);
+    for (const { node, tree } of leaves) {
+      const column = (tree % this.outputs) * features;
+      for (let j = 0; j < this.leafCount[node]; j++)
+        entryStart[column + this.leafFeatures[this.leafFeatureAt[node] + j] + 1]++;
+    }
+    for (let q = 0; q < columns; q++) entryStart[q + 1] += entryStart[q];
+    const entries = new Int32Array(entryStart[columns]);
+    const filled = entryStart.slice(0, columns);
+    leaves.forEach(({ node, tree }, i) => {
+      const column = (tree % this.outputs) * features;
+      for (let j = 0; j < this.leafCount[node]; j++)
+        entries[filled[column + this.leafFeatures[this.leafFeatureAt[node] + j]]++] = (i << 4) | j;
+    });
+    return {
+      splitColumn,
+      splitThreshold,
+      splitBit,
+      splitLeft,
+      splitRight,
+      slots: spare + this.trees,
+      leafSlot: Int32Array.from(leaves, (leaf) => slotOf.get(leaf.node)!),
+      leafTable: Int32Array.from(leaves, (leaf) => this.leafTableAt[leaf.node]),
+      leafWidth: Int32Array.from(leaves, (leaf) => this.leafCount[leaf.node]),
+      entryStart,
+      entries,
+    };
   }
 
   /**
@@ -213,12 +336,13 @@ export class TreeShap {
   explainRow(row: ArrayLike<number>, phi: Float64Array): void {
     const features = this.features;
     phi.fill(0, 0, this.outputs * features);
-    this.row = row;
+    for (let f = 0; f < features; f++) this.row[f] = row[f];
     this.phi = phi;
+    if (this.splitColumn.length > 0 || this.leafSlot.length > 0) this.walkTables();
     for (let t = 0; t < this.trees; t++) {
       this.phiOffset = (t % this.outputs) * features;
-      if (this.tabled[t] === 1) this.lookUp(this.roots[t]);
-      else if (this.algorithm !== 'extend-unwind') {
+      if (this.tabled[t] === 1) continue;
+      if (this.algorithm !== 'extend-unwind') {
         const rule = this.treeRule[t];
         this.ruleSize = rule;
         this.ruleFrom = (rule * (rule - 1)) / 2;
@@ -226,49 +350,61 @@ export class TreeShap {
         this.walk(this.roots[t], 0, 0);
       } else this.recurse(this.roots[t], 0, 0, 1, 1, -1);
     }
-    this.row = [];
   }
 
-  /**
-   * The table walk: every leaf's agree pattern (bit p set when the row follows every split on the leaf's
-   * p-th distinct path feature) comes from one pass over the tree, and selects the row of the leaf's
-   * table to add.
-   */
-  private lookUp(root: number): void {
-    const stackNode = this.stackNode;
-    const stackPattern = this.stackPattern;
-    const featureOf = this.feature;
-    const threshold = this.value;
+  /** The table walk of all tabled trees (see splitColumn and leafSlot). */
+  private walkTables(): void {
+    const features = this.features;
     const row = this.row;
-    const phi = this.phi;
-    const offset = this.phiOffset;
+    const routed = this.routed;
+    for (let f = 0; f < features; f++) {
+      const x = row[f];
+      routed[f] = x === x ? x : -Infinity;
+      routed[features + f] = x === x ? x : Infinity;
+    }
+    const column = this.splitColumn;
+    const threshold = this.splitThreshold;
+    const bitOf = this.splitBit;
+    const leftOf = this.splitLeft;
+    const rightOf = this.splitRight;
+    const masks = this.masks;
+    const internals = column.length;
+    for (let k = 0; k < internals; k++) {
+      // 1 when the row goes right, as a number (the sides are unpredictable: no branch)
+      const right = ((routed[column[k]] > threshold[k]) as unknown as number) | 0;
+      const mask = masks[k];
+      const bit = bitOf[k];
+      masks[leftOf[k]] = mask | (bit & -right);
+      masks[rightOf[k]] = mask | (bit & (right - 1));
+    }
+    const leafSlot = this.leafSlot;
+    const leafTable = this.leafTable;
+    const leafWidth = this.leafWidth;
+    const leafRow = this.leafRow;
+    const leaves = leafSlot.length;
+    for (let i = 0; i < leaves; i++) leafRow[i] = leafTable[i] + masks[leafSlot[i]] * leafWidth[i];
     const table = this.table;
-    const leafFeatures = this.leafFeatures;
-    let top = 0;
-    stackNode[0] = root;
-    stackPattern[0] = -1;
-    while (top >= 0) {
-      const node = stackNode[top];
-      const pattern = stackPattern[top];
-      top--;
-      const split = featureOf[node];
-      if (split < 0) {
-        const count = this.leafCount[node];
-        if (count === 0) continue;
-        const at = this.leafTableAt[node] + (pattern & ((1 << count) - 1)) * count;
-        const features = this.leafFeatureAt[node];
-        for (let j = 0; j < count; j++) phi[offset + leafFeatures[features + j]] += table[at + j];
-        continue;
+    const entries = this.entries;
+    const entryStart = this.entryStart;
+    const phi = this.phi;
+    const columns = this.outputs * features;
+    for (let q = 0; q < columns; q++) {
+      // two sums, so consecutive additions do not wait on each other
+      let even = 0;
+      let odd = 0;
+      let e = entryStart[q];
+      const end = entryStart[q + 1];
+      for (; e + 1 < end; e += 2) {
+        const first = entries[e];
+        const second = entries[e + 1];
+        even += table[leafRow[first >> 4] + (first & 15)];
+        odd += table[leafRow[second >> 4] + (second & 15)];
       }
-      const x = row[split];
-      const child = this.left[node];
-      const goesLeft = x <= threshold[node] || (x !== x && this.missingLeft[node] === 1);
-      top++;
-      stackNode[top] = goesLeft ? child + 1 : child;
-      stackPattern[top] = pattern & ~this.nodeBit[node];
-      top++;
-      stackNode[top] = goesLeft ? child : child + 1;
-      stackPattern[top] = pattern;
+      if (e < end) {
+        const last = entries[e];
+        even += table[leafRow[last >> 4] + (last & 15)];
+      }
+      phi[q] += even + odd;
     }
   }
 
@@ -303,6 +439,8 @@ export class TreeShap {
       if (count > MOST_TABLE_FEATURES) return { numbers: -1, features: 0 };
       return { numbers: count > 0 ? 2 ** count * count : 0, features: count };
     }
+    // the walk routes missing values by comparing ±∞ with the threshold, which needs a finite one
+    if (!Number.isFinite(this.value[node])) return { numbers: -1, features: 0 };
     const fresh = positionOf[split] < 0;
     if (fresh) positionOf[split] = count;
     const below = fresh ? count + 1 : count;
@@ -393,8 +531,10 @@ export class TreeShap {
     const weights = this.weights;
     const products = new Float64Array(size);
     const table = this.table;
-    let at = this.leafTableAt[node];
-    for (let pattern = 0; pattern < 2 ** count; pattern++, at += count) {
+    const all = 2 ** count - 1;
+    for (let pattern = 0; pattern <= all; pattern++) {
+      // rows are in the order of the disagree mask, the complement of the agree pattern
+      const at = this.leafTableAt[node] + (all ^ pattern) * count;
       for (let q = 0; q < size; q++) {
         const t = nodes[from + q];
         let product = 1;
