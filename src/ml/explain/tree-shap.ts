@@ -14,6 +14,7 @@ import {
   WEIGHT,
   ZERO,
 } from './tree-shap-path.js';
+import { buildTables, compileTableWalk, type TreeTables } from './tree-shap-table.js';
 
 export interface TreeShapSettings {
   /** Columns of a row. */
@@ -31,23 +32,22 @@ export interface TreeShapSettings {
   algorithm?: TreeShapAlgorithm;
   /**
    * `table` only: the most numbers the precomputed tables may hold over the whole model (8 bytes each);
-   * trees that would go past it, or that have a path with more than MOST_TABLE_FEATURES distinct
-   * features, are explained by quadrature instead.
+   * trees that would go past it, that have a path with more than MOST_TABLE_BITS distinct features, or
+   * a split on a non-finite threshold, are explained by quadrature instead (see tree-shap-table.ts).
    */
   tableBudget?: number;
 }
 
 /**
- * `table` (default) precomputes per leaf its share for every agree / disagree pattern of its path's
- * features (Fast TreeSHAP v2, Yang 2021), so a row costs one lookup per leaf and path feature;
- * `quadrature` and `extend-unwind` compute each leaf's share per row.
+ * `table` (default) precomputes, per small subtree, its leaves' shares for every way a row can agree or
+ * disagree with its path's features and go at its splits (after Fast TreeSHAP v2, Yang 2021), so a row
+ * costs one pass over the splits and one table row per subtree; `quadrature` and `extend-unwind`
+ * compute each leaf's share per row.
  */
 export type TreeShapAlgorithm = 'table' | 'quadrature' | 'extend-unwind';
 
 /** Default table budget: 4M numbers, 32 MB per explained model. */
 export const DEFAULT_TABLE_BUDGET = 1 << 22;
-/** A leaf's table has 2^d rows of d numbers; past this many distinct path features, its tree falls back. */
-const MOST_TABLE_FEATURES = 16;
 
 /**
  * Share of a node's training cover that goes to its left child. Both children's covers are used (not the
@@ -100,44 +100,9 @@ export class TreeShap {
   private readonly treeRule: Int32Array;
   /** The path's product of factors at each quadrature node, per level of the walk (rule size apart). */
   private readonly products: Float64Array;
-  /** Per tree, whether its leaves have tables (else it is walked by quadrature). */
-  private readonly tabled: Uint8Array;
-  /** Per internal node of a tabled tree, the bit of its feature in the disagree mask of the leaves below. */
-  private readonly nodeBit: Int32Array;
-  /** Per leaf of a tabled tree: its distinct path features (count, and where they start in leafFeatures). */
-  private readonly leafCount: Int32Array;
-  private readonly leafFeatureAt: Int32Array;
-  private readonly leafFeatures: Int32Array;
-  /** Per leaf, where its table starts: row `pattern` holds the shares of its path features under that pattern. */
-  private readonly leafTableAt: Int32Array;
-  private readonly table: Float64Array;
-  /**
-   * The table walk, in two passes over flat arrays. First every internal node of the tabled trees (in
-   * depth-first order, so a parent comes before its children) hands its children their disagree masks:
-   * its own mask, plus its bit on the side the row does not take. Slot k holds internal node k's mask,
-   * slot internals + i leaf i's. A split reads the row at `splitColumn`: its feature in the row copy with
-   * missing values as −∞ (they go left) or, one row further, as +∞ (they go right), so no branch is taken
-   * per node.
-   */
-  private readonly splitColumn: Int32Array;
-  private readonly splitThreshold: Float64Array;
-  private readonly splitBit: Int32Array;
-  private readonly splitLeft: Int32Array;
-  private readonly splitRight: Int32Array;
-  private readonly masks: Int32Array;
-  /** The row twice: missing values as −∞, then as +∞. */
-  private readonly routed: Float64Array;
-  /**
-   * Then every leaf with path features finds its table row (leafRow), and every output's column gathers
-   * its values: entry e of column q (from entryStart[q]) is leaf entries[e] >> 4's value for its path
-   * feature entries[e] & 15. Gathering keeps each sum in a register instead of adding to memory per leaf.
-   */
-  private readonly leafSlot: Int32Array;
-  private readonly leafTable: Int32Array;
-  private readonly leafWidth: Int32Array;
-  private readonly leafRow: Int32Array;
-  private readonly entryStart: Int32Array;
-  private readonly entries: Int32Array;
+  /** Which trees have tables, and their walk (see tree-shap-table.ts). */
+  private readonly tables: TreeTables;
+  private readonly walkTables: ((row: Float64Array, phi: Float64Array) => void) | undefined;
   private ruleFrom = 0;
   private ruleSize = 1;
   /** Per-call state of the recursion (fields, so the recursive calls pass fewer arguments). */
@@ -200,17 +165,23 @@ export class TreeShap {
       this.treeRule[t] = Math.max(1, Math.ceil(this.mostDistinct(this.roots[t], splitsOn, 0) / 2));
     this.products = new Float64Array((deepest + 2) * rules);
     this.row = new Float64Array(Math.max(1, features));
-    this.tabled = new Uint8Array(this.trees);
-    this.nodeBit = new Int32Array(this.algorithm === 'table' ? nodes : 0);
-    this.leafCount = new Int32Array(this.nodeBit.length);
-    this.leafFeatureAt = new Int32Array(this.nodeBit.length);
-    this.leafTableAt = new Int32Array(this.nodeBit.length);
-    const tables =
-      this.algorithm === 'table'
-        ? this.planTables(settings.tableBudget ?? DEFAULT_TABLE_BUDGET)
-        : { features: 0, numbers: 0 };
-    this.leafFeatures = new Int32Array(tables.features);
-    this.table = new Float64Array(tables.numbers);
+    this.tables = buildTables(
+      {
+        trees: this.trees,
+        roots: this.roots,
+        feature: this.feature,
+        value: this.value,
+        missingLeft: this.missingLeft,
+        left: this.left,
+        leftShare: this.leftShare,
+        features,
+        outputs,
+        scale,
+      },
+      this.algorithm === 'table' ? (settings.tableBudget ?? DEFAULT_TABLE_BUDGET) : -1,
+    );
+    this.walkTables =
+      this.tables.unitSlot.length > 0 ? compileTableWalk(this.tables, features, outputs) : undefined;
     this.tableWidth = deepest + 2;
     this.up = new Float64Array(this.tableWidth * this.tableWidth);
     this.down = new Float64Array(this.tableWidth * this.tableWidth);
@@ -222,111 +193,11 @@ export class TreeShap {
         this.fromDown[depth * this.tableWidth + j] = (depth + 1) / (depth - j);
       }
     }
-    if (tables.numbers > 0) this.fillTables();
-    const walk = this.planWalk();
-    this.splitColumn = walk.splitColumn;
-    this.splitThreshold = walk.splitThreshold;
-    this.splitBit = walk.splitBit;
-    this.splitLeft = walk.splitLeft;
-    this.splitRight = walk.splitRight;
-    // roots have the slots no parent writes: they stay 0
-    this.masks = new Int32Array(walk.slots);
-    this.routed = new Float64Array(2 * Math.max(1, features));
-    this.leafSlot = walk.leafSlot;
-    this.leafTable = walk.leafTable;
-    this.leafWidth = walk.leafWidth;
-    this.leafRow = new Int32Array(walk.leafSlot.length);
-    this.entryStart = walk.entryStart;
-    this.entries = walk.entries;
   }
 
   /** Whether tree t is explained from precomputed tables (false: by quadrature, per row). */
   isTabled(t: number): boolean {
-    return this.tabled[t] === 1;
-  }
-
-  /**
-   * Lays out the table walk's arrays for the tabled trees: internal nodes and leaves in depth-first
-   * order, left child first (the order their tables were laid out in), then each leaf's path features as
-   * entries of the output column they add to.
-   */
-  private planWalk(): {
-    splitColumn: Int32Array;
-    splitThreshold: Float64Array;
-    splitBit: Int32Array;
-    splitLeft: Int32Array;
-    splitRight: Int32Array;
-    slots: number;
-    leafSlot: Int32Array;
-    leafTable: Int32Array;
-    leafWidth: Int32Array;
-    entryStart: Int32Array;
-    entries: Int32Array;
-  } {
-    const splits: number[] = [];
-    const leaves: { node: number; tree: number }[] = [];
-    for (let t = 0; t < this.trees; t++) {
-      if (this.tabled[t] !== 1) continue;
-      const stack = [this.roots[t]];
-      while (stack.length > 0) {
-        const node = stack.pop()!;
-        const child = this.left[node];
-        if (child < 0) {
-          if (this.leafCount[node] > 0) leaves.push({ node, tree: t });
-          continue;
-        }
-        splits.push(node);
-        stack.push(child + 1, child);
-      }
-    }
-    const internals = splits.length;
-    const slotOf = new Map<number, number>();
-    splits.forEach((node, k) => slotOf.set(node, k));
-    leaves.forEach((leaf, i) => slotOf.set(leaf.node, internals + i));
-    // a leaf without path features (a tree that is one leaf) and the roots take slots nobody reads
-    let spare = internals + leaves.length;
-    const slot = (node: number): number => slotOf.get(node) ?? spare++;
-    const features = this.features;
-    const splitColumn = new Int32Array(internals);
-    const splitThreshold = new Float64Array(internals);
-    const splitBit = new Int32Array(internals);
-    const splitLeft = new Int32Array(internals);
-    const splitRight = new Int32Array(internals);
-    splits.forEach((node, k) => {
-      splitColumn[k] = this.feature[node] + (this.missingLeft[node] === 1 ? 0 : features);
-      splitThreshold[k] = this.value[node];
-      splitBit[k] = this.nodeBit[node];
-      splitLeft[k] = slot(this.left[node]);
-      splitRight[k] = slot(this.left[node] + 1);
-    });
-    const columns = this.outputs * features;
-    const entryStart = new Int32Array(columns + 1);
-    for (const { node, tree } of leaves) {
-      const column = (tree % this.outputs) * features;
-      for (let j = 0; j < this.leafCount[node]; j++)
-        entryStart[column + this.leafFeatures[this.leafFeatureAt[node] + j] + 1]++;
-    }
-    for (let q = 0; q < columns; q++) entryStart[q + 1] += entryStart[q];
-    const entries = new Int32Array(entryStart[columns]);
-    const filled = entryStart.slice(0, columns);
-    leaves.forEach(({ node, tree }, i) => {
-      const column = (tree % this.outputs) * features;
-      for (let j = 0; j < this.leafCount[node]; j++)
-        entries[filled[column + this.leafFeatures[this.leafFeatureAt[node] + j]]++] = (i << 4) | j;
-    });
-    return {
-      splitColumn,
-      splitThreshold,
-      splitBit,
-      splitLeft,
-      splitRight,
-      slots: spare + this.trees,
-      leafSlot: Int32Array.from(leaves, (leaf) => slotOf.get(leaf.node)!),
-      leafTable: Int32Array.from(leaves, (leaf) => this.leafTableAt[leaf.node]),
-      leafWidth: Int32Array.from(leaves, (leaf) => this.leafCount[leaf.node]),
-      entryStart,
-      entries,
-    };
+    return this.tables.tabled[t] === 1;
   }
 
   /**
@@ -338,10 +209,10 @@ export class TreeShap {
     phi.fill(0, 0, this.outputs * features);
     for (let f = 0; f < features; f++) this.row[f] = row[f];
     this.phi = phi;
-    if (this.splitColumn.length > 0 || this.leafSlot.length > 0) this.walkTables();
+    if (this.walkTables) this.walkTables(this.row, phi);
     for (let t = 0; t < this.trees; t++) {
       this.phiOffset = (t % this.outputs) * features;
-      if (this.tabled[t] === 1) continue;
+      if (this.tables.tabled[t] === 1) continue;
       if (this.algorithm !== 'extend-unwind') {
         const rule = this.treeRule[t];
         this.ruleSize = rule;
@@ -349,217 +220,6 @@ export class TreeShap {
         this.products.fill(1, 0, rule);
         this.walk(this.roots[t], 0, 0);
       } else this.recurse(this.roots[t], 0, 0, 1, 1, -1);
-    }
-  }
-
-  /** The table walk of all tabled trees (see splitColumn and leafSlot). */
-  private walkTables(): void {
-    const features = this.features;
-    const row = this.row;
-    const routed = this.routed;
-    for (let f = 0; f < features; f++) {
-      const x = row[f];
-      routed[f] = x === x ? x : -Infinity;
-      routed[features + f] = x === x ? x : Infinity;
-    }
-    const column = this.splitColumn;
-    const threshold = this.splitThreshold;
-    const bitOf = this.splitBit;
-    const leftOf = this.splitLeft;
-    const rightOf = this.splitRight;
-    const masks = this.masks;
-    const internals = column.length;
-    for (let k = 0; k < internals; k++) {
-      // 1 when the row goes right, as a number (the sides are unpredictable: no branch)
-      const right = ((routed[column[k]] > threshold[k]) as unknown as number) | 0;
-      const mask = masks[k];
-      const bit = bitOf[k];
-      masks[leftOf[k]] = mask | (bit & -right);
-      masks[rightOf[k]] = mask | (bit & (right - 1));
-    }
-    const leafSlot = this.leafSlot;
-    const leafTable = this.leafTable;
-    const leafWidth = this.leafWidth;
-    const leafRow = this.leafRow;
-    const leaves = leafSlot.length;
-    for (let i = 0; i < leaves; i++) leafRow[i] = leafTable[i] + masks[leafSlot[i]] * leafWidth[i];
-    const table = this.table;
-    const entries = this.entries;
-    const entryStart = this.entryStart;
-    const phi = this.phi;
-    const columns = this.outputs * features;
-    for (let q = 0; q < columns; q++) {
-      // two sums, so consecutive additions do not wait on each other
-      let even = 0;
-      let odd = 0;
-      let e = entryStart[q];
-      const end = entryStart[q + 1];
-      for (; e + 1 < end; e += 2) {
-        const first = entries[e];
-        const second = entries[e + 1];
-        even += table[leafRow[first >> 4] + (first & 15)];
-        odd += table[leafRow[second >> 4] + (second & 15)];
-      }
-      if (e < end) {
-        const last = entries[e];
-        even += table[leafRow[last >> 4] + (last & 15)];
-      }
-      phi[q] += even + odd;
-    }
-  }
-
-  /**
-   * Decides which trees get tables, in order, while the budget lasts, and lays out their leaves: per
-   * internal node, the bit of its feature (a feature keeps the position of its first split on the path);
-   * per leaf, its distinct path features. Returns the sizes of the feature list and of the tables.
-   */
-  private planTables(budget: number): { features: number; numbers: number } {
-    const positionOf = new Int32Array(Math.max(1, this.features)).fill(-1);
-    let features = 0;
-    let numbers = 0;
-    for (let t = 0; t < this.trees; t++) {
-      const size = this.tableSizeOf(this.roots[t], positionOf, 0);
-      if (size.numbers < 0 || numbers + size.numbers > budget) continue;
-      this.tabled[t] = 1;
-      const placed = this.placeLeaves(this.roots[t], positionOf, [], features, numbers);
-      features = placed.features;
-      numbers = placed.numbers;
-    }
-    return { features, numbers };
-  }
-
-  /** The numbers and features a tree's tables take (numbers −1 if a path has too many distinct features). */
-  private tableSizeOf(
-    node: number,
-    positionOf: Int32Array,
-    count: number,
-  ): { numbers: number; features: number } {
-    const split = this.feature[node];
-    if (split < 0) {
-      if (count > MOST_TABLE_FEATURES) return { numbers: -1, features: 0 };
-      return { numbers: count > 0 ? 2 ** count * count : 0, features: count };
-    }
-    // the walk routes missing values by comparing ±∞ with the threshold, which needs a finite one
-    if (!Number.isFinite(this.value[node])) return { numbers: -1, features: 0 };
-    const fresh = positionOf[split] < 0;
-    if (fresh) positionOf[split] = count;
-    const below = fresh ? count + 1 : count;
-    const left = this.tableSizeOf(this.left[node], positionOf, below);
-    const right = this.tableSizeOf(this.left[node] + 1, positionOf, below);
-    if (fresh) positionOf[split] = -1;
-    if (left.numbers < 0 || right.numbers < 0) return { numbers: -1, features: 0 };
-    return { numbers: left.numbers + right.numbers, features: left.features + right.features };
-  }
-
-  private placeLeaves(
-    node: number,
-    positionOf: Int32Array,
-    path: number[],
-    features: number,
-    numbers: number,
-  ): { features: number; numbers: number } {
-    const split = this.feature[node];
-    if (split < 0) {
-      const count = path.length;
-      this.leafCount[node] = count;
-      this.leafFeatureAt[node] = features;
-      this.leafTableAt[node] = numbers;
-      return { features: features + count, numbers: numbers + (count > 0 ? 2 ** count * count : 0) };
-    }
-    const fresh = positionOf[split] < 0;
-    if (fresh) {
-      positionOf[split] = path.length;
-      path.push(split);
-    }
-    this.nodeBit[node] = 1 << positionOf[split];
-    let placed = this.placeLeaves(this.left[node], positionOf, path, features, numbers);
-    placed = this.placeLeaves(this.left[node] + 1, positionOf, path, placed.features, placed.numbers);
-    if (fresh) {
-      positionOf[split] = -1;
-      path.pop();
-    }
-    return placed;
-  }
-
-  /** Fills every tabled tree's leaf features and tables. */
-  private fillTables(): void {
-    const positionOf = new Int32Array(Math.max(1, this.features)).fill(-1);
-    const zeros = new Float64Array(MOST_TABLE_FEATURES);
-    for (let t = 0; t < this.trees; t++) {
-      if (this.tabled[t] === 1) this.fillLeaves(this.roots[t], positionOf, zeros, 0);
-    }
-  }
-
-  /** Below `node`, `count` distinct features are on the path, entry p's share of covered rows in zeros[p]. */
-  private fillLeaves(node: number, positionOf: Int32Array, zeros: Float64Array, count: number): void {
-    const split = this.feature[node];
-    if (split < 0) {
-      if (count > 0) this.fillLeaf(node, zeros, count);
-      return;
-    }
-    const child = this.left[node];
-    const leftShare = this.leftShare[node];
-    let at = positionOf[split];
-    const fresh = at < 0;
-    if (fresh) {
-      at = count;
-      positionOf[split] = at;
-      zeros[at] = 1;
-      this.uniqueFeature[at] = split;
-    }
-    const below = fresh ? count + 1 : count;
-    const zero = zeros[at];
-    zeros[at] = zero * leftShare;
-    this.fillLeaves(child, positionOf, zeros, below);
-    zeros[at] = zero * (1 - leftShare);
-    this.fillLeaves(child + 1, positionOf, zeros, below);
-    zeros[at] = zero;
-    if (fresh) positionOf[split] = -1;
-  }
-
-  /**
-   * A leaf's table: for every pattern of ones (bit p: the row agrees with every split on entry p), the
-   * shares the quadrature walk would add (see leaf()), integrated with the rule exact for degree count − 1.
-   */
-  private fillLeaf(node: number, zeros: Float64Array, count: number): void {
-    const features = this.leafFeatureAt[node];
-    for (let p = 0; p < count; p++) this.leafFeatures[features + p] = this.uniqueFeature[p];
-    const leaf = this.value[node] * this.scale;
-    const size = Math.ceil(count / 2);
-    const from = (size * (size - 1)) / 2;
-    const nodes = this.nodes;
-    const weights = this.weights;
-    const products = new Float64Array(size);
-    const table = this.table;
-    const all = 2 ** count - 1;
-    for (let pattern = 0; pattern <= all; pattern++) {
-      // rows are in the order of the disagree mask, the complement of the agree pattern
-      const at = this.leafTableAt[node] + (all ^ pattern) * count;
-      for (let q = 0; q < size; q++) {
-        const t = nodes[from + q];
-        let product = 1;
-        for (let p = 0; p < count; p++)
-          product *= (pattern >> p) & 1 ? zeros[p] + (1 - zeros[p]) * t : zeros[p] * (1 - t);
-        products[q] = product;
-      }
-      let coldShare = NaN;
-      for (let p = 0; p < count; p++) {
-        const zero = zeros[p];
-        if (((pattern >> p) & 1) === 0) {
-          if (coldShare !== coldShare) {
-            let integral = 0;
-            for (let q = 0; q < size; q++)
-              integral += (weights[from + q] * products[q]) / (1 - nodes[from + q]);
-            coldShare = -leaf * integral;
-          }
-          table[at + p] = coldShare;
-          continue;
-        }
-        let integral = 0;
-        for (let q = 0; q < size; q++)
-          integral += (weights[from + q] * products[q]) / (zero + (1 - zero) * nodes[from + q]);
-        table[at + p] = leaf * (1 - zero) * integral;
-      }
     }
   }
 
