@@ -18,8 +18,8 @@ type TreeSpec =
     };
 
 const THRESHOLDS = [0.25, 0.5, 0.75];
-/** Row values on both sides of and exactly at the thresholds, and missing ones. */
-const ROW_VALUES = [0.1, 0.25, 0.3, 0.5, 0.6, 0.75, 0.9, NaN];
+/** Row values on both sides of and exactly at the thresholds, infinite ones, and missing ones. */
+const ROW_VALUES = [-Infinity, 0.1, 0.25, 0.3, 0.5, 0.6, 0.75, 0.9, Infinity, NaN];
 
 function treeOf(features: number): fc.Arbitrary<TreeSpec> {
   const { node } = fc.letrec<{ node: TreeSpec }>((tie) => ({
@@ -190,6 +190,37 @@ describe('TreeSHAP', () => {
       );
     },
   );
+
+  it('explains a tree split on an infinite threshold per row, exactly, and tables the others', () => {
+    fc.assert(
+      fc.property(
+        ensembleCase,
+        fc.constantFrom(Infinity, -Infinity),
+        fc.boolean(),
+        ({ features, trees, row }, threshold, missingLeft) => {
+          const infinite: TreeSpec = {
+            leaf: false,
+            feature: 0,
+            threshold,
+            missingLeft,
+            left: { leaf: true, value: 1, cover: 3 },
+            right: trees[0],
+          };
+          const compactTrees = [infinite, ...trees.slice(1)].map(compact);
+          const ensemble = new TreeEnsemble();
+          for (const tree of compactTrees) ensemble.append(tree);
+          const shap = new TreeShap(ensemble, { features, outputs: 1, baseline: [0], scale: 1 });
+          expect(shap.isTabled(0)).toBe(false);
+          for (let t = 1; t < compactTrees.length; t++) expect(shap.isTabled(t)).toBe(true);
+          const phi = new Float64Array(features);
+          shap.explainRow(row, phi);
+          const expected = bruteForce(compactTrees, row, features, 1, 1);
+          for (let f = 0; f < features; f++) expect(Math.abs(phi[f] - expected.phi[f])).toBeLessThan(1e-9);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 
   it('gives a feature the tree never splits on nothing, and the same values on a second call', () => {
     fc.assert(
