@@ -286,6 +286,11 @@ export class FrameBuilder {
     return this.count;
   }
 
+  /** The keys pushed so far, in order (a view, not a copy), when the schema has a key. */
+  keysSoFar(): readonly Value[] | undefined {
+    return this.keys;
+  }
+
   push(record: TypedRecord): void {
     if (this.finished) throw new errors.PW_INTERNAL('FrameBuilder.push after finish');
     if (this.count === this.capacity) this.grow();
