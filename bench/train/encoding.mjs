@@ -1,6 +1,6 @@
 // The one-hot encoding of the synthetic vehicle-insurance table that the train and explain benches hand
 // to every implementation, so that all of them learn from the same matrix.
-const NUMERIC = [
+export const NUMERIC = [
   'Age',
   'Driving_License',
   'Region_Code',
@@ -9,7 +9,7 @@ const NUMERIC = [
   'Policy_Sales_Channel',
   'Vintage',
 ];
-const CATEGORICAL = ['Gender', 'Vehicle_Age', 'Vehicle_Damage'];
+export const CATEGORICAL = ['Gender', 'Vehicle_Age', 'Vehicle_Damage'];
 
 export function encode(records) {
   const categories = CATEGORICAL.map((name) =>

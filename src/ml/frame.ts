@@ -286,6 +286,11 @@ export class FrameBuilder {
     return this.count;
   }
 
+  /** The keys pushed so far, in order (a view, not a copy), when the schema has a key. */
+  keysSoFar(): readonly Value[] | undefined {
+    return this.keys;
+  }
+
   push(record: TypedRecord): void {
     if (this.finished) throw new errors.PW_INTERNAL('FrameBuilder.push after finish');
     if (this.count === this.capacity) this.grow();
@@ -378,13 +383,15 @@ export class FrameBuilder {
     this.finished = true;
     const rows = this.count;
     const columns = new Map<string, FrameColumn>();
+    // Columns without a null share one array of zeros: a byte a row per column saved on large tables.
+    let noNulls: Uint8Array | undefined;
     for (const buffer of this.buffers) {
       if (buffer.kind === 'numeric') {
         columns.set(buffer.field.name, {
           kind: 'numeric',
           field: buffer.field,
           values: trim(buffer.values, rows),
-          nulls: trim(buffer.nulls, rows),
+          nulls: buffer.nullCount === 0 ? (noNulls ??= new Uint8Array(rows)) : trim(buffer.nulls, rows),
           nullCount: buffer.nullCount,
         });
       } else {

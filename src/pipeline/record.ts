@@ -16,6 +16,8 @@ export interface StepRecord {
   startedAt?: string;
   endedAt?: string;
   seconds?: number;
+  /** The process's resident memory when the step ended, and its peak so far (MB): what each step adds. */
+  memory?: { rssMb: number; peakRssMb: number };
   /** sha256 of the step's inputs (upstream outputs and the settings it reads). */
   inputHash?: string;
   /** sha256 of what the step produced, which keys the steps after it. */

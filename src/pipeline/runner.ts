@@ -134,6 +134,11 @@ export class StepRunner {
     } finally {
       entry.endedAt = new Date().toISOString();
       entry.seconds = round((performance.now() - started) / 1000);
+      entry.memory = {
+        rssMb: Math.round(process.memoryUsage.rss() / 1048576),
+        // maxRSS is in kilobytes and never falls, so a step that raises it is the one that set the peak.
+        peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+      };
       const detail = entry.status === 'failed' ? entry.error?.message : describeSummary(entry.summary);
       this.progressDisplay.finish(step.name, entry.status, detail, entry.seconds);
       // With the live display on, the console already shows this line.

@@ -1,16 +1,17 @@
 // Ingest: streams the collection (projected to the schema's fields, in key order, in batches) into a
 // columnar frame, hashing the rows as they pass. Rows that break the contract are counted with
 // examples for the validation step and kept out of the frame; no document is held after its row.
-import { writeFileSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import {
   Dictionary,
   Float64,
   Int32,
   makeData,
   makeVector,
+  RecordBatchFileWriter,
   Table,
-  tableToIPC,
   Utf8,
   vectorFromArray,
   type Vector,
@@ -51,6 +52,34 @@ export interface IngestInput {
 
 const EXAMPLES = 5;
 const EXTRA_COLUMN_SAMPLE = 1000;
+const KEY_HASH_SLICE = 1 << 16;
+
+/**
+ * Whether a key was seen before. Rows come in key order, so while the keys are numbers that only
+ * rise, no key can repeat and none needs remembering; a Set (ten million keys: hundreds of MB, and
+ * work for every garbage collection) is built only from the first key that breaks the order.
+ */
+export class DuplicateKeys {
+  private last = -Infinity;
+  private set: Set<unknown> | undefined;
+
+  /** `earlier` gives every key accepted so far (the frame builder holds them anyway). */
+  constructor(private readonly earlier: () => Iterable<unknown>) {}
+
+  /** Whether `key` came before; if not, it is remembered as accepted. */
+  seen(key: unknown): boolean {
+    if (!this.set) {
+      if (typeof key === 'number' && key > this.last) {
+        this.last = key;
+        return false;
+      }
+      this.set = new Set(this.earlier());
+    }
+    if (this.set.has(key)) return true;
+    this.set.add(key);
+    return false;
+  }
+}
 
 export const ingestStep: Step<IngestInput, IngestOutput> = {
   name: 'ingest',
@@ -84,11 +113,13 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     for (const field of schema.fields) if (field.role !== 'ignore') projection[field.name] = 1;
     const coerce = compileCoercer(schema);
     const checked = coerce.fields.filter((f) => f.role !== 'ignore');
-    const builder = new FrameBuilder(schema, Math.min(total, 1 << 20), `collection ${collectionName}`);
+    // Sized to the count, so the columns are allocated once: doubling would hold the old and the new
+    // buffers together and leave up to half of the last one unused.
+    const builder = new FrameBuilder(schema, total, `collection ${collectionName}`);
     const issues: IngestOutput['issues'] = { missing: {}, type: {}, range: {}, category: {} };
     const seenColumns = new Set<string>();
     const keyName = schema.key?.name;
-    const keys = keyName ? new Set<unknown>() : undefined;
+    const duplicates = keyName ? new DuplicateKeys(() => builder.keysSoFar() ?? []) : undefined;
     const duplicateKeys: IssueTally = { count: 0, examples: [] };
     let rowsRead = 0;
     let rejectedRows = 0;
@@ -116,15 +147,14 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
           continue;
         }
       }
-      if (keys) {
-        const value = result.record[keyName!];
-        if (keys.has(value)) {
+      if (duplicates) {
+        const value = result.record[keyName!] ?? null;
+        if (duplicates.seen(value)) {
           duplicateKeys.count++;
           if (duplicateKeys.examples.length < EXAMPLES)
             duplicateKeys.examples.push({ key: value, field: keyName!, reason: 'appears more than once' });
           continue;
         }
-        keys.add(value);
       }
       builder.push(result.record);
       if ((rowsRead & 0x3fff) === 0)
@@ -144,9 +174,9 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
       rejectedRows,
     };
   },
-  save(output, dir) {
+  async save(output, dir) {
     const file = join(dir, 'frame.arrow');
-    writeFileSync(file, frameToArrow(output.frame));
+    await writeFrameArrow(output.frame, file);
     return [file];
   },
   outputHash: (output) => output.dataHash,
@@ -167,7 +197,16 @@ export function frameHash(frame: Frame): string {
   const bytes = (array: Float64Array | Int32Array | Uint8Array) =>
     new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
   hasher.update(`rows ${frame.rows}\n`);
-  if (frame.keys) hasher.update(`keys ${JSON.stringify(frame.keys)}\n`);
+  if (frame.keys) {
+    // The bytes of `keys ${JSON.stringify(frame.keys)}\n`, fed in slices: ten million keys as one
+    // string would be a second copy of them.
+    hasher.update('keys [');
+    for (let start = 0; start < frame.keys.length; start += KEY_HASH_SLICE) {
+      const text = JSON.stringify(frame.keys.slice(start, start + KEY_HASH_SLICE));
+      hasher.update(start === 0 ? text.slice(1, -1) : `,${text.slice(1, -1)}`);
+    }
+    hasher.update(']\n');
+  }
   for (const name of frame.columnNames) {
     const column = frame.column(name);
     hasher.update(`column ${name} ${column.kind}\n`);
@@ -183,11 +222,13 @@ export function frameHash(frame: Frame): string {
   return hasher.digest('hex');
 }
 
-/** Arrow's validity bitmap (bit set = present) from a per-row predicate. */
+/** Arrow's validity bitmap (bit set = present) from a per-row predicate; none for a column without nulls. */
 function validity(
   rows: number,
+  nulls: number,
   isNull: (row: number) => boolean,
 ): { nullBitmap: Uint8Array; nullCount: number } {
+  if (nulls === 0) return { nullBitmap: new Uint8Array(0), nullCount: 0 };
   const nullBitmap = new Uint8Array(Math.ceil(rows / 8));
   let nullCount = 0;
   for (let row = 0; row < rows; row++) {
@@ -200,8 +241,18 @@ function validity(
 /**
  * The frame as an Apache Arrow IPC file: numbers as float64 with a validity bitmap, categories as
  * dictionary vectors (codes and values, as the frame holds them), the target as class index or value.
+ * The vectors are views of the frame's arrays and the writer streams them to the file, so the
+ * snapshot costs no second copy of the table in memory.
  */
-export function frameToArrow(frame: Frame): Uint8Array {
+async function writeFrameArrow(frame: Frame, file: string): Promise<void> {
+  const writer = new RecordBatchFileWriter();
+  const written = pipeline(writer.toNodeStream(), createWriteStream(file));
+  writer.write(frameTable(frame));
+  writer.finish();
+  await written;
+}
+
+function frameTable(frame: Frame): Table {
   const columns: Record<string, Vector> = {};
   const { schema, rows } = frame;
   if (schema.key && frame.keys) {
@@ -216,7 +267,7 @@ export function frameToArrow(frame: Frame): Uint8Array {
   for (const name of frame.columnNames) {
     const column = frame.column(name);
     if (column.kind === 'numeric') {
-      const { nullBitmap, nullCount } = validity(rows, (row) => column.nulls[row] === 1);
+      const { nullBitmap, nullCount } = validity(rows, column.nullCount, (row) => column.nulls[row] === 1);
       columns[name] = makeVector(
         makeData({
           type: new Float64(),
@@ -227,7 +278,7 @@ export function frameToArrow(frame: Frame): Uint8Array {
         }),
       );
     } else {
-      const { nullBitmap, nullCount } = validity(rows, (row) => column.codes[row] < 0);
+      const { nullBitmap, nullCount } = validity(rows, column.nullCount, (row) => column.codes[row] < 0);
       const dictionary = vectorFromArray(
         column.dictionary.map((value) => String(value)),
         new Utf8(),
@@ -246,5 +297,5 @@ export function frameToArrow(frame: Frame): Uint8Array {
     }
   }
   if (schema.target && frame.target) columns[schema.target.name] = makeVector(frame.target.subarray(0, rows));
-  return tableToIPC(new Table(columns), 'file');
+  return new Table(columns);
 }
