@@ -35,24 +35,27 @@ export function workerScriptUrl(): URL {
 }
 
 /**
- * Worker threads started early, so that their start-up (a thread and its modules: tens of
- * milliseconds) overlaps the binning of the data, which they join as soon as they run; they are
- * given their tree work once the data is binned.
+ * Worker threads started first thing in a fit, so that their start-up (a thread and its modules: tens
+ * of milliseconds) overlaps the preparation and binning of the data: each is handed the binning as soon
+ * as it is shared (`share`), takes its part of it once it runs, and is given its tree work after that.
  */
 export class StartingWorkers {
-  private constructor(private readonly booting: Promise<Worker[]>) {
+  private constructor(
+    private readonly booting: Promise<Worker[]>,
+    private readonly launched: Worker[],
+  ) {
     // a failure is reported when the workers are asked for, not as an unhandled rejection
     booting.catch(() => undefined);
   }
 
-  /** Starts `count` workers; with `binning`, each takes its share of it as soon as it runs. */
-  static start(count: number, binning?: SharedBinningJob): StartingWorkers {
-    if (count <= 0) return new StartingWorkers(Promise.resolve([]));
+  /** Starts `count` workers; each waits for `share` before it reports ready. */
+  static start(count: number): StartingWorkers {
+    if (count <= 0) return new StartingWorkers(Promise.resolve([]), []);
     const url = workerScriptUrl();
     const launched: Worker[] = [];
     const booting = Promise.all(
       Array.from({ length: count }, () => {
-        const worker = new Worker(url, { workerData: binning ?? null });
+        const worker = new Worker(url);
         launched.push(worker);
         return firstMessage(worker, 'booted').then(() => worker);
       }),
@@ -63,7 +66,15 @@ export class StartingWorkers {
         cause: error,
       });
     });
-    return new StartingWorkers(booting);
+    return new StartingWorkers(booting, launched);
+  }
+
+  /**
+   * Hands every worker the shared binning (undefined: none to share), which it joins as soon as it
+   * runs; called once, before `ready`. A message posted before the thread listens waits for it.
+   */
+  share(binning: SharedBinningJob | undefined): void {
+    for (const worker of this.launched) worker.postMessage(binning ?? null);
   }
 
   /** The started workers, each waiting for its work. */

@@ -68,7 +68,8 @@ describe('tree learning over threads', () => {
     const mapper = fitBinMapper(X, 255, new Random(9));
     const expected = binMatrix(X, mapper, packFeatures(mapper));
     const binning = SharedBinning.prepare(X, 255, new Random(9), 2);
-    const workers = StartingWorkers.start(1, binning.job);
+    const workers = StartingWorkers.start(1);
+    workers.share(binning.job);
     try {
       // the worker joins when it has started: wait for it, so that it takes part of the work
       await workers.ready();
