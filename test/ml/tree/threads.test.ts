@@ -85,7 +85,7 @@ describe('tree learning over threads', () => {
   });
 
   it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise', async () => {
-    // above the row counts at which histograms, partitions and gradient passes are shared
+    // above the row counts at which histograms, gathers and gradient passes are shared
     const columns = columnsOf(60_000, 11);
     const random = new Random(12);
     const y = Float64Array.from(columns[1], (value, i) =>
