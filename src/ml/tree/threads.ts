@@ -4,7 +4,6 @@
 import { availableParallelism } from 'node:os';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
@@ -133,14 +132,8 @@ const OPERATION_GATHER = 3;
 const OPERATION_BOOST = 4;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
-/** How long the calling thread watches for the pieces other threads are running before it sleeps. */
-const CALLER_WATCH_MICROSECONDS = 2_000;
-/**
- * How long a worker watches for the next operation before it sleeps: longer than the calling thread's
- * usual steps between two shared operations (measured: without it the worker slept before two thirds
- * of them), short enough that between fits or on a busy machine it soon leaves the core to others.
- */
-const WORKER_WATCH_MICROSECONDS = 500;
+/** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
+const SPIN_CHECKS = 8_000;
 /** Below this many rows a row-range operation runs on the calling thread alone. */
 const PARALLEL_MIN_ROWS = 49_152;
 /** Operations run on the calling thread alone take their pieces in order, untagged. */
@@ -229,15 +222,6 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
   }
 }
 
-/** Watches `control[slot]` for up to `microseconds` while it holds `value`; true once it has changed. */
-function watchForChange(control: Int32Array, slot: number, value: number, microseconds: number): boolean {
-  const deadline = performance.now() + microseconds / 1000;
-  for (;;) {
-    for (let check = 0; check < 1024; check++) if (Atomics.load(control, slot) !== value) return true;
-    if (performance.now() >= deadline) return false;
-  }
-}
-
 /** The operation count a worker starts from: read before it reports ready, so it misses no operation. */
 export function currentSequence(workspace: Workspace): number {
   return Atomics.load(workspace.control, SEQUENCE);
@@ -248,12 +232,10 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
   const control = workspace.control;
   let seen = startSequence;
   for (;;) {
-    // operations come in quick succession while a tree grows, with the calling thread's own steps
-    // (small nodes, split search) between them: watch for the next one before sleeping, because a
-    // sleeping thread wakes through the operating system (on a virtual machine, hundreds of
-    // microseconds) and the operation is then mostly done without it
-    if (!watchForChange(control, SEQUENCE, seen, WORKER_WATCH_MICROSECONDS))
-      Atomics.wait(control, SEQUENCE, seen);
+    // operations come in quick succession while a tree grows: look for the next one for a few
+    // microseconds before sleeping, which costs a wake-up through the operating system
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, SEQUENCE) === seen; spin++);
+    Atomics.wait(control, SEQUENCE, seen);
     const sequence = Atomics.load(control, SEQUENCE);
     if (sequence === seen) continue;
     seen = sequence;
@@ -313,12 +295,7 @@ export class BoostingThreads implements NodeOperations {
     Atomics.store(control, SEQUENCE, sequence);
     Atomics.notify(control, SEQUENCE);
     runOperation(this.workspace, 0, tag);
-    // the pieces left are running on other threads: watch for them (a piece lasts at most a few
-    // hundred microseconds) rather than sleep and wake through the operating system
-    const deadline = performance.now() + CALLER_WATCH_MICROSECONDS / 1000;
-    while (Atomics.load(control, FINISHED) < pieces && performance.now() < deadline) {
-      for (let check = 0; check < 1024 && Atomics.load(control, FINISHED) < pieces; check++);
-    }
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, FINISHED) < pieces; spin++);
     for (let done = Atomics.load(control, FINISHED); done < pieces; done = Atomics.load(control, FINISHED)) {
       Atomics.wait(control, FINISHED, done, 100);
     }
