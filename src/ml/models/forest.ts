@@ -140,16 +140,18 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       stopWhenPure: !regression,
     };
     const threads = Math.min(resolveThreads(params.threads), params.n_estimators);
-    const binning = SharedBinning.prepare(
-      X,
-      params.max_bins,
-      new Random(deriveSeed(params.random_state, 1)),
-      threads,
-    );
-    // worker threads start now, take their share of the binning, then get their work once it is done
-    const workers = StartingWorkers.start(threads - 1, binning.job);
+    // worker threads start first (their start-up overlaps the copy of the data into shared memory),
+    // take their share of the binning, then get their work once it is done
+    const workers = StartingWorkers.start(threads - 1);
     let trees: CompactTree[];
     try {
+      const binning = SharedBinning.prepare(
+        X,
+        params.max_bins,
+        new Random(deriveSeed(params.random_state, 1)),
+        threads,
+      );
+      workers.share(binning.job);
       const data = binning.bin();
       trees = await growForest(
         {

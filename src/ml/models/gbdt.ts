@@ -222,11 +222,18 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
 
     const threads = resolveThreads(params.threads);
     const seed = params.random_state;
-    const binning = SharedBinning.prepare(trainX, params.max_bins, new Random(deriveSeed(seed, 1)), threads);
-    // worker threads start now, take their share of the binning, then get their work once it is done
-    const workers = StartingWorkers.start(threads - 1, binning.job);
+    // worker threads start first (their start-up overlaps the copy of the data into shared memory),
+    // take their share of the binning, then get their work once it is done
+    const workers = StartingWorkers.start(threads - 1);
     let trainer: BoostingTrainer | undefined;
     try {
+      const binning = SharedBinning.prepare(
+        trainX,
+        params.max_bins,
+        new Random(deriveSeed(seed, 1)),
+        threads,
+      );
+      workers.share(binning.job);
       const data = binning.bin();
       trainer = await BoostingTrainer.start(
         data,

@@ -35,24 +35,27 @@ export function workerScriptUrl(): URL {
 }
 
 /**
- * Worker threads started early, so that their start-up (a thread and its modules: tens of
- * milliseconds) overlaps the binning of the data, which they join as soon as they run; they are
- * given their tree work once the data is binned.
+ * Worker threads started first thing in a fit, so that their start-up (a thread and its modules: tens
+ * of milliseconds) overlaps the preparation and binning of the data: each is handed the binning as soon
+ * as it is shared (`share`), takes its part of it once it runs, and is given its tree work after that.
  */
 export class StartingWorkers {
-  private constructor(private readonly booting: Promise<Worker[]>) {
+  private constructor(
+    private readonly booting: Promise<Worker[]>,
+    private readonly launched: Worker[],
+  ) {
     // a failure is reported when the workers are asked for, not as an unhandled rejection
     booting.catch(() => undefined);
   }
 
-  /** Starts `count` workers; with `binning`, each takes its share of it as soon as it runs. */
-  static start(count: number, binning?: SharedBinningJob): StartingWorkers {
-    if (count <= 0) return new StartingWorkers(Promise.resolve([]));
+  /** Starts `count` workers; each waits for `share` before it reports ready. */
+  static start(count: number): StartingWorkers {
+    if (count <= 0) return new StartingWorkers(Promise.resolve([]), []);
     const url = workerScriptUrl();
     const launched: Worker[] = [];
     const booting = Promise.all(
       Array.from({ length: count }, () => {
-        const worker = new Worker(url, { workerData: binning ?? null });
+        const worker = new Worker(url);
         launched.push(worker);
         return firstMessage(worker, 'booted').then(() => worker);
       }),
@@ -63,7 +66,15 @@ export class StartingWorkers {
         cause: error,
       });
     });
-    return new StartingWorkers(booting);
+    return new StartingWorkers(booting, launched);
+  }
+
+  /**
+   * Hands every worker the shared binning (undefined: none to share), which it joins as soon as it
+   * runs; called once, before `ready`. A message posted before the thread listens waits for it.
+   */
+  share(binning: SharedBinningJob | undefined): void {
+    for (const worker of this.launched) worker.postMessage(binning ?? null);
   }
 
   /** The started workers, each waiting for its work. */
@@ -119,7 +130,6 @@ const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
 const OPERATION_GATHER = 3;
 const OPERATION_BOOST = 4;
-const OPERATION_PARTITION = 5;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
 /** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
@@ -190,16 +200,6 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
       const to = Math.min(end, from + PIECE_ROWS);
       if (operation === OPERATION_GATHER) {
         kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
-      } else if (operation === OPERATION_PARTITION) {
-        workspace.pieceCounts[piece] = kernels.partitionInto(
-          control[ARGUMENT + 2],
-          plan.tableAt,
-          plan.rowsAt,
-          from,
-          to,
-          plan.scratchLeftAt,
-          plan.scratchRowsAt,
-        );
       } else if (operation === OPERATION_BOOST) {
         const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
         const boost = control[ARGUMENT + 2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
@@ -318,35 +318,14 @@ export class BoostingThreads implements NodeOperations {
     );
   }
 
+  /**
+   * On the calling thread alone: split over threads, each piece went to its own buffers and the pieces
+   * were then copied back in order, twice the memory traffic of the one in-place pass (measured: the
+   * partition phase took twice as long on two threads as on one).
+   */
   partition(column: number, start: number, end: number): number {
-    const workspace = this.workspace;
-    const { kernels, plan } = workspace;
-    if (this.workers.length === 0 || end - start < PARALLEL_MIN_ROWS) {
-      return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
-    }
-    // each piece splits into its own stretch of two buffers; the stretches are then laid end to end:
-    // the same stable order as one pass over the whole range
-    const pieces = Math.ceil((end - start) / PIECE_ROWS);
-    this.run(OPERATION_PARTITION, [start, end, column], pieces, true);
-    const { words, pieceCounts } = workspace;
-    const rowsWord = plan.rowsAt >> 2;
-    const leftsWord = plan.scratchLeftAt >> 2;
-    const rightsWord = plan.scratchRowsAt >> 2;
-    let totalLeft = 0;
-    for (let piece = 0; piece < pieces; piece++) totalLeft += pieceCounts[piece];
-    let left = start;
-    let right = start + totalLeft;
-    for (let piece = 0; piece < pieces; piece++) {
-      const from = start + piece * PIECE_ROWS;
-      const size = Math.min(end, from + PIECE_ROWS) - from;
-      const count = pieceCounts[piece];
-      // all three buffers are in the one memory: copies within it, nothing allocated
-      words.copyWithin(rowsWord + left, leftsWord + from, leftsWord + from + count);
-      words.copyWithin(rowsWord + right, rightsWord + from, rightsWord + from + size - count);
-      left += count;
-      right += size - count;
-    }
-    return start + totalLeft;
+    const { kernels, plan } = this.workspace;
+    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
   }
 
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */

@@ -2,7 +2,7 @@
 // share of boosting operations on shared memory (histogram columns, pieces of rows) or grows whole
 // forest trees by index. Started and stopped by threads.ts.
 import { errors } from '../../core/errors.js';
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
 import {
@@ -17,20 +17,36 @@ import { Workspace } from './workspace.js';
 const port = parentPort;
 if (!port) throw new errors.PW_INTERNAL('worker.js runs as a worker thread only');
 
-// started early (while the data is binned); the work follows in the first message
-port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
-  if (work.mode === 'boosting') {
-    const workspace = new Workspace(work.memory, work.plan, work.mapper, work.layout, undefined, work.module);
+// started first thing in a fit: the shared binning comes first (null when there is none), the tree work
+// after it
+port.once('message', (binning: SharedBinningJob | null) => {
+  // take a share of the data being binned first
+  if (binning) binSharedPart(binning, false);
+  port.once('message', work);
+  port.postMessage('booted');
+});
+
+function work(message: BoostingWorkerData | ForestWorkerData): void {
+  const output = port as NonNullable<typeof port>;
+  if (message.mode === 'boosting') {
+    const workspace = new Workspace(
+      message.memory,
+      message.plan,
+      message.mapper,
+      message.layout,
+      undefined,
+      message.module,
+    );
     const sequence = currentSequence(workspace);
-    port.postMessage('ready');
+    output.postMessage('ready');
     // blocks on shared memory between operations; returns when told to stop
-    serveOperations(workspace, work.thread, sequence);
-    port.close();
+    serveOperations(workspace, message.thread, sequence);
+    output.close();
     return;
   }
-  const grower = new ForestTreeGrower(work.setup);
-  port.postMessage('ready');
-  growTakenTrees(grower, new Int32Array(work.next), work.count, (index, tree) => {
+  const grower = new ForestTreeGrower(message.setup);
+  output.postMessage('ready');
+  growTakenTrees(grower, new Int32Array(message.next), message.count, (index, tree) => {
     const buffers = [
       tree.feature.buffer,
       tree.value.buffer,
@@ -38,11 +54,7 @@ port.once('message', (work: BoostingWorkerData | ForestWorkerData) => {
       tree.left.buffer,
       tree.gain.buffer,
     ] as ArrayBuffer[];
-    port.postMessage({ index, tree }, buffers);
+    output.postMessage({ index, tree }, buffers);
   });
-  port.postMessage('finished');
-});
-// the data being binned when this thread started: take a share of it first
-const binning = workerData as SharedBinningJob | null;
-if (binning) binSharedPart(binning, false);
-port.postMessage('booted');
+  output.postMessage('finished');
+}

@@ -28,9 +28,6 @@ export interface WorkspacePlan {
   ghAt: number;
   orderedAt: number;
   scratchRowsAt: number;
-  /** A second row buffer and one count per piece, for partitions split over threads. */
-  scratchLeftAt: number;
-  pieceCountsAt: number;
   tableAt: number;
   histogramsAt: number;
   groupActiveAt: number;
@@ -81,8 +78,6 @@ export function planWorkspace(
     ghAt: arena.reserve(rows * 16),
     orderedAt: arena.reserve(rows * 16),
     scratchRowsAt: arena.reserve(rows * 4),
-    scratchLeftAt: arena.reserve(threads > 1 ? rows * 4 : 0),
-    pieceCountsAt: arena.reserve(threads > 1 ? (Math.ceil(rows / PIECE_ROWS) + 1) * 4 : 0),
     tableAt: arena.reserve(256),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
@@ -122,10 +117,6 @@ export class Workspace {
   readonly histograms: Float64Array;
   readonly groupActive: Uint8Array;
   readonly control: Int32Array;
-  /** Rows sent left by each piece of a partition split over threads. */
-  readonly pieceCounts: Int32Array;
-  /** The whole memory as 32-bit words, for copies between regions. */
-  readonly words: Uint32Array;
   /** Doubles per histogram slot. */
   readonly slotLength: number;
 
@@ -154,12 +145,6 @@ export class Workspace {
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
-    this.words = new Uint32Array(buffer);
-    this.pieceCounts = new Int32Array(
-      buffer,
-      plan.pieceCountsAt,
-      plan.threads > 1 ? Math.ceil(n / PIECE_ROWS) + 1 : 0,
-    );
   }
 
   /** Address of histogram slot `slot`. */

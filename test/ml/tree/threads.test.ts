@@ -2,6 +2,8 @@
 // one thread, and boosting and forests learn bit-identical models on 1, 2 and 3 threads (3 is more
 // threads than this machine's cores: workers that wake late must take no work and change nothing).
 // Threads > 1 start the compiled worker in dist/ (`npm test` builds it first).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
@@ -10,6 +12,15 @@ import { Random } from '../../../src/core/random.js';
 import { binMatrix, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
 import { StartingWorkers } from '../../../src/ml/tree/threads.js';
 import { classification, matrixOf } from '../trees.js';
+import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
+
+/** scikit-learn's breast cancer table (569 rows, 30 measurements, the class last) as a matrix and labels. */
+function breastCancer(): { X: ReturnType<typeof matrixOf>; y: Float64Array } {
+  const [, ...lines] = readFileSync(join(SKLEARN_DATA, 'breast_cancer.csv'), 'utf8').trim().split('\n');
+  const rows = lines.map((line) => line.split(',').map(Number));
+  const columns = Array.from({ length: 30 }, (_, f) => Float64Array.from(rows, (row) => row[f]));
+  return { X: matrixOf(columns), y: Float64Array.from(rows, (row) => row[30]) };
+}
 
 /** Columns of a few kinds: binary, small whole numbers, wide whole numbers, fractions, with some missing. */
 function columnsOf(rows: number, seed: number): Float64Array[] {
@@ -57,7 +68,8 @@ describe('tree learning over threads', () => {
     const mapper = fitBinMapper(X, 255, new Random(9));
     const expected = binMatrix(X, mapper, packFeatures(mapper));
     const binning = SharedBinning.prepare(X, 255, new Random(9), 2);
-    const workers = StartingWorkers.start(1, binning.job);
+    const workers = StartingWorkers.start(1);
+    workers.share(binning.job);
     try {
       // the worker joins when it has started: wait for it, so that it takes part of the work
       await workers.ready();
@@ -73,7 +85,7 @@ describe('tree learning over threads', () => {
   });
 
   it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise', async () => {
-    // above the row counts at which histograms, partitions and gradient passes are shared
+    // above the row counts at which histograms, gathers and gradient passes are shared
     const columns = columnsOf(60_000, 11);
     const random = new Random(12);
     const y = Float64Array.from(columns[1], (value, i) =>
@@ -114,4 +126,32 @@ describe('tree learning over threads', () => {
     const three = await new RandomForestModel({ ...params, threads: 3 }).fit(data.X, data.y);
     expect(JSON.stringify(three.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
   });
+
+  it.skipIf(!hasSklearnTables())(
+    'grows the same forest on 1 and 2 threads on a real table, whole model JSON, for any seed and tree count',
+    async () => {
+      const data = breastCancer();
+      await fc.assert(
+        fc.asyncProperty(
+          fc.integer({ min: 0, max: 10_000 }),
+          fc.integer({ min: 2, max: 24 }),
+          fc.constantFrom('gini', 'entropy'),
+          fc.boolean(),
+          async (seed, trees, criterion, bootstrap) => {
+            const params = { n_estimators: trees, random_state: seed, criterion, bootstrap } as const;
+            const one = await new RandomForestModel({ ...params, threads: 1 }).fit(data.X, data.y);
+            const two = await new RandomForestModel({ ...params, threads: 2 }).fit(data.X, data.y);
+            // the whole model but the thread count it was asked for
+            const saved = (model: RandomForestModel): string => {
+              const json = model.toJSON();
+              return JSON.stringify({ ...json, params: { ...json.params, threads: undefined } });
+            };
+            expect(one.toJSON().state).toBeDefined();
+            expect(saved(two)).toBe(saved(one));
+          },
+        ),
+        { numRuns: 6 },
+      );
+    },
+  );
 });
