@@ -44,6 +44,7 @@ export class ThreadWriter implements BatchWriter {
   private readonly waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
   private failure: Error | undefined;
   private closed = false;
+  private exited = false;
 
   constructor(
     data: InsertWorkerData,
@@ -64,6 +65,7 @@ export class ThreadWriter implements BatchWriter {
     });
     this.worker.on('error', (error) => this.fail(error, undefined));
     this.worker.on('exit', (code) => {
+      this.exited = true;
       if (!this.closed || this.waiting.length > 0)
         this.fail(new errors.PW_INTERNAL(`the store's insert thread stopped (exit code ${code})`), undefined);
     });
@@ -110,6 +112,7 @@ export class ThreadWriter implements BatchWriter {
     if (this.closed) return;
     await this.drain().catch(() => undefined);
     this.closed = true;
+    if (this.exited) return;
     const exited = new Promise<void>((resolve) => this.worker.once('exit', () => resolve()));
     this.worker.postMessage({ close: true } satisfies InsertRequest);
     await exited;

@@ -60,4 +60,15 @@ describe('the insert thread', () => {
     expect(await target.countDocuments()).toBe(50);
     await store.close();
   });
+
+  it('reports a thread that cannot open the store, and still closes', async () => {
+    // A directory is not a store file: the thread fails as it starts.
+    const writer = new ThreadWriter({ file: directory, collection: 'records', keyType: 'integer' }, () => {});
+    const written = (async () => {
+      await writer.write(documents(0, 10));
+      await writer.drain();
+    })();
+    await expect(written).rejects.toBeInstanceOf(Error);
+    await writer.close();
+  });
 });
