@@ -144,7 +144,8 @@ export function rankedMetricsOfCounts(
     tp += positives;
     fp += negatives;
     area += (negatives * (tp + previousTp)) / 2;
-    precisionSum += (positives * tp) / (tp + fp);
+    // A group without positives adds nothing to the average precision: skip its division.
+    if (positives > 0) precisionSum += (positives * tp) / (tp + fp);
     if (aboveThreshold[group] === 1) {
       tpAtThreshold = tp;
       fpAtThreshold = fp;
