@@ -13,6 +13,7 @@ import type { Schema } from '../schema/schema.js';
 import type { DataFormat, DataReader, RawRecord, ReadOptions } from '../data/records.js';
 import { statedDialect } from '../data/dialect.js';
 import { openReader } from '../data/reader.js';
+import { batchWriter, type BatchWriter } from './batch-writer.js';
 import { RowLedger } from './row-ledger.js';
 import type { Collection, Document, DocumentStore } from '../store/types.js';
 
@@ -245,6 +246,7 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
   const rejectsFile = options.rejectsFile ?? rejectsFileFor(options.file);
   let rejects: RejectsWriter | undefined;
   let staging: Collection | undefined;
+  let writer: BatchWriter | undefined;
   const totals = { read: 0, inserted: 0, updated: 0, unchanged: 0 };
   try {
     checkColumns(schema, reader);
@@ -285,14 +287,16 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
     );
 
     let documents: Document[] = [];
+    writer = target
+      ? batchWriter(store, target, keyType, (written) => {
+          totals.inserted += written.inserted;
+          totals.updated += written.updated;
+          totals.unchanged += written.unchanged;
+          logger.debug({ rows: totals.read, ...written }, 'push batch committed');
+        })
+      : undefined;
     const write = async () => {
-      if (target && documents.length > 0) {
-        const written = await target.upsertMany(documents);
-        totals.inserted += written.inserted;
-        totals.updated += written.updated;
-        totals.unchanged += written.unchanged;
-        logger.debug({ rows: totals.read, ...written }, 'push batch committed');
-      }
+      if (writer && documents.length > 0) await writer.write(documents);
       documents = [];
       batchByKey = new Map();
     };
@@ -300,6 +304,8 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
     const earlier = async (id: unknown, text: string): Promise<Document | undefined> => {
       const pending = batchByKey.get(text);
       if (pending || !target) return pending;
+      // Earlier batches may still be on their way to the store.
+      await writer?.drain();
       for await (const found of target.find({ _id: id }, { batchSize: 1 })) return found;
       return undefined;
     };
@@ -366,6 +372,8 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
       }
     }
     await write();
+    await writer?.drain();
+    await writer?.close();
     rejects.close();
     if (staging) {
       await store.renameCollection!(staging.name, options.collection);
@@ -400,6 +408,8 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
       duplicate_keys: duplicates,
     };
   } catch (error) {
+    // The batches already handed over finish (or fail) before anything is dropped or reported.
+    await writer?.close().catch(() => undefined);
     try {
       rejects?.close();
     } catch {

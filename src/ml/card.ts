@@ -89,39 +89,66 @@ function round(value: number): number {
 const RANKED = new Set<string>(['roc_auc', 'pr_auc', 'f1']);
 
 /**
- * ROC-AUC, average precision and F1 at `threshold` of one weighted resample in a single pass over the
- * rows in descending score order, allocating nothing: the same definitions as metrics.ts (ties
- * grouped, scikit-learn's average precision), at a cost the bootstrap can pay hundreds of times.
+ * The rows of a binary test set grouped by tied score, best first, so that a resample is counted into
+ * one small array and scored in one pass over the groups: a draw of row i adds one to
+ * `cellOf[i]` = 2 × (its group) + (1 when it is a positive).
  */
-function rankedMetrics(
-  order: Int32Array,
+export interface RankedLayout {
+  cellOf: Int32Array;
+  groups: number;
+  /** Per group: its score is at or above the threshold (the model predicts a positive). */
+  aboveThreshold: Uint8Array;
+}
+
+/** Sorts the scores once; every resample after that costs its draws and one pass over the groups. */
+export function rankedLayout(
   yTrue: ArrayLike<number>,
   scores: ArrayLike<number>,
-  weights: Float64Array,
   threshold: number,
+): RankedLayout {
+  const n = yTrue.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+  const cellOf = new Int32Array(n);
+  const aboveThreshold = new Uint8Array(n);
+  let group = 0;
+  for (let r = 0; r < n; r++) {
+    const i = order[r];
+    if (r > 0 && scores[i] !== scores[order[r - 1]]) group++;
+    cellOf[i] = 2 * group + (yTrue[i] === 1 ? 1 : 0);
+    if (scores[i] >= threshold) aboveThreshold[group] = 1;
+  }
+  return { cellOf, groups: n > 0 ? group + 1 : 0, aboveThreshold: aboveThreshold.subarray(0, group + 1) };
+}
+
+/**
+ * ROC-AUC, average precision and F1 at the layout's threshold of one resample, from its draws per cell
+ * (negatives and positives of each tied group): the same definitions as metrics.ts (ties grouped,
+ * scikit-learn's average precision), allocating nothing.
+ */
+export function rankedMetricsOfCounts(
+  layout: RankedLayout,
+  cellCounts: ArrayLike<number>,
 ): { roc_auc: number; pr_auc: number; f1: number } {
   let tp = 0;
   let fp = 0;
-  let previousTp = 0;
-  let previousFp = 0;
   let area = 0;
   let precisionSum = 0;
   let tpAtThreshold = 0;
   let fpAtThreshold = 0;
-  for (let r = 0; r < order.length; r++) {
-    const i = order[r];
-    const w = weights[i];
-    if (yTrue[i] === 1) tp += w;
-    else fp += w;
-    if (r === order.length - 1 || scores[order[r + 1]] !== scores[i]) {
-      area += ((fp - previousFp) * (tp + previousTp)) / 2;
-      if (tp + fp > 0) precisionSum += ((tp - previousTp) * tp) / (tp + fp);
-      previousTp = tp;
-      previousFp = fp;
-      if (scores[i] >= threshold) {
-        tpAtThreshold = tp;
-        fpAtThreshold = fp;
-      }
+  const { aboveThreshold } = layout;
+  for (let group = 0; group < layout.groups; group++) {
+    const negatives = cellCounts[2 * group];
+    const positives = cellCounts[2 * group + 1];
+    if (negatives + positives === 0) continue;
+    const previousTp = tp;
+    tp += positives;
+    fp += negatives;
+    area += (negatives * (tp + previousTp)) / 2;
+    // A group without positives adds nothing to the average precision: skip its division.
+    if (positives > 0) precisionSum += (positives * tp) / (tp + fp);
+    if (aboveThreshold[group] === 1) {
+      tpAtThreshold = tp;
+      fpAtThreshold = fp;
     }
   }
   const fn = tp - tpAtThreshold;
@@ -151,33 +178,46 @@ export function metricIntervals(options: {
   const context = options.context ?? {};
   const n = yTrue.length;
   const binary = scores.length === n && (context.classes === undefined || context.classes <= 2);
-  // Binary ranking metrics share one sort and one pass a resample; the others are plain sums.
+  // Binary ranking metrics share one sort, and a resample is scored from its draws per tied group;
+  // the others are plain sums over per-row draw counts.
   const ranked = binary ? metrics.filter((metric) => RANKED.has(metric)) : [];
-  const order =
-    ranked.length > 0
-      ? Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b)
-      : undefined;
-  const threshold = context.threshold ?? 0.5;
+  const layout = ranked.length > 0 ? rankedLayout(yTrue, scores, context.threshold ?? 0.5) : undefined;
   const others = metrics
     .filter((metric) => !ranked.includes(metric))
     .map((metric) => [metric, metricFunction(metric, context)] as const);
-  const score = (weights: Float64Array): Record<string, number> => {
-    const out: Record<string, number> = order ? rankedMetrics(order, yTrue, scores, weights, threshold) : {};
-    for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, weights);
+  const cellCounts = layout ? new Int32Array(2 * layout.groups) : undefined;
+  const rowCounts = others.length > 0 ? new Float64Array(n) : undefined;
+  const score = (): Record<string, number> => {
+    const out: Record<string, number> = layout ? rankedMetricsOfCounts(layout, cellCounts!) : {};
+    for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, rowCounts);
     return out;
   };
   const values = metrics.map(() => [] as number[]);
   const random = new Random(options.seed);
-  const counts = new Float64Array(n);
+  const cellOf = layout?.cellOf;
+  const limit = 4294967296 - (4294967296 % n);
   for (let r = 0; r < options.resamples && n > 0; r++) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) counts[random.nextInt(n)]++;
-    const scored = score(counts);
+    cellCounts?.fill(0);
+    rowCounts?.fill(0);
+    for (let i = 0; i < n; i++) {
+      // random.nextInt(n)'s draw (the same rejection), with the remainder taken by a division that is
+      // exact below 2^53 instead of a floating-point `%`, which costs more than the rest of the loop.
+      let value = random.nextUint32();
+      while (value >= limit) value = random.nextUint32();
+      const drawn = value - Math.floor(value / n) * n;
+      if (cellCounts) cellCounts[cellOf![drawn]]++;
+      if (rowCounts) rowCounts[drawn]++;
+    }
+    const scored = score();
     metrics.forEach((metric, index) => {
       if (Number.isFinite(scored[metric])) values[index].push(scored[metric]);
     });
   }
-  const estimates = score(new Float64Array(n).fill(1));
+  // The estimates: every row once.
+  cellCounts?.fill(0);
+  for (let i = 0; i < n; i++) if (cellCounts) cellCounts[cellOf![i]]++;
+  rowCounts?.fill(1);
+  const estimates = score();
   const tail = (1 - confidence) / 2;
   const out: Record<string, MetricInterval> = {};
   metrics.forEach((metric, index) => {

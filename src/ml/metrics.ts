@@ -652,9 +652,15 @@ export function bootstrapMetricDifference(options: {
   const counts = new Float64Array(n);
   const differences: number[] = [];
   let aBetter = 0;
+  const limit = 4294967296 - (4294967296 % n);
   for (let r = 0; r < resamples; r++) {
     counts.fill(0);
-    for (let i = 0; i < n; i++) counts[random.nextInt(n)]++;
+    for (let i = 0; i < n; i++) {
+      // random.nextInt(n)'s draw, with an exact division for the remainder instead of a floating `%`.
+      let value = random.nextUint32();
+      while (value >= limit) value = random.nextUint32();
+      counts[value - Math.floor(value / n) * n]++;
+    }
     const value = functionA(yTrue, scoresA, counts) - functionB(yTrue, scoresB, counts);
     if (Number.isNaN(value)) continue;
     differences.push(value);

@@ -93,6 +93,29 @@ function hasNestedValues(document: Document): boolean {
   return false;
 }
 
+/** A batch of documents as the store writes them: their keys and their JSON texts, `_id` first. */
+export interface SerializedDocuments {
+  ids: (string | number)[];
+  texts: string[];
+  /** Some document holds an array or an object. */
+  nested: boolean;
+}
+
+export function serializeDocuments(documents: Document[]): SerializedDocuments {
+  const count = documents.length;
+  const ids = new Array<string | number>(count);
+  const texts = new Array<string>(count);
+  let nested = false;
+  for (let i = 0; i < count; i++) {
+    const document = documents[i];
+    const id = keyOf(document, i);
+    if (!nested && hasNestedValues(document)) nested = true;
+    ids[i] = id;
+    texts[i] = serialize(document, id);
+  }
+  return { ids, texts, nested };
+}
+
 interface Prepared {
   insert: Statement;
   insertOrIgnore: Statement;
@@ -337,7 +360,7 @@ export class EmbeddedStore implements DocumentStore {
   }
 }
 
-class EmbeddedCollection implements Collection {
+export class EmbeddedCollection implements Collection {
   constructor(
     private readonly store: EmbeddedStore,
     readonly name: string,
@@ -384,26 +407,23 @@ class EmbeddedCollection implements Collection {
   }
 
   async upsertMany(documents: Document[]): Promise<UpsertResult> {
+    return this.upsertSerialized(serializeDocuments(documents));
+  }
+
+  /**
+   * `upsertMany` of documents already turned into keys and JSON texts (by `serializeDocuments`), so
+   * that the serialising and the writing can run on different threads. One transaction.
+   */
+  upsertSerialized(batch: SerializedDocuments): UpsertResult {
     const result: UpsertResult = { inserted: 0, updated: 0, unchanged: 0 };
-    const count = documents.length;
+    const { ids, texts } = batch;
+    const count = ids.length;
     if (count === 0) return result;
     const store = this.store;
     return store.run(`upserting into "${this.name}"`, () => {
       store.ensureTable(this.name, this.keyType);
       const { insertOrIgnore, updateIfDifferent, countExisting, insertChunk } = store.prepare(this.name);
-      let nested = store.isNested(this.name);
-      const ids = new Array<string | number>(count);
-      const texts = new Array<string>(count);
-      for (let i = 0; i < count; i++) {
-        const document = documents[i];
-        const id = keyOf(document, i);
-        if (!nested && hasNestedValues(document)) {
-          store.markNested(this.name);
-          nested = true;
-        }
-        ids[i] = id;
-        texts[i] = serialize(document, id);
-      }
+      if (batch.nested && !store.isNested(this.name)) store.markNested(this.name);
       const upsertOne = (i: number) => {
         // New keys take one statement; only existing ones pay for the comparison.
         if (insertOrIgnore.run(ids[i], texts[i]).changes === 1) result.inserted++;

@@ -258,6 +258,53 @@ describe('pipewright push (CLI)', () => {
   });
 });
 
+describe('pipewright push through its insert thread (the built binary)', () => {
+  it('treats a key repeated in a later batch as the in-process push does, under fail and under warn', async () => {
+    // Batches of 50, and each of the first 100 keys comes again 55 lines later, while the batch that
+    // holds its first row is likely still with the insert thread: 60 identical repeats, 40 conflicting.
+    const lines = [HEADER];
+    for (let id = 1; id <= 400; id++) {
+      lines.push(row(id));
+      const repeated = id - 55;
+      if (repeated >= 1 && repeated <= 100)
+        lines.push(repeated <= 60 ? row(repeated) : row(repeated, String(70 + (repeated % 5))));
+    }
+    for (const policy of ['fail', 'warn'] as const) {
+      const project = newProject(`threaded-${policy}`);
+      const config = join(project, 'pipewright.yaml');
+      writeFileSync(
+        config,
+        readFileSync(config, 'utf8')
+          .replace(/batch_size: \d+/, 'batch_size: 50')
+          .replace(/duplicate_keys: \w+/, `duplicate_keys: ${policy}`),
+      );
+      writeFileSync(join(project, 'data', 'repeats.csv'), `${lines.join('\n')}\n`);
+      const pushed = await runCli(['push', 'data/repeats.csv', '--json', '--allow-rejects'], {
+        cwd: project,
+      });
+      expect(pushed.code, pushed.stderr).toBe(0);
+      const summary = JSON.parse(pushed.stdout);
+      expect(summary).toMatchObject({
+        read: 500,
+        inserted: 400,
+        updated: policy === 'warn' ? 40 : 0,
+        unchanged: 60,
+        rejected: policy === 'fail' ? 40 : 0,
+        duplicate_keys: { policy, identical: 60, conflicting: 40 },
+      });
+      const ages = EmbeddedStore.open(storeFile(project));
+      try {
+        const changed = ages.db
+          .prepare(`SELECT count(*) AS n FROM records WHERE json_extract(doc, '$.Age') >= 70`)
+          .get() as { n: number };
+        expect(changed.n).toBe(policy === 'warn' ? 40 : 0);
+      } finally {
+        ages.db.close();
+      }
+    }
+  });
+});
+
 describe('pipewright push with MONGODB_URL', () => {
   let server: WireServer;
   let project: string;

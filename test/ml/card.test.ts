@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildModelCard, metricIntervals, type ModelCardInput } from '../../src/ml/card.js';
+import fc from 'fast-check';
+import {
+  buildModelCard,
+  metricIntervals,
+  rankedLayout,
+  rankedMetricsOfCounts,
+  type ModelCardInput,
+} from '../../src/ml/card.js';
 import {
   averagePrecision,
   f1Score,
@@ -125,6 +132,37 @@ describe('metricIntervals', () => {
       expect(intervals[name].low, name).toBeCloseTo(at(0.025), 6);
       expect(intervals[name].high, name).toBeCloseTo(at(0.975), 6);
     }
+  });
+
+  it('scores a resample from its draws per tied group exactly as the metrics of the drawn rows themselves', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ label: fc.constantFrom(0, 1), score: fc.integer({ min: 0, max: 8 }) }), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 120 }),
+        fc.constantFrom(0, 0.25, 0.5, 1),
+        (rows, draws, threshold) => {
+          const y = Float64Array.from(rows, (row) => row.label);
+          const scores = Float64Array.from(rows, (row) => row.score / 8);
+          const drawn = draws.map((draw) => draw % rows.length);
+          const layout = rankedLayout(y, scores, threshold);
+          const cellCounts = new Int32Array(2 * layout.groups);
+          for (const i of drawn) cellCounts[layout.cellOf[i]]++;
+          const fast = rankedMetricsOfCounts(layout, cellCounts);
+          // The naive statistic: the drawn rows written out one by one, scored by metrics.ts.
+          const yDrawn = Float64Array.from(drawn, (i) => y[i]);
+          const scoresDrawn = Float64Array.from(drawn, (i) => scores[i]);
+          const bothClasses = yDrawn.includes(1) && yDrawn.includes(0);
+          if (bothClasses) expect(fast.roc_auc).toBeCloseTo(rocAuc(yDrawn, scoresDrawn), 12);
+          else expect(fast.roc_auc).toBeNaN();
+          if (yDrawn.includes(1)) expect(fast.pr_auc).toBeCloseTo(averagePrecision(yDrawn, scoresDrawn), 12);
+          expect(fast.f1).toBeCloseTo(f1Score(yDrawn, labelsAtThreshold(scoresDrawn, threshold)), 12);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 
   it('is repeatable for a seed and narrower with more rows', () => {
