@@ -217,17 +217,34 @@ export function buildTables(trees: TableTrees, budget: number): TreeTables {
   };
 }
 
+export type TableWalk = (row: Float64Array, phi: Float64Array) => void;
+
 /**
  * The table walk over `tables` as one function: writes the tabled trees' SHAP values of `row` (missing
- * values as NaN) into `phi`, adding to what is there. Its arrays are constants of the closure: while it
- * is the only walk made in the process, the compiler folds them in, which about halves the time per
- * row; a second one (another model) is still exact, at the slower speed.
+ * values as NaN) into `phi`, adding to what is there. Its arrays are constants of the closure, and the
+ * compiler folds them in (about half the time per row) only while a function's code has made a single
+ * closure. So every model gets its own copy of the walk's code, compiled from the source of
+ * `tableWalkOf`: a second model (a hot reload) walks as fast as the first. Where code cannot be made from
+ * text, the shared closure does the same walk, slower.
  */
-export function compileTableWalk(
-  tables: TreeTables,
-  features: number,
-  outputs: number,
-): (row: Float64Array, phi: Float64Array) => void {
+export function compileTableWalk(tables: TreeTables, features: number, outputs: number): TableWalk {
+  let walk: TableWalk | undefined;
+  try {
+    const ownCopy = new Function(`return ${tableWalkOf.toString()}`)() as typeof tableWalkOf;
+    walk = ownCopy(tables, features, outputs);
+    // a source transform (coverage counters, name helpers) may leave the copy without what it refers to
+    walk(new Float64Array(Math.max(1, features)), new Float64Array(outputs * features));
+  } catch {
+    walk = undefined;
+  }
+  return walk ?? tableWalkOf(tables, features, outputs);
+}
+
+/**
+ * The walk's code: it must refer to nothing outside itself but globals, since compileTableWalk compiles
+ * it again from its text.
+ */
+function tableWalkOf(tables: TreeTables, features: number, outputs: number): TableWalk {
   const routed = new Float64Array(2 * Math.max(1, features));
   // the roots' slots are never written: their masks stay 0
   const masks = new Int32Array(tables.slots);
