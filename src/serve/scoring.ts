@@ -2,6 +2,7 @@
 // served model, shaping the answer for the model's task, and the bookkeeping every scored record gets
 // (metrics by label, values unseen in training, the drift window, the sampled prediction log).
 import { errors, type PipewrightError } from '../core/errors.js';
+import type { BundleExplainer, RecordExplanation } from '../ml/explain/explainer.js';
 import type { UnseenReason } from '../ml/unseen.js';
 import type { Coercer, FieldError, TypedRecord } from '../schema/coerce.js';
 import { truncate } from './error-response.js';
@@ -27,6 +28,8 @@ export interface Scored {
   metricLabel: string;
   /** Values of the record that training never saw: scored, and flagged in the answer. */
   warnings?: UnseenWarning[];
+  /** When asked for: why the model scores the record so. */
+  explanation?: RecordExplanation;
 }
 
 /** One flag in an answer: the field and why (above_range, below_range, unseen_category, unseen_missing). */
@@ -49,7 +52,17 @@ export interface ReportedFieldError {
   line?: number;
 }
 
-function score(model: ServedModel, record: TypedRecord): Scored {
+/**
+ * With an explainer, the record is encoded once, by the explainer, and the model scores and explains
+ * that row (the same columns the predictor's own encoding would make).
+ */
+function score(model: ServedModel, record: TypedRecord, explainer?: BundleExplainer): Scored {
+  if (explainer) {
+    const row = explainer.encodeRecord(record);
+    const scored = scoreEncoded(model, row);
+    scored.explanation = explainer.explainEncoded(row);
+    return scored;
+  }
   const predictor = model.predictor;
   if (model.task === 'binary') {
     const probability = predictor.score(record);
@@ -58,13 +71,29 @@ function score(model: ServedModel, record: TypedRecord): Scored {
   }
   if (model.task === 'regression') return { value: predictor.score(record), metricLabel: 'value' };
   const prediction = predictor.predictRecord(record) as { label: Label; probabilities: number[] };
+  return multiclassScored(model, prediction.label, prediction.probabilities);
+}
+
+function scoreEncoded(model: ServedModel, row: Float64Array): Scored {
+  const predictor = model.predictor;
+  const out = new Float64Array(Math.max(1, predictor.model.outputs));
+  const value = predictor.model.predictRow(row, out);
+  if (model.task === 'binary') {
+    const index = value >= predictor.threshold ? 1 : 0;
+    return { probability: value, label: model.classes[index], metricLabel: model.classNames[index] };
+  }
+  if (model.task === 'regression') return { value, metricLabel: 'value' };
+  return multiclassScored(model, predictor.classes[value] as Label, Array.from(out));
+}
+
+function multiclassScored(model: ServedModel, label: Label, classProbabilities: number[]): Scored {
   const probabilities: Record<string, number> = {};
   let best = 0;
-  prediction.probabilities.forEach((probability, index) => {
+  classProbabilities.forEach((probability, index) => {
     probabilities[model.classNames[index]] = probability;
     if (probability > best) best = probability;
   });
-  return { label: prediction.label, probability: best, probabilities, metricLabel: String(prediction.label) };
+  return { label, probability: best, probabilities, metricLabel: String(label) };
 }
 
 /** The one place the binary, regression and multiclass answers get their shape (and key order). */
@@ -186,11 +215,12 @@ export function scoreAll(
   model: ServedModel,
   typed: TypedRecord[],
   requestId: string,
+  explainer?: BundleExplainer,
 ): Scored[] {
   const results: Scored[] = new Array(typed.length);
   const counts = new Map<string, number>();
   for (let index = 0; index < typed.length; index++) {
-    const scored = score(model, typed[index]);
+    const scored = score(model, typed[index], explainer);
     results[index] = scored;
     observe(runtime, model, typed[index], scored);
     counts.set(scored.metricLabel, (counts.get(scored.metricLabel) ?? 0) + 1);
@@ -206,8 +236,9 @@ export function scoreOne(
   model: ServedModel,
   record: TypedRecord,
   requestId: string,
+  explainer?: BundleExplainer,
 ): Scored {
-  const scored = score(model, record);
+  const scored = score(model, record, explainer);
   runtime.metrics.countPredictions(scored.metricLabel, model.version);
   observe(runtime, model, record, scored);
   if (runtime.predictionLog.sample()) logPrediction(runtime, model, requestId, record, scored);

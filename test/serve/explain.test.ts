@@ -64,6 +64,13 @@ describe.each([
     const answer = await post(`${server.url}/predict?explain=true`, { records });
     expect(answer.status).toBe(200);
     expect(answer.body.predictions).toHaveLength(records.length);
+    // an explained record is scored from the explainer's encoding: the same answer as without
+    const plain = await post(`${server.url}/predict`, { records });
+    answer.body.predictions.forEach((prediction: Json, index: number) => {
+      const { explanation, ...scored } = prediction;
+      expect(explanation).toBeDefined();
+      expect(scored).toEqual(plain.body.predictions[index]);
+    });
     for (const prediction of answer.body.predictions) {
       expect(Object.keys(prediction.explanation.contributions).sort()).toEqual([...fields].sort());
       expect(Math.abs(total(prediction.explanation) - logOdds(prediction.probability))).toBeLessThan(1e-6);

@@ -36,6 +36,13 @@ export interface BundleExplainer {
    */
   explainRecordInto(record: TypedRecord, out: Float64Array): void;
   explainRecord(record: TypedRecord): RecordExplanation;
+  /**
+   * The record as the model's columns (what the bundle's predictor scores), in a buffer the explainer
+   * reuses: valid until its next call. A server scores and explains this one row.
+   */
+  encodeRecord(record: TypedRecord): Float64Array;
+  /** As explainRecord, for a record already encoded by encodeRecord. */
+  explainEncoded(row: Float64Array): RecordExplanation;
 }
 
 /**
@@ -64,7 +71,11 @@ export function createExplainer(
 
   function explainRecordInto(record: TypedRecord, out: Float64Array): void {
     preprocessor.transformRecord(record, row);
-    model.explainRow(row, phi);
+    explainEncodedInto(row, out);
+  }
+
+  function explainEncodedInto(encoded: Float64Array, out: Float64Array): void {
+    model.explainRow(encoded, phi);
     const width = fields.length;
     out.fill(0, 0, outputs * width);
     for (let o = 0; o < outputs; o++) {
@@ -85,7 +96,15 @@ export function createExplainer(
     base: model.base,
     explainRecordInto,
     explainRecord(record) {
-      explainRecordInto(record, values);
+      preprocessor.transformRecord(record, row);
+      return this.explainEncoded(row);
+    },
+    encodeRecord(record) {
+      preprocessor.transformRecord(record, row);
+      return row;
+    },
+    explainEncoded(encoded) {
+      explainEncodedInto(encoded, values);
       if (model.space === 'class_scores') {
         const perClass: Record<string, FieldContributions> = {};
         for (let o = 0; o < outputs; o++) perClass[classLabels[o] ?? String(o)] = contributionsOf(o);

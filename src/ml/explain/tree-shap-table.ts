@@ -24,27 +24,38 @@ export interface TableTrees {
  * mask plus splitRightBit[k] if the row goes left, then slot splitLeft[k] gets it plus splitLeftBit[k] if
  * the row goes right. A node reads the row at splitColumn[k]: its feature with missing values as −∞, or,
  * `features` further, as +∞ (the side its missing values take). Pass two: unit u reads its mask from slot
- * unitSlot[u] and selects row mask of its table (unitWidth[u] numbers from unitTable[u] + mask · width);
- * output column q (o · features + f) sums, for its entries e from entryStart[q], column entries[e] & 15
- * of unit entries[e] >> 4's row.
+ * firstUnitSlot + u and selects row mask of its table (unitWidth[u] numbers from unitTable[u] + mask ·
+ * width); output column q (o · features + f) sums, for its entries e from entryStart[q], column
+ * entries[e] & 15 of unit entries[e] >> 4's row. Index arrays are as narrow as their values allow: the
+ * fewer bytes a row reads besides the table, the fewer cache misses for a request in a busy server.
  */
 export interface TreeTables {
   /** Per tree, whether the tables cover it (the others are explained per row). */
   tabled: Uint8Array;
-  splitColumn: Int32Array;
+  splitColumn: IndexArray;
   splitThreshold: Float64Array;
-  splitLeft: Int32Array;
-  splitRight: Int32Array;
-  splitLeftBit: Int32Array;
-  splitRightBit: Int32Array;
-  /** Slots for masks: the splits', the units', and spare ones nobody reads. */
+  splitLeft: IndexArray;
+  splitRight: IndexArray;
+  splitLeftBit: Uint16Array;
+  splitRightBit: Uint16Array;
+  /** Slots for masks: the splits', then the units', and spare ones nobody reads. */
   slots: number;
-  unitSlot: Int32Array;
+  firstUnitSlot: number;
+  units: number;
   unitTable: Int32Array;
-  unitWidth: Int32Array;
+  unitWidth: Uint8Array;
   entryStart: Int32Array;
-  entries: Int32Array;
+  entries: IndexArray;
   table: Float64Array;
+}
+
+/** Indices, in the narrowest of these their largest value fits. */
+export type IndexArray = Uint8Array | Uint16Array | Int32Array;
+
+function narrowest(values: ArrayLike<number>, largest: number): IndexArray {
+  if (largest <= 0xff) return Uint8Array.from(values);
+  if (largest <= 0xffff) return Uint16Array.from(values);
+  return Int32Array.from(values);
 }
 
 /** A unit's table has 2^bits rows: no more bits, and no more than this many columns, per unit. */
@@ -176,7 +187,7 @@ export function buildTables(trees: TableTrees, budget: number): TreeTables {
   const slotOf = (slot: number): number => (slot < 0 ? internals - slot - 1 : slot);
   const features = trees.features;
   const unitTable = new Int32Array(units.length);
-  const unitWidth = new Int32Array(units.length);
+  const unitWidth = new Uint8Array(units.length);
   const table = new Float64Array(numbers);
   let at = 0;
   units.forEach((unit, u) => {
@@ -189,49 +200,69 @@ export function buildTables(trees: TableTrees, budget: number): TreeTables {
   for (const unit of units)
     for (const f of unit.columns) entryStart[(unit.tree % trees.outputs) * features + f + 1]++;
   for (let q = 0; q < columns; q++) entryStart[q + 1] += entryStart[q];
-  const entries = new Int32Array(entryStart[columns]);
+  const packed = new Int32Array(entryStart[columns]);
   const filled = entryStart.slice(0, columns);
   units.forEach((unit, u) => {
     unit.columns.forEach((f, j) => {
-      entries[filled[(unit.tree % trees.outputs) * features + f]++] = (u << 4) | j;
+      packed[filled[(unit.tree % trees.outputs) * features + f]++] = (u << 4) | j;
     });
   });
+  const slots = internals + units.length;
   return {
     tabled,
-    splitColumn: Int32Array.from(
-      splits,
-      (node) => feature[node] + (trees.missingLeft[node] === 1 ? 0 : features),
+    splitColumn: narrowest(
+      splits.map((node) => feature[node] + (trees.missingLeft[node] === 1 ? 0 : features)),
+      2 * features,
     ),
     splitThreshold: Float64Array.from(splits, (node) => value[node]),
-    splitLeft: Int32Array.from(toLeft, slotOf),
-    splitRight: Int32Array.from(toRight, slotOf),
-    splitLeftBit: Int32Array.from(leftBits),
-    splitRightBit: Int32Array.from(rightBits),
-    slots: internals + units.length,
-    unitSlot: Int32Array.from(units, (_, u) => internals + u),
+    splitLeft: narrowest(toLeft.map(slotOf), slots),
+    splitRight: narrowest(toRight.map(slotOf), slots),
+    splitLeftBit: Uint16Array.from(leftBits),
+    splitRightBit: Uint16Array.from(rightBits),
+    slots,
+    firstUnitSlot: internals,
+    units: units.length,
     unitTable,
     unitWidth,
     entryStart,
-    entries,
+    entries: narrowest(packed, units.length << 4),
     table,
   };
 }
 
+export type TableWalk = (row: Float64Array, phi: Float64Array) => void;
+
 /**
  * The table walk over `tables` as one function: writes the tabled trees' SHAP values of `row` (missing
- * values as NaN) into `phi`, adding to what is there. Its arrays are constants of the closure: while it
- * is the only walk made in the process, the compiler folds them in, which about halves the time per
- * row; a second one (another model) is still exact, at the slower speed.
+ * values as NaN) into `phi`, adding to what is there. Its arrays are constants of the closure, and the
+ * compiler folds them in (about half the time per row) only while a function's code has made a single
+ * closure. So every model gets its own copy of the walk's code, compiled from the source of
+ * `tableWalkOf`: a second model (a hot reload) walks as fast as the first. Where code cannot be made from
+ * text, the shared closure does the same walk, slower.
  */
-export function compileTableWalk(
-  tables: TreeTables,
-  features: number,
-  outputs: number,
-): (row: Float64Array, phi: Float64Array) => void {
+export function compileTableWalk(tables: TreeTables, features: number, outputs: number): TableWalk {
+  let walk: TableWalk | undefined;
+  try {
+    const ownCopy = new Function(`return ${tableWalkOf.toString()}`)() as typeof tableWalkOf;
+    walk = ownCopy(tables, features, outputs);
+    // a source transform (coverage counters, name helpers) may leave the copy without what it refers to
+    walk(new Float64Array(Math.max(1, features)), new Float64Array(outputs * features));
+  } catch {
+    walk = undefined;
+  }
+  return walk ?? tableWalkOf(tables, features, outputs);
+}
+
+/**
+ * The walk's code: it must refer to nothing outside itself but globals, since compileTableWalk compiles
+ * it again from its text.
+ */
+function tableWalkOf(tables: TreeTables, features: number, outputs: number): TableWalk {
   const routed = new Float64Array(2 * Math.max(1, features));
   // the roots' slots are never written: their masks stay 0
-  const masks = new Int32Array(tables.slots);
-  const unitRow = new Int32Array(tables.unitSlot.length);
+  // a mask has at most MOST_TABLE_BITS (16) bits
+  const masks = new Uint16Array(tables.slots);
+  const unitRow = new Int32Array(tables.units);
   const column = tables.splitColumn;
   const threshold = tables.splitThreshold;
   const leftOf = tables.splitLeft;
@@ -239,10 +270,10 @@ export function compileTableWalk(
   const leftBit = tables.splitLeftBit;
   const rightBit = tables.splitRightBit;
   const splits = column.length;
-  const unitSlot = tables.unitSlot;
+  const firstUnitSlot = tables.firstUnitSlot;
   const unitTable = tables.unitTable;
   const unitWidth = tables.unitWidth;
-  const units = unitSlot.length;
+  const units = tables.units;
   const table = tables.table;
   const entries = tables.entries;
   const entryStart = tables.entryStart;
@@ -260,7 +291,7 @@ export function compileTableWalk(
       masks[rightOf[k]] = mask | (rightBit[k] & (right - 1));
       masks[leftOf[k]] = mask | (leftBit[k] & -right);
     }
-    for (let u = 0; u < units; u++) unitRow[u] = unitTable[u] + masks[unitSlot[u]] * unitWidth[u];
+    for (let u = 0; u < units; u++) unitRow[u] = unitTable[u] + masks[firstUnitSlot + u] * unitWidth[u];
     for (let q = 0; q < columns; q++) {
       // two sums, so consecutive additions do not wait on each other
       let even = 0;

@@ -180,8 +180,7 @@ export class TreeShap {
       },
       this.algorithm === 'table' ? (settings.tableBudget ?? DEFAULT_TABLE_BUDGET) : -1,
     );
-    this.walkTables =
-      this.tables.unitSlot.length > 0 ? compileTableWalk(this.tables, features, outputs) : undefined;
+    this.walkTables = this.tables.units > 0 ? compileTableWalk(this.tables, features, outputs) : undefined;
     this.tableWidth = deepest + 2;
     this.up = new Float64Array(this.tableWidth * this.tableWidth);
     this.down = new Float64Array(this.tableWidth * this.tableWidth);

@@ -44,9 +44,9 @@ export const predictionPlugin = definePlugin(
       refuseTooMany(records.length);
       const typed = coerceAll(coerce, records);
       const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
-      const predictions = scoreAll(runtime, model, typed, request.id).map((scored, index) =>
-        explainer
-          ? { ...formatPrediction(model.task, scored), explanation: explainer.explainRecord(typed[index]) }
+      const predictions = scoreAll(runtime, model, typed, request.id, explainer).map((scored) =>
+        scored.explanation
+          ? { ...formatPrediction(model.task, scored), explanation: scored.explanation }
           : formatPrediction(model.task, scored),
       );
       return reply.send({ predictions, version: model.version, requestId: request.id });
@@ -114,10 +114,10 @@ export const predictionPlugin = definePlugin(
       }
       const record = coerceOne(coerce, body as Record<string, unknown>);
       const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
-      const scored = scoreOne(runtime, model, record, request.id);
+      const scored = scoreOne(runtime, model, record, request.id, explainer);
       return reply.send({
         ...formatPrediction(model.task, scored),
-        ...(explainer ? { explanation: explainer.explainRecord(record) } : {}),
+        ...(scored.explanation ? { explanation: scored.explanation } : {}),
         version: model.version,
         requestId: request.id,
       });
