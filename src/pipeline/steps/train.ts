@@ -8,6 +8,7 @@ import type { Frame } from '../../ml/frame.js';
 import { balanceTrainingSet } from '../../ml/imbalance.js';
 import { createEstimator, estimatorFromJSON } from '../../ml/models/index.js';
 import type { SplitIndices } from '../../ml/split.js';
+import { resolveThreads } from '../../ml/tree/threads.js';
 import type { Preprocessor } from '../../ml/transform/preprocessor.js';
 import type { Estimator, EstimatorJSON } from '../../ml/types.js';
 import type { Step } from '../runner.js';
@@ -48,7 +49,10 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
     seed,
   }),
   async run(context, { frame, split, preprocessor, model: settings, imbalance, seed }) {
-    const X = preprocessor.transform(frame, split.train);
+    // on several threads the tree engine's workers read the training matrix in place, not a copy of it
+    const X = preprocessor.transform(frame, split.train, {
+      shared: resolveThreads(settings.threads) > 1,
+    });
     const y = targetOf(frame, split.train);
     // Resampling applies to the training part only; the test part is never touched.
     const balanced = balanceTrainingSet(X, y, imbalance, seed);

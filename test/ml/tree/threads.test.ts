@@ -11,6 +11,7 @@ import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
 import { binMatrix, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
 import { StartingWorkers } from '../../../src/ml/tree/threads.js';
+import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
 import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
 
@@ -35,6 +36,14 @@ function columnsOf(rows: number, seed: number): Float64Array[] {
   ];
 }
 
+/** `column` as it is, or copied into a matrix's shared columns (as the training transform allocates them). */
+function placed(column: Float64Array, inSharedMemory: boolean): Float64Array {
+  if (!inSharedMemory) return column;
+  const [shared] = allocateColumns(column.length, 1, true);
+  shared.set(column);
+  return shared;
+}
+
 describe('tree learning over threads', () => {
   it('bins shared data exactly as one thread does, whichever thread takes which feature', () => {
     fc.assert(
@@ -42,13 +51,19 @@ describe('tree learning over threads', () => {
         fc.integer({ min: 1, max: 3000 }),
         fc.integer({ min: 0, max: 1000 }),
         fc.integer({ min: 2, max: 255 }),
-        (rows, seed, maxBins) => {
-          const X = matrixOf(columnsOf(rows, seed));
+        fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+        (rows, seed, maxBins, inSharedMemory) => {
+          const X = matrixOf(inSharedMemory.map((inShared, f) => placed(columnsOf(rows, seed)[f], inShared)));
           const mapper = fitBinMapper(X, maxBins, new Random(seed));
           const expected = binMatrix(X, mapper, packFeatures(mapper));
           // shared for two threads, but with no worker started: the calling thread takes every part
           const binning = SharedBinning.prepare(X, maxBins, new Random(seed), 2);
-          expect(binning.job).toBeDefined();
+          const job = binning.job!;
+          // columns already in shared memory are read in place, the others copied into it
+          inSharedMemory.forEach((inShared, f) => {
+            expect(job.columns[f] === X.columns[f]).toBe(inShared);
+            expect(job.columns[f].buffer).toBeInstanceOf(SharedArrayBuffer);
+          });
           const shared = binning.bin();
           expect(shared.mapper.edges.map((edges) => Array.from(edges))).toEqual(
             mapper.edges.map((edges) => Array.from(edges)),
@@ -63,8 +78,8 @@ describe('tree learning over threads', () => {
     );
   });
 
-  it('bins with a worker taking its share the same bytes as on one thread, for a sampled large matrix', async () => {
-    const X = matrixOf(columnsOf(210_000, 4));
+  it('bins with a worker reading the matrix in shared memory the same bytes as on one thread, for a sampled large matrix', async () => {
+    const X = matrixOf(columnsOf(210_000, 4).map((column) => placed(column, true)));
     const mapper = fitBinMapper(X, 255, new Random(9));
     const expected = binMatrix(X, mapper, packFeatures(mapper));
     const binning = SharedBinning.prepare(X, 255, new Random(9), 2);
