@@ -8,7 +8,7 @@ import type { Frame } from '../../ml/frame.js';
 import { balanceTrainingSet } from '../../ml/imbalance.js';
 import { createEstimator, estimatorFromJSON } from '../../ml/models/index.js';
 import type { SplitIndices } from '../../ml/split.js';
-import { resolveThreads } from '../../ml/tree/threads.js';
+import { resolveThreads, stopWarmWorkers, warmTrainingWorkers } from '../../ml/tree/threads.js';
 import type { Preprocessor } from '../../ml/transform/preprocessor.js';
 import type { Estimator, EstimatorJSON } from '../../ml/types.js';
 import type { Step } from '../runner.js';
@@ -36,6 +36,18 @@ export function targetOf(frame: Frame, rows: Int32Array): Float64Array {
   for (let i = 0; i < rows.length; i++) y[i] = target[rows[i]];
   return y;
 }
+
+/**
+ * Starts the tree engine's worker threads for a fit on several threads ahead of it (while the data is
+ * read), so that binning and the first trees have every thread; `stop` ends those no fit took.
+ */
+export const trainingWorkers = {
+  warm(model: Config['model']): void {
+    if (model.type === 'gbdt' || model.type === 'random_forest')
+      warmTrainingWorkers(resolveThreads(model.threads) - 1);
+  },
+  stop: stopWarmWorkers,
+};
 
 export const trainStep: Step<TrainInput, TrainOutput> = {
   name: 'train',

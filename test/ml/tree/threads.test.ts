@@ -2,6 +2,7 @@
 // one thread, and boosting and forests learn bit-identical models on 1, 2 and 3 threads (3 is more
 // threads than this machine's cores: workers that wake late must take no work and change nothing).
 // Threads > 1 start the compiled worker in dist/ (`npm test` builds it first).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -10,7 +11,7 @@ import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
 import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
 import { binMatrix, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
-import { StartingWorkers } from '../../../src/ml/tree/threads.js';
+import { StartingWorkers, stopWarmWorkers, warmTrainingWorkers } from '../../../src/ml/tree/threads.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
 import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
@@ -119,6 +120,37 @@ describe('tree learning over threads', () => {
       expect(states[1]).toBe(states[0]);
       expect(states[2]).toBe(states[0]);
     }
+  });
+
+  it('boosts and grows the same models with workers warmed before the fit, and leaves none idle after stopping them', async () => {
+    const columns = columnsOf(30_000, 31);
+    const y = Float64Array.from(columns[1], (value, i) => (value > 20 || columns[0][i] === 1 ? 1 : 0));
+    const X = matrixOf(columns.map((column) => placed(column, true)));
+    const boosting = { max_iter: 4, early_stopping: false, max_leaf_nodes: 15 } as const;
+    const one = await new GradientBoostingModel({ ...boosting, threads: 1 }).fit(X, y);
+    warmTrainingWorkers(2);
+    const three = await new GradientBoostingModel({ ...boosting, threads: 3 }).fit(X, y);
+    expect(JSON.stringify(three.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
+    const forest = { n_estimators: 5, max_depth: 5 } as const;
+    const forestOne = await new RandomForestModel({ ...forest, threads: 1 }).fit(X, y);
+    // more warm workers than the fit takes: the one left over is stopped
+    warmTrainingWorkers(2);
+    const forestTwo = await new RandomForestModel({ ...forest, threads: 2 }).fit(X, y);
+    expect(JSON.stringify(forestTwo.toJSON().state)).toBe(JSON.stringify(forestOne.toJSON().state));
+    await stopWarmWorkers();
+  });
+
+  it('lets a process with idle warm workers exit on its own', () => {
+    const threads = join(process.cwd(), 'dist', 'ml', 'tree', 'threads.js');
+    const script = `const { warmTrainingWorkers } = await import(${JSON.stringify(threads)}); warmTrainingWorkers(2); setTimeout(() => console.log('done'), 300);`;
+    // a worker that held the process would leave it running until the guard below kills it
+    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe('done');
   });
 
   it('boosts the same three-class model on 1 and 2 threads (gradients on the calling thread, nodes shared)', async () => {
