@@ -3,8 +3,10 @@
 // threads than this machine's cores: workers that wake late must take no work and change nothing).
 // Threads > 1 start the compiled worker in dist/ (`npm test` builds it first).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
@@ -141,13 +143,18 @@ describe('tree learning over threads', () => {
   });
 
   it('lets a process with idle warm workers exit on its own', () => {
-    const threads = join(process.cwd(), 'dist', 'ml', 'tree', 'threads.js');
-    const script = `const { warmTrainingWorkers } = await import(${JSON.stringify(threads)}); warmTrainingWorkers(2); setTimeout(() => console.log('done'), 300);`;
+    const threads = pathToFileURL(join(process.cwd(), 'dist', 'ml', 'tree', 'threads.js')).href;
+    // a script file, not --eval: the workers inherit the process's flags, and --input-type would stop them
+    const script = join(mkdtempSync(join(tmpdir(), 'pw-warm-')), 'warm.mjs');
+    writeFileSync(
+      script,
+      `import { warmTrainingWorkers } from ${JSON.stringify(threads)};
+warmTrainingWorkers(2);
+// the workers have started (they answer a message) before the process is left with nothing to do
+setTimeout(() => console.log('done'), 500);`,
+    );
     // a worker that held the process would leave it running until the guard below kills it
-    const result = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
     expect(result.signal).toBeNull();
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe('done');
