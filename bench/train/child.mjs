@@ -14,6 +14,11 @@ const { enableTrainingProfile, trainingProfile } = await import(
   join(root, 'dist', 'ml', 'tree', 'profile.js')
 );
 if (profileFlag === '--profile') enableTrainingProfile();
+// as `pipewright run` does: a tree fit's worker threads start while the data is read, and the
+// training matrix is made in shared memory for them to read in place
+const { warmTrainingWorkers } = await import(join(root, 'dist', 'ml', 'tree', 'threads.js'));
+const { allocateColumns } = await import(join(root, 'dist', 'ml', 'types.js'));
+if (model !== 'logistic') warmTrainingWorkers(threads - 1);
 const { GradientBoostingModel } = await import(join(root, 'dist', 'ml', 'models', 'gbdt.js'));
 const { RandomForestModel } = await import(join(root, 'dist', 'ml', 'models', 'forest.js'));
 const { LogisticRegressionModel } = await import(join(root, 'dist', 'ml', 'models', 'logistic.js'));
@@ -21,11 +26,12 @@ const { LogisticRegressionModel } = await import(join(root, 'dist', 'ml', 'model
 const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8'));
 const scaled = model === 'logistic' ? 'scaled_' : '';
 
-/** A column-major matrix file as the Matrix the estimators take. */
-function matrix(name, rows) {
+/** A column-major matrix file as the Matrix the estimators take (in shared memory when `shared`). */
+function matrix(name, rows, shared = false) {
   const bytes = readFileSync(join(dir, `${scaled}${name}.f64`));
   const values = new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8);
-  const columns = meta.names.map((_, f) => values.slice(f * rows, (f + 1) * rows));
+  const columns = allocateColumns(rows, meta.names.length, shared);
+  columns.forEach((column, f) => column.set(values.subarray(f * rows, (f + 1) * rows)));
   return { rows, cols: meta.names.length, names: meta.names, columns };
 }
 
@@ -34,7 +40,7 @@ function vector(name) {
   return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8).slice();
 }
 
-const trainX = matrix('X_train', meta.trainRows);
+const trainX = matrix('X_train', meta.trainRows, threads > 1);
 const trainY = vector('y_train');
 const testX = matrix('X_test', meta.testRows);
 

@@ -61,6 +61,16 @@ export interface Transformer<Input, Output, FitInput = Input, JSON = unknown> {
   toJSON(): JSON;
 }
 
+/**
+ * `cols` zeroed columns of `rows` values. With `shared`, all of them are views into one
+ * SharedArrayBuffer, which worker threads read in place (a fit on several threads copies nothing).
+ */
+export function allocateColumns(rows: number, cols: number, shared = false): Float64Array[] {
+  if (!shared) return Array.from({ length: cols }, () => new Float64Array(rows));
+  const buffer = new SharedArrayBuffer(Math.max(8, rows * cols * 8));
+  return Array.from({ length: cols }, (_, c) => new Float64Array(buffer, c * rows * 8, rows));
+}
+
 /** Rows `indices` of `X`, as a new matrix. */
 export function takeRows(X: Matrix, indices: ArrayLike<number>): Matrix {
   const columns = X.columns.map((column) => {

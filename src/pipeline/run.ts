@@ -25,7 +25,7 @@ import type { TrainingRecipe } from './steps/cross-validate.js';
 import { evaluateStep, type ProductionModel } from './steps/evaluate.js';
 import { ingestStep } from './steps/ingest.js';
 import { splitHash, splitStep } from './steps/split.js';
-import { trainStep } from './steps/train.js';
+import { trainingWorkers, trainStep } from './steps/train.js';
 import { transformStep } from './steps/transform.js';
 import { validateStep } from './steps/validate.js';
 
@@ -175,6 +175,8 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
   runner.plan([...STEPS]);
   logger.info({ run: record.id }, `run ${record.id} started`);
   const store = await openStore(config, options.projectDir, options.env);
+  const model = cappedModel(config.model, options.env ?? process.env);
+  trainingWorkers.warm(model);
   let registry: ModelRegistry | undefined;
   try {
     registry = await openRegistry(config, options.projectDir, options.env);
@@ -217,7 +219,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
       split,
       preprocessor,
       preprocessorHash,
-      model: cappedModel(config.model, options.env ?? process.env),
+      model,
       imbalance: config.imbalance,
       seed: config.split.seed,
     });
@@ -336,6 +338,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
     record.endedAt = new Date().toISOString();
     record.seconds = Math.round(performance.now() - started) / 1000;
     runner.save();
+    await trainingWorkers.stop();
     await store.close().catch(() => undefined);
     await registry?.close().catch(() => undefined);
     logger.info(

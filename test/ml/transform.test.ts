@@ -133,6 +133,18 @@ preprocess:
     expect(all).not.toEqual(a);
   });
 
+  it('puts the matrix in shared memory when asked, with the same values', () => {
+    const preprocessor = Preprocessor.fromConfig(schema, settings).fit(frame);
+    const rows = Int32Array.from({ length: 120 }, (_, i) => (i * 7) % records.length);
+    const plain = preprocessor.transform(frame, rows);
+    const shared = preprocessor.transform(frame, rows, { shared: true });
+    expect(plain.columns[0].buffer).toBeInstanceOf(ArrayBuffer);
+    for (const column of shared.columns) expect(column.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(shared.columns.map((column) => Array.from(column))).toEqual(
+      plain.columns.map((column) => Array.from(column)),
+    );
+  });
+
   it('gives one record the same row as the batch transform, reusing the output row', () => {
     const preprocessor = Preprocessor.fromConfig(schema, settings).fit(frame);
     const X = preprocessor.transform(frame);

@@ -8,7 +8,7 @@ import type { CategoryValue, Field, FieldType, Schema } from '../../schema/schem
 import { FIELD_TYPES } from '../../schema/schema.js';
 import { isNumericField, numericOf, type Frame } from '../frame.js';
 import { definedOnly } from '../params.js';
-import type { Matrix, Transformer } from '../types.js';
+import { allocateColumns, type Matrix, type Transformer } from '../types.js';
 import {
   encoderFromJSON,
   OneHotEncoder,
@@ -307,11 +307,14 @@ export class Preprocessor implements Transformer<Frame, Matrix, Frame, Preproces
     return this.fit(frame, rows).transform(frame, rows);
   }
 
-  /** Rows `rows` of `frame` (every row when absent) as a column-major matrix. */
-  transform(frame: Frame, rows?: ArrayLike<number>): Matrix {
+  /**
+   * Rows `rows` of `frame` (every row when absent) as a column-major matrix; `shared` puts its columns
+   * in shared memory, for a fit on several threads to read in place.
+   */
+  transform(frame: Frame, rows?: ArrayLike<number>, options: { shared?: boolean } = {}): Matrix {
     this.requireFitted();
     const count = rows ? rows.length : frame.rows;
-    const columns = this.names.map(() => new Float64Array(count));
+    const columns = allocateColumns(count, this.names.length, options.shared);
     const now = Date.now();
     this.steps.forEach((step, s) => {
       const offset = this.offsets[s];

@@ -331,7 +331,8 @@ function lookupTable(
   return { bins, min };
 }
 
-// ---- binning shared by threads: the matrix is copied once into shared memory; the threads take
+// ---- binning shared by threads: the threads read the matrix in place when its columns live in shared
+// memory (the training transform puts them there), else a copy of it made once; they take
 // features (edges), then byte columns (codes) from shared counters. A feature's edges and a group's
 // codes depend on its data only, so any thread count bins the data the same as binMatrix.
 
@@ -351,8 +352,8 @@ export interface SharedBinningJob {
   rows: number;
   cols: number;
   maxBins: number;
-  /** The matrix, column after column (Float64). */
-  values: SharedArrayBuffer;
+  /** The matrix's columns, each a view into shared memory (a posted view shares its buffer). */
+  columns: Float64Array[];
   /** The sampled rows (Int32), or null for every row. */
   sample: SharedArrayBuffer | null;
   /** Control slots (Int32), then per feature: edge count and missing flag (Int32), then edges (Float64). */
@@ -396,7 +397,7 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
   const { control, edgeCounts, missing, edges, sample } = views;
   if (!complete && Atomics.load(control, ALL_DONE) === 1) return undefined;
   const { rows, cols, maxBins } = job;
-  const columns = Array.from({ length: cols }, (_, f) => new Float64Array(job.values, f * rows * 8, rows));
+  const columns = job.columns;
   let values: Float64Array | undefined;
   for (let f = Atomics.add(control, NEXT_FEATURE, 1); f < cols; f = Atomics.add(control, NEXT_FEATURE, 1)) {
     values ??= new Float64Array(sample ? sample.length : rows);
@@ -437,6 +438,24 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
 }
 
 /**
+ * `X`'s columns as views into shared memory: those already there as they are, the others copied into
+ * one new buffer (a matrix the training transform made is read in place, costing no memory).
+ */
+function sharedColumns(X: Matrix): Float64Array[] {
+  const isShared = (column: Float64Array): boolean => column.buffer instanceof SharedArrayBuffer;
+  const copied = X.columns.filter((column) => !isShared(column)).length;
+  if (copied === 0) return X.columns;
+  const buffer = new SharedArrayBuffer(copied * X.rows * 8);
+  let next = 0;
+  return X.columns.map((column) => {
+    if (isShared(column)) return column;
+    const view = new Float64Array(buffer, next++ * X.rows * 8, X.rows);
+    view.set(column);
+    return view;
+  });
+}
+
+/**
  * Bins a matrix on the calling thread and, when there are workers, on them too: `job` goes to the
  * workers as they start, and `bin()` does the calling thread's share and returns the whole.
  */
@@ -449,16 +468,14 @@ export class SharedBinning {
     readonly job: SharedBinningJob | undefined,
   ) {}
 
-  /** Draws the sample (as fitBinMapper does with `random`) and, for several threads, shares the matrix. */
+  /** Draws the sample (as fitBinMapper does with `random`) and, for several threads, shares the matrix (see sharedColumns). */
   static prepare(X: Matrix, maxBins: number, random: Random, threads: number): SharedBinning {
     const started = phaseStart();
     const sample = binningSample(X.rows, random);
     let job: SharedBinningJob | undefined;
     if (threads > 1 && X.cols > 0 && X.rows > 0) {
       const { rows, cols } = X;
-      const values = new SharedArrayBuffer(rows * cols * 8);
-      const all = new Float64Array(values);
-      for (let f = 0; f < cols; f++) all.set(X.columns[f], f * rows);
+      const columns = sharedColumns(X);
       let shared: SharedArrayBuffer | null = null;
       if (sample) {
         shared = new SharedArrayBuffer(sample.length * 4);
@@ -469,7 +486,7 @@ export class SharedBinning {
         rows,
         cols,
         maxBins,
-        values,
+        columns,
         sample: shared,
         state: new SharedArrayBuffer(edgesAt + cols * EDGE_STRIDE * 8),
         codes: new SharedArrayBuffer(rows * cols),

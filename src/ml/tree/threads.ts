@@ -48,14 +48,14 @@ export class StartingWorkers {
     booting.catch(() => undefined);
   }
 
-  /** Starts `count` workers; each waits for `share` before it reports ready. */
+  /** Starts `count` workers (warm ones first, see warmTrainingWorkers); each waits for `share` before it reports ready. */
   static start(count: number): StartingWorkers {
     if (count <= 0) return new StartingWorkers(Promise.resolve([]), []);
     const url = workerScriptUrl();
     const launched: Worker[] = [];
     const booting = Promise.all(
       Array.from({ length: count }, () => {
-        const worker = new Worker(url);
+        const worker = takeWarmWorker() ?? new Worker(url);
         launched.push(worker);
         return firstMessage(worker, 'booted').then(() => worker);
       }),
@@ -87,6 +87,51 @@ export class StartingWorkers {
     const workers = await this.booting.catch(() => [] as Worker[]);
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
+}
+
+// ---- warm workers: a thread and its modules take 50-250 ms to start on a busy machine, as long as the
+// binning of a million rows; started while the pipeline reads its data, they join a fit from its first
+// step. Idle, they never keep the process alive (unref) and end with it.
+
+/** Started workers no fit has taken yet. */
+const warmWorkers: Worker[] = [];
+
+/** Forgets a warm worker that failed or stopped: a fit then starts a new one, which reports the failure. */
+function dropWarmWorker(worker: Worker): void {
+  const at = warmWorkers.indexOf(worker);
+  if (at >= 0) warmWorkers.splice(at, 1);
+}
+
+/**
+ * Starts workers until `count` are warm, for the next fit on `count + 1` threads to take. Called as
+ * soon as a caller knows it will train (`pipewright run` at its start); a no-op for `count <= 0`.
+ */
+export function warmTrainingWorkers(count: number): void {
+  if (warmWorkers.length >= count) return;
+  const url = workerScriptUrl();
+  while (warmWorkers.length < count) {
+    const worker = new Worker(url);
+    worker.unref();
+    worker.on('error', () => dropWarmWorker(worker));
+    worker.on('exit', () => dropWarmWorker(worker));
+    warmWorkers.push(worker);
+  }
+}
+
+/** A warm worker, held by the process again (a fit waits on it), or undefined when none is left. */
+function takeWarmWorker(): Worker | undefined {
+  const worker = warmWorkers.shift();
+  if (!worker) return undefined;
+  worker.removeAllListeners('error');
+  worker.removeAllListeners('exit');
+  worker.ref();
+  return worker;
+}
+
+/** Stops the warm workers no fit took (a run whose model was reused from the cache leaves them idle). */
+export async function stopWarmWorkers(): Promise<void> {
+  const idle = warmWorkers.splice(0);
+  await Promise.all(idle.map((worker) => worker.terminate()));
 }
 
 /** Resolves on the worker's first message when it is `expected`; rejects on an error or another message. */

@@ -8,6 +8,7 @@ import type { Frame } from '../../ml/frame.js';
 import { balanceTrainingSet } from '../../ml/imbalance.js';
 import { createEstimator, estimatorFromJSON } from '../../ml/models/index.js';
 import type { SplitIndices } from '../../ml/split.js';
+import { resolveThreads, stopWarmWorkers, warmTrainingWorkers } from '../../ml/tree/threads.js';
 import type { Preprocessor } from '../../ml/transform/preprocessor.js';
 import type { Estimator, EstimatorJSON } from '../../ml/types.js';
 import type { Step } from '../runner.js';
@@ -36,6 +37,18 @@ export function targetOf(frame: Frame, rows: Int32Array): Float64Array {
   return y;
 }
 
+/**
+ * Starts the tree engine's worker threads for a fit on several threads ahead of it (while the data is
+ * read), so that binning and the first trees have every thread; `stop` ends those no fit took.
+ */
+export const trainingWorkers = {
+  warm(model: Config['model']): void {
+    if (model.type === 'gbdt' || model.type === 'random_forest')
+      warmTrainingWorkers(resolveThreads(model.threads) - 1);
+  },
+  stop: stopWarmWorkers,
+};
+
 export const trainStep: Step<TrainInput, TrainOutput> = {
   name: 'train',
   // Threads are left out: any thread count learns the same model.
@@ -48,7 +61,10 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
     seed,
   }),
   async run(context, { frame, split, preprocessor, model: settings, imbalance, seed }) {
-    const X = preprocessor.transform(frame, split.train);
+    // on several threads the tree engine's workers read the training matrix in place, not a copy of it
+    const X = preprocessor.transform(frame, split.train, {
+      shared: resolveThreads(settings.threads) > 1,
+    });
     const y = targetOf(frame, split.train);
     // Resampling applies to the training part only; the test part is never touched.
     const balanced = balanceTrainingSet(X, y, imbalance, seed);

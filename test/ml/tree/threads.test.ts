@@ -2,15 +2,19 @@
 // one thread, and boosting and forests learn bit-identical models on 1, 2 and 3 threads (3 is more
 // threads than this machine's cores: workers that wake late must take no work and change nothing).
 // Threads > 1 start the compiled worker in dist/ (`npm test` builds it first).
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
 import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
 import { binMatrix, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
-import { StartingWorkers } from '../../../src/ml/tree/threads.js';
+import { StartingWorkers, stopWarmWorkers, warmTrainingWorkers } from '../../../src/ml/tree/threads.js';
+import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
 import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
 
@@ -35,6 +39,14 @@ function columnsOf(rows: number, seed: number): Float64Array[] {
   ];
 }
 
+/** `column` as it is, or copied into a matrix's shared columns (as the training transform allocates them). */
+function placed(column: Float64Array, inSharedMemory: boolean): Float64Array {
+  if (!inSharedMemory) return column;
+  const [shared] = allocateColumns(column.length, 1, true);
+  shared.set(column);
+  return shared;
+}
+
 describe('tree learning over threads', () => {
   it('bins shared data exactly as one thread does, whichever thread takes which feature', () => {
     fc.assert(
@@ -42,13 +54,19 @@ describe('tree learning over threads', () => {
         fc.integer({ min: 1, max: 3000 }),
         fc.integer({ min: 0, max: 1000 }),
         fc.integer({ min: 2, max: 255 }),
-        (rows, seed, maxBins) => {
-          const X = matrixOf(columnsOf(rows, seed));
+        fc.array(fc.boolean(), { minLength: 5, maxLength: 5 }),
+        (rows, seed, maxBins, inSharedMemory) => {
+          const X = matrixOf(inSharedMemory.map((inShared, f) => placed(columnsOf(rows, seed)[f], inShared)));
           const mapper = fitBinMapper(X, maxBins, new Random(seed));
           const expected = binMatrix(X, mapper, packFeatures(mapper));
           // shared for two threads, but with no worker started: the calling thread takes every part
           const binning = SharedBinning.prepare(X, maxBins, new Random(seed), 2);
-          expect(binning.job).toBeDefined();
+          const job = binning.job!;
+          // columns already in shared memory are read in place, the others copied into it
+          inSharedMemory.forEach((inShared, f) => {
+            expect(job.columns[f] === X.columns[f]).toBe(inShared);
+            expect(job.columns[f].buffer).toBeInstanceOf(SharedArrayBuffer);
+          });
           const shared = binning.bin();
           expect(shared.mapper.edges.map((edges) => Array.from(edges))).toEqual(
             mapper.edges.map((edges) => Array.from(edges)),
@@ -63,8 +81,8 @@ describe('tree learning over threads', () => {
     );
   });
 
-  it('bins with a worker taking its share the same bytes as on one thread, for a sampled large matrix', async () => {
-    const X = matrixOf(columnsOf(210_000, 4));
+  it('bins with a worker reading the matrix in shared memory the same bytes as on one thread, for a sampled large matrix', async () => {
+    const X = matrixOf(columnsOf(210_000, 4).map((column) => placed(column, true)));
     const mapper = fitBinMapper(X, 255, new Random(9));
     const expected = binMatrix(X, mapper, packFeatures(mapper));
     const binning = SharedBinning.prepare(X, 255, new Random(9), 2);
@@ -104,6 +122,42 @@ describe('tree learning over threads', () => {
       expect(states[1]).toBe(states[0]);
       expect(states[2]).toBe(states[0]);
     }
+  });
+
+  it('boosts and grows the same models with workers warmed before the fit, and leaves none idle after stopping them', async () => {
+    const columns = columnsOf(30_000, 31);
+    const y = Float64Array.from(columns[1], (value, i) => (value > 20 || columns[0][i] === 1 ? 1 : 0));
+    const X = matrixOf(columns.map((column) => placed(column, true)));
+    const boosting = { max_iter: 4, early_stopping: false, max_leaf_nodes: 15 } as const;
+    const one = await new GradientBoostingModel({ ...boosting, threads: 1 }).fit(X, y);
+    warmTrainingWorkers(2);
+    const three = await new GradientBoostingModel({ ...boosting, threads: 3 }).fit(X, y);
+    expect(JSON.stringify(three.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
+    const forest = { n_estimators: 5, max_depth: 5 } as const;
+    const forestOne = await new RandomForestModel({ ...forest, threads: 1 }).fit(X, y);
+    // more warm workers than the fit takes: the one left over is stopped
+    warmTrainingWorkers(2);
+    const forestTwo = await new RandomForestModel({ ...forest, threads: 2 }).fit(X, y);
+    expect(JSON.stringify(forestTwo.toJSON().state)).toBe(JSON.stringify(forestOne.toJSON().state));
+    await stopWarmWorkers();
+  });
+
+  it('lets a process with idle warm workers exit on its own', () => {
+    const threads = pathToFileURL(join(process.cwd(), 'dist', 'ml', 'tree', 'threads.js')).href;
+    // a script file, not --eval: the workers inherit the process's flags, and --input-type would stop them
+    const script = join(mkdtempSync(join(tmpdir(), 'pw-warm-')), 'warm.mjs');
+    writeFileSync(
+      script,
+      `import { warmTrainingWorkers } from ${JSON.stringify(threads)};
+warmTrainingWorkers(2);
+// the workers have started (they answer a message) before the process is left with nothing to do
+setTimeout(() => console.log('done'), 500);`,
+    );
+    // a worker that held the process would leave it running until the guard below kills it
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim()).toBe('done');
   });
 
   it('boosts the same three-class model on 1 and 2 threads (gradients on the calling thread, nodes shared)', async () => {
