@@ -61,19 +61,6 @@ export interface Kernels {
     end: number,
     scratchRows: number,
   ): number;
-  /**
-   * The same scan for one piece of a range, into separate buffers: the piece's left rows go to
-   * lefts[start ..] and its right rows to rights[start ..], in order; returns how many went left.
-   */
-  partitionInto(
-    column: number,
-    table: number,
-    rows: number,
-    start: number,
-    end: number,
-    lefts: number,
-    rights: number,
-  ): number;
   /** leafOf[rows[i]] = leaf (16-bit) for positions [start, end). */
   scatterLeaf(rows: number, start: number, end: number, leafOf: number, leaf: number): void;
   /**
@@ -375,33 +362,6 @@ function partitionFunction(): FunctionCode {
   };
 }
 
-function partitionIntoFunction(): FunctionCode {
-  const [column, table, rows, start, stop, lefts, rights] = [0, 1, 2, 3, 4, 5, 6];
-  const [i, left, right, row, goes] = [7, 8, 9, 10, 11];
-  return {
-    params: [I32, I32, I32, I32, I32, I32, I32],
-    results: [I32],
-    locals: [I32, I32, I32, I32, I32],
-    // prettier-ignore
-    body: [
-      get(start), tee(i), tee(left), set(right),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(rows), get(i), i32(2), shl, add, load32(), set(row),
-      get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
-      get(lefts), get(left), i32(2), shl, add, get(row), store32(),
-      get(rights), get(right), i32(2), shl, add, get(row), store32(),
-      get(left), get(goes), add, set(left),
-      get(right), i32(1), get(goes), sub, add, set(right),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
-      get(left), get(start), sub,
-    ],
-  };
-}
-
 function scatterLeafFunction(): FunctionCode {
   const [rows, start, stop, leafOf, leaf] = [0, 1, 2, 3, 4];
   const i = 5;
@@ -490,7 +450,6 @@ export function kernelModule(): object {
       { name: 'histogramIdentity', code: histogramFunction(true) },
       { name: 'gather', code: gatherFunction() },
       { name: 'partition', code: partitionFunction() },
-      { name: 'partitionInto', code: partitionIntoFunction() },
       { name: 'scatterLeaf', code: scatterLeafFunction() },
       { name: 'boostLogLoss', code: boostFunction(true) },
       { name: 'boostSquaredError', code: boostFunction(false) },
