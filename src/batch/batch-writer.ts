@@ -41,7 +41,9 @@ const IN_FLIGHT = 2;
 /** Batches serialised here and written by the insert worker, in the order given. */
 export class ThreadWriter implements BatchWriter {
   private readonly worker: Worker;
-  private readonly waiting: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  /** Batches sent and not yet answered, oldest first: `done` settles when the worker answers. */
+  private readonly waiting: { done: Promise<void>; resolve: () => void; reject: (error: Error) => void }[] =
+    [];
   private failure: Error | undefined;
   private closed = false;
   private exited = false;
@@ -80,31 +82,17 @@ export class ThreadWriter implements BatchWriter {
   async write(documents: Document[]): Promise<void> {
     if (this.failure) throw this.failure;
     const batch = serializeDocuments(documents);
-    const done = new Promise<void>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    let settle!: { resolve: () => void; reject: (error: Error) => void };
+    const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
     // A failed batch is reported by drain() or the next write, so this one never goes unhandled.
     done.catch(() => undefined);
+    this.waiting.push({ done, ...settle });
     this.worker.postMessage({ batch } satisfies InsertRequest);
-    if (this.waiting.length >= IN_FLIGHT) await this.oldest();
-  }
-
-  private async oldest(): Promise<void> {
-    const first = this.waiting[0];
-    if (!first) return;
-    await new Promise<void>((resolve, reject) => {
-      const { resolve: resolveFirst, reject: rejectFirst } = first;
-      first.resolve = () => {
-        resolveFirst();
-        resolve();
-      };
-      first.reject = (error) => {
-        rejectFirst(error);
-        reject(error);
-      };
-    });
+    if (this.waiting.length >= IN_FLIGHT) await this.waiting[0].done;
   }
 
   async drain(): Promise<void> {
-    while (this.waiting.length > 0 && !this.failure) await this.oldest().catch(() => undefined);
+    while (this.waiting.length > 0 && !this.failure) await this.waiting[0].done.catch(() => undefined);
     if (this.failure) throw this.failure;
   }
 
