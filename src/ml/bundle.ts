@@ -343,7 +343,12 @@ class Scorer {
   /** Binary: P(class 1); regression: the value; multiclass: the likeliest class (probabilities in `out`). */
   score(record: TypedRecord): number {
     this.preprocessor.transformRecord(record, this.row);
-    return this.model.predictRow(this.row, this.out);
+    return this.scoreEncoded(this.row);
+  }
+
+  /** As score, for a row the preprocessor has already made. */
+  scoreEncoded(row: Float64Array): number {
+    return this.model.predictRow(row, this.out);
   }
 
   /** The model's raw outputs for one record, as stored in the golden sample. */
@@ -453,9 +458,20 @@ export class Predictor {
     return this.classes[probability >= this.threshold ? 1 : 0];
   }
 
+  /** As score, for a row the preprocessor has already made (`preprocessor.outputs` columns). Allocates nothing. */
+  scoreEncoded(row: Float64Array): number {
+    return this.scorer.scoreEncoded(row);
+  }
+
   /** One typed record (as compileCoercer makes it with fields: 'inputs'). */
   predictRecord(record: TypedRecord): Prediction {
-    const value = this.scorer.score(record);
+    this.preprocessor.transformRecord(record, this.scorer.row);
+    return this.predictEncoded(this.scorer.row);
+  }
+
+  /** As predictRecord, for a row the preprocessor has already made. */
+  predictEncoded(row: Float64Array): Prediction {
+    const value = this.scorer.scoreEncoded(row);
     if (this.task === 'binary') return { label: this.labelFor(value), probability: value };
     if (this.task === 'regression') return { value };
     return {

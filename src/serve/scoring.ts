@@ -57,33 +57,24 @@ export interface ReportedFieldError {
  * that row (the same columns the predictor's own encoding would make).
  */
 function score(model: ServedModel, record: TypedRecord, explainer?: BundleExplainer): Scored {
-  if (explainer) {
-    const row = explainer.encodeRecord(record);
-    const scored = scoreEncoded(model, row);
-    scored.explanation = explainer.explainEncoded(row);
-    return scored;
-  }
   const predictor = model.predictor;
+  const row = explainer?.encodeRecord(record);
+  let scored: Scored;
   if (model.task === 'binary') {
-    const probability = predictor.score(record);
+    const probability = row ? predictor.scoreEncoded(row) : predictor.score(record);
     const index = probability >= predictor.threshold ? 1 : 0;
-    return { probability, label: model.classes[index], metricLabel: model.classNames[index] };
+    scored = { probability, label: model.classes[index], metricLabel: model.classNames[index] };
+  } else if (model.task === 'regression') {
+    scored = { value: row ? predictor.scoreEncoded(row) : predictor.score(record), metricLabel: 'value' };
+  } else {
+    const prediction = (row ? predictor.predictEncoded(row) : predictor.predictRecord(record)) as {
+      label: Label;
+      probabilities: number[];
+    };
+    scored = multiclassScored(model, prediction.label, prediction.probabilities);
   }
-  if (model.task === 'regression') return { value: predictor.score(record), metricLabel: 'value' };
-  const prediction = predictor.predictRecord(record) as { label: Label; probabilities: number[] };
-  return multiclassScored(model, prediction.label, prediction.probabilities);
-}
-
-function scoreEncoded(model: ServedModel, row: Float64Array): Scored {
-  const predictor = model.predictor;
-  const out = new Float64Array(Math.max(1, predictor.model.outputs));
-  const value = predictor.model.predictRow(row, out);
-  if (model.task === 'binary') {
-    const index = value >= predictor.threshold ? 1 : 0;
-    return { probability: value, label: model.classes[index], metricLabel: model.classNames[index] };
-  }
-  if (model.task === 'regression') return { value, metricLabel: 'value' };
-  return multiclassScored(model, predictor.classes[value] as Label, Array.from(out));
+  if (row) scored.explanation = explainer!.explainEncoded(row);
+  return scored;
 }
 
 function multiclassScored(model: ServedModel, label: Label, classProbabilities: number[]): Scored {
