@@ -6,8 +6,6 @@ import { dirname, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/core/config.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { runPipeline } from '../../src/pipeline/run.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { ROOT } from '../helpers/cli.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
@@ -25,15 +23,7 @@ const TEST_LIMIT_MS = 45_000;
 type Json = Record<string, any>;
 
 async function train(config: Config, project: TestProject, alias: string): Promise<string> {
-  const record = await runPipeline({
-    config,
-    schema: project.schema(),
-    projectDir: project.dir,
-    artifactsRoot: join(project.dir, 'artifacts'),
-    logger: silentLogger(),
-    env: {},
-    alias,
-  });
+  const record = await project.run({ config, alias });
   if (!record.outcome?.published)
     throw new Error(`the run published nothing: ${record.outcome?.reasons.join('; ')}`);
   return record.outcome.version!;

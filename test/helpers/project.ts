@@ -10,6 +10,8 @@ import { pushFile } from '../../src/batch/push.js';
 import { scaffold } from '../../src/project/scaffold.js';
 import { loadSchema, type Schema } from '../../src/schema/schema.js';
 import { openStore } from '../../src/store/index.js';
+import type { RunRecord } from '../../src/pipeline/record.js';
+import { runPipeline, type PipelineOptions } from '../../src/pipeline/run.js';
 import { tempDir } from './cli.js';
 
 export interface TestProject {
@@ -20,6 +22,8 @@ export interface TestProject {
   set(path: (string | number)[], value: unknown): void;
   writeCsv(name: string, rows: number, seed: number): string;
   push(file: string): Promise<void>;
+  /** The training pipeline on the project, in process: its config and schema, artifacts in artifacts/, no log output. */
+  run(options?: Partial<PipelineOptions>): Promise<RunRecord>;
 }
 
 export function createTestProject(name = 'proj'): TestProject {
@@ -57,6 +61,17 @@ export function createTestProject(name = 'proj'): TestProject {
       } finally {
         await store.close();
       }
+    },
+    run(options = {}) {
+      return runPipeline({
+        config: project.config(),
+        schema: project.schema(),
+        projectDir: dir,
+        artifactsRoot: join(dir, 'artifacts'),
+        logger: silentLogger(),
+        env: {},
+        ...options,
+      });
     },
   };
   return project;

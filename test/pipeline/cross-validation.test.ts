@@ -3,10 +3,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/logger.js';
 import { parseBundle } from '../../src/ml/bundle.js';
 import type { RunRecord } from '../../src/pipeline/record.js';
-import { runPipeline } from '../../src/pipeline/run.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { loadRunArtifacts, renderRunReport } from '../../src/report/run-report.js';
 import { parseConfig } from '../../src/core/config.js';
@@ -14,18 +12,6 @@ import { frameFromRecordsSync } from '../../src/ml/frame.js';
 import { crossValidationReason } from '../../src/pipeline/steps/split.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
 import { customerRecords, customerSchema } from '../ml/fixtures.js';
-
-function run(project: TestProject, options: { noCache?: boolean } = {}): Promise<RunRecord> {
-  return runPipeline({
-    config: project.config(),
-    schema: project.schema(),
-    projectDir: project.dir,
-    artifactsRoot: join(project.dir, 'artifacts'),
-    logger: silentLogger(),
-    env: {},
-    ...options,
-  });
-}
 
 describe('cross-validated evaluation of small data', () => {
   let project: TestProject;
@@ -36,7 +22,7 @@ describe('cross-validated evaluation of small data', () => {
     project.set(['model', 'params', 'max_iter'], 30);
     project.set(['evaluate', 'expected_score'], 0.55);
     await project.push(project.writeCsv('train.csv', 400, 5));
-    first = await run(project);
+    first = await project.run();
   });
 
   it('estimates the metric over 3 × 5 folds of every row and publishes a model fitted on all of them', async () => {
@@ -71,7 +57,7 @@ describe('cross-validated evaluation of small data', () => {
   it("compares with production's configuration refitted on the same folds, never production scored on rows it learned", async () => {
     // The same configuration again: refitted on the same folds it scores exactly what it scored before;
     // production itself, scored on rows it was fitted on, would score higher and win.
-    const second = await run(project);
+    const second = await project.run();
     const cv = second.crossValidation!;
     expect(cv.production!.folds).toEqual(first.crossValidation!.model.folds);
     expect(cv.difference!.mean).toBe(0);
@@ -84,7 +70,7 @@ describe('cross-validated evaluation of small data', () => {
 
   it("keeps production's own configuration when this run's configuration changes", async () => {
     project.set(['model', 'params', 'max_iter'], 8);
-    const third = await run(project);
+    const third = await project.run();
     expect(third.crossValidation!.production!.folds).toEqual(first.crossValidation!.model.folds);
     expect(third.crossValidation!.model.folds).not.toEqual(first.crossValidation!.model.folds);
     project.set(['model', 'params', 'max_iter'], 30);
@@ -92,7 +78,7 @@ describe('cross-validated evaluation of small data', () => {
 
   it('keeps the hold-out when cross-validation is turned off', async () => {
     project.set(['evaluate', 'cross_validation', 'use'], 'never');
-    const holdout = await run(project);
+    const holdout = await project.run();
     expect(holdout.rows).toEqual({ total: 400, train: 320, test: 80 });
     expect(holdout.crossValidation).toBeUndefined();
     project.set(['evaluate', 'cross_validation', 'use'], 'auto');
@@ -105,7 +91,7 @@ describe('small-table defaults', () => {
     project.set(['validation', 'min_rows'], 50);
     project.set(['evaluate', 'expected_score'], 0.55);
     await project.push(project.writeCsv('train.csv', 60, 9));
-    const record = await run(project);
+    const record = await project.run();
     expect(record.outcome).toMatchObject({ published: true });
     expect(record.crossValidation!.model.mean).toBeGreaterThan(0.55);
   });

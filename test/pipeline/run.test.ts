@@ -2,30 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/core/logger.js';
 import { parseBundle } from '../../src/ml/bundle.js';
 import { listRunIds, readRunRecord, type RunRecord } from '../../src/pipeline/record.js';
-import { runLockFile, runPipeline } from '../../src/pipeline/run.js';
+import { runLockFile } from '../../src/pipeline/run.js';
 import { acquireLock } from '../../src/core/lock.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { openStore } from '../../src/store/index.js';
 import { createTestProject, type TestProject } from '../helpers/project.js';
 import { PipewrightError } from '../../src/core/errors.js';
-
-function run(
-  project: TestProject,
-  options: { noCache?: boolean; noPublish?: boolean } = {},
-): Promise<RunRecord> {
-  return runPipeline({
-    config: project.config(),
-    schema: project.schema(),
-    projectDir: project.dir,
-    artifactsRoot: join(project.dir, 'artifacts'),
-    logger: silentLogger(),
-    env: {},
-    ...options,
-  });
-}
 
 async function failure(promise: Promise<unknown>): Promise<PipewrightError> {
   try {
@@ -45,7 +29,7 @@ describe('training pipeline', () => {
     project.set(['model', 'params', 'max_iter'], 60);
     project.set(['evaluate', 'bootstrap'], 50);
     await project.push(project.writeCsv('train.csv', 6000, 7));
-    first = await run(project);
+    first = await project.run();
   });
 
   it('publishes the first model and records the run', async () => {
@@ -115,7 +99,7 @@ describe('training pipeline', () => {
   });
 
   it('reuses unchanged steps on a second run and does not publish a model that is no better', async () => {
-    const second = await run(project);
+    const second = await project.run();
     const status = Object.fromEntries(second.steps.map((s) => [s.name, s.status]));
     expect(status).toMatchObject({
       ingest: 'ok',
@@ -134,7 +118,7 @@ describe('training pipeline', () => {
   });
 
   it('recomputes every step with noCache', async () => {
-    const third = await run(project, { noCache: true });
+    const third = await project.run({ noCache: true });
     expect(third.steps.filter((s) => s.status === 'cached')).toEqual([]);
     expect(third.metrics).toEqual(first.metrics);
   });
@@ -142,7 +126,7 @@ describe('training pipeline', () => {
   it('publishes a second version when a better model is trained', async () => {
     project.set(['model', 'params', 'max_iter'], 200);
     project.set(['model', 'params', 'learning_rate'], 0.05);
-    const better = await run(project);
+    const better = await project.run();
     expect(better.steps.find((s) => s.name === 'transform')!.status).toBe('cached');
     expect(better.steps.find((s) => s.name === 'train')!.status).toBe('ok');
     if (better.metrics!.roc_auc > first.metrics!.roc_auc) {
@@ -211,7 +195,7 @@ describe('training pipeline with bad data', () => {
   });
 
   it('fails validation on values the schema forbids, with a report naming check, field and count', async () => {
-    const error = await failure(run(project));
+    const error = await failure(project.run());
     expect(error.code).toBe('PW_VALIDATION_FAILED');
     expect(error.message).toContain('out_of_range');
     expect(error.message).toContain('unknown_categories');
@@ -229,7 +213,7 @@ describe('training pipeline with bad data', () => {
   it('passes with warnings when the config grades those checks warn, leaving the bad rows out', async () => {
     for (const check of ['out_of_range', 'unknown_categories', 'type_errors'])
       project.set(['validation', check], 'warn');
-    const record = await run(project);
+    const record = await project.run();
     expect(record.status).toBe('succeeded');
     expect(record.rows!.total).toBe(2000);
     expect(validationReport(project).status).toBe('warn');
@@ -245,7 +229,7 @@ describe('training pipeline with bad data', () => {
       shifted.push({ ...doc, Annual_Premium: Number(doc.Annual_Premium) * 3 + 20000 });
     await collection.upsertMany(shifted);
     await store.close();
-    const error = await failure(run(project));
+    const error = await failure(project.run());
     expect(error.code).toBe('PW_VALIDATION_FAILED');
     expect(error.message).toMatch(/drift against v1 in Annual_Premium \(PSI \d/);
     const drift = validationReport(project).checks.find((c) => c.check === 'drift')!;
@@ -257,14 +241,14 @@ describe('training pipeline with bad data', () => {
     const before = listRunIds(join(project.dir, 'artifacts'));
     const holder = acquireLock(runLockFile(project.dir), { purpose: 'pipewright run' });
     try {
-      const error = await failure(run(project, { noPublish: true }));
+      const error = await failure(project.run({ noPublish: true }));
       expect(error.code).toBe('PW_LOCKED');
       expect(listRunIds(join(project.dir, 'artifacts'))).toEqual(before);
     } finally {
       holder.release();
     }
     // Once released, the next run gets past the lock (this project's data may still fail validation).
-    const next = await run(project, { noPublish: true }).then(
+    const next = await project.run({ noPublish: true }).then(
       () => undefined,
       (error: PipewrightError) => error.code,
     );
