@@ -50,6 +50,24 @@ export interface Kernels {
     scratch: number,
     bins: number,
   ): void;
+  /**
+   * The same sums for an unweighted classification forest, from one byte per position instead of a pair
+   * of doubles: codes[i - start] = draws × 2 + label (gathered by gatherCodes), so gradient = draws × label
+   * and hessian = draws. The sums are whole numbers added as integers, so they equal the double sums of
+   * histogramOrdered exactly; a tree reads and writes a sixteenth of the memory.
+   */
+  histogramCounted(
+    column: number,
+    rows: number,
+    start: number,
+    end: number,
+    codes: number,
+    out: number,
+    scratch: number,
+    bins: number,
+  ): void;
+  /** ordered[i - start] = codes[rows[i]] (one byte each) for positions [start, end). */
+  gatherCodes(rows: number, start: number, end: number, codes: number, ordered: number): void;
   /** ordered[i - start] = gh[rows[i]] for positions [start, end): the node's pairs in position order. */
   gather(rows: number, start: number, end: number, gh: number, ordered: number): void;
   /** Stable partition of positions [start, end) by table[column[row]] (1 = left); returns the first right position. */
@@ -168,6 +186,8 @@ const eqz = [0x45];
 const ltU = [0x49];
 const geU = [0x4f];
 const f64Add = [0xa0];
+const f64FromUnsigned = [0xb8];
+const shrU = [0x76];
 const f64Sub = [0xa1];
 const f64Mul = [0xa2];
 const f64Div = [0xa3];
@@ -185,6 +205,7 @@ const ifThen = [0x04, 0x40];
 const load32 = (offset = 0): Code => [0x28, 2, ...unsignedLeb(offset)];
 const load8 = (offset = 0): Code => [0x2d, 0, ...unsignedLeb(offset)];
 const store32 = (offset = 0): Code => [0x36, 2, ...unsignedLeb(offset)];
+const store8 = (offset = 0): Code => [0x3a, 0, ...unsignedLeb(offset)];
 const loadF64 = (offset = 0): Code => [0x2b, 3, ...unsignedLeb(offset)];
 const storeF64 = (offset = 0): Code => [0x39, 3, ...unsignedLeb(offset)];
 const block = [0x02, 0x40];
@@ -300,6 +321,121 @@ function histogramFunction(identity: boolean): FunctionCode {
       get(scratch), get(k), add, loadF64(SECOND_COPY),
       f64Add, storeF64(0),
       get(k), i32(8), add, tee(k), get(half), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+/** Bytes per bin of histogramCounted's integer sums: gradient, hessian and count as 32-bit integers. */
+const COUNTED_BIN = 12;
+
+function histogramCountedFunction(): FunctionCode {
+  const [column, rows, start, stop, codes, out, scratch, bins] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [i, at, code, half, k, from] = [8, 9, 10, 11, 12, 13];
+  // at = scratch + column[rows[i + next]] * 12; code = codes[i + next - start]
+  const binAddress = (next: boolean): Code[] => [
+    get(scratch),
+    get(column),
+    get(rows),
+    get(i),
+    i32(2),
+    shl,
+    add,
+    load32(next ? 4 : 0),
+    add,
+    load8(),
+    i32(COUNTED_BIN),
+    mul,
+    add,
+    set(at),
+    get(code),
+    load8(next ? 1 : 0),
+    set(k),
+  ];
+  // scratch[at + copy] += (draws if labelled else 0, draws, 1) with draws = k >> 1
+  // prettier-ignore
+  const accumulate = (copy: number): Code[] => [
+    get(at), get(at), load32(copy), get(k), i32(1), shrU, i32(0), get(k), i32(1), and, sub, and, add, store32(copy),
+    get(at), get(at), load32(copy + 4), get(k), i32(1), shrU, add, store32(copy + 4),
+    get(at), get(at), load32(copy + 8), i32(1), add, store32(copy + 8),
+  ];
+  // out[b] = (first copy + second copy) as doubles, bin by bin
+  const total = (field: number): Code[] => [
+    get(out),
+    get(from),
+    i32(8 * field),
+    add,
+    add,
+    get(scratch),
+    get(k),
+    add,
+    load32(4 * field),
+    get(scratch),
+    get(k),
+    add,
+    load32(SECOND_COPY + 4 * field),
+    add,
+    f64FromUnsigned,
+    storeF64(0),
+  ];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, I32],
+    // prettier-ignore
+    body: [
+      get(bins), i32(COUNTED_BIN), mul, set(half),
+      get(scratch), i32(0), get(half), memoryFill,
+      get(scratch), i32(SECOND_COPY), add, i32(0), get(half), memoryFill,
+      get(start), set(i),
+      get(codes), set(code),
+      // pairs of positions: the even one into the first copy, the odd one into the second
+      block,
+      get(i), i32(1), add, get(stop), geU, branchIf(0),
+      loop,
+      ...binAddress(false), ...accumulate(0),
+      ...binAddress(true), ...accumulate(SECOND_COPY),
+      get(code), i32(2), add, set(code),
+      get(i), i32(2), add, tee(i), i32(1), add, get(stop), ltU, branchIf(0),
+      end,
+      end,
+      // a last odd position
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      ...binAddress(false), ...accumulate(0),
+      end,
+      i32(0), set(k),
+      i32(0), set(from),
+      block,
+      get(half), eqz, branchIf(0),
+      loop,
+      ...total(0), ...total(1), ...total(2),
+      get(from), i32(24), add, set(from),
+      get(k), i32(COUNTED_BIN), add, tee(k), get(half), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+function gatherCodesFunction(): FunctionCode {
+  const [rows, start, stop, codes, ordered] = [0, 1, 2, 3, 4];
+  const [i, to] = [5, 6];
+  return {
+    params: [I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      get(start), set(i),
+      get(ordered), set(to),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(to), get(codes), get(rows), get(i), i32(2), shl, add, load32(), add, load8(), store8(),
+      get(to), i32(1), add, set(to),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
       end,
       end,
     ],
@@ -453,6 +589,8 @@ export function kernelModule(): object {
       { name: 'scatterLeaf', code: scatterLeafFunction() },
       { name: 'boostLogLoss', code: boostFunction(true) },
       { name: 'boostSquaredError', code: boostFunction(false) },
+      { name: 'histogramCounted', code: histogramCountedFunction() },
+      { name: 'gatherCodes', code: gatherCodesFunction() },
     ]),
   );
   return compiled;

@@ -1,5 +1,6 @@
 // The WebAssembly kernels against plain loops: histogram sums, gathering, partitioning, leaf numbers
 // and the gradient pass (whose exp must match fastExp bit for bit).
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
 import {
@@ -79,6 +80,42 @@ describe('tree kernels', () => {
     for (let b = 0; b < bins; b++) count += histogram[b * 3 + 2];
     expect(count).toBe(rows);
     expect(histogram[3 * 3 + 2]).toBe(column.filter((bin) => bin === 3).length);
+  });
+
+  it('sum one-byte draw and label codes into exactly the histogram of their (draws × label, draws) pairs', () => {
+    const { kernels, buffer, at } = setUp();
+    const rowIndices = new Uint32Array(buffer, at.rows, rows);
+    const gh = new Float64Array(buffer, at.gh, 2 * rows);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 0, max: rows }),
+        fc.integer({ min: 0, max: rows }),
+        (seed, from, to) => {
+          const random = new Random(seed);
+          const [start, end] = from <= to ? [from, to] : [to, from];
+          for (let i = 0; i < rows; i++) rowIndices[i] = random.nextInt(rows);
+          // the pairs first, then their codes over the same region (one byte each by row)
+          const draws = Array.from({ length: rows }, () => (random.next() < 0.4 ? 0 : random.nextInt(128)));
+          const labels = Array.from({ length: rows }, () => (random.next() < 0.3 ? 1 : 0));
+          for (let row = 0; row < rows; row++) {
+            gh[2 * row] = draws[row] * labels[row];
+            gh[2 * row + 1] = draws[row];
+          }
+          kernels.gather(at.rows, start, end, at.gh, at.ordered);
+          kernels.histogramOrdered(at.column, at.rows, start, end, at.ordered, at.out, at.scratch, bins);
+          const expected = Array.from(new Float64Array(buffer, at.out, bins * 3));
+          const codes = new Uint8Array(buffer, at.gh, rows);
+          for (let row = 0; row < rows; row++) codes[row] = draws[row] * 2 + labels[row];
+          kernels.gatherCodes(at.rows, start, end, at.gh, at.ordered);
+          const ordered = new Uint8Array(buffer, at.ordered, end - start);
+          for (let i = start; i < end; i++) expect(ordered[i - start]).toBe(codes[rowIndices[i]]);
+          kernels.histogramCounted(at.column, at.rows, start, end, at.ordered, at.out, at.scratch, bins);
+          expect(Array.from(new Float64Array(buffer, at.out, bins * 3))).toEqual(expected);
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   it('partition a range stably by a lookup table and number the leaves of rows', () => {

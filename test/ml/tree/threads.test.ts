@@ -181,6 +181,34 @@ setTimeout(() => console.log('done'), 500);`,
     expect(JSON.stringify(three.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
   });
 
+  it('grows the same forest from one-byte draw counts as from weighted pairs of doubles, for any seed', async () => {
+    const data = classification(3000, 9);
+    // sample weights of 1 take the pairs of doubles; no weights, the one-byte codes
+    const ones = new Float64Array(data.y.length).fill(1);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.constantFrom('gini', 'entropy'),
+        fc.boolean(),
+        fc.constantFrom(1, 3),
+        async (seed, criterion, bootstrap, minSamplesLeaf) => {
+          const params = {
+            n_estimators: 4,
+            random_state: seed,
+            criterion,
+            bootstrap,
+            min_samples_leaf: minSamplesLeaf,
+            threads: 1,
+          } as const;
+          const counted = await new RandomForestModel(params).fit(data.X, data.y);
+          const paired = await new RandomForestModel(params).fit(data.X, data.y, { sampleWeight: ones });
+          expect(JSON.stringify(counted.toJSON().state)).toBe(JSON.stringify(paired.toJSON().state));
+        },
+      ),
+      { numRuns: 8 },
+    );
+  });
+
   it.skipIf(!hasSklearnTables())(
     'grows the same forest on 1 and 2 threads on a real table, whole model JSON, for any seed and tree count',
     async () => {
