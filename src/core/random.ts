@@ -39,6 +39,25 @@ export class Random {
     return result;
   }
 
+  /**
+   * Copies the 128-bit state into `words` (four 32-bit words), for a loop elsewhere (a WebAssembly kernel)
+   * to go on with the same sequence and hand it back through `restoreState`.
+   */
+  saveState(words: Uint32Array): void {
+    words[0] = this.s0;
+    words[1] = this.s1;
+    words[2] = this.s2;
+    words[3] = this.s3;
+  }
+
+  /** Continues from a state saved by `saveState` and advanced elsewhere. */
+  restoreState(words: Uint32Array): void {
+    this.s0 = words[0] | 0;
+    this.s1 = words[1] | 0;
+    this.s2 = words[2] | 0;
+    this.s3 = words[3] | 0;
+  }
+
   /** A float in [0, 1) with 53 random bits. */
   next(): number {
     const high = this.nextUint32() >>> 5; // 27 bits

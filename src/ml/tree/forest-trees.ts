@@ -68,24 +68,37 @@ export class ForestTreeGrower {
   private readonly grower: TreeGrower;
   /** The same settings over the one-byte rows of an unweighted classification forest, or undefined. */
   private readonly counted: TreeGrower | undefined;
-  /** Label of each row as a byte, when the forest is counted. */
-  private readonly labelBytes: Uint8Array | undefined;
-  /** Times each row was drawn (16 bits: a row is drawn at most as often as there are rows, and 65,536 times never in practice). */
+  /** Times each row was drawn (16 bits: a row is drawn at most as often as there are rows, and 65,536 times never in practice); all 1 without bootstrap. */
   private readonly draws: Uint16Array;
+  /** The generator's state, handed to the bootstrap kernel and back. */
+  private readonly randomState: Uint32Array;
 
   constructor(private readonly setup: ForestSetup) {
     const { data, labels, weights, settings } = setup;
     const { layout } = data;
-    const { plan, memory } = planWorkspace(data.rows, layout.groups, layout.totalBins, setup.capacity, 1);
+    const { plan, memory } = planWorkspace(
+      data.rows,
+      layout.groups,
+      layout.totalBins,
+      setup.capacity,
+      1,
+      undefined,
+      true,
+    );
     this.workspace = new Workspace(memory, plan, data.mapper, layout, data);
     this.grower = new TreeGrower(this.workspace, new LocalNodeOperations(this.workspace), settings);
     this.grower.allowFeatures(undefined);
-    if (weights === null && labels.every((label) => label === 0 || label === 1)) {
+    const { drawsAt, labelsAt, randomAt } = plan.forest as NonNullable<typeof plan.forest>;
+    this.draws = new Uint16Array(memory.buffer, drawsAt, data.rows);
+    if (!setup.bootstrap) this.draws.fill(1);
+    this.randomState = new Uint32Array(memory.buffer, randomAt, 4);
+    const classes = labels.every((label) => label === 0 || label === 1);
+    // regression labels are not coded (the rows drawn are still listed from the draws)
+    if (classes) new Uint8Array(memory.buffer, labelsAt, data.rows).set(labels);
+    if (weights === null && classes) {
       this.counted = new TreeGrower(this.workspace, new CountedNodeOperations(this.workspace), settings);
       this.counted.allowFeatures(undefined);
-      this.labelBytes = Uint8Array.from(labels);
     }
-    this.draws = new Uint16Array(setup.bootstrap ? data.rows : 0);
   }
 
   grow(index: number): CompactTree {
@@ -94,23 +107,18 @@ export class ForestTreeGrower {
     const random = new Random(deriveSeed(this.setup.seed, index));
     const { bootstrap, samplesPerTree } = this.setup;
     const n = this.setup.data.rows;
-    // the most draws of one row, and the rows drawn at least once
+    const { kernels, plan } = this.workspace;
+    const forest = plan.forest as NonNullable<typeof plan.forest>;
     let most = 1;
-    let distinct = n;
     if (bootstrap) {
-      const draws = this.draws;
-      draws.fill(0);
-      most = 0;
-      distinct = 0;
-      // multiply-and-shift maps 32 random bits onto the rows (a bias below n / 2^32, far under a draw's weight)
-      for (let s = 0; s < samplesPerTree; s++) {
-        const drawn = ++draws[Math.floor((random.nextUint32() * n) / 4294967296)];
-        if (drawn > most) most = drawn;
-        distinct += drawn === 1 ? 1 : 0;
-      }
+      random.saveState(this.randomState);
+      most = kernels.bootstrapDraws(forest.randomAt, samplesPerTree, n, forest.drawsAt);
+      random.restoreState(this.randomState);
     }
-    const counted = this.counted !== undefined && most <= MAX_CODED_DRAWS && this.rootHistogrammed(distinct);
-    const count = counted ? this.codeRows() : this.pairRows();
+    // the rows drawn, ascending, and each row's code by row (where the pairs would be)
+    const count = kernels.codeRows(forest.drawsAt, forest.labelsAt, n, plan.rowsAt, plan.ghAt);
+    const counted = this.counted !== undefined && most <= MAX_CODED_DRAWS && this.rootHistogrammed(count);
+    if (!counted) this.fillPairs();
     phaseDone('gradients', started);
     const tree = (counted ? (this.counted as TreeGrower) : this.grower).grow(
       count,
@@ -136,58 +144,15 @@ export class ForestTreeGrower {
     return this.workspace.groupActive.includes(1) && rows >= 2 * minSamplesLeaf && rows >= minSamplesSplit;
   }
 
-  /** Each row's code (draws × 2 + label) by row; in-bag rows in ascending order. */
-  private codeRows(): number {
-    const n = this.setup.data.rows;
-    const { rows, plan, memory } = this.workspace;
-    const codes = new Uint8Array(memory.buffer, plan.ghAt, n);
-    const labels = this.labelBytes as Uint8Array;
-    let count = 0;
-    if (this.setup.bootstrap) {
-      const draws = this.draws;
-      // without a branch on whether the row was drawn (a third are not, at random)
-      for (let row = 0; row < n; row++) {
-        const drawn = draws[row];
-        rows[count] = row;
-        count += drawn > 0 ? 1 : 0;
-        codes[row] = drawn * 2 + labels[row];
-      }
-    } else {
-      for (let row = 0; row < n; row++) {
-        rows[row] = row;
-        codes[row] = 2 + labels[row];
-      }
-      count = n;
+  /** Each row's (gradient, hessian) pair as doubles by row, over the codes: weighted or regression forests. */
+  private fillPairs(): void {
+    const { labels, weights } = this.setup;
+    const gh = this.workspace.gh;
+    const draws = this.draws;
+    for (let row = 0; row < draws.length; row++) {
+      const weight = (weights ? weights[row] : 1) * draws[row];
+      gh[2 * row] = weight * labels[row];
+      gh[2 * row + 1] = weight;
     }
-    return count;
-  }
-
-  /** Each row's (gradient, hessian) pair as doubles by row: weighted or regression forests. */
-  private pairRows(): number {
-    const { labels, weights, bootstrap } = this.setup;
-    const n = this.setup.data.rows;
-    const { rows, gh } = this.workspace;
-    let count = 0;
-    if (bootstrap) {
-      const draws = this.draws;
-      // without a branch on whether the row was drawn (a third are not, at random)
-      for (let row = 0; row < n; row++) {
-        const drawn = draws[row];
-        const weight = (weights ? weights[row] : 1) * drawn;
-        rows[count] = row;
-        count += drawn > 0 ? 1 : 0;
-        gh[2 * row] = weight * labels[row];
-        gh[2 * row + 1] = weight;
-      }
-    } else {
-      for (let row = 0; row < n; row++) {
-        const weight = weights ? weights[row] : 1;
-        rows[row] = row;
-        gh[2 * row] = weight * labels[row];
-        gh[2 * row + 1] = weight;
-      }
-      count = n;
-    }
-    return count;
   }
 }

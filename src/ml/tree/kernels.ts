@@ -68,6 +68,18 @@ export interface Kernels {
   ): void;
   /** ordered[i - start] = codes[rows[i]] (one byte each) for positions [start, end). */
   gatherCodes(rows: number, start: number, end: number, codes: number, ordered: number): void;
+  /**
+   * A forest tree's bootstrap: `samples` rows drawn with replacement from `rows`, counted in draws
+   * (16-bit, zeroed first), by xoshiro128** from and back into the four 32-bit words at `state`, each
+   * row as Math.floor(next * rows / 2^32): the same rows as Random.nextUint32 draws in JavaScript.
+   * Returns the most draws of one row.
+   */
+  bootstrapDraws(state: number, samples: number, rows: number, draws: number): number;
+  /**
+   * codes[row] = draws[row] × 2 + labels[row] (one byte, wrapping above 127 draws) for every row, and
+   * positions[0, k) = the rows drawn at least once, ascending; returns k.
+   */
+  codeRows(draws: number, labels: number, rows: number, positions: number, codes: number): number;
   /** ordered[i - start] = gh[rows[i]] for positions [start, end): the node's pairs in position order. */
   gather(rows: number, start: number, end: number, gh: number, ordered: number): void;
   /** Stable partition of positions [start, end) by table[column[row]] (1 = left); returns the first right position. */
@@ -188,6 +200,12 @@ const geU = [0x4f];
 const f64Add = [0xa0];
 const f64FromUnsigned = [0xb8];
 const shrU = [0x76];
+const xor = [0x73];
+const rotl = [0x77];
+const gtU = [0x4b];
+const ne = [0x47];
+const f64Floor = [0x9c];
+const i32TruncF64Unsigned = [0xab];
 const f64Sub = [0xa1];
 const f64Mul = [0xa2];
 const f64Div = [0xa3];
@@ -442,6 +460,79 @@ function gatherCodesFunction(): FunctionCode {
   };
 }
 
+function bootstrapDrawsFunction(): FunctionCode {
+  const [state, samples, rows, draws] = [0, 1, 2, 3];
+  const [s0, s1, s2, s3, t, result, k, at, drawn, most] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
+  return {
+    params: [I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    // prettier-ignore
+    body: [
+      get(draws), i32(0), get(rows), i32(1), shl, memoryFill,
+      get(state), load32(0), set(s0),
+      get(state), load32(4), set(s1),
+      get(state), load32(8), set(s2),
+      get(state), load32(12), set(s3),
+      i32(0), set(k),
+      i32(0), set(most),
+      block,
+      get(k), get(samples), geU, branchIf(0),
+      loop,
+      // Random.nextUint32, operation for operation
+      get(s1), i32(5), mul, i32(7), rotl, i32(9), mul, set(result),
+      get(s1), i32(9), shl, set(t),
+      get(s2), get(s0), xor, set(s2),
+      get(s3), get(s1), xor, set(s3),
+      get(s1), get(s2), xor, set(s1),
+      get(s0), get(s3), xor, set(s0),
+      get(s2), get(t), xor, set(s2),
+      get(s3), i32(11), rotl, set(s3),
+      // draws[floor(result * rows / 2^32)] += 1, in doubles as in JavaScript
+      get(draws),
+      get(result), f64FromUnsigned, get(rows), f64FromUnsigned, f64Mul, f64(4294967296), f64Div, f64Floor,
+      i32TruncF64Unsigned, i32(1), shl, add, tee(at),
+      get(at), load16(), i32(1), add, tee(drawn), store16(),
+      get(drawn), get(most), get(drawn), get(most), gtU, select, set(most),
+      get(k), i32(1), add, tee(k), get(samples), ltU, branchIf(0),
+      end,
+      end,
+      get(state), get(s0), store32(0),
+      get(state), get(s1), store32(4),
+      get(state), get(s2), store32(8),
+      get(state), get(s3), store32(12),
+      get(most),
+    ],
+  };
+}
+
+function codeRowsFunction(): FunctionCode {
+  const [draws, labels, rows, positions, codes] = [0, 1, 2, 3, 4];
+  const [row, count, drawn] = [5, 6, 7];
+  return {
+    params: [I32, I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32],
+    // prettier-ignore
+    body: [
+      i32(0), set(row),
+      i32(0), set(count),
+      block,
+      get(row), get(rows), geU, branchIf(0),
+      loop,
+      get(draws), get(row), i32(1), shl, add, load16(), set(drawn),
+      get(codes), get(row), add, get(drawn), i32(1), shl, get(labels), get(row), add, load8(), add, store8(),
+      // every row is written and only drawn ones advance the cursor: no branch to mispredict
+      get(positions), get(count), i32(2), shl, add, get(row), store32(),
+      get(count), get(drawn), i32(0), ne, add, set(count),
+      get(row), i32(1), add, tee(row), get(rows), ltU, branchIf(0),
+      end,
+      end,
+      get(count),
+    ],
+  };
+}
+
 function gatherFunction(): FunctionCode {
   const [rows, start, stop, gh, ordered] = [0, 1, 2, 3, 4];
   const [i, from, to] = [5, 6, 7];
@@ -591,6 +682,8 @@ export function kernelModule(): object {
       { name: 'boostSquaredError', code: boostFunction(false) },
       { name: 'histogramCounted', code: histogramCountedFunction() },
       { name: 'gatherCodes', code: gatherCodesFunction() },
+      { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },
+      { name: 'codeRows', code: codeRowsFunction() },
     ]),
   );
   return compiled;

@@ -34,6 +34,8 @@ export interface WorkspacePlan {
   controlAt: number;
   /** One per thread; the calling thread uses the first. */
   kernelScratchAt: number[];
+  /** Random forests: bootstrap draws by row (16-bit), labels by row (bytes) and the generator's state (16 bytes); 0 when absent. */
+  forest: { drawsAt: number; labelsAt: number; randomAt: number } | null;
   /** Boosting with one output: scores, targets, weights, leaf of each row and the last tree's leaf values (0 when absent). */
   boosting: {
     rawAt: number;
@@ -65,6 +67,7 @@ export function planWorkspace(
   capacity: number,
   threads: number,
   boosting?: BoostingRegions,
+  forest = false,
 ): { plan: WorkspacePlan; memory: WasmMemory } {
   const arena = new Arena();
   const plan: WorkspacePlan = {
@@ -83,6 +86,9 @@ export function planWorkspace(
     groupActiveAt: arena.reserve(groups),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
     kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(KERNEL_SCRATCH_BYTES)),
+    forest: forest
+      ? { drawsAt: arena.reserve(rows * 2), labelsAt: arena.reserve(rows), randomAt: arena.reserve(16) }
+      : null,
     boosting: boosting
       ? {
           rawAt: arena.reserve(rows * 8),

@@ -118,6 +118,64 @@ describe('tree kernels', () => {
     );
   });
 
+  it('draw a bootstrap as Random does in JavaScript, leave the generator where it would be, and list the rows drawn', () => {
+    // row counts past 2^21, where the product of 32 random bits and the row count no longer fits a double exactly
+    const most = 3_000_001;
+    const arena = new Arena();
+    const at = {
+      state: arena.reserve(16),
+      draws: arena.reserve(most * 2),
+      labels: arena.reserve(most),
+      positions: arena.reserve(most * 4),
+      codes: arena.reserve(most),
+    };
+    const memory = arena.create();
+    const kernels = instantiateKernels(memory);
+    const state = new Uint32Array(memory.buffer, at.state, 4);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.constantFrom(1, 2, 17, 1000, most),
+        fc.double({ min: 0.01, max: 1.5, noNaN: true }),
+        (seed, rowCount, share) => {
+          const samples = Math.max(1, Math.round(share * Math.min(rowCount, 200_000)));
+          const labels = new Uint8Array(memory.buffer, at.labels, rowCount);
+          for (let row = 0; row < rowCount; row++) labels[row] = (row * 7) % 3 === 0 ? 1 : 0;
+          const expected = new Uint16Array(rowCount);
+          const reference = new Random(seed);
+          for (let s = 0; s < samples; s++)
+            expected[Math.floor((reference.nextUint32() * rowCount) / 4294967296)]++;
+          const random = new Random(seed);
+          random.saveState(state);
+          const largest = kernels.bootstrapDraws(at.state, samples, rowCount, at.draws);
+          random.restoreState(state);
+          const draws = new Uint16Array(memory.buffer, at.draws, rowCount);
+          // element by element, counting differences (a matcher over millions of elements takes seconds)
+          let differences = 0;
+          for (let row = 0; row < rowCount; row++) differences += draws[row] === expected[row] ? 0 : 1;
+          expect(differences).toBe(0);
+          expect(largest).toBe(expected.reduce((top, times) => Math.max(top, times), 0));
+          expect(random.nextUint32()).toBe(reference.nextUint32());
+
+          const count = kernels.codeRows(at.draws, at.labels, rowCount, at.positions, at.codes);
+          const drawn: number[] = [];
+          expected.forEach((times, row) => {
+            if (times > 0) drawn.push(row);
+          });
+          expect(count).toBe(drawn.length);
+          const positions = new Uint32Array(memory.buffer, at.positions, count);
+          const codes = new Uint8Array(memory.buffer, at.codes, rowCount);
+          drawn.forEach((row, k) => {
+            differences += positions[k] === row ? 0 : 1;
+            differences += codes[row] === expected[row] * 2 + labels[row] ? 0 : 1;
+          });
+          expect(differences).toBe(0);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  });
+
   it('partition a range stably by a lookup table and number the leaves of rows', () => {
     const { kernels, buffer, at, column } = setUp();
     const rowIndices = new Uint32Array(buffer, at.rows, rows);
