@@ -80,9 +80,15 @@ function mapperFromSample(X: Matrix, sample: Int32Array | undefined, maxBins: nu
 
 /** The rows whose values set the bin edges (ascending), or undefined for every row. */
 export function binningSample(rows: number, random: Random): Int32Array | undefined {
-  return rows > BINNING_SAMPLE_ROWS
-    ? random.sampleWithoutReplacement(rows, BINNING_SAMPLE_ROWS).sort()
-    : undefined;
+  if (rows <= BINNING_SAMPLE_ROWS) return undefined;
+  // in ascending order by marking the drawn rows and listing them: the same rows as a sort, in one
+  // pass (this runs before the threads can share any work)
+  const drawn = new Uint8Array(rows);
+  for (const row of random.sampleWithoutReplacement(rows, BINNING_SAMPLE_ROWS)) drawn[row] = 1;
+  const sample = new Int32Array(BINNING_SAMPLE_ROWS);
+  let next = 0;
+  for (let row = 0; row < rows; row++) if (drawn[row] === 1) sample[next++] = row;
+  return sample;
 }
 
 /** One feature's bin edges, from the sampled rows (or all), and whether its column holds missing values. */
@@ -336,6 +342,9 @@ function lookupTable(
 // features (edges), then byte columns (codes) from shared counters. A feature's edges and a group's
 // codes depend on its data only, so any thread count bins the data the same as binMatrix.
 
+/** Rows binned at a time by one thread (a block of a group's byte column; a million rows: 16 blocks a group). */
+const BINNING_BLOCK_ROWS = 65_536;
+
 /** Slots of the shared binning's control block. */
 const NEXT_FEATURE = 0;
 const FEATURES_DONE = 1;
@@ -417,22 +426,25 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
   };
   const layout = packFeatures(mapper);
   const codes = Array.from({ length: layout.groups }, (_, g) => new Uint8Array(job.codes, g * rows, rows));
-  // groups with more members first, so the last ones taken are short
+  // groups with more members first, so the last ones taken are short; each group in blocks of rows (a
+  // row's code depends on that row only), so that the threads finish together even with few groups
   const order = Array.from({ length: layout.groups }, (_, g) => g).sort(
     (a, b) => layout.members[b].length - layout.members[a].length || a - b,
   );
+  const blocks = Math.max(1, Math.ceil(rows / BINNING_BLOCK_ROWS));
+  const pieces = layout.groups * blocks;
   let scratch: Uint8Array | undefined;
-  for (
-    let k = Atomics.add(control, NEXT_GROUP, 1);
-    k < layout.groups;
-    k = Atomics.add(control, NEXT_GROUP, 1)
-  ) {
-    scratch ??= new Uint8Array(rows);
-    binGroup(columns, mapper, layout, order[k], codes[order[k]], scratch);
-    if (Atomics.add(control, GROUPS_DONE, 1) === layout.groups - 1) Atomics.notify(control, GROUPS_DONE);
+  for (let k = Atomics.add(control, NEXT_GROUP, 1); k < pieces; k = Atomics.add(control, NEXT_GROUP, 1)) {
+    scratch ??= new Uint8Array(Math.min(rows, BINNING_BLOCK_ROWS));
+    const g = order[Math.floor(k / blocks)];
+    const from = (k % blocks) * BINNING_BLOCK_ROWS;
+    const to = Math.min(rows, from + BINNING_BLOCK_ROWS);
+    const block = columns.map((column) => column.subarray(from, to));
+    binGroup(block, mapper, layout, g, codes[g].subarray(from, to), scratch.subarray(0, to - from));
+    if (Atomics.add(control, GROUPS_DONE, 1) === pieces - 1) Atomics.notify(control, GROUPS_DONE);
   }
   if (!complete) return undefined;
-  waitFor(control, GROUPS_DONE, layout.groups);
+  waitFor(control, GROUPS_DONE, pieces);
   Atomics.store(control, ALL_DONE, 1);
   return { rows, mapper, layout, columns: codes, buffer: job.codes };
 }

@@ -62,14 +62,15 @@ export class TreeEnsemble {
     const count = tree.feature.length;
     this.reserve(this.nodeCount + count, this.treeCount + 1);
     const offset = this.nodeCount;
-    for (let k = 0; k < count; k++) {
-      const at = offset + k;
-      this.feature[at] = tree.feature[k];
-      this.value[at] = tree.value[k];
-      this.missingLeft[at] = tree.missingLeft[k];
-      this.left[at] = tree.left[k] >= 0 ? tree.left[k] + offset : -1;
-      this.cover[at] = tree.cover ? tree.cover[k] : NaN;
-    }
+    // block copies where the values move as they are: a forest's trees are appended once, at the end
+    // of its fit, while the loop would still run unoptimised
+    this.feature.set(tree.feature, offset);
+    this.value.set(tree.value, offset);
+    this.missingLeft.set(tree.missingLeft, offset);
+    if (tree.cover) this.cover.set(tree.cover, offset);
+    else this.cover.fill(NaN, offset, offset + count);
+    const left = tree.left;
+    for (let k = 0; k < count; k++) this.left[offset + k] = left[k] >= 0 ? left[k] + offset : -1;
     this.roots[this.treeCount] = offset;
     this.nodeCount += count;
     return this.treeCount++;

@@ -444,6 +444,7 @@ export async function growForest(
     const results = workers.map(
       (worker) =>
         new Promise<void>((resolve, reject) => {
+          // 'ready' needs no answer: the calling thread does not wait for it (see below)
           worker.on('message', (message: { index: number; tree: CompactTree } | string) => {
             if (message === 'finished') resolve();
             else if (typeof message === 'object') trees[message.index] = message.tree;
@@ -451,9 +452,13 @@ export async function growForest(
           worker.once('error', reject);
         }),
     );
-    await Promise.all(
-      workers.map((worker) => assign(worker, { mode: 'forest', setup, next: shared, count })),
-    );
+    // results are awaited below, after the calling thread's trees: a worker that fails first is
+    // reported there, so no rejection is left unhandled in between
+    for (const result of results) result.catch(() => undefined);
+    // the calling thread sets up its own grower and starts on the trees while the workers set up
+    // theirs (each takes its first tree from the counter once ready) rather than waiting for them
+    const work: ForestWorkerData = { mode: 'forest', setup, next: shared, count };
+    for (const worker of workers) worker.postMessage(work);
     const grower = new ForestTreeGrower(setup);
     growTakenTrees(grower, next, count, (index, tree) => (trees[index] = tree));
     await Promise.all(results);
