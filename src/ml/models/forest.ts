@@ -176,12 +176,8 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
     }
     const ensemble = new TreeEnsemble();
     const importance = new Float64Array(X.cols);
-    for (const tree of trees) {
-      ensemble.append(tree);
-      for (let k = 0; k < tree.feature.length; k++) {
-        if (tree.feature[k] >= 0) importance[tree.feature[k]] += tree.gain[k];
-      }
-    }
+    ensemble.appendAll(trees);
+    for (const tree of trees) addGains(tree, importance);
     ensemble.trim();
     this.setState(
       {
@@ -222,6 +218,18 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
         if (ensemble.treeCount === 0) throw new errors.PW_BUNDLE_INVALID('Random forest state: no trees');
       },
     );
+  }
+}
+
+/**
+ * Adds a tree's split gains to `importance` by feature, in node order. A function of its own, with the
+ * arrays read once: inline in the one-off loop of `fit` it ran unoptimised, over trees of two shapes
+ * (grown here and received from workers), at hundreds of nanoseconds a node.
+ */
+function addGains(tree: CompactTree, importance: Float64Array): void {
+  const { feature, gain } = tree;
+  for (let k = 0; k < feature.length; k++) {
+    if (feature[k] >= 0) importance[feature[k]] += gain[k];
   }
 }
 
