@@ -78,18 +78,37 @@ const loop = [0x03, 0x40];
 const end = [0x0b];
 const branchIf = (depth: number): Code => [0x0d, ...unsignedLeb(depth)];
 
-/** A module importing env.memory (not shared) and exporting one function `walk` of no arguments. */
-function encodeModule(locals: number[], body: Code[]): Uint8Array {
-  const localCode = vector(locals.map((type) => [1, type]));
-  const code = [...localCode, ...body.flat(), ...end];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vector([[0x60, 0x00, 0x00]])),
-    ...section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...unsignedLeb(1)]])),
-    ...section(3, vector([unsignedLeb(0)])),
-    ...section(7, vector([[...name('walk'), 0x00, 0x00]])),
-    ...section(10, vector([[...unsignedLeb(code.length), ...code]])),
-  ];
+/** A function of no arguments and no result: its extra locals' types and its code (without the final end). */
+interface FunctionCode {
+  locals: number[];
+  body: Code;
+}
+
+/** Appends `items` to `out` one by one: the code of a model's walk can be too long to spread into a call. */
+function append(out: Code, items: Code): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i]);
+}
+
+/**
+ * A module importing env.memory (not shared) whose functions take and return nothing and may call each
+ * other by index; the last one is exported as `walk`.
+ */
+function encodeModule(functions: FunctionCode[]): Uint8Array {
+  const bytes: Code = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  append(bytes, section(1, vector([[0x60, 0x00, 0x00]])));
+  append(bytes, section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...unsignedLeb(1)]])));
+  append(bytes, section(3, vector(functions.map(() => unsignedLeb(0)))));
+  append(bytes, section(7, vector([[...name('walk'), 0x00, ...unsignedLeb(functions.length - 1)]])));
+  const codes: Code = unsignedLeb(functions.length);
+  for (const { locals, body } of functions) {
+    const head = vector(locals.map((type) => [1, type]));
+    append(codes, unsignedLeb(head.length + body.length + 1));
+    append(codes, head);
+    append(codes, body);
+    codes.push(...end);
+  }
+  bytes.push(10, ...unsignedLeb(codes.length));
+  append(bytes, codes);
   return Uint8Array.from(bytes);
 }
 
@@ -98,21 +117,209 @@ const SPLIT_BYTES = 24;
 /** Bytes of one unit's record: its table's address, and its row's width in bytes. */
 const UNIT_BYTES = 8;
 
+/** How the walk is written: one loop per pass over arrays of the model, or the model's own straight-line code. */
+export type WasmWalkForm = 'unrolled' | 'looped';
+
 /**
  * The walk over `tables` in WebAssembly, or undefined where WebAssembly is missing or refuses the
- * module (the caller then walks in JavaScript). The layout of its memory, every region 8-byte aligned:
- * the row, the routed row (missing as −∞, then as +∞), the output, the split records, the units'
- * records, the mask slots, the units' selected rows (addresses), the columns' entry ranges (addresses),
- * the entries ((unit · 4) << 7 | column · 8: the unit's selected row's address offset and the number's
- * byte offset in it), and the table.
+ * module (the caller then walks in JavaScript). `unrolled` (tried first) writes the model into the code:
+ * every split, unit and table read with its numbers as constants; `looped` (taken when the unrolled
+ * module is refused, or `form` asks for it) reads them from memory.
  */
 export function compileWasmTableWalk(
   tables: TreeTables,
   features: number,
   outputs: number,
+  form?: WasmWalkForm,
 ): TableWalk | undefined {
   const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
   if (!wasm) return undefined;
+  const unrolled = form === 'looped' ? undefined : unrolledWalk(wasm, tables, features, outputs);
+  return unrolled ?? (form === 'unrolled' ? undefined : loopedWalk(wasm, tables, features, outputs));
+}
+
+/** Copies the row and the output into the module's memory, walks, and copies the output back. */
+function wrap(
+  buffer: ArrayBuffer,
+  rowAt: number,
+  phiAt: number,
+  features: number,
+  columns: number,
+  walk: () => void,
+): TableWalk {
+  const row = new Float64Array(buffer, rowAt, Math.max(1, features));
+  const phi = new Float64Array(buffer, phiAt, columns);
+  return (input, output) => {
+    for (let f = 0; f < features; f++) row[f] = input[f];
+    for (let q = 0; q < columns; q++) phi[q] = output[q];
+    walk();
+    for (let q = 0; q < columns; q++) output[q] = phi[q];
+  };
+}
+
+/** The row's values with missing ones as −∞ (at routedAt), then as +∞ (features further). */
+function routeCode(features: number, rowAt: number, routedAt: number, pointer: number, value: number): Code {
+  if (features === 0) return [];
+  // prettier-ignore
+  return [
+    i32(0), set(pointer),
+    loop,
+    get(pointer), loadF64(rowAt), set(value),
+    get(pointer), get(value), f64(-Infinity), get(value), get(value), f64Eq, select, storeF64(routedAt),
+    get(pointer), get(value), f64(Infinity), get(value), get(value), f64Eq, select, storeF64(routedAt + 8 * features),
+    get(pointer), i32(8), add, tee(pointer), i32(8 * features), ltU, branchIf(0),
+    end,
+  ].flat();
+}
+
+/** Splits per function of the unrolled walk, and table reads per function: small functions compile fast. */
+const SPLITS_PER_FUNCTION = 1000;
+const READS_PER_FUNCTION = 2000;
+/** The most code the unrolled walk may take; a larger model walks in loops. */
+const MOST_UNROLLED_BYTES = 32 << 20;
+
+/**
+ * The unrolled walk. Memory: the row, the routed row, the output, two sums per output column, the mask
+ * slots, the table. The splits' functions compare the routed row with each threshold (a constant) and
+ * write the children's masks, as the looped walk does; the units' functions then add each unit's
+ * selected row to the sums of its columns, kept in locals, unit after unit. Each column's sums get their
+ * numbers in the looped walk's order (its entries alternate between the two sums, units in order), so
+ * the values are the same, bit for bit.
+ */
+function unrolledWalk(
+  wasm: WasmApi,
+  tables: TreeTables,
+  features: number,
+  outputs: number,
+): TableWalk | undefined {
+  const columns = outputs * features;
+  const splits = tables.splitColumn.length;
+  const units = tables.units;
+  let size = 0;
+  const reserve = (bytes: number): number => {
+    const at = size;
+    size += Math.ceil(bytes / 8) * 8;
+    return at;
+  };
+  const rowAt = reserve(8 * Math.max(1, features));
+  const routedAt = reserve(16 * Math.max(1, features));
+  const phiAt = reserve(8 * columns);
+  const sumsAt = reserve(16 * columns);
+  const masksAt = reserve(2 * tables.slots);
+  const tableAt = reserve(8 * tables.table.length);
+  if (size > 2 ** 31) return undefined;
+
+  // the sum each number of a unit's row goes to: 2q for column q's even entries, 2q + 1 for its odd ones
+  const firstRead = new Int32Array(units + 1);
+  for (let u = 0; u < units; u++) firstRead[u + 1] = firstRead[u] + tables.unitWidth[u];
+  const sumOf = new Int32Array(firstRead[units]);
+  for (let q = 0; q < columns; q++) {
+    for (let e = tables.entryStart[q]; e < tables.entryStart[q + 1]; e++) {
+      const entry = tables.entries[e];
+      sumOf[firstRead[entry >> 4] + (entry & 15)] = 2 * q + ((e - tables.entryStart[q]) & 1);
+    }
+  }
+  const shiftOf = (bit: number): number => (bit === 0 ? -1 : Math.log2(bit));
+
+  const functions: FunctionCode[] = [];
+  let bytes = 0;
+  const [right, mask] = [0, 1];
+  for (let from = 0; from < splits; from += SPLITS_PER_FUNCTION) {
+    const body: Code = [];
+    for (let k = from; k < Math.min(splits, from + SPLITS_PER_FUNCTION); k++) {
+      const leftShift = shiftOf(tables.splitLeftBit[k]);
+      const rightShift = shiftOf(tables.splitRightBit[k]);
+      if (!Number.isInteger(leftShift) || !Number.isInteger(rightShift)) return undefined;
+      const leftSlot = tables.splitLeft[k];
+      const rightSlot = tables.splitRight[k];
+      append(body, [0x41, 0, ...loadF64(routedAt + 8 * tables.splitColumn[k])]);
+      append(body, f64(tables.splitThreshold[k]));
+      append(body, [...f64Gt, ...set(right), 0x41, 0, ...load16(masksAt + 2 * k), ...set(mask)]);
+      // the right child's mask first, then the left one's (one slot for both: the left one's is kept)
+      if (rightSlot !== leftSlot) {
+        append(body, [0x41, 0, ...get(mask)]);
+        if (rightShift >= 0) append(body, [...get(right), 0x41, 1, 0x73, ...i32(rightShift), ...shl, ...or]);
+        append(body, store16(masksAt + 2 * rightSlot));
+      }
+      append(body, [0x41, 0, ...get(mask)]);
+      if (leftShift >= 0) append(body, [...get(right), ...i32(leftShift), ...shl, ...or]);
+      append(body, store16(masksAt + 2 * leftSlot));
+    }
+    bytes += body.length;
+    if (bytes > MOST_UNROLLED_BYTES) return undefined;
+    functions.push({ locals: [I32, I32], body });
+  }
+  const address = 0;
+  const sumLocal = (sum: number): number => 1 + sum;
+  for (let u = 0; u < units;) {
+    const body: Code = [];
+    const used = new Uint8Array(2 * columns);
+    let reads = 0;
+    for (; u < units && (reads === 0 || reads + tables.unitWidth[u] <= READS_PER_FUNCTION); u++) {
+      const width = tables.unitWidth[u];
+      if (width === 0) continue;
+      reads += width;
+      append(body, [0x41, 0, ...load16(masksAt + 2 * (tables.firstUnitSlot + u)), ...i32(8 * width), ...mul]);
+      append(body, set(address));
+      for (let j = 0; j < width; j++) {
+        const sum = sumOf[firstRead[u] + j];
+        used[sum] = 1;
+        append(body, [...get(sumLocal(sum)), ...get(address)]);
+        append(body, loadF64(tableAt + 8 * (tables.unitTable[u] + j)));
+        append(body, [...f64Add, ...set(sumLocal(sum))]);
+      }
+    }
+    // the sums come in from memory and go back to it around the unit's reads
+    const code: Code = [];
+    for (let sum = 0; sum < 2 * columns; sum++)
+      if (used[sum] === 1) append(code, [0x41, 0, ...loadF64(sumsAt + 8 * sum), ...set(sumLocal(sum))]);
+    append(code, body);
+    for (let sum = 0; sum < 2 * columns; sum++)
+      if (used[sum] === 1) append(code, [0x41, 0, ...get(sumLocal(sum)), ...storeF64(sumsAt + 8 * sum)]);
+    bytes += code.length;
+    if (bytes > MOST_UNROLLED_BYTES) return undefined;
+    functions.push({ locals: [I32, ...new Array<number>(2 * columns).fill(F64)], body: code });
+  }
+  // the walk: sums to 0, the routed row, every function in order, then output += even + odd
+  const walk: Code = [];
+  for (let sum = 0; sum < 2 * columns; sum++)
+    append(walk, [0x41, 0, ...f64(0), ...storeF64(sumsAt + 8 * sum)]);
+  append(walk, routeCode(features, rowAt, routedAt, 0, 1));
+  for (let index = 0; index < functions.length; index++) append(walk, [0x10, ...unsignedLeb(index)]);
+  for (let q = 0; q < columns; q++) {
+    append(walk, [0x41, 0, 0x41, 0, ...loadF64(phiAt + 8 * q)]);
+    append(walk, [0x41, 0, ...loadF64(sumsAt + 16 * q), 0x41, 0, ...loadF64(sumsAt + 16 * q + 8)]);
+    append(walk, [...f64Add, ...f64Add, ...storeF64(phiAt + 8 * q)]);
+  }
+  functions.push({ locals: [I32, F64], body: walk });
+
+  let memory: { readonly buffer: ArrayBuffer };
+  let run: () => void;
+  try {
+    const pages = Math.max(1, Math.ceil(size / 65536));
+    memory = new wasm.Memory({ initial: pages, maximum: pages });
+    const module = new wasm.Module(encodeModule(functions));
+    run = new wasm.Instance(module, { env: { memory } }).exports.walk as () => void;
+  } catch {
+    return undefined;
+  }
+  new Float64Array(memory.buffer, tableAt, tables.table.length).set(tables.table);
+  return wrap(memory.buffer, rowAt, phiAt, features, columns, run);
+}
+
+/**
+ * The looped walk. The layout of its memory, every region 8-byte aligned: the row, the routed row
+ * (missing as −∞, then as +∞), the output, the split records, the units' records, the mask slots, the
+ * units' selected rows (addresses), the columns' entry ranges (addresses), the entries ((unit · 4) << 7 |
+ * column · 8: the unit's selected row's address offset and the number's byte offset in it), and the
+ * table.
+ */
+function loopedWalk(
+  wasm: WasmApi,
+  tables: TreeTables,
+  features: number,
+  outputs: number,
+): TableWalk | undefined {
   const columns = outputs * features;
   const splits = tables.splitColumn.length;
   const units = tables.units;
@@ -177,14 +384,7 @@ export function compileWasmTableWalk(
   }
   new Float64Array(buffer, tableAt, tables.table.length).set(tables.table);
 
-  const row = new Float64Array(buffer, rowAt, Math.max(1, features));
-  const phi = new Float64Array(buffer, phiAt, columns);
-  return (input, output) => {
-    for (let f = 0; f < features; f++) row[f] = input[f];
-    for (let q = 0; q < columns; q++) phi[q] = output[q];
-    walk();
-    for (let q = 0; q < columns; q++) output[q] = phi[q];
-  };
+  return wrap(buffer, rowAt, phiAt, features, columns, walk);
 }
 
 interface Sizes {
@@ -224,16 +424,7 @@ function walkCode(sizes: Sizes, at: Addresses): Uint8Array {
     add,
     loadF64(),
   ];
-  // prettier-ignore
-  const route: Code[] = features === 0 ? [] : [
-    i32(0), set(pointer),
-    loop,
-    get(pointer), loadF64(at.rowAt), set(value),
-    get(pointer), get(value), f64(-Infinity), get(value), get(value), f64Eq, select, storeF64(at.routedAt),
-    get(pointer), get(value), f64(Infinity), get(value), get(value), f64Eq, select, storeF64(at.routedAt + 8 * features),
-    get(pointer), i32(8), add, tee(pointer), i32(8 * features), ltU, branchIf(0),
-    end,
-  ];
+  const route = routeCode(features, at.rowAt, at.routedAt, pointer, value);
   // per split: right = routed[column] > threshold; masks[right slot] = mask | (rightBit & (right − 1)),
   // then masks[left slot] = mask | (leftBit & −right), as the JavaScript walk, in the same order
   // prettier-ignore
@@ -293,8 +484,10 @@ function walkCode(sizes: Sizes, at: Addresses): Uint8Array {
     get(slot), i32(1), add, tee(slot), i32(columns), ltU, branchIf(0),
     end,
   ];
-  return encodeModule(
-    [I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64],
-    [...route, ...passSplits, ...passUnits, ...passColumns],
-  );
+  return encodeModule([
+    {
+      locals: [I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64],
+      body: [...route, ...[...passSplits, ...passUnits, ...passColumns].flat()],
+    },
+  ]);
 }

@@ -107,26 +107,29 @@ const walkCase = fc
   );
 
 describe('table walk in WebAssembly', () => {
-  it('writes the same values as the JavaScript walk, bit for bit, row after row', () => {
-    fc.assert(
-      fc.property(walkCase, ({ features, outputs, trees, rows, start, scale, budget }) => {
-        const tables = buildTables(flatten(trees, features, outputs, scale), budget);
-        const wasm = compileWasmTableWalk(tables, features, outputs);
-        expect(wasm).toBeDefined();
-        const javaScript = compileJavaScriptTableWalk(tables, features, outputs);
-        for (const values of rows) {
-          const row = Float64Array.from(values);
-          // both add to what is in the output already
-          const expected = new Float64Array(outputs * features).fill(start);
-          const actual = new Float64Array(outputs * features).fill(start);
-          javaScript(row, expected);
-          wasm!(row, actual);
-          expect(Array.from(actual)).toEqual(Array.from(expected));
-        }
-      }),
-      { numRuns: 300 },
-    );
-  });
+  it.each(['unrolled', 'looped'] as const)(
+    '%s: writes the same values as the JavaScript walk, bit for bit, row after row',
+    (form) => {
+      fc.assert(
+        fc.property(walkCase, ({ features, outputs, trees, rows, start, scale, budget }) => {
+          const tables = buildTables(flatten(trees, features, outputs, scale), budget);
+          const wasm = compileWasmTableWalk(tables, features, outputs, form);
+          expect(wasm).toBeDefined();
+          const javaScript = compileJavaScriptTableWalk(tables, features, outputs);
+          for (const values of rows) {
+            const row = Float64Array.from(values);
+            // both add to what is in the output already
+            const expected = new Float64Array(outputs * features).fill(start);
+            const actual = new Float64Array(outputs * features).fill(start);
+            javaScript(row, expected);
+            wasm!(row, actual);
+            expect(Array.from(actual)).toEqual(Array.from(expected));
+          }
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 
   it('leaves the row it is given as it was', () => {
     const tables = buildTables(
