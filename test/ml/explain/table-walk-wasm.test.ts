@@ -90,12 +90,12 @@ function flatten(specs: TreeSpec[], features: number, outputs: number, scale: nu
 }
 
 const walkCase = fc
-  .record({ features: fc.integer({ min: 1, max: 20 }), outputs: fc.integer({ min: 1, max: 3 }) })
+  .record({ features: fc.integer({ min: 1, max: 12 }), outputs: fc.integer({ min: 1, max: 3 }) })
   .chain(({ features, outputs }) =>
     fc.record({
       features: fc.constant(features),
       outputs: fc.constant(outputs),
-      trees: fc.array(treeOf(features), { minLength: 1, maxLength: 8 }),
+      trees: fc.array(treeOf(features), { minLength: 1, maxLength: 24 }),
       rows: fc.array(fc.array(fc.constantFrom(...ROW_VALUES), { minLength: features, maxLength: features }), {
         minLength: 1,
         maxLength: 6,
