@@ -179,12 +179,12 @@ const READS_PER_FUNCTION = 2000;
 const MOST_UNROLLED_BYTES = 32 << 20;
 
 /**
- * The unrolled walk. Memory: the row, the routed row, the output, two sums per output column, the mask
- * slots, the table. The splits' functions compare the routed row with each threshold (a constant) and
- * write the children's masks, as the looped walk does; the units' functions then add each unit's
- * selected row to the sums of its columns, kept in locals, unit after unit. Each column's sums get their
- * numbers in the looped walk's order (its entries alternate between the two sums, units in order), so
- * the values are the same, bit for bit.
+ * The unrolled walk. Memory: the row, the routed row, the output, two sums per output column, the
+ * table. Each function takes whole trees: it compares the routed row with each split's threshold (a
+ * constant) and sets the children's masks, locals of the function, as the looped walk sets its slots;
+ * then it adds each of those trees' units' selected rows to the sums of its columns, also locals,
+ * unit after unit. Each column's sums get their numbers in the looped walk's order (its entries
+ * alternate between the two sums, units in order), so the values are the same, bit for bit.
  */
 function unrolledWalk(
   wasm: WasmApi,
@@ -205,7 +205,6 @@ function unrolledWalk(
   const routedAt = reserve(16 * Math.max(1, features));
   const phiAt = reserve(8 * columns);
   const sumsAt = reserve(16 * columns);
-  const masksAt = reserve(2 * tables.slots);
   const tableAt = reserve(8 * tables.table.length);
   if (size > 2 ** 31) return undefined;
 
@@ -221,55 +220,76 @@ function unrolledWalk(
   }
   const shiftOf = (bit: number): number => (bit === 0 ? -1 : Math.log2(bit));
 
+  // the split that writes each slot; a split whose slot nobody writes is a tree's root
+  const writer = new Int32Array(tables.slots).fill(-1);
+  for (let k = 0; k < splits; k++) {
+    writer[tables.splitRight[k]] = k;
+    writer[tables.splitLeft[k]] = k;
+  }
   const functions: FunctionCode[] = [];
   let bytes = 0;
-  const [right, mask] = [0, 1];
-  for (let from = 0; from < splits; from += SPLITS_PER_FUNCTION) {
-    const body: Code = [];
-    for (let k = from; k < Math.min(splits, from + SPLITS_PER_FUNCTION); k++) {
-      const leftShift = shiftOf(tables.splitLeftBit[k]);
-      const rightShift = shiftOf(tables.splitRightBit[k]);
-      if (!Number.isInteger(leftShift) || !Number.isInteger(rightShift)) return undefined;
-      const leftSlot = tables.splitLeft[k];
-      const rightSlot = tables.splitRight[k];
-      append(body, [0x41, 0, ...loadF64(routedAt + 8 * tables.splitColumn[k])]);
-      append(body, f64(tables.splitThreshold[k]));
-      append(body, [...f64Gt, ...set(right), 0x41, 0, ...load16(masksAt + 2 * k), ...set(mask)]);
-      // the right child's mask first, then the left one's (one slot for both: the left one's is kept)
-      if (rightSlot !== leftSlot) {
-        append(body, [0x41, 0, ...get(mask)]);
-        if (rightShift >= 0) append(body, [...get(right), 0x41, 1, 0x73, ...i32(rightShift), ...shl, ...or]);
-        append(body, store16(masksAt + 2 * rightSlot));
-      }
-      append(body, [0x41, 0, ...get(mask)]);
-      if (leftShift >= 0) append(body, [...get(right), ...i32(leftShift), ...shl, ...or]);
-      append(body, store16(masksAt + 2 * leftSlot));
-    }
-    bytes += body.length;
-    if (bytes > MOST_UNROLLED_BYTES) return undefined;
-    functions.push({ locals: [I32, I32], body });
-  }
-  const address = 0;
-  const sumLocal = (sum: number): number => 1 + sum;
-  for (let u = 0; u < units;) {
+  // locals: the side, a unit's row address, the sums, then one mask per slot of the function's trees
+  const [right, address] = [0, 1];
+  const sumLocal = (sum: number): number => 2 + sum;
+  const firstMaskLocal = 2 + 2 * columns;
+  let k = 0;
+  let u = 0;
+  while (k < splits || u < units) {
     const body: Code = [];
     const used = new Uint8Array(2 * columns);
+    const maskLocal = new Map<number, number>();
+    const maskOf = (slot: number): number => {
+      let local = maskLocal.get(slot);
+      if (local === undefined) {
+        local = firstMaskLocal + maskLocal.size;
+        maskLocal.set(slot, local);
+      }
+      return local;
+    };
     let reads = 0;
-    for (; u < units && (reads === 0 || reads + tables.unitWidth[u] <= READS_PER_FUNCTION); u++) {
-      const width = tables.unitWidth[u];
-      if (width === 0) continue;
-      reads += width;
-      append(body, [0x41, 0, ...load16(masksAt + 2 * (tables.firstUnitSlot + u)), ...i32(8 * width), ...mul]);
-      append(body, set(address));
-      for (let j = 0; j < width; j++) {
-        const sum = sumOf[firstRead[u] + j];
-        used[sum] = 1;
-        append(body, [...get(sumLocal(sum)), ...get(address)]);
-        append(body, loadF64(tableAt + 8 * (tables.unitTable[u] + j)));
-        append(body, [...f64Add, ...set(sumLocal(sum))]);
+    const firstSplit = k;
+    // whole trees: their splits, then the units their splits write, until the function is long enough
+    while ((k < splits || u < units) && k - firstSplit < SPLITS_PER_FUNCTION && reads < READS_PER_FUNCTION) {
+      const treeEnd = k < splits ? nextRoot(writer, k, splits) : splits;
+      for (; k < treeEnd; k++) {
+        const leftShift = shiftOf(tables.splitLeftBit[k]);
+        const rightShift = shiftOf(tables.splitRightBit[k]);
+        if (!Number.isInteger(leftShift) || !Number.isInteger(rightShift)) return undefined;
+        const leftSlot = tables.splitLeft[k];
+        const rightSlot = tables.splitRight[k];
+        const mask = maskOf(k);
+        append(body, [0x41, 0, ...loadF64(routedAt + 8 * tables.splitColumn[k])]);
+        append(body, f64(tables.splitThreshold[k]));
+        append(body, [...f64Gt, ...set(right)]);
+        // the right child's mask, then the left one's (one slot for both: the left one's is kept)
+        if (rightSlot !== leftSlot) {
+          append(body, get(mask));
+          if (rightShift >= 0)
+            append(body, [...get(right), 0x41, 1, 0x73, ...i32(rightShift), ...shl, ...or]);
+          append(body, set(maskOf(rightSlot)));
+        }
+        append(body, get(mask));
+        if (leftShift >= 0) append(body, [...get(right), ...i32(leftShift), ...shl, ...or]);
+        append(body, set(maskOf(leftSlot)));
+      }
+      for (; u < units; u++) {
+        const slot = tables.firstUnitSlot + u;
+        const width = tables.unitWidth[u];
+        if (width === 0) continue;
+        // a unit written by a later tree's split waits for that tree
+        if (writer[slot] >= treeEnd) break;
+        reads += width;
+        append(body, [...get(maskOf(slot)), ...i32(8 * width), ...mul, ...set(address)]);
+        for (let j = 0; j < width; j++) {
+          const sum = sumOf[firstRead[u] + j];
+          used[sum] = 1;
+          append(body, [...get(sumLocal(sum)), ...get(address)]);
+          append(body, loadF64(tableAt + 8 * (tables.unitTable[u] + j)));
+          append(body, [...f64Add, ...set(sumLocal(sum))]);
+        }
       }
     }
-    // the sums come in from memory and go back to it around the unit's reads
+    // the sums come in from memory and go back to it around the function's reads
     const code: Code = [];
     for (let sum = 0; sum < 2 * columns; sum++)
       if (used[sum] === 1) append(code, [0x41, 0, ...loadF64(sumsAt + 8 * sum), ...set(sumLocal(sum))]);
@@ -278,7 +298,15 @@ function unrolledWalk(
       if (used[sum] === 1) append(code, [0x41, 0, ...get(sumLocal(sum)), ...storeF64(sumsAt + 8 * sum)]);
     bytes += code.length;
     if (bytes > MOST_UNROLLED_BYTES) return undefined;
-    functions.push({ locals: [I32, ...new Array<number>(2 * columns).fill(F64)], body: code });
+    functions.push({
+      locals: [
+        I32,
+        I32,
+        ...new Array<number>(2 * columns).fill(F64),
+        ...new Array<number>(maskLocal.size).fill(I32),
+      ],
+      body: code,
+    });
   }
   // the walk: sums to 0, the routed row, every function in order, then output += even + odd
   const walk: Code = [];
@@ -305,6 +333,13 @@ function unrolledWalk(
   }
   new Float64Array(memory.buffer, tableAt, tables.table.length).set(tables.table);
   return wrap(memory.buffer, rowAt, phiAt, features, columns, run);
+}
+
+/** The first split from `k + 1` on that starts a tree (nobody writes its slot), or `splits`. */
+function nextRoot(writer: Int32Array, k: number, splits: number): number {
+  let next = k + 1;
+  while (next < splits && writer[next] >= 0) next++;
+  return next;
 }
 
 /**
