@@ -176,7 +176,7 @@ function routeCode(features: number, rowAt: number, routedAt: number, pointer: n
 const SPLITS_PER_FUNCTION = 1000;
 const READS_PER_FUNCTION = 2000;
 /** The most code the unrolled walk may take; a larger model walks in loops. */
-const MOST_UNROLLED_BYTES = 32 << 20;
+const MOST_UNROLLED_BYTES = 8 << 20;
 
 /**
  * The unrolled walk. Memory: the row, the routed row, the output, two sums per output column, the
