@@ -1,6 +1,7 @@
 // The precomputed tables of TreeSHAP's default method (after Fast TreeSHAP v2, Yang 2021): what every
 // small subtree adds to each feature's SHAP value, for every way a row can relate to it, so a row costs
 // one table row per subtree. Built once per explained model; read by TreeShap's table walk.
+import { compileWasmTableWalk } from './table-walk-wasm.js';
 import { gaussLegendre } from './tree-shap-path.js';
 
 /** The trees a table may replace, as TreeShap holds them (children in pairs, the right one after the left). */
@@ -234,13 +235,23 @@ export type TableWalk = (row: Float64Array, phi: Float64Array) => void;
 
 /**
  * The table walk over `tables` as one function: writes the tabled trees' SHAP values of `row` (missing
- * values as NaN) into `phi`, adding to what is there. Its arrays are constants of the closure, and the
- * compiler folds them in (about half the time per row) only while a function's code has made a single
- * closure. So every model gets its own copy of the walk's code, compiled from the source of
- * `tableWalkOf`: a second model (a hot reload) walks as fast as the first. Where code cannot be made from
- * text, the shared closure does the same walk, slower.
+ * values as NaN) into `phi`, adding to what is there. In WebAssembly where it can be had (see
+ * table-walk-wasm.ts: no bounds checks, the same values bit for bit), else in JavaScript.
  */
 export function compileTableWalk(tables: TreeTables, features: number, outputs: number): TableWalk {
+  return (
+    compileWasmTableWalk(tables, features, outputs) ?? compileJavaScriptTableWalk(tables, features, outputs)
+  );
+}
+
+/**
+ * The walk in JavaScript. Its arrays are constants of the closure, and the compiler folds them in (about
+ * half the time per row) only while a function's code has made a single closure. So every model gets
+ * its own copy of the walk's code, compiled from the source of `tableWalkOf`: a second model (a hot
+ * reload) walks as fast as the first. Where code cannot be made from text, the shared closure does the
+ * same walk, slower.
+ */
+export function compileJavaScriptTableWalk(tables: TreeTables, features: number, outputs: number): TableWalk {
   let walk: TableWalk | undefined;
   try {
     const ownCopy = new Function(`return ${tableWalkOf.toString()}`)() as typeof tableWalkOf;

@@ -14,7 +14,7 @@ import {
   WEIGHT,
   ZERO,
 } from './tree-shap-path.js';
-import { buildTables, compileTableWalk, type TreeTables } from './tree-shap-table.js';
+import { buildTables, compileTableWalk } from './tree-shap-table.js';
 
 export interface TreeShapSettings {
   /** Columns of a row. */
@@ -100,8 +100,11 @@ export class TreeShap {
   private readonly treeRule: Int32Array;
   /** The path's product of factors at each quadrature node, per level of the walk (rule size apart). */
   private readonly products: Float64Array;
-  /** Which trees have tables, and their walk (see tree-shap-table.ts). */
-  private readonly tables: TreeTables;
+  /**
+   * Which trees have tables, and their walk (see tree-shap-table.ts); the tables themselves are held by
+   * the walk only (a WebAssembly walk copies them into its own memory).
+   */
+  private readonly tabled: Uint8Array;
   private readonly walkTables: ((row: Float64Array, phi: Float64Array) => void) | undefined;
   private ruleFrom = 0;
   private ruleSize = 1;
@@ -165,7 +168,7 @@ export class TreeShap {
       this.treeRule[t] = Math.max(1, Math.ceil(this.mostDistinct(this.roots[t], splitsOn, 0) / 2));
     this.products = new Float64Array((deepest + 2) * rules);
     this.row = new Float64Array(Math.max(1, features));
-    this.tables = buildTables(
+    const tables = buildTables(
       {
         trees: this.trees,
         roots: this.roots,
@@ -180,7 +183,8 @@ export class TreeShap {
       },
       this.algorithm === 'table' ? (settings.tableBudget ?? DEFAULT_TABLE_BUDGET) : -1,
     );
-    this.walkTables = this.tables.units > 0 ? compileTableWalk(this.tables, features, outputs) : undefined;
+    this.tabled = tables.tabled;
+    this.walkTables = tables.units > 0 ? compileTableWalk(tables, features, outputs) : undefined;
     this.tableWidth = deepest + 2;
     this.up = new Float64Array(this.tableWidth * this.tableWidth);
     this.down = new Float64Array(this.tableWidth * this.tableWidth);
@@ -196,7 +200,7 @@ export class TreeShap {
 
   /** Whether tree t is explained from precomputed tables (false: by quadrature, per row). */
   isTabled(t: number): boolean {
-    return this.tables.tabled[t] === 1;
+    return this.tabled[t] === 1;
   }
 
   /**
@@ -211,7 +215,7 @@ export class TreeShap {
     if (this.walkTables) this.walkTables(this.row, phi);
     for (let t = 0; t < this.trees; t++) {
       this.phiOffset = (t % this.outputs) * features;
-      if (this.tables.tabled[t] === 1) continue;
+      if (this.tabled[t] === 1) continue;
       if (this.algorithm !== 'extend-unwind') {
         const rule = this.treeRule[t];
         this.ruleSize = rule;
