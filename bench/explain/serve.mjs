@@ -1,7 +1,7 @@
-// `node bench/explain/serve.mjs [--rows <n>] [--seconds <s>]`: POST /predict against POST
+// `node bench/explain/serve.mjs [--rows <n>] [--seconds <s>] [--rounds <n>]`: POST /predict against POST
 // /predict?explain=true on one server process with the default gradient boosting (200 trees × 31 leaves),
 // in the same run, alternating the two (so both see the same machine load); prints req/s of each, their
-// ratio and the server's CPU µs per request.
+// ratio and the CPU µs per request of the process (server and client together).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +16,7 @@ const flag = (name, fallback) => {
 };
 const rows = flag('rows', 20_000);
 const seconds = flag('seconds', 5);
+const rounds = flag('rounds', 2);
 
 const { loadSchema } = await dist('schema/schema.js');
 const { compileCoercer } = await dist('schema/coerce.js');
@@ -116,17 +117,20 @@ await globalThis.fetch(`${url}/predict?explain=true`, {
 });
 await measure('/predict');
 const results = { plain: [], explain: [] };
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < rounds; round++) {
   results.plain.push(await measure('/predict'));
   results.explain.push(await measure('/predict?explain=true'));
 }
 const sum = (list, key) => list.reduce((total, item) => total + item[key], 0);
-const plain = sum(results.plain, 'total') / (2 * seconds);
-const explained = sum(results.explain, 'total') / (2 * seconds);
+const plain = sum(results.plain, 'total') / (rounds * seconds);
+const explained = sum(results.explain, 'total') / (rounds * seconds);
 const cpu = (list) => list.reduce((total, item) => total + item.cpuUs * item.total, 0) / sum(list, 'total');
 console.log(
   JSON.stringify({
     load_at_start: load,
+    load_at_end: loadavg()
+      .map((value) => value.toFixed(1))
+      .join(' '),
     rows,
     plain_rps: Math.round(plain),
     explain_rps: Math.round(explained),

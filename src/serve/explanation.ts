@@ -3,21 +3,41 @@
 import { errors } from '../core/errors.js';
 import type { Predictor } from '../ml/bundle.js';
 import { createExplainer, type BundleExplainer } from '../ml/explain/explainer.js';
+import { compileExplanationJson } from './explanation-json.js';
 import type { ServedModel } from './model.js';
 import type { LiveMonitor } from './monitor.js';
 import type { AttributionSource, AttributionStatus } from './monitor-report.js';
 import type { TypedRecord } from '../schema/coerce.js';
 
-const explainers = new WeakMap<Predictor, BundleExplainer>();
+/** A served model's explainer, with what an explained JSON answer needs made once. */
+export interface ServedExplainer {
+  readonly explainer: BundleExplainer;
+  /** The `explanation` of a row encoded by explainer.encodeRecord, as JSON text. */
+  explainJson(row: Float64Array): string;
+}
+
+const explainers = new WeakMap<Predictor, ServedExplainer>();
+
+function serve(explainer: BundleExplainer): ServedExplainer {
+  const values = new Float64Array(explainer.outputs * explainer.fields.length);
+  const json = compileExplanationJson(explainer);
+  return {
+    explainer,
+    explainJson(row) {
+      explainer.explainEncodedInto(row, values);
+      return json(values);
+    },
+  };
+}
 
 /** The served model's explainer; PW_EXPLAIN_UNAVAILABLE when the model cannot be explained. */
-export function explainerOf(model: ServedModel): BundleExplainer {
-  let explainer = explainers.get(model.predictor);
-  if (!explainer) {
-    explainer = createExplainer(model.predictor.bundle);
-    explainers.set(model.predictor, explainer);
+export function explainerOf(model: ServedModel): ServedExplainer {
+  let served = explainers.get(model.predictor);
+  if (!served) {
+    served = serve(createExplainer(model.predictor.bundle));
+    explainers.set(model.predictor, served);
   }
-  return explainer;
+  return served;
 }
 
 /** Whether the request asks for explanations: `?explain=true` (or 1); false, 0 or absent do not. */

@@ -2,11 +2,10 @@
 // served model, shaping the answer for the model's task, and the bookkeeping every scored record gets
 // (metrics by label, values unseen in training, the drift window, the sampled prediction log).
 import { errors, type PipewrightError } from '../core/errors.js';
-import type { BundleExplainer, RecordExplanation } from '../ml/explain/explainer.js';
 import type { UnseenReason } from '../ml/unseen.js';
 import type { Coercer, FieldError, TypedRecord } from '../schema/coerce.js';
 import { truncate } from './error-response.js';
-import { sampleAttribution } from './explanation.js';
+import { sampleAttribution, type ServedExplainer } from './explanation.js';
 import type { ServedModel } from './model.js';
 import type { PredictionDocument } from './prediction-log.js';
 import type { ServeRuntime } from './runtime.js';
@@ -28,8 +27,8 @@ export interface Scored {
   metricLabel: string;
   /** Values of the record that training never saw: scored, and flagged in the answer. */
   warnings?: UnseenWarning[];
-  /** When asked for: why the model scores the record so. */
-  explanation?: RecordExplanation;
+  /** When asked for: why the model scores the record so, as the JSON text of the answer's `explanation`. */
+  explanationJson?: string;
 }
 
 /** One flag in an answer: the field and why (above_range, below_range, unseen_category, unseen_missing). */
@@ -56,9 +55,9 @@ export interface ReportedFieldError {
  * With an explainer, the record is encoded once, by the explainer, and the model scores and explains
  * that row (the same columns the predictor's own encoding would make).
  */
-function score(model: ServedModel, record: TypedRecord, explainer?: BundleExplainer): Scored {
+function score(model: ServedModel, record: TypedRecord, explainer?: ServedExplainer): Scored {
   const predictor = model.predictor;
-  const row = explainer?.encodeRecord(record);
+  const row = explainer?.explainer.encodeRecord(record);
   let scored: Scored;
   if (model.task === 'binary') {
     const probability = row ? predictor.scoreEncoded(row) : predictor.score(record);
@@ -73,7 +72,7 @@ function score(model: ServedModel, record: TypedRecord, explainer?: BundleExplai
     };
     scored = multiclassScored(model, prediction.label, prediction.probabilities);
   }
-  if (row) scored.explanation = explainer!.explainEncoded(row);
+  if (row) scored.explanationJson = explainer!.explainJson(row);
   return scored;
 }
 
@@ -97,6 +96,15 @@ export function formatPrediction(task: Task, scored: Scored): PredictionAnswer {
         : { label: scored.label!, probability: scored.probability!, probabilities: scored.probabilities! };
   if (scored.warnings) answer.warnings = scored.warnings;
   return answer;
+}
+
+/**
+ * The JSON text of formatPrediction's answer followed by `explanation` (the scored record's text) and by
+ * `rest` (`,"key":value` pairs): byte for byte JSON.stringify of the same object, without building it.
+ */
+export function explainedAnswerJson(task: Task, scored: Scored, rest = ''): string {
+  const answer = JSON.stringify(formatPrediction(task, scored));
+  return `${answer.slice(0, -1)},"explanation":${scored.explanationJson}${rest}}`;
 }
 
 /** The CSV columns of an answer: its fields that hold one value. */
@@ -206,7 +214,7 @@ export function scoreAll(
   model: ServedModel,
   typed: TypedRecord[],
   requestId: string,
-  explainer?: BundleExplainer,
+  explainer?: ServedExplainer,
 ): Scored[] {
   const results: Scored[] = new Array(typed.length);
   const counts = new Map<string, number>();
@@ -227,7 +235,7 @@ export function scoreOne(
   model: ServedModel,
   record: TypedRecord,
   requestId: string,
-  explainer?: BundleExplainer,
+  explainer?: ServedExplainer,
 ): Scored {
   const scored = score(model, record, explainer);
   runtime.metrics.countPredictions(scored.metricLabel, model.version);

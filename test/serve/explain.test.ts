@@ -79,6 +79,26 @@ describe.each([
     expect(bases.size).toBe(1);
   });
 
+  it('answers explained requests sent at once each with its own record, as when sent alone', async () => {
+    const records = Array.from({ length: 24 }, (_, index) => ({
+      ...validRecord(),
+      Age: 18 + index * 2,
+      Previously_Insured: index % 2,
+      Vehicle_Damage: index % 3 ? 'No' : 'Yes',
+    }));
+    const together = await Promise.all(
+      records.map((record) => post(`${server.url}/predict?explain=true`, record)),
+    );
+    for (const [index, record] of records.entries()) {
+      const alone = await post(`${server.url}/predict?explain=true`, record);
+      const { requestId: _together, ...answer } = together[index].body;
+      const { requestId: _alone, ...expected } = alone.body;
+      expect(together[index].status).toBe(200);
+      expect(answer).toEqual(expected);
+    }
+    expect(new Set(together.map((answer) => answer.body.probability)).size).toBeGreaterThan(1);
+  });
+
   it('adds shap_base and one shap_<field> column per field to a CSV answer', async () => {
     const record = validRecord();
     const header = Object.keys(record);

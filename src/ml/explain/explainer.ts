@@ -22,14 +22,21 @@ export type RecordExplanation =
   | ({ space: Exclude<ExplanationSpace, 'class_scores'> } & FieldContributions)
   | { space: 'class_scores'; per_class: Record<string, FieldContributions> };
 
-export interface BundleExplainer {
+/** What an explanation's values stand for: enough to shape them as a RecordExplanation. */
+export interface ExplanationShape {
   readonly space: ExplanationSpace;
   /** The feature fields, in the order of `explainRecordInto`'s values. */
   readonly fields: readonly string[];
+  /** Per output, the expected raw output. */
+  readonly base: ArrayLike<number>;
+  /** Per output, its key in `per_class` (multiclass: the class as text; unused with one output). */
+  readonly outputNames: readonly string[];
+}
+
+export interface BundleExplainer extends ExplanationShape {
+  readonly base: Float64Array;
   /** The class each set of values explains (multiclass), else one entry: the positive class or the target. */
   readonly outputs: number;
-  /** Per output, the expected raw output. */
-  readonly base: Float64Array;
   /**
    * Writes output o's contribution of field j at o · fields.length + j for one typed record (as
    * compileCoercer makes it), allocating nothing.
@@ -43,6 +50,27 @@ export interface BundleExplainer {
   encodeRecord(record: TypedRecord): Float64Array;
   /** As explainRecord, for a record already encoded by encodeRecord. */
   explainEncoded(row: Float64Array): RecordExplanation;
+  /** As explainRecordInto, for a record already encoded by encodeRecord. */
+  explainEncodedInto(row: Float64Array, out: Float64Array): void;
+}
+
+/**
+ * The explanation object of values laid out as explainRecordInto writes them (output o's field j at
+ * o · fields.length + j): the one place its shape and key order are made.
+ */
+export function explanationOf(shape: ExplanationShape, values: ArrayLike<number>): RecordExplanation {
+  const { fields, base } = shape;
+  const contributionsOf = (o: number): FieldContributions => {
+    const contributions: Record<string, number> = {};
+    fields.forEach((field, j) => (contributions[field] = values[o * fields.length + j]));
+    return { base: base[o], contributions };
+  };
+  if (shape.space === 'class_scores') {
+    const perClass: Record<string, FieldContributions> = {};
+    for (let o = 0; o < base.length; o++) perClass[shape.outputNames[o]] = contributionsOf(o);
+    return { space: 'class_scores', per_class: perClass };
+  }
+  return { space: shape.space, ...contributionsOf(0) };
 }
 
 /**
@@ -83,21 +111,17 @@ export function createExplainer(
     }
   }
 
-  function contributionsOf(o: number): FieldContributions {
-    const contributions: Record<string, number> = {};
-    fields.forEach((field, j) => (contributions[field] = values[o * fields.length + j]));
-    return { base: model.base[o], contributions };
-  }
-
-  return {
+  const explainer: BundleExplainer = {
     space: model.space,
     fields,
     outputs,
     base: model.base,
+    outputNames: Array.from({ length: outputs }, (_, o) => classLabels[o] ?? String(o)),
     explainRecordInto,
+    explainEncodedInto,
     explainRecord(record) {
       preprocessor.transformRecord(record, row);
-      return this.explainEncoded(row);
+      return explainer.explainEncoded(row);
     },
     encodeRecord(record) {
       preprocessor.transformRecord(record, row);
@@ -105,14 +129,10 @@ export function createExplainer(
     },
     explainEncoded(encoded) {
       explainEncodedInto(encoded, values);
-      if (model.space === 'class_scores') {
-        const perClass: Record<string, FieldContributions> = {};
-        for (let o = 0; o < outputs; o++) perClass[classLabels[o] ?? String(o)] = contributionsOf(o);
-        return { space: 'class_scores', per_class: perClass };
-      }
-      return { space: model.space, ...contributionsOf(0) };
+      return explanationOf(explainer, values);
     },
   };
+  return explainer;
 }
 
 /**

@@ -2,21 +2,31 @@
 // Refusals are thrown as catalogue errors; the hygiene plugin's error handler answers them.
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { errors } from '../../core/errors.js';
-import { compileCoercer } from '../../schema/coerce.js';
+import { compileCoercer, type TypedRecord } from '../../schema/coerce.js';
 import { CsvBody, formatCsv, parseCsvRecords } from '../csv.js';
 import { explanationColumns, explanationRow } from '../../ml/explain/columns.js';
-import { explainerOf, wantsExplanation } from '../explanation.js';
+import { explainerOf, wantsExplanation, type ServedExplainer } from '../explanation.js';
 import type { ServedModel } from '../model.js';
 import { definePlugin } from '../plugin.js';
 import {
   coerceAll,
   coerceOne,
+  explainedAnswerJson,
   formatPrediction,
   predictionColumns,
   rowInvalid,
   scoreAll,
   scoreOne,
 } from '../scoring.js';
+import { TurnBatch } from '../turn-batch.js';
+
+interface ExplainedRequest {
+  model: ServedModel;
+  explainer: ServedExplainer;
+  record: TypedRecord;
+  request: FastifyRequest;
+  reply: FastifyReply;
+}
 
 export const predictionPlugin = definePlugin(
   (app, _options, done) => {
@@ -26,6 +36,39 @@ export const predictionPlugin = definePlugin(
     const keyName = schema.key?.name;
     // A schema may name a field `records`; then a body is always one record.
     const batchKey = schema.fields.some((field) => field.name === 'records') ? undefined : 'records';
+
+    /** `,"version":…,"requestId":…`: the last keys of a JSON answer. */
+    function identity(model: ServedModel, request: FastifyRequest): string {
+      return `,"version":${JSON.stringify(model.version)},"requestId":${JSON.stringify(request.id)}`;
+    }
+
+    /** An answer already written as JSON text (an explained one: see explainedAnswerJson). */
+    function sendJson(reply: FastifyReply, text: string): FastifyReply {
+      return reply.type('application/json; charset=utf-8').send(text);
+    }
+
+    /**
+     * Explained one-record requests of a turn: every record is scored and explained first, then every
+     * answer is sent (see TurnBatch for why). A record that fails is answered with its error alone.
+     */
+    const explained = new TurnBatch<ExplainedRequest>((items) => {
+      const answers: (string | Error)[] = new Array(items.length);
+      for (let index = 0; index < items.length; index++) {
+        const { model, explainer, record, request } = items[index];
+        try {
+          const scored = scoreOne(runtime, model, record, request.id, explainer);
+          answers[index] = explainedAnswerJson(model.task, scored, identity(model, request));
+        } catch (error) {
+          answers[index] = error as Error;
+        }
+      }
+      for (let index = 0; index < items.length; index++) {
+        const answer = answers[index];
+        const reply = items[index].reply;
+        if (typeof answer === 'string') sendJson(reply, answer);
+        else reply.send(answer);
+      }
+    });
 
     function refuseTooMany(count: number): void {
       if (count <= settings.max_batch) return;
@@ -44,11 +87,12 @@ export const predictionPlugin = definePlugin(
       refuseTooMany(records.length);
       const typed = coerceAll(coerce, records);
       const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
-      const predictions = scoreAll(runtime, model, typed, request.id, explainer).map((scored) =>
-        scored.explanation
-          ? { ...formatPrediction(model.task, scored), explanation: scored.explanation }
-          : formatPrediction(model.task, scored),
-      );
+      const scored = scoreAll(runtime, model, typed, request.id, explainer);
+      if (explainer) {
+        const predictions = scored.map((result) => explainedAnswerJson(model.task, result));
+        return sendJson(reply, `{"predictions":[${predictions.join(',')}]${identity(model, request)}}`);
+      }
+      const predictions = scored.map((result) => formatPrediction(model.task, result));
       return reply.send({ predictions, version: model.version, requestId: request.id });
     }
 
@@ -68,7 +112,7 @@ export const predictionPlugin = definePlugin(
         }
       }
       const typed = coerceAll(coerce, parsed.records, parsed.lines);
-      const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
+      const explainer = wantsExplanation(request.query) ? explainerOf(model).explainer : undefined;
       const scored = scoreAll(runtime, model, typed, request.id);
       const withKey = keyName !== undefined && columns.has(keyName);
       const outputs = predictionColumns(model.task);
@@ -113,11 +157,13 @@ export const predictionPlugin = definePlugin(
         return predictBatch(model, records, request, reply);
       }
       const record = coerceOne(coerce, body as Record<string, unknown>);
-      const explainer = wantsExplanation(request.query) ? explainerOf(model) : undefined;
-      const scored = scoreOne(runtime, model, record, request.id, explainer);
+      if (wantsExplanation(request.query)) {
+        explained.add({ model, explainer: explainerOf(model), record, request, reply });
+        return reply;
+      }
+      const scored = scoreOne(runtime, model, record, request.id);
       return reply.send({
         ...formatPrediction(model.task, scored),
-        ...(scored.explanation ? { explanation: scored.explanation } : {}),
         version: model.version,
         requestId: request.id,
       });
