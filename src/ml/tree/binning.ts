@@ -336,6 +336,9 @@ function lookupTable(
 // features (edges), then byte columns (codes) from shared counters. A feature's edges and a group's
 // codes depend on its data only, so any thread count bins the data the same as binMatrix.
 
+/** Rows binned at a time by one thread (a block of a group's byte column; a million rows: 16 blocks a group). */
+const BINNING_BLOCK_ROWS = 65_536;
+
 /** Slots of the shared binning's control block. */
 const NEXT_FEATURE = 0;
 const FEATURES_DONE = 1;
@@ -417,22 +420,25 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
   };
   const layout = packFeatures(mapper);
   const codes = Array.from({ length: layout.groups }, (_, g) => new Uint8Array(job.codes, g * rows, rows));
-  // groups with more members first, so the last ones taken are short
+  // groups with more members first, so the last ones taken are short; each group in blocks of rows (a
+  // row's code depends on that row only), so that the threads finish together even with few groups
   const order = Array.from({ length: layout.groups }, (_, g) => g).sort(
     (a, b) => layout.members[b].length - layout.members[a].length || a - b,
   );
+  const blocks = Math.max(1, Math.ceil(rows / BINNING_BLOCK_ROWS));
+  const pieces = layout.groups * blocks;
   let scratch: Uint8Array | undefined;
-  for (
-    let k = Atomics.add(control, NEXT_GROUP, 1);
-    k < layout.groups;
-    k = Atomics.add(control, NEXT_GROUP, 1)
-  ) {
-    scratch ??= new Uint8Array(rows);
-    binGroup(columns, mapper, layout, order[k], codes[order[k]], scratch);
-    if (Atomics.add(control, GROUPS_DONE, 1) === layout.groups - 1) Atomics.notify(control, GROUPS_DONE);
+  for (let k = Atomics.add(control, NEXT_GROUP, 1); k < pieces; k = Atomics.add(control, NEXT_GROUP, 1)) {
+    scratch ??= new Uint8Array(Math.min(rows, BINNING_BLOCK_ROWS));
+    const g = order[Math.floor(k / blocks)];
+    const from = (k % blocks) * BINNING_BLOCK_ROWS;
+    const to = Math.min(rows, from + BINNING_BLOCK_ROWS);
+    const block = columns.map((column) => column.subarray(from, to));
+    binGroup(block, mapper, layout, g, codes[g].subarray(from, to), scratch.subarray(0, to - from));
+    if (Atomics.add(control, GROUPS_DONE, 1) === pieces - 1) Atomics.notify(control, GROUPS_DONE);
   }
   if (!complete) return undefined;
-  waitFor(control, GROUPS_DONE, layout.groups);
+  waitFor(control, GROUPS_DONE, pieces);
   Atomics.store(control, ALL_DONE, 1);
   return { rows, mapper, layout, columns: codes, buffer: job.codes };
 }
