@@ -37,6 +37,16 @@ export interface NodeOperations {
   build(slot: number, start: number, end: number, identity: boolean): void;
   /** Stable partition of positions [start, end) by the workspace's table on group column `column` (an address); returns the first right position. */
   partition(column: number, start: number, end: number): number;
+  /**
+   * Optional: starts a whole split on another thread (the partition by the workspace's job table, the
+   * smaller side's histogram into `smallSlot`, the larger side's as `parentSlot` minus it); false when
+   * no thread is free. Its positions and slots are the caller's alone until `finishSplit`.
+   */
+  startSplit?(column: number, start: number, end: number, smallSlot: number, parentSlot: number): boolean;
+  /** Waits for the started split (or does it here if no thread has taken it yet); returns the first right position. */
+  finishSplit?(): number;
+  /** Whether the started split is done (finishSplit then returns at once). */
+  splitDone?(): boolean;
 }
 
 /** Histogram slots of a workspace: one per open node, a fixed number (the same on every thread count). */
@@ -68,12 +78,12 @@ export class LocalNodeOperations implements NodeOperations {
 
   partition(column: number, start: number, end: number): number {
     const { kernels, plan } = this.workspace;
-    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt + start * 4);
   }
 
   build(slot: number, start: number, end: number, identity: boolean): void {
     const { kernels, plan } = this.workspace;
-    if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt);
+    if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt + start * 16);
     const groups = this.workspace.data.layout.groups;
     for (let g = 0; g < groups; g++) buildHistogramGroup(this.workspace, slot, start, end, identity, 0, g);
   }
@@ -81,7 +91,9 @@ export class LocalNodeOperations implements NodeOperations {
 
 /**
  * Builds group `g`'s histogram for positions [start, end) into `slot` when the group is active (the
- * positions' pairs already gathered unless `identity`), on thread `thread`'s kernel scratch.
+ * positions' pairs already gathered, by position, unless `identity`), on thread `thread`'s kernel
+ * scratch. Gathered pairs and partition scratch are kept by position, so that two nodes (disjoint
+ * ranges) can be worked on at once.
  */
 export function buildHistogramGroup(
   workspace: Workspace,
@@ -100,7 +112,7 @@ export function buildHistogramGroup(
     plan.rowsAt,
     start,
     end,
-    identity ? plan.ghAt : plan.orderedAt,
+    identity ? plan.ghAt : plan.orderedAt + start * 16,
     workspace.slotAddress(slot) + layout.groupOffset[g] * BIN_STRIDE * 8,
     plan.kernelScratchAt[thread],
     layout.groupBins[g],
@@ -108,6 +120,8 @@ export function buildHistogramGroup(
 }
 
 const NO_SPLIT = -1;
+/** Below this many rows a node's split is not handed to another thread: the hand-off would cost more than it saves. */
+const SPLIT_AHEAD_MIN_ROWS = 4096;
 
 /** Node records of the tree being grown (children are allocated in pairs: right = left + 1). */
 export class GrownTree {
@@ -187,6 +201,12 @@ export class TreeGrower {
   private readonly expanded: Float64Array;
   private readonly candidates: Int32Array;
   private readonly open: OpenNodes;
+  /** The node whose split another thread is doing ahead (-1: none), its smaller side's slot, and (once collected) its first right position. */
+  private aheadNode = -1;
+  private aheadSlot = -1;
+  /** Nodes whose split is done ahead: the slot of the smaller side's histogram, and the first right position. */
+  private readonly aheadSlots = new Map<number, number>();
+  private readonly aheadLeftEnds = new Map<number, number>();
 
   constructor(
     private readonly workspace: Workspace,
@@ -271,39 +291,56 @@ export class TreeGrower {
     }
     while (this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves)) {
       const node = this.open.pop();
-      const left = this.applySplit(node);
-      const right = left + 1;
+      // a node split ahead on another thread: its partition and children's histograms are done
+      if (node === this.aheadNode) this.collectAhead();
+      const prepared = this.aheadSlots.get(node) ?? -1;
+      const preparedLeftEnd = this.aheadLeftEnds.get(node) ?? 0;
+      this.aheadSlots.delete(node);
       leaves++;
       const lastSplit = settings.maxLeaves > 0 && leaves >= settings.maxLeaves;
+      // another open node is split ahead while this one is worked on (see splitAhead)
+      if (!lastSplit) this.splitAhead();
+      const left = prepared >= 0 ? this.addChildren(node, preparedLeftEnd) : this.applySplit(node);
+      const right = left + 1;
       const splitLeft = !lastSplit && this.splittable(left);
       const splitRight = !lastSplit && this.splittable(right);
       if (!splitLeft && !splitRight) {
         this.releaseSlot(node);
+        this.pool.release(prepared);
         continue;
       }
       const leftCount = tree.end[left] - tree.start[left];
       const rightCount = tree.end[right] - tree.start[right];
       const small = leftCount <= rightCount ? left : right;
       const large = small === left ? right : left;
-      const smallSlot = this.pool.acquire();
+      const smallSlot = prepared >= 0 ? prepared : this.pool.acquire();
       if (smallSlot < 0) {
         this.releaseSlot(node);
         continue;
       }
       tree.slot[small] = smallSlot;
-      let started = phaseStart();
-      this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
-      phaseDone('histograms', started);
+      if (prepared < 0) {
+        const started = phaseStart();
+        this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
+        phaseDone('histograms', started);
+      }
       const parentSlot = tree.slot[node];
       tree.slot[node] = -1;
       const largeSplittable = small === left ? splitRight : splitLeft;
       const smallSplittable = small === left ? splitLeft : splitRight;
       if (largeSplittable) {
-        started = phaseStart();
-        const slotLength = this.workspace.slotLength;
-        subtractChild(this.workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
+        if (prepared < 0) {
+          const started = phaseStart();
+          const slotLength = this.workspace.slotLength;
+          subtractChild(
+            this.workspace.histograms,
+            parentSlot * slotLength,
+            smallSlot * slotLength,
+            slotLength,
+          );
+          phaseDone('subtraction', started);
+        }
         tree.slot[large] = parentSlot;
-        phaseDone('subtraction', started);
       } else {
         this.pool.release(parentSlot);
       }
@@ -313,10 +350,57 @@ export class TreeGrower {
         if (canSplit && this.findSplit(child, random)) this.open.push(child, tree.gain[child]);
         else this.releaseSlot(child);
       }
+      if (leaves + 1 < settings.maxLeaves) this.splitAhead();
     }
+    // nodes split ahead that the tree did not reach stay leaves (the order of a leaf's rows is free)
+    if (this.aheadNode >= 0) this.collectAhead();
+    for (const slot of this.aheadSlots.values()) this.pool.release(slot);
+    this.aheadSlots.clear();
+    this.aheadLeftEnds.clear();
     this.open.clear();
     this.finishLeaves();
     return tree;
+  }
+
+  /**
+   * Hands the largest open node's split to another thread, when it is large enough to be worth a
+   * hand-off and no split is under way there. The split found for an open node is final, so its
+   * partition and children's histograms are the same whenever they are done; a node the tree never
+   * reaches stays a leaf. Leaf-wise growth with a leaf limit only: the tree then holds at most that many
+   * slots, and splits done ahead take only the pool's spare ones, so no branch ends for want of a slot.
+   */
+  private splitAhead(): void {
+    const builder = this.builder;
+    const settings = this.settings;
+    if (!builder.startSplit || settings.growth !== 'leafwise' || settings.maxLeaves === 0) return;
+    if (this.aheadNode >= 0) {
+      if (!(builder.splitDone as () => boolean)()) return;
+      this.collectAhead();
+    }
+    if (this.aheadSlots.size + 1 > this.workspace.plan.capacity - settings.maxLeaves) return;
+    const tree = this.tree;
+    const node = this.open.best(tree, this.aheadSlots, SPLIT_AHEAD_MIN_ROWS);
+    if (node < 0) return;
+    const slot = this.pool.acquire();
+    if (slot < 0) return;
+    const column = this.fillTable(node, this.workspace.jobTable);
+    if (!builder.startSplit(column, tree.start[node], tree.end[node], slot, tree.slot[node])) {
+      this.pool.release(slot);
+      return;
+    }
+    this.aheadNode = node;
+    this.aheadSlot = slot;
+  }
+
+  /** Waits for the split handed out by splitAhead and keeps its outcome for when its node is split. */
+  private collectAhead(): void {
+    const started = phaseStart();
+    const leftEnd = (this.builder.finishSplit as () => number)();
+    phaseDone('split ahead', started);
+    this.aheadSlots.set(this.aheadNode, this.aheadSlot);
+    this.aheadLeftEnds.set(this.aheadNode, leftEnd);
+    this.aheadNode = -1;
+    this.aheadSlot = -1;
   }
 
   private releaseSlot(node: number): void {
@@ -482,8 +566,8 @@ export class TreeGrower {
     return true;
   }
 
-  /** Partitions the node's positions (stable: each side keeps ascending row order) and adds its two children. */
-  private applySplit(node: number): number {
+  /** Fills `table` (group code → 1 when the row goes left) for the node's split; returns its group column's address. */
+  private fillTable(node: number, table: Uint8Array): number {
     const tree = this.tree;
     const { layout, mapper, columns } = this.data;
     const f = tree.feature[node];
@@ -492,18 +576,30 @@ export class TreeGrower {
     const bin = tree.bin[node];
     const missingBin = mapper.hasMissing[f] === 1 ? mapper.valueBins[f] : -1;
     const missingLeft = tree.missingLeft[node] === 1;
-    const table = this.workspace.table;
     for (let code = 0; code < layout.groupBins[g]; code++) {
       const digit = digits[code];
       table[code] = digit <= bin || (digit === missingBin && missingLeft) ? 1 : 0;
     }
+    return columns[g].byteOffset;
+  }
+
+  /** Partitions the node's positions (stable: each side keeps ascending row order) and adds its two children. */
+  private applySplit(node: number): number {
+    const column = this.fillTable(node, this.workspace.table);
+    const started = phaseStart();
+    const leftEnd = this.builder.partition(column, this.tree.start[node], this.tree.end[node]);
+    phaseDone('partition', started);
+    return this.addChildren(node, leftEnd);
+  }
+
+  /** Adds the node's two children, [start, leftEnd) and [leftEnd, end), with the sums of its split. */
+  private addChildren(node: number, leftEnd: number): number {
+    const tree = this.tree;
+    const f = tree.feature[node];
+    const bin = tree.bin[node];
     const start = tree.start[node];
     const end = tree.end[node];
-    const started = phaseStart();
-    const leftEnd = this.builder.partition(columns[g].byteOffset, start, end);
-    phaseDone('partition', started);
-
-    const edges = mapper.edges[f];
+    const edges = this.data.mapper.edges[f];
     tree.value[node] = bin < edges.length ? edges[bin] : Infinity;
     const depth = tree.depth[node] + 1;
     const leftGradient = tree.leftGradient[node];
@@ -566,6 +662,22 @@ class OpenNodes {
   push(node: number, gain: number): void {
     this.nodes.push(node);
     this.gains.push(gain);
+  }
+
+  /** The open node pop would return first among those of at least `minRows` rows not in `skip`, left in place; -1 when none. */
+  best(tree: GrownTree, skip: Map<number, number>, minRows: number): number {
+    let best = -1;
+    let bestGain = -Infinity;
+    for (let i = this.head; i < this.nodes.length; i++) {
+      const node = this.nodes[i];
+      if (tree.end[node] - tree.start[node] < minRows || skip.has(node)) continue;
+      const gain = this.gains[i];
+      if (gain > bestGain || (gain === bestGain && node < best)) {
+        bestGain = gain;
+        best = node;
+      }
+    }
+    return best;
   }
 
   pop(): number {

@@ -10,6 +10,7 @@ import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
 import { buildHistogramGroup, type NodeOperations } from './grower.js';
+import { subtractChild } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
@@ -175,6 +176,16 @@ const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
 const OPERATION_GATHER = 3;
 const OPERATION_BOOST = 4;
+/** A whole node split handed to one worker (NodeOperations.startSplit), with its own slots below. */
+const OPERATION_SPLIT = 5;
+/** The handed-out split's state (SPLIT_NONE, _POSTED, _TAKEN, _DONE), its result and its arguments. */
+const SPLIT_STATE = 9;
+const SPLIT_RESULT = 10;
+const SPLIT_ARGUMENTS = 12;
+const SPLIT_NONE = 0;
+const SPLIT_POSTED = 1;
+const SPLIT_TAKEN = 2;
+const SPLIT_DONE = 3;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
 /** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
@@ -215,39 +226,37 @@ function takePiece(control: Int32Array, tag: number): number {
 }
 
 /**
- * Does pieces of the operation in the control block until none is left: histograms by column (each
- * summed whole by one thread), row-range operations by pieces of rows (each row's result depends on
- * that row only), so the outcome is the same whichever thread does which piece. `tag` is the
- * operation's tag, or LOCAL when the calling thread does every piece alone.
+ * Does pieces of an operation until none is left: histograms by column (each summed whole by one
+ * thread), row-range operations by pieces of rows (each row's result depends on that row only), so the
+ * outcome is the same whichever thread does which piece. `tag` is the operation's tag, or LOCAL when
+ * the calling thread does every piece alone (its arguments are then never written to the control
+ * block, which a worker doing a handed-out split may still read).
  */
-function runOperation(workspace: Workspace, thread: number, tag: number): void {
+function runOperation(
+  workspace: Workspace,
+  thread: number,
+  tag: number,
+  operation: number,
+  pieces: number,
+  args: ArrayLike<number>,
+): void {
   const control = workspace.control;
   const { kernels, plan } = workspace;
-  const operation = control[OPERATION];
-  const pieces = control[PIECES];
-  const start = control[ARGUMENT];
-  const end = control[ARGUMENT + 1];
+  const start = args[0];
+  const end = args[1];
   for (let local = 0; ; local++) {
     const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
     if (piece < 0) return;
     if (operation === OPERATION_HISTOGRAM) {
-      buildHistogramGroup(
-        workspace,
-        control[ARGUMENT + 2],
-        start,
-        end,
-        control[ARGUMENT + 3] === 1,
-        thread,
-        piece,
-      );
+      buildHistogramGroup(workspace, args[2], start, end, args[3] === 1, thread, piece);
     } else {
       const from = start + piece * PIECE_ROWS;
       const to = Math.min(end, from + PIECE_ROWS);
       if (operation === OPERATION_GATHER) {
-        kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
+        kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + from * 16);
       } else if (operation === OPERATION_BOOST) {
         const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
-        const boost = control[ARGUMENT + 2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
+        const boost = args[2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
         boost(
           from,
           to,
@@ -258,13 +267,44 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
           boosting.leafValuesAt,
           plan.ghAt,
           boosting.expTablesAt,
-          control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
+          args[3] === 1 ? plan.rowsAt : 0,
         );
       }
     }
     // the last piece wakes the calling thread if it went to sleep waiting for it
     if (tag !== LOCAL && Atomics.add(control, FINISHED, 1) === pieces - 1) Atomics.notify(control, FINISHED);
   }
+}
+
+/**
+ * The handed-out split, on thread `thread`: the stable partition of its positions by the job table,
+ * the smaller side's histogram, and the larger side's as the parent's minus it (in the parent's slot);
+ * returns the first right position. The same steps, in the same order, as the calling thread's own.
+ */
+function runSplit(workspace: Workspace, thread: number): number {
+  const control = workspace.control;
+  const { kernels, plan } = workspace;
+  const column = control[SPLIT_ARGUMENTS];
+  const start = control[SPLIT_ARGUMENTS + 1];
+  const end = control[SPLIT_ARGUMENTS + 2];
+  const smallSlot = control[SPLIT_ARGUMENTS + 3];
+  const parentSlot = control[SPLIT_ARGUMENTS + 4];
+  const leftEnd = kernels.partition(
+    column,
+    plan.tableAt + 256,
+    plan.rowsAt,
+    start,
+    end,
+    plan.scratchRowsAt + start * 4,
+  );
+  const smallLeft = leftEnd - start <= end - leftEnd;
+  const from = smallLeft ? start : leftEnd;
+  const to = smallLeft ? leftEnd : end;
+  kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + from * 16);
+  for (let g = 0; g < plan.groups; g++) buildHistogramGroup(workspace, smallSlot, from, to, false, thread, g);
+  const slotLength = workspace.slotLength;
+  subtractChild(workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
+  return leftEnd;
 }
 
 /** The operation count a worker starts from: read before it reports ready, so it misses no operation. */
@@ -284,14 +324,32 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
     const sequence = Atomics.load(control, SEQUENCE);
     if (sequence === seen) continue;
     seen = sequence;
-    if (Atomics.load(control, OPERATION) === OPERATION_STOP) return;
+    const operation = Atomics.load(control, OPERATION);
+    if (operation === OPERATION_STOP) return;
+    if (operation === OPERATION_SPLIT) {
+      // taken by one thread only: the calling thread may have taken it back (see finishSplit)
+      if (Atomics.compareExchange(control, SPLIT_STATE, SPLIT_POSTED, SPLIT_TAKEN) === SPLIT_POSTED) {
+        control[SPLIT_RESULT] = runSplit(workspace, thread);
+        Atomics.store(control, SPLIT_STATE, SPLIT_DONE);
+        Atomics.notify(control, SPLIT_STATE);
+      }
+      continue;
+    }
     // an operation already finished (this thread woke late) has no piece left under this tag
-    runOperation(workspace, thread, tagOf(sequence));
+    runOperation(workspace, thread, tagOf(sequence), operation, control[PIECES], [
+      control[ARGUMENT],
+      control[ARGUMENT + 1],
+      control[ARGUMENT + 2],
+      control[ARGUMENT + 3],
+    ]);
   }
 }
 
 /** The calling thread and `threads - 1` workers over one boosting workspace. */
 export class BoostingThreads implements NodeOperations {
+  /** A split is handed to a worker (startSplit) and not yet collected: every operation runs here meanwhile. */
+  private splitting = false;
+
   private constructor(
     private readonly workspace: Workspace,
     private readonly workers: Worker[],
@@ -322,11 +380,8 @@ export class BoostingThreads implements NodeOperations {
    */
   private run(operation: number, args: number[], pieces: number, parallel: boolean): void {
     const control = this.workspace.control;
-    if (!parallel || this.workers.length === 0 || pieces <= 1) {
-      for (let i = 0; i < args.length; i++) control[ARGUMENT + i] = args[i];
-      control[OPERATION] = operation;
-      control[PIECES] = pieces;
-      runOperation(this.workspace, 0, LOCAL);
+    if (!parallel || this.workers.length === 0 || pieces <= 1 || this.splitting) {
+      runOperation(this.workspace, 0, LOCAL, operation, pieces, args);
       return;
     }
     const sequence = control[SEQUENCE] + 1;
@@ -339,7 +394,7 @@ export class BoostingThreads implements NodeOperations {
     Atomics.store(control, FINISHED, 0);
     Atomics.store(control, SEQUENCE, sequence);
     Atomics.notify(control, SEQUENCE);
-    runOperation(this.workspace, 0, tag);
+    runOperation(this.workspace, 0, tag, operation, pieces, args);
     for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, FINISHED) < pieces; spin++);
     for (let done = Atomics.load(control, FINISHED); done < pieces; done = Atomics.load(control, FINISHED)) {
       Atomics.wait(control, FINISHED, done, 100);
@@ -370,7 +425,49 @@ export class BoostingThreads implements NodeOperations {
    */
   partition(column: number, start: number, end: number): number {
     const { kernels, plan } = this.workspace;
-    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt + start * 4);
+  }
+
+  startSplit(column: number, start: number, end: number, smallSlot: number, parentSlot: number): boolean {
+    if (this.workers.length === 0 || this.splitting) return false;
+    const control = this.workspace.control;
+    control[SPLIT_ARGUMENTS] = column;
+    control[SPLIT_ARGUMENTS + 1] = start;
+    control[SPLIT_ARGUMENTS + 2] = end;
+    control[SPLIT_ARGUMENTS + 3] = smallSlot;
+    control[SPLIT_ARGUMENTS + 4] = parentSlot;
+    Atomics.store(control, SPLIT_STATE, SPLIT_POSTED);
+    // no piece of an earlier operation is taken from here on
+    Atomics.store(control, NEXT, -1);
+    control[OPERATION] = OPERATION_SPLIT;
+    Atomics.store(control, SEQUENCE, control[SEQUENCE] + 1);
+    Atomics.notify(control, SEQUENCE);
+    this.splitting = true;
+    return true;
+  }
+
+  splitDone(): boolean {
+    return Atomics.load(this.workspace.control, SPLIT_STATE) === SPLIT_DONE;
+  }
+
+  /**
+   * The handed-out split's first right position. A split no worker has taken yet (asleep or
+   * descheduled) is taken back and done here, so a busy machine costs a wait for no one.
+   */
+  finishSplit(): number {
+    const control = this.workspace.control;
+    this.splitting = false;
+    if (Atomics.compareExchange(control, SPLIT_STATE, SPLIT_POSTED, SPLIT_NONE) === SPLIT_POSTED)
+      return runSplit(this.workspace, 0);
+    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, SPLIT_STATE) !== SPLIT_DONE; spin++);
+    for (
+      let state = Atomics.load(control, SPLIT_STATE);
+      state !== SPLIT_DONE;
+      state = Atomics.load(control, SPLIT_STATE)
+    )
+      Atomics.wait(control, SPLIT_STATE, state, 100);
+    Atomics.store(control, SPLIT_STATE, SPLIT_NONE);
+    return control[SPLIT_RESULT];
   }
 
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */

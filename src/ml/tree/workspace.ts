@@ -50,7 +50,7 @@ export interface WorkspacePlan {
 export const PIECE_ROWS = 8192;
 
 /** Int32 slots in the control block that coordinates worker threads. */
-export const CONTROL_SLOTS = 12;
+export const CONTROL_SLOTS = 20;
 
 export interface BoostingRegions {
   /** Nodes a tree can have (sizes the leaf values; leaf numbers are 16-bit, so at most 65,536). */
@@ -78,7 +78,7 @@ export function planWorkspace(
     ghAt: arena.reserve(rows * 16),
     orderedAt: arena.reserve(rows * 16),
     scratchRowsAt: arena.reserve(rows * 4),
-    tableAt: arena.reserve(256),
+    tableAt: arena.reserve(512),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
@@ -114,6 +114,8 @@ export class Workspace {
   readonly gh: Float64Array;
   /** Partition lookup: group code → 1 when the row goes left. */
   readonly table: Uint8Array;
+  /** The same for a split handed to another thread (NodeOperations.startSplit), at tableAt + 256. */
+  readonly jobTable: Uint8Array;
   readonly histograms: Float64Array;
   readonly groupActive: Uint8Array;
   readonly control: Int32Array;
@@ -141,6 +143,7 @@ export class Workspace {
     this.rows = new Uint32Array(buffer, plan.rowsAt, n);
     this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);
     this.table = new Uint8Array(buffer, plan.tableAt, 256);
+    this.jobTable = new Uint8Array(buffer, plan.tableAt + 256, 256);
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
