@@ -35,8 +35,11 @@ export interface GrowerSettings {
 export interface NodeOperations {
   /** Fills a histogram slot for positions [start, end). */
   build(slot: number, start: number, end: number, identity: boolean): void;
-  /** Stable partition of positions [start, end) by the workspace's table on group column `column` (an address); returns the first right position. */
-  partition(column: number, start: number, end: number): number;
+  /**
+   * Stable partition of positions [start, end) by the workspace's table on group column `column` (an
+   * address); returns the first right position. `identity`: position i holds row i (the root).
+   */
+  partition(column: number, start: number, end: number, identity: boolean): number;
   /**
    * Optional: starts a whole split on another thread (the partition by the workspace's job table, the
    * smaller side's histogram into `smallSlot`, the larger side's as `parentSlot` minus it); false when
@@ -202,6 +205,8 @@ export class TreeGrower {
   private readonly candidates: Int32Array;
   private readonly open: OpenNodes;
   /** The node whose split another thread is doing ahead (-1: none), its smaller side's slot, and (once collected) its first right position. */
+  /** The tree being grown started from positions holding their own rows. */
+  private identity = false;
   private aheadNode = -1;
   private aheadSlot = -1;
   /** Nodes whose split is done ahead: the slot of the smaller side's histogram, and the first right position. */
@@ -246,6 +251,7 @@ export class TreeGrower {
   grow(count: number, identity: boolean, random: Random | undefined): GrownTree {
     const tree = this.tree;
     const settings = this.settings;
+    this.identity = identity;
     tree.count = 0;
     this.pool.reset();
     this.open.clear();
@@ -587,7 +593,13 @@ export class TreeGrower {
   private applySplit(node: number): number {
     const column = this.fillTable(node, this.workspace.table);
     const started = phaseStart();
-    const leftEnd = this.builder.partition(column, this.tree.start[node], this.tree.end[node]);
+    const tree = this.tree;
+    const leftEnd = this.builder.partition(
+      column,
+      tree.start[node],
+      tree.end[node],
+      this.identity && node === 0,
+    );
     phaseDone('partition', started);
     return this.addChildren(node, leftEnd);
   }

@@ -61,6 +61,22 @@ export interface Kernels {
     end: number,
     scratchRows: number,
   ): number;
+  /** How many of positions [start, end), each holding its own row (the root), go left by table[column[row]]. */
+  countLeft(column: number, table: number, start: number, end: number): number;
+  /**
+   * The stable partition of positions [start, end) that hold their own rows, written into `rows`: the
+   * left ones from position `left` on, the right ones from `right` on (the other positions are untouched,
+   * so threads can each write their range's part at once).
+   */
+  scatterIdentity(
+    column: number,
+    table: number,
+    rows: number,
+    start: number,
+    end: number,
+    left: number,
+    right: number,
+  ): void;
   /** leafOf[rows[i]] = leaf (16-bit) for positions [start, end). */
   scatterLeaf(rows: number, start: number, end: number, leafOf: number, leaf: number): void;
   /**
@@ -362,6 +378,54 @@ function partitionFunction(): FunctionCode {
   };
 }
 
+function countLeftFunction(): FunctionCode {
+  const [column, table, start, stop] = [0, 1, 2, 3];
+  const [i, count] = [4, 5];
+  return {
+    params: [I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      get(start), set(i),
+      i32(0), set(count),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(count), get(table), get(column), get(i), add, load8(), add, load8(), add, set(count),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+      get(count),
+    ],
+  };
+}
+
+function scatterIdentityFunction(): FunctionCode {
+  const [column, table, rows, start, stop, left, right] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, goes] = [7, 8];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      get(start), set(i),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(table), get(column), get(i), add, load8(), add, load8(), set(goes),
+      // one store to the chosen side (no branch): a store to the other side could land in another thread's part
+      get(rows), get(left), get(right), get(goes), select, i32(2), shl, add, get(i), store32(),
+      get(left), get(goes), add, set(left),
+      get(right), i32(1), get(goes), sub, add, set(right),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
 function scatterLeafFunction(): FunctionCode {
   const [rows, start, stop, leafOf, leaf] = [0, 1, 2, 3, 4];
   const i = 5;
@@ -451,6 +515,8 @@ export function kernelModule(): object {
       { name: 'gather', code: gatherFunction() },
       { name: 'partition', code: partitionFunction() },
       { name: 'scatterLeaf', code: scatterLeafFunction() },
+      { name: 'countLeft', code: countLeftFunction() },
+      { name: 'scatterIdentity', code: scatterIdentityFunction() },
       { name: 'boostLogLoss', code: boostFunction(true) },
       { name: 'boostSquaredError', code: boostFunction(false) },
     ]),

@@ -29,6 +29,8 @@ export interface WorkspacePlan {
   orderedAt: number;
   scratchRowsAt: number;
   tableAt: number;
+  /** Per piece of rows (PIECE_ROWS): its left count, then its first left and first right position (a shared root partition). */
+  pieceCountsAt: number;
   histogramsAt: number;
   groupActiveAt: number;
   controlAt: number;
@@ -79,6 +81,7 @@ export function planWorkspace(
     orderedAt: arena.reserve(rows * 16),
     scratchRowsAt: arena.reserve(rows * 4),
     tableAt: arena.reserve(512),
+    pieceCountsAt: arena.reserve(Math.ceil(rows / PIECE_ROWS) * 3 * 4),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
@@ -116,6 +119,8 @@ export class Workspace {
   readonly table: Uint8Array;
   /** The same for a split handed to another thread (NodeOperations.startSplit), at tableAt + 256. */
   readonly jobTable: Uint8Array;
+  /** See WorkspacePlan.pieceCountsAt: three Int32 per piece of rows. */
+  readonly pieceCounts: Int32Array;
   readonly histograms: Float64Array;
   readonly groupActive: Uint8Array;
   readonly control: Int32Array;
@@ -144,6 +149,7 @@ export class Workspace {
     this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);
     this.table = new Uint8Array(buffer, plan.tableAt, 256);
     this.jobTable = new Uint8Array(buffer, plan.tableAt + 256, 256);
+    this.pieceCounts = new Int32Array(buffer, plan.pieceCountsAt, Math.ceil(n / PIECE_ROWS) * 3);
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
