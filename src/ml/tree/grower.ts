@@ -305,7 +305,7 @@ export class TreeGrower {
       leaves++;
       const lastSplit = settings.maxLeaves > 0 && leaves >= settings.maxLeaves;
       // another open node is split ahead while this one is worked on (see splitAhead)
-      if (!lastSplit) this.splitAhead();
+      if (!lastSplit) this.splitAhead(settings.maxLeaves - leaves);
       const left = prepared >= 0 ? this.addChildren(node, preparedLeftEnd) : this.applySplit(node);
       const right = left + 1;
       const splitLeft = !lastSplit && this.splittable(left);
@@ -356,7 +356,7 @@ export class TreeGrower {
         if (canSplit && this.findSplit(child, random)) this.open.push(child, tree.gain[child]);
         else this.releaseSlot(child);
       }
-      if (leaves + 1 < settings.maxLeaves) this.splitAhead();
+      if (leaves + 1 < settings.maxLeaves) this.splitAhead(settings.maxLeaves - leaves);
     }
     // nodes split ahead that the tree did not reach stay leaves (the order of a leaf's rows is free)
     if (this.aheadNode >= 0) this.collectAhead();
@@ -375,7 +375,7 @@ export class TreeGrower {
    * reaches stays a leaf. Leaf-wise growth with a leaf limit only: the tree then holds at most that many
    * slots, and splits done ahead take only the pool's spare ones, so no branch ends for want of a slot.
    */
-  private splitAhead(): void {
+  private splitAhead(splitsLeft: number): void {
     const builder = this.builder;
     const settings = this.settings;
     if (!builder.startSplit || settings.growth !== 'leafwise' || settings.maxLeaves === 0) return;
@@ -386,7 +386,8 @@ export class TreeGrower {
     if (this.aheadSlots.size + 1 > this.workspace.plan.capacity - settings.maxLeaves) return;
     const tree = this.tree;
     const node = this.open.best(tree, this.aheadSlots, SPLIT_AHEAD_MIN_ROWS);
-    if (node < 0) return;
+    // a node that more open nodes outrank than splits are left is likely to stay a leaf
+    if (node < 0 || this.open.outranking(node) >= splitsLeft - 1) return;
     const slot = this.pool.acquire();
     if (slot < 0) return;
     const column = this.fillTable(node, this.workspace.jobTable);
@@ -690,6 +691,20 @@ class OpenNodes {
       }
     }
     return best;
+  }
+
+  /** How many open nodes pop would return before `node`. */
+  outranking(node: number): number {
+    const at = this.nodes.indexOf(node, this.head);
+    let count = 0;
+    for (let i = this.head; i < this.nodes.length; i++) {
+      if (
+        this.gains[i] > this.gains[at] ||
+        (this.gains[i] === this.gains[at] && this.nodes[i] < this.nodes[at])
+      )
+        count++;
+    }
+    return count;
   }
 
   pop(): number {
