@@ -122,6 +122,34 @@ export function buildHistogramGroup(
   );
 }
 
+/**
+ * A whole node split on thread `thread`: the stable partition of positions [start, end) by the table at
+ * address `table`, the smaller side's histogram into `smallSlot`, and the larger side's as the parent's
+ * minus it (in `parentSlot`); returns the first right position. The same steps and sums as the tree's
+ * own, so a split done ahead, on any thread, is the one the tree would make.
+ */
+export function splitNode(
+  workspace: Workspace,
+  thread: number,
+  table: number,
+  column: number,
+  start: number,
+  end: number,
+  smallSlot: number,
+  parentSlot: number,
+): number {
+  const { kernels, plan } = workspace;
+  const leftEnd = kernels.partition(column, table, plan.rowsAt, start, end, plan.scratchRowsAt + start * 4);
+  const smallLeft = leftEnd - start <= end - leftEnd;
+  const from = smallLeft ? start : leftEnd;
+  const to = smallLeft ? leftEnd : end;
+  kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + from * 16);
+  for (let g = 0; g < plan.groups; g++) buildHistogramGroup(workspace, smallSlot, from, to, false, thread, g);
+  const slotLength = workspace.slotLength;
+  subtractChild(workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
+  return leftEnd;
+}
+
 const NO_SPLIT = -1;
 /** Below this many rows a node's split is not handed to another thread: the hand-off would cost more than it saves. */
 const SPLIT_AHEAD_MIN_ROWS = 4096;
@@ -298,7 +326,10 @@ export class TreeGrower {
     while (this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves)) {
       const node = this.open.pop();
       // a node split ahead on another thread: its partition and children's histograms are done
-      if (node === this.aheadNode) this.collectAhead();
+      if (node === this.aheadNode) {
+        this.splitWhileWaiting(settings.maxLeaves - leaves);
+        this.collectAhead();
+      }
       const prepared = this.aheadSlots.get(node) ?? -1;
       const preparedLeftEnd = this.aheadLeftEnds.get(node) ?? 0;
       this.aheadSlots.delete(node);
@@ -397,6 +428,37 @@ export class TreeGrower {
     }
     this.aheadNode = node;
     this.aheadSlot = slot;
+  }
+
+  /**
+   * While the other thread still works on the node the tree needs next, the calling thread splits
+   * other open nodes ahead itself (as splitAhead chooses them), instead of waiting idle.
+   */
+  private splitWhileWaiting(splitsLeft: number): void {
+    const builder = this.builder;
+    const tree = this.tree;
+    const spare = this.workspace.plan.capacity - this.settings.maxLeaves;
+    while (!(builder.splitDone as () => boolean)() && this.aheadSlots.size + 2 <= spare) {
+      const node = this.open.best(tree, this.aheadSlots, 0);
+      if (node < 0 || this.open.outranking(node) >= splitsLeft - 1) return;
+      const slot = this.pool.acquire();
+      if (slot < 0) return;
+      const started = phaseStart();
+      const column = this.fillTable(node, this.workspace.table);
+      const leftEnd = splitNode(
+        this.workspace,
+        0,
+        this.workspace.plan.tableAt,
+        column,
+        tree.start[node],
+        tree.end[node],
+        slot,
+        tree.slot[node],
+      );
+      phaseDone('split ahead', started);
+      this.aheadSlots.set(node, slot);
+      this.aheadLeftEnds.set(node, leftEnd);
+    }
   }
 
   /** Waits for the split handed out by splitAhead and keeps its outcome for when its node is split. */

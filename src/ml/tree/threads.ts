@@ -9,8 +9,7 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { buildHistogramGroup, type NodeOperations } from './grower.js';
-import { subtractChild } from './histogram.js';
+import { buildHistogramGroup, splitNode, type NodeOperations } from './grower.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
@@ -292,35 +291,19 @@ function runOperation(
   }
 }
 
-/**
- * The handed-out split, on thread `thread`: the stable partition of its positions by the job table,
- * the smaller side's histogram, and the larger side's as the parent's minus it (in the parent's slot);
- * returns the first right position. The same steps, in the same order, as the calling thread's own.
- */
+/** The handed-out split, on thread `thread`, with the arguments and table posted for it (see splitNode). */
 function runSplit(workspace: Workspace, thread: number): number {
   const control = workspace.control;
-  const { kernels, plan } = workspace;
-  const column = control[SPLIT_ARGUMENTS];
-  const start = control[SPLIT_ARGUMENTS + 1];
-  const end = control[SPLIT_ARGUMENTS + 2];
-  const smallSlot = control[SPLIT_ARGUMENTS + 3];
-  const parentSlot = control[SPLIT_ARGUMENTS + 4];
-  const leftEnd = kernels.partition(
-    column,
-    plan.tableAt + 256,
-    plan.rowsAt,
-    start,
-    end,
-    plan.scratchRowsAt + start * 4,
+  return splitNode(
+    workspace,
+    thread,
+    workspace.plan.tableAt + 256,
+    control[SPLIT_ARGUMENTS],
+    control[SPLIT_ARGUMENTS + 1],
+    control[SPLIT_ARGUMENTS + 2],
+    control[SPLIT_ARGUMENTS + 3],
+    control[SPLIT_ARGUMENTS + 4],
   );
-  const smallLeft = leftEnd - start <= end - leftEnd;
-  const from = smallLeft ? start : leftEnd;
-  const to = smallLeft ? leftEnd : end;
-  kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + from * 16);
-  for (let g = 0; g < plan.groups; g++) buildHistogramGroup(workspace, smallSlot, from, to, false, thread, g);
-  const slotLength = workspace.slotLength;
-  subtractChild(workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
-  return leftEnd;
 }
 
 /** The operation count a worker starts from: read before it reports ready, so it misses no operation. */
