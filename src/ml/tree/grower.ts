@@ -86,36 +86,38 @@ export class LocalNodeOperations implements NodeOperations {
 
   build(slot: number, start: number, end: number, identity: boolean): void {
     const { kernels, plan } = this.workspace;
-    if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt + start * 16);
+    if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt);
     const groups = this.workspace.data.layout.groups;
-    for (let g = 0; g < groups; g++) buildHistogramGroup(this.workspace, slot, start, end, identity, 0, g);
+    const pairs = identity ? 0 : plan.orderedAt;
+    for (let g = 0; g < groups; g++) buildHistogramGroup(this.workspace, slot, start, end, pairs, 0, g);
   }
 }
 
 /**
- * Builds group `g`'s histogram for positions [start, end) into `slot` when the group is active (the
- * positions' pairs already gathered, by position, unless `identity`), on thread `thread`'s kernel
- * scratch. Gathered pairs and partition scratch are kept by position, so that two nodes (disjoint
- * ranges) can be worked on at once.
+ * Builds group `g`'s histogram for positions [start, end) into `slot` when the group is active, on
+ * thread `thread`'s kernel scratch. `pairs`: the address of position `start`'s gathered pair (the
+ * others follow), or 0 when position i holds row i (pairs read by row). Pairs are gathered to the
+ * start of their region, which stays in cache, except while two nodes are worked on at once: each then
+ * gathers to its own positions' place (see splitNode).
  */
 export function buildHistogramGroup(
   workspace: Workspace,
   slot: number,
   start: number,
   end: number,
-  identity: boolean,
+  pairs: number,
   thread: number,
   g: number,
 ): void {
   if (workspace.groupActive[g] === 0) return;
   const { plan, kernels, data } = workspace;
   const { layout, columns } = data;
-  (identity ? kernels.histogramIdentity : kernels.histogramOrdered)(
+  (pairs === 0 ? kernels.histogramIdentity : kernels.histogramOrdered)(
     columns[g].byteOffset,
     plan.rowsAt,
     start,
     end,
-    identity ? plan.ghAt : plan.orderedAt + start * 16,
+    pairs === 0 ? plan.ghAt : pairs,
     workspace.slotAddress(slot) + layout.groupOffset[g] * BIN_STRIDE * 8,
     plan.kernelScratchAt[thread],
     layout.groupBins[g],
@@ -144,7 +146,8 @@ export function splitNode(
   const from = smallLeft ? start : leftEnd;
   const to = smallLeft ? leftEnd : end;
   kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + from * 16);
-  for (let g = 0; g < plan.groups; g++) buildHistogramGroup(workspace, smallSlot, from, to, false, thread, g);
+  const pairs = plan.orderedAt + from * 16;
+  for (let g = 0; g < plan.groups; g++) buildHistogramGroup(workspace, smallSlot, from, to, pairs, thread, g);
   const slotLength = workspace.slotLength;
   subtractChild(workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
   return leftEnd;

@@ -250,12 +250,12 @@ function runOperation(
     const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
     if (piece < 0) return;
     if (operation === OPERATION_HISTOGRAM) {
-      buildHistogramGroup(workspace, args[2], start, end, args[3] === 1, thread, piece);
+      buildHistogramGroup(workspace, args[2], start, end, args[3], thread, piece);
     } else {
       const from = start + piece * PIECE_ROWS;
       const to = Math.min(end, from + PIECE_ROWS);
       if (operation === OPERATION_GATHER) {
-        kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + from * 16);
+        kernels.gather(plan.rowsAt, from, to, plan.ghAt, args[2] + (from - start) * 16);
       } else if (operation === OPERATION_COUNT_LEFT) {
         workspace.pieceCounts[3 * piece] = kernels.countLeft(args[2], plan.tableAt, from, to);
       } else if (operation === OPERATION_SCATTER) {
@@ -405,13 +405,16 @@ export class BoostingThreads implements NodeOperations {
   build(slot: number, start: number, end: number, identity: boolean): void {
     const count = end - start;
     const rowPieces = Math.ceil(count / PIECE_ROWS);
-    if (!identity) this.run(OPERATION_GATHER, [start, end], rowPieces, count >= PARALLEL_MIN_ROWS);
+    // the pairs of position `start`: at the start of their region, unless a split runs ahead elsewhere
+    const { orderedAt } = this.workspace.plan;
+    const pairs = identity ? 0 : this.splitting ? orderedAt + start * 16 : orderedAt;
+    if (!identity) this.run(OPERATION_GATHER, [start, end, pairs], rowPieces, count >= PARALLEL_MIN_ROWS);
     let active = 0;
     const groupActive = this.workspace.groupActive;
     for (let g = 0; g < groupActive.length; g++) active += groupActive[g];
     this.run(
       OPERATION_HISTOGRAM,
-      [start, end, slot, identity ? 1 : 0],
+      [start, end, slot, pairs],
       groupActive.length,
       count * active >= PARALLEL_MIN_HISTOGRAM_WORK,
     );
