@@ -81,8 +81,8 @@ export interface Kernels {
   scatterLeaf(rows: number, start: number, end: number, leafOf: number, leaf: number): void;
   /**
    * One boosting pass over rows [start, end) for one output: raw[i] += leafValues[leafOf[i]] (the last
-   * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i], weighted by weights[i]
-   * unless `weights` is 0; with `rows` not 0, rows[i] = i (every row drawn, in order).
+   * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i] (weight 1: `weights` is
+   * not read); with `rows` not 0, rows[i] = i (every row drawn, in order).
    */
   boostLogLoss(
     start: number,
@@ -97,6 +97,31 @@ export interface Kernels {
     rows: number,
   ): void;
   boostSquaredError(
+    start: number,
+    end: number,
+    raw: number,
+    y: number,
+    weights: number,
+    leafOf: number,
+    leafValues: number,
+    gh: number,
+    tables: number,
+    rows: number,
+  ): void;
+  /** The same, each row's pair weighted by weights[i]. */
+  boostLogLossWeighted(
+    start: number,
+    end: number,
+    raw: number,
+    y: number,
+    weights: number,
+    leafOf: number,
+    leafValues: number,
+    gh: number,
+    tables: number,
+    rows: number,
+  ): void;
+  boostSquaredErrorWeighted(
     start: number,
     end: number,
     raw: number,
@@ -447,7 +472,7 @@ function scatterLeafFunction(): FunctionCode {
   };
 }
 
-function boostFunction(logLoss: boolean): FunctionCode {
+function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
   const [start, stop, raw, y, weights, leafOf, leafValues, gh, tables, rows] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [i, at, k] = [10, 11, 12];
   const [score, weight, x, rounded, r, p, target] = [13, 14, 15, 16, 17, 18, 19];
@@ -481,8 +506,8 @@ function boostFunction(logLoss: boolean): FunctionCode {
       get(leafValues), get(leafOf), get(i), i32(1), shl, add, load16(), i32(3), shl, add, loadF64(0),
       f64Add, set(score),
       get(raw), get(at), add, get(score), storeF64(0),
-      // weight = weights ? weights[i] : 1
-      get(weights), get(at), add, loadF64(0), f64(1), get(weights), select, set(weight),
+      // weight = weights[i], or 1 without weights (not read at all: a stream of memory less)
+      ...(weighted ? [get(weights), get(at), add, loadF64(0)] : [f64(1)]), set(weight),
       get(y), get(at), add, loadF64(0), set(target),
       ...(logLoss
         ? [
@@ -517,8 +542,10 @@ export function kernelModule(): object {
       { name: 'scatterLeaf', code: scatterLeafFunction() },
       { name: 'countLeft', code: countLeftFunction() },
       { name: 'scatterIdentity', code: scatterIdentityFunction() },
-      { name: 'boostLogLoss', code: boostFunction(true) },
-      { name: 'boostSquaredError', code: boostFunction(false) },
+      { name: 'boostLogLoss', code: boostFunction(true, false) },
+      { name: 'boostSquaredError', code: boostFunction(false, false) },
+      { name: 'boostLogLossWeighted', code: boostFunction(true, true) },
+      { name: 'boostSquaredErrorWeighted', code: boostFunction(false, true) },
     ]),
   );
   return compiled;

@@ -271,7 +271,15 @@ function runOperation(
         );
       } else if (operation === OPERATION_BOOST) {
         const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
-        const boost = args[2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
+        const weighted = boosting.weightsAt !== 0;
+        const boost =
+          args[2] === 1
+            ? weighted
+              ? kernels.boostLogLossWeighted
+              : kernels.boostLogLoss
+            : weighted
+              ? kernels.boostSquaredErrorWeighted
+              : kernels.boostSquaredError;
         boost(
           from,
           to,

@@ -177,7 +177,7 @@ describe('tree kernels', () => {
     }
     for (let k = 0; k < 8; k++) leafValues[k] = random.nextNormal();
     const before = Float64Array.from(raw);
-    kernels.boostLogLoss(
+    kernels.boostLogLossWeighted(
       0,
       rows,
       at.raw,
@@ -203,6 +203,32 @@ describe('tree kernels', () => {
       const score = scores[i] + leafValues[leafOf[i]];
       expect(gh[2 * i]).toBe(score - y[i]);
       expect(gh[2 * i + 1]).toBe(1);
+    }
+    const afterSquared = Float64Array.from(raw);
+    kernels.boostLogLoss(0, rows, at.raw, at.y, 0, at.leafOf, at.leafValues, at.gh, at.tables, 0);
+    for (let i = 0; i < rows; i++) {
+      const score = afterSquared[i] + leafValues[leafOf[i]];
+      const p = 1 / (1 + fastExp(-score));
+      expect(gh[2 * i]).toBe(p - y[i]);
+      expect(gh[2 * i + 1]).toBe(p * (1 - p));
+    }
+    const afterLogLoss = Float64Array.from(raw);
+    kernels.boostSquaredErrorWeighted(
+      0,
+      rows,
+      at.raw,
+      at.y,
+      at.weights,
+      at.leafOf,
+      at.leafValues,
+      at.gh,
+      at.tables,
+      0,
+    );
+    for (let i = 0; i < rows; i++) {
+      const score = afterLogLoss[i] + leafValues[leafOf[i]];
+      expect(gh[2 * i]).toBe(weights[i] * (score - y[i]));
+      expect(gh[2 * i + 1]).toBe(weights[i]);
     }
   });
 
