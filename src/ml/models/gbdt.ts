@@ -383,11 +383,10 @@ class BoostingTrainer {
   ): Promise<BoostingTrainer> {
     const { layout } = binned;
     // every open node holds a histogram: at most max leaves, or (depth-first) two per level; the same
-    // capacity on every thread count, so a full pool ends a branch the same way everywhere. With a leaf
-    // limit the tree never holds more than max leaves: the rest hold splits done ahead on other threads
+    // capacity on every thread count, so a full pool ends a branch the same way everywhere
     const capacity =
       params.max_leaf_nodes !== null
-        ? 2 * params.max_leaf_nodes + 2
+        ? params.max_leaf_nodes + 2
         : params.growth === 'depthwise'
           ? (params.max_depth as number) + 3
           : Math.min(2 ** (params.max_depth as number), 1024) + 2;

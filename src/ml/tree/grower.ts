@@ -40,16 +40,6 @@ export interface NodeOperations {
    * address); returns the first right position. `identity`: position i holds row i (the root).
    */
   partition(column: number, start: number, end: number, identity: boolean): number;
-  /**
-   * Optional: starts a whole split on another thread (the partition by the workspace's job table, the
-   * smaller side's histogram into `smallSlot`, the larger side's as `parentSlot` minus it); false when
-   * no thread is free. Its positions and slots are the caller's alone until `finishSplit`.
-   */
-  startSplit?(column: number, start: number, end: number, smallSlot: number, parentSlot: number): boolean;
-  /** Waits for the started split (or does it here if no thread has taken it yet); returns the first right position. */
-  finishSplit?(): number;
-  /** Whether the started split is done (finishSplit then returns at once). */
-  splitDone?(): boolean;
 }
 
 /** Histogram slots of a workspace: one per open node, a fixed number (the same on every thread count). */
@@ -81,81 +71,46 @@ export class LocalNodeOperations implements NodeOperations {
 
   partition(column: number, start: number, end: number): number {
     const { kernels, plan } = this.workspace;
-    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt + start * 4);
+    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
   }
 
   build(slot: number, start: number, end: number, identity: boolean): void {
     const { kernels, plan } = this.workspace;
     if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt);
     const groups = this.workspace.data.layout.groups;
-    const pairs = identity ? 0 : plan.orderedAt;
-    for (let g = 0; g < groups; g++) buildHistogramGroup(this.workspace, slot, start, end, pairs, 0, g);
+    for (let g = 0; g < groups; g++) buildHistogramGroup(this.workspace, slot, start, end, identity, 0, g);
   }
 }
 
 /**
- * Builds group `g`'s histogram for positions [start, end) into `slot` when the group is active, on
- * thread `thread`'s kernel scratch. `pairs`: the address of position `start`'s gathered pair (the
- * others follow), or 0 when position i holds row i (pairs read by row). Pairs are gathered to the
- * start of their region, which stays in cache, except while two nodes are worked on at once: each then
- * gathers to its own positions' place (see splitNode).
+ * Builds group `g`'s histogram for positions [start, end) into `slot` when the group is active (the
+ * positions' pairs already gathered unless `identity`), on thread `thread`'s kernel scratch.
  */
 export function buildHistogramGroup(
   workspace: Workspace,
   slot: number,
   start: number,
   end: number,
-  pairs: number,
+  identity: boolean,
   thread: number,
   g: number,
 ): void {
   if (workspace.groupActive[g] === 0) return;
   const { plan, kernels, data } = workspace;
   const { layout, columns } = data;
-  (pairs === 0 ? kernels.histogramIdentity : kernels.histogramOrdered)(
+  (identity ? kernels.histogramIdentity : kernels.histogramOrdered)(
     columns[g].byteOffset,
     plan.rowsAt,
     start,
     end,
-    pairs === 0 ? plan.ghAt : pairs,
+    identity ? plan.ghAt : plan.orderedAt,
     workspace.slotAddress(slot) + layout.groupOffset[g] * BIN_STRIDE * 8,
     plan.kernelScratchAt[thread],
     layout.groupBins[g],
   );
 }
 
-/**
- * A whole node split on thread `thread`: the stable partition of positions [start, end) by the table at
- * address `table`, the smaller side's histogram into `smallSlot`, and the larger side's as the parent's
- * minus it (in `parentSlot`); returns the first right position. The same steps and sums as the tree's
- * own, so a split done ahead, on any thread, is the one the tree would make.
- */
-export function splitNode(
-  workspace: Workspace,
-  thread: number,
-  table: number,
-  column: number,
-  start: number,
-  end: number,
-  smallSlot: number,
-  parentSlot: number,
-): number {
-  const { kernels, plan } = workspace;
-  const leftEnd = kernels.partition(column, table, plan.rowsAt, start, end, plan.scratchRowsAt + start * 4);
-  const smallLeft = leftEnd - start <= end - leftEnd;
-  const from = smallLeft ? start : leftEnd;
-  const to = smallLeft ? leftEnd : end;
-  kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + from * 16);
-  const pairs = plan.orderedAt + from * 16;
-  for (let g = 0; g < plan.groups; g++) buildHistogramGroup(workspace, smallSlot, from, to, pairs, thread, g);
-  const slotLength = workspace.slotLength;
-  subtractChild(workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
-  return leftEnd;
-}
-
 const NO_SPLIT = -1;
-/** Below this many rows a node's split is not handed to another thread: the hand-off would cost more than it saves. */
-const SPLIT_AHEAD_MIN_ROWS = 4096;
 
 /** Node records of the tree being grown (children are allocated in pairs: right = left + 1). */
 export class GrownTree {
@@ -235,14 +190,8 @@ export class TreeGrower {
   private readonly expanded: Float64Array;
   private readonly candidates: Int32Array;
   private readonly open: OpenNodes;
-  /** The node whose split another thread is doing ahead (-1: none), its smaller side's slot, and (once collected) its first right position. */
   /** The tree being grown started from positions holding their own rows. */
   private identity = false;
-  private aheadNode = -1;
-  private aheadSlot = -1;
-  /** Nodes whose split is done ahead: the slot of the smaller side's histogram, and the first right position. */
-  private readonly aheadSlots = new Map<number, number>();
-  private readonly aheadLeftEnds = new Map<number, number>();
 
   constructor(
     private readonly workspace: Workspace,
@@ -328,59 +277,39 @@ export class TreeGrower {
     }
     while (this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves)) {
       const node = this.open.pop();
-      // a node split ahead on another thread: its partition and children's histograms are done
-      if (node === this.aheadNode) {
-        this.splitWhileWaiting(settings.maxLeaves - leaves);
-        this.collectAhead();
-      }
-      const prepared = this.aheadSlots.get(node) ?? -1;
-      const preparedLeftEnd = this.aheadLeftEnds.get(node) ?? 0;
-      this.aheadSlots.delete(node);
+      const left = this.applySplit(node);
+      const right = left + 1;
       leaves++;
       const lastSplit = settings.maxLeaves > 0 && leaves >= settings.maxLeaves;
-      // another open node is split ahead while this one is worked on (see splitAhead)
-      if (!lastSplit) this.splitAhead(settings.maxLeaves - leaves);
-      const left = prepared >= 0 ? this.addChildren(node, preparedLeftEnd) : this.applySplit(node);
-      const right = left + 1;
       const splitLeft = !lastSplit && this.splittable(left);
       const splitRight = !lastSplit && this.splittable(right);
       if (!splitLeft && !splitRight) {
         this.releaseSlot(node);
-        this.pool.release(prepared);
         continue;
       }
       const leftCount = tree.end[left] - tree.start[left];
       const rightCount = tree.end[right] - tree.start[right];
       const small = leftCount <= rightCount ? left : right;
       const large = small === left ? right : left;
-      const smallSlot = prepared >= 0 ? prepared : this.pool.acquire();
+      const smallSlot = this.pool.acquire();
       if (smallSlot < 0) {
         this.releaseSlot(node);
         continue;
       }
       tree.slot[small] = smallSlot;
-      if (prepared < 0) {
-        const started = phaseStart();
-        this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
-        phaseDone('histograms', started);
-      }
+      let started = phaseStart();
+      this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
+      phaseDone('histograms', started);
       const parentSlot = tree.slot[node];
       tree.slot[node] = -1;
       const largeSplittable = small === left ? splitRight : splitLeft;
       const smallSplittable = small === left ? splitLeft : splitRight;
       if (largeSplittable) {
-        if (prepared < 0) {
-          const started = phaseStart();
-          const slotLength = this.workspace.slotLength;
-          subtractChild(
-            this.workspace.histograms,
-            parentSlot * slotLength,
-            smallSlot * slotLength,
-            slotLength,
-          );
-          phaseDone('subtraction', started);
-        }
+        started = phaseStart();
+        const slotLength = this.workspace.slotLength;
+        subtractChild(this.workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
         tree.slot[large] = parentSlot;
+        phaseDone('subtraction', started);
       } else {
         this.pool.release(parentSlot);
       }
@@ -390,89 +319,10 @@ export class TreeGrower {
         if (canSplit && this.findSplit(child, random)) this.open.push(child, tree.gain[child]);
         else this.releaseSlot(child);
       }
-      if (leaves + 1 < settings.maxLeaves) this.splitAhead(settings.maxLeaves - leaves);
     }
-    // nodes split ahead that the tree did not reach stay leaves (the order of a leaf's rows is free)
-    if (this.aheadNode >= 0) this.collectAhead();
-    for (const slot of this.aheadSlots.values()) this.pool.release(slot);
-    this.aheadSlots.clear();
-    this.aheadLeftEnds.clear();
     this.open.clear();
     this.finishLeaves();
     return tree;
-  }
-
-  /**
-   * Hands the largest open node's split to another thread, when it is large enough to be worth a
-   * hand-off and no split is under way there. The split found for an open node is final, so its
-   * partition and children's histograms are the same whenever they are done; a node the tree never
-   * reaches stays a leaf. Leaf-wise growth with a leaf limit only: the tree then holds at most that many
-   * slots, and splits done ahead take only the pool's spare ones, so no branch ends for want of a slot.
-   */
-  private splitAhead(splitsLeft: number): void {
-    const builder = this.builder;
-    const settings = this.settings;
-    if (!builder.startSplit || settings.growth !== 'leafwise' || settings.maxLeaves === 0) return;
-    if (this.aheadNode >= 0) {
-      if (!(builder.splitDone as () => boolean)()) return;
-      this.collectAhead();
-    }
-    if (this.aheadSlots.size + 1 > this.workspace.plan.capacity - settings.maxLeaves) return;
-    const tree = this.tree;
-    const node = this.open.best(tree, this.aheadSlots, SPLIT_AHEAD_MIN_ROWS);
-    // a node that more open nodes outrank than splits are left is likely to stay a leaf
-    if (node < 0 || this.open.outranking(node) >= splitsLeft - 1) return;
-    const slot = this.pool.acquire();
-    if (slot < 0) return;
-    const column = this.fillTable(node, this.workspace.jobTable);
-    if (!builder.startSplit(column, tree.start[node], tree.end[node], slot, tree.slot[node])) {
-      this.pool.release(slot);
-      return;
-    }
-    this.aheadNode = node;
-    this.aheadSlot = slot;
-  }
-
-  /**
-   * While the other thread still works on the node the tree needs next, the calling thread splits
-   * other open nodes ahead itself (as splitAhead chooses them), instead of waiting idle.
-   */
-  private splitWhileWaiting(splitsLeft: number): void {
-    const builder = this.builder;
-    const tree = this.tree;
-    const spare = this.workspace.plan.capacity - this.settings.maxLeaves;
-    while (!(builder.splitDone as () => boolean)() && this.aheadSlots.size + 2 <= spare) {
-      const node = this.open.best(tree, this.aheadSlots, 0);
-      if (node < 0 || this.open.outranking(node) >= splitsLeft - 1) return;
-      const slot = this.pool.acquire();
-      if (slot < 0) return;
-      const started = phaseStart();
-      const column = this.fillTable(node, this.workspace.table);
-      const leftEnd = splitNode(
-        this.workspace,
-        0,
-        this.workspace.plan.tableAt,
-        column,
-        tree.start[node],
-        tree.end[node],
-        slot,
-        tree.slot[node],
-      );
-      phaseDone('split ahead', started);
-      this.aheadSlots.set(node, slot);
-      this.aheadLeftEnds.set(node, leftEnd);
-    }
-  }
-
-  /** Waits for the split handed out by splitAhead and keeps its outcome for when its node is split. */
-  private collectAhead(): void {
-    const started = phaseStart();
-    const leftEnd = (this.builder.finishSplit as () => number)();
-    phaseDone('split ahead', started);
-    this.aheadSlots.set(this.aheadNode, this.aheadSlot);
-    this.aheadLeftEnds.set(this.aheadNode, leftEnd);
-    this.aheadNode = -1;
-    this.aheadSlot = -1;
   }
 
   private releaseSlot(node: number): void {
@@ -638,8 +488,8 @@ export class TreeGrower {
     return true;
   }
 
-  /** Fills `table` (group code → 1 when the row goes left) for the node's split; returns its group column's address. */
-  private fillTable(node: number, table: Uint8Array): number {
+  /** Partitions the node's positions (stable: each side keeps ascending row order) and adds its two children. */
+  private applySplit(node: number): number {
     const tree = this.tree;
     const { layout, mapper, columns } = this.data;
     const f = tree.feature[node];
@@ -648,36 +498,18 @@ export class TreeGrower {
     const bin = tree.bin[node];
     const missingBin = mapper.hasMissing[f] === 1 ? mapper.valueBins[f] : -1;
     const missingLeft = tree.missingLeft[node] === 1;
+    const table = this.workspace.table;
     for (let code = 0; code < layout.groupBins[g]; code++) {
       const digit = digits[code];
       table[code] = digit <= bin || (digit === missingBin && missingLeft) ? 1 : 0;
     }
-    return columns[g].byteOffset;
-  }
-
-  /** Partitions the node's positions (stable: each side keeps ascending row order) and adds its two children. */
-  private applySplit(node: number): number {
-    const column = this.fillTable(node, this.workspace.table);
-    const started = phaseStart();
-    const tree = this.tree;
-    const leftEnd = this.builder.partition(
-      column,
-      tree.start[node],
-      tree.end[node],
-      this.identity && node === 0,
-    );
-    phaseDone('partition', started);
-    return this.addChildren(node, leftEnd);
-  }
-
-  /** Adds the node's two children, [start, leftEnd) and [leftEnd, end), with the sums of its split. */
-  private addChildren(node: number, leftEnd: number): number {
-    const tree = this.tree;
-    const f = tree.feature[node];
-    const bin = tree.bin[node];
     const start = tree.start[node];
     const end = tree.end[node];
-    const edges = this.data.mapper.edges[f];
+    const started = phaseStart();
+    const leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
+    phaseDone('partition', started);
+
+    const edges = mapper.edges[f];
     tree.value[node] = bin < edges.length ? edges[bin] : Infinity;
     const depth = tree.depth[node] + 1;
     const leftGradient = tree.leftGradient[node];
@@ -740,36 +572,6 @@ class OpenNodes {
   push(node: number, gain: number): void {
     this.nodes.push(node);
     this.gains.push(gain);
-  }
-
-  /** The open node pop would return first among those of at least `minRows` rows not in `skip`, left in place; -1 when none. */
-  best(tree: GrownTree, skip: Map<number, number>, minRows: number): number {
-    let best = -1;
-    let bestGain = -Infinity;
-    for (let i = this.head; i < this.nodes.length; i++) {
-      const node = this.nodes[i];
-      if (tree.end[node] - tree.start[node] < minRows || skip.has(node)) continue;
-      const gain = this.gains[i];
-      if (gain > bestGain || (gain === bestGain && node < best)) {
-        bestGain = gain;
-        best = node;
-      }
-    }
-    return best;
-  }
-
-  /** How many open nodes pop would return before `node`. */
-  outranking(node: number): number {
-    const at = this.nodes.indexOf(node, this.head);
-    let count = 0;
-    for (let i = this.head; i < this.nodes.length; i++) {
-      if (
-        this.gains[i] > this.gains[at] ||
-        (this.gains[i] === this.gains[at] && this.nodes[i] < this.nodes[at])
-      )
-        count++;
-    }
-    return count;
   }
 
   pop(): number {

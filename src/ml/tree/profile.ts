@@ -2,8 +2,7 @@
 // split over threads counts its wall time, waits included). Off unless a caller turns it on (the train
 // bench's --profile); when off, each step costs one boolean test. Boosting adds the last tree's leaf
 // values to the scores in its gradient pass, so "gradients" holds that part of the prediction update
-// and "prediction update" the rest (each row's leaf); "split ahead" is the wait for a node's split done
-// on another thread (its partition and histograms count there, not on the calling thread).
+// and "prediction update" the rest (each row's leaf).
 import { performance } from 'node:perf_hooks';
 
 export const PHASES = [
@@ -13,7 +12,6 @@ export const PHASES = [
   'subtraction',
   'split search',
   'partition',
-  'split ahead',
   'prediction update',
 ] as const;
 export type Phase = (typeof PHASES)[number];

@@ -9,7 +9,7 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { buildHistogramGroup, splitNode, type NodeOperations } from './grower.js';
+import { buildHistogramGroup, type NodeOperations } from './grower.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
@@ -178,16 +178,6 @@ const OPERATION_BOOST = 4;
 /** The root's partition, shared by pieces of rows: each piece's left count, then each piece's rows placed. */
 const OPERATION_COUNT_LEFT = 6;
 const OPERATION_SCATTER = 7;
-/** A whole node split handed to one worker (NodeOperations.startSplit), with its own slots below. */
-const OPERATION_SPLIT = 5;
-/** The handed-out split's state (SPLIT_NONE, _POSTED, _TAKEN, _DONE), its result and its arguments. */
-const SPLIT_STATE = 9;
-const SPLIT_RESULT = 10;
-const SPLIT_ARGUMENTS = 12;
-const SPLIT_NONE = 0;
-const SPLIT_POSTED = 1;
-const SPLIT_TAKEN = 2;
-const SPLIT_DONE = 3;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
 /** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
@@ -228,40 +218,42 @@ function takePiece(control: Int32Array, tag: number): number {
 }
 
 /**
- * Does pieces of an operation until none is left: histograms by column (each summed whole by one
- * thread), row-range operations by pieces of rows (each row's result depends on that row only), so the
- * outcome is the same whichever thread does which piece. `tag` is the operation's tag, or LOCAL when
- * the calling thread does every piece alone (its arguments are then never written to the control
- * block, which a worker doing a handed-out split may still read).
+ * Does pieces of the operation in the control block until none is left: histograms by column (each
+ * summed whole by one thread), row-range operations by pieces of rows (each row's result depends on
+ * that row only), so the outcome is the same whichever thread does which piece. `tag` is the
+ * operation's tag, or LOCAL when the calling thread does every piece alone.
  */
-function runOperation(
-  workspace: Workspace,
-  thread: number,
-  tag: number,
-  operation: number,
-  pieces: number,
-  args: ArrayLike<number>,
-): void {
+function runOperation(workspace: Workspace, thread: number, tag: number): void {
   const control = workspace.control;
   const { kernels, plan } = workspace;
-  const start = args[0];
-  const end = args[1];
+  const operation = control[OPERATION];
+  const pieces = control[PIECES];
+  const start = control[ARGUMENT];
+  const end = control[ARGUMENT + 1];
   for (let local = 0; ; local++) {
     const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
     if (piece < 0) return;
     if (operation === OPERATION_HISTOGRAM) {
-      buildHistogramGroup(workspace, args[2], start, end, args[3], thread, piece);
+      buildHistogramGroup(
+        workspace,
+        control[ARGUMENT + 2],
+        start,
+        end,
+        control[ARGUMENT + 3] === 1,
+        thread,
+        piece,
+      );
     } else {
       const from = start + piece * PIECE_ROWS;
       const to = Math.min(end, from + PIECE_ROWS);
       if (operation === OPERATION_GATHER) {
-        kernels.gather(plan.rowsAt, from, to, plan.ghAt, args[2] + (from - start) * 16);
+        kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
       } else if (operation === OPERATION_COUNT_LEFT) {
-        workspace.pieceCounts[3 * piece] = kernels.countLeft(args[2], plan.tableAt, from, to);
+        workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
       } else if (operation === OPERATION_SCATTER) {
         const counts = workspace.pieceCounts;
         kernels.scatterIdentity(
-          args[2],
+          control[ARGUMENT + 2],
           plan.tableAt,
           plan.rowsAt,
           from,
@@ -273,7 +265,7 @@ function runOperation(
         const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
         const weighted = boosting.weightsAt !== 0;
         const boost =
-          args[2] === 1
+          control[ARGUMENT + 2] === 1
             ? weighted
               ? kernels.boostLogLossWeighted
               : kernels.boostLogLoss
@@ -290,28 +282,13 @@ function runOperation(
           boosting.leafValuesAt,
           plan.ghAt,
           boosting.expTablesAt,
-          args[3] === 1 ? plan.rowsAt : 0,
+          control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
         );
       }
     }
     // the last piece wakes the calling thread if it went to sleep waiting for it
     if (tag !== LOCAL && Atomics.add(control, FINISHED, 1) === pieces - 1) Atomics.notify(control, FINISHED);
   }
-}
-
-/** The handed-out split, on thread `thread`, with the arguments and table posted for it (see splitNode). */
-function runSplit(workspace: Workspace, thread: number): number {
-  const control = workspace.control;
-  return splitNode(
-    workspace,
-    thread,
-    workspace.plan.tableAt + 256,
-    control[SPLIT_ARGUMENTS],
-    control[SPLIT_ARGUMENTS + 1],
-    control[SPLIT_ARGUMENTS + 2],
-    control[SPLIT_ARGUMENTS + 3],
-    control[SPLIT_ARGUMENTS + 4],
-  );
 }
 
 /** The operation count a worker starts from: read before it reports ready, so it misses no operation. */
@@ -331,32 +308,14 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
     const sequence = Atomics.load(control, SEQUENCE);
     if (sequence === seen) continue;
     seen = sequence;
-    const operation = Atomics.load(control, OPERATION);
-    if (operation === OPERATION_STOP) return;
-    if (operation === OPERATION_SPLIT) {
-      // taken by one thread only: the calling thread may have taken it back (see finishSplit)
-      if (Atomics.compareExchange(control, SPLIT_STATE, SPLIT_POSTED, SPLIT_TAKEN) === SPLIT_POSTED) {
-        control[SPLIT_RESULT] = runSplit(workspace, thread);
-        Atomics.store(control, SPLIT_STATE, SPLIT_DONE);
-        Atomics.notify(control, SPLIT_STATE);
-      }
-      continue;
-    }
+    if (Atomics.load(control, OPERATION) === OPERATION_STOP) return;
     // an operation already finished (this thread woke late) has no piece left under this tag
-    runOperation(workspace, thread, tagOf(sequence), operation, control[PIECES], [
-      control[ARGUMENT],
-      control[ARGUMENT + 1],
-      control[ARGUMENT + 2],
-      control[ARGUMENT + 3],
-    ]);
+    runOperation(workspace, thread, tagOf(sequence));
   }
 }
 
 /** The calling thread and `threads - 1` workers over one boosting workspace. */
 export class BoostingThreads implements NodeOperations {
-  /** A split is handed to a worker (startSplit) and not yet collected: every operation runs here meanwhile. */
-  private splitting = false;
-
   private constructor(
     private readonly workspace: Workspace,
     private readonly workers: Worker[],
@@ -387,8 +346,11 @@ export class BoostingThreads implements NodeOperations {
    */
   private run(operation: number, args: number[], pieces: number, parallel: boolean): void {
     const control = this.workspace.control;
-    if (!parallel || this.workers.length === 0 || pieces <= 1 || this.splitting) {
-      runOperation(this.workspace, 0, LOCAL, operation, pieces, args);
+    if (!parallel || this.workers.length === 0 || pieces <= 1) {
+      for (let i = 0; i < args.length; i++) control[ARGUMENT + i] = args[i];
+      control[OPERATION] = operation;
+      control[PIECES] = pieces;
+      runOperation(this.workspace, 0, LOCAL);
       return;
     }
     const sequence = control[SEQUENCE] + 1;
@@ -401,7 +363,7 @@ export class BoostingThreads implements NodeOperations {
     Atomics.store(control, FINISHED, 0);
     Atomics.store(control, SEQUENCE, sequence);
     Atomics.notify(control, SEQUENCE);
-    runOperation(this.workspace, 0, tag, operation, pieces, args);
+    runOperation(this.workspace, 0, tag);
     for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, FINISHED) < pieces; spin++);
     for (let done = Atomics.load(control, FINISHED); done < pieces; done = Atomics.load(control, FINISHED)) {
       Atomics.wait(control, FINISHED, done, 100);
@@ -413,16 +375,13 @@ export class BoostingThreads implements NodeOperations {
   build(slot: number, start: number, end: number, identity: boolean): void {
     const count = end - start;
     const rowPieces = Math.ceil(count / PIECE_ROWS);
-    // the pairs of position `start`: at the start of their region, unless a split runs ahead elsewhere
-    const { orderedAt } = this.workspace.plan;
-    const pairs = identity ? 0 : this.splitting ? orderedAt + start * 16 : orderedAt;
-    if (!identity) this.run(OPERATION_GATHER, [start, end, pairs], rowPieces, count >= PARALLEL_MIN_ROWS);
+    if (!identity) this.run(OPERATION_GATHER, [start, end], rowPieces, count >= PARALLEL_MIN_ROWS);
     let active = 0;
     const groupActive = this.workspace.groupActive;
     for (let g = 0; g < groupActive.length; g++) active += groupActive[g];
     this.run(
       OPERATION_HISTOGRAM,
-      [start, end, slot, pairs],
+      [start, end, slot, identity ? 1 : 0],
       groupActive.length,
       count * active >= PARALLEL_MIN_HISTOGRAM_WORK,
     );
@@ -437,8 +396,8 @@ export class BoostingThreads implements NodeOperations {
   partition(column: number, start: number, end: number, identity: boolean): number {
     const { kernels, plan } = this.workspace;
     const count = end - start;
-    if (!identity || this.workers.length === 0 || count < PARALLEL_MIN_ROWS || this.splitting)
-      return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt + start * 4);
+    if (!identity || this.workers.length === 0 || count < PARALLEL_MIN_ROWS)
+      return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
     const pieces = Math.ceil(count / PIECE_ROWS);
     this.run(OPERATION_COUNT_LEFT, [start, end, column], pieces, true);
     const counts = this.workspace.pieceCounts;
@@ -451,52 +410,10 @@ export class BoostingThreads implements NodeOperations {
       counts[3 * piece + 1] = left;
       counts[3 * piece + 2] = right;
       left += lefts;
-      right += Math.min(PIECE_ROWS, end - start - piece * PIECE_ROWS) - lefts;
+      right += Math.min(PIECE_ROWS, count - piece * PIECE_ROWS) - lefts;
     }
     this.run(OPERATION_SCATTER, [start, end, column], pieces, true);
     return leftEnd;
-  }
-
-  startSplit(column: number, start: number, end: number, smallSlot: number, parentSlot: number): boolean {
-    if (this.workers.length === 0 || this.splitting) return false;
-    const control = this.workspace.control;
-    control[SPLIT_ARGUMENTS] = column;
-    control[SPLIT_ARGUMENTS + 1] = start;
-    control[SPLIT_ARGUMENTS + 2] = end;
-    control[SPLIT_ARGUMENTS + 3] = smallSlot;
-    control[SPLIT_ARGUMENTS + 4] = parentSlot;
-    Atomics.store(control, SPLIT_STATE, SPLIT_POSTED);
-    // no piece of an earlier operation is taken from here on
-    Atomics.store(control, NEXT, -1);
-    control[OPERATION] = OPERATION_SPLIT;
-    Atomics.store(control, SEQUENCE, control[SEQUENCE] + 1);
-    Atomics.notify(control, SEQUENCE);
-    this.splitting = true;
-    return true;
-  }
-
-  splitDone(): boolean {
-    return Atomics.load(this.workspace.control, SPLIT_STATE) === SPLIT_DONE;
-  }
-
-  /**
-   * The handed-out split's first right position. A split no worker has taken yet (asleep or
-   * descheduled) is taken back and done here, so a busy machine costs a wait for no one.
-   */
-  finishSplit(): number {
-    const control = this.workspace.control;
-    this.splitting = false;
-    if (Atomics.compareExchange(control, SPLIT_STATE, SPLIT_POSTED, SPLIT_NONE) === SPLIT_POSTED)
-      return runSplit(this.workspace, 0);
-    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, SPLIT_STATE) !== SPLIT_DONE; spin++);
-    for (
-      let state = Atomics.load(control, SPLIT_STATE);
-      state !== SPLIT_DONE;
-      state = Atomics.load(control, SPLIT_STATE)
-    )
-      Atomics.wait(control, SPLIT_STATE, state, 100);
-    Atomics.store(control, SPLIT_STATE, SPLIT_NONE);
-    return control[SPLIT_RESULT];
   }
 
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */

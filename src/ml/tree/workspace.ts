@@ -29,7 +29,7 @@ export interface WorkspacePlan {
   orderedAt: number;
   scratchRowsAt: number;
   tableAt: number;
-  /** Per piece of rows (PIECE_ROWS): its left count, then its first left and first right position (a shared root partition). */
+  /** Per piece of rows (PIECE_ROWS): its left count, then its first left and first right position (the root's shared partition). */
   pieceCountsAt: number;
   histogramsAt: number;
   groupActiveAt: number;
@@ -52,7 +52,7 @@ export interface WorkspacePlan {
 export const PIECE_ROWS = 8192;
 
 /** Int32 slots in the control block that coordinates worker threads. */
-export const CONTROL_SLOTS = 20;
+export const CONTROL_SLOTS = 12;
 
 export interface BoostingRegions {
   /** Nodes a tree can have (sizes the leaf values; leaf numbers are 16-bit, so at most 65,536). */
@@ -80,7 +80,7 @@ export function planWorkspace(
     ghAt: arena.reserve(rows * 16),
     orderedAt: arena.reserve(rows * 16),
     scratchRowsAt: arena.reserve(rows * 4),
-    tableAt: arena.reserve(512),
+    tableAt: arena.reserve(256),
     pieceCountsAt: arena.reserve(Math.ceil(rows / PIECE_ROWS) * 3 * 4),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
@@ -117,8 +117,6 @@ export class Workspace {
   readonly gh: Float64Array;
   /** Partition lookup: group code → 1 when the row goes left. */
   readonly table: Uint8Array;
-  /** The same for a split handed to another thread (NodeOperations.startSplit), at tableAt + 256. */
-  readonly jobTable: Uint8Array;
   /** See WorkspacePlan.pieceCountsAt: three Int32 per piece of rows. */
   readonly pieceCounts: Int32Array;
   readonly histograms: Float64Array;
@@ -148,7 +146,6 @@ export class Workspace {
     this.rows = new Uint32Array(buffer, plan.rowsAt, n);
     this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);
     this.table = new Uint8Array(buffer, plan.tableAt, 256);
-    this.jobTable = new Uint8Array(buffer, plan.tableAt + 256, 256);
     this.pieceCounts = new Int32Array(buffer, plan.pieceCountsAt, Math.ceil(n / PIECE_ROWS) * 3);
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);

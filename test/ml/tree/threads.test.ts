@@ -14,7 +14,6 @@ import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
 import { binMatrix, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
 import { StartingWorkers, stopWarmWorkers, warmTrainingWorkers } from '../../../src/ml/tree/threads.js';
-import { enableTrainingProfile, trainingProfile } from '../../../src/ml/tree/profile.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
 import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
@@ -159,35 +158,6 @@ setTimeout(() => console.log('done'), 500);`,
     expect(result.signal).toBeNull();
     expect(result.status).toBe(0);
     expect(result.stdout.trim()).toBe('done');
-  });
-
-  it('boosts the same model on 1 and 2 threads when the worker splits nodes ahead, with rows and features drawn per tree', async () => {
-    // large nodes (above the rows at which a split is handed ahead) and 31 leaves: many open nodes at once
-    const columns = columnsOf(120_000, 33);
-    const random = new Random(34);
-    const y = Float64Array.from(columns[2], (value, i) =>
-      value > 40_000 !== random.next() < 0.15 + 0.2 * columns[0][i] ? 1 : 0,
-    );
-    const data = { X: matrixOf(columns), y };
-    for (const params of [
-      { max_iter: 6, early_stopping: false, max_leaf_nodes: 31 },
-      {
-        max_iter: 6,
-        early_stopping: false,
-        max_leaf_nodes: 31,
-        subsample: 0.7,
-        colsample: 0.8,
-        random_state: 5,
-      },
-    ] as const) {
-      const one = await new GradientBoostingModel({ ...params, threads: 1 }).fit(data.X, data.y);
-      enableTrainingProfile();
-      const two = await new GradientBoostingModel({ ...params, threads: 2 }).fit(data.X, data.y);
-      const handedOut = trainingProfile.calls['split ahead'];
-      enableTrainingProfile(false);
-      expect(handedOut).toBeGreaterThan(0);
-      expect(JSON.stringify(two.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
-    }
   });
 
   it('boosts the same three-class model on 1 and 2 threads (gradients on the calling thread, nodes shared)', async () => {
