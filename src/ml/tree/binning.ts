@@ -145,7 +145,8 @@ function countedEdges(values: Float64Array, maxBins: number): Float64Array | und
     if (value < min) min = value;
     if (value > max) max = value;
   }
-  if (!(max - min < COUNTING_RANGE)) return undefined;
+  // no whole number at all (every value missing, as a block of a late-recorded field can be): search instead
+  if (!(max - min < COUNTING_RANGE) || min > max) return undefined;
   const counts = new Int32Array(max - min + 1);
   for (let i = 0; i < n; i++) counts[values[i] - min]++;
   const present: number[] = [];
@@ -331,7 +332,8 @@ function lookupTable(
     if (value < min) min = value;
     if (value > max) max = value;
   }
-  if (!(max - min < COUNTING_RANGE)) return undefined;
+  // no whole number at all (every value missing, as a block of a late-recorded field can be): search instead
+  if (!(max - min < COUNTING_RANGE) || min > max) return undefined;
   const bins = new Uint8Array(max - min + 1);
   for (let v = 0; v < bins.length; v++) bins[v] = binOf(edges, v + min);
   return { bins, min };

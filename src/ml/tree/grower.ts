@@ -35,8 +35,11 @@ export interface GrowerSettings {
 export interface NodeOperations {
   /** Fills a histogram slot for positions [start, end). */
   build(slot: number, start: number, end: number, identity: boolean): void;
-  /** Stable partition of positions [start, end) by the workspace's table on group column `column` (an address); returns the first right position. */
-  partition(column: number, start: number, end: number): number;
+  /**
+   * Stable partition of positions [start, end) by the workspace's table on group column `column` (an
+   * address); returns the first right position. `identity`: position i holds row i (the root).
+   */
+  partition(column: number, start: number, end: number, identity: boolean): number;
 }
 
 /** Histogram slots of a workspace: one per open node, a fixed number (the same on every thread count). */
@@ -187,6 +190,8 @@ export class TreeGrower {
   private readonly expanded: Float64Array;
   private readonly candidates: Int32Array;
   private readonly open: OpenNodes;
+  /** The tree being grown started from positions holding their own rows. */
+  private identity = false;
 
   constructor(
     private readonly workspace: Workspace,
@@ -226,6 +231,7 @@ export class TreeGrower {
   grow(count: number, identity: boolean, random: Random | undefined): GrownTree {
     const tree = this.tree;
     const settings = this.settings;
+    this.identity = identity;
     tree.count = 0;
     this.pool.reset();
     this.open.clear();
@@ -500,7 +506,7 @@ export class TreeGrower {
     const start = tree.start[node];
     const end = tree.end[node];
     const started = phaseStart();
-    const leftEnd = this.builder.partition(columns[g].byteOffset, start, end);
+    const leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
     phaseDone('partition', started);
 
     const edges = mapper.edges[f];

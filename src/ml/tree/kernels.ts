@@ -91,12 +91,28 @@ export interface Kernels {
     end: number,
     scratchRows: number,
   ): number;
+  /** How many of positions [start, end), each holding its own row (the root), go left by table[column[row]]. */
+  countLeft(column: number, table: number, start: number, end: number): number;
+  /**
+   * The stable partition of positions [start, end) that hold their own rows, written into `rows`: the
+   * left ones from position `left` on, the right ones from `right` on (the other positions are untouched,
+   * so threads can each write their range's part at once).
+   */
+  scatterIdentity(
+    column: number,
+    table: number,
+    rows: number,
+    start: number,
+    end: number,
+    left: number,
+    right: number,
+  ): void;
   /** leafOf[rows[i]] = leaf (16-bit) for positions [start, end). */
   scatterLeaf(rows: number, start: number, end: number, leafOf: number, leaf: number): void;
   /**
    * One boosting pass over rows [start, end) for one output: raw[i] += leafValues[leafOf[i]] (the last
-   * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i], weighted by weights[i]
-   * unless `weights` is 0; with `rows` not 0, rows[i] = i (every row drawn, in order).
+   * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i] (weight 1: `weights` is
+   * not read); with `rows` not 0, rows[i] = i (every row drawn, in order).
    */
   boostLogLoss(
     start: number,
@@ -111,6 +127,31 @@ export interface Kernels {
     rows: number,
   ): void;
   boostSquaredError(
+    start: number,
+    end: number,
+    raw: number,
+    y: number,
+    weights: number,
+    leafOf: number,
+    leafValues: number,
+    gh: number,
+    tables: number,
+    rows: number,
+  ): void;
+  /** The same, each row's pair weighted by weights[i]. */
+  boostLogLossWeighted(
+    start: number,
+    end: number,
+    raw: number,
+    y: number,
+    weights: number,
+    leafOf: number,
+    leafValues: number,
+    gh: number,
+    tables: number,
+    rows: number,
+  ): void;
+  boostSquaredErrorWeighted(
     start: number,
     end: number,
     raw: number,
@@ -589,6 +630,54 @@ function partitionFunction(): FunctionCode {
   };
 }
 
+function countLeftFunction(): FunctionCode {
+  const [column, table, start, stop] = [0, 1, 2, 3];
+  const [i, count] = [4, 5];
+  return {
+    params: [I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      get(start), set(i),
+      i32(0), set(count),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(count), get(table), get(column), get(i), add, load8(), add, load8(), add, set(count),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+      get(count),
+    ],
+  };
+}
+
+function scatterIdentityFunction(): FunctionCode {
+  const [column, table, rows, start, stop, left, right] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, goes] = [7, 8];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      get(start), set(i),
+      block,
+      get(i), get(stop), geU, branchIf(0),
+      loop,
+      get(table), get(column), get(i), add, load8(), add, load8(), set(goes),
+      // one store to the chosen side (no branch): a store to the other side could land in another thread's part
+      get(rows), get(left), get(right), get(goes), select, i32(2), shl, add, get(i), store32(),
+      get(left), get(goes), add, set(left),
+      get(right), i32(1), get(goes), sub, add, set(right),
+      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
 function scatterLeafFunction(): FunctionCode {
   const [rows, start, stop, leafOf, leaf] = [0, 1, 2, 3, 4];
   const i = 5;
@@ -610,7 +699,7 @@ function scatterLeafFunction(): FunctionCode {
   };
 }
 
-function boostFunction(logLoss: boolean): FunctionCode {
+function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
   const [start, stop, raw, y, weights, leafOf, leafValues, gh, tables, rows] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   const [i, at, k] = [10, 11, 12];
   const [score, weight, x, rounded, r, p, target] = [13, 14, 15, 16, 17, 18, 19];
@@ -644,8 +733,8 @@ function boostFunction(logLoss: boolean): FunctionCode {
       get(leafValues), get(leafOf), get(i), i32(1), shl, add, load16(), i32(3), shl, add, loadF64(0),
       f64Add, set(score),
       get(raw), get(at), add, get(score), storeF64(0),
-      // weight = weights ? weights[i] : 1
-      get(weights), get(at), add, loadF64(0), f64(1), get(weights), select, set(weight),
+      // weight = weights[i], or 1 without weights (not read at all: a stream of memory less)
+      ...(weighted ? [get(weights), get(at), add, loadF64(0)] : [f64(1)]), set(weight),
       get(y), get(at), add, loadF64(0), set(target),
       ...(logLoss
         ? [
@@ -678,8 +767,12 @@ export function kernelModule(): object {
       { name: 'gather', code: gatherFunction() },
       { name: 'partition', code: partitionFunction() },
       { name: 'scatterLeaf', code: scatterLeafFunction() },
-      { name: 'boostLogLoss', code: boostFunction(true) },
-      { name: 'boostSquaredError', code: boostFunction(false) },
+      { name: 'countLeft', code: countLeftFunction() },
+      { name: 'scatterIdentity', code: scatterIdentityFunction() },
+      { name: 'boostLogLoss', code: boostFunction(true, false) },
+      { name: 'boostSquaredError', code: boostFunction(false, false) },
+      { name: 'boostLogLossWeighted', code: boostFunction(true, true) },
+      { name: 'boostSquaredErrorWeighted', code: boostFunction(false, true) },
       { name: 'histogramCounted', code: histogramCountedFunction() },
       { name: 'gatherCodes', code: gatherCodesFunction() },
       { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },

@@ -175,6 +175,9 @@ const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
 const OPERATION_GATHER = 3;
 const OPERATION_BOOST = 4;
+/** The root's partition, shared by pieces of rows: each piece's left count, then each piece's rows placed. */
+const OPERATION_COUNT_LEFT = 6;
+const OPERATION_SCATTER = 7;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
 /** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
@@ -245,9 +248,30 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
       const to = Math.min(end, from + PIECE_ROWS);
       if (operation === OPERATION_GATHER) {
         kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
+      } else if (operation === OPERATION_COUNT_LEFT) {
+        workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
+      } else if (operation === OPERATION_SCATTER) {
+        const counts = workspace.pieceCounts;
+        kernels.scatterIdentity(
+          control[ARGUMENT + 2],
+          plan.tableAt,
+          plan.rowsAt,
+          from,
+          to,
+          counts[3 * piece + 1],
+          counts[3 * piece + 2],
+        );
       } else if (operation === OPERATION_BOOST) {
         const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
-        const boost = control[ARGUMENT + 2] === 1 ? kernels.boostLogLoss : kernels.boostSquaredError;
+        const weighted = boosting.weightsAt !== 0;
+        const boost =
+          control[ARGUMENT + 2] === 1
+            ? weighted
+              ? kernels.boostLogLossWeighted
+              : kernels.boostLogLoss
+            : weighted
+              ? kernels.boostSquaredErrorWeighted
+              : kernels.boostSquaredError;
         boost(
           from,
           to,
@@ -364,13 +388,32 @@ export class BoostingThreads implements NodeOperations {
   }
 
   /**
-   * On the calling thread alone: split over threads, each piece went to its own buffers and the pieces
-   * were then copied back in order, twice the memory traffic of the one in-place pass (measured: the
-   * partition phase took twice as long on two threads as on one).
+   * On the calling thread alone, except at the root (positions holding their own rows): split over
+   * threads, a node's rows had to be copied twice (measured: twice as slow as the one in-place pass).
+   * The root's rows need no copy: pieces of rows count their left rows, then each writes its rows
+   * straight to their places (its left ones after the left ones of the pieces before it, and so on).
    */
-  partition(column: number, start: number, end: number): number {
+  partition(column: number, start: number, end: number, identity: boolean): number {
     const { kernels, plan } = this.workspace;
-    return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+    const count = end - start;
+    if (!identity || this.workers.length === 0 || count < PARALLEL_MIN_ROWS)
+      return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+    const pieces = Math.ceil(count / PIECE_ROWS);
+    this.run(OPERATION_COUNT_LEFT, [start, end, column], pieces, true);
+    const counts = this.workspace.pieceCounts;
+    let leftEnd = start;
+    for (let piece = 0; piece < pieces; piece++) leftEnd += counts[3 * piece];
+    let left = start;
+    let right = leftEnd;
+    for (let piece = 0; piece < pieces; piece++) {
+      const lefts = counts[3 * piece];
+      counts[3 * piece + 1] = left;
+      counts[3 * piece + 2] = right;
+      left += lefts;
+      right += Math.min(PIECE_ROWS, count - piece * PIECE_ROWS) - lefts;
+    }
+    this.run(OPERATION_SCATTER, [start, end, column], pieces, true);
+    return leftEnd;
   }
 
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */

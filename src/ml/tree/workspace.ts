@@ -29,6 +29,8 @@ export interface WorkspacePlan {
   orderedAt: number;
   scratchRowsAt: number;
   tableAt: number;
+  /** Per piece of rows (PIECE_ROWS): its left count, then its first left and first right position (the root's shared partition). */
+  pieceCountsAt: number;
   histogramsAt: number;
   groupActiveAt: number;
   controlAt: number;
@@ -82,6 +84,7 @@ export function planWorkspace(
     orderedAt: arena.reserve(rows * 16),
     scratchRowsAt: arena.reserve(rows * 4),
     tableAt: arena.reserve(256),
+    pieceCountsAt: arena.reserve(Math.ceil(rows / PIECE_ROWS) * 3 * 4),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
@@ -120,6 +123,8 @@ export class Workspace {
   readonly gh: Float64Array;
   /** Partition lookup: group code → 1 when the row goes left. */
   readonly table: Uint8Array;
+  /** See WorkspacePlan.pieceCountsAt: three Int32 per piece of rows. */
+  readonly pieceCounts: Int32Array;
   readonly histograms: Float64Array;
   readonly groupActive: Uint8Array;
   readonly control: Int32Array;
@@ -147,6 +152,7 @@ export class Workspace {
     this.rows = new Uint32Array(buffer, plan.rowsAt, n);
     this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);
     this.table = new Uint8Array(buffer, plan.tableAt, 256);
+    this.pieceCounts = new Int32Array(buffer, plan.pieceCountsAt, Math.ceil(n / PIECE_ROWS) * 3);
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);

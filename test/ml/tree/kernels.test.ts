@@ -199,6 +199,61 @@ describe('tree kernels', () => {
     for (const row of right) expect(leafOf[row]).toBe(0);
   });
 
+  it('partition positions holding their own rows piece by piece (counts, then each piece placed) as the one-pass partition does', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 6 }),
+        fc.integer({ min: 0, max: bins }),
+        (start, length, pieceSizes, cut) => {
+          const { kernels, buffer, at } = setUp();
+          const end = start + length;
+          const table = new Uint8Array(buffer, at.table, 256);
+          for (let b = 0; b < 256; b++) table[b] = b < cut || b === 3 ? 1 : 0;
+          const rowIndices = new Uint32Array(buffer, at.rows, rows);
+          for (let i = 0; i < rows; i++) rowIndices[i] = i;
+          const expectedEnd = kernels.partition(at.column, at.table, at.rows, start, end, at.scratchRows);
+          const expected = Array.from(rowIndices);
+          rowIndices.fill(0xffffffff);
+          for (let i = 0; i < start; i++) rowIndices[i] = i;
+          for (let i = end; i < rows; i++) rowIndices[i] = i;
+          // pieces of the range (the sizes repeat until the range is covered)
+          const pieces: Array<[number, number]> = [];
+          for (let from = start, k = 0; from < end; k++) {
+            const to = Math.min(end, from + pieceSizes[k % pieceSizes.length]);
+            pieces.push([from, to]);
+            from = to;
+          }
+          const lefts = pieces.map(([from, to]) => kernels.countLeft(at.column, at.table, from, to));
+          const leftEnd = start + lefts.reduce((sum, count) => sum + count, 0);
+          let left = start;
+          let right = leftEnd;
+          // placed in reverse order: each piece writes only its own places
+          const places = pieces.map(([from, to], k) => {
+            const place = [left, right];
+            left += lefts[k];
+            right += to - from - lefts[k];
+            return place;
+          });
+          for (let k = pieces.length - 1; k >= 0; k--)
+            kernels.scatterIdentity(
+              at.column,
+              at.table,
+              at.rows,
+              pieces[k][0],
+              pieces[k][1],
+              places[k][0],
+              places[k][1],
+            );
+          expect(leftEnd).toBe(expectedEnd);
+          expect(Array.from(rowIndices)).toEqual(expected);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('add the last tree and compute log-loss and squared-error gradients as the JavaScript formulas do', () => {
     const { kernels, buffer, at, random } = setUp();
     const raw = new Float64Array(buffer, at.raw, rows);
@@ -216,7 +271,7 @@ describe('tree kernels', () => {
     }
     for (let k = 0; k < 8; k++) leafValues[k] = random.nextNormal();
     const before = Float64Array.from(raw);
-    kernels.boostLogLoss(
+    kernels.boostLogLossWeighted(
       0,
       rows,
       at.raw,
@@ -242,6 +297,32 @@ describe('tree kernels', () => {
       const score = scores[i] + leafValues[leafOf[i]];
       expect(gh[2 * i]).toBe(score - y[i]);
       expect(gh[2 * i + 1]).toBe(1);
+    }
+    const afterSquared = Float64Array.from(raw);
+    kernels.boostLogLoss(0, rows, at.raw, at.y, 0, at.leafOf, at.leafValues, at.gh, at.tables, 0);
+    for (let i = 0; i < rows; i++) {
+      const score = afterSquared[i] + leafValues[leafOf[i]];
+      const p = 1 / (1 + fastExp(-score));
+      expect(gh[2 * i]).toBe(p - y[i]);
+      expect(gh[2 * i + 1]).toBe(p * (1 - p));
+    }
+    const afterLogLoss = Float64Array.from(raw);
+    kernels.boostSquaredErrorWeighted(
+      0,
+      rows,
+      at.raw,
+      at.y,
+      at.weights,
+      at.leafOf,
+      at.leafValues,
+      at.gh,
+      at.tables,
+      0,
+    );
+    for (let i = 0; i < rows; i++) {
+      const score = afterLogLoss[i] + leafValues[leafOf[i]];
+      expect(gh[2 * i]).toBe(weights[i] * (score - y[i]));
+      expect(gh[2 * i + 1]).toBe(weights[i]);
     }
   });
 

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
 import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
-import { binMatrix, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
+import { binMatrix, binOf, fitBinMapper, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
 import { StartingWorkers, stopWarmWorkers, warmTrainingWorkers } from '../../../src/ml/tree/threads.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
@@ -79,6 +79,24 @@ describe('tree learning over threads', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('bins a field missing in whole blocks of rows (recorded late, or never) as one thread does', () => {
+    // the first 70,000 rows miss the late field (more than one binning block); the last field is never recorded
+    const rows = 90_000;
+    const random = new Random(21);
+    const late = Float64Array.from({ length: rows }, (_, i) => (i < 70_000 ? NaN : random.nextInt(40)));
+    const never = new Float64Array(rows).fill(NaN);
+    const X = matrixOf([late, Float64Array.from({ length: rows }, () => random.nextInt(7)), never]);
+    const mapper = fitBinMapper(X, 255, new Random(3));
+    const expected = binMatrix(X, mapper, packFeatures(mapper));
+    const shared = SharedBinning.prepare(X, 255, new Random(3), 2).bin();
+    for (let g = 0; g < expected.columns.length; g++)
+      expect(Buffer.compare(Buffer.from(shared.columns[g]), Buffer.from(expected.columns[g]))).toBe(0);
+    // every missing cell sits in its feature's missing bin
+    const layout = packFeatures(mapper);
+    const lateBins = layout.digits[0];
+    expect(lateBins[expected.columns[layout.featureGroup[0]][0]]).toBe(binOf(mapper.edges[0], NaN));
   });
 
   it('bins with a worker reading the matrix in shared memory the same bytes as on one thread, for a sampled large matrix', async () => {
