@@ -3,119 +3,74 @@
 // bounds checks of typed arrays. The model's splits, units, indices and tables are copied into the
 // module's own memory once, when the explainer is made.
 import type { TableWalk, TreeTables } from './tree-shap-table.js';
-
-/** The parts of the WebAssembly API used here (the project's TypeScript settings carry no WebAssembly types). */
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum?: number }) => { readonly buffer: ArrayBuffer };
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ) => { exports: Record<string, unknown> };
-}
-
-// ---- a minimal WebAssembly encoder: just what the walk uses
-const I32 = 0x7f;
-const F64 = 0x7c;
-type Code = number[];
-
-function unsignedLeb(value: number): Code {
-  const out: Code = [];
-  let rest = value >>> 0;
-  do {
-    let byte = rest & 0x7f;
-    rest >>>= 7;
-    if (rest !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (rest !== 0);
-  return out;
-}
-
-function signedLeb(value: number): Code {
-  const out: Code = [];
-  let rest = value | 0;
-  for (;;) {
-    const byte = rest & 0x7f;
-    rest >>= 7;
-    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const vector = (items: Code[]): Code => [...unsignedLeb(items.length), ...items.flat()];
-const section = (id: number, content: Code): Code => [id, ...unsignedLeb(content.length), ...content];
-const name = (text: string): Code => vector([...Buffer.from(text, 'utf8')].map((byte) => [byte]));
-
-const get = (local: number): Code => [0x20, ...unsignedLeb(local)];
-const set = (local: number): Code => [0x21, ...unsignedLeb(local)];
-const tee = (local: number): Code => [0x22, ...unsignedLeb(local)];
-const i32 = (value: number): Code => [0x41, ...signedLeb(value)];
-const f64 = (value: number): Code => [0x44, ...new Uint8Array(new Float64Array([value]).buffer)];
-const add = [0x6a];
-const sub = [0x6b];
-const mul = [0x6c];
-const and = [0x71];
-const or = [0x72];
-const shl = [0x74];
-const shrU = [0x76];
-const ltU = [0x49];
-const geU = [0x4f];
-const f64Eq = [0x61];
-const f64Gt = [0x64];
-const f64Add = [0xa0];
-const select = [0x1b];
-const load32 = (offset = 0): Code => [0x28, 2, ...unsignedLeb(offset)];
-const load16 = (offset = 0): Code => [0x2f, 1, ...unsignedLeb(offset)];
-const store32 = (offset = 0): Code => [0x36, 2, ...unsignedLeb(offset)];
-const store16 = (offset = 0): Code => [0x3b, 1, ...unsignedLeb(offset)];
-const loadF64 = (offset = 0): Code => [0x2b, 3, ...unsignedLeb(offset)];
-const storeF64 = (offset = 0): Code => [0x39, 3, ...unsignedLeb(offset)];
-const block = [0x02, 0x40];
-const loop = [0x03, 0x40];
-const end = [0x0b];
-const branchIf = (depth: number): Code => [0x0d, ...unsignedLeb(depth)];
-
-/** A function of no arguments and no result: its extra locals' types and its code (without the final end). */
-interface FunctionCode {
-  locals: number[];
-  body: Code;
-}
-
-/** Appends `items` to `out` one by one: the code of a model's walk can be too long to spread into a call. */
-function append(out: Code, items: Code): void {
-  for (let i = 0; i < items.length; i++) out.push(items[i]);
-}
-
-/**
- * A module importing env.memory (not shared) whose functions take and return nothing and may call each
- * other by index; the last one is exported as `walk`.
- */
-function encodeModule(functions: FunctionCode[]): Uint8Array {
-  const bytes: Code = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  append(bytes, section(1, vector([[0x60, 0x00, 0x00]])));
-  append(bytes, section(2, vector([[...name('env'), ...name('memory'), 0x02, 0x00, ...unsignedLeb(1)]])));
-  append(bytes, section(3, vector(functions.map(() => unsignedLeb(0)))));
-  append(bytes, section(7, vector([[...name('walk'), 0x00, ...unsignedLeb(functions.length - 1)]])));
-  const codes: Code = unsignedLeb(functions.length);
-  for (const { locals, body } of functions) {
-    const head = vector(locals.map((type) => [1, type]));
-    append(codes, unsignedLeb(head.length + body.length + 1));
-    append(codes, head);
-    append(codes, body);
-    codes.push(...end);
-  }
-  bytes.push(10, ...unsignedLeb(codes.length));
-  append(bytes, codes);
-  return Uint8Array.from(bytes);
-}
+import {
+  F64,
+  I32,
+  add,
+  and,
+  append,
+  block,
+  branchIf,
+  call,
+  encodeModule,
+  end,
+  f64,
+  f64Add,
+  f64Eq,
+  f64Gt,
+  geU,
+  get,
+  i32,
+  load16,
+  load32,
+  loadF64,
+  loop,
+  ltU,
+  mul,
+  or,
+  select,
+  set,
+  shl,
+  shrU,
+  store16,
+  store32,
+  storeF64,
+  sub,
+  tee,
+  webAssembly,
+  type Code,
+  type ModuleFunction,
+  type WasmApi,
+} from '../wasm.js';
 
 /** Bytes of one split's record: threshold (f64), then the addresses of its column, left and right mask slots, then its two bits. */
 const SPLIT_BYTES = 24;
 /** Bytes of one unit's record: its table's address, and its row's width in bytes. */
 const UNIT_BYTES = 8;
+
+/**
+ * The walk's memory, regions 8-byte aligned and reserved in order: the row, its routed values (missing
+ * as −∞, then as +∞) and the output first, in both forms of the walk.
+ */
+class WalkLayout {
+  size = 0;
+  readonly rowAt: number;
+  readonly routedAt: number;
+  readonly phiAt: number;
+
+  constructor(features: number, columns: number) {
+    this.rowAt = this.reserve(8 * Math.max(1, features));
+    this.routedAt = this.reserve(16 * Math.max(1, features));
+    this.phiAt = this.reserve(8 * columns);
+  }
+
+  /** The address of a new region of `bytes`. */
+  reserve(bytes: number): number {
+    const at = this.size;
+    this.size += Math.ceil(bytes / 8) * 8;
+    return at;
+  }
+}
 
 /** How the walk is written: one loop per pass over arrays of the model, or the model's own straight-line code. */
 export type WasmWalkForm = 'unrolled' | 'looped';
@@ -132,7 +87,7 @@ export function compileWasmTableWalk(
   outputs: number,
   form?: WasmWalkForm,
 ): TableWalk | undefined {
-  const wasm = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+  const wasm = webAssembly;
   if (!wasm) return undefined;
   const unrolled = form === 'looped' ? undefined : unrolledWalk(wasm, tables, features, outputs);
   return unrolled ?? (form === 'unrolled' ? undefined : loopedWalk(wasm, tables, features, outputs));
@@ -195,18 +150,12 @@ function unrolledWalk(
   const columns = outputs * features;
   const splits = tables.splitColumn.length;
   const units = tables.units;
-  let size = 0;
-  const reserve = (bytes: number): number => {
-    const at = size;
-    size += Math.ceil(bytes / 8) * 8;
-    return at;
-  };
-  const rowAt = reserve(8 * Math.max(1, features));
-  const routedAt = reserve(16 * Math.max(1, features));
-  const phiAt = reserve(8 * columns);
+  const layout = new WalkLayout(features, columns);
+  const { rowAt, routedAt, phiAt } = layout;
+  const reserve = (bytes: number): number => layout.reserve(bytes);
   const sumsAt = reserve(16 * columns);
   const tableAt = reserve(8 * tables.table.length);
-  if (size > 2 ** 31) return undefined;
+  if (layout.size > 2 ** 31) return undefined;
 
   // the sum each number of a unit's row goes to: 2q for column q's even entries, 2q + 1 for its odd ones
   const firstRead = new Int32Array(units + 1);
@@ -226,7 +175,7 @@ function unrolledWalk(
     writer[tables.splitRight[k]] = k;
     writer[tables.splitLeft[k]] = k;
   }
-  const functions: FunctionCode[] = [];
+  const functions: ModuleFunction[] = [];
   let bytes = 0;
   // locals: the side, a unit's row address, the sums, then one mask per slot of the function's trees
   const [right, address] = [0, 1];
@@ -299,6 +248,8 @@ function unrolledWalk(
     bytes += code.length;
     if (bytes > MOST_UNROLLED_BYTES) return undefined;
     functions.push({
+      params: [],
+      results: [],
       locals: [
         I32,
         I32,
@@ -313,20 +264,20 @@ function unrolledWalk(
   for (let sum = 0; sum < 2 * columns; sum++)
     append(walk, [0x41, 0, ...f64(0), ...storeF64(sumsAt + 8 * sum)]);
   append(walk, routeCode(features, rowAt, routedAt, 0, 1));
-  for (let index = 0; index < functions.length; index++) append(walk, [0x10, ...unsignedLeb(index)]);
+  for (let index = 0; index < functions.length; index++) append(walk, call(index));
   for (let q = 0; q < columns; q++) {
     append(walk, [0x41, 0, 0x41, 0, ...loadF64(phiAt + 8 * q)]);
     append(walk, [0x41, 0, ...loadF64(sumsAt + 16 * q), 0x41, 0, ...loadF64(sumsAt + 16 * q + 8)]);
     append(walk, [...f64Add, ...f64Add, ...storeF64(phiAt + 8 * q)]);
   }
-  functions.push({ locals: [I32, F64], body: walk });
+  functions.push({ name: 'walk', params: [], results: [], locals: [I32, F64], body: walk });
 
   let memory: { readonly buffer: ArrayBuffer };
   let run: () => void;
   try {
-    const pages = Math.max(1, Math.ceil(size / 65536));
+    const pages = Math.max(1, Math.ceil(layout.size / 65536));
     memory = new wasm.Memory({ initial: pages, maximum: pages });
-    const module = new wasm.Module(encodeModule(functions));
+    const module = new wasm.Module(encodeModule(functions, { shared: false }));
     run = new wasm.Instance(module, { env: { memory } }).exports.walk as () => void;
   } catch {
     return undefined;
@@ -361,15 +312,9 @@ function loopedWalk(
   const entryCount = tables.entryStart[columns];
   // entries pack a unit as (unit · 4) << 7 into 32 bits
   if (units >= 1 << 23) return undefined;
-  let size = 0;
-  const reserve = (bytes: number): number => {
-    const at = size;
-    size += Math.ceil(bytes / 8) * 8;
-    return at;
-  };
-  const rowAt = reserve(8 * Math.max(1, features));
-  const routedAt = reserve(16 * Math.max(1, features));
-  const phiAt = reserve(8 * columns);
+  const layout = new WalkLayout(features, columns);
+  const { rowAt, routedAt, phiAt } = layout;
+  const reserve = (bytes: number): number => layout.reserve(bytes);
   const splitsAt = reserve(SPLIT_BYTES * splits);
   const unitsAt = reserve(UNIT_BYTES * units);
   const masksAt = reserve(2 * tables.slots);
@@ -377,12 +322,12 @@ function loopedWalk(
   const entryStartAt = reserve(4 * (columns + 1));
   const entriesAt = reserve(4 * entryCount);
   const tableAt = reserve(8 * tables.table.length);
-  if (size > 2 ** 31) return undefined;
+  if (layout.size > 2 ** 31) return undefined;
 
   let memory: { readonly buffer: ArrayBuffer };
   let walk: () => void;
   try {
-    const pages = Math.max(1, Math.ceil(size / 65536));
+    const pages = Math.max(1, Math.ceil(layout.size / 65536));
     memory = new wasm.Memory({ initial: pages, maximum: pages });
     const module = new wasm.Module(
       walkCode(
@@ -519,10 +464,16 @@ function walkCode(sizes: Sizes, at: Addresses): Uint8Array {
     get(slot), i32(1), add, tee(slot), i32(columns), ltU, branchIf(0),
     end,
   ];
-  return encodeModule([
-    {
-      locals: [I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64],
-      body: [...route, ...[...passSplits, ...passUnits, ...passColumns].flat()],
-    },
-  ]);
+  return encodeModule(
+    [
+      {
+        name: 'walk',
+        params: [],
+        results: [],
+        locals: [I32, I32, I32, I32, I32, I32, I32, I32, F64, F64, F64],
+        body: [...route, ...[...passSplits, ...passUnits, ...passColumns].flat()],
+      },
+    ],
+    { shared: false },
+  );
 }

@@ -2,25 +2,87 @@
 // as a small WebAssembly module assembled here from named instructions: in JavaScript every typed-array
 // access is bounds-checked, which makes these loops 2-3x slower. Their data lives in one shared memory.
 import { errors } from '../../core/errors.js';
+import {
+  F64,
+  I32,
+  add,
+  and,
+  block,
+  branchIf,
+  end,
+  eqz,
+  f64,
+  f64Add,
+  f64Div,
+  f64Floor,
+  f64FromUnsigned,
+  f64Max,
+  f64Min,
+  f64Mul,
+  f64Nearest,
+  f64Neg,
+  f64Sub,
+  geU,
+  get,
+  gtU,
+  i32,
+  i32TruncF64,
+  i32TruncF64Unsigned,
+  ifThen,
+  load16,
+  load32,
+  load8,
+  loadF64,
+  loop,
+  ltU,
+  memoryCopy,
+  memoryFill,
+  mul,
+  ne,
+  rotl,
+  select,
+  set,
+  shl,
+  shrS,
+  shrU,
+  store16,
+  store32,
+  store8,
+  storeF64,
+  sub,
+  tee,
+  xor,
+  webAssembly,
+  encodeModule,
+  type Code,
+  type WasmApi,
+} from '../wasm.js';
 
 /** The parts of the WebAssembly API used here (the project's TypeScript settings carry no WebAssembly types). */
 export interface WasmMemory {
   readonly buffer: SharedArrayBuffer;
 }
-interface WasmApi {
-  Memory: new (descriptor: { initial: number; maximum: number; shared: boolean }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (
-    module: object,
-    imports: Record<string, Record<string, unknown>>,
-  ) => { exports: Record<string, unknown> };
-}
-const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+// Node.js always has WebAssembly: the tree engine is built on it
+const wasm = webAssembly as WasmApi;
 
 /** Byte offset of the second partial histogram in a kernel scratch area (256 bins x 3 doubles). */
 const SECOND_COPY = 256 * 3 * 8;
 /** Bytes of scratch one thread needs for the histogram kernel. */
 export const KERNEL_SCRATCH_BYTES = 2 * SECOND_COPY;
+
+/** One boosting pass over rows [start, end) (see Kernels.boostLogLoss); arguments are byte addresses. */
+type BoostPass = (
+  start: number,
+  end: number,
+  raw: number,
+  y: number,
+  weights: number,
+  leafOf: number,
+  leafValues: number,
+  gh: number,
+  tables: number,
+  rows: number,
+) => void;
 
 export interface Kernels {
   /**
@@ -114,55 +176,11 @@ export interface Kernels {
    * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i] (weight 1: `weights` is
    * not read); with `rows` not 0, rows[i] = i (every row drawn, in order).
    */
-  boostLogLoss(
-    start: number,
-    end: number,
-    raw: number,
-    y: number,
-    weights: number,
-    leafOf: number,
-    leafValues: number,
-    gh: number,
-    tables: number,
-    rows: number,
-  ): void;
-  boostSquaredError(
-    start: number,
-    end: number,
-    raw: number,
-    y: number,
-    weights: number,
-    leafOf: number,
-    leafValues: number,
-    gh: number,
-    tables: number,
-    rows: number,
-  ): void;
+  boostLogLoss: BoostPass;
+  boostSquaredError: BoostPass;
   /** The same, each row's pair weighted by weights[i]. */
-  boostLogLossWeighted(
-    start: number,
-    end: number,
-    raw: number,
-    y: number,
-    weights: number,
-    leafOf: number,
-    leafValues: number,
-    gh: number,
-    tables: number,
-    rows: number,
-  ): void;
-  boostSquaredErrorWeighted(
-    start: number,
-    end: number,
-    raw: number,
-    y: number,
-    weights: number,
-    leafOf: number,
-    leafValues: number,
-    gh: number,
-    tables: number,
-    rows: number,
-  ): void;
+  boostLogLossWeighted: BoostPass;
+  boostSquaredErrorWeighted: BoostPass;
 }
 
 /** exp(x) = 2^(k/64) · e^r, k = round(64·x / ln 2): the two tables the kernels read (EXP_TABLE_BYTES long). */
@@ -188,129 +206,11 @@ export function fastExp(value: number): number {
   return polynomial * EXP_FRACTIONS[k & 63] * EXP_POWERS[(k >> 6) + 1100];
 }
 
-// ---- a minimal WebAssembly encoder: just what the kernels use
-const I32 = 0x7f;
-const F64 = 0x7c;
-type Code = number[];
-
-function unsignedLeb(value: number): Code {
-  const out: Code = [];
-  let rest = value >>> 0;
-  do {
-    let byte = rest & 0x7f;
-    rest >>>= 7;
-    if (rest !== 0) byte |= 0x80;
-    out.push(byte);
-  } while (rest !== 0);
-  return out;
-}
-
-function signedLeb(value: number): Code {
-  const out: Code = [];
-  let rest = value | 0;
-  for (;;) {
-    const byte = rest & 0x7f;
-    rest >>= 7;
-    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
-      out.push(byte);
-      return out;
-    }
-    out.push(byte | 0x80);
-  }
-}
-
-const vector = (items: Code[]): Code => [...unsignedLeb(items.length), ...items.flat()];
-const section = (id: number, content: Code): Code => [id, ...unsignedLeb(content.length), ...content];
-const name = (text: string): Code => vector([...Buffer.from(text, 'utf8')].map((byte) => [byte]));
-
-const get = (local: number): Code => [0x20, ...unsignedLeb(local)];
-const set = (local: number): Code => [0x21, ...unsignedLeb(local)];
-const tee = (local: number): Code => [0x22, ...unsignedLeb(local)];
-const i32 = (value: number): Code => [0x41, ...signedLeb(value)];
-const f64 = (value: number): Code => {
-  const bytes = new Uint8Array(new Float64Array([value]).buffer);
-  return [0x44, ...bytes];
-};
-const add = [0x6a];
-const sub = [0x6b];
-const mul = [0x6c];
-const shl = [0x74];
-const eqz = [0x45];
-const ltU = [0x49];
-const geU = [0x4f];
-const f64Add = [0xa0];
-const f64FromUnsigned = [0xb8];
-const shrU = [0x76];
-const xor = [0x73];
-const rotl = [0x77];
-const gtU = [0x4b];
-const ne = [0x47];
-const f64Floor = [0x9c];
-const i32TruncF64Unsigned = [0xab];
-const f64Sub = [0xa1];
-const f64Mul = [0xa2];
-const f64Div = [0xa3];
-const f64Min = [0xa4];
-const f64Max = [0xa5];
-const f64Neg = [0x9a];
-const f64Nearest = [0x9e];
-const i32TruncF64 = [0xaa];
-const and = [0x71];
-const shrS = [0x75];
-const select = [0x1b];
-const load16 = (offset = 0): Code => [0x2f, 1, ...unsignedLeb(offset)];
-const store16 = (offset = 0): Code => [0x3b, 1, ...unsignedLeb(offset)];
-const ifThen = [0x04, 0x40];
-const load32 = (offset = 0): Code => [0x28, 2, ...unsignedLeb(offset)];
-const load8 = (offset = 0): Code => [0x2d, 0, ...unsignedLeb(offset)];
-const store32 = (offset = 0): Code => [0x36, 2, ...unsignedLeb(offset)];
-const store8 = (offset = 0): Code => [0x3a, 0, ...unsignedLeb(offset)];
-const loadF64 = (offset = 0): Code => [0x2b, 3, ...unsignedLeb(offset)];
-const storeF64 = (offset = 0): Code => [0x39, 3, ...unsignedLeb(offset)];
-const block = [0x02, 0x40];
-const loop = [0x03, 0x40];
-const end = [0x0b];
-const branchIf = (depth: number): Code => [0x0d, ...unsignedLeb(depth)];
-const memoryFill = [0xfc, 0x0b, 0x00];
-const memoryCopy = [0xfc, 0x0a, 0x00, 0x00];
-
 interface FunctionCode {
   params: number[];
   results: number[];
   locals: number[];
   body: Code[];
-}
-
-function encodeFunction(fn: FunctionCode): Code {
-  const locals = vector(fn.locals.map((type) => [1, type]));
-  const body = [...locals, ...fn.body.flat(), ...end];
-  return [...unsignedLeb(body.length), ...body];
-}
-
-function encodeModule(functions: Array<{ name: string; code: FunctionCode }>): Uint8Array {
-  const types = functions.map(({ code }) => [
-    0x60,
-    ...vector(code.params.map((t) => [t])),
-    ...vector(code.results.map((t) => [t])),
-  ]);
-  // imported shared memory: at least one page, at most 4 GiB
-  const memoryImport = [
-    ...name('env'),
-    ...name('memory'),
-    0x02,
-    0x03,
-    ...unsignedLeb(1),
-    ...unsignedLeb(65536),
-  ];
-  const bytes = [
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vector(types)),
-    ...section(2, vector([memoryImport])),
-    ...section(3, vector(functions.map((_, i) => unsignedLeb(i)))),
-    ...section(7, vector(functions.map((fn, i) => [...name(fn.name), 0x00, ...unsignedLeb(i)]))),
-    ...section(10, vector(functions.map(({ code }) => encodeFunction(code)))),
-  ];
-  return Uint8Array.from(bytes);
 }
 
 // ---- the kernels
@@ -761,23 +661,26 @@ let compiled: object | undefined;
 /** The compiled module; worker threads are sent this one, so they share its optimised code. */
 export function kernelModule(): object {
   compiled ??= new wasm.Module(
-    encodeModule([
-      { name: 'histogramOrdered', code: histogramFunction(false) },
-      { name: 'histogramIdentity', code: histogramFunction(true) },
-      { name: 'gather', code: gatherFunction() },
-      { name: 'partition', code: partitionFunction() },
-      { name: 'scatterLeaf', code: scatterLeafFunction() },
-      { name: 'countLeft', code: countLeftFunction() },
-      { name: 'scatterIdentity', code: scatterIdentityFunction() },
-      { name: 'boostLogLoss', code: boostFunction(true, false) },
-      { name: 'boostSquaredError', code: boostFunction(false, false) },
-      { name: 'boostLogLossWeighted', code: boostFunction(true, true) },
-      { name: 'boostSquaredErrorWeighted', code: boostFunction(false, true) },
-      { name: 'histogramCounted', code: histogramCountedFunction() },
-      { name: 'gatherCodes', code: gatherCodesFunction() },
-      { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },
-      { name: 'codeRows', code: codeRowsFunction() },
-    ]),
+    encodeModule(
+      [
+        { name: 'histogramOrdered', code: histogramFunction(false) },
+        { name: 'histogramIdentity', code: histogramFunction(true) },
+        { name: 'gather', code: gatherFunction() },
+        { name: 'partition', code: partitionFunction() },
+        { name: 'scatterLeaf', code: scatterLeafFunction() },
+        { name: 'countLeft', code: countLeftFunction() },
+        { name: 'scatterIdentity', code: scatterIdentityFunction() },
+        { name: 'boostLogLoss', code: boostFunction(true, false) },
+        { name: 'boostSquaredError', code: boostFunction(false, false) },
+        { name: 'boostLogLossWeighted', code: boostFunction(true, true) },
+        { name: 'boostSquaredErrorWeighted', code: boostFunction(false, true) },
+        { name: 'histogramCounted', code: histogramCountedFunction() },
+        { name: 'gatherCodes', code: gatherCodesFunction() },
+        { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },
+        { name: 'codeRows', code: codeRowsFunction() },
+      ].map(({ name, code }) => ({ name, ...code, body: code.body.flat() })),
+      { shared: true },
+    ),
   );
   return compiled;
 }

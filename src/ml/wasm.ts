@@ -1,0 +1,169 @@
+// The WebAssembly binary encoder shared by the tree engine's kernels (tree/kernels.ts) and the explanation
+// walk (explain/table-walk-wasm.ts): LEB128 numbers, sections, named instructions and one module layout
+// (an imported memory, functions exported by name). No toolchain and no .wasm file: modules are assembled
+// when they are needed.
+
+/** The parts of the WebAssembly API used here (the project's TypeScript settings carry no WebAssembly types). */
+export interface WasmApi {
+  Memory: {
+    new (descriptor: { initial: number; maximum: number; shared: true }): {
+      readonly buffer: SharedArrayBuffer;
+    };
+    new (descriptor: { initial: number; maximum?: number }): { readonly buffer: ArrayBuffer };
+  };
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (
+    module: object,
+    imports: Record<string, Record<string, unknown>>,
+  ) => { exports: Record<string, unknown> };
+}
+
+/** The runtime's WebAssembly, or undefined where it has none. */
+export const webAssembly = (globalThis as unknown as { WebAssembly?: WasmApi }).WebAssembly;
+
+export const I32 = 0x7f;
+export const F64 = 0x7c;
+/** Instruction bytes. */
+export type Code = number[];
+
+export function unsignedLeb(value: number): Code {
+  const out: Code = [];
+  let rest = value >>> 0;
+  do {
+    let byte = rest & 0x7f;
+    rest >>>= 7;
+    if (rest !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (rest !== 0);
+  return out;
+}
+
+export function signedLeb(value: number): Code {
+  const out: Code = [];
+  let rest = value | 0;
+  for (;;) {
+    const byte = rest & 0x7f;
+    rest >>= 7;
+    if ((rest === 0 && (byte & 0x40) === 0) || (rest === -1 && (byte & 0x40) !== 0)) {
+      out.push(byte);
+      return out;
+    }
+    out.push(byte | 0x80);
+  }
+}
+
+/** Appends `items` to `out` one by one: a model's unrolled code can be too long to spread into a call. */
+export function append(out: Code, items: Code): void {
+  for (let i = 0; i < items.length; i++) out.push(items[i]);
+}
+
+function vector(items: Code[]): Code {
+  const out = unsignedLeb(items.length);
+  for (const item of items) append(out, item);
+  return out;
+}
+const section = (id: number, content: Code): Code => [id, ...unsignedLeb(content.length), ...content];
+const name = (text: string): Code => vector([...Buffer.from(text, 'utf8')].map((byte) => [byte]));
+
+// ---- instructions
+export const get = (local: number): Code => [0x20, ...unsignedLeb(local)];
+export const set = (local: number): Code => [0x21, ...unsignedLeb(local)];
+export const tee = (local: number): Code => [0x22, ...unsignedLeb(local)];
+export const i32 = (value: number): Code => [0x41, ...signedLeb(value)];
+export const f64 = (value: number): Code => [0x44, ...new Uint8Array(new Float64Array([value]).buffer)];
+export const call = (index: number): Code => [0x10, ...unsignedLeb(index)];
+export const eqz = [0x45];
+export const ne = [0x47];
+export const ltU = [0x49];
+export const gtU = [0x4b];
+export const geU = [0x4f];
+export const f64Eq = [0x61];
+export const f64Gt = [0x64];
+export const add = [0x6a];
+export const sub = [0x6b];
+export const mul = [0x6c];
+export const and = [0x71];
+export const or = [0x72];
+export const xor = [0x73];
+export const shl = [0x74];
+export const shrS = [0x75];
+export const shrU = [0x76];
+export const rotl = [0x77];
+export const f64Neg = [0x9a];
+export const f64Floor = [0x9c];
+export const f64Nearest = [0x9e];
+export const f64Add = [0xa0];
+export const f64Sub = [0xa1];
+export const f64Mul = [0xa2];
+export const f64Div = [0xa3];
+export const f64Min = [0xa4];
+export const f64Max = [0xa5];
+export const i32TruncF64 = [0xaa];
+export const i32TruncF64Unsigned = [0xab];
+export const f64FromUnsigned = [0xb8];
+export const select = [0x1b];
+export const load8 = (offset = 0): Code => [0x2d, 0, ...unsignedLeb(offset)];
+export const load16 = (offset = 0): Code => [0x2f, 1, ...unsignedLeb(offset)];
+export const load32 = (offset = 0): Code => [0x28, 2, ...unsignedLeb(offset)];
+export const loadF64 = (offset = 0): Code => [0x2b, 3, ...unsignedLeb(offset)];
+export const store8 = (offset = 0): Code => [0x3a, 0, ...unsignedLeb(offset)];
+export const store16 = (offset = 0): Code => [0x3b, 1, ...unsignedLeb(offset)];
+export const store32 = (offset = 0): Code => [0x36, 2, ...unsignedLeb(offset)];
+export const storeF64 = (offset = 0): Code => [0x39, 3, ...unsignedLeb(offset)];
+export const block = [0x02, 0x40];
+export const loop = [0x03, 0x40];
+export const ifThen = [0x04, 0x40];
+export const end = [0x0b];
+export const branchIf = (depth: number): Code => [0x0d, ...unsignedLeb(depth)];
+export const memoryFill = [0xfc, 0x0b, 0x00];
+export const memoryCopy = [0xfc, 0x0a, 0x00, 0x00];
+
+/** One function of a module: exported under `name` when it has one; functions call each other by position. */
+export interface ModuleFunction {
+  name?: string;
+  params: number[];
+  results: number[];
+  /** Types of the locals after the parameters. */
+  locals: number[];
+  /** Its code, without the final `end`. */
+  body: Code;
+}
+
+/**
+ * A module importing `env.memory`, shared (up to 4 GiB, for threads) or not, holding `functions`.
+ */
+export function encodeModule(functions: ModuleFunction[], memory: { shared: boolean }): Uint8Array {
+  // one type per distinct signature
+  const signatures: string[] = [];
+  const typeOf = functions.map(({ params, results }) => {
+    const signature = `${params.join(',')}>${results.join(',')}`;
+    const known = signatures.indexOf(signature);
+    return known >= 0 ? known : signatures.push(signature) - 1;
+  });
+  const types = signatures.map((signature) => {
+    const [params, results] = signature
+      .split('>')
+      .map((list) => (list === '' ? [] : list.split(',').map(Number)));
+    return [0x60, ...vector(params.map((type) => [type])), ...vector(results.map((type) => [type]))];
+  });
+  const limits = memory.shared ? [0x03, ...unsignedLeb(1), ...unsignedLeb(65536)] : [0x00, ...unsignedLeb(1)];
+  const bytes: Code = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  append(bytes, section(1, vector(types)));
+  append(bytes, section(2, vector([[...name('env'), ...name('memory'), 0x02, ...limits]])));
+  append(bytes, section(3, vector(typeOf.map((type) => unsignedLeb(type)))));
+  const exported = functions.flatMap((fn, index) =>
+    fn.name === undefined ? [] : [[...name(fn.name), 0x00, ...unsignedLeb(index)]],
+  );
+  append(bytes, section(7, vector(exported)));
+  const codes: Code = unsignedLeb(functions.length);
+  for (const { locals, body } of functions) {
+    const head = vector(locals.map((type) => [1, type]));
+    append(codes, unsignedLeb(head.length + body.length + 1));
+    append(codes, head);
+    append(codes, body);
+    append(codes, end);
+  }
+  append(bytes, [10, ...unsignedLeb(codes.length)]);
+  append(bytes, codes);
+  return Uint8Array.from(bytes);
+}
