@@ -121,11 +121,14 @@ export function featureEdges(
 /** Columns of whole numbers spanning at most this many values are counted instead of sorted. */
 const COUNTING_RANGE = 1 << 16;
 
+/** Counts of a column's whole values from its minimum, or undefined when they are not all whole in a small range. */
+type ValueCounter = (values: Float64Array) => { counts: Int32Array; min: number } | undefined;
+
 /** scikit-learn's rule: midpoints between distinct values when few, else midpoint percentiles. */
-function binEdges(values: Float64Array, maxBins: number): Float64Array {
+function binEdges(values: Float64Array, maxBins: number, counter: ValueCounter = countValues): Float64Array {
   const n = values.length;
   if (n === 0) return new Float64Array(0);
-  const counted = countedEdges(values, maxBins);
+  const counted = countedEdges(values, maxBins, counter);
   if (counted) return counted;
   // otherwise find the distinct values without sorting all of them when they are few
   const distinct = new Set<number>();
@@ -135,8 +138,7 @@ function binEdges(values: Float64Array, maxBins: number): Float64Array {
   return percentileEdges((position) => sorted[position], n, maxBins);
 }
 
-/** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
-function countedEdges(values: Float64Array, maxBins: number): Float64Array | undefined {
+function countValues(values: Float64Array): { counts: Int32Array; min: number } | undefined {
   const n = values.length;
   let min = Infinity;
   let max = -Infinity;
@@ -150,6 +152,15 @@ function countedEdges(values: Float64Array, maxBins: number): Float64Array | und
   if (!(max - min < COUNTING_RANGE) || min > max) return undefined;
   const counts = new Int32Array(max - min + 1);
   for (let i = 0; i < n; i++) counts[values[i] - min]++;
+  return { counts, min };
+}
+
+/** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
+function countedEdges(values: Float64Array, maxBins: number, counter: ValueCounter): Float64Array | undefined {
+  const n = values.length;
+  const counted = counter(values);
+  if (!counted) return undefined;
+  const { counts, min } = counted;
   const present: number[] = [];
   for (let v = 0; v < counts.length; v++) if (counts[v] > 0) present.push(v + min);
   if (present.length <= maxBins) return midpoints(Float64Array.from(present));
@@ -485,6 +496,8 @@ class BinningKernels {
   private readonly valuesAt: number;
   private readonly edgesAt: number;
   private readonly codesAt: number;
+  private readonly rangeAt: number;
+  private readonly countsAt: number;
   /** Per feature: its edges padded with +Infinity to 2^steps - 1, and steps (made on first use). */
   private readonly searches = new Map<number, { padded: Float64Array; steps: number }>();
 
@@ -496,6 +509,8 @@ class BinningKernels {
     this.valuesAt = arena.reserve(this.sampleLength * 8);
     this.edgesAt = arena.reserve(EDGE_STRIDE * 8);
     this.codesAt = arena.reserve(Math.min(rows, BINNING_BLOCK_ROWS));
+    this.rangeAt = arena.reserve(16);
+    this.countsAt = arena.reserve(COUNTING_RANGE * 4);
     this.memory = arena.create();
     this.kernels = instantiateKernels(this.memory, module);
     const rowsOf = new Int32Array(this.memory.buffer, this.sampleAt, this.sampleLength);
@@ -509,8 +524,20 @@ class BinningKernels {
     new Float64Array(memory.buffer, this.columnAt, column.length).set(column);
     const count = kernels.gatherPresent(this.columnAt, this.sampleAt, this.sampleLength, this.valuesAt);
     const hasMissing = kernels.anyMissing(this.columnAt, column.length) === 1;
-    return { edges: binEdges(new Float64Array(memory.buffer, this.valuesAt, count), maxBins), hasMissing };
+    const values = new Float64Array(memory.buffer, this.valuesAt, count);
+    return { edges: binEdges(values, maxBins, this.counter), hasMissing };
   }
+
+  /** countValues in the kernels, on the sampled values in their memory. */
+  private readonly counter: ValueCounter = (values) => {
+    const { kernels, memory } = this;
+    const whole = kernels.wholeRange(this.valuesAt, values.length, this.rangeAt);
+    const [min, max] = new Float64Array(memory.buffer, this.rangeAt, 2);
+    if (whole === 0 || !(max - min < COUNTING_RANGE) || min > max) return undefined;
+    const counts = new Int32Array(memory.buffer, this.countsAt, max - min + 1).fill(0);
+    kernels.countValues(this.valuesAt, values.length, min, this.countsAt);
+    return { counts, min };
+  };
 
   /** Group `g`'s codes for rows [from, from + out.length), as binGroup writes them. */
   groupCodes(

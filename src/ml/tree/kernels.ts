@@ -196,6 +196,13 @@ export interface Kernels {
   sampleRows(state: number, bound: number, count: number, pool: number, marks: number, sample: number): void;
   /** values[0, k) = the non-missing doubles column[sample[i]] for i in [0, count), in order; returns k. */
   gatherPresent(column: number, sample: number, count: number, values: number): number;
+  /**
+   * For `count` doubles at `values` (none missing): 1 when every one is a whole number, else 0; their
+   * minimum and maximum into the two doubles at `out`.
+   */
+  wholeRange(values: number, count: number, out: number): number;
+  /** counts[value - min] += 1 (32-bit counts) for `count` whole-number doubles at `values`. */
+  countValues(values: number, count: number, min: number, counts: number): void;
   /** 1 when one of the `rows` doubles at `column` is missing (NaN), else 0. */
   anyMissing(column: number, rows: number): number;
   /**
@@ -788,6 +795,59 @@ function gatherPresentFunction(): FunctionCode {
   };
 }
 
+function wholeRangeFunction(): FunctionCode {
+  const [values, count, out] = [0, 1, 2];
+  const [i, whole, value, low, high] = [3, 4, 5, 6, 7];
+  return {
+    params: [I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, F64, F64, F64],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      i32(1), set(whole),
+      f64(Infinity), set(low),
+      f64(-Infinity), set(high),
+      block,
+      get(i), get(count), geU, branchIf(0),
+      loop,
+      get(values), get(i), i32(3), shl, add, loadF64(), set(value),
+      get(whole), get(value), f64Floor, get(value), f64Eq, and, set(whole),
+      get(low), get(value), f64Min, set(low),
+      get(high), get(value), f64Max, set(high),
+      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
+      end,
+      end,
+      get(out), get(low), storeF64(0),
+      get(out), get(high), storeF64(8),
+      get(whole),
+    ],
+  };
+}
+
+function countValuesFunction(): FunctionCode {
+  const [values, count, min, counts] = [0, 1, 2, 3];
+  const [i, at] = [4, 5];
+  return {
+    params: [I32, I32, F64, I32],
+    results: [],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      block,
+      get(i), get(count), geU, branchIf(0),
+      loop,
+      get(counts),
+      get(values), get(i), i32(3), shl, add, loadF64(), get(min), f64Sub, i32TruncF64, i32(2), shl, add, tee(at),
+      get(at), load32(), i32(1), add, store32(),
+      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
 function anyMissingFunction(): FunctionCode {
   const [column, rows] = [0, 1];
   const [i, found, value] = [2, 3, 4];
@@ -876,6 +936,8 @@ export function kernelModule(): object {
         { name: 'sampleRows', code: sampleRowsFunction() },
         { name: 'gatherPresent', code: gatherPresentFunction() },
         { name: 'anyMissing', code: anyMissingFunction() },
+        { name: 'wholeRange', code: wholeRangeFunction() },
+        { name: 'countValues', code: countValuesFunction() },
         { name: 'binCodes', code: binCodesFunction() },
       ].map(({ name, code }) => ({ name, ...code, body: code.body.flat() })),
       { shared: true },
