@@ -555,19 +555,15 @@ class BinningKernels {
     let stride = 1;
     for (const f of layout.members[g]) {
       const { padded, steps } = this.search(f, mapper.edges[f]);
-      edges.set(padded);
+      if (steps > 1) edges.set(padded);
       block.set(columns[f].subarray(from, from + rows));
       // NaN → edges.length + 1, as binOf (a column holds NaN only when its feature has the missing bin)
-      kernels.binCodes(
-        this.columnAt,
-        rows,
-        this.edgesAt,
-        steps,
-        mapper.edges[f].length + 1,
-        stride,
-        this.codesAt,
-        stride === 1 ? 1 : 0,
-      );
+      const missingBin = mapper.edges[f].length + 1;
+      const first = stride === 1 ? 1 : 0;
+      if (steps === 1)
+        kernels.binCodesOneEdge(this.columnAt, rows, padded[0], missingBin, stride, this.codesAt, first);
+      else
+        kernels.binCodes(this.columnAt, rows, this.edgesAt, steps, missingBin, stride, this.codesAt, first);
       stride *= layout.featureBins[f];
     }
     out.set(new Uint8Array(memory.buffer, this.codesAt, rows));

@@ -221,6 +221,16 @@ export interface Kernels {
     out: number,
     first: number,
   ): void;
+  /** binCodes for a feature with one edge (a flag, a one-hot column): bin 1 above `edge`, 0 at or below it. */
+  binCodesOneEdge(
+    column: number,
+    rows: number,
+    edge: number,
+    missingBin: number,
+    stride: number,
+    out: number,
+    first: number,
+  ): void;
 }
 
 /** exp(x) = 2^(k/64) · e^r, k = round(64·x / ln 2): the two tables the kernels read (EXP_TABLE_BYTES long). */
@@ -911,6 +921,31 @@ function binCodesFunction(): FunctionCode {
   };
 }
 
+function binCodesOneEdgeFunction(): FunctionCode {
+  const [column, rows, edge, missingBin, stride, out, first] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, at, value] = [7, 8, 9];
+  return {
+    params: [I32, I32, F64, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, F64],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      block,
+      get(i), get(rows), geU, branchIf(0),
+      loop,
+      get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+      get(out), get(i), add, tee(at),
+      get(missingBin), get(edge), get(value), f64Lt, get(value), get(value), f64Ne, select, get(stride), mul,
+      i32(0), get(at), load8(), get(first), select,
+      add, store8(),
+      get(i), i32(1), add, tee(i), get(rows), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
 let compiled: object | undefined;
 
 /** The compiled module; worker threads are sent this one, so they share its optimised code. */
@@ -939,6 +974,7 @@ export function kernelModule(): object {
         { name: 'wholeRange', code: wholeRangeFunction() },
         { name: 'countValues', code: countValuesFunction() },
         { name: 'binCodes', code: binCodesFunction() },
+        { name: 'binCodesOneEdge', code: binCodesOneEdgeFunction() },
       ].map(({ name, code }) => ({ name, ...code, body: code.body.flat() })),
       { shared: true },
     ),
