@@ -76,7 +76,6 @@ export const eqz = [0x45];
 export const ne = [0x47];
 export const ltU = [0x49];
 export const gtU = [0x4b];
-export const leU = [0x4d];
 export const geU = [0x4f];
 export const f64Eq = [0x61];
 export const f64Ne = [0x62];

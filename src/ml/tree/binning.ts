@@ -156,7 +156,11 @@ function countValues(values: Float64Array): { counts: Int32Array; min: number } 
 }
 
 /** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
-function countedEdges(values: Float64Array, maxBins: number, counter: ValueCounter): Float64Array | undefined {
+function countedEdges(
+  values: Float64Array,
+  maxBins: number,
+  counter: ValueCounter,
+): Float64Array | undefined {
   const n = values.length;
   const counted = counter(values);
   if (!counted) return undefined;
@@ -583,21 +587,28 @@ class BinningKernels {
   }
 }
 
-/** binningSample's rows, drawn by the sampleRows kernel (the same rows, ascending). */
-function drawnSample(rows: number, random: Random): Int32Array | undefined {
-  if (rows <= BINNING_SAMPLE_ROWS) return undefined;
+/**
+ * binningSample's rows, drawn by the sampleRows kernel: the same rows, ascending, and the generator left
+ * in the same state (`count`: the sample's size, other than BINNING_SAMPLE_ROWS in tests only).
+ */
+export function drawnSample(
+  rows: number,
+  random: Random,
+  count = BINNING_SAMPLE_ROWS,
+): Int32Array | undefined {
+  if (rows <= count) return undefined;
   const arena = new Arena();
   const stateAt = arena.reserve(16);
   const poolAt = arena.reserve(rows * 4);
   const marksAt = arena.reserve(rows);
-  const sampleAt = arena.reserve(BINNING_SAMPLE_ROWS * 4);
+  const sampleAt = arena.reserve(count * 4);
   const memory = arena.create();
   const kernels = instantiateKernels(memory);
   const state = new Uint32Array(memory.buffer, stateAt, 4);
   random.saveState(state);
-  kernels.sampleRows(stateAt, rows, BINNING_SAMPLE_ROWS, poolAt, marksAt, sampleAt);
+  kernels.sampleRows(stateAt, rows, count, poolAt, marksAt, sampleAt);
   random.restoreState(state);
-  return new Int32Array(memory.buffer, sampleAt, BINNING_SAMPLE_ROWS).slice();
+  return new Int32Array(memory.buffer, sampleAt, count).slice();
 }
 
 /** The one-thread binning: the same kernels as the shared one, every feature and block in turn. */
