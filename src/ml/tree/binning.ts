@@ -457,7 +457,7 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
   const blocks = Math.max(1, Math.ceil(rows / BINNING_BLOCK_ROWS));
   const pieces = layout.groups * blocks;
   for (let k = Atomics.add(control, NEXT_GROUP, 1); k < pieces; k = Atomics.add(control, NEXT_GROUP, 1)) {
-    binner ??= new BinningKernels(rows, undefined, job.module);
+    binner ??= new BinningKernels(rows, null, job.module);
     const g = groupOrder[Math.floor(k / blocks)];
     const from = (k % blocks) * BINNING_BLOCK_ROWS;
     const to = Math.min(rows, from + BINNING_BLOCK_ROWS);
@@ -504,12 +504,15 @@ class BinningKernels {
   private readonly countsAt: number;
   /** Per feature: its edges padded with +Infinity to 2^steps - 1, and steps (made on first use). */
   private readonly searches = new Map<number, { padded: Float64Array; steps: number }>();
+  /** The sampled rows (undefined: every row), copied in when the first feature's edges are asked for (then null). */
+  private pendingSample: Int32Array | undefined | null;
 
-  constructor(rows: number, sample: Int32Array | undefined, module: object = kernelModule()) {
+  /** `sample`: the sampled rows (undefined: every row), or null for a thread that only writes codes. */
+  constructor(rows: number, sample: Int32Array | undefined | null, module: object = kernelModule()) {
     const arena = new Arena();
-    this.sampleLength = sample ? sample.length : rows;
+    this.sampleLength = sample === null ? 0 : sample ? sample.length : rows;
     this.sampleAt = arena.reserve(this.sampleLength * 4);
-    this.columnAt = arena.reserve(rows * 8);
+    this.columnAt = arena.reserve((sample === null ? Math.min(rows, BINNING_BLOCK_ROWS) : rows) * 8);
     this.valuesAt = arena.reserve(this.sampleLength * 8);
     this.edgesAt = arena.reserve(EDGE_STRIDE * 8);
     this.codesAt = arena.reserve(Math.min(rows, BINNING_BLOCK_ROWS));
@@ -517,14 +520,19 @@ class BinningKernels {
     this.countsAt = arena.reserve(COUNTING_RANGE * 4);
     this.memory = arena.create();
     this.kernels = instantiateKernels(this.memory, module);
-    const rowsOf = new Int32Array(this.memory.buffer, this.sampleAt, this.sampleLength);
-    if (sample) rowsOf.set(sample);
-    else for (let i = 0; i < rows; i++) rowsOf[i] = i;
+    this.pendingSample = sample;
   }
 
   /** As featureEdges does it: the edges from the sampled values, missing values looked for in every row. */
   featureEdges(column: Float64Array, maxBins: number): { edges: Float64Array; hasMissing: boolean } {
     const { kernels, memory } = this;
+    // a thread that only writes codes never needs the sample
+    if (this.pendingSample !== null) {
+      const rowsOf = new Int32Array(memory.buffer, this.sampleAt, this.sampleLength);
+      if (this.pendingSample) rowsOf.set(this.pendingSample);
+      else for (let i = 0; i < this.sampleLength; i++) rowsOf[i] = i;
+      this.pendingSample = null;
+    }
     new Float64Array(memory.buffer, this.columnAt, column.length).set(column);
     const count = kernels.gatherPresent(this.columnAt, this.sampleAt, this.sampleLength, this.valuesAt);
     const hasMissing = kernels.anyMissing(this.columnAt, column.length) === 1;
