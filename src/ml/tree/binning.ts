@@ -4,6 +4,7 @@
 import { Random } from '../../core/random.js';
 import type { Matrix } from '../types.js';
 import { edgesBelow } from '../search.js';
+import { Arena, instantiateKernels, kernelModule, type Kernels, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 
 /** Rows used to find bin edges: quantiles of a large sample are as good as those of the whole column. */
@@ -120,11 +121,14 @@ export function featureEdges(
 /** Columns of whole numbers spanning at most this many values are counted instead of sorted. */
 const COUNTING_RANGE = 1 << 16;
 
+/** Counts of a column's whole values from its minimum, or undefined when they are not all whole in a small range. */
+type ValueCounter = (values: Float64Array) => { counts: Int32Array; min: number } | undefined;
+
 /** scikit-learn's rule: midpoints between distinct values when few, else midpoint percentiles. */
-function binEdges(values: Float64Array, maxBins: number): Float64Array {
+function binEdges(values: Float64Array, maxBins: number, counter: ValueCounter = countValues): Float64Array {
   const n = values.length;
   if (n === 0) return new Float64Array(0);
-  const counted = countedEdges(values, maxBins);
+  const counted = countedEdges(values, maxBins, counter);
   if (counted) return counted;
   // otherwise find the distinct values without sorting all of them when they are few
   const distinct = new Set<number>();
@@ -134,8 +138,7 @@ function binEdges(values: Float64Array, maxBins: number): Float64Array {
   return percentileEdges((position) => sorted[position], n, maxBins);
 }
 
-/** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
-function countedEdges(values: Float64Array, maxBins: number): Float64Array | undefined {
+function countValues(values: Float64Array): { counts: Int32Array; min: number } | undefined {
   const n = values.length;
   let min = Infinity;
   let max = -Infinity;
@@ -149,6 +152,19 @@ function countedEdges(values: Float64Array, maxBins: number): Float64Array | und
   if (!(max - min < COUNTING_RANGE) || min > max) return undefined;
   const counts = new Int32Array(max - min + 1);
   for (let i = 0; i < n; i++) counts[values[i] - min]++;
+  return { counts, min };
+}
+
+/** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
+function countedEdges(
+  values: Float64Array,
+  maxBins: number,
+  counter: ValueCounter,
+): Float64Array | undefined {
+  const n = values.length;
+  const counted = counter(values);
+  if (!counted) return undefined;
+  const { counts, min } = counted;
   const present: number[] = [];
   for (let v = 0; v < counts.length; v++) if (counts[v] > 0) present.push(v + min);
   if (present.length <= maxBins) return midpoints(Float64Array.from(present));
@@ -371,6 +387,8 @@ export interface SharedBinningJob {
   state: SharedArrayBuffer;
   /** Byte columns, one per group (at most one per feature). */
   codes: SharedArrayBuffer;
+  /** The compiled kernels (see kernelModule), so that a worker compiles nothing. */
+  module: object;
 }
 
 interface SharedViews {
@@ -409,10 +427,13 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
   if (!complete && Atomics.load(control, ALL_DONE) === 1) return undefined;
   const { rows, cols, maxBins } = job;
   const columns = job.columns;
-  let values: Float64Array | undefined;
-  for (let f = Atomics.add(control, NEXT_FEATURE, 1); f < cols; f = Atomics.add(control, NEXT_FEATURE, 1)) {
-    values ??= new Float64Array(sample ? sample.length : rows);
-    const found = featureEdges(columns[f], sample, maxBins, values);
+  let binner: BinningKernels | undefined;
+  // the features with the most distinct values first: their edges take a sort, the others a count
+  const order = featureOrder(columns, sample);
+  for (let k = Atomics.add(control, NEXT_FEATURE, 1); k < cols; k = Atomics.add(control, NEXT_FEATURE, 1)) {
+    binner ??= new BinningKernels(rows, sample, job.module);
+    const f = order[k];
+    const found = binner.featureEdges(columns[f], maxBins);
     edges.set(found.edges, f * EDGE_STRIDE);
     edgeCounts[f] = found.edges.length;
     missing[f] = found.hasMissing ? 1 : 0;
@@ -430,25 +451,200 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
   const codes = Array.from({ length: layout.groups }, (_, g) => new Uint8Array(job.codes, g * rows, rows));
   // groups with more members first, so the last ones taken are short; each group in blocks of rows (a
   // row's code depends on that row only), so that the threads finish together even with few groups
-  const order = Array.from({ length: layout.groups }, (_, g) => g).sort(
+  const groupOrder = Array.from({ length: layout.groups }, (_, g) => g).sort(
     (a, b) => layout.members[b].length - layout.members[a].length || a - b,
   );
   const blocks = Math.max(1, Math.ceil(rows / BINNING_BLOCK_ROWS));
   const pieces = layout.groups * blocks;
-  let scratch: Uint8Array | undefined;
   for (let k = Atomics.add(control, NEXT_GROUP, 1); k < pieces; k = Atomics.add(control, NEXT_GROUP, 1)) {
-    scratch ??= new Uint8Array(Math.min(rows, BINNING_BLOCK_ROWS));
-    const g = order[Math.floor(k / blocks)];
+    binner ??= new BinningKernels(rows, null, job.module);
+    const g = groupOrder[Math.floor(k / blocks)];
     const from = (k % blocks) * BINNING_BLOCK_ROWS;
     const to = Math.min(rows, from + BINNING_BLOCK_ROWS);
-    const block = columns.map((column) => column.subarray(from, to));
-    binGroup(block, mapper, layout, g, codes[g].subarray(from, to), scratch.subarray(0, to - from));
+    binner.groupCodes(columns, mapper, layout, g, from, codes[g].subarray(from, to));
     if (Atomics.add(control, GROUPS_DONE, 1) === pieces - 1) Atomics.notify(control, GROUPS_DONE);
   }
   if (!complete) return undefined;
   waitFor(control, GROUPS_DONE, pieces);
   Atomics.store(control, ALL_DONE, 1);
   return { rows, mapper, layout, columns: codes, buffer: job.codes };
+}
+
+/**
+ * Features in the order threads take them: those whose sampled values are not all whole numbers first
+ * (their edges take a sort, the others a count), each set in feature order. The first rows tell.
+ */
+function featureOrder(columns: Float64Array[], sample: Int32Array | undefined): number[] {
+  const probe = Math.min(64, sample ? sample.length : columns.length > 0 ? columns[0].length : 0);
+  const sorted = columns.map((column) => {
+    for (let i = 0; i < probe; i++) {
+      const value = column[sample ? sample[i] : i];
+      if (value !== Math.floor(value) && value === value) return true;
+    }
+    return false;
+  });
+  const features = Array.from({ length: columns.length }, (_, f) => f);
+  return [...features.filter((f) => sorted[f]), ...features.filter((f) => !sorted[f])];
+}
+
+/**
+ * One thread's binning kernels and their own memory: the sample, one column (edges) or one block of a
+ * column (codes) copied in at a time, the sampled values, one feature's padded edges and a block's codes.
+ */
+class BinningKernels {
+  private readonly kernels: Kernels;
+  private readonly memory: WasmMemory;
+  private readonly sampleAt: number;
+  private readonly sampleLength: number;
+  private readonly columnAt: number;
+  private readonly valuesAt: number;
+  private readonly edgesAt: number;
+  private readonly codesAt: number;
+  private readonly rangeAt: number;
+  private readonly countsAt: number;
+  /** Per feature: its edges padded with +Infinity to 2^steps - 1, and steps (made on first use). */
+  private readonly searches = new Map<number, { padded: Float64Array; steps: number }>();
+  /** The sampled rows (undefined: every row), copied in when the first feature's edges are asked for (then null). */
+  private pendingSample: Int32Array | undefined | null;
+
+  /** `sample`: the sampled rows (undefined: every row), or null for a thread that only writes codes. */
+  constructor(rows: number, sample: Int32Array | undefined | null, module: object = kernelModule()) {
+    const arena = new Arena();
+    this.sampleLength = sample === null ? 0 : sample ? sample.length : rows;
+    this.sampleAt = arena.reserve(this.sampleLength * 4);
+    this.columnAt = arena.reserve((sample === null ? Math.min(rows, BINNING_BLOCK_ROWS) : rows) * 8);
+    this.valuesAt = arena.reserve(this.sampleLength * 8);
+    this.edgesAt = arena.reserve(EDGE_STRIDE * 8);
+    this.codesAt = arena.reserve(Math.min(rows, BINNING_BLOCK_ROWS));
+    this.rangeAt = arena.reserve(16);
+    this.countsAt = arena.reserve(COUNTING_RANGE * 4);
+    this.memory = arena.create();
+    this.kernels = instantiateKernels(this.memory, module);
+    this.pendingSample = sample;
+  }
+
+  /** As featureEdges does it: the edges from the sampled values, missing values looked for in every row. */
+  featureEdges(column: Float64Array, maxBins: number): { edges: Float64Array; hasMissing: boolean } {
+    const { kernels, memory } = this;
+    // a thread that only writes codes never needs the sample
+    if (this.pendingSample !== null) {
+      const rowsOf = new Int32Array(memory.buffer, this.sampleAt, this.sampleLength);
+      if (this.pendingSample) rowsOf.set(this.pendingSample);
+      else for (let i = 0; i < this.sampleLength; i++) rowsOf[i] = i;
+      this.pendingSample = null;
+    }
+    new Float64Array(memory.buffer, this.columnAt, column.length).set(column);
+    const count = kernels.gatherPresent(this.columnAt, this.sampleAt, this.sampleLength, this.valuesAt);
+    const hasMissing = kernels.anyMissing(this.columnAt, column.length) === 1;
+    const values = new Float64Array(memory.buffer, this.valuesAt, count);
+    return { edges: binEdges(values, maxBins, this.counter), hasMissing };
+  }
+
+  /** countValues in the kernels, on the sampled values in their memory. */
+  private readonly counter: ValueCounter = (values) => {
+    const { kernels, memory } = this;
+    const whole = kernels.wholeRange(this.valuesAt, values.length, this.rangeAt);
+    const [min, max] = new Float64Array(memory.buffer, this.rangeAt, 2);
+    if (whole === 0 || !(max - min < COUNTING_RANGE) || min > max) return undefined;
+    const counts = new Int32Array(memory.buffer, this.countsAt, max - min + 1).fill(0);
+    kernels.countValues(this.valuesAt, values.length, min, this.countsAt);
+    return { counts, min };
+  };
+
+  /** Group `g`'s codes for rows [from, from + out.length), as binGroup writes them. */
+  groupCodes(
+    columns: Float64Array[],
+    mapper: BinMapper,
+    layout: PackedLayout,
+    g: number,
+    from: number,
+    out: Uint8Array,
+  ): void {
+    const { kernels, memory } = this;
+    const rows = out.length;
+    const block = new Float64Array(memory.buffer, this.columnAt, rows);
+    const edges = new Float64Array(memory.buffer, this.edgesAt, EDGE_STRIDE);
+    let stride = 1;
+    for (const f of layout.members[g]) {
+      const { padded, steps } = this.search(f, mapper.edges[f]);
+      if (steps > 1) edges.set(padded);
+      block.set(columns[f].subarray(from, from + rows));
+      // NaN → edges.length + 1, as binOf (a column holds NaN only when its feature has the missing bin)
+      const missingBin = mapper.edges[f].length + 1;
+      const first = stride === 1 ? 1 : 0;
+      if (steps === 1)
+        kernels.binCodesOneEdge(this.columnAt, rows, padded[0], missingBin, stride, this.codesAt, first);
+      else
+        kernels.binCodes(this.columnAt, rows, this.edgesAt, steps, missingBin, stride, this.codesAt, first);
+      stride *= layout.featureBins[f];
+    }
+    out.set(new Uint8Array(memory.buffer, this.codesAt, rows));
+  }
+
+  private search(f: number, edges: Float64Array): { padded: Float64Array; steps: number } {
+    let found = this.searches.get(f);
+    if (!found) {
+      let steps = 0;
+      while ((1 << steps) - 1 < edges.length) steps++;
+      const padded = new Float64Array((1 << steps) - 1).fill(Infinity);
+      padded.set(edges);
+      found = { padded, steps };
+      this.searches.set(f, found);
+    }
+    return found;
+  }
+}
+
+/**
+ * binningSample's rows, drawn by the sampleRows kernel: the same rows, ascending, and the generator left
+ * in the same state (`count`: the sample's size, other than BINNING_SAMPLE_ROWS in tests only).
+ */
+export function drawnSample(
+  rows: number,
+  random: Random,
+  count = BINNING_SAMPLE_ROWS,
+): Int32Array | undefined {
+  if (rows <= count) return undefined;
+  const arena = new Arena();
+  const stateAt = arena.reserve(16);
+  const poolAt = arena.reserve(rows * 4);
+  const marksAt = arena.reserve(rows);
+  const sampleAt = arena.reserve(count * 4);
+  const memory = arena.create();
+  const kernels = instantiateKernels(memory);
+  const state = new Uint32Array(memory.buffer, stateAt, 4);
+  random.saveState(state);
+  kernels.sampleRows(stateAt, rows, count, poolAt, marksAt, sampleAt);
+  random.restoreState(state);
+  return new Int32Array(memory.buffer, sampleAt, count).slice();
+}
+
+/** The one-thread binning: the same kernels as the shared one, every feature and block in turn. */
+function binAlone(X: Matrix, sample: Int32Array | undefined, maxBins: number): BinnedData {
+  const { rows, cols } = X;
+  const binner = new BinningKernels(rows, sample);
+  const edges: Float64Array[] = [];
+  const hasMissing = new Uint8Array(cols);
+  for (let f = 0; f < cols; f++) {
+    const found = binner.featureEdges(X.columns[f], maxBins);
+    edges.push(found.edges);
+    hasMissing[f] = found.hasMissing ? 1 : 0;
+  }
+  const mapper: BinMapper = {
+    edges,
+    valueBins: Int32Array.from(edges, (featureEdges) => featureEdges.length + 1),
+    hasMissing,
+  };
+  const layout = packFeatures(mapper);
+  const buffer = new ArrayBuffer(Math.max(1, rows * layout.groups));
+  const columns: Uint8Array[] = [];
+  for (let g = 0; g < layout.groups; g++) {
+    const column = new Uint8Array(buffer, g * rows, rows);
+    for (let from = 0; from < rows; from += BINNING_BLOCK_ROWS)
+      binner.groupCodes(X.columns, mapper, layout, g, from, column.subarray(from, from + BINNING_BLOCK_ROWS));
+    columns.push(column);
+  }
+  return { rows, mapper, layout, columns, buffer };
 }
 
 /**
@@ -485,7 +681,7 @@ export class SharedBinning {
   /** Draws the sample (as fitBinMapper does with `random`) and, for several threads, shares the matrix (see sharedColumns). */
   static prepare(X: Matrix, maxBins: number, random: Random, threads: number): SharedBinning {
     const started = phaseStart();
-    const sample = binningSample(X.rows, random);
+    const sample = drawnSample(X.rows, random);
     let job: SharedBinningJob | undefined;
     if (threads > 1 && X.cols > 0 && X.rows > 0) {
       const { rows, cols } = X;
@@ -504,6 +700,7 @@ export class SharedBinning {
         sample: shared,
         state: new SharedArrayBuffer(edgesAt + cols * EDGE_STRIDE * 8),
         codes: new SharedArrayBuffer(rows * cols),
+        module: kernelModule(),
       };
     }
     phaseDone('binning', started);
@@ -517,8 +714,7 @@ export class SharedBinning {
     if (this.job) {
       data = binSharedPart(this.job, true) as BinnedData;
     } else {
-      const mapper = mapperFromSample(this.X, this.sample, this.maxBins);
-      data = binColumns(this.X, mapper, packFeatures(mapper));
+      data = binAlone(this.X, this.sample, this.maxBins);
     }
     phaseDone('binning', started);
     return data;

@@ -14,6 +14,9 @@ import {
   f64,
   f64Add,
   f64Div,
+  f64Eq,
+  f64Lt,
+  f64Ne,
   f64Floor,
   f64FromUnsigned,
   f64Max,
@@ -39,6 +42,8 @@ import {
   memoryFill,
   mul,
   ne,
+  or,
+  remU,
   rotl,
   select,
   set,
@@ -181,6 +186,50 @@ export interface Kernels {
   /** The same, each row's pair weighted by weights[i]. */
   boostLogLossWeighted: BoostPass;
   boostSquaredErrorWeighted: BoostPass;
+  /**
+   * Binning's sample: `count` distinct rows of [0, bound) drawn by a partial Fisher-Yates shuffle of
+   * `pool` (bound 32-bit words) with Random.nextInt's draws, from and back into the generator state at
+   * `state` (the same rows as Random.sampleWithoutReplacement), listed ascending into `sample` (count
+   * words) by marking them in `marks` (bound bytes).
+   */
+  sampleRows(state: number, bound: number, count: number, pool: number, marks: number, sample: number): void;
+  /** values[0, k) = the non-missing doubles column[sample[i]] for i in [0, count), in order; returns k. */
+  gatherPresent(column: number, sample: number, count: number, values: number): number;
+  /**
+   * For `count` doubles at `values` (none missing): 1 when every one is a whole number, else 0; their
+   * minimum and maximum into the two doubles at `out`.
+   */
+  wholeRange(values: number, count: number, out: number): number;
+  /** counts[value - min] += 1 (32-bit counts) for `count` whole-number doubles at `values`. */
+  countValues(values: number, count: number, min: number, counts: number): void;
+  /** 1 when one of the `rows` doubles at `column` is missing (NaN), else 0. */
+  anyMissing(column: number, rows: number): number;
+  /**
+   * One feature's part of a group's byte codes for `rows` doubles at `column`: out[i] (+)= bin × stride,
+   * the bin being the number of `edges` below the value (a search of `steps` halvings over the edges
+   * padded with +Infinity to 2^steps - 1, with no branch) or `missingBin` for NaN; `first`: out[i] is
+   * set, not added to.
+   */
+  binCodes(
+    column: number,
+    rows: number,
+    edges: number,
+    steps: number,
+    missingBin: number,
+    stride: number,
+    out: number,
+    first: number,
+  ): void;
+  /** binCodes for a feature with one edge (a flag, a one-hot column): bin 1 above `edge`, 0 at or below it. */
+  binCodesOneEdge(
+    column: number,
+    rows: number,
+    edge: number,
+    missingBin: number,
+    stride: number,
+    out: number,
+    first: number,
+  ): void;
 }
 
 /** exp(x) = 2^(k/64) · e^r, k = round(64·x / ln 2): the two tables the kernels read (EXP_TABLE_BYTES long). */
@@ -656,6 +705,276 @@ function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
   };
 }
 
+function sampleRowsFunction(): FunctionCode {
+  const [state, bound, count, pool, marks, sample] = [0, 1, 2, 3, 4, 5];
+  const [s0, s1, s2, s3, t, value, i, j, left, rest, swap, row] = [
+    6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+  ];
+  // Random.nextUint32 into `value`, operation for operation
+  const nextUint32: Code[] = [
+    get(s1),
+    i32(5),
+    mul,
+    i32(7),
+    rotl,
+    i32(9),
+    mul,
+    set(value),
+    get(s1),
+    i32(9),
+    shl,
+    set(t),
+    get(s2),
+    get(s0),
+    xor,
+    set(s2),
+    get(s3),
+    get(s1),
+    xor,
+    set(s3),
+    get(s1),
+    get(s2),
+    xor,
+    set(s1),
+    get(s0),
+    get(s3),
+    xor,
+    set(s0),
+    get(s2),
+    get(t),
+    xor,
+    set(s2),
+    get(s3),
+    i32(11),
+    rotl,
+    set(s3),
+  ];
+  return {
+    params: [I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    // prettier-ignore
+    body: [
+      // pool[i] = i, marks zeroed
+      get(marks), i32(0), get(bound), memoryFill,
+      i32(0), set(i),
+      block,
+      get(i), get(bound), geU, branchIf(0),
+      loop,
+      get(pool), get(i), i32(2), shl, add, get(i), store32(),
+      get(i), i32(1), add, tee(i), get(bound), ltU, branchIf(0),
+      end,
+      end,
+      get(state), load32(0), set(s0),
+      get(state), load32(4), set(s1),
+      get(state), load32(8), set(s2),
+      get(state), load32(12), set(s3),
+      i32(0), set(i),
+      block,
+      get(i), get(count), geU, branchIf(0),
+      loop,
+      // j = i + nextInt(bound - i): draws at or above 2^32 - (2^32 mod left) are rejected, i.e. those
+      // above ~(2^32 mod left) as unsigned, and 2^32 mod left = (2^32 - left) mod left
+      get(bound), get(i), sub, set(left),
+      i32(0), get(left), sub, get(left), remU, i32(-1), xor, set(rest),
+      loop,
+      ...nextUint32,
+      get(value), get(rest), gtU, branchIf(0),
+      end,
+      get(i), get(value), get(left), remU, add, set(j),
+      get(pool), get(i), i32(2), shl, add, load32(), set(swap),
+      get(pool), get(i), i32(2), shl, add, get(pool), get(j), i32(2), shl, add, load32(), store32(),
+      get(pool), get(j), i32(2), shl, add, get(swap), store32(),
+      get(marks), get(pool), get(i), i32(2), shl, add, load32(), add, i32(1), store8(),
+      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
+      end,
+      end,
+      get(state), get(s0), store32(0),
+      get(state), get(s1), store32(4),
+      get(state), get(s2), store32(8),
+      get(state), get(s3), store32(12),
+      // the marked rows, ascending: every row is written and only marked ones advance the cursor
+      i32(0), set(row),
+      i32(0), set(j),
+      block,
+      get(row), get(bound), geU, branchIf(0),
+      loop,
+      get(sample), get(j), i32(2), shl, add, get(row), store32(),
+      get(j), get(marks), get(row), add, load8(), add, set(j),
+      get(row), i32(1), add, tee(row), get(bound), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+function gatherPresentFunction(): FunctionCode {
+  const [column, sample, count, values] = [0, 1, 2, 3];
+  const [i, k, value] = [4, 5, 6];
+  return {
+    params: [I32, I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, F64],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      i32(0), set(k),
+      block,
+      get(i), get(count), geU, branchIf(0),
+      loop,
+      get(column), get(sample), get(i), i32(2), shl, add, load32(), i32(3), shl, add, loadF64(), set(value),
+      // every value is written and only present ones advance the cursor
+      get(values), get(k), i32(3), shl, add, get(value), storeF64(),
+      get(k), get(value), get(value), f64Eq, add, set(k),
+      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
+      end,
+      end,
+      get(k),
+    ],
+  };
+}
+
+function wholeRangeFunction(): FunctionCode {
+  const [values, count, out] = [0, 1, 2];
+  const [i, whole, value, low, high] = [3, 4, 5, 6, 7];
+  return {
+    params: [I32, I32, I32],
+    results: [I32],
+    locals: [I32, I32, F64, F64, F64],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      i32(1), set(whole),
+      f64(Infinity), set(low),
+      f64(-Infinity), set(high),
+      block,
+      get(i), get(count), geU, branchIf(0),
+      loop,
+      get(values), get(i), i32(3), shl, add, loadF64(), set(value),
+      get(whole), get(value), f64Floor, get(value), f64Eq, and, set(whole),
+      get(low), get(value), f64Min, set(low),
+      get(high), get(value), f64Max, set(high),
+      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
+      end,
+      end,
+      get(out), get(low), storeF64(0),
+      get(out), get(high), storeF64(8),
+      get(whole),
+    ],
+  };
+}
+
+function countValuesFunction(): FunctionCode {
+  const [values, count, min, counts] = [0, 1, 2, 3];
+  const [i, at] = [4, 5];
+  return {
+    params: [I32, I32, F64, I32],
+    results: [],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      block,
+      get(i), get(count), geU, branchIf(0),
+      loop,
+      get(counts),
+      get(values), get(i), i32(3), shl, add, loadF64(), get(min), f64Sub, i32TruncF64, i32(2), shl, add, tee(at),
+      get(at), load32(), i32(1), add, store32(),
+      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+function anyMissingFunction(): FunctionCode {
+  const [column, rows] = [0, 1];
+  const [i, found, value] = [2, 3, 4];
+  return {
+    params: [I32, I32],
+    results: [I32],
+    locals: [I32, I32, F64],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      i32(0), set(found),
+      block,
+      get(i), get(rows), geU, branchIf(0),
+      loop,
+      get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+      get(found), get(value), get(value), f64Ne, or, set(found),
+      get(i), i32(1), add, tee(i), get(rows), ltU, branchIf(0),
+      end,
+      end,
+      get(found),
+    ],
+  };
+}
+
+function binCodesFunction(): FunctionCode {
+  const [column, rows, edges, steps, missingBin, stride, out, first] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [i, base, halving, step, at, value] = [8, 9, 10, 11, 12, 13];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, F64],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      block,
+      get(i), get(rows), geU, branchIf(0),
+      loop,
+      get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+      // base = the number of padded edges below the value (none for NaN: every comparison is false)
+      i32(0), set(base),
+      get(steps), set(halving),
+      block,
+      get(halving), eqz, branchIf(0),
+      loop,
+      i32(1), get(halving), i32(1), sub, tee(halving), shl, set(step),
+      get(base), get(step), add,
+      get(base),
+      get(edges), get(base), get(step), add, i32(1), sub, i32(3), shl, add, loadF64(), get(value), f64Lt,
+      select, set(base),
+      get(halving), branchIf(0),
+      end,
+      end,
+      get(out), get(i), add, tee(at),
+      get(missingBin), get(base), get(value), get(value), f64Ne, select, get(stride), mul,
+      i32(0), get(at), load8(), get(first), select,
+      add, store8(),
+      get(i), i32(1), add, tee(i), get(rows), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
+function binCodesOneEdgeFunction(): FunctionCode {
+  const [column, rows, edge, missingBin, stride, out, first] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, at, value] = [7, 8, 9];
+  return {
+    params: [I32, I32, F64, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, F64],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      block,
+      get(i), get(rows), geU, branchIf(0),
+      loop,
+      get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+      get(out), get(i), add, tee(at),
+      get(missingBin), get(edge), get(value), f64Lt, get(value), get(value), f64Ne, select, get(stride), mul,
+      i32(0), get(at), load8(), get(first), select,
+      add, store8(),
+      get(i), i32(1), add, tee(i), get(rows), ltU, branchIf(0),
+      end,
+      end,
+    ],
+  };
+}
+
 let compiled: object | undefined;
 
 /** The compiled module; worker threads are sent this one, so they share its optimised code. */
@@ -678,6 +997,13 @@ export function kernelModule(): object {
         { name: 'gatherCodes', code: gatherCodesFunction() },
         { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },
         { name: 'codeRows', code: codeRowsFunction() },
+        { name: 'sampleRows', code: sampleRowsFunction() },
+        { name: 'gatherPresent', code: gatherPresentFunction() },
+        { name: 'anyMissing', code: anyMissingFunction() },
+        { name: 'wholeRange', code: wholeRangeFunction() },
+        { name: 'countValues', code: countValuesFunction() },
+        { name: 'binCodes', code: binCodesFunction() },
+        { name: 'binCodesOneEdge', code: binCodesOneEdgeFunction() },
       ].map(({ name, code }) => ({ name, ...code, body: code.body.flat() })),
       { shared: true },
     ),

@@ -1,8 +1,17 @@
 // Binning and packing: scikit-learn's edges (midpoints, or midpoint percentiles), a bin reserved for
 // missing values, and packed byte columns from which every feature's own bin is recovered.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
-import { binMatrix, binOf, fitBinMapper, packFeatures } from '../../../src/ml/tree/binning.js';
+import {
+  binMatrix,
+  binningSample,
+  binOf,
+  drawnSample,
+  fitBinMapper,
+  packFeatures,
+  SharedBinning,
+} from '../../../src/ml/tree/binning.js';
 import { matrixOf } from '../trees.js';
 
 describe('binning', () => {
@@ -57,5 +66,55 @@ describe('binning', () => {
       for (let i = 0; i < rows; i++)
         expect(layout.digits[f][column[i]]).toBe(binOf(mapper.edges[f], X.columns[f][i]));
     }
+  });
+
+  it('draws the binning sample in the kernels as the generator does: the same rows, ascending, the same state after', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 5000 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer(),
+        (rows, share, seed) => {
+          const count = Math.floor(share * (rows - 1));
+          const expected = new Random(seed);
+          const drawn = new Random(seed);
+          const reference = Array.from(expected.sampleWithoutReplacement(rows, count)).sort((a, b) => a - b);
+          const sample = drawnSample(rows, drawn, count);
+          expect(sample).toBeDefined();
+          expect(Array.from(sample ?? [])).toEqual(reference);
+          expect(drawn.nextUint32()).toBe(expected.nextUint32());
+        },
+      ),
+      { numRuns: 60 },
+    );
+    // the sample's own size: binningSample's rows
+    expect(Array.from(drawnSample(260_000, new Random(4)) ?? [])).toEqual(
+      Array.from(binningSample(260_000, new Random(4)) ?? []),
+    );
+  });
+
+  it('bins values at, between and beyond the edges, infinities, signed zeros and missing values in the kernels as binOf does', () => {
+    const special = fc.constantFrom(NaN, Infinity, -Infinity, 0, -0, 1, 0.5, 1e308, -1e308, 65_535, 65_536);
+    const value = fc.oneof(special, fc.integer({ min: -3, max: 300 }), fc.double({ noNaN: false }));
+    fc.assert(
+      fc.property(
+        fc.array(fc.array(value, { minLength: 1, maxLength: 400 }), { minLength: 1, maxLength: 4 }),
+        fc.integer({ min: 2, max: 255 }),
+        (raw, maxBins) => {
+          const rows = Math.min(...raw.map((column) => column.length));
+          const X = matrixOf(raw.map((column) => Float64Array.from(column.slice(0, rows))));
+          const mapper = fitBinMapper(X, maxBins, new Random(1));
+          const expected = binMatrix(X, mapper, packFeatures(mapper));
+          const kernels = SharedBinning.prepare(X, maxBins, new Random(1), 1).bin();
+          expect(kernels.mapper.edges.map((edges) => Array.from(edges))).toEqual(
+            mapper.edges.map((edges) => Array.from(edges)),
+          );
+          expect(kernels.columns.map((column) => Array.from(column))).toEqual(
+            expected.columns.map((column) => Array.from(column)),
+          );
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
