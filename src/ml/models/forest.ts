@@ -143,7 +143,8 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
     // worker threads start first (their start-up overlaps the copy of the data into shared memory),
     // take their share of the binning, then get their work once it is done
     const workers = StartingWorkers.start(threads - 1);
-    let trees: CompactTree[];
+    const ensemble = new TreeEnsemble();
+    const importance = new Float64Array(X.cols);
     try {
       const binning = SharedBinning.prepare(
         X,
@@ -153,7 +154,7 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       );
       workers.share(binning.job);
       const data = binning.bin();
-      trees = await growForest(
+      await growForest(
         {
           data,
           labels: Float64Array.from(y),
@@ -170,14 +171,16 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
         },
         params.n_estimators,
         await workers.ready(),
+        // each tree joins the model (in index order) as soon as it and those before it are grown
+        (tree) => {
+          ensemble.append(tree);
+          addGains(tree, importance);
+        },
       );
     } finally {
-      await workers.stop();
+      // the workers are done with (or stopped by growForest); their exit is not waited for
+      void workers.stop();
     }
-    const ensemble = new TreeEnsemble();
-    const importance = new Float64Array(X.cols);
-    ensemble.appendAll(trees);
-    for (const tree of trees) addGains(tree, importance);
     ensemble.trim();
     this.setState(
       {

@@ -62,8 +62,8 @@ export class TreeEnsemble {
     const count = tree.feature.length;
     this.reserve(this.nodeCount + count, this.treeCount + 1);
     const offset = this.nodeCount;
-    // block copies where the values move as they are: a forest's trees are appended once, at the end
-    // of its fit, while the loop would still run unoptimised
+    // block copies where the values move as they are: a forest appends only its hundred or so trees,
+    // too few calls for a loop to be optimised
     this.feature.set(tree.feature, offset);
     this.value.set(tree.value, offset);
     this.missingLeft.set(tree.missingLeft, offset);

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
@@ -456,6 +456,8 @@ export interface ForestWorkerData {
   /** One Int32: the next tree index to grow, taken by every thread. */
   next: SharedArrayBuffer;
   count: number;
+  /** Where the worker posts each tree it grows ({ index, tree }), then 'finished'. */
+  trees: MessagePort;
 }
 
 /** Grows trees by index from the shared counter until none is left; `done` receives each one. */
@@ -469,44 +471,82 @@ export function growTakenTrees(
     done(index, grower.grow(index));
 }
 
+type ForestMessage = { index: number; tree: CompactTree } | 'finished';
+
 /**
  * Grows trees 0..count-1 on the calling thread and the given started workers, each taking the next
  * index from a shared counter (a thread that is slow or descheduled takes fewer). A tree depends on
- * its index only, so the forest is the same for any thread count. The workers are stopped at the end.
+ * its index only, so the forest is the same for any thread count. `receive` is given the trees in
+ * index order, each as soon as every tree before it is grown: the calling thread takes the workers'
+ * trees between its own, so that the forest is mostly assembled when the last tree is done rather
+ * than all of it after. The workers are stopped at the end (without waiting for them to exit).
  */
 export async function growForest(
   setup: ForestSetup,
   count: number,
   started: Worker[],
-): Promise<CompactTree[]> {
-  const trees: CompactTree[] = new Array(count);
+  receive: (tree: CompactTree) => void,
+): Promise<void> {
   const workers = started.slice(0, Math.max(0, count - 1));
   const shared = new SharedArrayBuffer(4);
   const next = new Int32Array(shared);
+  const waiting: (CompactTree | undefined)[] = new Array(count);
+  let received = 0;
+  const place = (index: number, tree: CompactTree): void => {
+    waiting[index] = tree;
+    for (let ready = waiting[received]; ready !== undefined; ready = waiting[received]) {
+      waiting[received++] = undefined;
+      receive(ready);
+    }
+  };
+  const channels = workers.map(() => new MessageChannel());
+  let finished = 0;
+  /** Places every tree the workers have posted so far; true once each worker has said it is finished. */
+  const takePosted = (): boolean => {
+    for (const { port1 } of channels) {
+      for (let taken = receiveMessageOnPort(port1); taken; taken = receiveMessageOnPort(port1)) {
+        const message = taken.message as ForestMessage;
+        if (message === 'finished') finished++;
+        else place(message.index, message.tree);
+      }
+    }
+    return finished === channels.length;
+  };
   try {
-    const results = workers.map(
-      (worker) =>
-        new Promise<void>((resolve, reject) => {
-          // 'ready' needs no answer: the calling thread does not wait for it (see below)
-          worker.on('message', (message: { index: number; tree: CompactTree } | string) => {
-            if (message === 'finished') resolve();
-            else if (typeof message === 'object') trees[message.index] = message.tree;
-          });
-          worker.once('error', reject);
-        }),
-    );
-    // results are awaited below, after the calling thread's trees: a worker that fails first is
-    // reported there, so no rejection is left unhandled in between
-    for (const result of results) result.catch(() => undefined);
+    const failed = new Promise<never>((_, reject) => {
+      for (const worker of workers) worker.once('error', reject);
+    });
+    // a worker that fails is reported once the calling thread has done its trees, not as an
+    // unhandled rejection in between
+    failed.catch(() => undefined);
     // the calling thread sets up its own grower and starts on the trees while the workers set up
-    // theirs (each takes its first tree from the counter once ready) rather than waiting for them
-    const work: ForestWorkerData = { mode: 'forest', setup, next: shared, count };
-    for (const worker of workers) worker.postMessage(work);
+    // theirs (each takes its first tree from the counter once ready) rather than waiting for them;
+    // their 'ready' needs no answer
+    workers.forEach((worker, at) => {
+      const port = channels[at].port2;
+      const work: ForestWorkerData = { mode: 'forest', setup, next: shared, count, trees: port };
+      worker.postMessage(work, [port]);
+    });
     const grower = new ForestTreeGrower(setup);
-    growTakenTrees(grower, next, count, (index, tree) => (trees[index] = tree));
-    await Promise.all(results);
-    return trees;
+    growTakenTrees(grower, next, count, (index, tree) => {
+      place(index, tree);
+      takePosted();
+    });
+    // the workers' last trees, as they come
+    if (!takePosted()) {
+      const done = new Promise<void>((resolve) => {
+        for (const { port1 } of channels) {
+          port1.on('message', (message: ForestMessage) => {
+            if (message === 'finished') finished++;
+            else place(message.index, message.tree);
+            if (finished === channels.length) resolve();
+          });
+        }
+      });
+      await Promise.race([done, failed]);
+    }
   } finally {
-    await Promise.all(started.map((worker) => worker.terminate()));
+    for (const { port1 } of channels) port1.close();
+    for (const worker of started) void worker.terminate();
   }
 }

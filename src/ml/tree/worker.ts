@@ -46,6 +46,7 @@ function work(message: BoostingWorkerData | ForestWorkerData): void {
   }
   const grower = new ForestTreeGrower(message.setup);
   output.postMessage('ready');
+  const trees = message.trees;
   growTakenTrees(grower, new Int32Array(message.next), message.count, (index, tree) => {
     const buffers = [
       tree.feature.buffer,
@@ -54,7 +55,8 @@ function work(message: BoostingWorkerData | ForestWorkerData): void {
       tree.left.buffer,
       tree.gain.buffer,
     ] as ArrayBuffer[];
-    output.postMessage({ index, tree }, buffers);
+    if (tree.cover) buffers.push(tree.cover.buffer as ArrayBuffer);
+    trees.postMessage({ index, tree }, buffers);
   });
-  output.postMessage('finished');
+  trees.postMessage('finished');
 }
