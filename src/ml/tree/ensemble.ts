@@ -76,14 +76,6 @@ export class TreeEnsemble {
     return this.treeCount++;
   }
 
-  /** Appends trees in order, with room for all of them made once (a forest's hundred trees at the end of its fit). */
-  appendAll(trees: CompactTree[]): void {
-    let nodes = this.nodeCount;
-    for (const tree of trees) nodes += tree.feature.length;
-    this.reserve(nodes, this.treeCount + trees.length);
-    for (const tree of trees) this.append(tree);
-  }
-
   private reserve(nodes: number, trees: number): void {
     if (nodes > this.feature.length) {
       const size = Math.max(nodes, this.feature.length * 2);
