@@ -54,78 +54,14 @@ export interface BinnedData {
   buffer: ArrayBufferLike;
 }
 
-export function fitBinMapper(X: Matrix, maxBins: number, random: Random): BinMapper {
-  const started = phaseStart();
-  const mapper = findBinEdges(X, maxBins, random);
-  phaseDone('binning', started);
-  return mapper;
-}
-
-function findBinEdges(X: Matrix, maxBins: number, random: Random): BinMapper {
-  return mapperFromSample(X, binningSample(X.rows, random), maxBins);
-}
-
-function mapperFromSample(X: Matrix, sample: Int32Array | undefined, maxBins: number): BinMapper {
-  const edges: Float64Array[] = [];
-  const valueBins = new Int32Array(X.cols);
-  const hasMissing = new Uint8Array(X.cols);
-  const values = new Float64Array(sample ? sample.length : X.rows);
-  for (let f = 0; f < X.cols; f++) {
-    const found = featureEdges(X.columns[f], sample, maxBins, values);
-    edges.push(found.edges);
-    hasMissing[f] = found.hasMissing ? 1 : 0;
-    valueBins[f] = found.edges.length + 1;
-  }
-  return { edges, valueBins, hasMissing };
-}
-
-/** The rows whose values set the bin edges (ascending), or undefined for every row. */
-export function binningSample(rows: number, random: Random): Int32Array | undefined {
-  if (rows <= BINNING_SAMPLE_ROWS) return undefined;
-  // in ascending order by marking the drawn rows and listing them: the same rows as a sort, in one
-  // pass (this runs before the threads can share any work)
-  const drawn = new Uint8Array(rows);
-  for (const row of random.sampleWithoutReplacement(rows, BINNING_SAMPLE_ROWS)) drawn[row] = 1;
-  const sample = new Int32Array(BINNING_SAMPLE_ROWS);
-  let next = 0;
-  for (let row = 0; row < rows; row++) if (drawn[row] === 1) sample[next++] = row;
-  return sample;
-}
-
-/** One feature's bin edges, from the sampled rows (or all), and whether its column holds missing values. */
-export function featureEdges(
-  column: Float64Array,
-  sample: Int32Array | undefined,
-  maxBins: number,
-  values: Float64Array,
-): { edges: Float64Array; hasMissing: boolean } {
-  let count = 0;
-  let hasMissing = false;
-  if (sample) {
-    for (let i = 0; i < sample.length; i++) {
-      const value = column[sample[i]];
-      if (value === value) values[count++] = value;
-    }
-    // the sample may miss the rare missing values the full column holds
-    for (let i = 0; i < column.length && !hasMissing; i++) if (column[i] !== column[i]) hasMissing = true;
-  } else {
-    for (let i = 0; i < column.length; i++) {
-      const value = column[i];
-      if (value === value) values[count++] = value;
-      else hasMissing = true;
-    }
-  }
-  return { edges: binEdges(values.subarray(0, count), maxBins), hasMissing };
-}
-
 /** Columns of whole numbers spanning at most this many values are counted instead of sorted. */
-const COUNTING_RANGE = 1 << 16;
+export const COUNTING_RANGE = 1 << 16;
 
 /** Counts of a column's whole values from its minimum, or undefined when they are not all whole in a small range. */
-type ValueCounter = (values: Float64Array) => { counts: Int32Array; min: number } | undefined;
+export type ValueCounter = (values: Float64Array) => { counts: Int32Array; min: number } | undefined;
 
 /** scikit-learn's rule: midpoints between distinct values when few, else midpoint percentiles. */
-function binEdges(values: Float64Array, maxBins: number, counter: ValueCounter = countValues): Float64Array {
+export function binEdges(values: Float64Array, maxBins: number, counter: ValueCounter): Float64Array {
   const n = values.length;
   if (n === 0) return new Float64Array(0);
   const counted = countedEdges(values, maxBins, counter);
@@ -136,23 +72,6 @@ function binEdges(values: Float64Array, maxBins: number, counter: ValueCounter =
   if (distinct.size <= maxBins) return midpoints(Float64Array.from(distinct).sort());
   const sorted = values.sort();
   return percentileEdges((position) => sorted[position], n, maxBins);
-}
-
-function countValues(values: Float64Array): { counts: Int32Array; min: number } | undefined {
-  const n = values.length;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const value = values[i];
-    if (value !== Math.floor(value)) return undefined;
-    if (value < min) min = value;
-    if (value > max) max = value;
-  }
-  // no whole number at all (every value missing, as a block of a late-recorded field can be): search instead
-  if (!(max - min < COUNTING_RANGE) || min > max) return undefined;
-  const counts = new Int32Array(max - min + 1);
-  for (let i = 0; i < n; i++) counts[values[i] - min]++;
-  return { counts, min };
 }
 
 /** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
@@ -281,84 +200,10 @@ export function packFeatures(mapper: BinMapper): PackedLayout {
   };
 }
 
-/** The byte columns of `X` under `mapper` and `layout`. */
-export function binMatrix(X: Matrix, mapper: BinMapper, layout: PackedLayout): BinnedData {
-  const started = phaseStart();
-  const binned = binColumns(X, mapper, layout);
-  phaseDone('binning', started);
-  return binned;
-}
-
-function binColumns(X: Matrix, mapper: BinMapper, layout: PackedLayout): BinnedData {
-  const rows = X.rows;
-  const buffer = new ArrayBuffer(Math.max(1, rows * layout.groups));
-  const columns: Uint8Array[] = [];
-  for (let g = 0; g < layout.groups; g++) columns.push(new Uint8Array(buffer, g * rows, rows));
-  const featureBins = new Uint8Array(rows);
-  for (let g = 0; g < layout.groups; g++) binGroup(X.columns, mapper, layout, g, columns[g], featureBins);
-  return { rows, mapper, layout, columns, buffer };
-}
-
-/** Group `g`'s byte column: the mixed-radix code of its members' bins (`featureBins`: one row's worth of scratch). */
-export function binGroup(
-  columns: Float64Array[],
-  mapper: BinMapper,
-  layout: PackedLayout,
-  g: number,
-  column: Uint8Array,
-  featureBins: Uint8Array,
-): void {
-  const rows = column.length;
-  let stride = 1;
-  for (const f of layout.members[g]) {
-    binColumn(columns[f], mapper.edges[f], mapper.hasMissing[f] === 1, featureBins);
-    if (stride === 1) column.set(featureBins);
-    else for (let i = 0; i < rows; i++) column[i] += featureBins[i] * stride;
-    stride *= layout.featureBins[f];
-  }
-}
-
-function binColumn(column: Float64Array, edges: Float64Array, hasMissing: boolean, out: Uint8Array): void {
-  const missingBin = hasMissing ? edges.length + 1 : edges.length;
-  const table = lookupTable(column, edges);
-  if (table) {
-    const { bins, min } = table;
-    for (let i = 0; i < column.length; i++) {
-      const value = column[i];
-      out[i] = value === value ? bins[value - min] : missingBin;
-    }
-    return;
-  }
-  for (let i = 0; i < column.length; i++) out[i] = binOf(edges, column[i]);
-  if (!hasMissing) return;
-  for (let i = 0; i < column.length; i++) if (column[i] !== column[i]) out[i] = missingBin;
-}
-
-/** For a column of whole numbers in a small range: the bin of every value in it, to look up instead of search. */
-function lookupTable(
-  column: Float64Array,
-  edges: Float64Array,
-): { bins: Uint8Array; min: number } | undefined {
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < column.length; i++) {
-    const value = column[i];
-    if (value !== value) continue;
-    if (value !== Math.floor(value)) return undefined;
-    if (value < min) min = value;
-    if (value > max) max = value;
-  }
-  // no whole number at all (every value missing, as a block of a late-recorded field can be): search instead
-  if (!(max - min < COUNTING_RANGE) || min > max) return undefined;
-  const bins = new Uint8Array(max - min + 1);
-  for (let v = 0; v < bins.length; v++) bins[v] = binOf(edges, v + min);
-  return { bins, min };
-}
-
 // ---- binning shared by threads: the threads read the matrix in place when its columns live in shared
 // memory (the training transform puts them there), else a copy of it made once; they take
 // features (edges), then byte columns (codes) from shared counters. A feature's edges and a group's
-// codes depend on its data only, so any thread count bins the data the same as binMatrix.
+// codes depend on its data only, so any thread count bins the data the same as one thread.
 
 /** Rows binned at a time by one thread (a block of a group's byte column; a million rows: 16 blocks a group). */
 const BINNING_BLOCK_ROWS = 65_536;
@@ -551,7 +396,7 @@ class BinningKernels {
     return { counts, min };
   };
 
-  /** Group `g`'s codes for rows [from, from + out.length), as binGroup writes them. */
+  /** Group `g`'s codes for rows [from, from + out.length), as the JavaScript reference in the tests writes them. */
   groupCodes(
     columns: Float64Array[],
     mapper: BinMapper,
@@ -596,8 +441,9 @@ class BinningKernels {
 }
 
 /**
- * binningSample's rows, drawn by the sampleRows kernel: the same rows, ascending, and the generator left
- * in the same state (`count`: the sample's size, other than BINNING_SAMPLE_ROWS in tests only).
+ * The rows whose values set the bin edges (ascending), or undefined for every row: drawn by the
+ * sampleRows kernel, the rows Random.sampleWithoutReplacement draws, and the generator left in the same
+ * state (`count`: the sample's size, other than BINNING_SAMPLE_ROWS in tests only).
  */
 export function drawnSample(
   rows: number,
@@ -678,7 +524,7 @@ export class SharedBinning {
     readonly job: SharedBinningJob | undefined,
   ) {}
 
-  /** Draws the sample (as fitBinMapper does with `random`) and, for several threads, shares the matrix (see sharedColumns). */
+  /** Draws the sample (see drawnSample) and, for several threads, shares the matrix (see sharedColumns). */
   static prepare(X: Matrix, maxBins: number, random: Random, threads: number): SharedBinning {
     const started = phaseStart();
     const sample = drawnSample(X.rows, random);
