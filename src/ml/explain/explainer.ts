@@ -97,9 +97,14 @@ export function createExplainer(
   const values = new Float64Array(outputs * fields.length);
   const classLabels = bundle.classes.map((label: CategoryValue) => String(label));
 
-  function explainRecordInto(record: TypedRecord, out: Float64Array): void {
+  /** The record as the model's columns, in `row` (reused). */
+  function encodeRecord(record: TypedRecord): Float64Array {
     preprocessor.transformRecord(record, row);
-    explainEncodedInto(row, out);
+    return row;
+  }
+
+  function explainRecordInto(record: TypedRecord, out: Float64Array): void {
+    explainEncodedInto(encodeRecord(record), out);
   }
 
   function explainEncodedInto(encoded: Float64Array, out: Float64Array): void {
@@ -120,13 +125,9 @@ export function createExplainer(
     explainRecordInto,
     explainEncodedInto,
     explainRecord(record) {
-      preprocessor.transformRecord(record, row);
-      return explainer.explainEncoded(row);
+      return explainer.explainEncoded(encodeRecord(record));
     },
-    encodeRecord(record) {
-      preprocessor.transformRecord(record, row);
-      return row;
-    },
+    encodeRecord,
     explainEncoded(encoded) {
       explainEncodedInto(encoded, values);
       return explanationOf(explainer, values);
