@@ -4,6 +4,7 @@
 import type { Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
 import { BIN_STRIDE, expandFeature, subtractChild } from './histogram.js';
+import { BUNDLE_MAX, histogramGroupsKernel, KERNEL_SCRATCH_BYTES } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import type { Workspace } from './workspace.js';
 
@@ -75,39 +76,48 @@ export class LocalNodeOperations implements NodeOperations {
   }
 
   build(slot: number, start: number, end: number, identity: boolean): void {
-    const { kernels, plan } = this.workspace;
-    if (!identity) kernels.gather(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt);
-    const groups = this.workspace.data.layout.groups;
-    for (let g = 0; g < groups; g++) buildHistogramGroup(this.workspace, slot, start, end, identity, 0, g);
+    buildHistogramBundle(this.workspace, slot, start, end, identity, 0, 0, 1);
   }
 }
 
 /**
- * Builds group `g`'s histogram for positions [start, end) into `slot` when the group is active (the
- * positions' pairs already gathered unless `identity`), on thread `thread`'s kernel scratch.
+ * Builds the histograms of bundle `bundle` of `bundles` (the active groups cut into that many runs, in
+ * group order) for positions [start, end) into `slot`, on thread `thread`'s scratch: each position's row
+ * and (gradient, hessian) pair are read once for up to BUNDLE_MAX groups, and each group's sums are the
+ * same whichever bundle holds it.
  */
-export function buildHistogramGroup(
+export function buildHistogramBundle(
   workspace: Workspace,
   slot: number,
   start: number,
   end: number,
   identity: boolean,
   thread: number,
-  g: number,
+  bundle: number,
+  bundles: number,
 ): void {
-  if (workspace.groupActive[g] === 0) return;
-  const { plan, kernels, data } = workspace;
+  const { plan, kernels, data, groupActive } = workspace;
   const { layout, columns } = data;
-  (identity ? kernels.histogramIdentity : kernels.histogramOrdered)(
-    columns[g].byteOffset,
-    plan.rowsAt,
-    start,
-    end,
-    identity ? plan.ghAt : plan.orderedAt,
-    workspace.slotAddress(slot) + layout.groupOffset[g] * BIN_STRIDE * 8,
-    plan.kernelScratchAt[thread],
-    layout.groupBins[g],
-  );
+  const active = workspace.activeGroups;
+  let count = 0;
+  for (let g = 0; g < groupActive.length; g++) if (groupActive[g] === 1) active[count++] = g;
+  const from = Math.floor((bundle * count) / bundles);
+  const to = Math.floor(((bundle + 1) * count) / bundles);
+  const scratchAt = plan.kernelScratchAt[thread];
+  const descriptorAt = scratchAt + BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
+  const descriptor = workspace.descriptors[thread];
+  const slotAt = workspace.slotAddress(slot);
+  for (let first = from; first < to; first += BUNDLE_MAX) {
+    const k = Math.min(BUNDLE_MAX, to - first);
+    for (let m = 0; m < k; m++) {
+      const g = active[first + m];
+      descriptor[4 * m] = columns[g].byteOffset;
+      descriptor[4 * m + 1] = slotAt + layout.groupOffset[g] * BIN_STRIDE * 8;
+      descriptor[4 * m + 2] = scratchAt + m * KERNEL_SCRATCH_BYTES;
+      descriptor[4 * m + 3] = layout.groupBins[g];
+    }
+    histogramGroupsKernel(kernels, identity, k)(plan.rowsAt, start, end, plan.ghAt, descriptorAt);
+  }
 }
 
 const NO_SPLIT = -1;

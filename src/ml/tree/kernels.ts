@@ -89,39 +89,43 @@ type BoostPass = (
   rows: number,
 ) => void;
 
+/** Sums of several groups' histograms over positions [start, end) (see Kernels.histogramGroups1). */
+type HistogramGroups = (rows: number, start: number, end: number, gh: number, desc: number) => void;
+
+/** The histogramGroups kernel for `count` groups (1 to BUNDLE_MAX). */
+export function histogramGroupsKernel(kernels: Kernels, identity: boolean, count: number): HistogramGroups {
+  const name =
+    `histogramGroups${identity ? 'Identity' : ''}${count}` as `histogramGroups${1 | 2 | 3 | 4 | 5 | 6}`;
+  return kernels[name];
+}
+
 export interface Kernels {
   /**
-   * Sums gradient, hessian and count by bin into `out` (bins × 3 doubles) over positions [start, end):
-   * the row at position i is rows[i] and its (gradient, hessian) pair is pairs[i - start] (gathered).
-   * Even and odd positions go to two partial sums added at the end, so a run of rows in the same bin
-   * does not wait on its own previous addition; the order is fixed, so the result depends on the rows only.
+   * Sums gradient, hessian and count by bin for 1 to BUNDLE_MAX groups at once (histogramGroupsK for K
+   * groups) over positions [start, end): the row at position i is rows[i] and its pair gh[row], read once
+   * for all the groups. `desc` lists, BUNDLE_ENTRY_BYTES a group, its byte column, its histogram `out`
+   * (bins × 3 doubles), a KERNEL_SCRATCH_BYTES scratch area and its bin count. Even and odd positions go
+   * to two partial sums added at the end, so a run of rows in the same bin does not wait on its own
+   * previous addition; the order is fixed, so a group's result depends on the rows only (not on the
+   * other groups of the call). The Identity forms are for positions holding their own rows (the root).
    */
-  histogramOrdered(
-    column: number,
-    rows: number,
-    start: number,
-    end: number,
-    pairs: number,
-    out: number,
-    scratch: number,
-    bins: number,
-  ): void;
-  /** The same when position i holds row i itself and its pair is pairs[i] (the root, all rows). */
-  histogramIdentity(
-    column: number,
-    rows: number,
-    start: number,
-    end: number,
-    pairs: number,
-    out: number,
-    scratch: number,
-    bins: number,
-  ): void;
+  histogramGroups1: HistogramGroups;
+  histogramGroups2: HistogramGroups;
+  histogramGroups3: HistogramGroups;
+  histogramGroups4: HistogramGroups;
+  histogramGroups5: HistogramGroups;
+  histogramGroups6: HistogramGroups;
+  histogramGroupsIdentity1: HistogramGroups;
+  histogramGroupsIdentity2: HistogramGroups;
+  histogramGroupsIdentity3: HistogramGroups;
+  histogramGroupsIdentity4: HistogramGroups;
+  histogramGroupsIdentity5: HistogramGroups;
+  histogramGroupsIdentity6: HistogramGroups;
   /**
    * The same sums for an unweighted classification forest, from one byte per position instead of a pair
    * of doubles: codes[i - start] = draws × 2 + label (gathered by gatherCodes), so gradient = draws × label
    * and hessian = draws. The sums are whole numbers added as integers, so they equal the double sums of
-   * histogramOrdered exactly; a tree reads and writes a sixteenth of the memory.
+   * histogramGroups exactly; a tree reads and writes a sixteenth of the memory.
    */
   histogramCounted(
     column: number,
@@ -147,8 +151,6 @@ export interface Kernels {
    * positions[0, k) = the rows drawn at least once, ascending; returns k.
    */
   codeRows(draws: number, labels: number, rows: number, positions: number, codes: number): number;
-  /** ordered[i - start] = gh[rows[i]] for positions [start, end): the node's pairs in position order. */
-  gather(rows: number, start: number, end: number, gh: number, ordered: number): void;
   /** Stable partition of positions [start, end) by table[column[row]] (1 = left); returns the first right position. */
   partition(
     column: number,
@@ -264,72 +266,110 @@ interface FunctionCode {
 
 // ---- the kernels
 
-function histogramFunction(identity: boolean): FunctionCode {
-  const [column, rows, start, stop, pairs, out, scratch, bins] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [i, at, pair, half, k] = [8, 9, 10, 11, 12];
-  // the row at position i (+1): rows[i] or i
-  const row = (next: boolean): Code[] =>
+/** Groups one histogramGroups call sums at most (their addresses stay in locals; measured faster than 3 or 4). */
+export const BUNDLE_MAX = 6;
+/** Bytes of one group's entry in a histogramGroups descriptor: column, out, scratch and bins (32-bit each). */
+export const BUNDLE_ENTRY_BYTES = 16;
+
+/**
+ * histogramGroups for `k` groups: each position's row and (gradient, hessian) pair are read once for all
+ * of them, and each group's sums run in the same order as histogramFunction's (even positions into its
+ * first copy, odd ones into its second, then out = first + second), so the results are the same bit for bit.
+ */
+function histogramGroupsFunction(identity: boolean, k: number): FunctionCode {
+  const [rows, start, stop, gh, desc] = [0, 1, 2, 3, 4];
+  const [i, row0, row1, at, j, half, b, out, scr] = [5, 6, 7, 8, 9, 10, 11, 12, 13];
+  const [gr0, he0, gr1, he1] = [14, 15, 16, 17];
+  const column = (g: number): number => 18 + 2 * g;
+  const scratch = (g: number): number => 19 + 2 * g;
+  const rowAt = (next: boolean): Code[] =>
     identity
       ? next
         ? [get(i), i32(1), add]
         : [get(i)]
       : [get(rows), get(i), i32(2), shl, add, load32(next ? 4 : 0)];
-  // at = scratch + column[row] * 24
-  const binAddress = (next: boolean): Code[] => [
-    get(scratch),
-    get(column),
-    ...row(next),
-    add,
-    load8(),
-    i32(24),
-    mul,
-    add,
-    set(at),
-  ];
-  // scratch[at + copy] += (gh[pair + from], gh[pair + from + 8], 1)
   // prettier-ignore
-  const accumulate = (copy: number, from: number): Code[] => [
-    get(at), get(at), loadF64(copy), get(pair), loadF64(from), f64Add, storeF64(copy),
-    get(at), get(at), loadF64(copy + 8), get(pair), loadF64(from + 8), f64Add, storeF64(copy + 8),
+  const pairOf = (row: number, gradient: number, hessian: number): Code[] => [
+    get(gh), get(row), i32(4), shl, add, tee(at), loadF64(0), set(gradient),
+    get(at), loadF64(8), set(hessian),
+  ];
+  // scratch_g[code * 24 + copy] += (gradient, hessian, 1)
+  // prettier-ignore
+  const accumulate = (g: number, row: number, copy: number, gradient: number, hessian: number): Code[] => [
+    get(scratch(g)), get(column(g)), get(row), add, load8(), i32(24), mul, add, set(at),
+    get(at), get(at), loadF64(copy), get(gradient), f64Add, storeF64(copy),
+    get(at), get(at), loadF64(copy + 8), get(hessian), f64Add, storeF64(copy + 8),
     get(at), get(at), loadF64(copy + 16), f64(1), f64Add, storeF64(copy + 16),
   ];
+  const groups = Array.from({ length: k }, (_, g) => g);
   return {
-    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32],
     results: [],
-    locals: [I32, I32, I32, I32, I32],
+    locals: [
+      I32,
+      I32,
+      I32,
+      I32,
+      I32,
+      I32,
+      I32,
+      I32,
+      I32,
+      F64,
+      F64,
+      F64,
+      F64,
+      ...groups.flatMap(() => [I32, I32]),
+    ],
     // prettier-ignore
     body: [
-      get(bins), i32(24), mul, set(half),
-      get(scratch), i32(0), get(half), memoryFill,
-      get(scratch), i32(SECOND_COPY), add, i32(0), get(half), memoryFill,
+      ...groups.flatMap((g) => [
+        get(desc), load32(g * BUNDLE_ENTRY_BYTES), set(column(g)),
+        get(desc), load32(g * BUNDLE_ENTRY_BYTES + 8), tee(scratch(g)),
+        i32(0), get(desc), load32(g * BUNDLE_ENTRY_BYTES + 12), i32(24), mul, tee(half), memoryFill,
+        get(scratch(g)), i32(SECOND_COPY), add, i32(0), get(half), memoryFill,
+      ]),
       get(start), set(i),
-      ...(identity ? [get(pairs), get(start), i32(4), shl, add, set(pair)] : [get(pairs), set(pair)]),
-      // pairs of positions: the even one into the first copy, the odd one into the second
+      // pairs of positions: the even one into each group's first copy, the odd one into its second
       block,
       get(i), i32(1), add, get(stop), geU, branchIf(0),
       loop,
-      ...binAddress(false), ...accumulate(0, 0),
-      ...binAddress(true), ...accumulate(SECOND_COPY, 16),
-      get(pair), i32(32), add, set(pair),
+      ...rowAt(false), set(row0),
+      ...rowAt(true), set(row1),
+      ...pairOf(row0, gr0, he0),
+      ...pairOf(row1, gr1, he1),
+      ...groups.flatMap((g) => [
+        ...accumulate(g, row0, 0, gr0, he0),
+        ...accumulate(g, row1, SECOND_COPY, gr1, he1),
+      ]),
       get(i), i32(2), add, tee(i), i32(1), add, get(stop), ltU, branchIf(0),
       end,
       end,
       // a last odd position
       block,
       get(i), get(stop), geU, branchIf(0),
-      ...binAddress(false), ...accumulate(0, 0),
+      ...rowAt(false), set(row0),
+      ...pairOf(row0, gr0, he0),
+      ...groups.flatMap((g) => accumulate(g, row0, 0, gr0, he0)),
       end,
-      // out = first copy + second copy
-      i32(0), set(k),
+      // each group: out = first copy + second copy
+      i32(0), set(j),
+      loop,
+      get(desc), get(j), i32(BUNDLE_ENTRY_BYTES), mul, add, tee(at), load32(4), set(out),
+      get(at), load32(8), set(scr),
+      get(at), load32(12), i32(24), mul, set(half),
+      i32(0), set(b),
       block,
       get(half), eqz, branchIf(0),
       loop,
-      get(out), get(k), add,
-      get(scratch), get(k), add, loadF64(0),
-      get(scratch), get(k), add, loadF64(SECOND_COPY),
+      get(out), get(b), add,
+      get(scr), get(b), add, loadF64(0),
+      get(scr), get(b), add, loadF64(SECOND_COPY),
       f64Add, storeF64(0),
-      get(k), i32(8), add, tee(k), get(half), ltU, branchIf(0),
+      get(b), i32(8), add, tee(b), get(half), ltU, branchIf(0),
       end,
+      end,
+      get(j), i32(1), add, tee(j), i32(k), ltU, branchIf(0),
       end,
     ],
   };
@@ -519,31 +559,6 @@ function codeRowsFunction(): FunctionCode {
       end,
       end,
       get(count),
-    ],
-  };
-}
-
-function gatherFunction(): FunctionCode {
-  const [rows, start, stop, gh, ordered] = [0, 1, 2, 3, 4];
-  const [i, from, to] = [5, 6, 7];
-  return {
-    params: [I32, I32, I32, I32, I32],
-    results: [],
-    locals: [I32, I32, I32],
-    // prettier-ignore
-    body: [
-      get(start), set(i),
-      get(ordered), set(to),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(gh), get(rows), get(i), i32(2), shl, add, load32(), i32(4), shl, add, set(from),
-      get(to), get(from), loadF64(0), storeF64(0),
-      get(to), get(from), loadF64(8), storeF64(8),
-      get(to), i32(16), add, set(to),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
     ],
   };
 }
@@ -982,9 +997,10 @@ export function kernelModule(): object {
   compiled ??= new wasm.Module(
     encodeModule(
       [
-        { name: 'histogramOrdered', code: histogramFunction(false) },
-        { name: 'histogramIdentity', code: histogramFunction(true) },
-        { name: 'gather', code: gatherFunction() },
+        ...Array.from({ length: BUNDLE_MAX }, (_, g) => [
+          { name: `histogramGroups${g + 1}`, code: histogramGroupsFunction(false, g + 1) },
+          { name: `histogramGroupsIdentity${g + 1}`, code: histogramGroupsFunction(true, g + 1) },
+        ]).flat(),
         { name: 'partition', code: partitionFunction() },
         { name: 'scatterLeaf', code: scatterLeafFunction() },
         { name: 'countLeft', code: countLeftFunction() },

@@ -9,8 +9,8 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { buildHistogramGroup, type NodeOperations } from './grower.js';
-import { kernelModule, type WasmMemory } from './kernels.js';
+import { buildHistogramBundle, type NodeOperations } from './grower.js';
+import { BUNDLE_MAX, kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
@@ -173,15 +173,19 @@ const ARGUMENT = 4;
 const PIECES = 8;
 const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
-const OPERATION_GATHER = 3;
 const OPERATION_BOOST = 4;
 /** The root's partition, shared by pieces of rows: each piece's left count, then each piece's rows placed. */
 const OPERATION_COUNT_LEFT = 6;
 const OPERATION_SCATTER = 7;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
-/** Checks of the control block a thread makes before it sleeps (tens of microseconds): longer spins burn CPU that a busy machine gives the other thread. */
-const SPIN_CHECKS = 8_000;
+/**
+ * Checks of the control block a thread makes before it sleeps (a few hundred microseconds): long enough
+ * for a worker to stay awake across the gaps between a tree's shared steps (a node's partition and split
+ * search), so that it takes its share of the next one at once instead of after an operating-system wake-up;
+ * short enough that it sleeps between fits and while the calling thread does longer work alone.
+ */
+const SPIN_CHECKS = 100_000;
 /** Below this many rows a row-range operation runs on the calling thread alone. */
 const PARALLEL_MIN_ROWS = 49_152;
 /** Operations run on the calling thread alone take their pieces in order, untagged. */
@@ -234,7 +238,7 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
     const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
     if (piece < 0) return;
     if (operation === OPERATION_HISTOGRAM) {
-      buildHistogramGroup(
+      buildHistogramBundle(
         workspace,
         control[ARGUMENT + 2],
         start,
@@ -242,13 +246,12 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
         control[ARGUMENT + 3] === 1,
         thread,
         piece,
+        pieces,
       );
     } else {
       const from = start + piece * PIECE_ROWS;
       const to = Math.min(end, from + PIECE_ROWS);
-      if (operation === OPERATION_GATHER) {
-        kernels.gather(plan.rowsAt, from, to, plan.ghAt, plan.orderedAt + (from - start) * 16);
-      } else if (operation === OPERATION_COUNT_LEFT) {
+      if (operation === OPERATION_COUNT_LEFT) {
         workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
       } else if (operation === OPERATION_SCATTER) {
         const counts = workspace.pieceCounts;
@@ -374,17 +377,15 @@ export class BoostingThreads implements NodeOperations {
 
   build(slot: number, start: number, end: number, identity: boolean): void {
     const count = end - start;
-    const rowPieces = Math.ceil(count / PIECE_ROWS);
-    if (!identity) this.run(OPERATION_GATHER, [start, end], rowPieces, count >= PARALLEL_MIN_ROWS);
     let active = 0;
     const groupActive = this.workspace.groupActive;
     for (let g = 0; g < groupActive.length; g++) active += groupActive[g];
-    this.run(
-      OPERATION_HISTOGRAM,
-      [start, end, slot, identity ? 1 : 0],
-      groupActive.length,
-      count * active >= PARALLEL_MIN_HISTOGRAM_WORK,
-    );
+    const parallel = count * active >= PARALLEL_MIN_HISTOGRAM_WORK;
+    // bundles of active groups: one per thread at least, at most BUNDLE_MAX groups each
+    const bundles = parallel
+      ? Math.min(active, Math.max(this.workers.length + 1, Math.ceil(active / BUNDLE_MAX)))
+      : 1;
+    this.run(OPERATION_HISTOGRAM, [start, end, slot, identity ? 1 : 0], bundles, parallel);
   }
 
   /**

@@ -1,13 +1,15 @@
 // The working memory of tree growing, in one shared WebAssembly memory that the kernels and worker
 // threads see: binned columns, (gradient, hessian) pairs by row, row numbers by position (a node owns
-// a range of positions), the node's pairs gathered in position order, partition scratch, histogram
-// slots, and a kernel scratch area per thread. Sized once per fit; it never grows.
+// a range of positions), a forest node's one-byte codes gathered in position order, partition scratch,
+// histogram slots, and a kernel scratch area per thread. Sized once per fit; it never grows.
 import type { BinMapper, BinnedData, PackedLayout } from './binning.js';
 import { BIN_STRIDE } from './histogram.js';
 import {
   Arena,
   EXP_FRACTIONS,
   EXP_POWERS,
+  BUNDLE_ENTRY_BYTES,
+  BUNDLE_MAX,
   EXP_TABLE_BYTES,
   instantiateKernels,
   KERNEL_SCRATCH_BYTES,
@@ -26,6 +28,7 @@ export interface WorkspacePlan {
   columnsAt: number;
   rowsAt: number;
   ghAt: number;
+  /** Random forests: a node's one-byte codes in position order (gatherCodes); empty for boosting. */
   orderedAt: number;
   scratchRowsAt: number;
   tableAt: number;
@@ -34,7 +37,7 @@ export interface WorkspacePlan {
   histogramsAt: number;
   groupActiveAt: number;
   controlAt: number;
-  /** One per thread; the calling thread uses the first. */
+  /** One per thread (THREAD_SCRATCH_BYTES); the calling thread uses the first. */
   kernelScratchAt: number[];
   /** Random forests: bootstrap draws by row (16-bit), labels by row (bytes) and the generator's state (16 bytes); 0 when absent. */
   forest: { drawsAt: number; labelsAt: number; randomAt: number } | null;
@@ -52,6 +55,9 @@ export interface WorkspacePlan {
 
 /** Rows per piece of a row-range operation shared by threads (pieces are taken from a shared counter). */
 export const PIECE_ROWS = 8192;
+
+/** Per thread: a kernel scratch area for each group of a histogramGroups call, then its descriptor. */
+export const THREAD_SCRATCH_BYTES = BUNDLE_MAX * (KERNEL_SCRATCH_BYTES + BUNDLE_ENTRY_BYTES);
 
 /** Int32 slots in the control block that coordinates worker threads. */
 export const CONTROL_SLOTS = 12;
@@ -81,14 +87,14 @@ export function planWorkspace(
     columnsAt: arena.reserve(rows * groups),
     rowsAt: arena.reserve(rows * 4),
     ghAt: arena.reserve(rows * 16),
-    orderedAt: arena.reserve(rows * 16),
+    orderedAt: arena.reserve(forest ? rows : 0),
     scratchRowsAt: arena.reserve(rows * 4),
     tableAt: arena.reserve(256),
     pieceCountsAt: arena.reserve(Math.ceil(rows / PIECE_ROWS) * 3 * 4),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
-    kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(KERNEL_SCRATCH_BYTES)),
+    kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(THREAD_SCRATCH_BYTES)),
     forest: forest
       ? { drawsAt: arena.reserve(rows * 2), labelsAt: arena.reserve(rows), randomAt: arena.reserve(16) }
       : null,
@@ -130,6 +136,10 @@ export class Workspace {
   readonly control: Int32Array;
   /** Doubles per histogram slot. */
   readonly slotLength: number;
+  /** This thread's list of the active groups (see buildHistogramBundle). */
+  readonly activeGroups: Int32Array;
+  /** Per thread: its histogramGroups descriptor (four Int32 a group). */
+  readonly descriptors: Int32Array[];
 
   /** Views over `memory`; with `source`, its binned columns are copied in (otherwise they are already there). */
   constructor(
@@ -157,6 +167,11 @@ export class Workspace {
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
+    this.activeGroups = new Int32Array(plan.groups);
+    this.descriptors = plan.kernelScratchAt.map(
+      (at) =>
+        new Int32Array(buffer, at + BUNDLE_MAX * KERNEL_SCRATCH_BYTES, (BUNDLE_MAX * BUNDLE_ENTRY_BYTES) / 4),
+    );
   }
 
   /** Address of histogram slot `slot`. */

@@ -7,6 +7,9 @@ import {
   fastExp,
   instantiateKernels,
   KERNEL_SCRATCH_BYTES,
+  BUNDLE_ENTRY_BYTES,
+  BUNDLE_MAX,
+  histogramGroupsKernel,
   Arena,
   EXP_FRACTIONS,
   EXP_POWERS,
@@ -52,38 +55,74 @@ function setUp() {
 }
 
 describe('tree kernels', () => {
-  it('sum gradient, hessian and count by bin exactly as a loop in the same order does', () => {
-    const { kernels, buffer, at, column, gh } = setUp();
-    const rowIndices = new Uint32Array(buffer, at.rows, rows);
-    const selected: number[] = [];
-    for (let i = 0; i < rows; i++) if (i % 3 !== 1) selected.push(i);
-    rowIndices.set(selected);
-    const start = 5;
-    const end = selected.length - 2;
-    kernels.gather(at.rows, start, end, at.gh, at.ordered);
-    kernels.histogramOrdered(at.column, at.rows, start, end, at.ordered, at.out, at.scratch, bins);
-    // the kernel's order: even positions into one partial sum, odd ones into another, then added
-    const partial = [new Float64Array(bins * 3), new Float64Array(bins * 3)];
-    for (let i = start; i < end; i++) {
-      const target = partial[(i - start) % 2];
-      const row = rowIndices[i];
-      target[column[row] * 3] += gh[2 * row];
-      target[column[row] * 3 + 1] += gh[2 * row + 1];
-      target[column[row] * 3 + 2] += 1;
-    }
-    const expected = partial[0].map((value, k) => value + partial[1][k]);
-    expect(Array.from(new Float64Array(buffer, at.out, bins * 3))).toEqual(Array.from(expected));
-
-    kernels.histogramIdentity(at.column, at.rows, 0, rows, at.gh, at.out, at.scratch, bins);
-    let count = 0;
-    const histogram = new Float64Array(buffer, at.out, bins * 3);
-    for (let b = 0; b < bins; b++) count += histogram[b * 3 + 2];
-    expect(count).toBe(rows);
-    expect(histogram[3 * 3 + 2]).toBe(column.filter((bin) => bin === 3).length);
+  it('sum gradient, hessian and count by bin for up to BUNDLE_MAX groups at once exactly as a loop in the same order does', () => {
+    const most = 700;
+    const groups = BUNDLE_MAX + 2;
+    const arena = new Arena();
+    const at = {
+      columns: arena.reserve(most * groups),
+      rows: arena.reserve(most * 4),
+      gh: arena.reserve(most * 16),
+      outs: arena.reserve(groups * 256 * 24),
+      scratch: arena.reserve(BUNDLE_MAX * KERNEL_SCRATCH_BYTES),
+      desc: arena.reserve(BUNDLE_MAX * BUNDLE_ENTRY_BYTES),
+    };
+    const memory = arena.create();
+    const buffer = memory.buffer;
+    const kernels = instantiateKernels(memory);
+    const descriptor = new Int32Array(buffer, at.desc, BUNDLE_MAX * 4);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: BUNDLE_MAX }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: most }),
+        fc.integer({ min: 0, max: most }),
+        (seed, k, identity, from, to) => {
+          const random = new Random(seed);
+          const [start, end] = from <= to ? [from, to] : [to, from];
+          const gh = new Float64Array(buffer, at.gh, 2 * most);
+          for (let i = 0; i < 2 * most; i++) gh[i] = random.nextNormal();
+          const rowIndices = new Uint32Array(buffer, at.rows, most);
+          for (let i = 0; i < most; i++) rowIndices[i] = identity ? i : random.nextInt(most);
+          // the groups of the call: any of the columns, each with its own bin count (1 to 256)
+          const chosen = Array.from({ length: k }, (_, m) => (m * 3 + seed) % groups);
+          const bins = chosen.map(() => 1 + random.nextInt(256));
+          chosen.forEach((g, m) => {
+            const column = new Uint8Array(buffer, at.columns + g * most, most);
+            // runs of equal bins, as skewed columns have
+            for (let i = 0; i < most; i++) column[i] = random.next() < 0.4 ? 0 : random.nextInt(bins[m]);
+            descriptor.set(
+              [at.columns + g * most, at.outs + m * 256 * 24, at.scratch + m * KERNEL_SCRATCH_BYTES, bins[m]],
+              4 * m,
+            );
+            new Float64Array(buffer, at.outs + m * 256 * 24, bins[m] * 3).fill(Number.NaN);
+          });
+          histogramGroupsKernel(kernels, identity, k)(at.rows, start, end, at.gh, at.desc);
+          chosen.forEach((g, m) => {
+            const column = new Uint8Array(buffer, at.columns + g * most, most);
+            // the kernel's order: even positions into one partial sum, odd ones into another, then added
+            const partial = [new Float64Array(bins[m] * 3), new Float64Array(bins[m] * 3)];
+            for (let i = start; i < end; i++) {
+              const target = partial[(i - start) % 2];
+              const row = rowIndices[i];
+              target[column[row] * 3] += gh[2 * row];
+              target[column[row] * 3 + 1] += gh[2 * row + 1];
+              target[column[row] * 3 + 2] += 1;
+            }
+            const expected = partial[0].map((value, b) => value + partial[1][b]);
+            expect(Array.from(new Float64Array(buffer, at.outs + m * 256 * 24, bins[m] * 3))).toEqual(
+              Array.from(expected),
+            );
+          });
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 
   it('sum one-byte draw and label codes into exactly the histogram of their (draws × label, draws) pairs', () => {
-    const { kernels, buffer, at } = setUp();
+    const { kernels, buffer, at, column } = setUp();
     const rowIndices = new Uint32Array(buffer, at.rows, rows);
     const gh = new Float64Array(buffer, at.gh, 2 * rows);
     fc.assert(
@@ -102,16 +141,20 @@ describe('tree kernels', () => {
             gh[2 * row] = draws[row] * labels[row];
             gh[2 * row + 1] = draws[row];
           }
-          kernels.gather(at.rows, start, end, at.gh, at.ordered);
-          kernels.histogramOrdered(at.column, at.rows, start, end, at.ordered, at.out, at.scratch, bins);
-          const expected = Array.from(new Float64Array(buffer, at.out, bins * 3));
+          const expected = new Float64Array(bins * 3);
+          for (let i = start; i < end; i++) {
+            const row = rowIndices[i];
+            expected[column[row] * 3] += gh[2 * row];
+            expected[column[row] * 3 + 1] += gh[2 * row + 1];
+            expected[column[row] * 3 + 2] += 1;
+          }
           const codes = new Uint8Array(buffer, at.gh, rows);
           for (let row = 0; row < rows; row++) codes[row] = draws[row] * 2 + labels[row];
           kernels.gatherCodes(at.rows, start, end, at.gh, at.ordered);
           const ordered = new Uint8Array(buffer, at.ordered, end - start);
           for (let i = start; i < end; i++) expect(ordered[i - start]).toBe(codes[rowIndices[i]]);
           kernels.histogramCounted(at.column, at.rows, start, end, at.ordered, at.out, at.scratch, bins);
-          expect(Array.from(new Float64Array(buffer, at.out, bins * 3))).toEqual(expected);
+          expect(Array.from(new Float64Array(buffer, at.out, bins * 3))).toEqual(Array.from(expected));
         },
       ),
       { numRuns: 25 },

@@ -122,20 +122,23 @@ describe('tree learning over threads', () => {
   });
 
   it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise', async () => {
-    // above the row counts at which histograms, gathers and gradient passes are shared
+    // above the row counts at which histograms, partitions and gradient passes are shared
     const columns = columnsOf(60_000, 11);
     const random = new Random(12);
     const y = Float64Array.from(columns[1], (value, i) =>
       (value !== value || value > 25) !== random.next() < 0.2 + 0.1 * columns[4][i] ? 1 : 0,
     );
     const data = { X: matrixOf(columns), y };
-    for (const params of [
-      { max_iter: 8, early_stopping: false, max_leaf_nodes: 15 },
-      { max_iter: 8, early_stopping: false, growth: 'depthwise', max_depth: 4, max_leaf_nodes: null },
+    // more byte columns than one histogram call sums (BUNDLE_MAX), so that each thread count cuts them differently
+    const wide = { X: matrixOf([...columns, ...columnsOf(60_000, 13), ...columnsOf(60_000, 14)]), y };
+    for (const [params, { X }] of [
+      [{ max_iter: 8, early_stopping: false, max_leaf_nodes: 15 }, data],
+      [{ max_iter: 8, early_stopping: false, growth: 'depthwise', max_depth: 4, max_leaf_nodes: null }, data],
+      [{ max_iter: 4, early_stopping: false, max_leaf_nodes: 15 }, wide],
     ] as const) {
       const states = [];
       for (const threads of [1, 2, 3]) {
-        const model = await new GradientBoostingModel({ ...params, threads }).fit(data.X, data.y);
+        const model = await new GradientBoostingModel({ ...params, threads }).fit(X, y);
         states.push(JSON.stringify(model.toJSON().state));
       }
       expect(states[1]).toBe(states[0]);
