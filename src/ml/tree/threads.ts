@@ -177,6 +177,9 @@ const OPERATION_BOOST = 4;
 /** The root's partition, shared by pieces of rows: each piece's left count, then each piece's rows placed. */
 const OPERATION_COUNT_LEFT = 6;
 const OPERATION_SCATTER = 7;
+/** Any other node's partition, shared by pieces of rows: each piece split into its two sides, then placed. */
+const OPERATION_PARTITION_SIDES = 8;
+const OPERATION_PLACE_SIDES = 9;
 /** Below this many row × column visits a node's histogram is built on the calling thread alone. */
 const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
 /**
@@ -253,6 +256,26 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
       const to = Math.min(end, from + PIECE_ROWS);
       if (operation === OPERATION_COUNT_LEFT) {
         workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
+      } else if (operation === OPERATION_PARTITION_SIDES) {
+        workspace.pieceCounts[3 * piece] = kernels.partitionSides(
+          control[ARGUMENT + 2],
+          plan.tableAt,
+          plan.rowsAt,
+          from,
+          to,
+          plan.scratchRowsAt,
+        );
+      } else if (operation === OPERATION_PLACE_SIDES) {
+        const counts = workspace.pieceCounts;
+        kernels.placeSides(
+          plan.rowsAt,
+          plan.scratchRowsAt,
+          from,
+          to,
+          counts[3 * piece],
+          counts[3 * piece + 1],
+          counts[3 * piece + 2],
+        );
       } else if (operation === OPERATION_SCATTER) {
         const counts = workspace.pieceCounts;
         kernels.scatterIdentity(
@@ -389,18 +412,20 @@ export class BoostingThreads implements NodeOperations {
   }
 
   /**
-   * On the calling thread alone, except at the root (positions holding their own rows): split over
-   * threads, a node's rows had to be copied twice (measured: twice as slow as the one in-place pass).
-   * The root's rows need no copy: pieces of rows count their left rows, then each writes its rows
-   * straight to their places (its left ones after the left ones of the pieces before it, and so on).
+   * Shared by pieces of rows from PARALLEL_MIN_ROWS rows on. The root's positions hold their own rows, so
+   * its pieces count their left rows, then each writes its rows straight to their places. Any other
+   * node's pieces each split their rows into the partition scratch (the left ones from the piece's start,
+   * the right ones from its end backwards), then each copies its two sides to their places. A piece's
+   * left rows go after the left rows of the pieces before it, and so on: the same stable partition as on
+   * one thread.
    */
   partition(column: number, start: number, end: number, identity: boolean): number {
     const { kernels, plan } = this.workspace;
     const count = end - start;
-    if (!identity || this.workers.length === 0 || count < PARALLEL_MIN_ROWS)
+    if (this.workers.length === 0 || count < PARALLEL_MIN_ROWS)
       return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
     const pieces = Math.ceil(count / PIECE_ROWS);
-    this.run(OPERATION_COUNT_LEFT, [start, end, column], pieces, true);
+    this.run(identity ? OPERATION_COUNT_LEFT : OPERATION_PARTITION_SIDES, [start, end, column], pieces, true);
     const counts = this.workspace.pieceCounts;
     let leftEnd = start;
     for (let piece = 0; piece < pieces; piece++) leftEnd += counts[3 * piece];
@@ -413,7 +438,7 @@ export class BoostingThreads implements NodeOperations {
       left += lefts;
       right += Math.min(PIECE_ROWS, count - piece * PIECE_ROWS) - lefts;
     }
-    this.run(OPERATION_SCATTER, [start, end, column], pieces, true);
+    this.run(identity ? OPERATION_SCATTER : OPERATION_PLACE_SIDES, [start, end, column], pieces, true);
     return leftEnd;
   }
 

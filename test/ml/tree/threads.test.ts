@@ -129,16 +129,21 @@ describe('tree learning over threads', () => {
       (value !== value || value > 25) !== random.next() < 0.2 + 0.1 * columns[4][i] ? 1 : 0,
     );
     const data = { X: matrixOf(columns), y };
-    // more byte columns than one histogram call sums (BUNDLE_MAX), so that each thread count cuts them differently
-    const wide = { X: matrixOf([...columns, ...columnsOf(60_000, 13), ...columnsOf(60_000, 14)]), y };
-    for (const [params, { X }] of [
+    // more byte columns than one histogram call sums (BUNDLE_MAX), so that each thread count cuts them
+    // differently, and enough rows that nodes below the root are partitioned by pieces too
+    const wideColumns = [...columnsOf(150_000, 15), ...columnsOf(150_000, 13), ...columnsOf(150_000, 14)];
+    const wideY = Float64Array.from(wideColumns[1], (value, i) =>
+      (value !== value || value > 25) !== random.next() < 0.2 + 0.1 * wideColumns[4][i] ? 1 : 0,
+    );
+    const wide = { X: matrixOf(wideColumns), y: wideY };
+    for (const [params, { X, y: labels }] of [
       [{ max_iter: 8, early_stopping: false, max_leaf_nodes: 15 }, data],
       [{ max_iter: 8, early_stopping: false, growth: 'depthwise', max_depth: 4, max_leaf_nodes: null }, data],
       [{ max_iter: 4, early_stopping: false, max_leaf_nodes: 15 }, wide],
     ] as const) {
       const states = [];
       for (const threads of [1, 2, 3]) {
-        const model = await new GradientBoostingModel({ ...params, threads }).fit(X, y);
+        const model = await new GradientBoostingModel({ ...params, threads }).fit(X, labels);
         states.push(JSON.stringify(model.toJSON().state));
       }
       expect(states[1]).toBe(states[0]);
