@@ -76,47 +76,72 @@ export class LocalNodeOperations implements NodeOperations {
   }
 
   build(slot: number, start: number, end: number, identity: boolean): void {
-    buildHistogramBundle(this.workspace, slot, start, end, identity, 0, 0, 1);
+    const pieces = histogramPieces(this.workspace, start, end);
+    for (let piece = 0; piece < pieces; piece++)
+      buildHistogramPiece(this.workspace, slot, start, end, identity, 0, piece);
+    addHistogramPieces(this.workspace, slot, pieces);
   }
 }
 
+/** Pieces of a node's histogram over positions [start, end): runs of the workspace's histogramPieceRows. */
+export function histogramPieces(workspace: Workspace, start: number, end: number): number {
+  return Math.max(1, Math.ceil((end - start) / workspace.plan.histogramPieceRows));
+}
+
 /**
- * Builds the histograms of bundle `bundle` of `bundles` (the active groups cut into that many runs, in
- * group order) for positions [start, end) into `slot`, on thread `thread`'s scratch: each position's row
- * and (gradient, hessian) pair are read once for up to BUNDLE_MAX groups, and each group's sums are the
- * same whichever bundle holds it.
+ * Sums piece `piece` of a node's histogram (its run of positions) for every active group, into the
+ * node's slot for the first piece and into the piece's own area for the others (addHistogramPieces adds
+ * them up), on thread `thread`'s scratch. Each position's row and (gradient, hessian) pair are read once
+ * for up to BUNDLE_MAX groups; a group's sums depend on the piece's rows only.
  */
-export function buildHistogramBundle(
+export function buildHistogramPiece(
   workspace: Workspace,
   slot: number,
   start: number,
   end: number,
   identity: boolean,
   thread: number,
-  bundle: number,
-  bundles: number,
+  piece: number,
 ): void {
   const { plan, kernels, data, groupActive } = workspace;
   const { layout, columns } = data;
-  const active = workspace.activeGroups;
-  let count = 0;
-  for (let g = 0; g < groupActive.length; g++) if (groupActive[g] === 1) active[count++] = g;
-  const from = Math.floor((bundle * count) / bundles);
-  const to = Math.floor(((bundle + 1) * count) / bundles);
+  const from = start + piece * plan.histogramPieceRows;
+  const to = Math.min(end, from + plan.histogramPieceRows);
   const scratchAt = plan.kernelScratchAt[thread];
   const descriptorAt = scratchAt + BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
   const descriptor = workspace.descriptors[thread];
-  const slotAt = workspace.slotAddress(slot);
-  for (let first = from; first < to; first += BUNDLE_MAX) {
-    const k = Math.min(BUNDLE_MAX, to - first);
-    for (let m = 0; m < k; m++) {
-      const g = active[first + m];
-      descriptor[4 * m] = columns[g].byteOffset;
-      descriptor[4 * m + 1] = slotAt + layout.groupOffset[g] * BIN_STRIDE * 8;
-      descriptor[4 * m + 2] = scratchAt + m * KERNEL_SCRATCH_BYTES;
-      descriptor[4 * m + 3] = layout.groupBins[g];
+  const outAt = piece === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(piece);
+  const kernel = (count: number): void =>
+    histogramGroupsKernel(kernels, identity, count)(plan.rowsAt, from, to, plan.ghAt, descriptorAt);
+  let count = 0;
+  for (let g = 0; g < groupActive.length; g++) {
+    if (groupActive[g] === 0) continue;
+    descriptor[4 * count] = columns[g].byteOffset;
+    descriptor[4 * count + 1] = outAt + layout.groupOffset[g] * BIN_STRIDE * 8;
+    descriptor[4 * count + 2] = scratchAt + count * KERNEL_SCRATCH_BYTES;
+    descriptor[4 * count + 3] = layout.groupBins[g];
+    if (++count === BUNDLE_MAX) {
+      kernel(count);
+      count = 0;
     }
-    histogramGroupsKernel(kernels, identity, k)(plan.rowsAt, start, end, plan.ghAt, descriptorAt);
+  }
+  if (count > 0) kernel(count);
+}
+
+/** Adds pieces 1 … pieces - 1 of a node's histogram to its slot, in piece order (active groups only). */
+export function addHistogramPieces(workspace: Workspace, slot: number, pieces: number): void {
+  if (pieces <= 1) return;
+  const { histograms, pieceHistograms, slotLength, groupActive, data } = workspace;
+  const { layout } = data;
+  const base = slot * slotLength;
+  for (let g = 0; g < groupActive.length; g++) {
+    if (groupActive[g] === 0) continue;
+    const from = layout.groupOffset[g] * BIN_STRIDE;
+    const to = from + layout.groupBins[g] * BIN_STRIDE;
+    for (let piece = 1; piece < pieces; piece++) {
+      const at = (piece - 1) * slotLength;
+      for (let k = from; k < to; k++) histograms[base + k] += pieceHistograms[at + k];
+    }
   }
 }
 

@@ -1,6 +1,7 @@
-// Worker threads for tree learning over shared memory. Boosting shares histograms by byte column (each
-// summed whole by one thread, in row order) and per-row work by pieces of rows (a row's result depends
-// on that row only); forests grow whole trees from per-tree seeds. Any thread count: the same model.
+// Worker threads for tree learning over shared memory. Boosting shares a node's histogram by fixed pieces
+// of its positions (each summed whole by one thread, then added up in piece order) and per-row work by
+// pieces of rows (a row's result depends on that row only); forests grow whole trees from per-tree seeds.
+// Any thread count: the same model.
 import { availableParallelism } from 'node:os';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -9,8 +10,8 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { buildHistogramBundle, type NodeOperations } from './grower.js';
-import { BUNDLE_MAX, kernelModule, type WasmMemory } from './kernels.js';
+import { addHistogramPieces, buildHistogramPiece, histogramPieces, type NodeOperations } from './grower.js';
+import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
@@ -180,8 +181,6 @@ const OPERATION_SCATTER = 7;
 /** Any other node's partition, shared by pieces of rows: each piece split into its two sides, then placed. */
 const OPERATION_PARTITION_SIDES = 8;
 const OPERATION_PLACE_SIDES = 9;
-/** Below this many row × column visits a node's histogram is built on the calling thread alone. */
-const PARALLEL_MIN_HISTOGRAM_WORK = 120_000;
 /**
  * Checks of the control block a thread makes before it sleeps (a few hundred microseconds): long enough
  * for a worker to stay awake across the gaps between a tree's shared steps (a node's partition and split
@@ -225,9 +224,10 @@ function takePiece(control: Int32Array, tag: number): number {
 }
 
 /**
- * Does pieces of the operation in the control block until none is left: histograms by column (each
- * summed whole by one thread), row-range operations by pieces of rows (each row's result depends on
- * that row only), so the outcome is the same whichever thread does which piece. `tag` is the
+ * Does pieces of the operation in the control block until none is left: a node's histogram by its
+ * fixed pieces of positions (each summed whole by one thread into its own area), row-range operations by
+ * pieces of rows (each row's result depends on that row only), so the outcome is the same whichever
+ * thread does which piece. `tag` is the
  * operation's tag, or LOCAL when the calling thread does every piece alone.
  */
 function runOperation(workspace: Workspace, thread: number, tag: number): void {
@@ -241,7 +241,7 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
     const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
     if (piece < 0) return;
     if (operation === OPERATION_HISTOGRAM) {
-      buildHistogramBundle(
+      buildHistogramPiece(
         workspace,
         control[ARGUMENT + 2],
         start,
@@ -249,7 +249,6 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
         control[ARGUMENT + 3] === 1,
         thread,
         piece,
-        pieces,
       );
     } else {
       const from = start + piece * PIECE_ROWS;
@@ -398,17 +397,11 @@ export class BoostingThreads implements NodeOperations {
     Atomics.store(control, NEXT, -1);
   }
 
+  /** A node's histogram by its pieces of positions (any thread takes any piece), then added up in order. */
   build(slot: number, start: number, end: number, identity: boolean): void {
-    const count = end - start;
-    let active = 0;
-    const groupActive = this.workspace.groupActive;
-    for (let g = 0; g < groupActive.length; g++) active += groupActive[g];
-    const parallel = count * active >= PARALLEL_MIN_HISTOGRAM_WORK;
-    // bundles of active groups: one per thread at least, at most BUNDLE_MAX groups each
-    const bundles = parallel
-      ? Math.min(active, Math.max(this.workers.length + 1, Math.ceil(active / BUNDLE_MAX)))
-      : 1;
-    this.run(OPERATION_HISTOGRAM, [start, end, slot, identity ? 1 : 0], bundles, parallel);
+    const pieces = histogramPieces(this.workspace, start, end);
+    this.run(OPERATION_HISTOGRAM, [start, end, slot, identity ? 1 : 0], pieces, pieces > 1);
+    addHistogramPieces(this.workspace, slot, pieces);
   }
 
   /**

@@ -1,5 +1,5 @@
 // Entry point of a tree-learning worker thread: takes its share of the binning, then either does its
-// share of boosting operations on shared memory (histogram columns, pieces of rows) or grows whole
+// share of boosting operations on shared memory (pieces of histograms and of rows) or grows whole
 // forest trees by index. Started and stopped by threads.ts.
 import { errors } from '../../core/errors.js';
 import { parentPort } from 'node:worker_threads';

@@ -35,6 +35,10 @@ export interface WorkspacePlan {
   /** Per piece of rows (PIECE_ROWS): its left count, then its first left and first right position (the root's shared partition). */
   pieceCountsAt: number;
   histogramsAt: number;
+  /** Positions per piece of a node's histogram (see histogramPieceRows). */
+  histogramPieceRows: number;
+  /** The histograms of a node's pieces after the first (which is summed into the node's slot). */
+  pieceHistogramsAt: number;
   groupActiveAt: number;
   controlAt: number;
   /** One per thread (THREAD_SCRATCH_BYTES); the calling thread uses the first. */
@@ -55,6 +59,20 @@ export interface WorkspacePlan {
 
 /** Rows per piece of a row-range operation shared by threads (pieces are taken from a shared counter). */
 export const PIECE_ROWS = 8192;
+
+/** Positions per piece of a node's histogram, at least: a piece's sums cost two small passes over its bins. */
+const HISTOGRAM_PIECE_ROWS = 16_384;
+/** Pieces a node's histogram has at most (each takes a histogram's memory). */
+const MAX_HISTOGRAM_PIECES = 64;
+
+/**
+ * Positions per piece of a node's histogram for `rows` training rows. Nodes are summed piece by piece
+ * (pieces go to any thread, then are added in order), and the pieces depend on the rows only, so a
+ * model is the same on any thread count.
+ */
+export function histogramPieceRows(rows: number): number {
+  return Math.max(HISTOGRAM_PIECE_ROWS, Math.ceil(rows / MAX_HISTOGRAM_PIECES));
+}
 
 /** Per thread: a kernel scratch area for each group of a histogramGroups call, then its descriptor. */
 export const THREAD_SCRATCH_BYTES = BUNDLE_MAX * (KERNEL_SCRATCH_BYTES + BUNDLE_ENTRY_BYTES);
@@ -92,6 +110,10 @@ export function planWorkspace(
     tableAt: arena.reserve(256),
     pieceCountsAt: arena.reserve(Math.ceil(rows / PIECE_ROWS) * 3 * 4),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
+    histogramPieceRows: histogramPieceRows(rows),
+    pieceHistogramsAt: arena.reserve(
+      (Math.ceil(rows / histogramPieceRows(rows)) - 1) * totalBins * BIN_STRIDE * 8,
+    ),
     groupActiveAt: arena.reserve(groups),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
     kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(THREAD_SCRATCH_BYTES)),
@@ -132,12 +154,12 @@ export class Workspace {
   /** See WorkspacePlan.pieceCountsAt: three Int32 per piece of rows. */
   readonly pieceCounts: Int32Array;
   readonly histograms: Float64Array;
+  /** The histograms of a node's pieces after the first, one slot's length each. */
+  readonly pieceHistograms: Float64Array;
   readonly groupActive: Uint8Array;
   readonly control: Int32Array;
   /** Doubles per histogram slot. */
   readonly slotLength: number;
-  /** This thread's list of the active groups (see buildHistogramBundle). */
-  readonly activeGroups: Int32Array;
   /** Per thread: its histogramGroups descriptor (four Int32 a group). */
   readonly descriptors: Int32Array[];
 
@@ -165,13 +187,22 @@ export class Workspace {
     this.pieceCounts = new Int32Array(buffer, plan.pieceCountsAt, Math.ceil(n / PIECE_ROWS) * 3);
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
+    this.pieceHistograms = new Float64Array(
+      buffer,
+      plan.pieceHistogramsAt,
+      (Math.ceil(n / plan.histogramPieceRows) - 1) * this.slotLength,
+    );
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
-    this.activeGroups = new Int32Array(plan.groups);
     this.descriptors = plan.kernelScratchAt.map(
       (at) =>
         new Int32Array(buffer, at + BUNDLE_MAX * KERNEL_SCRATCH_BYTES, (BUNDLE_MAX * BUNDLE_ENTRY_BYTES) / 4),
     );
+  }
+
+  /** Address of the histogram of piece `piece` (1 or more) of a node. */
+  pieceAddress(piece: number): number {
+    return this.plan.pieceHistogramsAt + (piece - 1) * this.slotLength * 8;
   }
 
   /** Address of histogram slot `slot`. */

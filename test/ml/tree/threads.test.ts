@@ -14,7 +14,14 @@ import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
 import { binOf, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
 import { binMatrix, fitBinMapper } from './binning-reference.js';
-import { StartingWorkers, stopWarmWorkers, warmTrainingWorkers } from '../../../src/ml/tree/threads.js';
+import {
+  BoostingThreads,
+  StartingWorkers,
+  stopWarmWorkers,
+  warmTrainingWorkers,
+} from '../../../src/ml/tree/threads.js';
+import { histogramPieces, LocalNodeOperations } from '../../../src/ml/tree/grower.js';
+import { planWorkspace, Workspace } from '../../../src/ml/tree/workspace.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
 import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
@@ -118,6 +125,47 @@ describe('tree learning over threads', () => {
         expect(Buffer.compare(Buffer.from(shared.columns[g]), Buffer.from(expected.columns[g]))).toBe(0);
     } finally {
       await workers.stop();
+    }
+  });
+
+  it('sums a node histogram piece by piece to its rows own sums, the same bits on the calling thread alone and with a worker', async () => {
+    const X = matrixOf(columnsOf(70_000, 21));
+    const mapper = fitBinMapper(X, 255, new Random(1));
+    const layout = packFeatures(mapper);
+    const data = binMatrix(X, mapper, layout);
+    const { plan, memory } = planWorkspace(X.rows, layout.groups, layout.totalBins, 2, 2);
+    const workspace = new Workspace(memory, plan, mapper, layout, data);
+    workspace.groupActive.fill(1);
+    const random = new Random(22);
+    for (let i = 0; i < workspace.gh.length; i++) workspace.gh[i] = random.nextNormal();
+    // a node's positions: an ascending subset of the rows, several pieces long, not starting at 0
+    const start = 1_000;
+    let end = start;
+    for (let row = 0; row < X.rows; row++) if (random.next() < 0.8) workspace.rows[end++] = row;
+    expect(histogramPieces(workspace, start, end)).toBeGreaterThan(2);
+    new LocalNodeOperations(workspace).build(0, start, end, false);
+    const one = workspace.histograms.slice(0, workspace.slotLength);
+    const sums = new Float64Array(workspace.slotLength);
+    for (let i = start; i < end; i++) {
+      const row = workspace.rows[i];
+      for (let g = 0; g < layout.groups; g++) {
+        const at = (layout.groupOffset[g] + data.columns[g][row]) * 3;
+        sums[at] += workspace.gh[2 * row];
+        sums[at + 1] += workspace.gh[2 * row + 1];
+        sums[at + 2] += 1;
+      }
+    }
+    for (let k = 0; k < sums.length; k++) expect(one[k]).toBeCloseTo(sums[k], 9);
+    const starting = StartingWorkers.start(1);
+    starting.share(undefined);
+    const threads = await BoostingThreads.start(workspace, await starting.ready());
+    try {
+      threads.build(1, start, end, false);
+      expect(
+        Array.from(workspace.histograms.subarray(workspace.slotLength, 2 * workspace.slotLength)),
+      ).toEqual(Array.from(one));
+    } finally {
+      await threads.close();
     }
   });
 
