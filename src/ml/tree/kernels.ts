@@ -589,9 +589,50 @@ function codeRowsFunction(): FunctionCode {
   };
 }
 
+/**
+ * The loop of a stable two-way partition of positions [start, stop): each row goes to the cursor of its
+ * side, left ones ascending from `left` into `leftBase`, right ones from `right` into `rightBase`,
+ * ascending or (`backwards`) descending. Both cursors' slots are written and one cursor moves, so there
+ * is no branch to mispredict: the other slot is still free, and a later row (or the copy back) fills it.
+ */
+function partitionLoop(
+  locals: {
+    column: number;
+    table: number;
+    rows: number;
+    stop: number;
+    i: number;
+    left: number;
+    right: number;
+    row: number;
+    goes: number;
+  },
+  leftBase: number,
+  rightBase: number,
+  backwards: boolean,
+): Code[] {
+  const { column, table, rows, stop, i, left, right, row, goes } = locals;
+  // prettier-ignore
+  return [
+    block,
+    get(i), get(stop), geU, branchIf(0),
+    loop,
+    get(rows), get(i), i32(2), shl, add, load32(), set(row),
+    get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
+    get(leftBase), get(left), i32(2), shl, add, get(row), store32(),
+    get(rightBase), get(right), i32(2), shl, add, get(row), store32(),
+    get(left), get(goes), add, set(left),
+    get(right), i32(1), get(goes), sub, backwards ? sub : add, set(right),
+    get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+    end,
+    end,
+  ];
+}
+
 function partitionFunction(): FunctionCode {
   const [column, table, rows, start, stop, scratchRows] = [0, 1, 2, 3, 4, 5];
   const [i, left, right, row, goes] = [6, 7, 8, 9, 10];
+  const locals = { column, table, rows, stop, i, left, right, row, goes };
   return {
     params: [I32, I32, I32, I32, I32, I32],
     results: [I32],
@@ -600,19 +641,8 @@ function partitionFunction(): FunctionCode {
     body: [
       get(start), tee(i), set(left),
       i32(0), set(right),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(rows), get(i), i32(2), shl, add, load32(), set(row),
-      get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
-      // both destinations are written and only one cursor moves: no branch to mispredict
-      get(rows), get(left), i32(2), shl, add, get(row), store32(),
-      get(scratchRows), get(right), i32(2), shl, add, get(row), store32(),
-      get(left), get(goes), add, set(left),
-      get(right), i32(1), get(goes), sub, add, set(right),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
+      // left rows in place, right ones into the scratch
+      ...partitionLoop(locals, rows, scratchRows, false),
       // the right side goes back after the left one
       get(rows), get(left), i32(2), shl, add, get(scratchRows), get(right), i32(2), shl, memoryCopy,
       get(left),
@@ -679,20 +709,8 @@ function partitionSidesFunction(): FunctionCode {
     body: [
       get(start), tee(i), set(left),
       get(stop), i32(1), sub, set(right),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(rows), get(i), i32(2), shl, add, load32(), set(row),
-      get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
-      // both cursors' slots are written and one cursor moves (no branch): the other slot is still free,
-      // so a later row overwrites it, and the last row fills the one slot left
-      get(out), get(left), i32(2), shl, add, get(row), store32(),
-      get(out), get(right), i32(2), shl, add, get(row), store32(),
-      get(left), get(goes), add, set(left),
-      get(right), i32(1), get(goes), sub, sub, set(right),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
+      // left rows from the start of `out`, right ones from its end backwards: the last row fills the one slot left
+      ...partitionLoop({ column, table, rows, stop, i, left, right, row, goes }, out, out, true),
       get(left), get(start), sub,
     ],
   };

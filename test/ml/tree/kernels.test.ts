@@ -54,6 +54,35 @@ function setUp() {
   return { kernels: instantiateKernels(memory), buffer, at, column, gh, random };
 }
 
+/** Consecutive pieces of positions [start, end) of the given sizes (repeated until the range is covered). */
+function piecesOf(start: number, end: number, sizes: number[]): Array<[number, number]> {
+  const pieces: Array<[number, number]> = [];
+  for (let from = start, k = 0; from < end; k++) {
+    const to = Math.min(end, from + sizes[k % sizes.length]);
+    pieces.push([from, to]);
+    from = to;
+  }
+  return pieces;
+}
+
+/** Where each piece's left and right rows go when pieces with these left counts are placed in order. */
+function placesOf(
+  pieces: Array<[number, number]>,
+  lefts: number[],
+  start: number,
+): { leftEnd: number; places: number[][] } {
+  const leftEnd = start + lefts.reduce((sum, count) => sum + count, 0);
+  let left = start;
+  let right = leftEnd;
+  const places = pieces.map(([from, to], k) => {
+    const place = [left, right];
+    left += lefts[k];
+    right += to - from - lefts[k];
+    return place;
+  });
+  return { leftEnd, places };
+}
+
 describe('tree kernels', () => {
   it('sum gradient, hessian and count by bin for up to BUNDLE_MAX groups at once exactly as a loop in the same order does', () => {
     const most = 700;
@@ -261,24 +290,10 @@ describe('tree kernels', () => {
           rowIndices.fill(0xffffffff);
           for (let i = 0; i < start; i++) rowIndices[i] = i;
           for (let i = end; i < rows; i++) rowIndices[i] = i;
-          // pieces of the range (the sizes repeat until the range is covered)
-          const pieces: Array<[number, number]> = [];
-          for (let from = start, k = 0; from < end; k++) {
-            const to = Math.min(end, from + pieceSizes[k % pieceSizes.length]);
-            pieces.push([from, to]);
-            from = to;
-          }
+          const pieces = piecesOf(start, end, pieceSizes);
           const lefts = pieces.map(([from, to]) => kernels.countLeft(at.column, at.table, from, to));
-          const leftEnd = start + lefts.reduce((sum, count) => sum + count, 0);
-          let left = start;
-          let right = leftEnd;
+          const { leftEnd, places } = placesOf(pieces, lefts, start);
           // placed in reverse order: each piece writes only its own places
-          const places = pieces.map(([from, to], k) => {
-            const place = [left, right];
-            left += lefts[k];
-            right += to - from - lefts[k];
-            return place;
-          });
           for (let k = pieces.length - 1; k >= 0; k--)
             kernels.scatterIdentity(
               at.column,
@@ -319,24 +334,11 @@ describe('tree kernels', () => {
           const expected = Array.from(rowIndices);
           rowIndices.set(before);
           new Uint32Array(buffer, at.scratchRows, rows).fill(0xffffffff);
-          const pieces: Array<[number, number]> = [];
-          for (let from = start, k = 0; from < end; k++) {
-            const to = Math.min(end, from + pieceSizes[k % pieceSizes.length]);
-            pieces.push([from, to]);
-            from = to;
-          }
+          const pieces = piecesOf(start, end, pieceSizes);
           const lefts = pieces.map(([from, to]) =>
             kernels.partitionSides(at.column, at.table, at.rows, from, to, at.scratchRows),
           );
-          const leftEnd = start + lefts.reduce((sum, count) => sum + count, 0);
-          let left = start;
-          let right = leftEnd;
-          const places = pieces.map(([from, to], k) => {
-            const place = [left, right];
-            left += lefts[k];
-            right += to - from - lefts[k];
-            return place;
-          });
+          const { leftEnd, places } = placesOf(pieces, lefts, start);
           // placed in reverse order: each piece writes only its own places
           for (let k = pieces.length - 1; k >= 0; k--)
             kernels.placeSides(
