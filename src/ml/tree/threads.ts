@@ -227,8 +227,8 @@ function takePiece(control: Int32Array, tag: number): number {
  * Does pieces of the operation in the control block until none is left: a node's histogram by its
  * fixed pieces of positions (each summed whole by one thread into its own area), row-range operations by
  * pieces of rows (each row's result depends on that row only), so the outcome is the same whichever
- * thread does which piece. `tag` is the
- * operation's tag, or LOCAL when the calling thread does every piece alone.
+ * thread does which piece. `tag` is the operation's tag, or LOCAL when the calling thread does every
+ * piece alone.
  */
 function runOperation(workspace: Workspace, thread: number, tag: number): void {
   const control = workspace.control;
