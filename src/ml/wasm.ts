@@ -121,6 +121,23 @@ export const branchIf = (depth: number): Code => [0x0d, ...unsignedLeb(depth)];
 export const memoryFill = [0xfc, 0x0b, 0x00];
 export const memoryCopy = [0xfc, 0x0a, 0x00, 0x00];
 
+/**
+ * `for (; i < stop; i++) body` over locals `i` and `stop` (unsigned), `i` set before it: nothing runs
+ * when i >= stop. Inside `body`, branch depth 0 is the loop (continue) and 1 the block around it (break).
+ */
+export function countedLoop(i: number, stop: number, body: Code[]): Code[] {
+  // prettier-ignore
+  return [
+    block,
+    get(i), get(stop), geU, branchIf(0),
+    loop,
+    ...body,
+    get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
+    end,
+    end,
+  ];
+}
+
 /** One function of a module: exported under `name` when it has one; functions call each other by position. */
 export interface ModuleFunction {
   name?: string;

@@ -9,6 +9,7 @@ import {
   and,
   block,
   branchIf,
+  countedLoop,
   end,
   eqz,
   f64,
@@ -504,14 +505,10 @@ function gatherCodesFunction(): FunctionCode {
     body: [
       get(start), set(i),
       get(ordered), set(to),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(to), get(codes), get(rows), get(i), i32(2), shl, add, load32(), add, load8(), store8(),
-      get(to), i32(1), add, set(to),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, stop, [
+        get(to), get(codes), get(rows), get(i), i32(2), shl, add, load32(), add, load8(), store8(),
+        get(to), i32(1), add, set(to),
+      ]),
     ],
   };
 }
@@ -532,27 +529,23 @@ function bootstrapDrawsFunction(): FunctionCode {
       get(state), load32(12), set(s3),
       i32(0), set(k),
       i32(0), set(most),
-      block,
-      get(k), get(samples), geU, branchIf(0),
-      loop,
-      // Random.nextUint32, operation for operation
-      get(s1), i32(5), mul, i32(7), rotl, i32(9), mul, set(result),
-      get(s1), i32(9), shl, set(t),
-      get(s2), get(s0), xor, set(s2),
-      get(s3), get(s1), xor, set(s3),
-      get(s1), get(s2), xor, set(s1),
-      get(s0), get(s3), xor, set(s0),
-      get(s2), get(t), xor, set(s2),
-      get(s3), i32(11), rotl, set(s3),
-      // draws[floor(result * rows / 2^32)] += 1, in doubles as in JavaScript
-      get(draws),
-      get(result), f64FromUnsigned, get(rows), f64FromUnsigned, f64Mul, f64(4294967296), f64Div, f64Floor,
-      i32TruncF64Unsigned, i32(1), shl, add, tee(at),
-      get(at), load16(), i32(1), add, tee(drawn), store16(),
-      get(drawn), get(most), get(drawn), get(most), gtU, select, set(most),
-      get(k), i32(1), add, tee(k), get(samples), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(k, samples, [
+        // Random.nextUint32, operation for operation
+        get(s1), i32(5), mul, i32(7), rotl, i32(9), mul, set(result),
+        get(s1), i32(9), shl, set(t),
+        get(s2), get(s0), xor, set(s2),
+        get(s3), get(s1), xor, set(s3),
+        get(s1), get(s2), xor, set(s1),
+        get(s0), get(s3), xor, set(s0),
+        get(s2), get(t), xor, set(s2),
+        get(s3), i32(11), rotl, set(s3),
+        // draws[floor(result * rows / 2^32)] += 1, in doubles as in JavaScript
+        get(draws),
+        get(result), f64FromUnsigned, get(rows), f64FromUnsigned, f64Mul, f64(4294967296), f64Div, f64Floor,
+        i32TruncF64Unsigned, i32(1), shl, add, tee(at),
+        get(at), load16(), i32(1), add, tee(drawn), store16(),
+        get(drawn), get(most), get(drawn), get(most), gtU, select, set(most),
+      ]),
       get(state), get(s0), store32(0),
       get(state), get(s1), store32(4),
       get(state), get(s2), store32(8),
@@ -573,17 +566,13 @@ function codeRowsFunction(): FunctionCode {
     body: [
       i32(0), set(row),
       i32(0), set(count),
-      block,
-      get(row), get(rows), geU, branchIf(0),
-      loop,
-      get(draws), get(row), i32(1), shl, add, load16(), set(drawn),
-      get(codes), get(row), add, get(drawn), i32(1), shl, get(labels), get(row), add, load8(), add, store8(),
-      // every row is written and only drawn ones advance the cursor: no branch to mispredict
-      get(positions), get(count), i32(2), shl, add, get(row), store32(),
-      get(count), get(drawn), i32(0), ne, add, set(count),
-      get(row), i32(1), add, tee(row), get(rows), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(row, rows, [
+        get(draws), get(row), i32(1), shl, add, load16(), set(drawn),
+        get(codes), get(row), add, get(drawn), i32(1), shl, get(labels), get(row), add, load8(), add, store8(),
+        // every row is written and only drawn ones advance the cursor: no branch to mispredict
+        get(positions), get(count), i32(2), shl, add, get(row), store32(),
+        get(count), get(drawn), i32(0), ne, add, set(count),
+      ]),
       get(count),
     ],
   };
@@ -613,20 +602,14 @@ function partitionLoop(
 ): Code[] {
   const { column, table, rows, stop, i, left, right, row, goes } = locals;
   // prettier-ignore
-  return [
-    block,
-    get(i), get(stop), geU, branchIf(0),
-    loop,
+  return countedLoop(i, stop, [
     get(rows), get(i), i32(2), shl, add, load32(), set(row),
     get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
     get(leftBase), get(left), i32(2), shl, add, get(row), store32(),
     get(rightBase), get(right), i32(2), shl, add, get(row), store32(),
     get(left), get(goes), add, set(left),
     get(right), i32(1), get(goes), sub, backwards ? sub : add, set(right),
-    get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-    end,
-    end,
-  ];
+  ]);
 }
 
 function partitionFunction(): FunctionCode {
@@ -661,13 +644,9 @@ function countLeftFunction(): FunctionCode {
     body: [
       get(start), set(i),
       i32(0), set(count),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(count), get(table), get(column), get(i), add, load8(), add, load8(), add, set(count),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, stop, [
+        get(count), get(table), get(column), get(i), add, load8(), add, load8(), add, set(count),
+      ]),
       get(count),
     ],
   };
@@ -683,17 +662,13 @@ function scatterIdentityFunction(): FunctionCode {
     // prettier-ignore
     body: [
       get(start), set(i),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(table), get(column), get(i), add, load8(), add, load8(), set(goes),
-      // one store to the chosen side (no branch): a store to the other side could land in another thread's part
-      get(rows), get(left), get(right), get(goes), select, i32(2), shl, add, get(i), store32(),
-      get(left), get(goes), add, set(left),
-      get(right), i32(1), get(goes), sub, add, set(right),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, stop, [
+        get(table), get(column), get(i), add, load8(), add, load8(), set(goes),
+        // one store to the chosen side (no branch): a store to the other side could land in another thread's part
+        get(rows), get(left), get(right), get(goes), select, i32(2), shl, add, get(i), store32(),
+        get(left), get(goes), add, set(left),
+        get(right), i32(1), get(goes), sub, add, set(right),
+      ]),
     ],
   };
 }
@@ -754,13 +729,9 @@ function scatterLeafFunction(): FunctionCode {
     // prettier-ignore
     body: [
       get(start), set(i),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(leafOf), get(rows), get(i), i32(2), shl, add, load32(), i32(1), shl, add, get(leaf), store16(),
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, stop, [
+        get(leafOf), get(rows), get(i), i32(2), shl, add, load32(), i32(1), shl, add, get(leaf), store16(),
+      ]),
     ],
   };
 }
@@ -790,34 +761,30 @@ function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
     // prettier-ignore
     body: [
       get(start), set(i),
-      block,
-      get(i), get(stop), geU, branchIf(0),
-      loop,
-      get(i), i32(3), shl, set(at),
-      // score = raw[i] + leafValues[leafOf[i]]
-      get(raw), get(at), add, loadF64(0),
-      get(leafValues), get(leafOf), get(i), i32(1), shl, add, load16(), i32(3), shl, add, loadF64(0),
-      f64Add, set(score),
-      get(raw), get(at), add, get(score), storeF64(0),
-      // weight = weights[i], or 1 without weights (not read at all: a stream of memory less)
-      ...(weighted ? [get(weights), get(at), add, loadF64(0)] : [f64(1)]), set(weight),
-      get(y), get(at), add, loadF64(0), set(target),
-      ...(logLoss
-        ? [
-            ...probability,
-            get(gh), get(at), i32(1), shl, add, get(weight), get(p), get(target), f64Sub, f64Mul, storeF64(0),
-            get(gh), get(at), i32(1), shl, add, get(weight), get(p), f64Mul, f64(1), get(p), f64Sub, f64Mul, storeF64(8),
-          ]
-        : [
-            get(gh), get(at), i32(1), shl, add, get(weight), get(score), get(target), f64Sub, f64Mul, storeF64(0),
-            get(gh), get(at), i32(1), shl, add, get(weight), storeF64(8),
-          ]),
-      get(rows), ifThen,
-      get(rows), get(i), i32(2), shl, add, get(i), store32(),
-      end,
-      get(i), i32(1), add, tee(i), get(stop), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, stop, [
+        get(i), i32(3), shl, set(at),
+        // score = raw[i] + leafValues[leafOf[i]]
+        get(raw), get(at), add, loadF64(0),
+        get(leafValues), get(leafOf), get(i), i32(1), shl, add, load16(), i32(3), shl, add, loadF64(0),
+        f64Add, set(score),
+        get(raw), get(at), add, get(score), storeF64(0),
+        // weight = weights[i], or 1 without weights (not read at all: a stream of memory less)
+        ...(weighted ? [get(weights), get(at), add, loadF64(0)] : [f64(1)]), set(weight),
+        get(y), get(at), add, loadF64(0), set(target),
+        ...(logLoss
+          ? [
+              ...probability,
+              get(gh), get(at), i32(1), shl, add, get(weight), get(p), get(target), f64Sub, f64Mul, storeF64(0),
+              get(gh), get(at), i32(1), shl, add, get(weight), get(p), f64Mul, f64(1), get(p), f64Sub, f64Mul, storeF64(8),
+            ]
+          : [
+              get(gh), get(at), i32(1), shl, add, get(weight), get(score), get(target), f64Sub, f64Mul, storeF64(0),
+              get(gh), get(at), i32(1), shl, add, get(weight), storeF64(8),
+            ]),
+        get(rows), ifThen,
+        get(rows), get(i), i32(2), shl, add, get(i), store32(),
+        end,
+      ]),
     ],
   };
 }
@@ -875,37 +842,29 @@ function sampleRowsFunction(): FunctionCode {
       // pool[i] = i, marks zeroed
       get(marks), i32(0), get(bound), memoryFill,
       i32(0), set(i),
-      block,
-      get(i), get(bound), geU, branchIf(0),
-      loop,
-      get(pool), get(i), i32(2), shl, add, get(i), store32(),
-      get(i), i32(1), add, tee(i), get(bound), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, bound, [
+        get(pool), get(i), i32(2), shl, add, get(i), store32(),
+      ]),
       get(state), load32(0), set(s0),
       get(state), load32(4), set(s1),
       get(state), load32(8), set(s2),
       get(state), load32(12), set(s3),
       i32(0), set(i),
-      block,
-      get(i), get(count), geU, branchIf(0),
-      loop,
-      // j = i + nextInt(bound - i): draws at or above 2^32 - (2^32 mod left) are rejected, i.e. those
-      // above ~(2^32 mod left) as unsigned, and 2^32 mod left = (2^32 - left) mod left
-      get(bound), get(i), sub, set(left),
-      i32(0), get(left), sub, get(left), remU, i32(-1), xor, set(rest),
-      loop,
-      ...nextUint32,
-      get(value), get(rest), gtU, branchIf(0),
-      end,
-      get(i), get(value), get(left), remU, add, set(j),
-      get(pool), get(i), i32(2), shl, add, load32(), set(swap),
-      get(pool), get(i), i32(2), shl, add, get(pool), get(j), i32(2), shl, add, load32(), store32(),
-      get(pool), get(j), i32(2), shl, add, get(swap), store32(),
-      get(marks), get(pool), get(i), i32(2), shl, add, load32(), add, i32(1), store8(),
-      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, count, [
+        // j = i + nextInt(bound - i): draws at or above 2^32 - (2^32 mod left) are rejected, i.e. those
+        // above ~(2^32 mod left) as unsigned, and 2^32 mod left = (2^32 - left) mod left
+        get(bound), get(i), sub, set(left),
+        i32(0), get(left), sub, get(left), remU, i32(-1), xor, set(rest),
+        loop,
+        ...nextUint32,
+        get(value), get(rest), gtU, branchIf(0),
+        end,
+        get(i), get(value), get(left), remU, add, set(j),
+        get(pool), get(i), i32(2), shl, add, load32(), set(swap),
+        get(pool), get(i), i32(2), shl, add, get(pool), get(j), i32(2), shl, add, load32(), store32(),
+        get(pool), get(j), i32(2), shl, add, get(swap), store32(),
+        get(marks), get(pool), get(i), i32(2), shl, add, load32(), add, i32(1), store8(),
+      ]),
       get(state), get(s0), store32(0),
       get(state), get(s1), store32(4),
       get(state), get(s2), store32(8),
@@ -913,14 +872,10 @@ function sampleRowsFunction(): FunctionCode {
       // the marked rows, ascending: every row is written and only marked ones advance the cursor
       i32(0), set(row),
       i32(0), set(j),
-      block,
-      get(row), get(bound), geU, branchIf(0),
-      loop,
-      get(sample), get(j), i32(2), shl, add, get(row), store32(),
-      get(j), get(marks), get(row), add, load8(), add, set(j),
-      get(row), i32(1), add, tee(row), get(bound), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(row, bound, [
+        get(sample), get(j), i32(2), shl, add, get(row), store32(),
+        get(j), get(marks), get(row), add, load8(), add, set(j),
+      ]),
     ],
   };
 }
@@ -936,16 +891,12 @@ function gatherPresentFunction(): FunctionCode {
     body: [
       i32(0), set(i),
       i32(0), set(k),
-      block,
-      get(i), get(count), geU, branchIf(0),
-      loop,
-      get(column), get(sample), get(i), i32(2), shl, add, load32(), i32(3), shl, add, loadF64(), set(value),
-      // every value is written and only present ones advance the cursor
-      get(values), get(k), i32(3), shl, add, get(value), storeF64(),
-      get(k), get(value), get(value), f64Eq, add, set(k),
-      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, count, [
+        get(column), get(sample), get(i), i32(2), shl, add, load32(), i32(3), shl, add, loadF64(), set(value),
+        // every value is written and only present ones advance the cursor
+        get(values), get(k), i32(3), shl, add, get(value), storeF64(),
+        get(k), get(value), get(value), f64Eq, add, set(k),
+      ]),
       get(k),
     ],
   };
@@ -964,16 +915,12 @@ function wholeRangeFunction(): FunctionCode {
       i32(1), set(whole),
       f64(Infinity), set(low),
       f64(-Infinity), set(high),
-      block,
-      get(i), get(count), geU, branchIf(0),
-      loop,
-      get(values), get(i), i32(3), shl, add, loadF64(), set(value),
-      get(whole), get(value), f64Floor, get(value), f64Eq, and, set(whole),
-      get(low), get(value), f64Min, set(low),
-      get(high), get(value), f64Max, set(high),
-      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, count, [
+        get(values), get(i), i32(3), shl, add, loadF64(), set(value),
+        get(whole), get(value), f64Floor, get(value), f64Eq, and, set(whole),
+        get(low), get(value), f64Min, set(low),
+        get(high), get(value), f64Max, set(high),
+      ]),
       get(out), get(low), storeF64(0),
       get(out), get(high), storeF64(8),
       get(whole),
@@ -991,15 +938,11 @@ function countValuesFunction(): FunctionCode {
     // prettier-ignore
     body: [
       i32(0), set(i),
-      block,
-      get(i), get(count), geU, branchIf(0),
-      loop,
-      get(counts),
-      get(values), get(i), i32(3), shl, add, loadF64(), get(min), f64Sub, i32TruncF64, i32(2), shl, add, tee(at),
-      get(at), load32(), i32(1), add, store32(),
-      get(i), i32(1), add, tee(i), get(count), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, count, [
+        get(counts),
+        get(values), get(i), i32(3), shl, add, loadF64(), get(min), f64Sub, i32TruncF64, i32(2), shl, add, tee(at),
+        get(at), load32(), i32(1), add, store32(),
+      ]),
     ],
   };
 }
@@ -1015,14 +958,10 @@ function anyMissingFunction(): FunctionCode {
     body: [
       i32(0), set(i),
       i32(0), set(found),
-      block,
-      get(i), get(rows), geU, branchIf(0),
-      loop,
-      get(column), get(i), i32(3), shl, add, loadF64(), set(value),
-      get(found), get(value), get(value), f64Ne, or, set(found),
-      get(i), i32(1), add, tee(i), get(rows), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, rows, [
+        get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+        get(found), get(value), get(value), f64Ne, or, set(found),
+      ]),
       get(found),
     ],
   };
@@ -1038,31 +977,27 @@ function binCodesFunction(): FunctionCode {
     // prettier-ignore
     body: [
       i32(0), set(i),
-      block,
-      get(i), get(rows), geU, branchIf(0),
-      loop,
-      get(column), get(i), i32(3), shl, add, loadF64(), set(value),
-      // base = the number of padded edges below the value (none for NaN: every comparison is false)
-      i32(0), set(base),
-      get(steps), set(halving),
-      block,
-      get(halving), eqz, branchIf(0),
-      loop,
-      i32(1), get(halving), i32(1), sub, tee(halving), shl, set(step),
-      get(base), get(step), add,
-      get(base),
-      get(edges), get(base), get(step), add, i32(1), sub, i32(3), shl, add, loadF64(), get(value), f64Lt,
-      select, set(base),
-      get(halving), branchIf(0),
-      end,
-      end,
-      get(out), get(i), add, tee(at),
-      get(missingBin), get(base), get(value), get(value), f64Ne, select, get(stride), mul,
-      i32(0), get(at), load8(), get(first), select,
-      add, store8(),
-      get(i), i32(1), add, tee(i), get(rows), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, rows, [
+        get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+        // base = the number of padded edges below the value (none for NaN: every comparison is false)
+        i32(0), set(base),
+        get(steps), set(halving),
+        block,
+        get(halving), eqz, branchIf(0),
+        loop,
+        i32(1), get(halving), i32(1), sub, tee(halving), shl, set(step),
+        get(base), get(step), add,
+        get(base),
+        get(edges), get(base), get(step), add, i32(1), sub, i32(3), shl, add, loadF64(), get(value), f64Lt,
+        select, set(base),
+        get(halving), branchIf(0),
+        end,
+        end,
+        get(out), get(i), add, tee(at),
+        get(missingBin), get(base), get(value), get(value), f64Ne, select, get(stride), mul,
+        i32(0), get(at), load8(), get(first), select,
+        add, store8(),
+      ]),
     ],
   };
 }
@@ -1077,17 +1012,13 @@ function binCodesOneEdgeFunction(): FunctionCode {
     // prettier-ignore
     body: [
       i32(0), set(i),
-      block,
-      get(i), get(rows), geU, branchIf(0),
-      loop,
-      get(column), get(i), i32(3), shl, add, loadF64(), set(value),
-      get(out), get(i), add, tee(at),
-      get(missingBin), get(edge), get(value), f64Lt, get(value), get(value), f64Ne, select, get(stride), mul,
-      i32(0), get(at), load8(), get(first), select,
-      add, store8(),
-      get(i), i32(1), add, tee(i), get(rows), ltU, branchIf(0),
-      end,
-      end,
+      ...countedLoop(i, rows, [
+        get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+        get(out), get(i), add, tee(at),
+        get(missingBin), get(edge), get(value), f64Lt, get(value), get(value), f64Ne, select, get(stride), mul,
+        i32(0), get(at), load8(), get(first), select,
+        add, store8(),
+      ]),
     ],
   };
 }

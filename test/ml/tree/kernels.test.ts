@@ -374,19 +374,22 @@ describe('tree kernels', () => {
       leafOf[i] = random.nextInt(8);
     }
     for (let k = 0; k < 8; k++) leafValues[k] = random.nextNormal();
+    // one pass over every row: weights read only by the weighted kernels, row order reset when asked
+    const pass = (kernel: typeof kernels.boostLogLoss, weighted: boolean, resetRows: boolean): void =>
+      kernel(
+        0,
+        rows,
+        at.raw,
+        at.y,
+        weighted ? at.weights : 0,
+        at.leafOf,
+        at.leafValues,
+        at.gh,
+        at.tables,
+        resetRows ? at.rows : 0,
+      );
     const before = Float64Array.from(raw);
-    kernels.boostLogLossWeighted(
-      0,
-      rows,
-      at.raw,
-      at.y,
-      at.weights,
-      at.leafOf,
-      at.leafValues,
-      at.gh,
-      at.tables,
-      at.rows,
-    );
+    pass(kernels.boostLogLossWeighted, true, true);
     for (let i = 0; i < rows; i++) {
       const score = before[i] + leafValues[leafOf[i]];
       const p = 1 / (1 + fastExp(-score));
@@ -396,14 +399,14 @@ describe('tree kernels', () => {
       expect(rowIndices[i]).toBe(i);
     }
     const scores = Float64Array.from(raw);
-    kernels.boostSquaredError(0, rows, at.raw, at.y, 0, at.leafOf, at.leafValues, at.gh, at.tables, 0);
+    pass(kernels.boostSquaredError, false, false);
     for (let i = 0; i < rows; i++) {
       const score = scores[i] + leafValues[leafOf[i]];
       expect(gh[2 * i]).toBe(score - y[i]);
       expect(gh[2 * i + 1]).toBe(1);
     }
     const afterSquared = Float64Array.from(raw);
-    kernels.boostLogLoss(0, rows, at.raw, at.y, 0, at.leafOf, at.leafValues, at.gh, at.tables, 0);
+    pass(kernels.boostLogLoss, false, false);
     for (let i = 0; i < rows; i++) {
       const score = afterSquared[i] + leafValues[leafOf[i]];
       const p = 1 / (1 + fastExp(-score));
@@ -411,18 +414,7 @@ describe('tree kernels', () => {
       expect(gh[2 * i + 1]).toBe(p * (1 - p));
     }
     const afterLogLoss = Float64Array.from(raw);
-    kernels.boostSquaredErrorWeighted(
-      0,
-      rows,
-      at.raw,
-      at.y,
-      at.weights,
-      at.leafOf,
-      at.leafValues,
-      at.gh,
-      at.tables,
-      0,
-    );
+    pass(kernels.boostSquaredErrorWeighted, true, false);
     for (let i = 0; i < rows; i++) {
       const score = afterLogLoss[i] + leafValues[leafOf[i]];
       expect(gh[2 * i]).toBe(weights[i] * (score - y[i]));
