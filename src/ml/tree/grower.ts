@@ -3,8 +3,14 @@
 // boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
 import type { Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
-import { BIN_STRIDE, expandFeature, subtractChild } from './histogram.js';
-import { BUNDLE_MAX, histogramGroupsKernel, KERNEL_SCRATCH_BYTES } from './kernels.js';
+import { BIN_STRIDE, expandFeature } from './histogram.js';
+import {
+  BUNDLE_MAX,
+  histogramGroupsKernel,
+  KERNEL_SCRATCH_BYTES,
+  SCAN_RECORD,
+  type Kernels,
+} from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import type { Workspace } from './workspace.js';
 
@@ -131,21 +137,20 @@ export function buildHistogramPiece(
 /** Adds pieces 1 … pieces - 1 of a node's histogram to its slot, in piece order (active groups only). */
 export function addHistogramPieces(workspace: Workspace, slot: number, pieces: number): void {
   if (pieces <= 1) return;
-  const { histograms, pieceHistograms, slotLength, groupActive, data } = workspace;
+  const { kernels, groupActive, data } = workspace;
   const { layout } = data;
-  const base = slot * slotLength;
+  const base = workspace.slotAddress(slot);
   for (let g = 0; g < groupActive.length; g++) {
     if (groupActive[g] === 0) continue;
-    const from = layout.groupOffset[g] * BIN_STRIDE;
-    const to = from + layout.groupBins[g] * BIN_STRIDE;
-    for (let piece = 1; piece < pieces; piece++) {
-      const at = (piece - 1) * slotLength;
-      for (let k = from; k < to; k++) histograms[base + k] += pieceHistograms[at + k];
-    }
+    const from = layout.groupOffset[g] * BIN_STRIDE * 8;
+    for (let piece = 1; piece < pieces; piece++)
+      kernels.addDoubles(base + from, workspace.pieceAddress(piece) + from, layout.groupBins[g] * BIN_STRIDE);
   }
 }
 
 const NO_SPLIT = -1;
+
+type Scan = Kernels['scanBins'];
 
 /** Node records of the tree being grown (children are allocated in pairs: right = left + 1). */
 export class GrownTree {
@@ -222,7 +227,12 @@ export class TreeGrower {
   readonly featureAllowed: Uint8Array;
   private readonly data: BinnedData;
   private readonly pool: HistogramPool;
+  /** A packed feature's own histogram while it is searched (in the calling thread's kernel scratch). */
   private readonly expanded: Float64Array;
+  /** The best split of the search so far (SCAN_RECORD, in the kernel scratch after `expanded`). */
+  private readonly best: Float64Array;
+  /** One feature's scan for the criterion: Kernels.scanBins (Newton), scanEntropy otherwise. */
+  private readonly scan: Scan;
   private readonly candidates: Int32Array;
   private readonly open: OpenNodes;
   /** The tree being grown started from positions holding their own rows. */
@@ -238,7 +248,11 @@ export class TreeGrower {
     this.pool = new HistogramPool(workspace.plan.capacity);
     this.featureAllowed = new Uint8Array(layout.features).fill(1);
     workspace.groupActive.fill(1);
-    this.expanded = new Float64Array(Math.max(1, layout.totalFeatureBins) * BIN_STRIDE);
+    // the split search runs between the calling thread's histogram passes, so their scratch is free
+    const scratchAt = workspace.plan.kernelScratchAt[0];
+    this.expanded = new Float64Array(workspace.memory.buffer, scratchAt, 256 * BIN_STRIDE);
+    this.best = new Float64Array(workspace.memory.buffer, scratchAt + 256 * BIN_STRIDE * 8, 6);
+    this.scan = settings.criterion === 'newton' ? workspace.kernels.scanBins : this.scanEntropy;
     this.candidates = new Int32Array(layout.features);
     this.open = new OpenNodes(
       settings.growth === 'leafwise' ? 'best' : settings.maxLeaves > 0 ? 'fifo' : 'lifo',
@@ -341,8 +355,12 @@ export class TreeGrower {
       const smallSplittable = small === left ? splitLeft : splitRight;
       if (largeSplittable) {
         started = phaseStart();
-        const slotLength = this.workspace.slotLength;
-        subtractChild(this.workspace.histograms, parentSlot * slotLength, smallSlot * slotLength, slotLength);
+        const { kernels, slotLength } = this.workspace;
+        kernels.subtractDoubles(
+          this.workspace.slotAddress(parentSlot),
+          this.workspace.slotAddress(smallSlot),
+          slotLength,
+        );
         tree.slot[large] = parentSlot;
         phaseDone('subtraction', started);
       } else {
@@ -410,15 +428,13 @@ export class TreeGrower {
     const { layout, mapper } = this.data;
     const settings = this.settings;
     const histograms = this.workspace.histograms;
-    const base = tree.slot[node] * this.workspace.slotLength;
+    const slotAt = this.workspace.slotAddress(tree.slot[node]);
     const total = tree.end[node] - tree.start[node];
     const sumGradient = tree.sumGradient[node];
     const sumHessian = tree.sumHessian[node];
     const parentScore = this.score(sumGradient, sumHessian);
-    const minSamples = settings.minSamplesLeaf;
-    const minHessian = settings.minHessianLeaf;
-    const newton = settings.criterion === 'newton';
-    const l2 = settings.l2;
+    const best = this.best;
+    const bestAt = best.byteOffset;
 
     let candidateCount = 0;
     for (let f = 0; f < layout.features; f++) {
@@ -429,14 +445,8 @@ export class TreeGrower {
         ? Math.min(settings.featuresPerSplit, candidateCount)
         : candidateCount;
 
-    let bestGain = 0;
+    best[SCAN_RECORD.gain] = 0;
     let bestFeature = NO_SPLIT;
-    let bestBin = 0;
-    let bestMissingLeft = 0;
-    let bestLeftGradient = 0;
-    let bestLeftHessian = 0;
-    let bestLeftCount = 0;
-
     for (let c = 0; c < candidateCount; c++) {
       // forests: draw features one at a time; keep drawing past the quota until one gives a valid split
       if (drawn < candidateCount) {
@@ -448,80 +458,107 @@ export class TreeGrower {
       }
       const f = this.candidates[c];
       const g = layout.featureGroup[f];
-      let histogram = histograms;
-      let offset = base + layout.groupOffset[g] * BIN_STRIDE;
+      let histogramAt = slotAt + layout.groupOffset[g] * BIN_STRIDE * 8;
       if (layout.packed[f] === 1) {
-        const to = layout.featureOffset[f] * BIN_STRIDE;
         expandFeature(
           histograms,
-          offset,
+          (histogramAt - histograms.byteOffset) / 8,
           layout.groupBins[g],
           layout.digits[f],
           layout.featureBins[f],
           this.expanded,
-          to,
+          0,
         );
-        histogram = this.expanded;
-        offset = to;
+        histogramAt = this.expanded.byteOffset;
       }
-      const valueBins = mapper.valueBins[f];
-      let missingGradient = 0;
-      let missingHessian = 0;
-      let missingCount = 0;
-      if (mapper.hasMissing[f] === 1) {
-        const m = offset + valueBins * BIN_STRIDE;
-        missingGradient = histogram[m];
-        missingHessian = histogram[m + 1];
-        missingCount = histogram[m + 2];
-      }
-      // pass 0: missing values go right; pass 1: they go left (only when the node has some)
-      for (let pass = 0; pass < 2; pass++) {
-        if (pass === 1 && missingCount === 0) break;
-        let leftGradient = pass === 1 ? missingGradient : 0;
-        let leftHessian = pass === 1 ? missingHessian : 0;
-        let leftCount = pass === 1 ? missingCount : 0;
-        // with missing values on the right, the last value bin can close the left side (missing alone on the right)
-        const lastBin = pass === 0 && missingCount > 0 ? valueBins - 1 : valueBins - 2;
-        for (let b = 0; b <= lastBin; b++) {
-          const k = offset + b * BIN_STRIDE;
-          leftGradient += histogram[k];
-          leftHessian += histogram[k + 1];
-          leftCount += histogram[k + 2];
-          if (leftCount < minSamples || leftHessian < minHessian) continue;
-          const rightCount = total - leftCount;
-          const rightHessian = sumHessian - leftHessian;
-          if (rightCount < minSamples || rightHessian < minHessian) break;
-          const rightGradient = sumGradient - leftGradient;
-          const gain = newton
-            ? (leftGradient * leftGradient) / (leftHessian + l2) +
-              (rightGradient * rightGradient) / (rightHessian + l2) -
-              parentScore
-            : this.score(leftGradient, leftHessian) + this.score(rightGradient, rightHessian) - parentScore;
-          // an empty-hessian side (no L2) would score infinitely: never a real improvement
-          if (gain > bestGain && gain < Infinity) {
-            bestGain = gain;
-            bestFeature = f;
-            bestBin = b;
-            // without missing values here, unseen ones follow the larger side
-            bestMissingLeft = missingCount > 0 ? pass : leftCount >= rightCount ? 1 : 0;
-            bestLeftGradient = leftGradient;
-            bestLeftHessian = leftHessian;
-            bestLeftCount = leftCount;
-          }
+      const improved = this.scan(
+        histogramAt,
+        mapper.valueBins[f],
+        mapper.hasMissing[f],
+        total,
+        sumGradient,
+        sumHessian,
+        settings.minSamplesLeaf,
+        settings.minHessianLeaf,
+        settings.l2,
+        parentScore,
+        bestAt,
+      );
+      if (improved === 1) bestFeature = f;
+    }
+    // rounding noise on a node that cannot improve must not count as a split
+    if (bestFeature === NO_SPLIT || !(best[SCAN_RECORD.gain] > 1e-12 * Math.abs(parentScore))) return false;
+    tree.feature[node] = bestFeature;
+    tree.bin[node] = best[SCAN_RECORD.bin];
+    tree.missingLeft[node] = best[SCAN_RECORD.missingLeft];
+    tree.gain[node] = best[SCAN_RECORD.gain];
+    tree.leftGradient[node] = best[SCAN_RECORD.leftGradient];
+    tree.leftHessian[node] = best[SCAN_RECORD.leftHessian];
+    tree.leftCount[node] = best[SCAN_RECORD.leftCount];
+    return true;
+  }
+
+  /**
+   * Kernels.scanBins for the entropy criterion (information gain needs logarithms, which WebAssembly
+   * lacks): the same scan of one feature's histogram at `histogramAt`, into the same record.
+   */
+  private readonly scanEntropy: Scan = (
+    histogramAt,
+    valueBins,
+    hasMissing,
+    total,
+    sumGradient,
+    sumHessian,
+    minSamples,
+    minHessian,
+    _l2,
+    parentScore,
+  ) => {
+    const memory = new Float64Array(this.workspace.memory.buffer);
+    const offset = histogramAt / 8;
+    const best = this.best;
+    let improved = 0;
+    let missingGradient = 0;
+    let missingHessian = 0;
+    let missingCount = 0;
+    if (hasMissing === 1) {
+      const m = offset + valueBins * BIN_STRIDE;
+      missingGradient = memory[m];
+      missingHessian = memory[m + 1];
+      missingCount = memory[m + 2];
+    }
+    for (let pass = 0; pass < 2; pass++) {
+      if (pass === 1 && missingCount === 0) break;
+      let leftGradient = pass === 1 ? missingGradient : 0;
+      let leftHessian = pass === 1 ? missingHessian : 0;
+      let leftCount = pass === 1 ? missingCount : 0;
+      const lastBin = pass === 0 && missingCount > 0 ? valueBins - 1 : valueBins - 2;
+      for (let b = 0; b <= lastBin; b++) {
+        const k = offset + b * BIN_STRIDE;
+        leftGradient += memory[k];
+        leftHessian += memory[k + 1];
+        leftCount += memory[k + 2];
+        if (leftCount < minSamples || leftHessian < minHessian) continue;
+        const rightCount = total - leftCount;
+        const rightHessian = sumHessian - leftHessian;
+        if (rightCount < minSamples || rightHessian < minHessian) break;
+        const gain =
+          this.score(leftGradient, leftHessian) +
+          this.score(sumGradient - leftGradient, rightHessian) -
+          parentScore;
+        if (gain > best[SCAN_RECORD.gain] && gain < Infinity) {
+          best[SCAN_RECORD.gain] = gain;
+          best[SCAN_RECORD.bin] = b;
+          best[SCAN_RECORD.missingLeft] = missingCount > 0 ? pass : leftCount >= rightCount ? 1 : 0;
+          best[SCAN_RECORD.leftGradient] = leftGradient;
+          best[SCAN_RECORD.leftHessian] = leftHessian;
+          best[SCAN_RECORD.leftCount] = leftCount;
+          improved = 1;
         }
       }
     }
-    // rounding noise on a node that cannot improve must not count as a split
-    if (bestFeature === NO_SPLIT || !(bestGain > 1e-12 * Math.abs(parentScore))) return false;
-    tree.feature[node] = bestFeature;
-    tree.bin[node] = bestBin;
-    tree.missingLeft[node] = bestMissingLeft;
-    tree.gain[node] = bestGain;
-    tree.leftGradient[node] = bestLeftGradient;
-    tree.leftHessian[node] = bestLeftHessian;
-    tree.leftCount[node] = bestLeftCount;
-    return true;
-  }
+    return improved;
+  };
 
   /** Partitions the node's positions (stable: each side keeps ascending row order) and adds its two children. */
   private applySplit(node: number): number {

@@ -1,18 +1,8 @@
 // Node histograms: per byte column, sums of gradient, hessian and row count by bin, three numbers a bin,
-// groups one after another (built by the kernels in kernels.ts); subtraction and per-feature expansion.
+// groups one after another (built, added and subtracted by the kernels in kernels.ts); per-feature expansion.
 
 /** Numbers stored per bin: gradient sum, hessian sum, row count. */
 export const BIN_STRIDE = 3;
-
-/** The parent's slot becomes the larger child's histogram: parent minus the smaller child's, bin by bin. */
-export function subtractChild(
-  histograms: Float64Array,
-  parentOffset: number,
-  childOffset: number,
-  length: number,
-): void {
-  for (let k = 0; k < length; k++) histograms[parentOffset + k] -= histograms[childOffset + k];
-}
 
 /** A feature's own histogram from its group's: sums the group codes that share the feature's bin. */
 export function expandFeature(

@@ -19,7 +19,10 @@ import {
   f64Lt,
   f64Ne,
   f64Floor,
+  f64FromSigned,
   f64FromUnsigned,
+  f64Ge,
+  f64Gt,
   f64Max,
   f64Min,
   f64Mul,
@@ -28,6 +31,7 @@ import {
   f64Sub,
   geU,
   get,
+  gtS,
   gtU,
   i32,
   i32TruncF64,
@@ -37,7 +41,9 @@ import {
   load32,
   load8,
   loadF64,
+  leS,
   loop,
+  ltS,
   ltU,
   memoryCopy,
   memoryFill,
@@ -57,6 +63,10 @@ import {
   storeF64,
   sub,
   tee,
+  f64x2Add,
+  f64x2Sub,
+  v128Load,
+  v128Store,
   xor,
   webAssembly,
   encodeModule,
@@ -249,6 +259,31 @@ export interface Kernels {
     out: number,
     first: number,
   ): void;
+  /** target[k] += source[k] for `count` doubles (two at a time; the same sums as one at a time). */
+  addDoubles(target: number, source: number, count: number): void;
+  /** target[k] -= source[k] for `count` doubles: the larger child's histogram from its parent's. */
+  subtractDoubles(target: number, source: number, count: number): void;
+  /**
+   * The best Newton split of one feature's histogram (`bins` value bins at `histogram`, then the missing
+   * bin when `missing` is 1), as the grower's split search defines it: bins added left to right, missing
+   * values on the right then (when there are some) on the left, sides below `minSamples` rows or
+   * `minHessian` skipped, gain G_L²/(H_L+λ) + G_R²/(H_R+λ) − parentScore. A gain above the record's at
+   * `best` (six doubles: gain, bin, missing left, left gradient, left hessian, left count) replaces it;
+   * returns 1 when one did.
+   */
+  scanBins(
+    histogram: number,
+    bins: number,
+    missing: number,
+    total: number,
+    sumGradient: number,
+    sumHessian: number,
+    minSamples: number,
+    minHessian: number,
+    l2: number,
+    parentScore: number,
+    best: number,
+  ): number;
   /** binCodes for a feature with one edge (a flag, a one-hot column): bin 1 above `edge`, 0 at or below it. */
   binCodesOneEdge(
     column: number,
@@ -1023,6 +1058,117 @@ function binCodesOneEdgeFunction(): FunctionCode {
   };
 }
 
+/** target[k] (op)= source[k] for `count` doubles: pairs with one SIMD operation, then an odd count's last one. */
+function pairwiseFunction(one: Code, two: Code): FunctionCode {
+  const [target, source, count] = [0, 1, 2];
+  const [i, pairs] = [3, 4];
+  return {
+    params: [I32, I32, I32],
+    results: [],
+    locals: [I32, I32],
+    // prettier-ignore
+    body: [
+      get(count), i32(1), shrU, set(pairs),
+      i32(0), set(i),
+      ...countedLoop(i, pairs, [
+        get(target), get(i), i32(4), shl, add,
+        get(target), get(i), i32(4), shl, add, v128Load(),
+        get(source), get(i), i32(4), shl, add, v128Load(),
+        two, v128Store(),
+      ]),
+      get(count), i32(1), and, ifThen,
+        get(count), i32(1), sub, i32(3), shl, set(i),
+        get(target), get(i), add,
+        get(target), get(i), add, loadF64(),
+        get(source), get(i), add, loadF64(),
+        one, storeF64(),
+      end,
+    ],
+  };
+}
+
+/** The doubles of scanBins' record at `best`. */
+export const SCAN_RECORD = {
+  gain: 0,
+  bin: 1,
+  missingLeft: 2,
+  leftGradient: 3,
+  leftHessian: 4,
+  leftCount: 5,
+} as const;
+
+function scanBinsFunction(): FunctionCode {
+  const [histogram, bins, missing, total, sumG, sumH, minSamples, minHessian, l2, parentScore, best] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+  ];
+  const [pass, b, last, improved, at] = [11, 12, 13, 14, 15];
+  const [mG, mH, mC, lG, lH, lC, rC, rH, rG, gain, bestGain] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
+  return {
+    params: [I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, F64, F64, F64, F64],
+    // prettier-ignore
+    body: [
+      get(best), loadF64(0), set(bestGain),
+      get(missing), ifThen,
+        get(histogram), get(bins), i32(24), mul, add, tee(at), loadF64(0), set(mG),
+        get(at), loadF64(8), set(mH),
+        get(at), loadF64(16), set(mC),
+      end,
+      i32(0), set(pass),
+      block,
+        // pass 0: missing values go right; pass 1: they go left (only when the node has some)
+        loop,
+          get(pass), get(mC), f64(0), f64Eq, and, branchIf(1),
+          get(mG), f64(0), get(pass), select, set(lG),
+          get(mH), f64(0), get(pass), select, set(lH),
+          get(mC), f64(0), get(pass), select, set(lC),
+          // with missing values on the right, the last value bin can close the left side
+          get(bins), i32(1), sub, get(bins), i32(2), sub,
+          get(pass), eqz, get(mC), f64(0), f64Gt, and, select, set(last),
+          i32(0), set(b),
+          block,
+            get(b), get(last), gtS, branchIf(0),
+            loop,
+              get(histogram), get(b), i32(24), mul, add, set(at),
+              get(lG), get(at), loadF64(0), f64Add, set(lG),
+              get(lH), get(at), loadF64(8), f64Add, set(lH),
+              get(lC), get(at), loadF64(16), f64Add, set(lC),
+              block,
+                // too small a left side: the next bin
+                get(lC), get(minSamples), f64Lt, get(lH), get(minHessian), f64Lt, or, branchIf(0),
+                get(total), get(lC), f64Sub, set(rC),
+                get(sumH), get(lH), f64Sub, set(rH),
+                // too small a right side: no later bin gives a larger one
+                get(rC), get(minSamples), f64Lt, get(rH), get(minHessian), f64Lt, or, branchIf(2),
+                get(sumG), get(lG), f64Sub, set(rG),
+                get(lG), get(lG), f64Mul, get(lH), get(l2), f64Add, f64Div,
+                get(rG), get(rG), f64Mul, get(rH), get(l2), f64Add, f64Div, f64Add,
+                get(parentScore), f64Sub, set(gain),
+                // an empty-hessian side (no L2) would score infinitely: never a real improvement
+                get(gain), get(bestGain), f64Gt, get(gain), f64(Infinity), f64Lt, and, ifThen,
+                  get(gain), set(bestGain),
+                  get(best), get(gain), storeF64(0),
+                  get(best), get(b), f64FromSigned, storeF64(8),
+                  // without missing values here, unseen ones follow the larger side
+                  get(best), get(pass), get(lC), get(rC), f64Ge, get(mC), f64(0), f64Gt, select, f64FromSigned, storeF64(16),
+                  get(best), get(lG), storeF64(24),
+                  get(best), get(lH), storeF64(32),
+                  get(best), get(lC), storeF64(40),
+                  i32(1), set(improved),
+                end,
+              end,
+              get(b), i32(1), add, tee(b), get(last), leS, branchIf(0),
+            end,
+          end,
+          get(pass), i32(1), add, tee(pass), i32(2), ltS, branchIf(0),
+        end,
+      end,
+      get(improved),
+    ],
+  };
+}
+
 let compiled: object | undefined;
 
 /** The compiled module; worker threads are sent this one, so they share its optimised code. */
@@ -1055,6 +1201,9 @@ export function kernelModule(): object {
         { name: 'countValues', code: countValuesFunction() },
         { name: 'binCodes', code: binCodesFunction() },
         { name: 'binCodesOneEdge', code: binCodesOneEdgeFunction() },
+        { name: 'addDoubles', code: pairwiseFunction(f64Add, f64x2Add) },
+        { name: 'subtractDoubles', code: pairwiseFunction(f64Sub, f64x2Sub) },
+        { name: 'scanBins', code: scanBinsFunction() },
       ].map(({ name, code }) => ({ name, ...code, body: code.body.flat() })),
       { shared: true },
     ),

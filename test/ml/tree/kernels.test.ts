@@ -1,5 +1,5 @@
-// The WebAssembly kernels against plain loops: histogram sums, gathering, partitioning, leaf numbers
-// and the gradient pass (whose exp must match fastExp bit for bit).
+// The WebAssembly kernels against plain loops: histogram sums, gathering, partitioning, leaf numbers,
+// the gradient pass (whose exp must match fastExp bit for bit), histogram arithmetic and the split scan.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
@@ -14,6 +14,7 @@ import {
   EXP_FRACTIONS,
   EXP_POWERS,
   EXP_TABLE_BYTES,
+  SCAN_RECORD,
 } from '../../../src/ml/tree/kernels.js';
 
 const rows = 1001;
@@ -420,6 +421,130 @@ describe('tree kernels', () => {
       expect(gh[2 * i]).toBe(weights[i] * (score - y[i]));
       expect(gh[2 * i + 1]).toBe(weights[i]);
     }
+  });
+
+  it('add and subtract runs of doubles two at a time exactly as one at a time, leaving the doubles around them alone', () => {
+    const most = 301;
+    const arena = new Arena();
+    const at = { target: arena.reserve((most + 4) * 8), source: arena.reserve((most + 4) * 8) };
+    const memory = arena.create();
+    const kernels = instantiateKernels(memory);
+    const target = new Float64Array(memory.buffer, at.target, most + 4);
+    const source = new Float64Array(memory.buffer, at.source, most + 4);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 0, max: most }),
+        // an odd first double: the pairs are 8-byte aligned only
+        fc.integer({ min: 0, max: 3 }),
+        fc.boolean(),
+        (seed, count, first, adding) => {
+          const random = new Random(seed);
+          for (let k = 0; k < target.length; k++) {
+            target[k] = random.nextNormal() * 1e3;
+            source[k] = random.nextNormal() * 1e-3;
+          }
+          const expected = Float64Array.from(target);
+          for (let k = first; k < first + count; k++)
+            expected[k] = adding ? expected[k] + source[k] : expected[k] - source[k];
+          (adding ? kernels.addDoubles : kernels.subtractDoubles)(
+            at.target + first * 8,
+            at.source + first * 8,
+            count,
+          );
+          expect(Array.from(target)).toEqual(Array.from(expected));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("scan one feature's bins for the best Newton split exactly as the documented loop does", () => {
+    const arena = new Arena();
+    const at = { histogram: arena.reserve(257 * 24), best: arena.reserve(6 * 8) };
+    const memory = arena.create();
+    const kernels = instantiateKernels(memory);
+    const histogram = new Float64Array(memory.buffer, at.histogram, 257 * 3);
+    const best = new Float64Array(memory.buffer, at.best, 6);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: 40 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 6 }),
+        fc.constantFrom(0, 1e-3, 5),
+        fc.constantFrom(0, 1),
+        fc.constantFrom(0, 0.5),
+        (seed, bins, missing, minSamples, minHessian, l2, startGain) => {
+          const random = new Random(seed);
+          let total = 0;
+          let sumG = 0;
+          let sumH = 0;
+          for (let b = 0; b < bins + (missing ? 1 : 0); b++) {
+            // empty bins and zero-hessian bins too: the scan must skip what cannot split
+            const count = random.next() < 0.2 ? 0 : 1 + random.nextInt(9);
+            const h = count === 0 || random.next() < 0.1 ? 0 : count * random.next();
+            histogram[3 * b] = count === 0 ? 0 : random.nextNormal() * count;
+            histogram[3 * b + 1] = h;
+            histogram[3 * b + 2] = count;
+            total += count;
+            sumG += histogram[3 * b];
+            sumH += h;
+          }
+          const parent = (sumG * sumG) / (sumH + l2);
+          // the plain loop of the grower's split search (pass 0: missing right; pass 1: missing left)
+          const expected = [startGain, -1, -1, -1, -1, -1];
+          best.set(expected);
+          let improved = 0;
+          const m = 3 * bins;
+          const [mG, mH, mC] = missing ? [histogram[m], histogram[m + 1], histogram[m + 2]] : [0, 0, 0];
+          for (let pass = 0; pass < 2; pass++) {
+            if (pass === 1 && mC === 0) break;
+            let [lG, lH, lC] = pass === 1 ? [mG, mH, mC] : [0, 0, 0];
+            const last = pass === 0 && mC > 0 ? bins - 1 : bins - 2;
+            for (let b = 0; b <= last; b++) {
+              lG += histogram[3 * b];
+              lH += histogram[3 * b + 1];
+              lC += histogram[3 * b + 2];
+              if (lC < minSamples || lH < minHessian) continue;
+              const rC = total - lC;
+              const rH = sumH - lH;
+              if (rC < minSamples || rH < minHessian) break;
+              const rG = sumG - lG;
+              const gain = (lG * lG) / (lH + l2) + (rG * rG) / (rH + l2) - parent;
+              if (gain > expected[0] && gain < Infinity) {
+                expected.splice(0, 6, gain, b, mC > 0 ? pass : lC >= rC ? 1 : 0, lG, lH, lC);
+                improved = 1;
+              }
+            }
+          }
+          const found = kernels.scanBins(
+            at.histogram,
+            bins,
+            missing ? 1 : 0,
+            total,
+            sumG,
+            sumH,
+            minSamples,
+            minHessian,
+            l2,
+            parent,
+            at.best,
+          );
+          expect(found).toBe(improved);
+          expect(Array.from(best)).toEqual(expected);
+          expect(best[SCAN_RECORD.gain]).toBe(expected[0]);
+        },
+      ),
+      { numRuns: 300 },
+    );
+    // equal sides without missing values: unseen values go left (the larger-or-equal side)
+    histogram.set([1, 1, 5, -1, 1, 5]);
+    best.fill(0);
+    expect(kernels.scanBins(at.histogram, 2, 0, 10, 0, 2, 1, 0, 0, 0, at.best)).toBe(1);
+    expect(best[SCAN_RECORD.bin]).toBe(0);
+    expect(best[SCAN_RECORD.missingLeft]).toBe(1);
+    expect(best[SCAN_RECORD.leftCount]).toBe(5);
   });
 
   it('computes exp within a few units in the last place of Math.exp', () => {
