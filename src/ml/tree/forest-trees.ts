@@ -3,8 +3,14 @@
 import { deriveSeed, Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
 import type { CompactTree } from './ensemble.js';
-import { BIN_STRIDE } from './histogram.js';
-import { LocalNodeOperations, TreeGrower, type GrowerSettings, type NodeOperations } from './grower.js';
+import {
+  forEachBundle,
+  LocalNodeOperations,
+  TreeGrower,
+  type GrowerSettings,
+  type NodeOperations,
+} from './grower.js';
+import { histogramCountedKernel } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { planWorkspace, Workspace } from './workspace.js';
 
@@ -28,7 +34,7 @@ const MAX_CODED_DRAWS = 127;
 
 /**
  * Node steps of an unweighted classification forest: a row's (gradient, hessian) is (draws × label,
- * draws), whole numbers, so one byte per row stands for the pair (see Kernels.histogramCounted) and a
+ * draws), whole numbers, so one byte per row stands for the pair (see Kernels.histogramCounted1) and a
  * node's histograms read a sixteenth of the memory that the pairs of doubles take. The bytes by row live
  * where the pairs would (the workspace's gh region), the gathered ones in its ordered region.
  */
@@ -44,22 +50,11 @@ class CountedNodeOperations implements NodeOperations {
   }
 
   build(slot: number, start: number, end: number): void {
-    const { kernels, plan, data, groupActive } = this.workspace;
-    const { layout, columns } = data;
+    const { kernels, plan } = this.workspace;
     kernels.gatherCodes(plan.rowsAt, start, end, plan.ghAt, plan.orderedAt);
-    for (let g = 0; g < layout.groups; g++) {
-      if (groupActive[g] === 0) continue;
-      kernels.histogramCounted(
-        columns[g].byteOffset,
-        plan.rowsAt,
-        start,
-        end,
-        plan.orderedAt,
-        this.workspace.slotAddress(slot) + layout.groupOffset[g] * BIN_STRIDE * 8,
-        plan.kernelScratchAt[0],
-        layout.groupBins[g],
-      );
-    }
+    forEachBundle(this.workspace, 0, this.workspace.slotAddress(slot), (descriptorAt, count) =>
+      histogramCountedKernel(kernels, count)(plan.rowsAt, start, end, plan.orderedAt, descriptorAt),
+    );
   }
 }
 

@@ -109,16 +109,31 @@ export function buildHistogramPiece(
   thread: number,
   piece: number,
 ): void {
-  const { plan, kernels, data, groupActive } = workspace;
-  const { layout, columns } = data;
+  const { plan, kernels } = workspace;
   const from = start + piece * plan.histogramPieceRows;
   const to = Math.min(end, from + plan.histogramPieceRows);
+  const outAt = piece === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(piece);
+  forEachBundle(workspace, thread, outAt, (descriptorAt, count) =>
+    histogramGroupsKernel(kernels, identity, count)(plan.rowsAt, from, to, plan.ghAt, descriptorAt),
+  );
+}
+
+/**
+ * Calls `kernel` for the workspace's active groups in bundles of up to BUNDLE_MAX, each listed in thread
+ * `thread`'s descriptor (the group's byte column, its histogram in the one at `outAt`, a scratch area of
+ * the thread's, its bin count): the kernel gets the descriptor's address and the bundle's group count.
+ */
+export function forEachBundle(
+  workspace: Workspace,
+  thread: number,
+  outAt: number,
+  kernel: (descriptorAt: number, count: number) => void,
+): void {
+  const { plan, data, groupActive } = workspace;
+  const { layout, columns } = data;
   const scratchAt = plan.kernelScratchAt[thread];
   const descriptorAt = scratchAt + BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
   const descriptor = workspace.descriptors[thread];
-  const outAt = piece === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(piece);
-  const kernel = (count: number): void =>
-    histogramGroupsKernel(kernels, identity, count)(plan.rowsAt, from, to, plan.ghAt, descriptorAt);
   let count = 0;
   for (let g = 0; g < groupActive.length; g++) {
     if (groupActive[g] === 0) continue;
@@ -127,11 +142,11 @@ export function buildHistogramPiece(
     descriptor[4 * count + 2] = scratchAt + count * KERNEL_SCRATCH_BYTES;
     descriptor[4 * count + 3] = layout.groupBins[g];
     if (++count === BUNDLE_MAX) {
-      kernel(count);
+      kernel(descriptorAt, count);
       count = 0;
     }
   }
-  if (count > 0) kernel(count);
+  if (count > 0) kernel(descriptorAt, count);
 }
 
 /** Adds pieces 1 … pieces - 1 of a node's histogram to its slot, in piece order (active groups only). */

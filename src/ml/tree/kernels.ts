@@ -110,6 +110,11 @@ export function histogramGroupsKernel(kernels: Kernels, identity: boolean, count
   return kernels[name];
 }
 
+/** The histogramCounted kernel for `count` groups (1 to BUNDLE_MAX). */
+export function histogramCountedKernel(kernels: Kernels, count: number): HistogramGroups {
+  return kernels[`histogramCounted${count}` as `histogramCounted${1 | 2 | 3 | 4 | 5 | 6}`];
+}
+
 export interface Kernels {
   /**
    * Sums gradient, hessian and count by bin for 1 to BUNDLE_MAX groups at once (histogramGroupsK for K
@@ -134,20 +139,17 @@ export interface Kernels {
   histogramGroupsIdentity6: HistogramGroups;
   /**
    * The same sums for an unweighted classification forest, from one byte per position instead of a pair
-   * of doubles: codes[i - start] = draws × 2 + label (gathered by gatherCodes), so gradient = draws × label
-   * and hessian = draws. The sums are whole numbers added as integers, so they equal the double sums of
-   * histogramGroups exactly; a tree reads and writes a sixteenth of the memory.
+   * of doubles (histogramCountedK for K groups, the same descriptors): codes[i - start] = draws × 2 +
+   * label (gathered by gatherCodes), so gradient = draws × label and hessian = draws. The sums are whole
+   * numbers added as integers, so they equal the double sums of histogramGroups exactly; a tree reads and
+   * writes a sixteenth of the memory.
    */
-  histogramCounted(
-    column: number,
-    rows: number,
-    start: number,
-    end: number,
-    codes: number,
-    out: number,
-    scratch: number,
-    bins: number,
-  ): void;
+  histogramCounted1: HistogramGroups;
+  histogramCounted2: HistogramGroups;
+  histogramCounted3: HistogramGroups;
+  histogramCounted4: HistogramGroups;
+  histogramCounted5: HistogramGroups;
+  histogramCounted6: HistogramGroups;
   /** ordered[i - start] = codes[rows[i]] (one byte each) for positions [start, end). */
   gatherCodes(rows: number, start: number, end: number, codes: number, ordered: number): void;
   /**
@@ -440,72 +442,66 @@ function histogramGroupsFunction(identity: boolean, k: number): FunctionCode {
 /** Bytes per bin of histogramCounted's integer sums: gradient, hessian and count as 32-bit integers. */
 const COUNTED_BIN = 12;
 
-function histogramCountedFunction(): FunctionCode {
-  const [column, rows, start, stop, codes, out, scratch, bins] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [i, at, code, half, k, from] = [8, 9, 10, 11, 12, 13];
-  // at = scratch + column[rows[i + next]] * 12; code = codes[i + next - start]
-  const binAddress = (next: boolean): Code[] => [
-    get(scratch),
-    get(column),
-    get(rows),
-    get(i),
-    i32(2),
-    shl,
-    add,
-    load32(next ? 4 : 0),
-    add,
-    load8(),
-    i32(COUNTED_BIN),
-    mul,
-    add,
-    set(at),
-    get(code),
-    load8(next ? 1 : 0),
-    set(k),
+/**
+ * histogramCounted for `k` groups (descriptors as histogramGroups'): each position's row and code are
+ * read once for all of them. Integer sums: the same whatever the order.
+ */
+function histogramCountedFunction(k: number): FunctionCode {
+  const [rows, start, stop, codes, desc] = [0, 1, 2, 3, 4];
+  const [i, row0, row1, at, j, half, b, out, scr, code, d0, l0, d1, l1] = [
+    5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
   ];
-  // scratch[at + copy] += (draws if labelled else 0, draws, 1) with draws = k >> 1
+  const column = (g: number): number => 19 + 2 * g;
+  const scratch = (g: number): number => 20 + 2 * g;
+  // draws = code >> 1 and draws × label = draws & -(code & 1), for the position `next` after i
   // prettier-ignore
-  const accumulate = (copy: number): Code[] => [
-    get(at), get(at), load32(copy), get(k), i32(1), shrU, i32(0), get(k), i32(1), and, sub, and, add, store32(copy),
-    get(at), get(at), load32(copy + 4), get(k), i32(1), shrU, add, store32(copy + 4),
+  const codeOf = (next: number, draws: number, labelled: number): Code[] => [
+    get(code), load8(next), tee(draws), i32(1), shrU, i32(0), get(draws), i32(1), and, sub, and, set(labelled),
+    get(draws), i32(1), shrU, set(draws),
+  ];
+  // scratch_g[column_g[row] * 12 + copy] += (draws × label, draws, 1)
+  // prettier-ignore
+  const accumulate = (g: number, row: number, copy: number, draws: number, labelled: number): Code[] => [
+    get(scratch(g)), get(column(g)), get(row), add, load8(), i32(COUNTED_BIN), mul, add, set(at),
+    get(at), get(at), load32(copy), get(labelled), add, store32(copy),
+    get(at), get(at), load32(copy + 4), get(draws), add, store32(copy + 4),
     get(at), get(at), load32(copy + 8), i32(1), add, store32(copy + 8),
   ];
-  // out[b] = (first copy + second copy) as doubles, bin by bin
+  // out[b] = (first copy + second copy) as a double, one field
+  // prettier-ignore
   const total = (field: number): Code[] => [
-    get(out),
-    get(from),
-    i32(8 * field),
-    add,
-    add,
-    get(scratch),
-    get(k),
-    add,
-    load32(4 * field),
-    get(scratch),
-    get(k),
-    add,
-    load32(SECOND_COPY + 4 * field),
-    add,
-    f64FromUnsigned,
-    storeF64(0),
+    get(out), get(b), i32(1), shl, add,
+    get(scr), get(b), add, load32(4 * field),
+    get(scr), get(b), add, load32(SECOND_COPY + 4 * field),
+    add, f64FromUnsigned, storeF64(8 * field),
   ];
+  const groups = Array.from({ length: k }, (_, g) => g);
   return {
-    params: [I32, I32, I32, I32, I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32],
     results: [],
-    locals: [I32, I32, I32, I32, I32, I32],
+    locals: [...Array.from({ length: 14 }, () => I32), ...groups.flatMap(() => [I32, I32])],
     // prettier-ignore
     body: [
-      get(bins), i32(COUNTED_BIN), mul, set(half),
-      get(scratch), i32(0), get(half), memoryFill,
-      get(scratch), i32(SECOND_COPY), add, i32(0), get(half), memoryFill,
+      ...groups.flatMap((g) => [
+        get(desc), load32(g * BUNDLE_ENTRY_BYTES), set(column(g)),
+        get(desc), load32(g * BUNDLE_ENTRY_BYTES + 8), tee(scratch(g)),
+        i32(0), get(desc), load32(g * BUNDLE_ENTRY_BYTES + 12), i32(COUNTED_BIN), mul, tee(half), memoryFill,
+        get(scratch(g)), i32(SECOND_COPY), add, i32(0), get(half), memoryFill,
+      ]),
       get(start), set(i),
       get(codes), set(code),
-      // pairs of positions: the even one into the first copy, the odd one into the second
+      // pairs of positions: the even one into each group's first copy, the odd one into its second
       block,
       get(i), i32(1), add, get(stop), geU, branchIf(0),
       loop,
-      ...binAddress(false), ...accumulate(0),
-      ...binAddress(true), ...accumulate(SECOND_COPY),
+      get(rows), get(i), i32(2), shl, add, tee(at), load32(0), set(row0),
+      get(at), load32(4), set(row1),
+      ...codeOf(0, d0, l0),
+      ...codeOf(1, d1, l1),
+      ...groups.flatMap((g) => [
+        ...accumulate(g, row0, 0, d0, l0),
+        ...accumulate(g, row1, SECOND_COPY, d1, l1),
+      ]),
       get(code), i32(2), add, set(code),
       get(i), i32(2), add, tee(i), i32(1), add, get(stop), ltU, branchIf(0),
       end,
@@ -513,17 +509,25 @@ function histogramCountedFunction(): FunctionCode {
       // a last odd position
       block,
       get(i), get(stop), geU, branchIf(0),
-      ...binAddress(false), ...accumulate(0),
+      get(rows), get(i), i32(2), shl, add, load32(0), set(row0),
+      ...codeOf(0, d0, l0),
+      ...groups.flatMap((g) => accumulate(g, row0, 0, d0, l0)),
       end,
-      i32(0), set(k),
-      i32(0), set(from),
+      // each group: out = first copy + second copy, as doubles
+      i32(0), set(j),
+      loop,
+      get(desc), get(j), i32(BUNDLE_ENTRY_BYTES), mul, add, tee(at), load32(4), set(out),
+      get(at), load32(8), set(scr),
+      get(at), load32(12), i32(COUNTED_BIN), mul, set(half),
+      i32(0), set(b),
       block,
       get(half), eqz, branchIf(0),
       loop,
       ...total(0), ...total(1), ...total(2),
-      get(from), i32(24), add, set(from),
-      get(k), i32(COUNTED_BIN), add, tee(k), get(half), ltU, branchIf(0),
+      get(b), i32(COUNTED_BIN), add, tee(b), get(half), ltU, branchIf(0),
       end,
+      end,
+      get(j), i32(1), add, tee(j), i32(k), ltU, branchIf(0),
       end,
     ],
   };
@@ -1190,7 +1194,10 @@ export function kernelModule(): object {
         { name: 'boostSquaredError', code: boostFunction(false, false) },
         { name: 'boostLogLossWeighted', code: boostFunction(true, true) },
         { name: 'boostSquaredErrorWeighted', code: boostFunction(false, true) },
-        { name: 'histogramCounted', code: histogramCountedFunction() },
+        ...Array.from({ length: BUNDLE_MAX }, (_, g) => ({
+          name: `histogramCounted${g + 1}`,
+          code: histogramCountedFunction(g + 1),
+        })),
         { name: 'gatherCodes', code: gatherCodesFunction() },
         { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },
         { name: 'codeRows', code: codeRowsFunction() },

@@ -10,6 +10,7 @@ import {
   BUNDLE_ENTRY_BYTES,
   BUNDLE_MAX,
   histogramGroupsKernel,
+  histogramCountedKernel,
   Arena,
   EXP_FRACTIONS,
   EXP_POWERS,
@@ -84,23 +85,32 @@ function placesOf(
   return { leftEnd, places };
 }
 
+/**
+ * Memory for the bundled histogram kernels: `groups` byte columns of `count` rows, the row list, the
+ * `extra` regions (bytes each), a histogram per group, scratch and a descriptor for BUNDLE_MAX groups.
+ */
+function bundleSetUp<Extra extends string>(count: number, groups: number, extra: Record<Extra, number>) {
+  const arena = new Arena();
+  const at = {
+    columns: arena.reserve(count * groups),
+    rows: arena.reserve(count * 4),
+    outs: arena.reserve(groups * 256 * 24),
+    scratch: arena.reserve(BUNDLE_MAX * KERNEL_SCRATCH_BYTES),
+    desc: arena.reserve(BUNDLE_MAX * BUNDLE_ENTRY_BYTES),
+  };
+  const regions = {} as Record<Extra, number>;
+  for (const name of Object.keys(extra) as Extra[]) regions[name] = arena.reserve(extra[name]);
+  const memory = arena.create();
+  const buffer = memory.buffer;
+  const descriptor = new Int32Array(buffer, at.desc, BUNDLE_MAX * 4);
+  return { at: { ...at, ...regions }, buffer, kernels: instantiateKernels(memory), descriptor };
+}
+
 describe('tree kernels', () => {
   it('sum gradient, hessian and count by bin for up to BUNDLE_MAX groups at once exactly as a loop in the same order does', () => {
     const most = 700;
     const groups = BUNDLE_MAX + 2;
-    const arena = new Arena();
-    const at = {
-      columns: arena.reserve(most * groups),
-      rows: arena.reserve(most * 4),
-      gh: arena.reserve(most * 16),
-      outs: arena.reserve(groups * 256 * 24),
-      scratch: arena.reserve(BUNDLE_MAX * KERNEL_SCRATCH_BYTES),
-      desc: arena.reserve(BUNDLE_MAX * BUNDLE_ENTRY_BYTES),
-    };
-    const memory = arena.create();
-    const buffer = memory.buffer;
-    const kernels = instantiateKernels(memory);
-    const descriptor = new Int32Array(buffer, at.desc, BUNDLE_MAX * 4);
+    const { at, buffer, kernels, descriptor } = bundleSetUp(most, groups, { gh: most * 16 });
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
@@ -151,43 +161,53 @@ describe('tree kernels', () => {
     );
   });
 
-  it('sum one-byte draw and label codes into exactly the histogram of their (draws × label, draws) pairs', () => {
-    const { kernels, buffer, at, column } = setUp();
+  it('sum one-byte draw and label codes for up to BUNDLE_MAX groups at once into exactly the histograms of their (draws × label, draws) pairs', () => {
+    const { at, buffer, kernels, descriptor } = bundleSetUp(rows, BUNDLE_MAX, { codes: rows, ordered: rows });
     const rowIndices = new Uint32Array(buffer, at.rows, rows);
-    const gh = new Float64Array(buffer, at.gh, 2 * rows);
+    const codes = new Uint8Array(buffer, at.codes, rows);
     fc.assert(
       fc.property(
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 1, max: BUNDLE_MAX }),
         fc.integer({ min: 0, max: rows }),
         fc.integer({ min: 0, max: rows }),
-        (seed, from, to) => {
+        (seed, k, from, to) => {
           const random = new Random(seed);
           const [start, end] = from <= to ? [from, to] : [to, from];
           for (let i = 0; i < rows; i++) rowIndices[i] = random.nextInt(rows);
-          // the pairs first, then their codes over the same region (one byte each by row)
           const draws = Array.from({ length: rows }, () => (random.next() < 0.4 ? 0 : random.nextInt(128)));
           const labels = Array.from({ length: rows }, () => (random.next() < 0.3 ? 1 : 0));
-          for (let row = 0; row < rows; row++) {
-            gh[2 * row] = draws[row] * labels[row];
-            gh[2 * row + 1] = draws[row];
-          }
-          const expected = new Float64Array(bins * 3);
-          for (let i = start; i < end; i++) {
-            const row = rowIndices[i];
-            expected[column[row] * 3] += gh[2 * row];
-            expected[column[row] * 3 + 1] += gh[2 * row + 1];
-            expected[column[row] * 3 + 2] += 1;
-          }
-          const codes = new Uint8Array(buffer, at.gh, rows);
           for (let row = 0; row < rows; row++) codes[row] = draws[row] * 2 + labels[row];
-          kernels.gatherCodes(at.rows, start, end, at.gh, at.ordered);
+          const expected: Float64Array[] = [];
+          for (let g = 0; g < k; g++) {
+            const groupBins = 1 + random.nextInt(256);
+            const column = new Uint8Array(buffer, at.columns + g * rows, rows);
+            for (let row = 0; row < rows; row++) column[row] = random.nextInt(groupBins);
+            descriptor.set(
+              [column.byteOffset, at.outs + g * 256 * 24, at.scratch + g * KERNEL_SCRATCH_BYTES, groupBins],
+              4 * g,
+            );
+            // the pairs the codes stand for, summed as doubles
+            const sums = new Float64Array(groupBins * 3);
+            for (let i = start; i < end; i++) {
+              const row = rowIndices[i];
+              sums[column[row] * 3] += draws[row] * labels[row];
+              sums[column[row] * 3 + 1] += draws[row];
+              sums[column[row] * 3 + 2] += 1;
+            }
+            expected.push(sums);
+          }
+          kernels.gatherCodes(at.rows, start, end, at.codes, at.ordered);
           const ordered = new Uint8Array(buffer, at.ordered, end - start);
           for (let i = start; i < end; i++) expect(ordered[i - start]).toBe(codes[rowIndices[i]]);
-          kernels.histogramCounted(at.column, at.rows, start, end, at.ordered, at.out, at.scratch, bins);
-          expect(Array.from(new Float64Array(buffer, at.out, bins * 3))).toEqual(Array.from(expected));
+          histogramCountedKernel(kernels, k)(at.rows, start, end, at.ordered, at.desc);
+          for (let g = 0; g < k; g++) {
+            const out = new Float64Array(buffer, at.outs + g * 256 * 24, expected[g].length);
+            expect(Array.from(out)).toEqual(Array.from(expected[g]));
+          }
         },
       ),
-      { numRuns: 25 },
+      { numRuns: 40 },
     );
   });
 
