@@ -138,6 +138,8 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       growth: params.max_leaf_nodes !== null ? 'leafwise' : 'depthwise',
       featuresPerSplit: featuresPerSplit(params.max_features, X.cols),
       stopWhenPure: !regression,
+      // a forest keeps no rows by leaf: its leaves' values come from their sums
+      leafRows: false,
     };
     const threads = Math.min(resolveThreads(params.threads), params.n_estimators);
     // worker threads start first (their start-up overlaps the copy of the data into shared memory),

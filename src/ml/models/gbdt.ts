@@ -405,6 +405,7 @@ class BoostingTrainer {
       growth: params.growth,
       featuresPerSplit: 0,
       stopWhenPure: false,
+      leafRows: true,
     };
     // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
     const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;

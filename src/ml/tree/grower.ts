@@ -36,6 +36,11 @@ export interface GrowerSettings {
   featuresPerSplit: number;
   /** Stop at nodes whose labels are all equal (classification forests: gradient = weight × label). */
   stopWhenPure: boolean;
+  /**
+   * The grown tree's leaves own their positions (boosting reads each row's leaf from them). Without, a
+   * split whose children both stay leaves moves no rows: only their counts and sums are kept.
+   */
+  leafRows: boolean;
 }
 
 /** The heavy per-node steps, on the calling thread or spread over workers (with the same results). */
@@ -303,7 +308,7 @@ export class TreeGrower {
     let leaves = 1;
     const firstGroup = this.workspace.groupActive.indexOf(1);
     let rootSlot = -1;
-    if (firstGroup >= 0 && this.largeEnough(root)) {
+    if (firstGroup >= 0 && this.largeEnough(count, 0)) {
       rootSlot = this.pool.acquire();
       const started = phaseStart();
       this.builder.build(rootSlot, 0, count, identity);
@@ -341,19 +346,29 @@ export class TreeGrower {
     }
     while (this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves)) {
       const node = this.open.pop();
-      const left = this.applySplit(node);
-      const right = left + 1;
       leaves++;
       const lastSplit = settings.maxLeaves > 0 && leaves >= settings.maxLeaves;
-      const splitLeft = !lastSplit && this.splittable(left);
-      const splitRight = !lastSplit && this.splittable(right);
+      // the children's counts and sums come with the split, before any row moves
+      const depth = tree.depth[node] + 1;
+      const leftCount = tree.leftCount[node];
+      const leftGradient = tree.leftGradient[node];
+      const leftHessian = tree.leftHessian[node];
+      const splitLeft = !lastSplit && this.splittableAs(leftCount, depth, leftGradient, leftHessian);
+      const splitRight =
+        !lastSplit &&
+        this.splittableAs(
+          tree.end[node] - tree.start[node] - leftCount,
+          depth,
+          tree.sumGradient[node] - leftGradient,
+          tree.sumHessian[node] - leftHessian,
+        );
+      const left = this.applySplit(node, settings.leafRows || splitLeft || splitRight);
+      const right = left + 1;
       if (!splitLeft && !splitRight) {
         this.releaseSlot(node);
         continue;
       }
-      const leftCount = tree.end[left] - tree.start[left];
-      const rightCount = tree.end[right] - tree.start[right];
-      const small = leftCount <= rightCount ? left : right;
+      const small = tree.end[left] - tree.start[left] <= tree.end[right] - tree.start[right] ? left : right;
       const large = small === left ? right : left;
       const smallSlot = this.pool.acquire();
       if (smallSlot < 0) {
@@ -399,23 +414,28 @@ export class TreeGrower {
   }
 
   /** Depth and row count allow a split (the sums are not needed yet). */
-  private largeEnough(node: number): boolean {
-    const tree = this.tree;
+  private largeEnough(count: number, depth: number): boolean {
     const settings = this.settings;
-    const count = tree.end[node] - tree.start[node];
-    if (settings.maxDepth > 0 && tree.depth[node] >= settings.maxDepth) return false;
+    if (settings.maxDepth > 0 && depth >= settings.maxDepth) return false;
     return count >= 2 * settings.minSamplesLeaf && count >= settings.minSamplesSplit;
   }
 
   private splittable(node: number): boolean {
     const tree = this.tree;
+    return this.splittableAs(
+      tree.end[node] - tree.start[node],
+      tree.depth[node],
+      tree.sumGradient[node],
+      tree.sumHessian[node],
+    );
+  }
+
+  /** Whether a node of `count` rows at `depth` with sums (g, h) may be split. */
+  private splittableAs(count: number, depth: number, g: number, h: number): boolean {
     const settings = this.settings;
-    if (!this.largeEnough(node)) return false;
-    if (tree.sumHessian[node] < 2 * settings.minHessianLeaf) return false;
-    if (settings.stopWhenPure) {
-      const g = tree.sumGradient[node];
-      if (g === 0 || g === tree.sumHessian[node]) return false;
-    }
+    if (!this.largeEnough(count, depth)) return false;
+    if (h < 2 * settings.minHessianLeaf) return false;
+    if (settings.stopWhenPure && (g === 0 || g === h)) return false;
     return true;
   }
 
@@ -575,8 +595,12 @@ export class TreeGrower {
     return improved;
   };
 
-  /** Partitions the node's positions (stable: each side keeps ascending row order) and adds its two children. */
-  private applySplit(node: number): number {
+  /**
+   * Partitions the node's positions (stable: each side keeps ascending row order) and adds its two
+   * children; with `moveRows` false (children that stay leaves, see leafRows) the rows stay where they
+   * are and the children only get their counts.
+   */
+  private applySplit(node: number, moveRows: boolean): number {
     const tree = this.tree;
     const { layout, mapper, columns } = this.data;
     const f = tree.feature[node];
@@ -585,16 +609,19 @@ export class TreeGrower {
     const bin = tree.bin[node];
     const missingBin = mapper.hasMissing[f] === 1 ? mapper.valueBins[f] : -1;
     const missingLeft = tree.missingLeft[node] === 1;
-    const table = this.workspace.table;
-    for (let code = 0; code < layout.groupBins[g]; code++) {
-      const digit = digits[code];
-      table[code] = digit <= bin || (digit === missingBin && missingLeft) ? 1 : 0;
-    }
     const start = tree.start[node];
     const end = tree.end[node];
-    const started = phaseStart();
-    const leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
-    phaseDone('partition', started);
+    let leftEnd = start + tree.leftCount[node];
+    if (moveRows) {
+      const table = this.workspace.table;
+      for (let code = 0; code < layout.groupBins[g]; code++) {
+        const digit = digits[code];
+        table[code] = digit <= bin || (digit === missingBin && missingLeft) ? 1 : 0;
+      }
+      const started = phaseStart();
+      leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
+      phaseDone('partition', started);
+    }
 
     const edges = mapper.edges[f];
     tree.value[node] = bin < edges.length ? edges[bin] : Infinity;

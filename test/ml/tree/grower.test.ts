@@ -1,0 +1,69 @@
+// The tree grower's shortcuts against the plain way: trees whose deepest splits keep their rows where
+// they are are the trees that move them.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../../src/core/random.js';
+import { packFeatures } from '../../../src/ml/tree/binning.js';
+import { ForestTreeGrower } from '../../../src/ml/tree/forest-trees.js';
+import type { GrowerSettings } from '../../../src/ml/tree/grower.js';
+import { binMatrix, fitBinMapper } from './binning-reference.js';
+import { matrixOf } from '../trees.js';
+
+describe('tree grower', () => {
+  it('grows the same forest trees whether or not splits into two leaves move their rows', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 50, max: 3000 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.boolean(),
+        fc.boolean(),
+        (seed, rows, maxDepth, weighted, regression) => {
+          const random = new Random(seed);
+          const columns = Array.from({ length: 4 }, (_, f) =>
+            Float64Array.from({ length: rows }, () =>
+              random.next() < 0.05 ? NaN : f === 0 ? random.nextInt(3) : random.nextNormal(),
+            ),
+          );
+          const X = matrixOf(columns);
+          const labels = Float64Array.from({ length: rows }, (_, i) =>
+            regression ? columns[1][i] * 2 + random.nextNormal() : random.next() < 0.3 ? 1 : 0,
+          );
+          const mapper = fitBinMapper(X, 64, new Random(seed + 1));
+          const data = binMatrix(X, mapper, packFeatures(mapper));
+          const settings = (leafRows: boolean): GrowerSettings => ({
+            criterion: 'newton',
+            leafOutput: 'mean',
+            l2: 0,
+            shrinkage: 1,
+            maxLeaves: 0,
+            maxDepth,
+            minSamplesLeaf: 1 + random.nextInt(3),
+            minSamplesSplit: 2,
+            minHessianLeaf: 0,
+            growth: 'depthwise',
+            featuresPerSplit: 2,
+            stopWhenPure: !regression,
+            leafRows,
+          });
+          const shared = settings(true);
+          const grow = (leafRows: boolean) =>
+            new ForestTreeGrower({
+              data,
+              labels,
+              weights: weighted ? Float64Array.from({ length: rows }, (_, i) => 1 + (i % 3)) : null,
+              settings: { ...shared, leafRows },
+              bootstrap: true,
+              samplesPerTree: rows,
+              seed,
+              capacity: maxDepth + 3,
+            });
+          const moving = grow(true);
+          const staying = grow(false);
+          for (let index = 0; index < 3; index++) expect(staying.grow(index)).toEqual(moving.grow(index));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+});
