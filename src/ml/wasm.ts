@@ -23,6 +23,7 @@ export const webAssembly = (globalThis as unknown as { WebAssembly?: WasmApi }).
 
 export const I32 = 0x7f;
 export const F64 = 0x7c;
+export const V128 = 0x7b;
 /** Instruction bytes. */
 export type Code = number[];
 
@@ -121,8 +122,21 @@ export const storeF64 = (offset = 0): Code => [0x39, 3, ...unsignedLeb(offset)];
 // two doubles at a time (128-bit SIMD; addresses need only a double's alignment)
 export const v128Load = (offset = 0): Code => [0xfd, 0x00, 3, ...unsignedLeb(offset)];
 export const v128Store = (offset = 0): Code => [0xfd, 0x0b, 3, ...unsignedLeb(offset)];
-export const f64x2Add = [0xfd, ...unsignedLeb(240)];
-export const f64x2Sub = [0xfd, ...unsignedLeb(241)];
+export const f64x2Splat = [0xfd, ...unsignedLeb(0x14)];
+export const f64x2ExtractLane = (lane: number): Code => [0xfd, ...unsignedLeb(0x21), lane];
+export const f64x2ReplaceLane = (lane: number): Code => [0xfd, ...unsignedLeb(0x22), lane];
+/** A vector of bytes `lanes` (0-15 from the first operand, 16-31 from the second). */
+export const i8x16Shuffle = (lanes: number[]): Code => [0xfd, ...unsignedLeb(0x0d), ...lanes];
+export const f64x2Nearest = [0xfd, ...unsignedLeb(0x94)];
+export const f64x2Neg = [0xfd, ...unsignedLeb(0xed)];
+export const f64x2Add = [0xfd, ...unsignedLeb(0xf0)];
+export const f64x2Sub = [0xfd, ...unsignedLeb(0xf1)];
+export const f64x2Mul = [0xfd, ...unsignedLeb(0xf2)];
+export const f64x2Div = [0xfd, ...unsignedLeb(0xf3)];
+/** b < a ? b : a (one instruction; f64x2.min would also order -0 below 0 and carry NaN from either side). */
+export const f64x2Pmin = [0xfd, ...unsignedLeb(0xf6)];
+/** a < b ? b : a. */
+export const f64x2Pmax = [0xfd, ...unsignedLeb(0xf7)];
 export const block = [0x02, 0x40];
 export const loop = [0x03, 0x40];
 export const ifThen = [0x04, 0x40];

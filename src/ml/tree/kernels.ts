@@ -64,9 +64,20 @@ import {
   sub,
   tee,
   f64x2Add,
+  f64x2Div,
+  f64x2ExtractLane,
+  f64x2Mul,
+  f64x2Nearest,
+  f64x2Neg,
+  f64x2Pmax,
+  f64x2Pmin,
+  f64x2ReplaceLane,
+  f64x2Splat,
   f64x2Sub,
+  i8x16Shuffle,
   v128Load,
   v128Store,
+  V128,
   xor,
   webAssembly,
   encodeModule,
@@ -775,55 +786,206 @@ function scatterLeafFunction(): FunctionCode {
   };
 }
 
+/** The arithmetic of one row, or of two rows at once in the lanes of a vector (the same results lane by lane). */
+interface Lanes {
+  constant: (value: number) => Code[];
+  neg: Code;
+  min: Code;
+  max: Code;
+  nearest: Code;
+  add: Code;
+  sub: Code;
+  mul: Code;
+  div: Code;
+}
+
+const ONE_ROW: Lanes = {
+  constant: (value) => [f64(value)],
+  neg: f64Neg,
+  min: f64Min,
+  max: f64Max,
+  nearest: f64Nearest,
+  add: f64Add,
+  sub: f64Sub,
+  mul: f64Mul,
+  div: f64Div,
+};
+
+/**
+ * Two rows in the lanes of a vector, each constant splat once into a local (`constants` gives its
+ * index by value; the function sets them first). The clamp's min and max are the one-instruction pmin
+ * and pmax: they differ from min and max only for NaN on the right and for signed zeros, neither of
+ * which the constant bound is.
+ */
+function twoRows(constants: Map<number, number>): Lanes {
+  return {
+    constant: (value) => [get(constants.get(value) as number)],
+    neg: f64x2Neg,
+    min: f64x2Pmin,
+    max: f64x2Pmax,
+    nearest: f64x2Nearest,
+    add: f64x2Add,
+    sub: f64x2Sub,
+    mul: f64x2Mul,
+    div: f64x2Div,
+  };
+}
+
+/**
+ * One boosting pass (see Kernels.boostLogLoss): rows two at a time in the lanes of 128-bit vectors, then
+ * an odd count's last row alone, each with the same operations in the same order (so the same bits as
+ * row by row, and as fastExp in JavaScript).
+ */
 function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
   const [start, stop, raw, y, weights, leafOf, leafValues, gh, tables, rows] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [i, at, k] = [10, 11, 12];
-  const [score, weight, x, rounded, r, p, target] = [13, 14, 15, 16, 17, 18, 19];
-  // p = 1 / (1 + exp(-score)), exp as fastExp above, operation for operation
-  // prettier-ignore
-  const probability: Code[] = [
-    get(score), f64Neg, f64(700), f64Min, f64(-700), f64Max, set(x),
-    get(x), f64(SIXTY_FOUR_OVER_LN2), f64Mul, f64Nearest, tee(rounded), i32TruncF64, set(k),
-    get(x), get(rounded), f64(LN2_OVER_64_HIGH), f64Mul, f64Sub, get(rounded), f64(LN2_OVER_64_LOW), f64Mul, f64Sub, set(r),
-    f64(1),
-    get(r), f64(1), get(r), f64(0.5), get(r), f64(1 / 6), get(r), f64(1 / 24), get(r), f64(1 / 120),
-    f64Mul, f64Add, f64Mul, f64Add, f64Mul, f64Add, f64Mul, f64Add, f64Mul, f64Add,
-    get(tables), get(k), i32(63), and, i32(3), shl, add, loadF64(0), f64Mul,
-    get(tables), get(k), i32(6), shrS, i32(1100), add, i32(3), shl, add, loadF64(EXP_FRACTIONS.length * 8), f64Mul,
-    set(p),
-    f64(1), f64(1), get(p), f64Add, f64Div, set(p),
+  const [i, at, k, k1, pairsEnd] = [10, 11, 12, 13, 14];
+  // the same names for a row's doubles (F64 locals) and for two rows' vectors (V128 locals)
+  const one = { score: 15, weight: 16, x: 17, rounded: 18, r: 19, p: 20, target: 21 };
+  const two = { score: 22, weight: 23, x: 24, rounded: 25, r: 26, p: 27, target: 28 };
+  const leafValue = (next: number): Code[] => [
+    get(leafValues),
+    get(leafOf),
+    get(i),
+    i32(1),
+    shl,
+    add,
+    load16(2 * next),
+    i32(3),
+    shl,
+    add,
+    loadF64(0),
   ];
+  // a table's entry for exponent k: fractions[k & 63], or powers[(k >> 6) + 1100]
+  const fraction = (exponent: number): Code[] => [
+    get(tables),
+    get(exponent),
+    i32(63),
+    and,
+    i32(3),
+    shl,
+    add,
+    loadF64(0),
+  ];
+  const power = (exponent: number): Code[] => [
+    get(tables),
+    get(exponent),
+    i32(6),
+    shrS,
+    i32(1100),
+    add,
+    i32(3),
+    shl,
+    add,
+    loadF64(EXP_FRACTIONS.length * 8),
+  ];
+  const values = [
+    700,
+    -700,
+    SIXTY_FOUR_OVER_LN2,
+    LN2_OVER_64_HIGH,
+    LN2_OVER_64_LOW,
+    1,
+    0.5,
+    1 / 6,
+    1 / 24,
+    1 / 120,
+  ];
+  const constants = new Map(values.map((value, at) => [value, 29 + at]));
+  const rowsCode = (paired: boolean): Code[] => {
+    const lanes = paired ? twoRows(constants) : ONE_ROW;
+    const v = paired ? two : one;
+    const load = paired ? v128Load : loadF64;
+    const { constant } = lanes;
+    // the exponent of each row: k (and k1 for the second) = rounded, as a whole number
+    const exponents: Code[] = paired
+      ? [
+          get(v.rounded),
+          f64x2ExtractLane(0),
+          i32TruncF64,
+          set(k),
+          get(v.rounded),
+          f64x2ExtractLane(1),
+          i32TruncF64,
+          set(k1),
+        ]
+      : [get(v.rounded), i32TruncF64, set(k)];
+    const table = (entry: (exponent: number) => Code[]): Code[] =>
+      paired ? [...entry(k), f64x2Splat, ...entry(k1), f64x2ReplaceLane(1)] : entry(k);
+    // p = 1 / (1 + exp(-score)), exp as fastExp above, operation for operation
+    // prettier-ignore
+    const probability: Code[] = [
+      get(v.score), lanes.neg, ...constant(700), lanes.min, ...constant(-700), lanes.max, set(v.x),
+      get(v.x), ...constant(SIXTY_FOUR_OVER_LN2), lanes.mul, lanes.nearest, set(v.rounded),
+      ...exponents,
+      get(v.x), get(v.rounded), ...constant(LN2_OVER_64_HIGH), lanes.mul, lanes.sub,
+      get(v.rounded), ...constant(LN2_OVER_64_LOW), lanes.mul, lanes.sub, set(v.r),
+      ...constant(1),
+      get(v.r), ...constant(1), get(v.r), ...constant(0.5), get(v.r), ...constant(1 / 6),
+      get(v.r), ...constant(1 / 24), get(v.r), ...constant(1 / 120),
+      lanes.mul, lanes.add, lanes.mul, lanes.add, lanes.mul, lanes.add, lanes.mul, lanes.add, lanes.mul, lanes.add,
+      ...table(fraction), lanes.mul,
+      ...table(power), lanes.mul,
+      set(v.p),
+      ...constant(1), ...constant(1), get(v.p), lanes.add, lanes.div, set(v.p),
+    ];
+    // the gradient and hessian of each row, as values on the stack
+    // prettier-ignore
+    const [gradient, hessian]: Code[][] = logLoss
+      ? [
+          [get(v.weight), get(v.p), get(v.target), lanes.sub, lanes.mul],
+          [get(v.weight), get(v.p), lanes.mul, ...constant(1), get(v.p), lanes.sub, lanes.mul],
+        ]
+      : [[get(v.weight), get(v.score), get(v.target), lanes.sub, lanes.mul], [get(v.weight)]];
+    const pairsAt: Code[] = [get(gh), get(at), i32(1), shl, add];
+    // prettier-ignore
+    return [
+      get(i), i32(3), shl, set(at),
+      // score = raw[i] + leafValues[leafOf[i]]
+      get(raw), get(at), add, load(0),
+      ...(paired ? [...leafValue(0), f64x2Splat, ...leafValue(1), f64x2ReplaceLane(1)] : leafValue(0)),
+      lanes.add, set(v.score),
+      get(raw), get(at), add, get(v.score), paired ? v128Store(0) : storeF64(0),
+      // weight = weights[i], or 1 without weights (not read at all: a stream of memory less)
+      ...(weighted ? [get(weights), get(at), add, load(0)] : constant(1)), set(v.weight),
+      get(y), get(at), add, load(0), set(v.target),
+      ...(logLoss ? probability : []),
+      ...(paired
+        ? [
+            // both rows' gradients (x is free by now) and hessians (r), then (gradient, hessian) of the
+            // first row and of the second: the lanes interleaved
+            ...gradient, set(v.x), ...hessian, set(v.r),
+            ...pairsAt, get(v.x), get(v.r), i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]), v128Store(0),
+            ...pairsAt, get(v.x), get(v.r), i8x16Shuffle([8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]), v128Store(16),
+          ]
+        : [...pairsAt, ...gradient, storeF64(0), ...pairsAt, ...hessian, storeF64(8)]),
+      get(rows), ifThen,
+      get(rows), get(i), i32(2), shl, add, get(i), store32(),
+      ...(paired ? [get(rows), get(i), i32(2), shl, add, get(i), i32(1), add, store32(4)] : []),
+      end,
+    ];
+  };
   return {
     params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
     results: [],
-    locals: [I32, I32, I32, F64, F64, F64, F64, F64, F64, F64],
+    locals: [
+      ...[I32, I32, I32, I32, I32],
+      ...Array.from({ length: 7 }, () => F64),
+      ...Array.from({ length: 7 + values.length }, () => V128),
+    ],
     // prettier-ignore
     body: [
+      ...values.flatMap((value) => [f64(value), f64x2Splat, set(constants.get(value) as number)]),
+      // pairs of rows up to the last even count, then a last odd row
+      get(stop), get(start), sub, i32(-2), and, get(start), add, set(pairsEnd),
       get(start), set(i),
-      ...countedLoop(i, stop, [
-        get(i), i32(3), shl, set(at),
-        // score = raw[i] + leafValues[leafOf[i]]
-        get(raw), get(at), add, loadF64(0),
-        get(leafValues), get(leafOf), get(i), i32(1), shl, add, load16(), i32(3), shl, add, loadF64(0),
-        f64Add, set(score),
-        get(raw), get(at), add, get(score), storeF64(0),
-        // weight = weights[i], or 1 without weights (not read at all: a stream of memory less)
-        ...(weighted ? [get(weights), get(at), add, loadF64(0)] : [f64(1)]), set(weight),
-        get(y), get(at), add, loadF64(0), set(target),
-        ...(logLoss
-          ? [
-              ...probability,
-              get(gh), get(at), i32(1), shl, add, get(weight), get(p), get(target), f64Sub, f64Mul, storeF64(0),
-              get(gh), get(at), i32(1), shl, add, get(weight), get(p), f64Mul, f64(1), get(p), f64Sub, f64Mul, storeF64(8),
-            ]
-          : [
-              get(gh), get(at), i32(1), shl, add, get(weight), get(score), get(target), f64Sub, f64Mul, storeF64(0),
-              get(gh), get(at), i32(1), shl, add, get(weight), storeF64(8),
-            ]),
-        get(rows), ifThen,
-        get(rows), get(i), i32(2), shl, add, get(i), store32(),
-        end,
-      ]),
+      block,
+      get(i), get(pairsEnd), geU, branchIf(0),
+      loop,
+      ...rowsCode(true),
+      get(i), i32(2), add, tee(i), get(pairsEnd), ltU, branchIf(0),
+      end,
+      end,
+      ...countedLoop(i, stop, rowsCode(false)),
     ],
   };
 }
