@@ -354,9 +354,10 @@ export const BUNDLE_ENTRY_BYTES = 16;
 function histogramGroupsFunction(identity: boolean, k: number): FunctionCode {
   const [rows, start, stop, gh, desc] = [0, 1, 2, 3, 4];
   const [i, row0, row1, at, j, half, b, out, scr] = [5, 6, 7, 8, 9, 10, 11, 12, 13];
-  const [gr0, he0, gr1, he1] = [14, 15, 16, 17];
-  const column = (g: number): number => 18 + 2 * g;
-  const scratch = (g: number): number => 19 + 2 * g;
+  // a position's (gradient, hessian) in the two lanes of a vector
+  const [pair0, pair1] = [14, 15];
+  const column = (g: number): number => 16 + 2 * g;
+  const scratch = (g: number): number => 17 + 2 * g;
   const rowAt = (next: boolean): Code[] =>
     identity
       ? next
@@ -364,38 +365,22 @@ function histogramGroupsFunction(identity: boolean, k: number): FunctionCode {
         : [get(i)]
       : [get(rows), get(i), i32(2), shl, add, load32(next ? 4 : 0)];
   // prettier-ignore
-  const pairOf = (row: number, gradient: number, hessian: number): Code[] => [
-    get(gh), get(row), i32(4), shl, add, tee(at), loadF64(0), set(gradient),
-    get(at), loadF64(8), set(hessian),
+  const pairOf = (row: number, pair: number): Code[] => [
+    get(gh), get(row), i32(4), shl, add, v128Load(0), set(pair),
   ];
-  // scratch_g[code * 24 + copy] += (gradient, hessian, 1)
+  // scratch_g[code * 24 + copy] += (gradient, hessian, 1): the pair in one vector addition (lane by lane,
+  // the same sums as one at a time)
   // prettier-ignore
-  const accumulate = (g: number, row: number, copy: number, gradient: number, hessian: number): Code[] => [
+  const accumulate = (g: number, row: number, copy: number, pair: number): Code[] => [
     get(scratch(g)), get(column(g)), get(row), add, load8(), i32(24), mul, add, set(at),
-    get(at), get(at), loadF64(copy), get(gradient), f64Add, storeF64(copy),
-    get(at), get(at), loadF64(copy + 8), get(hessian), f64Add, storeF64(copy + 8),
+    get(at), get(at), v128Load(copy), get(pair), f64x2Add, v128Store(copy),
     get(at), get(at), loadF64(copy + 16), f64(1), f64Add, storeF64(copy + 16),
   ];
   const groups = Array.from({ length: k }, (_, g) => g);
   return {
     params: [I32, I32, I32, I32, I32],
     results: [],
-    locals: [
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      F64,
-      F64,
-      F64,
-      F64,
-      ...groups.flatMap(() => [I32, I32]),
-    ],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, V128, V128, ...groups.flatMap(() => [I32, I32])],
     // prettier-ignore
     body: [
       ...groups.flatMap((g) => [
@@ -411,11 +396,11 @@ function histogramGroupsFunction(identity: boolean, k: number): FunctionCode {
       loop,
       ...rowAt(false), set(row0),
       ...rowAt(true), set(row1),
-      ...pairOf(row0, gr0, he0),
-      ...pairOf(row1, gr1, he1),
+      ...pairOf(row0, pair0),
+      ...pairOf(row1, pair1),
       ...groups.flatMap((g) => [
-        ...accumulate(g, row0, 0, gr0, he0),
-        ...accumulate(g, row1, SECOND_COPY, gr1, he1),
+        ...accumulate(g, row0, 0, pair0),
+        ...accumulate(g, row1, SECOND_COPY, pair1),
       ]),
       get(i), i32(2), add, tee(i), i32(1), add, get(stop), ltU, branchIf(0),
       end,
@@ -424,8 +409,8 @@ function histogramGroupsFunction(identity: boolean, k: number): FunctionCode {
       block,
       get(i), get(stop), geU, branchIf(0),
       ...rowAt(false), set(row0),
-      ...pairOf(row0, gr0, he0),
-      ...groups.flatMap((g) => accumulate(g, row0, 0, gr0, he0)),
+      ...pairOf(row0, pair0),
+      ...groups.flatMap((g) => accumulate(g, row0, 0, pair0)),
       end,
       // each group: out = first copy + second copy
       i32(0), set(j),
