@@ -446,7 +446,8 @@ class BoostingTrainer {
     const importance = new Float64Array(layout.features);
     const baseline = initialScores(y, weights, task, outputs);
     const raw = regions ? new Float64Array(buffer, regions.rawAt, n) : new Float64Array(n * outputs);
-    for (let i = 0; i < n; i++) for (let o = 0; o < outputs; o++) raw[i * outputs + o] = baseline[o];
+    if (outputs === 1) raw.fill(baseline[0]);
+    else for (let i = 0; i < n; i++) for (let o = 0; o < outputs; o++) raw[i * outputs + o] = baseline[o];
     // the leaf of every row, written in partition order and read back in row order (cache-friendly)
     const leafOf = regions ? new Uint16Array(buffer, regions.leafOfAt, n) : new Int32Array(n);
     // in the kernels' pass the last tree's leaf values are added to the scores just before the gradients
