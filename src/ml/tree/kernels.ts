@@ -81,6 +81,7 @@ import {
   xor,
   webAssembly,
   encodeModule,
+  joined,
   type Code,
   type WasmApi,
 } from '../wasm.js';
@@ -1366,7 +1367,7 @@ export function kernelModule(): object {
         { name: 'addDoubles', code: pairwiseFunction(f64Add, f64x2Add) },
         { name: 'subtractDoubles', code: pairwiseFunction(f64Sub, f64x2Sub) },
         { name: 'scanBins', code: scanBinsFunction() },
-      ].map(({ name, code }) => ({ name, ...code, body: code.body.flat() })),
+      ].map(({ name, code }) => ({ name, ...code, body: joined(code.body) })),
       { shared: true },
     ),
   );
