@@ -395,6 +395,8 @@ describe('tree kernels', () => {
       leafOf[i] = random.nextInt(8);
     }
     for (let k = 0; k < 8; k++) leafValues[k] = random.nextNormal();
+    // scores past exp's clamp on both sides, at it, and both zeros: the two-row form clamps as fastExp does
+    raw.set([1000, -1000, 700.25, -700.25, 699.75, 0, -0, 1e308, -1e308], 100);
     // one pass over every row: weights read only by the weighted kernels, row order reset when asked
     const pass = (kernel: typeof kernels.boostLogLoss, weighted: boolean, resetRows: boolean): void =>
       kernel(
