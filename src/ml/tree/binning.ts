@@ -39,10 +39,6 @@ export interface PackedLayout {
   digits: Uint8Array[];
   /** Per feature: whether it shares its group with others (its histogram must be expanded from the group's). */
   packed: Uint8Array;
-  /** Per feature: index of its first bin in an expanded feature histogram. */
-  featureOffset: Int32Array;
-  /** Bins of all features, expanded (sum of featureBins over splittable features). */
-  totalFeatureBins: number;
 }
 
 export interface BinnedData {
@@ -166,12 +162,6 @@ export function packFeatures(mapper: BinMapper): PackedLayout {
   const featureGroup = new Int32Array(features).fill(-1);
   const packed = new Uint8Array(features);
   const digits: Uint8Array[] = Array.from({ length: features }, () => new Uint8Array(0));
-  const featureOffset = new Int32Array(features);
-  let totalFeatureBins = 0;
-  for (let f = 0; f < features; f++) {
-    featureOffset[f] = totalFeatureBins;
-    if (featureBins[f] > 1) totalFeatureBins += featureBins[f];
-  }
   groupMembers.forEach((members, g) => {
     let stride = 1;
     for (const f of members) {
@@ -195,8 +185,6 @@ export function packFeatures(mapper: BinMapper): PackedLayout {
     featureBins,
     digits,
     packed,
-    featureOffset,
-    totalFeatureBins,
   };
 }
 

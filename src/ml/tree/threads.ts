@@ -10,7 +10,13 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { addHistogramPieces, buildHistogramPiece, histogramPieces, type NodeOperations } from './grower.js';
+import {
+  addHistogramPieces,
+  buildHistogramPiece,
+  histogramPieces,
+  LocalNodeOperations,
+  type NodeOperations,
+} from './grower.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
@@ -341,10 +347,15 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
 
 /** The calling thread and `threads - 1` workers over one boosting workspace. */
 export class BoostingThreads implements NodeOperations {
+  /** The node steps on the calling thread alone (small nodes, or no worker). */
+  private readonly local: LocalNodeOperations;
+
   private constructor(
     private readonly workspace: Workspace,
     private readonly workers: Worker[],
-  ) {}
+  ) {
+    this.local = new LocalNodeOperations(workspace);
+  }
 
   /** The calling thread and the given started workers (threads 1, 2, … of the workspace). */
   static async start(workspace: Workspace, workers: Worker[]): Promise<BoostingThreads> {
@@ -413,10 +424,9 @@ export class BoostingThreads implements NodeOperations {
    * one thread.
    */
   partition(column: number, start: number, end: number, identity: boolean): number {
-    const { kernels, plan } = this.workspace;
     const count = end - start;
     if (this.workers.length === 0 || count < PARALLEL_MIN_ROWS)
-      return kernels.partition(column, plan.tableAt, plan.rowsAt, start, end, plan.scratchRowsAt);
+      return this.local.partition(column, start, end);
     const pieces = Math.ceil(count / PIECE_ROWS);
     this.run(identity ? OPERATION_COUNT_LEFT : OPERATION_PARTITION_SIDES, [start, end, column], pieces, true);
     const counts = this.workspace.pieceCounts;

@@ -154,8 +154,6 @@ export class Workspace {
   /** See WorkspacePlan.pieceCountsAt: three Int32 per piece of rows. */
   readonly pieceCounts: Int32Array;
   readonly histograms: Float64Array;
-  /** The histograms of a node's pieces after the first, one slot's length each. */
-  readonly pieceHistograms: Float64Array;
   readonly groupActive: Uint8Array;
   readonly control: Int32Array;
   /** Doubles per histogram slot. */
@@ -187,11 +185,6 @@ export class Workspace {
     this.pieceCounts = new Int32Array(buffer, plan.pieceCountsAt, Math.ceil(n / PIECE_ROWS) * 3);
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
-    this.pieceHistograms = new Float64Array(
-      buffer,
-      plan.pieceHistogramsAt,
-      (Math.ceil(n / plan.histogramPieceRows) - 1) * this.slotLength,
-    );
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
     this.descriptors = plan.kernelScratchAt.map(
