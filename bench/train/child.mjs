@@ -10,9 +10,11 @@ import { modelParams } from './params.mjs';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const [dir, model, threadsText, predictionsFile, profileFlag] = process.argv.slice(2);
 const threads = Number(threadsText);
-const { enableTrainingProfile, trainingProfile } = await import(
-  join(root, 'dist', 'ml', 'tree', 'profile.js')
-);
+const {
+  enableTrainingProfile,
+  trainingProfile,
+  NODE_SIZES: nodeSizes,
+} = await import(join(root, 'dist', 'ml', 'tree', 'profile.js'));
 if (profileFlag === '--profile') enableTrainingProfile();
 // as `pipewright run` does: a tree fit's worker threads start while the data is read, and the
 // training matrix is made in shared memory for them to read in place
@@ -56,6 +58,15 @@ let started = performance.now();
 await estimator.fit(trainX, trainY);
 const fitSeconds = (performance.now() - started) / 1000;
 const profile = trainingProfile.enabled ? { ...trainingProfile.seconds } : undefined;
+// the node phases' seconds by node size: { histograms: { 'under 16,384 rows': s, ... }, ... }
+const profileByNodeSize = trainingProfile.enabled
+  ? Object.fromEntries(
+      Object.entries(trainingProfile.byNodeSize).map(([phase, seconds]) => [
+        phase,
+        Object.fromEntries(nodeSizes.map(({ label }, size) => [label, seconds[size]])),
+      ]),
+    )
+  : undefined;
 
 started = performance.now();
 const predictions = estimator.predict(testX);
@@ -78,5 +89,5 @@ for (let i = 0; i < calls; i++) sink += estimator.predictRow(sample[i & 63], out
 const oneRowMicroseconds = ((performance.now() - started) * 1000) / calls;
 
 process.stdout.write(
-  `${JSON.stringify({ fit_s: fitSeconds, predict_s: predictSeconds, one_row_us: oneRowMicroseconds, checksum: Number.isFinite(sink), profile })}\n`,
+  `${JSON.stringify({ fit_s: fitSeconds, predict_s: predictSeconds, one_row_us: oneRowMicroseconds, checksum: Number.isFinite(sink), profile, profile_by_node_size: profileByNodeSize })}\n`,
 );

@@ -3,7 +3,7 @@
 // same split and encoding, scikit-learn 1.2 and XGBoost with the same settings where they map; each fit
 // runs in its own process under /usr/bin/time for its peak RSS. Prints fit/predict time, one-row latency,
 // ROC-AUC, F1 and our/their ratios; --repeat runs every fit k times and reports the median fit time;
-// --profile prints where our fits spent their time, phase by phase; --compare runs another built
+// --profile prints where our fits spent their time, phase by phase (and node by node, by node size); --compare runs another built
 // checkout of Pipewright (e.g. the code before a change) as "pipewright-before" in the same rounds;
 // --json prints one object a line;
 // --readme rewrites bench/README.md's "## train" section with the table.
@@ -154,9 +154,24 @@ function fitOnce(impl, model, threads, data) {
     const phases = Object.entries(report.profile).map(([phase, seconds]) => `${phase} ${seconds.toFixed(3)}`);
     const other = report.fit_s - Object.values(report.profile).reduce((sum, seconds) => sum + seconds, 0);
     log(`    fit ${report.fit_s.toFixed(3)} s: ${phases.join(', ')}, other ${other.toFixed(3)}`);
+    log(`    by node size: ${bySize(report.profile_by_node_size, 3)}`);
   }
   const bytes = readFileSync(predictions);
   return { ...report, scores: new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8) };
+}
+
+/** The node phases' seconds by node size, as `histograms 0.08 / 0.05 / 0.20 (under 16,384 rows / …)`. */
+function bySize(profileByNodeSize, digits) {
+  const phases = Object.entries(profileByNodeSize ?? {});
+  if (phases.length === 0) return 'none';
+  const labels = Object.keys(phases[0][1]);
+  const parts = phases.map(
+    ([phase, seconds]) =>
+      `${phase} ${Object.values(seconds)
+        .map((value) => value.toFixed(digits))
+        .join(' / ')}`,
+  );
+  return `${parts.join(', ')} (${labels.join(' / ')})`;
 }
 
 /** The fit whose time is the median of `reports` (the lower middle one for an even count). */
@@ -182,6 +197,7 @@ function summarise(impl, model, threads, data, reports) {
     peak_rss_mb: report.peak_rss_mb,
     process_cpu_s: report.cpu_s,
     profile: report.profile,
+    profile_by_node_size: report.profile_by_node_size,
   };
   if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
   return result;
@@ -364,7 +380,7 @@ const profiles = results
     const parts = [...phases, ['other', other]].map(
       ([phase, phaseSeconds]) => `${phase} ${number(phaseSeconds, 3)}`,
     );
-    return `- ${result.impl} ${result.model}, ${result.threads} thread${result.threads > 1 ? 's' : ''}, ${result.data}: fit ${number(result.fit_s, 3)} s = ${parts.join(', ')}`;
+    return `- ${result.impl} ${result.model}, ${result.threads} thread${result.threads > 1 ? 's' : ''}, ${result.data}: fit ${number(result.fit_s, 3)} s = ${parts.join(', ')}; by node size: ${bySize(result.profile_by_node_size, 3)}`;
   });
 
 const seconds = ((performance.now() - started) / 1000).toFixed(0);

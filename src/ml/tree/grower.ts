@@ -312,7 +312,7 @@ export class TreeGrower {
       rootSlot = this.pool.acquire();
       const started = phaseStart();
       this.builder.build(rootSlot, 0, count, identity);
-      phaseDone('histograms', started);
+      phaseDone('histograms', started, count);
       // the sums come from one column's histogram: summed in one fixed order, whichever thread built it
       const { layout } = this.data;
       const histograms = this.workspace.histograms;
@@ -378,7 +378,7 @@ export class TreeGrower {
       tree.slot[small] = smallSlot;
       let started = phaseStart();
       this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
-      phaseDone('histograms', started);
+      phaseDone('histograms', started, tree.end[small] - tree.start[small]);
       const parentSlot = tree.slot[node];
       tree.slot[node] = -1;
       const largeSplittable = small === left ? splitRight : splitLeft;
@@ -454,7 +454,7 @@ export class TreeGrower {
   private findSplit(node: number, random: Random | undefined): boolean {
     const started = phaseStart();
     const found = this.searchSplit(node, random);
-    phaseDone('split search', started);
+    phaseDone('split search', started, this.tree.end[node] - this.tree.start[node]);
     return found;
   }
 
@@ -620,7 +620,7 @@ export class TreeGrower {
       }
       const started = phaseStart();
       leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
-      phaseDone('partition', started);
+      phaseDone('partition', started, end - start);
     }
 
     const edges = mapper.edges[f];
