@@ -411,6 +411,7 @@ class BoostingTrainer {
     const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
     const { plan, memory } = planWorkspace(
       binned.rows,
+      layout.features,
       layout.groups,
       layout.totalBins,
       capacity,

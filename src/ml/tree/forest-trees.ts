@@ -73,6 +73,7 @@ export class ForestTreeGrower {
     const { layout } = data;
     const { plan, memory } = planWorkspace(
       data.rows,
+      layout.features,
       layout.groups,
       layout.totalBins,
       setup.capacity,

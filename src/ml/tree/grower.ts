@@ -9,6 +9,8 @@ import {
   histogramGroupsKernel,
   KERNEL_SCRATCH_BYTES,
   SCAN_RECORD,
+  SEARCH_ENTRY,
+  SEARCH_ENTRY_BYTES,
   type Kernels,
 } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
@@ -254,6 +256,8 @@ export class TreeGrower {
   /** One feature's scan for the criterion: Kernels.scanBins (Newton), scanEntropy otherwise. */
   private readonly scan: Scan;
   private readonly candidates: Int32Array;
+  /** The allowed features in the workspace's search table (see Kernels.searchFeatures). */
+  private searchCount = 0;
   private readonly open: OpenNodes;
   /** The tree being grown started from positions holding their own rows. */
   private identity = false;
@@ -277,6 +281,7 @@ export class TreeGrower {
     this.open = new OpenNodes(
       settings.growth === 'leafwise' ? 'best' : settings.maxLeaves > 0 ? 'fifo' : 'lifo',
     );
+    this.fillSearchTable();
   }
 
   /** Restricts the next trees to `allowed` features (1 = allowed); groups with no allowed member are skipped. */
@@ -290,6 +295,32 @@ export class TreeGrower {
       if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0)
         groupActive[layout.featureGroup[f]] = 1;
     }
+    this.fillSearchTable();
+  }
+
+  /** The allowed features, in order, as Kernels.searchFeatures reads them. */
+  private fillSearchTable(): void {
+    const { layout, mapper } = this.data;
+    const { plan, memory } = this.workspace;
+    const table = new Int32Array(
+      memory.buffer,
+      plan.searchTableAt,
+      (layout.features * SEARCH_ENTRY_BYTES) / 4,
+    );
+    const stride = SEARCH_ENTRY_BYTES / 4;
+    let count = 0;
+    for (let f = 0; f < layout.features; f++) {
+      const g = layout.featureGroup[f];
+      if (this.featureAllowed[f] === 0 || g < 0) continue;
+      const at = count++ * stride;
+      table[at + SEARCH_ENTRY.offset / 4] = layout.groupOffset[g] * BIN_STRIDE * 8;
+      table[at + SEARCH_ENTRY.valueBins / 4] = mapper.valueBins[f];
+      table[at + SEARCH_ENTRY.missing / 4] = mapper.hasMissing[f];
+      table[at + SEARCH_ENTRY.digits / 4] = layout.packed[f] === 1 ? plan.digitsAt + f * 256 : 0;
+      table[at + SEARCH_ENTRY.groupBins / 4] = layout.groupBins[g];
+      table[at + SEARCH_ENTRY.feature / 4] = f;
+    }
+    this.searchCount = count;
   }
 
   /**
@@ -471,6 +502,25 @@ export class TreeGrower {
     const best = this.best;
     const bestAt = best.byteOffset;
 
+    best[SCAN_RECORD.gain] = 0;
+    if (this.scan === this.workspace.kernels.scanBins && !(settings.featuresPerSplit > 0 && random)) {
+      // every allowed feature in order: one kernel call
+      const feature = this.workspace.kernels.searchFeatures(
+        slotAt,
+        this.workspace.plan.searchTableAt,
+        this.searchCount,
+        total,
+        sumGradient,
+        sumHessian,
+        settings.minSamplesLeaf,
+        settings.minHessianLeaf,
+        settings.l2,
+        parentScore,
+        bestAt,
+        this.expanded.byteOffset,
+      );
+      return this.takeSplit(node, feature, parentScore);
+    }
     let candidateCount = 0;
     for (let f = 0; f < layout.features; f++) {
       if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0) this.candidates[candidateCount++] = f;
@@ -480,7 +530,6 @@ export class TreeGrower {
         ? Math.min(settings.featuresPerSplit, candidateCount)
         : candidateCount;
 
-    best[SCAN_RECORD.gain] = 0;
     let bestFeature = NO_SPLIT;
     for (let c = 0; c < candidateCount; c++) {
       // forests: draw features one at a time; keep drawing past the quota until one gives a valid split
@@ -521,9 +570,18 @@ export class TreeGrower {
       );
       if (improved === 1) bestFeature = f;
     }
-    // rounding noise on a node that cannot improve must not count as a split
-    if (bestFeature === NO_SPLIT || !(best[SCAN_RECORD.gain] > 1e-12 * Math.abs(parentScore))) return false;
-    tree.feature[node] = bestFeature;
+    return this.takeSplit(node, bestFeature, parentScore);
+  }
+
+  /**
+   * Makes the search's best split (feature `feature`, the record in `best`) the node's, unless there is
+   * none or its gain is rounding noise on a node that cannot improve.
+   */
+  private takeSplit(node: number, feature: number, parentScore: number): boolean {
+    const best = this.best;
+    if (feature === NO_SPLIT || !(best[SCAN_RECORD.gain] > 1e-12 * Math.abs(parentScore))) return false;
+    const tree = this.tree;
+    tree.feature[node] = feature;
     tree.bin[node] = best[SCAN_RECORD.bin];
     tree.missingLeft[node] = best[SCAN_RECORD.missingLeft];
     tree.gain[node] = best[SCAN_RECORD.gain];

@@ -9,6 +9,7 @@ import {
   and,
   block,
   branchIf,
+  call,
   countedLoop,
   end,
   eqz,
@@ -297,6 +298,27 @@ export interface Kernels {
     l2: number,
     parentScore: number,
     best: number,
+  ): number;
+  /**
+   * scanBins over `count` features listed at `table` (SEARCH_ENTRY_BYTES each, see SEARCH_ENTRY) in their
+   * order, for a node whose histograms are in the slot at `slot`: a packed feature's own histogram is
+   * expanded into `expanded` first (its group's codes added into its bins in code order, codes with no
+   * rows skipped, as expandFeature does). Returns the entry's feature number of the last feature that
+   * improved the record at `best`, or -1: the same split as a scanBins call a feature, in one call.
+   */
+  searchFeatures(
+    slot: number,
+    table: number,
+    count: number,
+    total: number,
+    sumGradient: number,
+    sumHessian: number,
+    minSamples: number,
+    minHessian: number,
+    l2: number,
+    parentScore: number,
+    best: number,
+    expanded: number,
   ): number;
   /** binCodes for a feature with one edge (a flag, a one-hot column): bin 1 above `edge`, 0 at or below it. */
   binCodesOneEdge(
@@ -1257,6 +1279,69 @@ export const SCAN_RECORD = {
   leftCount: 5,
 } as const;
 
+/** Bytes of one searchFeatures table entry (six 32-bit numbers, at SEARCH_ENTRY's byte offsets). */
+export const SEARCH_ENTRY_BYTES = 24;
+/**
+ * A searchFeatures table entry: the feature's group histogram (bytes from the node's slot), its value bins,
+ * whether it has a missing bin, its digit table's address (0 when the feature has its group to itself),
+ * its group's code count and the feature's number.
+ */
+export const SEARCH_ENTRY = {
+  offset: 0,
+  valueBins: 4,
+  missing: 8,
+  digits: 12,
+  groupBins: 16,
+  feature: 20,
+} as const;
+
+/** searchFeatures (see Kernels.searchFeatures); `scanAt` is scanBins' place in the module. */
+function searchFeaturesFunction(scanAt: number): FunctionCode {
+  const [slot, table, count, total, sumG, sumH, minSamples, minHessian, l2, parentScore, best, expanded] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11,
+  ];
+  const [e, at, histogram, digits, codes, code, from, to, found] = [12, 13, 14, 15, 16, 17, 18, 19, 20];
+  const entry = (field: number): Code[] => [get(at), load32(field)];
+  return {
+    params: [I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, I32, I32],
+    results: [I32],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    // prettier-ignore
+    body: [
+      i32(-1), set(found),
+      i32(0), set(e),
+      block,
+      get(count), eqz, branchIf(0),
+      loop,
+      get(table), get(e), i32(SEARCH_ENTRY_BYTES), mul, add, set(at),
+      get(slot), ...entry(SEARCH_ENTRY.offset), add, set(histogram),
+      ...entry(SEARCH_ENTRY.digits), tee(digits), ifThen,
+        // a packed feature: its bins are the sums of its group's codes with the same digit
+        get(expanded), i32(0),
+        ...entry(SEARCH_ENTRY.valueBins), ...entry(SEARCH_ENTRY.missing), add, i32(24), mul, memoryFill,
+        ...entry(SEARCH_ENTRY.groupBins), set(codes),
+        i32(0), set(code),
+        ...countedLoop(code, codes, [
+          get(histogram), get(code), i32(24), mul, add, tee(from), loadF64(16), f64(0), f64Ne, ifThen,
+            get(expanded), get(digits), get(code), add, load8(), i32(24), mul, add, set(to),
+            get(to), get(to), v128Load(0), get(from), v128Load(0), f64x2Add, v128Store(0),
+            get(to), get(to), loadF64(16), get(from), loadF64(16), f64Add, storeF64(16),
+          end,
+        ]),
+        get(expanded), set(histogram),
+      end,
+      get(histogram), ...entry(SEARCH_ENTRY.valueBins), ...entry(SEARCH_ENTRY.missing),
+      get(total), get(sumG), get(sumH), get(minSamples), get(minHessian), get(l2), get(parentScore), get(best),
+      call(scanAt),
+      ifThen, ...entry(SEARCH_ENTRY.feature), set(found), end,
+      get(e), i32(1), add, tee(e), get(count), ltU, branchIf(0),
+      end,
+      end,
+      get(found),
+    ],
+  };
+}
+
 function scanBinsFunction(): FunctionCode {
   const [histogram, bins, missing, total, sumG, sumH, minSamples, minHessian, l2, parentScore, best] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
@@ -1333,41 +1418,45 @@ let compiled: object | undefined;
 
 /** The compiled module; worker threads are sent this one, so they share its optimised code. */
 export function kernelModule(): object {
-  compiled ??= new wasm.Module(
+  if (compiled) return compiled;
+  const kernels: { name: string; code: FunctionCode }[] = [
+    ...Array.from({ length: BUNDLE_MAX }, (_, g) => [
+      { name: `histogramGroups${g + 1}`, code: histogramGroupsFunction(false, g + 1) },
+      { name: `histogramGroupsIdentity${g + 1}`, code: histogramGroupsFunction(true, g + 1) },
+    ]).flat(),
+    { name: 'partition', code: partitionFunction() },
+    { name: 'scatterLeaf', code: scatterLeafFunction() },
+    { name: 'countLeft', code: countLeftFunction() },
+    { name: 'scatterIdentity', code: scatterIdentityFunction() },
+    { name: 'partitionSides', code: partitionSidesFunction() },
+    { name: 'placeSides', code: placeSidesFunction() },
+    { name: 'boostLogLoss', code: boostFunction(true, false) },
+    { name: 'boostSquaredError', code: boostFunction(false, false) },
+    { name: 'boostLogLossWeighted', code: boostFunction(true, true) },
+    { name: 'boostSquaredErrorWeighted', code: boostFunction(false, true) },
+    ...Array.from({ length: BUNDLE_MAX }, (_, g) => ({
+      name: `histogramCounted${g + 1}`,
+      code: histogramCountedFunction(g + 1),
+    })),
+    { name: 'gatherCodes', code: gatherCodesFunction() },
+    { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },
+    { name: 'codeRows', code: codeRowsFunction() },
+    { name: 'sampleRows', code: sampleRowsFunction() },
+    { name: 'gatherPresent', code: gatherPresentFunction() },
+    { name: 'anyMissing', code: anyMissingFunction() },
+    { name: 'wholeRange', code: wholeRangeFunction() },
+    { name: 'countValues', code: countValuesFunction() },
+    { name: 'binCodes', code: binCodesFunction() },
+    { name: 'binCodesOneEdge', code: binCodesOneEdgeFunction() },
+    { name: 'addDoubles', code: pairwiseFunction(f64Add, f64x2Add) },
+    { name: 'subtractDoubles', code: pairwiseFunction(f64Sub, f64x2Sub) },
+    { name: 'scanBins', code: scanBinsFunction() },
+  ];
+  // searchFeatures calls scanBins, the function before it
+  kernels.push({ name: 'searchFeatures', code: searchFeaturesFunction(kernels.length - 1) });
+  compiled = new wasm.Module(
     encodeModule(
-      [
-        ...Array.from({ length: BUNDLE_MAX }, (_, g) => [
-          { name: `histogramGroups${g + 1}`, code: histogramGroupsFunction(false, g + 1) },
-          { name: `histogramGroupsIdentity${g + 1}`, code: histogramGroupsFunction(true, g + 1) },
-        ]).flat(),
-        { name: 'partition', code: partitionFunction() },
-        { name: 'scatterLeaf', code: scatterLeafFunction() },
-        { name: 'countLeft', code: countLeftFunction() },
-        { name: 'scatterIdentity', code: scatterIdentityFunction() },
-        { name: 'partitionSides', code: partitionSidesFunction() },
-        { name: 'placeSides', code: placeSidesFunction() },
-        { name: 'boostLogLoss', code: boostFunction(true, false) },
-        { name: 'boostSquaredError', code: boostFunction(false, false) },
-        { name: 'boostLogLossWeighted', code: boostFunction(true, true) },
-        { name: 'boostSquaredErrorWeighted', code: boostFunction(false, true) },
-        ...Array.from({ length: BUNDLE_MAX }, (_, g) => ({
-          name: `histogramCounted${g + 1}`,
-          code: histogramCountedFunction(g + 1),
-        })),
-        { name: 'gatherCodes', code: gatherCodesFunction() },
-        { name: 'bootstrapDraws', code: bootstrapDrawsFunction() },
-        { name: 'codeRows', code: codeRowsFunction() },
-        { name: 'sampleRows', code: sampleRowsFunction() },
-        { name: 'gatherPresent', code: gatherPresentFunction() },
-        { name: 'anyMissing', code: anyMissingFunction() },
-        { name: 'wholeRange', code: wholeRangeFunction() },
-        { name: 'countValues', code: countValuesFunction() },
-        { name: 'binCodes', code: binCodesFunction() },
-        { name: 'binCodesOneEdge', code: binCodesOneEdgeFunction() },
-        { name: 'addDoubles', code: pairwiseFunction(f64Add, f64x2Add) },
-        { name: 'subtractDoubles', code: pairwiseFunction(f64Sub, f64x2Sub) },
-        { name: 'scanBins', code: scanBinsFunction() },
-      ].map(({ name, code }) => ({ name, ...code, body: joined(code.body) })),
+      kernels.map(({ name, code }) => ({ name, ...code, body: joined(code.body) })),
       { shared: true },
     ),
   );

@@ -13,6 +13,7 @@ import {
   EXP_TABLE_BYTES,
   instantiateKernels,
   KERNEL_SCRATCH_BYTES,
+  SEARCH_ENTRY_BYTES,
   type Kernels,
   type WasmMemory,
 } from './kernels.js';
@@ -40,6 +41,10 @@ export interface WorkspacePlan {
   /** The histograms of a node's pieces after the first (which is summed into the node's slot). */
   pieceHistogramsAt: number;
   groupActiveAt: number;
+  /** The split search's feature table (SEARCH_ENTRY_BYTES a feature; see Kernels.searchFeatures). */
+  searchTableAt: number;
+  /** Per feature, 256 bytes: a packed feature's digit of each group code (see PackedLayout.digits). */
+  digitsAt: number;
   controlAt: number;
   /** One per thread (THREAD_SCRATCH_BYTES); the calling thread uses the first. */
   kernelScratchAt: number[];
@@ -88,6 +93,7 @@ export interface BoostingRegions {
 
 export function planWorkspace(
   rows: number,
+  features: number,
   groups: number,
   totalBins: number,
   capacity: number,
@@ -115,6 +121,8 @@ export function planWorkspace(
       (Math.ceil(rows / histogramPieceRows(rows)) - 1) * totalBins * BIN_STRIDE * 8,
     ),
     groupActiveAt: arena.reserve(groups),
+    searchTableAt: arena.reserve(features * SEARCH_ENTRY_BYTES),
+    digitsAt: arena.reserve(features * 256),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
     kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(THREAD_SCRATCH_BYTES)),
     forest: forest
@@ -186,6 +194,8 @@ export class Workspace {
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
+    for (let f = 0; f < layout.features; f++)
+      if (layout.packed[f] === 1) new Uint8Array(buffer, plan.digitsAt + f * 256, 256).set(layout.digits[f]);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
     this.descriptors = plan.kernelScratchAt.map(
       (at) =>

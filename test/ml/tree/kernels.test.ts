@@ -16,7 +16,10 @@ import {
   EXP_POWERS,
   EXP_TABLE_BYTES,
   SCAN_RECORD,
+  SEARCH_ENTRY,
+  SEARCH_ENTRY_BYTES,
 } from '../../../src/ml/tree/kernels.js';
+import { expandFeature } from '../../../src/ml/tree/histogram.js';
 
 const rows = 1001;
 const bins = 37;
@@ -567,6 +570,151 @@ describe('tree kernels', () => {
     expect(best[SCAN_RECORD.bin]).toBe(0);
     expect(best[SCAN_RECORD.missingLeft]).toBe(1);
     expect(best[SCAN_RECORD.leftCount]).toBe(5);
+  });
+
+  it('searches a list of features, packed ones expanded, as one scanBins call a feature in order does', () => {
+    // up to 6 groups of 256 codes; a group holds one feature (its codes are its bins) or two packed ones
+    // (code = first digit × second feature's bins + second digit)
+    const arena = new Arena();
+    const at = {
+      slot: arena.reserve(6 * 256 * 24),
+      table: arena.reserve(12 * SEARCH_ENTRY_BYTES),
+      digits: arena.reserve(12 * 256),
+      expanded: arena.reserve(256 * 24),
+      best: arena.reserve(6 * 8),
+      reference: arena.reserve(256 * 24),
+      referenceBest: arena.reserve(6 * 8),
+    };
+    const memory = arena.create();
+    const kernels = instantiateKernels(memory);
+    const slot = new Float64Array(memory.buffer, at.slot, 6 * 256 * 3);
+    const table = new Int32Array(memory.buffer, at.table, 12 * 6);
+    const best = new Float64Array(memory.buffer, at.best, 6);
+    const reference = new Float64Array(memory.buffer, at.reference, 256 * 3);
+    const referenceBest = new Float64Array(memory.buffer, at.referenceBest, 6);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.array(fc.record({ packed: fc.boolean(), bins: fc.integer({ min: 2, max: 14 }) }), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        fc.constantFrom(0, 3),
+        fc.constantFrom(0, 1),
+        (seed, groups, minSamples, l2) => {
+          const random = new Random(seed);
+          // every group's rows: the same total, gradient and hessian sums (they are one node's)
+          const node = Array.from({ length: 400 }, () => ({
+            g: random.nextNormal(),
+            h: random.next() < 0.1 ? 0 : random.next(),
+            missing: random.next() < 0.1,
+          }));
+          const sumG = node.reduce((sum, row) => sum + row.g, 0);
+          const sumH = node.reduce((sum, row) => sum + row.h, 0);
+          const parent = (sumG * sumG) / (sumH + l2);
+          const features: {
+            offset: number;
+            valueBins: number;
+            missing: number;
+            digits: Uint8Array | null;
+            groupBins: number;
+          }[] = [];
+          slot.fill(0);
+          groups.forEach(({ packed, bins }, g) => {
+            const second = packed ? 2 + (bins % 3) : 1;
+            const groupBins = packed ? (bins + 1) * second : bins + 1;
+            const offset = g * 256 * 24;
+            for (const row of node) {
+              // a skewed draw leaves some codes without rows
+              const d1 = row.missing ? bins : Math.floor(random.next() ** 2 * bins);
+              const d2 = random.nextInt(second);
+              const code = packed ? d1 * second + d2 : d1;
+              slot[offset / 8 + 3 * code] += row.g;
+              slot[offset / 8 + 3 * code + 1] += row.h;
+              slot[offset / 8 + 3 * code + 2] += 1;
+            }
+            if (!packed) {
+              features.push({ offset, valueBins: bins, missing: 1, digits: null, groupBins });
+              return;
+            }
+            // the first feature's digit of a code, then the second's (the second has no missing bin)
+            const first = Uint8Array.from({ length: groupBins }, (_, code) => Math.floor(code / second));
+            const other = Uint8Array.from({ length: groupBins }, (_, code) => code % second);
+            features.push({ offset, valueBins: bins, missing: 1, digits: first, groupBins });
+            features.push({ offset, valueBins: second, missing: 0, digits: other, groupBins });
+          });
+          // some features left out (column subsampling), the others in order
+          const listed = features.map((feature, f) => ({ ...feature, f })).filter(() => random.next() < 0.8);
+          listed.forEach((feature, k) => {
+            const digitsAt = at.digits + k * 256;
+            if (feature.digits) new Uint8Array(memory.buffer, digitsAt, 256).set(feature.digits);
+            table.set(
+              [
+                feature.offset,
+                feature.valueBins,
+                feature.missing,
+                feature.digits ? digitsAt : 0,
+                feature.groupBins,
+                feature.f,
+              ],
+              (k * SEARCH_ENTRY_BYTES) / 4,
+            );
+          });
+          expect(SEARCH_ENTRY.feature).toBe(20);
+          // the reference: expandFeature and one scanBins call a feature
+          referenceBest.fill(0);
+          let expected = -1;
+          for (const feature of listed) {
+            let histogramAt = at.slot + feature.offset;
+            if (feature.digits) {
+              const featureBins = feature.valueBins + feature.missing;
+              expandFeature(
+                slot,
+                feature.offset / 8,
+                feature.groupBins,
+                feature.digits,
+                featureBins,
+                reference,
+                0,
+              );
+              histogramAt = at.reference;
+            }
+            const improved = kernels.scanBins(
+              histogramAt,
+              feature.valueBins,
+              feature.missing,
+              node.length,
+              sumG,
+              sumH,
+              minSamples,
+              1e-3,
+              l2,
+              parent,
+              at.referenceBest,
+            );
+            if (improved === 1) expected = feature.f;
+          }
+          best.fill(0);
+          const found = kernels.searchFeatures(
+            at.slot,
+            at.table,
+            listed.length,
+            node.length,
+            sumG,
+            sumH,
+            minSamples,
+            1e-3,
+            l2,
+            parent,
+            at.best,
+            at.expanded,
+          );
+          expect(found).toBe(expected);
+          expect(Array.from(best)).toEqual(Array.from(referenceBest));
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('computes exp within a few units in the last place of Math.exp', () => {
