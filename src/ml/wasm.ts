@@ -12,6 +12,8 @@ export interface WasmApi {
     new (descriptor: { initial: number; maximum?: number }): { readonly buffer: ArrayBuffer };
   };
   Module: new (bytes: Uint8Array) => object;
+  /** Whether `bytes` are a valid module (without compiling it). */
+  validate: (bytes: Uint8Array) => boolean;
   Instance: new (
     module: object,
     imports: Record<string, Record<string, unknown>>,

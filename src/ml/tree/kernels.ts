@@ -1,6 +1,8 @@
 // The hot loops of tree learning (histogram sums, gathering, row partitioning, the boosting gradient pass)
 // as a small WebAssembly module assembled here from named instructions: in JavaScript every typed-array
 // access is bounds-checked, which makes these loops 2-3x slower. Their data lives in one shared memory.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { errors } from '../../core/errors.js';
 import {
   F64,
@@ -1419,6 +1421,24 @@ let compiled: object | undefined;
 /** The compiled module; worker threads are sent this one, so they share its optimised code. */
 export function kernelModule(): object {
   if (compiled) return compiled;
+  const built = builtKernels();
+  origin = built ? 'built' : 'assembled';
+  compiled = new wasm.Module(built ?? assembleKernels());
+  return compiled;
+}
+
+/** Where this process's module came from: `npm run build`'s bytes, or assembled here (none yet: undefined). */
+let origin: 'built' | 'assembled' | undefined;
+
+/** See origin (the build's test reads it through dist/).
+ * @public
+ */
+export function kernelModuleOrigin(): 'built' | 'assembled' | undefined {
+  return origin;
+}
+
+/** The module's bytes, assembled from the functions above (about 10 ms). */
+export function assembleKernels(): Uint8Array {
   const kernels: { name: string; code: FunctionCode }[] = [
     ...Array.from({ length: BUNDLE_MAX }, (_, g) => [
       { name: `histogramGroups${g + 1}`, code: histogramGroupsFunction(false, g + 1) },
@@ -1454,13 +1474,46 @@ export function kernelModule(): object {
   ];
   // searchFeatures calls scanBins, the function before it
   kernels.push({ name: 'searchFeatures', code: searchFeaturesFunction(kernels.length - 1) });
-  compiled = new wasm.Module(
-    encodeModule(
-      kernels.map(({ name, code }) => ({ name, ...code, body: joined(code.body) })),
-      { shared: true },
-    ),
+  return encodeModule(
+    kernels.map(({ name, code }) => ({ name, ...code, body: joined(code.body) })),
+    { shared: true },
   );
-  return compiled;
+}
+
+/** The code the module is assembled from, as files next to this one once compiled. */
+const KERNEL_SOURCES = ['./kernels.js', '../wasm.js'];
+
+/**
+ * A fingerprint (SHA-256) of the compiled code the module is assembled from, or undefined when running
+ * from the TypeScript sources: `npm run build` stores it with the assembled bytes (scripts/kernels.mjs),
+ * and a process takes those bytes only while it matches.
+ */
+export function kernelSourcesFingerprint(): string | undefined {
+  if (!import.meta.url.endsWith('.js')) return undefined;
+  const hash = createHash('sha256');
+  for (const file of KERNEL_SOURCES) hash.update(readFileSync(new URL(file, import.meta.url)));
+  return hash.digest('hex');
+}
+
+/**
+ * The module's bytes as `npm run build` stored them next to this file (kernels.wasm, its fingerprint in
+ * kernels.wasm.json), when they come from this very code and are a valid module; else undefined (the
+ * process assembles them).
+ */
+function builtKernels(): Uint8Array | undefined {
+  try {
+    const fingerprint = kernelSourcesFingerprint();
+    if (fingerprint === undefined) return undefined;
+    const stored = JSON.parse(readFileSync(new URL('./kernels.wasm.json', import.meta.url), 'utf8')) as {
+      sources?: unknown;
+    };
+    if (stored.sources !== fingerprint) return undefined;
+    const bytes = readFileSync(new URL('./kernels.wasm', import.meta.url));
+    return wasm.validate(bytes) ? bytes : undefined;
+  } catch {
+    // no build output (or an unreadable one): assemble
+    return undefined;
+  }
 }
 
 /** Kernels over `memory`, from the compiled `module` when given (one sent by another thread). */
