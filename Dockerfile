@@ -30,7 +30,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-RUN npx tsc -p tsconfig.build.json
+# the compiled code, then the tree kernels' module it assembles, stored next to it (dist/ml/tree/kernels.wasm)
+COPY scripts/kernels.mjs ./scripts/
+RUN npm run build
 
 # The runtime: what the npm package ships (bin, dist, templates) and its production dependencies.
 FROM node:24-bookworm-slim AS runtime
