@@ -503,7 +503,8 @@ export class TreeGrower {
     const bestAt = best.byteOffset;
 
     best[SCAN_RECORD.gain] = 0;
-    if (this.scan === this.workspace.kernels.scanBins && !(settings.featuresPerSplit > 0 && random)) {
+    const draws = settings.featuresPerSplit > 0 && random !== undefined;
+    if (settings.criterion === 'newton' && !draws) {
       // every allowed feature in order: one kernel call
       const feature = this.workspace.kernels.searchFeatures(
         slotAt,
@@ -525,10 +526,7 @@ export class TreeGrower {
     for (let f = 0; f < layout.features; f++) {
       if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0) this.candidates[candidateCount++] = f;
     }
-    const drawn =
-      settings.featuresPerSplit > 0 && random !== undefined
-        ? Math.min(settings.featuresPerSplit, candidateCount)
-        : candidateCount;
+    const drawn = draws ? Math.min(settings.featuresPerSplit, candidateCount) : candidateCount;
 
     let bestFeature = NO_SPLIT;
     for (let c = 0; c < candidateCount; c++) {
