@@ -253,11 +253,11 @@ export class TreeGrower {
   private readonly expanded: Float64Array;
   /** The best split of the search so far (SCAN_RECORD, in the kernel scratch after `expanded`). */
   private readonly best: Float64Array;
-  /** One feature's scan for the criterion: Kernels.scanBins (Newton), scanEntropy otherwise. */
-  private readonly scan: Scan;
   private readonly candidates: Int32Array;
   /** The allowed features in the workspace's search table (see Kernels.searchFeatures). */
   private searchCount = 0;
+  /** Per allowed feature, its place in the search table. */
+  private readonly searchEntry: Int32Array;
   private readonly open: OpenNodes;
   /** The tree being grown started from positions holding their own rows. */
   private identity = false;
@@ -276,8 +276,8 @@ export class TreeGrower {
     const scratchAt = workspace.plan.kernelScratchAt[0];
     this.expanded = new Float64Array(workspace.memory.buffer, scratchAt, 256 * BIN_STRIDE);
     this.best = new Float64Array(workspace.memory.buffer, scratchAt + 256 * BIN_STRIDE * 8, 6);
-    this.scan = settings.criterion === 'newton' ? workspace.kernels.scanBins : this.scanEntropy;
     this.candidates = new Int32Array(layout.features);
+    this.searchEntry = new Int32Array(layout.features);
     this.open = new OpenNodes(
       settings.growth === 'leafwise' ? 'best' : settings.maxLeaves > 0 ? 'fifo' : 'lifo',
     );
@@ -312,6 +312,7 @@ export class TreeGrower {
     for (let f = 0; f < layout.features; f++) {
       const g = layout.featureGroup[f];
       if (this.featureAllowed[f] === 0 || g < 0) continue;
+      this.searchEntry[f] = count;
       const at = count++ * stride;
       table[at + SEARCH_ENTRY.offset / 4] = layout.groupOffset[g] * BIN_STRIDE * 8;
       table[at + SEARCH_ENTRY.valueBins / 4] = mapper.valueBins[f];
@@ -503,13 +504,14 @@ export class TreeGrower {
     const bestAt = best.byteOffset;
 
     best[SCAN_RECORD.gain] = 0;
+    const newton = settings.criterion === 'newton';
     const draws = settings.featuresPerSplit > 0 && random !== undefined;
-    if (settings.criterion === 'newton' && !draws) {
-      // every allowed feature in order: one kernel call
-      const feature = this.workspace.kernels.searchFeatures(
+    /** Kernels.searchFeatures over `count` entries of the search table from entry `first`. */
+    const searchEntries = (first: number, count: number): number =>
+      this.workspace.kernels.searchFeatures(
         slotAt,
-        this.workspace.plan.searchTableAt,
-        this.searchCount,
+        this.workspace.plan.searchTableAt + first * SEARCH_ENTRY_BYTES,
+        count,
         total,
         sumGradient,
         sumHessian,
@@ -520,8 +522,8 @@ export class TreeGrower {
         bestAt,
         this.expanded.byteOffset,
       );
-      return this.takeSplit(node, feature, parentScore);
-    }
+    // every allowed feature in order: one kernel call
+    if (newton && !draws) return this.takeSplit(node, searchEntries(0, this.searchCount), parentScore);
     let candidateCount = 0;
     for (let f = 0; f < layout.features; f++) {
       if (this.featureAllowed[f] === 1 && layout.featureGroup[f] >= 0) this.candidates[candidateCount++] = f;
@@ -539,6 +541,11 @@ export class TreeGrower {
         this.candidates[j] = swap;
       }
       const f = this.candidates[c];
+      if (newton) {
+        // the drawn feature's entry of the search table, its expansion included
+        if (searchEntries(this.searchEntry[f], 1) >= 0) bestFeature = f;
+        continue;
+      }
       const g = layout.featureGroup[f];
       let histogramAt = slotAt + layout.groupOffset[g] * BIN_STRIDE * 8;
       if (layout.packed[f] === 1) {
@@ -553,7 +560,8 @@ export class TreeGrower {
         );
         histogramAt = this.expanded.byteOffset;
       }
-      const improved = this.scan(
+      // information gain: the same scan in JavaScript (scanEntropy)
+      const improved = this.scanEntropy(
         histogramAt,
         mapper.valueBins[f],
         mapper.hasMissing[f],
