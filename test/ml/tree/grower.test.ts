@@ -1,5 +1,6 @@
 // The tree grower's shortcuts against the plain way: trees whose deepest splits keep their rows where
-// they are are the trees that move them.
+// they are are the trees that move them; and the split search's records against the data: every node's
+// training rows, routed by its feature and threshold, are the count the search recorded for it.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
@@ -64,6 +65,78 @@ describe('tree grower', () => {
         },
       ),
       { numRuns: 40 },
+    );
+  });
+
+  it('routes every training row of a split to the child whose count the split search recorded, features drawn or all of them', () => {
+    // a split found on one feature's histogram but recorded under another would send rows elsewhere
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 60, max: 2000 }),
+        fc.constantFrom(0, 1, 2),
+        fc.boolean(),
+        (seed, rows, featuresPerSplit, regression) => {
+          const random = new Random(seed);
+          // flags and small counts (packed together into shared groups), wide numbers, missing values
+          const columns = Array.from({ length: 6 }, (_, f) =>
+            Float64Array.from({ length: rows }, () =>
+              random.next() < 0.05 ? NaN : f < 3 ? random.nextInt(2 + f) : random.nextNormal() * (f + 1),
+            ),
+          );
+          const X = matrixOf(columns);
+          const labels = Float64Array.from({ length: rows }, (_, i) =>
+            regression
+              ? (columns[0][i] || 0) + (columns[4][i] || 0) + random.nextNormal()
+              : random.next() < 0.2 + 0.2 * (columns[1][i] || 0)
+                ? 1
+                : 0,
+          );
+          const mapper = fitBinMapper(X, 32, new Random(seed + 1));
+          const layout = packFeatures(mapper);
+          expect(layout.packed.some((packed) => packed === 1)).toBe(true);
+          const grower = new ForestTreeGrower({
+            data: binMatrix(X, mapper, layout),
+            labels,
+            weights: null,
+            settings: {
+              criterion: 'newton',
+              leafOutput: 'mean',
+              l2: 0,
+              shrinkage: 1,
+              maxLeaves: 0,
+              maxDepth: 6,
+              minSamplesLeaf: 1,
+              minSamplesSplit: 2,
+              minHessianLeaf: 0,
+              growth: 'depthwise',
+              featuresPerSplit,
+              stopWhenPure: !regression,
+              leafRows: true,
+            },
+            bootstrap: false,
+            samplesPerTree: rows,
+            seed,
+            capacity: 9,
+          });
+          const tree = grower.grow(0);
+          const cover = tree.cover as Float64Array;
+          const reached = new Float64Array(tree.feature.length);
+          for (let i = 0; i < rows; i++) {
+            let node = 0;
+            reached[node]++;
+            while (tree.left[node] >= 0) {
+              const value = columns[tree.feature[node]][i];
+              const left = Number.isNaN(value) ? tree.missingLeft[node] === 1 : value <= tree.value[node];
+              node = left ? tree.left[node] : tree.left[node] + 1;
+              reached[node]++;
+            }
+          }
+          // unweighted rows, no bootstrap: a node's cover is its row count
+          expect(Array.from(reached)).toEqual(Array.from(cover));
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });
