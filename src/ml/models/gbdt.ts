@@ -409,15 +409,7 @@ class BoostingTrainer {
     };
     // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
     const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
-    const { plan, memory } = planWorkspace(
-      binned.rows,
-      layout.features,
-      layout.groups,
-      layout.totalBins,
-      capacity,
-      threads,
-      boosting,
-    );
+    const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting);
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
     const pool = await BoostingThreads.start(workspace, workers);
     const grower = new TreeGrower(workspace, pool, settings);

@@ -71,16 +71,7 @@ export class ForestTreeGrower {
   constructor(private readonly setup: ForestSetup) {
     const { data, labels, weights, settings } = setup;
     const { layout } = data;
-    const { plan, memory } = planWorkspace(
-      data.rows,
-      layout.features,
-      layout.groups,
-      layout.totalBins,
-      setup.capacity,
-      1,
-      undefined,
-      true,
-    );
+    const { plan, memory } = planWorkspace(data.rows, layout, setup.capacity, 1, undefined, true);
     this.workspace = new Workspace(memory, plan, data.mapper, layout, data);
     this.grower = new TreeGrower(this.workspace, new LocalNodeOperations(this.workspace), settings);
     this.grower.allowFeatures(undefined);

@@ -301,12 +301,7 @@ export class TreeGrower {
   /** The allowed features, in order, as Kernels.searchFeatures reads them. */
   private fillSearchTable(): void {
     const { layout, mapper } = this.data;
-    const { plan, memory } = this.workspace;
-    const table = new Int32Array(
-      memory.buffer,
-      plan.searchTableAt,
-      (layout.features * SEARCH_ENTRY_BYTES) / 4,
-    );
+    const { plan, searchTable: table } = this.workspace;
     const stride = SEARCH_ENTRY_BYTES / 4;
     let count = 0;
     for (let f = 0; f < layout.features; f++) {

@@ -93,15 +93,14 @@ export interface BoostingRegions {
 
 export function planWorkspace(
   rows: number,
-  features: number,
-  groups: number,
-  totalBins: number,
+  layout: Pick<PackedLayout, 'features' | 'groups' | 'totalBins'>,
   capacity: number,
   threads: number,
   boosting?: BoostingRegions,
   forest = false,
 ): { plan: WorkspacePlan; memory: WasmMemory } {
   const arena = new Arena();
+  const { features, groups, totalBins } = layout;
   const plan: WorkspacePlan = {
     rows,
     groups,
@@ -163,13 +162,18 @@ export class Workspace {
   readonly pieceCounts: Int32Array;
   readonly histograms: Float64Array;
   readonly groupActive: Uint8Array;
+  /** See WorkspacePlan.searchTableAt: SEARCH_ENTRY_BYTES / 4 Int32 a feature. */
+  readonly searchTable: Int32Array;
   readonly control: Int32Array;
   /** Doubles per histogram slot. */
   readonly slotLength: number;
   /** Per thread: its histogramGroups descriptor (four Int32 a group). */
   readonly descriptors: Int32Array[];
 
-  /** Views over `memory`; with `source`, its binned columns are copied in (otherwise they are already there). */
+  /**
+   * Views over `memory`; with `source`, its binned columns and the packed features' digit tables are copied
+   * in (otherwise, a worker's view of another thread's memory, they are already there).
+   */
   constructor(
     readonly memory: WasmMemory,
     readonly plan: WorkspacePlan,
@@ -184,7 +188,12 @@ export class Workspace {
       { length: plan.groups },
       (_, g) => new Uint8Array(buffer, plan.columnsAt + g * n, n),
     );
-    if (source) columns.forEach((column, g) => column.set(source.columns[g]));
+    if (source) {
+      columns.forEach((column, g) => column.set(source.columns[g]));
+      for (let f = 0; f < layout.features; f++)
+        if (layout.packed[f] === 1)
+          new Uint8Array(buffer, plan.digitsAt + f * 256, 256).set(layout.digits[f]);
+    }
     this.data = { rows: n, mapper, layout, columns, buffer };
     this.kernels = instantiateKernels(memory, module);
     this.rows = new Uint32Array(buffer, plan.rowsAt, n);
@@ -194,8 +203,7 @@ export class Workspace {
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
-    for (let f = 0; f < layout.features; f++)
-      if (layout.packed[f] === 1) new Uint8Array(buffer, plan.digitsAt + f * 256, 256).set(layout.digits[f]);
+    this.searchTable = new Int32Array(buffer, plan.searchTableAt, (layout.features * SEARCH_ENTRY_BYTES) / 4);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
     this.descriptors = plan.kernelScratchAt.map(
       (at) =>

@@ -133,7 +133,7 @@ describe('tree learning over threads', () => {
     const mapper = fitBinMapper(X, 255, new Random(1));
     const layout = packFeatures(mapper);
     const data = binMatrix(X, mapper, layout);
-    const { plan, memory } = planWorkspace(X.rows, layout.features, layout.groups, layout.totalBins, 2, 2);
+    const { plan, memory } = planWorkspace(X.rows, layout, 2, 2);
     const workspace = new Workspace(memory, plan, mapper, layout, data);
     workspace.groupActive.fill(1);
     const random = new Random(22);
