@@ -1,5 +1,14 @@
-// The one-hot encoding of the synthetic vehicle-insurance table that the train and explain benches hand
-// to every implementation, so that all of them learn from the same matrix.
+// The one-hot encoding of the vehicle-insurance table that the train, folds and explain benches hand to
+// every implementation, so that all of them learn from the same matrix.
+import { readFileSync } from 'node:fs';
+
+/** The records of a plain CSV file (no quoted fields), by column name. */
+export function readCsv(file) {
+  const [header, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  const names = header.split(',');
+  return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [names[i], value])));
+}
+
 export const NUMERIC = [
   'Age',
   'Driving_License',

@@ -7,26 +7,20 @@
 // checkout of Pipewright (e.g. the code before a change) as "pipewright-before" in the same rounds;
 // --json prints one object a line;
 // --readme rewrites bench/README.md's "## train" section with the table.
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { modelParams } from './params.mjs';
-import { encode } from './encoding.mjs';
+import { encode, readCsv } from './encoding.mjs';
+import { measured, option, python, realSample, root } from '../common.mjs';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const here = fileURLToPath(new URL('.', import.meta.url));
 const out = join(root, 'bench', 'out', 'train');
-const python = '/usr/bin/python3';
-const realSample = join(root, '..', 'shared', 'data', 'vehicle-insurance-sample.csv');
 
 const args = process.argv.slice(2);
-const flag = (name) => {
-  const at = args.indexOf(name);
-  return at >= 0 ? args[at + 1] : undefined;
-};
+const flag = (name) => option(args, name);
 const rows = Number(flag('--rows') ?? 381_109);
 const threadCounts = (flag('--threads') ?? '1,2').split(',').map(Number);
 const models = (flag('--models') ?? 'gbdt,random_forest,logistic').split(',');
@@ -44,12 +38,6 @@ const { stratifiedSplit } = await import(join(root, 'dist', 'ml', 'split.js'));
 const { rocAuc, selectThreshold } = await import(join(root, 'dist', 'ml', 'metrics.js'));
 
 // ---- the shared encoding: numbers as they are, each category one 0/1 column (categories sorted)
-
-function readCsv(file) {
-  const [header, ...lines] = readFileSync(file, 'utf8').trim().split(/\r?\n/);
-  const names = header.split(',');
-  return lines.map((line) => Object.fromEntries(line.split(',').map((value, i) => [names[i], value])));
-}
 
 /** Writes the stratified 80/20 split (seed 0) as column-major float64 files, plus a standardised copy for logistic regression. */
 function writeSplit(name, records) {
@@ -94,29 +82,6 @@ function writeSplit(name, records) {
     }),
   );
   return { dir, rows: records.length, yTest: pick(y, split.test) };
-}
-
-/** Runs a command under /usr/bin/time -v; returns its parsed JSON output and peak RSS in MB. */
-function measured(command, commandArgs, env = {}) {
-  const result = spawnSync('/usr/bin/time', ['-v', command, ...commandArgs], {
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-    env: { ...process.env, ...env },
-  });
-  if (result.status !== 0)
-    throw new Error(
-      `${command} ${commandArgs.join(' ')} failed (${result.status}):\n${result.stderr.slice(-3000)}`,
-    );
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(result.stderr);
-  const user = /User time \(seconds\): ([\d.]+)/.exec(result.stderr);
-  const system = /System time \(seconds\): ([\d.]+)/.exec(result.stderr);
-  const report = JSON.parse(result.stdout.trim().split('\n').pop());
-  return {
-    ...report,
-    peak_rss_mb: rss ? Number(rss[1]) / 1024 : NaN,
-    // the whole process (data loading and prediction included): shows what waiting threads burn
-    cpu_s: user && system ? Number(user[1]) + Number(system[1]) : NaN,
-  };
 }
 
 /** One fit of `impl` in its own process: its report (times, peak RSS, our phase profile when asked). */

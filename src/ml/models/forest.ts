@@ -180,8 +180,8 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
         },
       );
     } finally {
-      // the workers are done with (or stopped by growForest); their exit is not waited for
-      void workers.stop();
+      // a small fit's workers go back to the idle pool before the next fit can ask for them
+      await workers.finish(X.rows);
     }
     ensemble.trim();
     this.setState(

@@ -20,7 +20,7 @@ import { TreeEnsemble } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { fastExp } from '../tree/kernels.js';
 import { phaseDone, phaseStart } from '../tree/profile.js';
-import { BoostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
+import { BoostingThreads, boostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
 import { planWorkspace, Workspace } from '../tree/workspace.js';
 import {
   takeRows,
@@ -220,7 +220,8 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
       );
     }
 
-    const threads = resolveThreads(params.threads);
+    // any thread count learns the same model: small tables take the one that is fastest for them
+    const threads = boostingThreads(resolveThreads(params.threads), trainX.rows);
     const seed = params.random_state;
     // worker threads start first (their start-up overlaps the copy of the data into shared memory),
     // take their share of the binning, then get their work once it is done
@@ -268,7 +269,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
       );
     } finally {
       await trainer?.close();
-      await workers.stop();
+      await workers.finish(trainX.rows);
     }
     return this;
   }

@@ -19,12 +19,20 @@ import {
 } from './grower.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
-import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
+import { histogramPieceRows, PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
 /** `threads` as given, or every core the process may use. */
 export function resolveThreads(threads: number | null | undefined): number {
   if (threads === null || threads === undefined) return Math.max(1, availableParallelism());
   return Math.max(1, Math.floor(threads));
+}
+
+/**
+ * The threads a boosting fit on `rows` rows can use: nothing is shared below a node of two histogram
+ * pieces (see histogramPieceRows), so a smaller fit runs on the calling thread alone and starts no worker.
+ */
+export function boostingThreads(threads: number, rows: number): number {
+  return rows > histogramPieceRows(rows) ? threads : 1;
 }
 
 /** The compiled worker entry; when running from the TypeScript sources (tests), its twin under dist/. */
@@ -62,7 +70,7 @@ export class StartingWorkers {
     const launched: Worker[] = [];
     const booting = Promise.all(
       Array.from({ length: count }, () => {
-        const worker = takeWarmWorker() ?? new Worker(url);
+        const worker = takeWarmWorker() ?? startWorker(url);
         launched.push(worker);
         return firstMessage(worker, 'booted').then(() => worker);
       }),
@@ -94,19 +102,116 @@ export class StartingWorkers {
     const workers = await this.booting.catch(() => [] as Worker[]);
     await Promise.all(workers.map((worker) => worker.terminate()));
   }
+
+  /**
+   * Ends a fit on `rows` rows: each worker that finished its part goes back to the idle pool for the
+   * next fit (small fits only, see REUSE_MAX_ROWS), any other is stopped.
+   */
+  async finish(rows: number): Promise<void> {
+    const workers = await this.booting.catch(() => [] as Worker[]);
+    await Promise.all(
+      workers.map(async (worker) => {
+        const job = jobs.get(worker);
+        jobs.delete(worker);
+        if (job && rows <= REUSE_MAX_ROWS && (await job)) poolIdleWorker(worker);
+        // its exit is not waited for
+        else void worker.terminate();
+      }),
+    );
+  }
 }
 
 // ---- warm workers: a thread and its modules take 50-250 ms to start on a busy machine, as long as the
 // binning of a million rows; started while the pipeline reads its data, they join a fit from its first
-// step. Idle, they never keep the process alive (unref) and end with it.
+// step. A small fit hands its workers back when it ends, so that the next one (cross-validation fits
+// a model per fold) takes them at once, their code already compiled. Idle, they never keep the process
+// alive (unref) and end with it, or after IDLE_WORKER_MS.
 
 /** Started workers no fit has taken yet. */
 const warmWorkers: Worker[] = [];
+
+/** Worker threads this process has started. */
+let startedWorkers = 0;
+
+/** A new worker thread running the worker entry. */
+function startWorker(url: URL): Worker {
+  startedWorkers++;
+  return new Worker(url);
+}
+
+/**
+ * Worker threads started by this process so far, and those idle in the pool now (the tests read them).
+ * @public
+ */
+export function trainingWorkerCounts(): { started: number; idle: number } {
+  return { started: startedWorkers, idle: warmWorkers.length };
+}
+
+/** Fits on up to this many rows hand their workers back: an idle worker keeps its last fit's memory (about 60 bytes a row at most) until it next collects garbage. */
+const REUSE_MAX_ROWS = 262_144;
+
+/** An idle worker handed back by a fit is stopped when no fit has taken it for this long. */
+const IDLE_WORKER_MS = 10_000;
+
+/** Idle workers at most: more than a fit on every core takes are stopped. */
+const MAX_IDLE_WORKERS = Math.max(1, availableParallelism() - 1);
+
+/** The stop timer of each idle worker a fit handed back. */
+const idleTimers = new Map<Worker, NodeJS.Timeout>();
+
+/** Per worker given a part of a fit: resolves true once it reports 'idle' (ready for another), false if it fails or exits. */
+const jobs = new WeakMap<Worker, Promise<boolean>>();
+
+/** Watches a worker that has been given its part of a fit (after its 'ready', if it sends one). */
+function trackJob(worker: Worker): void {
+  jobs.set(
+    worker,
+    new Promise<boolean>((resolve) => {
+      const fail = (): void => {
+        worker.off('message', receive);
+        resolve(false);
+      };
+      const receive = (message: unknown): void => {
+        worker.off('error', fail);
+        worker.off('exit', fail);
+        resolve(message === 'idle');
+      };
+      worker.once('message', receive);
+      worker.once('error', fail);
+      worker.once('exit', fail);
+    }),
+  );
+}
 
 /** Forgets a warm worker that failed or stopped: a fit then starts a new one, which reports the failure. */
 function dropWarmWorker(worker: Worker): void {
   const at = warmWorkers.indexOf(worker);
   if (at >= 0) warmWorkers.splice(at, 1);
+  clearTimeout(idleTimers.get(worker));
+  idleTimers.delete(worker);
+}
+
+/** Makes `worker` warm: unheld, forgotten if it fails or exits. */
+function keepWarm(worker: Worker): void {
+  worker.unref();
+  worker.on('error', () => dropWarmWorker(worker));
+  worker.on('exit', () => dropWarmWorker(worker));
+  warmWorkers.push(worker);
+}
+
+/** Puts a worker that finished its part of a fit back in the pool, or stops it when the pool is full. */
+function poolIdleWorker(worker: Worker): void {
+  if (warmWorkers.length >= MAX_IDLE_WORKERS) {
+    void worker.terminate();
+    return;
+  }
+  keepWarm(worker);
+  const timer = setTimeout(() => {
+    dropWarmWorker(worker);
+    void worker.terminate();
+  }, IDLE_WORKER_MS);
+  timer.unref();
+  idleTimers.set(worker, timer);
 }
 
 /**
@@ -116,19 +221,15 @@ function dropWarmWorker(worker: Worker): void {
 export function warmTrainingWorkers(count: number): void {
   if (warmWorkers.length >= count) return;
   const url = workerScriptUrl();
-  while (warmWorkers.length < count) {
-    const worker = new Worker(url);
-    worker.unref();
-    worker.on('error', () => dropWarmWorker(worker));
-    worker.on('exit', () => dropWarmWorker(worker));
-    warmWorkers.push(worker);
-  }
+  while (warmWorkers.length < count) keepWarm(startWorker(url));
 }
 
 /** A warm worker, held by the process again (a fit waits on it), or undefined when none is left. */
 function takeWarmWorker(): Worker | undefined {
   const worker = warmWorkers.shift();
   if (!worker) return undefined;
+  clearTimeout(idleTimers.get(worker));
+  idleTimers.delete(worker);
   worker.removeAllListeners('error');
   worker.removeAllListeners('exit');
   worker.ref();
@@ -138,6 +239,7 @@ function takeWarmWorker(): Worker | undefined {
 /** Stops the warm workers no fit took (a run whose model was reused from the cache leaves them idle). */
 export async function stopWarmWorkers(): Promise<void> {
   const idle = warmWorkers.splice(0);
+  for (const worker of idle) dropWarmWorker(worker);
   await Promise.all(idle.map((worker) => worker.terminate()));
 }
 
@@ -162,10 +264,11 @@ function firstMessage(worker: Worker, expected: string): Promise<void> {
 }
 
 /** Hands a started worker its work and waits until it has set itself up. */
-async function assign(worker: Worker, work: BoostingWorkerData | ForestWorkerData): Promise<void> {
+async function assign(worker: Worker, work: BoostingWorkerData): Promise<void> {
   const ready = firstMessage(worker, 'ready');
   worker.postMessage(work);
   await ready;
+  trackJob(worker);
 }
 
 // Slots of the workspace's control block, which coordinates the boosting workers.
@@ -465,15 +568,14 @@ export class BoostingThreads implements NodeOperations {
     Atomics.store(control, OPERATION, OPERATION_STOP);
     Atomics.store(control, SEQUENCE, sequence);
     Atomics.notify(control, SEQUENCE);
+    // each worker leaves its operations loop and reports 'idle' (its thread is then free for another fit)
     await Promise.all(
-      this.workers.map(
-        (worker) =>
-          new Promise<void>((resolve) => {
-            worker.once('exit', () => resolve());
-            // a worker that does not leave on its own is stopped
-            setTimeout(() => void worker.terminate(), 2000).unref();
-          }),
-      ),
+      this.workers.map(async (worker) => {
+        // a worker that does not leave on its own is stopped
+        const timer = setTimeout(() => void worker.terminate(), 2000);
+        await jobs.get(worker);
+        clearTimeout(timer);
+      }),
     );
   }
 }
@@ -508,7 +610,8 @@ type ForestMessage = { index: number; tree: CompactTree } | 'finished';
  * its index only, so the forest is the same for any thread count. `receive` is given the trees in
  * index order, each as soon as every tree before it is grown: the calling thread takes the workers'
  * trees between its own, so that the forest is mostly assembled when the last tree is done rather
- * than all of it after. The workers are stopped at the end (without waiting for them to exit).
+ * than all of it after. The workers given trees are left to the caller's StartingWorkers.finish (each
+ * reports 'idle' once done); those left without any (fewer trees than threads) are stopped.
  */
 export async function growForest(
   setup: ForestSetup,
@@ -549,12 +652,12 @@ export async function growForest(
     // unhandled rejection in between
     failed.catch(() => undefined);
     // the calling thread sets up its own grower and starts on the trees while the workers set up
-    // theirs (each takes its first tree from the counter once ready) rather than waiting for them;
-    // their 'ready' needs no answer
+    // theirs (each takes its first tree from the counter once ready) rather than waiting for them
     workers.forEach((worker, at) => {
       const port = channels[at].port2;
       const work: ForestWorkerData = { mode: 'forest', setup, next: shared, count, trees: port };
       worker.postMessage(work, [port]);
+      trackJob(worker);
     });
     const grower = new ForestTreeGrower(setup);
     growTakenTrees(grower, next, count, (index, tree) => {
@@ -576,6 +679,6 @@ export async function growForest(
     }
   } finally {
     for (const { port1 } of channels) port1.close();
-    for (const worker of started) void worker.terminate();
+    for (const worker of started.slice(workers.length)) void worker.terminate();
   }
 }

@@ -18,6 +18,7 @@ import {
   BoostingThreads,
   StartingWorkers,
   stopWarmWorkers,
+  trainingWorkerCounts,
   warmTrainingWorkers,
 } from '../../../src/ml/tree/threads.js';
 import { histogramPieces, LocalNodeOperations } from '../../../src/ml/tree/grower.js';
@@ -166,6 +167,7 @@ describe('tree learning over threads', () => {
       ).toEqual(Array.from(one));
     } finally {
       await threads.close();
+      await starting.stop();
     }
   });
 
@@ -215,6 +217,68 @@ describe('tree learning over threads', () => {
     const forestTwo = await new RandomForestModel({ ...forest, threads: 2 }).fit(X, y);
     expect(JSON.stringify(forestTwo.toJSON().state)).toBe(JSON.stringify(forestOne.toJSON().state));
     await stopWarmWorkers();
+  });
+
+  it("hands a small fit's worker thread to the next fit, forest or boosting, and starts none for boosting too small to share", async () => {
+    // cross-validation fits one model a fold: each fit on 2 threads after the first takes the worker the
+    // one before handed back, whatever it did there, and learns what one thread learns
+    await stopWarmWorkers();
+    const state = (model: { toJSON(): { state: unknown } }): string => JSON.stringify(model.toJSON().state);
+    const small = matrixOf(columnsOf(3000, 41).map((column) => placed(column, true)));
+    const smallY = Float64Array.from(small.columns[1], (value, i) =>
+      value > 20 || small.columns[0][i] === 1 ? 1 : 0,
+    );
+    const shared = matrixOf(columnsOf(20_000, 42).map((column) => placed(column, true)));
+    const sharedY = Float64Array.from(shared.columns[1], (value, i) =>
+      value > 20 || shared.columns[4][i] === 2 ? 1 : 0,
+    );
+    const forest = { n_estimators: 6, max_depth: 4 } as const;
+    const boosting = { max_iter: 5, early_stopping: false, max_leaf_nodes: 15 } as const;
+    const forestOne = state(await new RandomForestModel({ ...forest, threads: 1 }).fit(small, smallY));
+    const sharedOne = state(
+      await new GradientBoostingModel({ ...boosting, threads: 1 }).fit(shared, sharedY),
+    );
+    const smallOne = state(await new GradientBoostingModel({ ...boosting, threads: 1 }).fit(small, smallY));
+    const started = trainingWorkerCounts().started;
+    // 3,000 rows: every node is one histogram piece, nothing to share: no worker is started
+    for (let fold = 0; fold < 2; fold++) {
+      expect(state(await new GradientBoostingModel({ ...boosting, threads: 2 }).fit(small, smallY))).toBe(
+        smallOne,
+      );
+    }
+    expect(trainingWorkerCounts()).toEqual({ started, idle: 0 });
+    for (let fold = 0; fold < 3; fold++) {
+      expect(state(await new RandomForestModel({ ...forest, threads: 2 }).fit(small, smallY))).toBe(
+        forestOne,
+      );
+      // 20,000 rows: the roots' histograms are shared with the worker
+      expect(state(await new GradientBoostingModel({ ...boosting, threads: 2 }).fit(shared, sharedY))).toBe(
+        sharedOne,
+      );
+    }
+    expect(trainingWorkerCounts()).toEqual({ started: started + 1, idle: 1 });
+    await stopWarmWorkers();
+    expect(trainingWorkerCounts().idle).toBe(0);
+  });
+
+  it('stops the workers of a fit on more rows than an idle worker may keep', async () => {
+    await stopWarmWorkers();
+    const rows = 262_145;
+    const random = new Random(43);
+    const X = matrixOf([
+      placed(
+        Float64Array.from({ length: rows }, () => random.nextInt(50)),
+        true,
+      ),
+      placed(
+        Float64Array.from({ length: rows }, () => random.nextInt(3)),
+        true,
+      ),
+    ]);
+    const y = Float64Array.from(X.columns[0], (value, i) => (value > 30 !== (X.columns[1][i] === 1) ? 1 : 0));
+    const started = trainingWorkerCounts().started;
+    await new RandomForestModel({ n_estimators: 2, max_depth: 2, threads: 2 }).fit(X, y);
+    expect(trainingWorkerCounts()).toEqual({ started: started + 1, idle: 0 });
   });
 
   it('lets a process with idle warm workers exit on its own', () => {
