@@ -57,8 +57,9 @@ describe('GradientBoostingModel', () => {
   });
 
   it('builds a bit-identical model on one thread and on two', async () => {
-    // enough rows that histograms, gathers and gradient passes are all shared with the worker
-    const large = classification(50_000, 9);
+    // enough rows that boosting takes a worker (with early stopping's tenth set aside too) and that
+    // histograms, gathers and gradient passes are all shared with it
+    const large = classification(80_000, 9);
     for (const params of [
       { max_iter: 12, early_stopping: false },
       { max_iter: 12, early_stopping: true, subsample: 0.8, colsample: 0.8 },

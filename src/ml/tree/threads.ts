@@ -19,7 +19,7 @@ import {
 } from './grower.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
-import { histogramPieceRows, PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
+import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
 /** `threads` as given, or every core the process may use. */
 export function resolveThreads(threads: number | null | undefined): number {
@@ -28,11 +28,17 @@ export function resolveThreads(threads: number | null | undefined): number {
 }
 
 /**
- * The threads a boosting fit on `rows` rows can use: nothing is shared below a node of two histogram
- * pieces (see histogramPieceRows), so a smaller fit runs on the calling thread alone and starts no worker.
+ * Training rows from which boosting shares its work with workers. Below, a second thread's share (the
+ * roots' histogram pieces and a few large nodes; gradient passes and partitions are shared from 49,152
+ * rows) is worth less than what it costs: its start, its code compiled again, and every cache line one
+ * core wrote read by the other. On the 2-core machine of bench/README.md (`## train`) two threads took
+ * 1.05-1.19x one thread's time at 16,000-48,000 training rows, 0.98x at 80,000 and 0.72x at 305,000.
  */
+const BOOSTING_SHARED_ROWS = 65_536;
+
+/** The threads a boosting fit on `rows` training rows uses: `threads`, or 1 for a table too small to share. */
 export function boostingThreads(threads: number, rows: number): number {
-  return rows > histogramPieceRows(rows) ? threads : 1;
+  return rows >= BOOSTING_SHARED_ROWS ? threads : 1;
 }
 
 /** The compiled worker entry; when running from the TypeScript sources (tests), its twin under dist/. */

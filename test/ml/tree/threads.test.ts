@@ -172,8 +172,9 @@ describe('tree learning over threads', () => {
   });
 
   it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise', async () => {
-    // above the row counts at which histograms, partitions and gradient passes are shared
-    const columns = columnsOf(60_000, 11);
+    // above the row counts at which boosting takes workers and histograms, partitions and gradient
+    // passes are shared
+    const columns = columnsOf(70_000, 11);
     const random = new Random(12);
     const y = Float64Array.from(columns[1], (value, i) =>
       (value !== value || value > 25) !== random.next() < 0.2 + 0.1 * columns[4][i] ? 1 : 0,
@@ -202,7 +203,8 @@ describe('tree learning over threads', () => {
   });
 
   it('boosts and grows the same models with workers warmed before the fit, and leaves none idle after stopping them', async () => {
-    const columns = columnsOf(30_000, 31);
+    // enough rows for boosting to take workers
+    const columns = columnsOf(70_000, 31);
     const y = Float64Array.from(columns[1], (value, i) => (value > 20 || columns[0][i] === 1 ? 1 : 0));
     const X = matrixOf(columns.map((column) => placed(column, true)));
     const boosting = { max_iter: 4, early_stopping: false, max_leaf_nodes: 15 } as const;
@@ -219,7 +221,7 @@ describe('tree learning over threads', () => {
     await stopWarmWorkers();
   });
 
-  it("hands a small fit's worker thread to the next fit, forest or boosting, and starts none for boosting too small to share", async () => {
+  it("hands a small fit's worker thread to the next fit, forest or boosting, and starts none for boosting a small table", async () => {
     // cross-validation fits one model a fold: each fit on 2 threads after the first takes the worker the
     // one before handed back, whatever it did there, and learns what one thread learns
     await stopWarmWorkers();
@@ -228,7 +230,7 @@ describe('tree learning over threads', () => {
     const smallY = Float64Array.from(small.columns[1], (value, i) =>
       value > 20 || small.columns[0][i] === 1 ? 1 : 0,
     );
-    const shared = matrixOf(columnsOf(20_000, 42).map((column) => placed(column, true)));
+    const shared = matrixOf(columnsOf(70_000, 42).map((column) => placed(column, true)));
     const sharedY = Float64Array.from(shared.columns[1], (value, i) =>
       value > 20 || shared.columns[4][i] === 2 ? 1 : 0,
     );
@@ -240,7 +242,7 @@ describe('tree learning over threads', () => {
     );
     const smallOne = state(await new GradientBoostingModel({ ...boosting, threads: 1 }).fit(small, smallY));
     const started = trainingWorkerCounts().started;
-    // 3,000 rows: every node is one histogram piece, nothing to share: no worker is started
+    // 3,000 rows: too few to share, boosting starts no worker
     for (let fold = 0; fold < 2; fold++) {
       expect(state(await new GradientBoostingModel({ ...boosting, threads: 2 }).fit(small, smallY))).toBe(
         smallOne,
@@ -248,12 +250,14 @@ describe('tree learning over threads', () => {
     }
     expect(trainingWorkerCounts()).toEqual({ started, idle: 0 });
     for (let fold = 0; fold < 3; fold++) {
-      expect(state(await new RandomForestModel({ ...forest, threads: 2 }).fit(small, smallY))).toBe(
-        forestOne,
-      );
-      // 20,000 rows: the roots' histograms are shared with the worker
+      // 70,000 rows: boosting shares its nodes' histograms, gradient passes and partitions with the worker
       expect(state(await new GradientBoostingModel({ ...boosting, threads: 2 }).fit(shared, sharedY))).toBe(
         sharedOne,
+      );
+      // the worker started for the first fit, handed back by each
+      expect(trainingWorkerCounts()).toEqual({ started: started + 1, idle: 1 });
+      expect(state(await new RandomForestModel({ ...forest, threads: 2 }).fit(small, smallY))).toBe(
+        forestOne,
       );
     }
     expect(trainingWorkerCounts()).toEqual({ started: started + 1, idle: 1 });
@@ -300,7 +304,7 @@ setTimeout(() => console.log('done'), 500);`,
   });
 
   it('boosts the same three-class model on 1 and 2 threads (gradients on the calling thread, nodes shared)', async () => {
-    const columns = columnsOf(55_000, 21);
+    const columns = columnsOf(70_000, 21);
     const y = Float64Array.from(columns[1], (value, i) =>
       value !== value ? 2 : value > 20 ? 1 : columns[4][i] === 2 ? 2 : 0,
     );
