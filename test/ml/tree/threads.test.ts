@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
 import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
@@ -263,6 +263,24 @@ describe('tree learning over threads', () => {
     expect(trainingWorkerCounts()).toEqual({ started: started + 1, idle: 1 });
     await stopWarmWorkers();
     expect(trainingWorkerCounts().idle).toBe(0);
+  });
+
+  it('stops a worker left idle for 10 s after the fit that handed it back', async () => {
+    await stopWarmWorkers();
+    const X = matrixOf(columnsOf(2000, 44).map((column) => placed(column, true)));
+    const y = Float64Array.from(X.columns[1], (value) => (value > 20 ? 1 : 0));
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      await new RandomForestModel({ n_estimators: 4, max_depth: 3, threads: 2 }).fit(X, y);
+      expect(trainingWorkerCounts().idle).toBe(1);
+      vi.advanceTimersByTime(9_999);
+      expect(trainingWorkerCounts().idle).toBe(1);
+      vi.advanceTimersByTime(1);
+      expect(trainingWorkerCounts().idle).toBe(0);
+    } finally {
+      vi.useRealTimers();
+      await stopWarmWorkers();
+    }
   });
 
   it('stops the workers of a fit on more rows than an idle worker may keep', async () => {
