@@ -153,7 +153,10 @@ export function trainingWorkerCounts(): { started: number; idle: number } {
   return { started: startedWorkers, idle: warmWorkers.length };
 }
 
-/** Fits on up to this many rows hand their workers back: an idle worker keeps its last fit's memory (about 60 bytes a row at most) until it next collects garbage. */
+/**
+ * Fits on up to this many rows hand their workers back: an idle worker keeps its last fit's memory (about
+ * 60 bytes a row at most, so 16 MB here) until it next collects garbage.
+ */
 const REUSE_MAX_ROWS = 262_144;
 
 /** An idle worker handed back by a fit is stopped when no fit has taken it for this long. */
@@ -165,7 +168,10 @@ const MAX_IDLE_WORKERS = Math.max(1, availableParallelism() - 1);
 /** The stop timer of each idle worker a fit handed back. */
 const idleTimers = new Map<Worker, NodeJS.Timeout>();
 
-/** Per worker given a part of a fit: resolves true once it reports 'idle' (ready for another), false if it fails or exits. */
+/**
+ * Per worker given a part of a fit: resolves true once it reports 'idle' (ready for another fit), false
+ * if it fails or exits first.
+ */
 const jobs = new WeakMap<Worker, Promise<boolean>>();
 
 /** Watches a worker that has been given its part of a fit (after its 'ready', if it sends one). */
