@@ -162,8 +162,8 @@ const REUSE_MAX_ROWS = 262_144;
 /** An idle worker handed back by a fit is stopped when no fit has taken it for this long. */
 const IDLE_WORKER_MS = 10_000;
 
-/** Idle workers at most: more than a fit on every core takes are stopped. */
-const MAX_IDLE_WORKERS = Math.max(1, availableParallelism() - 1);
+/** Idle workers at most, one a core (a fit on every core takes one less): any more are stopped. */
+const MAX_IDLE_WORKERS = Math.max(1, availableParallelism());
 
 /** The stop timer of each idle worker a fit handed back. */
 const idleTimers = new Map<Worker, NodeJS.Timeout>();
