@@ -178,20 +178,10 @@ const jobs = new WeakMap<Worker, Promise<boolean>>();
 function trackJob(worker: Worker): void {
   jobs.set(
     worker,
-    new Promise<boolean>((resolve) => {
-      const fail = (): void => {
-        worker.off('message', receive);
-        resolve(false);
-      };
-      const receive = (message: unknown): void => {
-        worker.off('error', fail);
-        worker.off('exit', fail);
-        resolve(message === 'idle');
-      };
-      worker.once('message', receive);
-      worker.once('error', fail);
-      worker.once('exit', fail);
-    }),
+    firstMessage(worker, 'idle').then(
+      () => true,
+      () => false,
+    ),
   );
 }
 
@@ -255,15 +245,25 @@ export async function stopWarmWorkers(): Promise<void> {
   await Promise.all(idle.map((worker) => worker.terminate()));
 }
 
-/** Resolves on the worker's first message when it is `expected`; rejects on an error or another message. */
+/**
+ * Resolves on the worker's first message when it is `expected`; rejects on an error, another message, or
+ * the worker exiting first.
+ */
 function firstMessage(worker: Worker, expected: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const fail = (error: unknown): void => {
+    const settle = (): void => {
       worker.off('message', receive);
+      worker.off('error', fail);
+      worker.off('exit', exited);
+    };
+    const fail = (error: unknown): void => {
+      settle();
       reject(error);
     };
+    const exited = (code: number): void =>
+      fail(new errors.PW_INTERNAL(`a training worker exited (code ${code}) before it sent ${expected}`));
     const receive = (message: unknown): void => {
-      worker.off('error', fail);
+      settle();
       if (message === expected) resolve();
       else
         reject(
@@ -271,6 +271,7 @@ function firstMessage(worker: Worker, expected: string): Promise<void> {
         );
     };
     worker.once('error', fail);
+    worker.once('exit', exited);
     worker.once('message', receive);
   });
 }
@@ -622,8 +623,8 @@ type ForestMessage = { index: number; tree: CompactTree } | 'finished';
  * its index only, so the forest is the same for any thread count. `receive` is given the trees in
  * index order, each as soon as every tree before it is grown: the calling thread takes the workers'
  * trees between its own, so that the forest is mostly assembled when the last tree is done rather
- * than all of it after. The workers given trees are left to the caller's StartingWorkers.finish (each
- * reports 'idle' once done); those left without any (fewer trees than threads) are stopped.
+ * than all of it after. The workers are left to the caller's StartingWorkers.finish: those given trees
+ * report 'idle' once done, and any left without (fewer trees than threads) is stopped there.
  */
 export async function growForest(
   setup: ForestSetup,
@@ -691,6 +692,5 @@ export async function growForest(
     }
   } finally {
     for (const { port1 } of channels) port1.close();
-    for (const worker of started.slice(workers.length)) void worker.terminate();
   }
 }
