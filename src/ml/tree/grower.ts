@@ -14,7 +14,7 @@ import {
   type Kernels,
 } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
-import type { Workspace } from './workspace.js';
+import { STEP_RECORD, type Workspace } from './workspace.js';
 
 export type Criterion = 'newton' | 'entropy';
 export type Growth = 'leafwise' | 'depthwise';
@@ -54,6 +54,10 @@ export interface NodeOperations {
    * address); returns the first right position. `identity`: position i holds row i (the root).
    */
   partition(column: number, start: number, end: number, identity: boolean): number;
+  /** Threads that share a split's step (see splitStepPart); absent or 1 when the calling thread is alone. */
+  readonly stepThreads?: number;
+  /** Runs parts 0 … parts - 1 of the split step whose arguments are in the workspace's step area. */
+  step?(parts: number): void;
 }
 
 /** Histogram slots of a workspace: one per open node, a fixed number (the same on every thread count). */
@@ -170,6 +174,108 @@ export function addHistogramPieces(workspace: Workspace, slot: number, pieces: n
   }
 }
 
+/** Where a split step's arguments sit among the workspace's stepArgs (see splitStepPart). */
+const STEP = {
+  smallSlot: 0,
+  start: 1,
+  end: 2,
+  build: 3,
+  parentSlot: 4,
+  minSamples: 5,
+  minHessian: 6,
+  l2: 7,
+  /** Per child (the smaller, then the larger): search it (1/0), its rows, gradient and hessian sums, score. */
+  children: 8,
+} as const;
+const CHILD_ARGS = 5;
+
+/** The workspace's active groups (those a node's histogram sums). */
+function activeGroups(workspace: Workspace): number {
+  let active = 0;
+  for (let g = 0; g < workspace.groupActive.length; g++) active += workspace.groupActive[g];
+  return active;
+}
+
+/** Part `part` of `parts` of the active groups: those of active index [first, last), a part's share in order. */
+function partGroups(active: number, part: number, parts: number): [number, number] {
+  return [Math.floor((part * active) / parts), Math.floor(((part + 1) * active) / parts)];
+}
+
+/**
+ * One part of a split's step, on thread `thread`: for its share of the active groups, the smaller child's
+ * histogram over its positions (when asked; else it was built already), the larger child's as the
+ * parent's minus it (when the larger is to be searched), then the search of the features of those groups
+ * in each child to be searched, the best split of each into the part's records. A group's sums depend on
+ * the rows only and the parts' bests are taken in feature order (TreeGrower.takeStep), so any number of
+ * parts gives the splits of the one-thread path; a part keeps its groups' histograms in one thread's
+ * cache from build to search.
+ */
+export function splitStepPart(workspace: Workspace, thread: number, part: number, parts: number): void {
+  const { plan, data, groupActive, kernels, stepArgs: args } = workspace;
+  const { layout, columns } = data;
+  const [first, last] = partGroups(activeGroups(workspace), part, parts);
+  const smallAt = workspace.slotAddress(args[STEP.smallSlot]);
+  const parentSlot = args[STEP.parentSlot];
+  const parentAt = parentSlot >= 0 ? workspace.slotAddress(parentSlot) : -1;
+  const start = args[STEP.start];
+  const end = args[STEP.end];
+  const scratchAt = plan.kernelScratchAt[thread];
+  const descriptorAt = scratchAt + BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
+  const descriptor = workspace.descriptors[thread];
+  const build = args[STEP.build] === 1;
+  let count = 0;
+  for (let g = 0, index = 0; g < groupActive.length && index < last; g++) {
+    if (groupActive[g] === 0) continue;
+    if (index++ < first) continue;
+    const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
+    if (build) {
+      descriptor[4 * count] = columns[g].byteOffset;
+      descriptor[4 * count + 1] = smallAt + offset;
+      descriptor[4 * count + 2] = scratchAt + count * KERNEL_SCRATCH_BYTES;
+      descriptor[4 * count + 3] = layout.groupBins[g];
+      if (++count === BUNDLE_MAX) {
+        histogramGroupsKernel(kernels, false, count)(plan.rowsAt, start, end, plan.ghAt, descriptorAt);
+        count = 0;
+      }
+    }
+  }
+  if (count > 0)
+    histogramGroupsKernel(kernels, false, count)(plan.rowsAt, start, end, plan.ghAt, descriptorAt);
+  if (parentAt >= 0) {
+    for (let g = 0, index = 0; g < groupActive.length && index < last; g++) {
+      if (groupActive[g] === 0) continue;
+      if (index++ < first) continue;
+      const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
+      kernels.subtractDoubles(parentAt + offset, smallAt + offset, layout.groupBins[g] * BIN_STRIDE);
+    }
+  }
+  const firstEntry = workspace.partEntries[2 * part];
+  const entries = workspace.partEntries[2 * part + 1];
+  for (let child = 0; child < 2; child++) {
+    const at = STEP.children + child * CHILD_ARGS;
+    if (args[at] !== 1) continue;
+    const record = (part * 2 + child) * STEP_RECORD;
+    workspace.partRecords[record + SCAN_RECORD.gain] = 0;
+    workspace.partRecords[record + SCAN_RECORD_FEATURE] = kernels.searchFeatures(
+      child === 0 ? smallAt : parentAt,
+      plan.partSearchTableAt + firstEntry * SEARCH_ENTRY_BYTES,
+      entries,
+      args[at + 1],
+      args[at + 2],
+      args[at + 3],
+      args[STEP.minSamples],
+      args[STEP.minHessian],
+      args[STEP.l2],
+      args[at + 4],
+      plan.partRecordsAt + record * 8,
+      scratchAt,
+    );
+  }
+}
+
+/** Where a part's record keeps the feature its search found (after SCAN_RECORD's six). */
+const SCAN_RECORD_FEATURE = 6;
+
 const NO_SPLIT = -1;
 
 type Scan = Kernels['scanBins'];
@@ -261,6 +367,8 @@ export class TreeGrower {
   private readonly open: OpenNodes;
   /** The tree being grown started from positions holding their own rows. */
   private identity = false;
+  /** Parts a split's step is shared in (see splitStepPart): the builder's threads, at most the active groups; 1 for none. */
+  private stepParts = 1;
 
   constructor(
     private readonly workspace: Workspace,
@@ -317,6 +425,46 @@ export class TreeGrower {
       table[at + SEARCH_ENTRY.feature / 4] = f;
     }
     this.searchCount = count;
+    this.fillPartTable();
+  }
+
+  /**
+   * The search table again for a split step's parts (the entries of each part's groups together, each
+   * part's in feature order), when the builder shares steps between threads and gradient boosting
+   * searches every allowed feature (no features drawn, the Newton criterion).
+   */
+  private fillPartTable(): void {
+    const { settings, workspace } = this;
+    const active = activeGroups(workspace);
+    const threads = this.builder.stepThreads ?? 1;
+    this.stepParts =
+      threads > 1 && settings.criterion === 'newton' && settings.featuresPerSplit === 0
+        ? Math.min(threads, active)
+        : 1;
+    if (this.stepParts <= 1) return;
+    const { layout } = this.data;
+    const { searchTable, partSearchTable, partEntries, groupActive } = workspace;
+    const stride = SEARCH_ENTRY_BYTES / 4;
+    // the part of each active group
+    const partOf = new Int32Array(layout.groups).fill(-1);
+    for (let g = 0, index = 0; g < layout.groups; g++) {
+      if (groupActive[g] === 0) continue;
+      let part = 0;
+      while (partGroups(active, part, this.stepParts)[1] <= index) part++;
+      partOf[g] = part;
+      index++;
+    }
+    let placed = 0;
+    for (let part = 0; part < this.stepParts; part++) {
+      partEntries[2 * part] = placed;
+      for (let entry = 0; entry < this.searchCount; entry++) {
+        const feature = searchTable[entry * stride + SEARCH_ENTRY.feature / 4];
+        if (partOf[layout.featureGroup[feature]] !== part) continue;
+        partSearchTable.set(searchTable.subarray(entry * stride, (entry + 1) * stride), placed * stride);
+        placed++;
+      }
+      partEntries[2 * part + 1] = placed - partEntries[2 * part];
+    }
   }
 
   /**
@@ -403,13 +551,17 @@ export class TreeGrower {
         continue;
       }
       tree.slot[small] = smallSlot;
-      let started = phaseStart();
-      this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
-      phaseDone('histograms', started, tree.end[small] - tree.start[small]);
       const parentSlot = tree.slot[node];
       tree.slot[node] = -1;
       const largeSplittable = small === left ? splitRight : splitLeft;
       const smallSplittable = small === left ? splitLeft : splitRight;
+      if (this.stepParts > 1 && random === undefined) {
+        this.step(small, large, smallSplittable, largeSplittable, parentSlot);
+        continue;
+      }
+      let started = phaseStart();
+      this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
+      phaseDone('histograms', started, tree.end[small] - tree.start[small]);
       if (largeSplittable) {
         started = phaseStart();
         const { kernels, slotLength } = this.workspace;
@@ -433,6 +585,84 @@ export class TreeGrower {
     this.open.clear();
     this.finishLeaves();
     return tree;
+  }
+
+  /**
+   * A split's children in one step shared by threads (see splitStepPart): the smaller child's histogram
+   * (by pieces of positions first when it has several, as build does), the larger's by subtraction, and
+   * the search of each child to be split, part by part; then each child's best split over the parts.
+   * Counted as the smaller child's histogram in the profile.
+   */
+  private step(
+    small: number,
+    large: number,
+    smallSplittable: boolean,
+    largeSplittable: boolean,
+    parentSlot: number,
+  ): void {
+    const tree = this.tree;
+    const settings = this.settings;
+    const started = phaseStart();
+    const start = tree.start[small];
+    const end = tree.end[small];
+    const pieces = histogramPieces(this.workspace, start, end);
+    if (pieces > 1) this.builder.build(tree.slot[small], start, end, false);
+    const args = this.workspace.stepArgs;
+    args[STEP.smallSlot] = tree.slot[small];
+    args[STEP.start] = start;
+    args[STEP.end] = end;
+    args[STEP.build] = pieces > 1 ? 0 : 1;
+    args[STEP.parentSlot] = largeSplittable ? parentSlot : -1;
+    args[STEP.minSamples] = settings.minSamplesLeaf;
+    args[STEP.minHessian] = settings.minHessianLeaf;
+    args[STEP.l2] = settings.l2;
+    const children = [small, large];
+    const splittable = [smallSplittable, largeSplittable];
+    for (let c = 0; c < 2; c++) {
+      const node = children[c];
+      const at = STEP.children + c * CHILD_ARGS;
+      args[at] = splittable[c] ? 1 : 0;
+      args[at + 1] = tree.end[node] - tree.start[node];
+      args[at + 2] = tree.sumGradient[node];
+      args[at + 3] = tree.sumHessian[node];
+      args[at + 4] = this.score(tree.sumGradient[node], tree.sumHessian[node]);
+    }
+    this.builder.step?.(this.stepParts);
+    if (largeSplittable) tree.slot[large] = parentSlot;
+    else this.pool.release(parentSlot);
+    phaseDone('histograms', started, end - start);
+    // the smaller child first, so that ties in the open set resolve the same way every time
+    for (let c = 0; c < 2; c++) {
+      const node = children[c];
+      if (splittable[c] && this.takeStep(node, c, args[STEP.children + c * CHILD_ARGS + 4]))
+        this.open.push(node, tree.gain[node]);
+      else this.releaseSlot(node);
+    }
+  }
+
+  /**
+   * The best of the parts' splits of child `child` (0 the smaller) made the node's, as takeSplit does with
+   * one search: the highest gain, and of equal gains the lowest feature, which is the one a search in
+   * feature order keeps (it replaces its best only on a higher gain).
+   */
+  private takeStep(node: number, child: number, parentScore: number): boolean {
+    const records = this.workspace.partRecords;
+    let bestFeature = NO_SPLIT;
+    let bestAt = -1;
+    for (let part = 0; part < this.stepParts; part++) {
+      const at = (part * 2 + child) * STEP_RECORD;
+      const feature = records[at + SCAN_RECORD_FEATURE];
+      if (feature < 0) continue;
+      const gain = records[at + SCAN_RECORD.gain];
+      const bestGain = bestAt >= 0 ? records[bestAt + SCAN_RECORD.gain] : 0;
+      if (bestAt < 0 || gain > bestGain || (gain === bestGain && feature < bestFeature)) {
+        bestFeature = feature;
+        bestAt = at;
+      }
+    }
+    if (bestAt >= 0) this.best.set(records.subarray(bestAt, bestAt + 6));
+    else this.best[SCAN_RECORD.gain] = 0;
+    return this.takeSplit(node, bestFeature, parentScore);
   }
 
   private releaseSlot(node: number): void {

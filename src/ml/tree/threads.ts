@@ -15,6 +15,7 @@ import {
   buildHistogramPiece,
   histogramPieces,
   LocalNodeOperations,
+  splitStepPart,
   type NodeOperations,
 } from './grower.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
@@ -29,16 +30,28 @@ export function resolveThreads(threads: number | null | undefined): number {
 
 /**
  * Training rows from which boosting shares its work with workers. Below, a second thread's share (the
- * roots' histogram pieces and a few large nodes; gradient passes and partitions are shared from 49,152
- * rows) is worth less than what it costs: its start, its code compiled again, and every cache line one
- * core wrote read by the other. On the 2-core machine of bench/README.md (`## train`) two threads took
- * 1.05-1.19x one thread's time at 16,000-48,000 training rows, 0.98x at 80,000 and 0.72x at 305,000.
+ * roots' histogram pieces, a few large nodes, each split's step by parts of the features; gradient passes
+ * and partitions are shared from 49,152 rows) is worth less than what it costs on a narrow table: its
+ * start, its code compiled again, and every cache line one core wrote read by the other. On the 2-core
+ * machine of bench/README.md (`## train`) two threads took 1.05-1.19x one thread's time at 16,000-48,000
+ * training rows of 14 columns, 0.98x at 80,000 and 0.72x at 305,000.
  */
 const BOOSTING_SHARED_ROWS = 65_536;
+/**
+ * A wide table shares its work from fewer rows: the split steps, whose work grows with the features,
+ * dominate. Two threads took 0.86x one thread's time at 10,000 rows of 60 columns and 0.66-0.75x at
+ * 5,000 of 200, but 1.0x at 20,000 of 20 (bench/README.md, `## train`).
+ */
+const BOOSTING_SHARED_CELLS = 524_288;
+const BOOSTING_SHARED_COLUMNS = 32;
 
-/** The threads a boosting fit on `rows` training rows uses: `threads`, or 1 for a table too small to share. */
-export function boostingThreads(threads: number, rows: number): number {
-  return rows >= BOOSTING_SHARED_ROWS ? threads : 1;
+/**
+ * The threads a boosting fit on `rows` training rows of `columns` columns uses: `threads`, or 1 for a
+ * table too small to share.
+ */
+export function boostingThreads(threads: number, rows: number, columns: number): number {
+  const wide = columns >= BOOSTING_SHARED_COLUMNS && rows * columns >= BOOSTING_SHARED_CELLS;
+  return rows >= BOOSTING_SHARED_ROWS || wide ? threads : 1;
 }
 
 /** The compiled worker entry; when running from the TypeScript sources (tests), its twin under dist/. */
@@ -303,6 +316,8 @@ const OPERATION_SCATTER = 7;
 /** Any other node's partition, shared by pieces of rows: each piece split into its two sides, then placed. */
 const OPERATION_PARTITION_SIDES = 8;
 const OPERATION_PLACE_SIDES = 9;
+/** A split's children: histogram, subtraction and search by parts of the groups (see splitStepPart). */
+const OPERATION_SPLIT_STEP = 10;
 /**
  * Checks of the control block a thread makes before it sleeps (about 0.8 ms on a 2-core server): long enough
  * for a worker to stay awake across the gaps between a tree's shared steps (a node's partition and split
@@ -372,6 +387,8 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
         thread,
         piece,
       );
+    } else if (operation === OPERATION_SPLIT_STEP) {
+      splitStepPart(workspace, thread, piece, pieces);
     } else {
       const from = start + piece * PIECE_ROWS;
       const to = Math.min(end, from + PIECE_ROWS);
@@ -522,6 +539,15 @@ export class BoostingThreads implements NodeOperations {
     }
     // no tag: a worker waking late takes nothing, even while the calling thread runs an operation alone
     Atomics.store(control, NEXT, -1);
+  }
+
+  get stepThreads(): number {
+    return this.workers.length + 1;
+  }
+
+  /** A split's step by parts of the groups (any thread takes any part; see splitStepPart). */
+  step(parts: number): void {
+    this.run(OPERATION_SPLIT_STEP, [], parts, true);
   }
 
   /** A node's histogram by its pieces of positions (any thread takes any piece), then added up in order. */

@@ -46,6 +46,14 @@ export interface WorkspacePlan {
   /** Per feature, 256 bytes: a packed feature's digit of each group code (see PackedLayout.digits). */
   digitsAt: number;
   controlAt: number;
+  /** A split step's arguments (STEP_ARGS doubles; see splitStepPart in grower.ts). */
+  stepArgsAt: number;
+  /** Per part of a split step (one a thread at most) and child: its search's best split (STEP_RECORD doubles). */
+  partRecordsAt: number;
+  /** Per part: its first entry in the parts' search table and its entry count (two Int32). */
+  partEntriesAt: number;
+  /** The search table again, the entries of each part together (empty on one thread). */
+  partSearchTableAt: number;
   /** One per thread (THREAD_SCRATCH_BYTES); the calling thread uses the first. */
   kernelScratchAt: number[];
   /** Random forests: bootstrap draws by row (16-bit), labels by row (bytes) and the generator's state (16 bytes); 0 when absent. */
@@ -81,6 +89,11 @@ export function histogramPieceRows(rows: number): number {
 
 /** Per thread: a kernel scratch area for each group of a histogramGroups call, then its descriptor. */
 export const THREAD_SCRATCH_BYTES = BUNDLE_MAX * (KERNEL_SCRATCH_BYTES + BUNDLE_ENTRY_BYTES);
+
+/** Doubles of a split step's arguments (see splitStepPart in grower.ts). */
+export const STEP_ARGS = 18;
+/** Doubles of a part's search result: SCAN_RECORD's six, then the feature found (or -1). */
+export const STEP_RECORD = 8;
 
 /** Int32 slots in the control block that coordinates worker threads. */
 export const CONTROL_SLOTS = 12;
@@ -123,6 +136,10 @@ export function planWorkspace(
     searchTableAt: arena.reserve(features * SEARCH_ENTRY_BYTES),
     digitsAt: arena.reserve(features * 256),
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
+    stepArgsAt: arena.reserve(STEP_ARGS * 8),
+    partRecordsAt: arena.reserve(threads * 2 * STEP_RECORD * 8),
+    partEntriesAt: arena.reserve(threads * 2 * 4),
+    partSearchTableAt: arena.reserve(threads > 1 ? features * SEARCH_ENTRY_BYTES : 0),
     kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(THREAD_SCRATCH_BYTES)),
     forest: forest
       ? { drawsAt: arena.reserve(rows * 2), labelsAt: arena.reserve(rows), randomAt: arena.reserve(16) }
@@ -165,6 +182,14 @@ export class Workspace {
   /** See WorkspacePlan.searchTableAt: SEARCH_ENTRY_BYTES / 4 Int32 a feature. */
   readonly searchTable: Int32Array;
   readonly control: Int32Array;
+  /** See WorkspacePlan.stepArgsAt. */
+  readonly stepArgs: Float64Array;
+  /** See WorkspacePlan.partRecordsAt. */
+  readonly partRecords: Float64Array;
+  /** See WorkspacePlan.partEntriesAt. */
+  readonly partEntries: Int32Array;
+  /** See WorkspacePlan.partSearchTableAt. */
+  readonly partSearchTable: Int32Array;
   /** Doubles per histogram slot. */
   readonly slotLength: number;
   /** Per thread: its histogramGroups descriptor (four Int32 a group). */
@@ -205,6 +230,14 @@ export class Workspace {
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
     this.searchTable = new Int32Array(buffer, plan.searchTableAt, (layout.features * SEARCH_ENTRY_BYTES) / 4);
     this.control = new Int32Array(buffer, plan.controlAt, CONTROL_SLOTS);
+    this.stepArgs = new Float64Array(buffer, plan.stepArgsAt, STEP_ARGS);
+    this.partRecords = new Float64Array(buffer, plan.partRecordsAt, plan.threads * 2 * STEP_RECORD);
+    this.partEntries = new Int32Array(buffer, plan.partEntriesAt, plan.threads * 2);
+    this.partSearchTable = new Int32Array(
+      buffer,
+      plan.partSearchTableAt,
+      plan.threads > 1 ? (layout.features * SEARCH_ENTRY_BYTES) / 4 : 0,
+    );
     this.descriptors = plan.kernelScratchAt.map(
       (at) =>
         new Int32Array(buffer, at + BUNDLE_MAX * KERNEL_SCRATCH_BYTES, (BUNDLE_MAX * BUNDLE_ENTRY_BYTES) / 4),

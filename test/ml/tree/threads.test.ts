@@ -202,6 +202,45 @@ describe('tree learning over threads', () => {
     }
   });
 
+  it("boosts a wide table of few rows on several threads, each split's children shared by parts of the features, to the one-thread model", async () => {
+    // 14,000 rows of 44 columns: under the rows at which a narrow table takes workers, over the cells at
+    // which a wide one does. The last four columns repeat four with a byte column of their own (so their
+    // histograms are summed alike), far from their twins in the groups' order: a split on one has a twin of
+    // equal gain in another part, and the one-thread search keeps the first.
+    const sets = Array.from({ length: 8 }, (_, k) => columnsOf(14_000, 60 + k)).flat();
+    const columns = [...sets, sets[2], sets[3], sets[7], sets[8]];
+    const random = new Random(68);
+    const y = Float64Array.from(columns[2], (value, i) =>
+      value > 60_000 !== random.next() < 0.15 + 0.05 * columns[4][i] ? 1 : 0,
+    );
+    const X = matrixOf(columns.map((column) => placed(column, true)));
+    const weights = Float64Array.from(y, (label, i) => (label === 1 ? 3 : 1) * (1 + (i % 3)));
+    for (const [params, options] of [
+      [{ max_iter: 6, early_stopping: false, max_leaf_nodes: 15 }, {}],
+      [{ max_iter: 5, early_stopping: false, growth: 'depthwise', max_depth: 4, max_leaf_nodes: null }, {}],
+      [{ max_iter: 5, early_stopping: false, subsample: 0.7, colsample: 0.6, random_state: 5 }, {}],
+      [{ max_iter: 4, early_stopping: false, max_leaf_nodes: 15 }, { sampleWeight: weights }],
+    ] as const) {
+      const states = [];
+      for (const threads of [1, 2, 3]) {
+        const started = trainingWorkerCounts().started;
+        const model = await new GradientBoostingModel({ ...params, threads }).fit(X, y, options);
+        // a wide table takes its workers (from the idle pool, or started)
+        if (threads > 1)
+          expect(trainingWorkerCounts().started - started + trainingWorkerCounts().idle).toBeGreaterThan(0);
+        states.push(JSON.stringify(model.toJSON().state));
+      }
+      expect(states[1]).toBe(states[0]);
+      expect(states[2]).toBe(states[0]);
+    }
+    // the twins have the gains of the columns they repeat, and the first of each pair is kept
+    const importance = (
+      await new GradientBoostingModel({ max_iter: 6, early_stopping: false, threads: 1 }).fit(X, y)
+    ).featureImportance();
+    for (const original of [2, 3, 7, 8]) expect(importance[original]).toBeGreaterThan(0);
+    for (let twin = 40; twin < 44; twin++) expect(importance[twin]).toBe(0);
+  });
+
   it('boosts and grows the same models with workers warmed before the fit, and leaves none idle after stopping them', async () => {
     // enough rows for boosting to take workers
     const columns = columnsOf(70_000, 31);
