@@ -3,7 +3,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
-import { binOf, drawnSample, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
+import {
+  binOf,
+  drawnSample,
+  packFeatures,
+  SharedBinning,
+  sortDoubles,
+} from '../../../src/ml/tree/binning.js';
 import { binMatrix, binningSample, fitBinMapper } from './binning-reference.js';
 import { matrixOf } from '../trees.js';
 
@@ -37,6 +43,28 @@ describe('binning', () => {
       for (const bin of data.columns[0]) counts[bin]++;
       expect(Math.max(...counts)).toBeLessThan(3 * (20_000 / 64));
     }
+  });
+
+  it('sorts doubles to the bits of the built-in sort: signed zeros, infinities, tiny and huge values, runs of equal ones', () => {
+    const value = fc.oneof(
+      fc.double({ noNaN: true }),
+      fc.constantFrom(0, -0, Infinity, -Infinity, Number.MIN_VALUE, -Number.MIN_VALUE, 1, -1),
+      fc.integer({ min: -50, max: 50 }),
+    );
+    fc.assert(
+      fc.property(
+        // lengths on both sides of the built-in sort's share (under 2,048 values)
+        fc.array(value, { minLength: 1500, maxLength: 6000 }),
+        (values) => {
+          const expected = new Uint32Array(Float64Array.from(values).sort().buffer);
+          const sorted = new Uint32Array(sortDoubles(Float64Array.from(values)).buffer);
+          // the first word that differs (-1: none), so that a failure reports a number, not two arrays
+          expect(sorted.findIndex((word, i) => word !== expected[i])).toBe(-1);
+        },
+      ),
+      // a failure is reported as found: shrinking thousands of values takes too long
+      { numRuns: 40, endOnFailure: true },
+    );
   });
 
   it('packs few-bin features into one byte column and recovers each bin from the code', () => {
