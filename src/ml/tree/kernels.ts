@@ -1349,14 +1349,42 @@ function scanBinsFunction(): FunctionCode {
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
   ];
   const [pass, b, last, improved, at] = [11, 12, 13, 14, 15];
-  const [mG, mH, mC, lG, lH, lC, rC, rH, rG, gain, bestGain] = [16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26];
+  const [mG, mH, mC, lH, lC, rC, rH, gain, bestGain] = [16, 17, 18, 19, 20, 21, 22, 23, 24];
+  // (gradient, hessian) pairs: the left side's, the node's, the right side's; the two sides' gradients;
+  // L2 in both lanes; the two sides' scores
+  const [left, sums, right, gradients, l2s, scores] = [25, 26, 27, 28, 29, 30];
   return {
     params: [I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, I32],
     results: [I32],
-    locals: [I32, I32, I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, F64, F64, F64, F64],
+    locals: [
+      I32,
+      I32,
+      I32,
+      I32,
+      I32,
+      F64,
+      F64,
+      F64,
+      F64,
+      F64,
+      F64,
+      F64,
+      F64,
+      F64,
+      V128,
+      V128,
+      V128,
+      V128,
+      V128,
+      V128,
+    ],
+    // The two sides' scores g^2 / (h + L2) are divided in one instruction, each lane with the operations
+    // of the one-at-a-time form (so the same bits): the divisions were most of a bin's time.
     // prettier-ignore
     body: [
       get(best), loadF64(0), set(bestGain),
+      get(sumG), f64x2Splat, get(sumH), f64x2ReplaceLane(1), set(sums),
+      get(l2), f64x2Splat, set(l2s),
       get(missing), ifThen,
         get(histogram), get(bins), i32(24), mul, add, tee(at), loadF64(0), set(mG),
         get(at), loadF64(8), set(mH),
@@ -1367,8 +1395,8 @@ function scanBinsFunction(): FunctionCode {
         // pass 0: missing values go right; pass 1: they go left (only when the node has some)
         loop,
           get(pass), get(mC), f64(0), f64Eq, and, branchIf(1),
-          get(mG), f64(0), get(pass), select, set(lG),
-          get(mH), f64(0), get(pass), select, set(lH),
+          get(mG), f64(0), get(pass), select, f64x2Splat,
+          get(mH), f64(0), get(pass), select, f64x2ReplaceLane(1), set(left),
           get(mC), f64(0), get(pass), select, set(lC),
           // with missing values on the right, the last value bin can close the left side
           get(bins), i32(1), sub, get(bins), i32(2), sub,
@@ -1378,19 +1406,19 @@ function scanBinsFunction(): FunctionCode {
             get(b), get(last), gtS, branchIf(0),
             loop,
               get(histogram), get(b), i32(24), mul, add, set(at),
-              get(lG), get(at), loadF64(0), f64Add, set(lG),
-              get(lH), get(at), loadF64(8), f64Add, set(lH),
+              get(left), get(at), v128Load(0), f64x2Add, tee(left), f64x2ExtractLane(1), set(lH),
               get(lC), get(at), loadF64(16), f64Add, set(lC),
               block,
                 // too small a left side: the next bin
                 get(lC), get(minSamples), f64Lt, get(lH), get(minHessian), f64Lt, or, branchIf(0),
                 get(total), get(lC), f64Sub, set(rC),
-                get(sumH), get(lH), f64Sub, set(rH),
+                get(sums), get(left), f64x2Sub, tee(right), f64x2ExtractLane(1), set(rH),
                 // too small a right side: no later bin gives a larger one
                 get(rC), get(minSamples), f64Lt, get(rH), get(minHessian), f64Lt, or, branchIf(2),
-                get(sumG), get(lG), f64Sub, set(rG),
-                get(lG), get(lG), f64Mul, get(lH), get(l2), f64Add, f64Div,
-                get(rG), get(rG), f64Mul, get(rH), get(l2), f64Add, f64Div, f64Add,
+                get(left), get(right), f64x2ExtractLane(0), f64x2ReplaceLane(1), tee(gradients),
+                get(gradients), f64x2Mul,
+                get(right), get(lH), f64x2ReplaceLane(0), get(l2s), f64x2Add,
+                f64x2Div, tee(scores), f64x2ExtractLane(0), get(scores), f64x2ExtractLane(1), f64Add,
                 get(parentScore), f64Sub, set(gain),
                 // an empty-hessian side (no L2) would score infinitely: never a real improvement
                 get(gain), get(bestGain), f64Gt, get(gain), f64(Infinity), f64Lt, and, ifThen,
@@ -1399,7 +1427,7 @@ function scanBinsFunction(): FunctionCode {
                   get(best), get(b), f64FromSigned, storeF64(8),
                   // without missing values here, unseen ones follow the larger side
                   get(best), get(pass), get(lC), get(rC), f64Ge, get(mC), f64(0), f64Gt, select, f64FromSigned, storeF64(16),
-                  get(best), get(lG), storeF64(24),
+                  get(best), get(left), f64x2ExtractLane(0), storeF64(24),
                   get(best), get(lH), storeF64(32),
                   get(best), get(lC), storeF64(40),
                   i32(1), set(improved),
