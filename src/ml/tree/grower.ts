@@ -196,9 +196,12 @@ function activeGroups(workspace: Workspace): number {
   return active;
 }
 
-/** Part `part` of `parts` of the active groups: those of active index [first, last), a part's share in order. */
-function partGroups(active: number, part: number, parts: number): [number, number] {
-  return [Math.floor((part * active) / parts), Math.floor(((part + 1) * active) / parts)];
+/**
+ * The part of `parts` that the active group of active index `index` falls in: every parts-th one, so that
+ * each part gets groups of every size (groups come widest first) and as much work as the others.
+ */
+function partOf(index: number, parts: number): number {
+  return index % parts;
 }
 
 /**
@@ -213,7 +216,6 @@ function partGroups(active: number, part: number, parts: number): [number, numbe
 export function splitStepPart(workspace: Workspace, thread: number, part: number, parts: number): void {
   const { plan, data, groupActive, kernels, stepArgs: args } = workspace;
   const { layout, columns } = data;
-  const [first, last] = partGroups(activeGroups(workspace), part, parts);
   const smallAt = workspace.slotAddress(args[STEP.smallSlot]);
   const parentSlot = args[STEP.parentSlot];
   const parentAt = parentSlot >= 0 ? workspace.slotAddress(parentSlot) : -1;
@@ -224,9 +226,8 @@ export function splitStepPart(workspace: Workspace, thread: number, part: number
   const descriptor = workspace.descriptors[thread];
   const build = args[STEP.build] === 1;
   let count = 0;
-  for (let g = 0, index = 0; g < groupActive.length && index < last; g++) {
-    if (groupActive[g] === 0) continue;
-    if (index++ < first) continue;
+  for (let g = 0, index = 0; g < groupActive.length; g++) {
+    if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
     const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
     if (build) {
       descriptor[4 * count] = columns[g].byteOffset;
@@ -242,9 +243,8 @@ export function splitStepPart(workspace: Workspace, thread: number, part: number
   if (count > 0)
     histogramGroupsKernel(kernels, false, count)(plan.rowsAt, start, end, plan.ghAt, descriptorAt);
   if (parentAt >= 0) {
-    for (let g = 0, index = 0; g < groupActive.length && index < last; g++) {
-      if (groupActive[g] === 0) continue;
-      if (index++ < first) continue;
+    for (let g = 0, index = 0; g < groupActive.length; g++) {
+      if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
       const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
       kernels.subtractDoubles(parentAt + offset, smallAt + offset, layout.groupBins[g] * BIN_STRIDE);
     }
@@ -446,20 +446,15 @@ export class TreeGrower {
     const { searchTable, partSearchTable, partEntries, groupActive } = workspace;
     const stride = SEARCH_ENTRY_BYTES / 4;
     // the part of each active group
-    const partOf = new Int32Array(layout.groups).fill(-1);
-    for (let g = 0, index = 0; g < layout.groups; g++) {
-      if (groupActive[g] === 0) continue;
-      let part = 0;
-      while (partGroups(active, part, this.stepParts)[1] <= index) part++;
-      partOf[g] = part;
-      index++;
-    }
+    const partOfGroup = new Int32Array(layout.groups).fill(-1);
+    for (let g = 0, index = 0; g < layout.groups; g++)
+      if (groupActive[g] === 1) partOfGroup[g] = partOf(index++, this.stepParts);
     let placed = 0;
     for (let part = 0; part < this.stepParts; part++) {
       partEntries[2 * part] = placed;
       for (let entry = 0; entry < this.searchCount; entry++) {
         const feature = searchTable[entry * stride + SEARCH_ENTRY.feature / 4];
-        if (partOf[layout.featureGroup[feature]] !== part) continue;
+        if (partOfGroup[layout.featureGroup[feature]] !== part) continue;
         partSearchTable.set(searchTable.subarray(entry * stride, (entry + 1) * stride), placed * stride);
         placed++;
       }
