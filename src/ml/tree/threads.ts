@@ -307,6 +307,8 @@ const NEXT = 3;
 const ARGUMENT = 4;
 /** Pieces in the current operation. */
 const PIECES = 8;
+/** 1 once a worker failed in an operation (it counts its piece as finished, so no thread waits for it). */
+const FAILED = 9;
 const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
 const OPERATION_BOOST = 4;
@@ -377,78 +379,88 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
   for (let local = 0; ; local++) {
     const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
     if (piece < 0) return;
-    if (operation === OPERATION_HISTOGRAM) {
-      buildHistogramPiece(
-        workspace,
-        control[ARGUMENT + 2],
-        start,
-        end,
-        control[ARGUMENT + 3] === 1,
-        thread,
-        piece,
-      );
-    } else if (operation === OPERATION_SPLIT_STEP) {
-      splitStepPart(workspace, thread, piece, pieces);
-    } else {
-      const from = start + piece * PIECE_ROWS;
-      const to = Math.min(end, from + PIECE_ROWS);
-      if (operation === OPERATION_COUNT_LEFT) {
-        workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
-      } else if (operation === OPERATION_PARTITION_SIDES) {
-        workspace.pieceCounts[3 * piece] = kernels.partitionSides(
+    try {
+      if (operation === OPERATION_HISTOGRAM) {
+        buildHistogramPiece(
+          workspace,
           control[ARGUMENT + 2],
-          plan.tableAt,
-          plan.rowsAt,
-          from,
-          to,
-          plan.scratchRowsAt,
+          start,
+          end,
+          control[ARGUMENT + 3] === 1,
+          thread,
+          piece,
         );
-      } else if (operation === OPERATION_PLACE_SIDES) {
-        const counts = workspace.pieceCounts;
-        kernels.placeSides(
-          plan.rowsAt,
-          plan.scratchRowsAt,
-          from,
-          to,
-          counts[3 * piece],
-          counts[3 * piece + 1],
-          counts[3 * piece + 2],
-        );
-      } else if (operation === OPERATION_SCATTER) {
-        const counts = workspace.pieceCounts;
-        kernels.scatterIdentity(
-          control[ARGUMENT + 2],
-          plan.tableAt,
-          plan.rowsAt,
-          from,
-          to,
-          counts[3 * piece + 1],
-          counts[3 * piece + 2],
-        );
-      } else if (operation === OPERATION_BOOST) {
-        const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
-        const weighted = boosting.weightsAt !== 0;
-        const boost =
-          control[ARGUMENT + 2] === 1
-            ? weighted
-              ? kernels.boostLogLossWeighted
-              : kernels.boostLogLoss
-            : weighted
-              ? kernels.boostSquaredErrorWeighted
-              : kernels.boostSquaredError;
-        boost(
-          from,
-          to,
-          boosting.rawAt,
-          boosting.yAt,
-          boosting.weightsAt,
-          boosting.leafOfAt,
-          boosting.leafValuesAt,
-          plan.ghAt,
-          boosting.expTablesAt,
-          control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
-        );
+      } else if (operation === OPERATION_SPLIT_STEP) {
+        splitStepPart(workspace, thread, piece, pieces);
+      } else {
+        const from = start + piece * PIECE_ROWS;
+        const to = Math.min(end, from + PIECE_ROWS);
+        if (operation === OPERATION_COUNT_LEFT) {
+          workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
+        } else if (operation === OPERATION_PARTITION_SIDES) {
+          workspace.pieceCounts[3 * piece] = kernels.partitionSides(
+            control[ARGUMENT + 2],
+            plan.tableAt,
+            plan.rowsAt,
+            from,
+            to,
+            plan.scratchRowsAt,
+          );
+        } else if (operation === OPERATION_PLACE_SIDES) {
+          const counts = workspace.pieceCounts;
+          kernels.placeSides(
+            plan.rowsAt,
+            plan.scratchRowsAt,
+            from,
+            to,
+            counts[3 * piece],
+            counts[3 * piece + 1],
+            counts[3 * piece + 2],
+          );
+        } else if (operation === OPERATION_SCATTER) {
+          const counts = workspace.pieceCounts;
+          kernels.scatterIdentity(
+            control[ARGUMENT + 2],
+            plan.tableAt,
+            plan.rowsAt,
+            from,
+            to,
+            counts[3 * piece + 1],
+            counts[3 * piece + 2],
+          );
+        } else if (operation === OPERATION_BOOST) {
+          const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
+          const weighted = boosting.weightsAt !== 0;
+          const boost =
+            control[ARGUMENT + 2] === 1
+              ? weighted
+                ? kernels.boostLogLossWeighted
+                : kernels.boostLogLoss
+              : weighted
+                ? kernels.boostSquaredErrorWeighted
+                : kernels.boostSquaredError;
+          boost(
+            from,
+            to,
+            boosting.rawAt,
+            boosting.yAt,
+            boosting.weightsAt,
+            boosting.leafOfAt,
+            boosting.leafValuesAt,
+            plan.ghAt,
+            boosting.expTablesAt,
+            control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
+          );
+        }
       }
+    } catch (error) {
+      // a worker's failure is the calling thread's to report: the piece counts as finished, so that no
+      // thread waits for it, and the operation as failed (the worker's own error goes to its listeners)
+      if (tag !== LOCAL && thread !== 0) {
+        Atomics.store(control, FAILED, 1);
+        if (Atomics.add(control, FINISHED, 1) === pieces - 1) Atomics.notify(control, FINISHED);
+      }
+      throw error;
     }
     // the last piece wakes the calling thread if it went to sleep waiting for it
     if (tag !== LOCAL && Atomics.add(control, FINISHED, 1) === pieces - 1) Atomics.notify(control, FINISHED);
@@ -539,6 +551,11 @@ export class BoostingThreads implements NodeOperations {
     }
     // no tag: a worker waking late takes nothing, even while the calling thread runs an operation alone
     Atomics.store(control, NEXT, -1);
+    if (Atomics.load(control, FAILED) === 1)
+      throw new errors.PW_INTERNAL(
+        `a training worker thread failed in a step shared with it (operation ${operation}); the fit is abandoned`,
+        { hint: 'Train with model.threads: 1 to see the failure itself, and report it.' },
+      );
   }
 
   get stepThreads(): number {

@@ -171,6 +171,55 @@ describe('tree learning over threads', () => {
     }
   });
 
+  it("ends a shared step with PW_INTERNAL when a worker fails in it, rather than waiting for the worker's piece", () => {
+    // in a process of its own: a calling thread that waited for the failed worker's piece would block
+    // (synchronously) until the guard below kills it
+    const module = (path: string): string =>
+      JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', ...path.split('/'))).href);
+    const script = join(mkdtempSync(join(tmpdir(), 'pw-failing-')), 'failing.mjs');
+    writeFileSync(
+      script,
+      `import { Random } from ${module('core/random.js')};
+import { SharedBinning } from ${module('ml/tree/binning.js')};
+import { histogramPieces } from ${module('ml/tree/grower.js')};
+import { BUNDLE_MAX, KERNEL_SCRATCH_BYTES } from ${module('ml/tree/kernels.js')};
+import { BoostingThreads, StartingWorkers } from ${module('ml/tree/threads.js')};
+import { planWorkspace, Workspace } from ${module('ml/tree/workspace.js')};
+const rows = 70000;
+const random = new Random(23);
+const columns = Array.from({ length: 4 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
+const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1).bin();
+const { plan, memory } = planWorkspace(rows, data.layout, 2, 2);
+// the worker's scratch starts before the memory (its descriptor, right after, still fits): its first
+// histogram piece traps, while the calling thread's pieces, on the first scratch, are sound
+plan.kernelScratchAt[1] = -BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
+const workspace = new Workspace(memory, plan, data.mapper, data.layout, data);
+workspace.groupActive.fill(1);
+for (let i = 0; i < rows; i++) workspace.rows[i] = i;
+if (histogramPieces(workspace, 0, rows) < 4) throw new Error('too few pieces');
+const starting = StartingWorkers.start(1);
+starting.share(undefined);
+const threads = await BoostingThreads.start(workspace, await starting.ready());
+// the worker takes a piece of the first histogram, or of a later one if it woke late
+let failure;
+for (let attempt = 0; attempt < 20 && failure === undefined; attempt++) {
+  try {
+    threads.build(0, 0, rows, true);
+  } catch (error) {
+    failure = error;
+  }
+}
+// the failed worker is gone: stopping the threads does not wait for it
+await threads.close();
+await starting.stop();
+console.log(failure?.code);`,
+    );
+    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+    expect(result.signal).toBeNull();
+    expect(result.stdout.trim()).toBe('PW_INTERNAL');
+    expect(result.status).toBe(0);
+  });
+
   it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise', async () => {
     // above the row counts at which boosting takes workers and histograms, partitions and gradient
     // passes are shared
