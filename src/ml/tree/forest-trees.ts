@@ -3,13 +3,8 @@
 import { deriveSeed, Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
 import type { CompactTree } from './ensemble.js';
-import {
-  forEachBundle,
-  LocalNodeOperations,
-  TreeGrower,
-  type GrowerSettings,
-  type NodeOperations,
-} from './grower.js';
+import { LocalNodeOperations, TreeGrower, type GrowerSettings, type NodeOperations } from './grower.js';
+import { forEachBundle } from './histogram.js';
 import { histogramCountedKernel } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { planWorkspace, Workspace } from './workspace.js';

@@ -3,18 +3,17 @@
 // boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
 import type { Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
-import { BIN_STRIDE, expandFeature } from './histogram.js';
 import {
-  BUNDLE_MAX,
-  histogramGroupsKernel,
-  KERNEL_SCRATCH_BYTES,
-  SCAN_RECORD,
-  SEARCH_ENTRY,
-  SEARCH_ENTRY_BYTES,
-  type Kernels,
-} from './kernels.js';
+  addHistogramPieces,
+  BIN_STRIDE,
+  buildHistogramPiece,
+  expandFeature,
+  histogramPieces,
+} from './histogram.js';
+import { SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES, type Kernels } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
-import { STEP_RECORD, type Workspace } from './workspace.js';
+import { bestOfParts, fillPartTable, setStepArguments } from './split-step.js';
+import type { Workspace } from './workspace.js';
 
 export type Criterion = 'newton' | 'entropy';
 export type Growth = 'leafwise' | 'depthwise';
@@ -99,182 +98,6 @@ export class LocalNodeOperations implements NodeOperations {
     addHistogramPieces(this.workspace, slot, pieces);
   }
 }
-
-/** Pieces of a node's histogram over positions [start, end): runs of the workspace's histogramPieceRows. */
-export function histogramPieces(workspace: Workspace, start: number, end: number): number {
-  return Math.max(1, Math.ceil((end - start) / workspace.plan.histogramPieceRows));
-}
-
-/**
- * Sums piece `piece` of a node's histogram (its run of positions) for every active group, into the
- * node's slot for the first piece and into the piece's own area for the others (addHistogramPieces adds
- * them up), on thread `thread`'s scratch. Each position's row and (gradient, hessian) pair are read once
- * for up to BUNDLE_MAX groups; a group's sums depend on the piece's rows only.
- */
-export function buildHistogramPiece(
-  workspace: Workspace,
-  slot: number,
-  start: number,
-  end: number,
-  identity: boolean,
-  thread: number,
-  piece: number,
-): void {
-  const { plan, kernels } = workspace;
-  const from = start + piece * plan.histogramPieceRows;
-  const to = Math.min(end, from + plan.histogramPieceRows);
-  const outAt = piece === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(piece);
-  forEachBundle(workspace, thread, outAt, (descriptorAt, count) =>
-    histogramGroupsKernel(kernels, identity, count)(plan.rowsAt, from, to, plan.ghAt, descriptorAt),
-  );
-}
-
-/**
- * Calls `kernel` for the workspace's active groups in bundles of up to BUNDLE_MAX, each listed in thread
- * `thread`'s descriptor (the group's byte column, its histogram in the one at `outAt`, a scratch area of
- * the thread's, its bin count): the kernel gets the descriptor's address and the bundle's group count.
- */
-export function forEachBundle(
-  workspace: Workspace,
-  thread: number,
-  outAt: number,
-  kernel: (descriptorAt: number, count: number) => void,
-): void {
-  const { plan, data, groupActive } = workspace;
-  const { layout, columns } = data;
-  const scratchAt = plan.kernelScratchAt[thread];
-  const descriptorAt = scratchAt + BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
-  const descriptor = workspace.descriptors[thread];
-  let count = 0;
-  for (let g = 0; g < groupActive.length; g++) {
-    if (groupActive[g] === 0) continue;
-    descriptor[4 * count] = columns[g].byteOffset;
-    descriptor[4 * count + 1] = outAt + layout.groupOffset[g] * BIN_STRIDE * 8;
-    descriptor[4 * count + 2] = scratchAt + count * KERNEL_SCRATCH_BYTES;
-    descriptor[4 * count + 3] = layout.groupBins[g];
-    if (++count === BUNDLE_MAX) {
-      kernel(descriptorAt, count);
-      count = 0;
-    }
-  }
-  if (count > 0) kernel(descriptorAt, count);
-}
-
-/** Adds pieces 1 … pieces - 1 of a node's histogram to its slot, in piece order (active groups only). */
-export function addHistogramPieces(workspace: Workspace, slot: number, pieces: number): void {
-  if (pieces <= 1) return;
-  const { kernels, groupActive, data } = workspace;
-  const { layout } = data;
-  const base = workspace.slotAddress(slot);
-  for (let g = 0; g < groupActive.length; g++) {
-    if (groupActive[g] === 0) continue;
-    const from = layout.groupOffset[g] * BIN_STRIDE * 8;
-    for (let piece = 1; piece < pieces; piece++)
-      kernels.addDoubles(base + from, workspace.pieceAddress(piece) + from, layout.groupBins[g] * BIN_STRIDE);
-  }
-}
-
-/** Where a split step's arguments sit among the workspace's stepArgs (see splitStepPart). */
-const STEP = {
-  smallSlot: 0,
-  start: 1,
-  end: 2,
-  build: 3,
-  parentSlot: 4,
-  minSamples: 5,
-  minHessian: 6,
-  l2: 7,
-  /** Per child (the smaller, then the larger): search it (1/0), its rows, gradient and hessian sums, score. */
-  children: 8,
-} as const;
-const CHILD_ARGS = 5;
-
-/** The workspace's active groups (those a node's histogram sums). */
-function activeGroups(workspace: Workspace): number {
-  let active = 0;
-  for (let g = 0; g < workspace.groupActive.length; g++) active += workspace.groupActive[g];
-  return active;
-}
-
-/**
- * The part of `parts` that the active group of active index `index` falls in: every parts-th one, so that
- * each part gets groups of every size (groups come widest first) and as much work as the others.
- */
-function partOf(index: number, parts: number): number {
-  return index % parts;
-}
-
-/**
- * One part of a split's step, on thread `thread`: for its share of the active groups, the smaller child's
- * histogram over its positions (when asked; else it was built already), the larger child's as the
- * parent's minus it (when the larger is to be searched), then the search of the features of those groups
- * in each child to be searched, the best split of each into the part's records. A group's sums depend on
- * the rows only and the parts' bests are taken in feature order (TreeGrower.takeStep), so any number of
- * parts gives the splits of the one-thread path; a part keeps its groups' histograms in one thread's
- * cache from build to search.
- */
-export function splitStepPart(workspace: Workspace, thread: number, part: number, parts: number): void {
-  const { plan, data, groupActive, kernels, stepArgs: args } = workspace;
-  const { layout, columns } = data;
-  const smallAt = workspace.slotAddress(args[STEP.smallSlot]);
-  const parentSlot = args[STEP.parentSlot];
-  const parentAt = parentSlot >= 0 ? workspace.slotAddress(parentSlot) : -1;
-  const start = args[STEP.start];
-  const end = args[STEP.end];
-  const scratchAt = plan.kernelScratchAt[thread];
-  const descriptorAt = scratchAt + BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
-  const descriptor = workspace.descriptors[thread];
-  const build = args[STEP.build] === 1;
-  let count = 0;
-  for (let g = 0, index = 0; g < groupActive.length; g++) {
-    if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
-    const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
-    if (build) {
-      descriptor[4 * count] = columns[g].byteOffset;
-      descriptor[4 * count + 1] = smallAt + offset;
-      descriptor[4 * count + 2] = scratchAt + count * KERNEL_SCRATCH_BYTES;
-      descriptor[4 * count + 3] = layout.groupBins[g];
-      if (++count === BUNDLE_MAX) {
-        histogramGroupsKernel(kernels, false, count)(plan.rowsAt, start, end, plan.ghAt, descriptorAt);
-        count = 0;
-      }
-    }
-  }
-  if (count > 0)
-    histogramGroupsKernel(kernels, false, count)(plan.rowsAt, start, end, plan.ghAt, descriptorAt);
-  if (parentAt >= 0) {
-    for (let g = 0, index = 0; g < groupActive.length; g++) {
-      if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
-      const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
-      kernels.subtractDoubles(parentAt + offset, smallAt + offset, layout.groupBins[g] * BIN_STRIDE);
-    }
-  }
-  const firstEntry = workspace.partEntries[2 * part];
-  const entries = workspace.partEntries[2 * part + 1];
-  for (let child = 0; child < 2; child++) {
-    const at = STEP.children + child * CHILD_ARGS;
-    if (args[at] !== 1) continue;
-    const record = (part * 2 + child) * STEP_RECORD;
-    workspace.partRecords[record + SCAN_RECORD.gain] = 0;
-    workspace.partRecords[record + SCAN_RECORD_FEATURE] = kernels.searchFeatures(
-      child === 0 ? smallAt : parentAt,
-      plan.partSearchTableAt + firstEntry * SEARCH_ENTRY_BYTES,
-      entries,
-      args[at + 1],
-      args[at + 2],
-      args[at + 3],
-      args[STEP.minSamples],
-      args[STEP.minHessian],
-      args[STEP.l2],
-      args[at + 4],
-      plan.partRecordsAt + record * 8,
-      scratchAt,
-    );
-  }
-}
-
-/** Where a part's record keeps the feature its search found (after SCAN_RECORD's six). */
-const SCAN_RECORD_FEATURE = 6;
 
 const NO_SPLIT = -1;
 
@@ -434,32 +257,12 @@ export class TreeGrower {
    * searches every allowed feature (no features drawn, the Newton criterion).
    */
   private fillPartTable(): void {
-    const { settings, workspace } = this;
-    const active = activeGroups(workspace);
+    const { settings } = this;
     const threads = this.builder.stepThreads ?? 1;
     this.stepParts =
       threads > 1 && settings.criterion === 'newton' && settings.featuresPerSplit === 0
-        ? Math.min(threads, active)
+        ? fillPartTable(this.workspace, threads, this.searchCount)
         : 1;
-    if (this.stepParts <= 1) return;
-    const { layout } = this.data;
-    const { searchTable, partSearchTable, partEntries, groupActive } = workspace;
-    const stride = SEARCH_ENTRY_BYTES / 4;
-    // the part of each active group
-    const partOfGroup = new Int32Array(layout.groups).fill(-1);
-    for (let g = 0, index = 0; g < layout.groups; g++)
-      if (groupActive[g] === 1) partOfGroup[g] = partOf(index++, this.stepParts);
-    let placed = 0;
-    for (let part = 0; part < this.stepParts; part++) {
-      partEntries[2 * part] = placed;
-      for (let entry = 0; entry < this.searchCount; entry++) {
-        const feature = searchTable[entry * stride + SEARCH_ENTRY.feature / 4];
-        if (partOfGroup[layout.featureGroup[feature]] !== part) continue;
-        partSearchTable.set(searchTable.subarray(entry * stride, (entry + 1) * stride), placed * stride);
-        placed++;
-      }
-      partEntries[2 * part + 1] = placed - partEntries[2 * part];
-    }
   }
 
   /**
@@ -602,26 +405,24 @@ export class TreeGrower {
     const end = tree.end[small];
     const pieces = histogramPieces(this.workspace, start, end);
     if (pieces > 1) this.builder.build(tree.slot[small], start, end, false);
-    const args = this.workspace.stepArgs;
-    args[STEP.smallSlot] = tree.slot[small];
-    args[STEP.start] = start;
-    args[STEP.end] = end;
-    args[STEP.build] = pieces > 1 ? 0 : 1;
-    args[STEP.parentSlot] = largeSplittable ? parentSlot : -1;
-    args[STEP.minSamples] = settings.minSamplesLeaf;
-    args[STEP.minHessian] = settings.minHessianLeaf;
-    args[STEP.l2] = settings.l2;
     const children = [small, large];
     const splittable = [smallSplittable, largeSplittable];
-    for (let c = 0; c < 2; c++) {
-      const node = children[c];
-      const at = STEP.children + c * CHILD_ARGS;
-      args[at] = splittable[c] ? 1 : 0;
-      args[at + 1] = tree.end[node] - tree.start[node];
-      args[at + 2] = tree.sumGradient[node];
-      args[at + 3] = tree.sumHessian[node];
-      args[at + 4] = this.score(tree.sumGradient[node], tree.sumHessian[node]);
-    }
+    const scores = children.map((node) => this.score(tree.sumGradient[node], tree.sumHessian[node]));
+    setStepArguments(this.workspace, {
+      smallSlot: tree.slot[small],
+      start,
+      end,
+      built: pieces > 1,
+      parentSlot: largeSplittable ? parentSlot : -1,
+      settings,
+      children: children.map((node, c) => ({
+        search: splittable[c],
+        rows: tree.end[node] - tree.start[node],
+        sumGradient: tree.sumGradient[node],
+        sumHessian: tree.sumHessian[node],
+        score: scores[c],
+      })),
+    });
     this.builder.step?.(this.stepParts);
     if (largeSplittable) tree.slot[large] = parentSlot;
     else this.pool.release(parentSlot);
@@ -629,8 +430,7 @@ export class TreeGrower {
     // the smaller child first, so that ties in the open set resolve the same way every time
     for (let c = 0; c < 2; c++) {
       const node = children[c];
-      if (splittable[c] && this.takeStep(node, c, args[STEP.children + c * CHILD_ARGS + 4]))
-        this.open.push(node, tree.gain[node]);
+      if (splittable[c] && this.takeStep(node, c, scores[c])) this.open.push(node, tree.gain[node]);
       else this.releaseSlot(node);
     }
   }
@@ -641,23 +441,10 @@ export class TreeGrower {
    * feature order keeps (it replaces its best only on a higher gain).
    */
   private takeStep(node: number, child: number, parentScore: number): boolean {
-    const records = this.workspace.partRecords;
-    let bestFeature = NO_SPLIT;
-    let bestAt = -1;
-    for (let part = 0; part < this.stepParts; part++) {
-      const at = (part * 2 + child) * STEP_RECORD;
-      const feature = records[at + SCAN_RECORD_FEATURE];
-      if (feature < 0) continue;
-      const gain = records[at + SCAN_RECORD.gain];
-      const bestGain = bestAt >= 0 ? records[bestAt + SCAN_RECORD.gain] : 0;
-      if (bestAt < 0 || gain > bestGain || (gain === bestGain && feature < bestFeature)) {
-        bestFeature = feature;
-        bestAt = at;
-      }
-    }
-    if (bestAt >= 0) this.best.set(records.subarray(bestAt, bestAt + 6));
+    const best = bestOfParts(this.workspace, this.stepParts, child);
+    if (best.at >= 0) this.best.set(this.workspace.partRecords.subarray(best.at, best.at + 6));
     else this.best[SCAN_RECORD.gain] = 0;
-    return this.takeSplit(node, bestFeature, parentScore);
+    return this.takeSplit(node, best.feature, parentScore);
   }
 
   private releaseSlot(node: number): void {

@@ -1,5 +1,9 @@
 // Node histograms: per byte column, sums of gradient, hessian and row count by bin, three numbers a bin,
-// groups one after another (built, added and subtracted by the kernels in kernels.ts); per-feature expansion.
+// groups one after another (built, added and subtracted by the kernels in kernels.ts): a node's histogram
+// summed by fixed pieces of its positions and added up in piece order, the kernels' bundles of columns, and
+// a packed feature's own histogram expanded from its group's.
+import { BUNDLE_MAX, histogramGroupsKernel, KERNEL_SCRATCH_BYTES } from './kernels.js';
+import type { Workspace } from './workspace.js';
 
 /** Numbers stored per bin: gradient sum, hessian sum, row count. */
 export const BIN_STRIDE = 3;
@@ -23,5 +27,81 @@ export function expandFeature(
     out[to] += group[from];
     out[to + 1] += group[from + 1];
     out[to + 2] += count;
+  }
+}
+
+/** Pieces of a node's histogram over positions [start, end): runs of the workspace's histogramPieceRows. */
+export function histogramPieces(workspace: Workspace, start: number, end: number): number {
+  return Math.max(1, Math.ceil((end - start) / workspace.plan.histogramPieceRows));
+}
+
+/**
+ * Sums piece `piece` of a node's histogram (its run of positions) for every active group, into the
+ * node's slot for the first piece and into the piece's own area for the others (addHistogramPieces adds
+ * them up), on thread `thread`'s scratch. Each position's row and (gradient, hessian) pair are read once
+ * for up to BUNDLE_MAX groups; a group's sums depend on the piece's rows only.
+ */
+export function buildHistogramPiece(
+  workspace: Workspace,
+  slot: number,
+  start: number,
+  end: number,
+  identity: boolean,
+  thread: number,
+  piece: number,
+): void {
+  const { plan, kernels } = workspace;
+  const from = start + piece * plan.histogramPieceRows;
+  const to = Math.min(end, from + plan.histogramPieceRows);
+  const outAt = piece === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(piece);
+  forEachBundle(workspace, thread, outAt, (descriptorAt, count) =>
+    histogramGroupsKernel(kernels, identity, count)(plan.rowsAt, from, to, plan.ghAt, descriptorAt),
+  );
+}
+
+/**
+ * Calls `kernel` for the workspace's active groups (those whose index among them `include` takes) in
+ * bundles of up to BUNDLE_MAX, each listed in thread
+ * `thread`'s descriptor (the group's byte column, its histogram in the one at `outAt`, a scratch area of
+ * the thread's, its bin count): the kernel gets the descriptor's address and the bundle's group count.
+ */
+export function forEachBundle(
+  workspace: Workspace,
+  thread: number,
+  outAt: number,
+  kernel: (descriptorAt: number, count: number) => void,
+  include: (index: number) => boolean = () => true,
+): void {
+  const { plan, data, groupActive } = workspace;
+  const { layout, columns } = data;
+  const scratchAt = plan.kernelScratchAt[thread];
+  const descriptorAt = scratchAt + BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
+  const descriptor = workspace.descriptors[thread];
+  let count = 0;
+  for (let g = 0, index = 0; g < groupActive.length; g++) {
+    if (groupActive[g] === 0 || !include(index++)) continue;
+    descriptor[4 * count] = columns[g].byteOffset;
+    descriptor[4 * count + 1] = outAt + layout.groupOffset[g] * BIN_STRIDE * 8;
+    descriptor[4 * count + 2] = scratchAt + count * KERNEL_SCRATCH_BYTES;
+    descriptor[4 * count + 3] = layout.groupBins[g];
+    if (++count === BUNDLE_MAX) {
+      kernel(descriptorAt, count);
+      count = 0;
+    }
+  }
+  if (count > 0) kernel(descriptorAt, count);
+}
+
+/** Adds pieces 1 … pieces - 1 of a node's histogram to its slot, in piece order (active groups only). */
+export function addHistogramPieces(workspace: Workspace, slot: number, pieces: number): void {
+  if (pieces <= 1) return;
+  const { kernels, groupActive, data } = workspace;
+  const { layout } = data;
+  const base = workspace.slotAddress(slot);
+  for (let g = 0; g < groupActive.length; g++) {
+    if (groupActive[g] === 0) continue;
+    const from = layout.groupOffset[g] * BIN_STRIDE * 8;
+    for (let piece = 1; piece < pieces; piece++)
+      kernels.addDoubles(base + from, workspace.pieceAddress(piece) + from, layout.groupBins[g] * BIN_STRIDE);
   }
 }

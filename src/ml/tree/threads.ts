@@ -10,16 +10,11 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import {
-  addHistogramPieces,
-  buildHistogramPiece,
-  histogramPieces,
-  LocalNodeOperations,
-  splitStepPart,
-  type NodeOperations,
-} from './grower.js';
+import { LocalNodeOperations, type NodeOperations } from './grower.js';
+import { addHistogramPieces, buildHistogramPiece, histogramPieces } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
+import { splitStepPart } from './split-step.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
 /** `threads` as given, or every core the process may use. */

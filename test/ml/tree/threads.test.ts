@@ -21,7 +21,8 @@ import {
   trainingWorkerCounts,
   warmTrainingWorkers,
 } from '../../../src/ml/tree/threads.js';
-import { histogramPieces, LocalNodeOperations } from '../../../src/ml/tree/grower.js';
+import { LocalNodeOperations } from '../../../src/ml/tree/grower.js';
+import { histogramPieces } from '../../../src/ml/tree/histogram.js';
 import { planWorkspace, Workspace } from '../../../src/ml/tree/workspace.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
@@ -218,7 +219,7 @@ describe('tree learning over threads', () => {
       script,
       `import { Random } from ${module('core/random.js')};
 import { SharedBinning } from ${module('ml/tree/binning.js')};
-import { histogramPieces } from ${module('ml/tree/grower.js')};
+import { histogramPieces } from ${module('ml/tree/histogram.js')};
 import { BUNDLE_MAX, KERNEL_SCRATCH_BYTES } from ${module('ml/tree/kernels.js')};
 import { BoostingThreads, StartingWorkers } from ${module('ml/tree/threads.js')};
 import { planWorkspace, Workspace } from ${module('ml/tree/workspace.js')};
