@@ -60,7 +60,16 @@ export function buildHistogramPiece(
 }
 
 /**
- * Calls `kernel` for the workspace's active groups (those whose index among them `include` takes) in
+ * The part of `parts` that the active group of active index `index` falls in when a node's groups are
+ * shared by threads (see split-step.ts): every parts-th one, so that each part gets groups of every size
+ * (groups come widest first) and as much work as the others.
+ */
+export function partOf(index: number, parts: number): number {
+  return index % parts;
+}
+
+/**
+ * Calls `kernel` for the workspace's active groups (or part `part` of `parts` of them, see partOf) in
  * bundles of up to BUNDLE_MAX, each listed in thread
  * `thread`'s descriptor (the group's byte column, its histogram in the one at `outAt`, a scratch area of
  * the thread's, its bin count): the kernel gets the descriptor's address and the bundle's group count.
@@ -70,7 +79,8 @@ export function forEachBundle(
   thread: number,
   outAt: number,
   kernel: (descriptorAt: number, count: number) => void,
-  include: (index: number) => boolean = () => true,
+  part = 0,
+  parts = 1,
 ): void {
   const { plan, data, groupActive } = workspace;
   const { layout, columns } = data;
@@ -79,7 +89,7 @@ export function forEachBundle(
   const descriptor = workspace.descriptors[thread];
   let count = 0;
   for (let g = 0, index = 0; g < groupActive.length; g++) {
-    if (groupActive[g] === 0 || !include(index++)) continue;
+    if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
     descriptor[4 * count] = columns[g].byteOffset;
     descriptor[4 * count + 1] = outAt + layout.groupOffset[g] * BIN_STRIDE * 8;
     descriptor[4 * count + 2] = scratchAt + count * KERNEL_SCRATCH_BYTES;

@@ -3,7 +3,7 @@
 // and searches both children; the calling thread then keeps each child's best split over the parts. A
 // column's histogram stays in one core's cache from its sums to its search. Used by gradient boosting
 // with workers (threads.ts runs the parts, grower.ts sets each step up and takes its result).
-import { BIN_STRIDE, forEachBundle } from './histogram.js';
+import { BIN_STRIDE, forEachBundle, partOf } from './histogram.js';
 import { histogramGroupsKernel, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES } from './kernels.js';
 import { STEP_RECORD, type Workspace } from './workspace.js';
 
@@ -27,14 +27,6 @@ function activeGroups(workspace: Workspace): number {
   let active = 0;
   for (let g = 0; g < workspace.groupActive.length; g++) active += workspace.groupActive[g];
   return active;
-}
-
-/**
- * The part of `parts` that the active group of active index `index` falls in: every parts-th one, so that
- * each part gets groups of every size (groups come widest first) and as much work as the others.
- */
-function partOf(index: number, parts: number): number {
-  return index % parts;
 }
 
 /**
@@ -62,7 +54,8 @@ export function splitStepPart(workspace: Workspace, thread: number, part: number
       smallAt,
       (descriptorAt, count) =>
         histogramGroupsKernel(kernels, false, count)(plan.rowsAt, start, end, plan.ghAt, descriptorAt),
-      (index) => partOf(index, parts) === part,
+      part,
+      parts,
     );
   if (parentAt >= 0) {
     for (let g = 0, index = 0; g < groupActive.length; g++) {
