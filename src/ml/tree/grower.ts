@@ -3,14 +3,8 @@
 // boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
 import type { Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
-import {
-  addHistogramPieces,
-  BIN_STRIDE,
-  buildHistogramPiece,
-  expandFeature,
-  histogramPieces,
-} from './histogram.js';
-import { SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES, type Kernels } from './kernels.js';
+import { addHistogramPieces, buildHistogramPiece, expandFeature, histogramPieces } from './histogram.js';
+import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES, type Kernels } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { bestOfParts, fillPartTable, setStepArguments } from './split-step.js';
 import type { Workspace } from './workspace.js';

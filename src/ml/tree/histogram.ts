@@ -2,11 +2,8 @@
 // groups one after another (built, added and subtracted by the kernels in kernels.ts): a node's histogram
 // summed by fixed pieces of its positions and added up in piece order, the kernels' bundles of columns, and
 // a packed feature's own histogram expanded from its group's.
-import { BUNDLE_MAX, histogramGroupsKernel, KERNEL_SCRATCH_BYTES } from './kernels.js';
+import { BIN_STRIDE, BUNDLE_MAX, histogramGroupsKernel, KERNEL_SCRATCH_BYTES } from './kernels.js';
 import type { Workspace } from './workspace.js';
-
-/** Numbers stored per bin: gradient sum, hessian sum, row count. */
-export const BIN_STRIDE = 3;
 
 /** A feature's own histogram from its group's: sums the group codes that share the feature's bin. */
 export function expandFeature(

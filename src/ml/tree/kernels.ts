@@ -97,7 +97,10 @@ export interface WasmMemory {
 const wasm = webAssembly as WasmApi;
 
 /** Byte offset of the second partial histogram in a kernel scratch area (256 bins x 3 doubles). */
-const SECOND_COPY = 256 * 3 * 8;
+/** Numbers stored per histogram bin, which the kernels sum, add and scan: gradient sum, hessian sum, row count. */
+export const BIN_STRIDE = 3;
+
+const SECOND_COPY = 256 * BIN_STRIDE * 8;
 /** Bytes of scratch one thread needs for the histogram kernel. */
 export const KERNEL_SCRATCH_BYTES = 2 * SECOND_COPY;
 

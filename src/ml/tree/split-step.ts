@@ -3,8 +3,14 @@
 // and searches both children; the calling thread then keeps each child's best split over the parts. A
 // column's histogram stays in one core's cache from its sums to its search. Used by gradient boosting
 // with workers (threads.ts runs the parts, grower.ts sets each step up and takes its result).
-import { BIN_STRIDE, forEachBundle, partOf } from './histogram.js';
-import { histogramGroupsKernel, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES } from './kernels.js';
+import { forEachBundle, partOf } from './histogram.js';
+import {
+  BIN_STRIDE,
+  histogramGroupsKernel,
+  SCAN_RECORD,
+  SEARCH_ENTRY,
+  SEARCH_ENTRY_BYTES,
+} from './kernels.js';
 import { STEP_RECORD, type Workspace } from './workspace.js';
 
 /** Where a split step's arguments sit among the workspace's stepArgs (see splitStepPart). */

@@ -3,9 +3,9 @@
 // a range of positions), a forest node's one-byte codes gathered in position order, partition scratch,
 // histogram slots, and a kernel scratch area per thread. Sized once per fit; it never grows.
 import type { BinMapper, BinnedData, PackedLayout } from './binning.js';
-import { BIN_STRIDE } from './histogram.js';
 import {
   Arena,
+  BIN_STRIDE,
   EXP_FRACTIONS,
   EXP_POWERS,
   BUNDLE_ENTRY_BYTES,
