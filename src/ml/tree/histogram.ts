@@ -47,12 +47,36 @@ export function buildHistogramPiece(
   thread: number,
   piece: number,
 ): void {
-  const { plan, kernels } = workspace;
+  const { plan } = workspace;
   const from = start + piece * plan.histogramPieceRows;
   const to = Math.min(end, from + plan.histogramPieceRows);
   const outAt = piece === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(piece);
-  forEachBundle(workspace, thread, outAt, (descriptorAt, count) =>
-    histogramGroupsKernel(kernels, identity, count)(plan.rowsAt, from, to, plan.ghAt, descriptorAt),
+  sumGroups(workspace, thread, outAt, from, to, identity);
+}
+
+/**
+ * Sums the active groups (or part `part` of `parts` of them, see partOf) over positions [from, to) into
+ * the histogram at `outAt`, by the histogramGroups kernels on thread `thread`'s scratch.
+ */
+export function sumGroups(
+  workspace: Workspace,
+  thread: number,
+  outAt: number,
+  from: number,
+  to: number,
+  identity: boolean,
+  part = 0,
+  parts = 1,
+): void {
+  const { plan, kernels } = workspace;
+  forEachBundle(
+    workspace,
+    thread,
+    outAt,
+    (descriptorAt, count) =>
+      histogramGroupsKernel(kernels, identity, count)(plan.rowsAt, from, to, plan.ghAt, descriptorAt),
+    part,
+    parts,
   );
 }
 
@@ -67,9 +91,9 @@ export function partOf(index: number, parts: number): number {
 
 /**
  * Calls `kernel` for the workspace's active groups (or part `part` of `parts` of them, see partOf) in
- * bundles of up to BUNDLE_MAX, each listed in thread
- * `thread`'s descriptor (the group's byte column, its histogram in the one at `outAt`, a scratch area of
- * the thread's, its bin count): the kernel gets the descriptor's address and the bundle's group count.
+ * bundles of up to BUNDLE_MAX, each listed in thread `thread`'s descriptor (the group's byte column, its
+ * histogram in the one at `outAt`, a scratch area of the thread's, its bin count): the kernel gets the
+ * descriptor's address and the bundle's group count.
  */
 export function forEachBundle(
   workspace: Workspace,

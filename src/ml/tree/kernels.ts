@@ -96,10 +96,10 @@ export interface WasmMemory {
 // Node.js always has WebAssembly: the tree engine is built on it
 const wasm = webAssembly as WasmApi;
 
-/** Byte offset of the second partial histogram in a kernel scratch area (256 bins x 3 doubles). */
 /** Numbers stored per histogram bin, which the kernels sum, add and scan: gradient sum, hessian sum, row count. */
 export const BIN_STRIDE = 3;
 
+/** Byte offset of the second partial histogram in a kernel scratch area (256 bins x 3 doubles). */
 const SECOND_COPY = 256 * BIN_STRIDE * 8;
 /** Bytes of scratch one thread needs for the histogram kernel. */
 export const KERNEL_SCRATCH_BYTES = 2 * SECOND_COPY;
@@ -1359,27 +1359,11 @@ function scanBinsFunction(): FunctionCode {
   return {
     params: [I32, I32, I32, F64, F64, F64, F64, F64, F64, F64, I32],
     results: [I32],
+    // five integers, nine doubles, six pairs of doubles (the names above)
     locals: [
-      I32,
-      I32,
-      I32,
-      I32,
-      I32,
-      F64,
-      F64,
-      F64,
-      F64,
-      F64,
-      F64,
-      F64,
-      F64,
-      F64,
-      V128,
-      V128,
-      V128,
-      V128,
-      V128,
-      V128,
+      ...Array.from({ length: 5 }, () => I32),
+      ...Array.from({ length: 9 }, () => F64),
+      ...Array.from({ length: 6 }, () => V128),
     ],
     // The two sides' scores g^2 / (h + L2) are divided in one instruction, each lane with the operations
     // of the one-at-a-time form (so the same bits): the divisions were most of a bin's time.

@@ -3,14 +3,8 @@
 // and searches both children; the calling thread then keeps each child's best split over the parts. A
 // column's histogram stays in one core's cache from its sums to its search. Used by gradient boosting
 // with workers (threads.ts runs the parts, grower.ts sets each step up and takes its result).
-import { forEachBundle, partOf } from './histogram.js';
-import {
-  BIN_STRIDE,
-  histogramGroupsKernel,
-  SCAN_RECORD,
-  SEARCH_ENTRY,
-  SEARCH_ENTRY_BYTES,
-} from './kernels.js';
+import { partOf, sumGroups } from './histogram.js';
+import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES } from './kernels.js';
 import { STEP_RECORD, type Workspace } from './workspace.js';
 
 /** Where a split step's arguments sit among the workspace's stepArgs (see splitStepPart). */
@@ -53,16 +47,7 @@ export function splitStepPart(workspace: Workspace, thread: number, part: number
   const start = args[STEP.start];
   const end = args[STEP.end];
   const scratchAt = plan.kernelScratchAt[thread];
-  if (args[STEP.build] === 1)
-    forEachBundle(
-      workspace,
-      thread,
-      smallAt,
-      (descriptorAt, count) =>
-        histogramGroupsKernel(kernels, false, count)(plan.rowsAt, start, end, plan.ghAt, descriptorAt),
-      part,
-      parts,
-    );
+  if (args[STEP.build] === 1) sumGroups(workspace, thread, smallAt, start, end, false, part, parts);
   if (parentAt >= 0) {
     for (let g = 0, index = 0; g < groupActive.length; g++) {
       if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;

@@ -366,88 +366,12 @@ function takePiece(control: Int32Array, tag: number): number {
  */
 function runOperation(workspace: Workspace, thread: number, tag: number): void {
   const control = workspace.control;
-  const { kernels, plan } = workspace;
-  const operation = control[OPERATION];
   const pieces = control[PIECES];
-  const start = control[ARGUMENT];
-  const end = control[ARGUMENT + 1];
   for (let local = 0; ; local++) {
     const piece = tag === LOCAL ? (local < pieces ? local : -1) : takePiece(control, tag);
     if (piece < 0) return;
     try {
-      if (operation === OPERATION_HISTOGRAM) {
-        buildHistogramPiece(
-          workspace,
-          control[ARGUMENT + 2],
-          start,
-          end,
-          control[ARGUMENT + 3] === 1,
-          thread,
-          piece,
-        );
-      } else if (operation === OPERATION_SPLIT_STEP) {
-        splitStepPart(workspace, thread, piece, pieces);
-      } else {
-        const from = start + piece * PIECE_ROWS;
-        const to = Math.min(end, from + PIECE_ROWS);
-        if (operation === OPERATION_COUNT_LEFT) {
-          workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
-        } else if (operation === OPERATION_PARTITION_SIDES) {
-          workspace.pieceCounts[3 * piece] = kernels.partitionSides(
-            control[ARGUMENT + 2],
-            plan.tableAt,
-            plan.rowsAt,
-            from,
-            to,
-            plan.scratchRowsAt,
-          );
-        } else if (operation === OPERATION_PLACE_SIDES) {
-          const counts = workspace.pieceCounts;
-          kernels.placeSides(
-            plan.rowsAt,
-            plan.scratchRowsAt,
-            from,
-            to,
-            counts[3 * piece],
-            counts[3 * piece + 1],
-            counts[3 * piece + 2],
-          );
-        } else if (operation === OPERATION_SCATTER) {
-          const counts = workspace.pieceCounts;
-          kernels.scatterIdentity(
-            control[ARGUMENT + 2],
-            plan.tableAt,
-            plan.rowsAt,
-            from,
-            to,
-            counts[3 * piece + 1],
-            counts[3 * piece + 2],
-          );
-        } else if (operation === OPERATION_BOOST) {
-          const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
-          const weighted = boosting.weightsAt !== 0;
-          const boost =
-            control[ARGUMENT + 2] === 1
-              ? weighted
-                ? kernels.boostLogLossWeighted
-                : kernels.boostLogLoss
-              : weighted
-                ? kernels.boostSquaredErrorWeighted
-                : kernels.boostSquaredError;
-          boost(
-            from,
-            to,
-            boosting.rawAt,
-            boosting.yAt,
-            boosting.weightsAt,
-            boosting.leafOfAt,
-            boosting.leafValuesAt,
-            plan.ghAt,
-            boosting.expTablesAt,
-            control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
-          );
-        }
-      }
+      runPiece(workspace, thread, piece);
     } catch (error) {
       // a worker's failure is the calling thread's to report: the piece counts as finished, so that no
       // thread waits for it, and the operation as failed (the worker's own error goes to its listeners)
@@ -459,6 +383,89 @@ function runOperation(workspace: Workspace, thread: number, tag: number): void {
     }
     // the last piece wakes the calling thread if it went to sleep waiting for it
     if (tag !== LOCAL && Atomics.add(control, FINISHED, 1) === pieces - 1) Atomics.notify(control, FINISHED);
+  }
+}
+
+/** Piece `piece` of the operation in the control block, on thread `thread`. */
+function runPiece(workspace: Workspace, thread: number, piece: number): void {
+  const control = workspace.control;
+  const { kernels, plan } = workspace;
+  const operation = control[OPERATION];
+  const pieces = control[PIECES];
+  const start = control[ARGUMENT];
+  const end = control[ARGUMENT + 1];
+  if (operation === OPERATION_HISTOGRAM) {
+    buildHistogramPiece(
+      workspace,
+      control[ARGUMENT + 2],
+      start,
+      end,
+      control[ARGUMENT + 3] === 1,
+      thread,
+      piece,
+    );
+  } else if (operation === OPERATION_SPLIT_STEP) {
+    splitStepPart(workspace, thread, piece, pieces);
+  } else {
+    const from = start + piece * PIECE_ROWS;
+    const to = Math.min(end, from + PIECE_ROWS);
+    if (operation === OPERATION_COUNT_LEFT) {
+      workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
+    } else if (operation === OPERATION_PARTITION_SIDES) {
+      workspace.pieceCounts[3 * piece] = kernels.partitionSides(
+        control[ARGUMENT + 2],
+        plan.tableAt,
+        plan.rowsAt,
+        from,
+        to,
+        plan.scratchRowsAt,
+      );
+    } else if (operation === OPERATION_PLACE_SIDES) {
+      const counts = workspace.pieceCounts;
+      kernels.placeSides(
+        plan.rowsAt,
+        plan.scratchRowsAt,
+        from,
+        to,
+        counts[3 * piece],
+        counts[3 * piece + 1],
+        counts[3 * piece + 2],
+      );
+    } else if (operation === OPERATION_SCATTER) {
+      const counts = workspace.pieceCounts;
+      kernels.scatterIdentity(
+        control[ARGUMENT + 2],
+        plan.tableAt,
+        plan.rowsAt,
+        from,
+        to,
+        counts[3 * piece + 1],
+        counts[3 * piece + 2],
+      );
+    } else if (operation === OPERATION_BOOST) {
+      const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
+      const weighted = boosting.weightsAt !== 0;
+      const boost =
+        control[ARGUMENT + 2] === 1
+          ? weighted
+            ? kernels.boostLogLossWeighted
+            : kernels.boostLogLoss
+          : weighted
+            ? kernels.boostSquaredErrorWeighted
+            : kernels.boostSquaredError;
+      boost(
+        from,
+        to,
+        boosting.rawAt,
+        boosting.yAt,
+        boosting.weightsAt,
+        boosting.leafOfAt,
+        boosting.leafValuesAt,
+        plan.ghAt,
+        boosting.expTablesAt,
+        control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
+      );
+    }
   }
 }
 

@@ -46,7 +46,7 @@ export interface WorkspacePlan {
   /** Per feature, 256 bytes: a packed feature's digit of each group code (see PackedLayout.digits). */
   digitsAt: number;
   controlAt: number;
-  /** A split step's arguments (STEP_ARGS doubles; see splitStepPart in grower.ts). */
+  /** A split step's arguments (STEP_ARGS doubles; see splitStepPart in split-step.ts). */
   stepArgsAt: number;
   /** Per part of a split step (one a thread at most) and child: its search's best split (STEP_RECORD doubles). */
   partRecordsAt: number;
@@ -90,7 +90,7 @@ export function histogramPieceRows(rows: number): number {
 /** Per thread: a kernel scratch area for each group of a histogramGroups call, then its descriptor. */
 export const THREAD_SCRATCH_BYTES = BUNDLE_MAX * (KERNEL_SCRATCH_BYTES + BUNDLE_ENTRY_BYTES);
 
-/** Doubles of a split step's arguments (see splitStepPart in grower.ts). */
+/** Doubles of a split step's arguments (see splitStepPart in split-step.ts). */
 export const STEP_ARGS = 18;
 /** Doubles of a part's search result: SCAN_RECORD's six, then the feature found (or -1). */
 export const STEP_RECORD = 8;
