@@ -7,6 +7,7 @@ import { paramError, readParams, rule, type ClassWeightParam, type ParamsSpec } 
 import { deriveSeed, Random } from '../../core/random.js';
 import { SharedBinning } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
+import { zeroOrOne } from '../tree/forest-trees.js';
 import type { GrowerSettings } from '../tree/grower.js';
 import { growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
 import type { EstimatorJSON, EstimatorOptions, FitOptions, Matrix } from '../types.js';
@@ -160,6 +161,8 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
         {
           data,
           labels: Float64Array.from(y),
+          // a classification's labels are 0 and 1 (describeTarget refused any other)
+          zeroOrOne: !regression || zeroOrOne(y),
           weights,
           settings,
           bootstrap: params.bootstrap,

@@ -13,6 +13,11 @@ export interface ForestSetup {
   data: BinnedData;
   /** Class (0/1) or value per row. */
   labels: Float64Array;
+  /**
+   * Every label is 0 or 1 (see zeroOrOne): a classification's always, a regression's when its target is a
+   * flag. Known once by the caller rather than read again by every thread's grower.
+   */
+  zeroOrOne: boolean;
   /** Sample and class weights per row, or null for all 1. */
   weights: Float64Array | null;
   settings: GrowerSettings;
@@ -53,6 +58,12 @@ class CountedNodeOperations implements NodeOperations {
   }
 }
 
+/** Whether every label is 0 or 1 (ForestSetup.zeroOrOne). */
+export function zeroOrOne(labels: Float64Array): boolean {
+  for (let i = 0; i < labels.length; i++) if (labels[i] !== 0 && labels[i] !== 1) return false;
+  return true;
+}
+
 export class ForestTreeGrower {
   private readonly workspace: Workspace;
   private readonly grower: TreeGrower;
@@ -64,7 +75,7 @@ export class ForestTreeGrower {
   private readonly randomState: Uint32Array;
 
   constructor(private readonly setup: ForestSetup) {
-    const { data, labels, weights, settings } = setup;
+    const { data, labels, weights, settings, zeroOrOne: classes } = setup;
     const { layout } = data;
     const { plan, memory } = planWorkspace(data.rows, layout, setup.capacity, 1, undefined, true);
     this.workspace = new Workspace(memory, plan, data.mapper, layout, data);
@@ -74,7 +85,6 @@ export class ForestTreeGrower {
     this.draws = new Uint16Array(memory.buffer, drawsAt, data.rows);
     if (!setup.bootstrap) this.draws.fill(1);
     this.randomState = new Uint32Array(memory.buffer, randomAt, 4);
-    const classes = labels.every((label) => label === 0 || label === 1);
     // regression labels are not coded (the rows drawn are still listed from the draws)
     if (classes) new Uint8Array(memory.buffer, labelsAt, data.rows).set(labels);
     if (weights === null && classes) {

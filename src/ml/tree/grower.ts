@@ -271,8 +271,20 @@ export class TreeGrower {
     tree.count = 0;
     this.pool.reset();
     this.open.clear();
+    this.growRoot(count, identity, random);
+    // one node split a call: the loop stays small, so that it is compiled once rather than also while it
+    // runs the first tree (on-stack replacement), and each call's body is compiled on its own
+    for (let leaves = 1; this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves);)
+      this.splitNext(++leaves, random);
+    this.open.clear();
+    this.finishLeaves();
+    return tree;
+  }
+
+  /** The root over positions [0, count): its sums (from its histogram when it has one), and its best split. */
+  private growRoot(count: number, identity: boolean, random: Random | undefined): void {
+    const tree = this.tree;
     const root = tree.add(0, count, 0, 0, 0);
-    let leaves = 1;
     const firstGroup = this.workspace.groupActive.indexOf(1);
     let rootSlot = -1;
     if (firstGroup >= 0 && this.largeEnough(count, 0)) {
@@ -311,72 +323,75 @@ export class TreeGrower {
     } else {
       this.pool.release(rootSlot);
     }
-    while (this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves)) {
-      const node = this.open.pop();
-      leaves++;
-      const lastSplit = settings.maxLeaves > 0 && leaves >= settings.maxLeaves;
-      // the children's counts and sums come with the split, before any row moves
-      const depth = tree.depth[node] + 1;
-      const leftCount = tree.leftCount[node];
-      const leftGradient = tree.leftGradient[node];
-      const leftHessian = tree.leftHessian[node];
-      const splitLeft = !lastSplit && this.splittableAs(leftCount, depth, leftGradient, leftHessian);
-      const splitRight =
-        !lastSplit &&
-        this.splittableAs(
-          tree.end[node] - tree.start[node] - leftCount,
-          depth,
-          tree.sumGradient[node] - leftGradient,
-          tree.sumHessian[node] - leftHessian,
-        );
-      const left = this.applySplit(node, settings.leafRows || splitLeft || splitRight);
-      const right = left + 1;
-      if (!splitLeft && !splitRight) {
-        this.releaseSlot(node);
-        continue;
-      }
-      const small = tree.end[left] - tree.start[left] <= tree.end[right] - tree.start[right] ? left : right;
-      const large = small === left ? right : left;
-      const smallSlot = this.pool.acquire();
-      if (smallSlot < 0) {
-        this.releaseSlot(node);
-        continue;
-      }
-      tree.slot[small] = smallSlot;
-      const parentSlot = tree.slot[node];
-      tree.slot[node] = -1;
-      const largeSplittable = small === left ? splitRight : splitLeft;
-      const smallSplittable = small === left ? splitLeft : splitRight;
-      if (this.stepParts > 1 && random === undefined) {
-        this.step(small, large, smallSplittable, largeSplittable, parentSlot);
-        continue;
-      }
-      let started = phaseStart();
-      this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
-      phaseDone('histograms', started, tree.end[small] - tree.start[small]);
-      if (largeSplittable) {
-        started = phaseStart();
-        const { kernels, slotLength } = this.workspace;
-        kernels.subtractDoubles(
-          this.workspace.slotAddress(parentSlot),
-          this.workspace.slotAddress(smallSlot),
-          slotLength,
-        );
-        tree.slot[large] = parentSlot;
-        phaseDone('subtraction', started);
-      } else {
-        this.pool.release(parentSlot);
-      }
-      // the smaller child first, so that ties in the open set resolve the same way every time
-      for (const child of small === left ? [left, right] : [right, left]) {
-        const canSplit = child === small ? smallSplittable : largeSplittable;
-        if (canSplit && this.findSplit(child, random)) this.open.push(child, tree.gain[child]);
-        else this.releaseSlot(child);
-      }
+  }
+
+  /**
+   * Splits the best open node (the `leaves`-th leaf is made by this split): its rows moved, and each child
+   * either opened with its histogram and best split, or made a leaf.
+   */
+  private splitNext(leaves: number, random: Random | undefined): void {
+    const tree = this.tree;
+    const settings = this.settings;
+    const node = this.open.pop();
+    const lastSplit = settings.maxLeaves > 0 && leaves >= settings.maxLeaves;
+    // the children's counts and sums come with the split, before any row moves
+    const depth = tree.depth[node] + 1;
+    const leftCount = tree.leftCount[node];
+    const leftGradient = tree.leftGradient[node];
+    const leftHessian = tree.leftHessian[node];
+    const splitLeft = !lastSplit && this.splittableAs(leftCount, depth, leftGradient, leftHessian);
+    const splitRight =
+      !lastSplit &&
+      this.splittableAs(
+        tree.end[node] - tree.start[node] - leftCount,
+        depth,
+        tree.sumGradient[node] - leftGradient,
+        tree.sumHessian[node] - leftHessian,
+      );
+    const left = this.applySplit(node, settings.leafRows || splitLeft || splitRight);
+    const right = left + 1;
+    if (!splitLeft && !splitRight) {
+      this.releaseSlot(node);
+      return;
     }
-    this.open.clear();
-    this.finishLeaves();
-    return tree;
+    const small = tree.end[left] - tree.start[left] <= tree.end[right] - tree.start[right] ? left : right;
+    const large = small === left ? right : left;
+    const smallSlot = this.pool.acquire();
+    if (smallSlot < 0) {
+      this.releaseSlot(node);
+      return;
+    }
+    tree.slot[small] = smallSlot;
+    const parentSlot = tree.slot[node];
+    tree.slot[node] = -1;
+    const largeSplittable = small === left ? splitRight : splitLeft;
+    const smallSplittable = small === left ? splitLeft : splitRight;
+    if (this.stepParts > 1 && random === undefined) {
+      this.step(small, large, smallSplittable, largeSplittable, parentSlot);
+      return;
+    }
+    let started = phaseStart();
+    this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
+    phaseDone('histograms', started, tree.end[small] - tree.start[small]);
+    if (largeSplittable) {
+      started = phaseStart();
+      const { kernels, slotLength } = this.workspace;
+      kernels.subtractDoubles(
+        this.workspace.slotAddress(parentSlot),
+        this.workspace.slotAddress(smallSlot),
+        slotLength,
+      );
+      tree.slot[large] = parentSlot;
+      phaseDone('subtraction', started);
+    } else {
+      this.pool.release(parentSlot);
+    }
+    // the smaller child first, so that ties in the open set resolve the same way every time
+    for (const child of small === left ? [left, right] : [right, left]) {
+      const canSplit = child === small ? smallSplittable : largeSplittable;
+      if (canSplit && this.findSplit(child, random)) this.open.push(child, tree.gain[child]);
+      else this.releaseSlot(child);
+    }
   }
 
   /**

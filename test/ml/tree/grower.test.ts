@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
 import { packFeatures } from '../../../src/ml/tree/binning.js';
-import { ForestTreeGrower } from '../../../src/ml/tree/forest-trees.js';
+import { ForestTreeGrower, zeroOrOne } from '../../../src/ml/tree/forest-trees.js';
 import type { GrowerSettings } from '../../../src/ml/tree/grower.js';
 import { binMatrix, fitBinMapper } from './binning-reference.js';
 import { matrixOf } from '../trees.js';
@@ -52,6 +52,7 @@ describe('tree grower', () => {
             new ForestTreeGrower({
               data,
               labels,
+              zeroOrOne: zeroOrOne(labels),
               weights: weighted ? Float64Array.from({ length: rows }, (_, i) => 1 + (i % 3)) : null,
               settings: { ...shared, leafRows },
               bootstrap: true,
@@ -98,6 +99,7 @@ describe('tree grower', () => {
           const grower = new ForestTreeGrower({
             data: binMatrix(X, mapper, layout),
             labels,
+            zeroOrOne: zeroOrOne(labels),
             weights: null,
             settings: {
               criterion: 'newton',
