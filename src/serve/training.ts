@@ -4,9 +4,10 @@
 import { runLockFile, TRAINING_THREADS_VARIABLE } from '../pipeline/run.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { availableParallelism, setPriority } from 'node:os';
+import { setPriority } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { usableCores } from '../core/cores.js';
 import { timestampId } from '../core/ids.js';
 import { isLocked, type LockOwner } from '../core/lock.js';
 import type { Logger } from '../core/logger.js';
@@ -37,7 +38,7 @@ export interface TrainingOptions {
   bin?: string;
   /** Environment of the child (default: this process's). */
   env?: NodeJS.ProcessEnv;
-  /** Threads the child may train with (model.threads; default: half the cores). */
+  /** Threads the child may train with (model.threads; default: half the usable cores, see core/cores.ts). */
   threads?: number;
 }
 
@@ -111,7 +112,7 @@ export class TrainingLauncher {
       '--run-id',
       runId,
     ];
-    const threads = this.options.threads ?? Math.max(1, Math.floor(availableParallelism() / 2));
+    const threads = this.options.threads ?? Math.max(1, Math.floor(usableCores() / 2));
     const env = { ...(this.options.env ?? process.env), [TRAINING_THREADS_VARIABLE]: String(threads) };
     let child: ChildProcess;
     try {

@@ -1,7 +1,7 @@
 // `pipewright serve`: serves the model an alias points at (the web form, the JSON and CSV API, health,
 // readiness, metrics, docs), follows the alias as it moves, and stops gracefully on SIGTERM.
-import { availableParallelism } from 'node:os';
 import { InvalidArgumentError, type Command } from 'commander';
+import { usableCores } from '../../core/cores.js';
 import { errors } from '../../core/errors.js';
 import { isWorker } from '../../serve/cluster.js';
 import type { CommandContext } from '../context.js';
@@ -34,7 +34,7 @@ function parsePort(value: string): number {
 }
 
 function parseWorkers(value: string): number {
-  if (value.trim() === 'auto') return availableParallelism();
+  if (value.trim() === 'auto') return usableCores();
   const workers = Number(value);
   if (!/^\d+$/.test(value.trim()) || workers < 1 || workers > 256) {
     throw new InvalidArgumentError('workers is a whole number from 1 to 256, or auto (one per core)');

@@ -2,10 +2,10 @@
 // of its positions (each summed whole by one thread, then added up in piece order) and per-row work by
 // pieces of rows (a row's result depends on that row only); forests grow whole trees from per-tree seeds.
 // Any thread count: the same model.
-import { availableParallelism } from 'node:os';
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { usableCores } from '../../core/cores.js';
 import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
@@ -17,9 +17,9 @@ import { phaseDone, phaseStart } from './profile.js';
 import { splitStepPart } from './split-step.js';
 import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
 
-/** `threads` as given, or every core the process may use. */
+/** `threads` as given, or every core the process can run on at once (see core/cores.ts). */
 export function resolveThreads(threads: number | null | undefined): number {
-  if (threads === null || threads === undefined) return Math.max(1, availableParallelism());
+  if (threads === null || threads === undefined) return usableCores();
   return Math.max(1, Math.floor(threads));
 }
 
@@ -171,7 +171,7 @@ const REUSE_MAX_ROWS = 262_144;
 const IDLE_WORKER_MS = 10_000;
 
 /** Idle workers at most, one a core (a fit on every core takes one less): any more are stopped. */
-const MAX_IDLE_WORKERS = Math.max(1, availableParallelism());
+const MAX_IDLE_WORKERS = usableCores();
 
 /** The stop timer of each idle worker a fit handed back. */
 const idleTimers = new Map<Worker, NodeJS.Timeout>();

@@ -1,0 +1,93 @@
+import fc from 'fast-check';
+import { availableParallelism } from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { cgroupCores, quotaCores, usableCores, type ReadText } from '../../src/core/cores.js';
+
+/** A file system of the given files only. */
+const filesOf =
+  (files: Record<string, string>): ReadText =>
+  (path) =>
+    files[path];
+
+describe('usable cores', () => {
+  it('rounds a CPU quota up to whole cores, at least one, and reads none from a missing or unlimited one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 10 ** 9 }),
+        fc.integer({ min: 1, max: 10 ** 7 }),
+        (quota, period) => {
+          const cores = quotaCores(quota, period) as number;
+          expect(cores).toBeGreaterThanOrEqual(1);
+          // the fewest whole cores that hold the quota
+          expect(cores * period).toBeGreaterThanOrEqual(quota);
+          if (cores > 1) expect((cores - 1) * period).toBeLessThan(quota);
+        },
+      ),
+    );
+    for (const [quota, period] of [
+      [-1, 100000],
+      [0, 100000],
+      [NaN, 100000],
+      [200000, 0],
+    ])
+      expect(quotaCores(quota, period)).toBeUndefined();
+  });
+
+  it("reads cgroup v2's cpu.max in the process's group and at the root, the smaller quota winning", () => {
+    expect(
+      cgroupCores(
+        filesOf({
+          '/proc/self/cgroup': '0::/kubepods/pod1/container\n',
+          '/sys/fs/cgroup/kubepods/pod1/container/cpu.max': '150000 100000\n',
+        }),
+      ),
+    ).toBe(2);
+    // a container sees its own group at the root
+    expect(
+      cgroupCores(filesOf({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': '300000 100000\n' })),
+    ).toBe(3);
+    expect(
+      cgroupCores(
+        filesOf({
+          '/proc/self/cgroup': '0::/a\n',
+          '/sys/fs/cgroup/a/cpu.max': '800000 100000\n',
+          '/sys/fs/cgroup/cpu.max': '100000 100000\n',
+        }),
+      ),
+    ).toBe(1);
+    expect(
+      cgroupCores(filesOf({ '/proc/self/cgroup': '0::/\n', '/sys/fs/cgroup/cpu.max': 'max 100000\n' })),
+    ).toBeUndefined();
+  });
+
+  it("reads cgroup v1's cfs quota and period under the cpu controller's mount, and nothing without a quota", () => {
+    expect(
+      cgroupCores(
+        filesOf({
+          '/proc/self/cgroup': '5:memory:/x\n4:cpu,cpuacct:/docker/abc\n0::/\n',
+          '/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us': '250000\n',
+          '/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us': '100000\n',
+        }),
+      ),
+    ).toBe(3);
+    expect(
+      cgroupCores(
+        filesOf({
+          '/proc/self/cgroup': '1:cpu:/\n',
+          '/sys/fs/cgroup/cpu/cpu.cfs_quota_us': '-1\n',
+          '/sys/fs/cgroup/cpu/cpu.cfs_period_us': '100000\n',
+        }),
+      ),
+    ).toBeUndefined();
+    // no cgroup file at all (another operating system)
+    expect(cgroupCores(filesOf({}))).toBeUndefined();
+  });
+
+  it("counts this process's cores: at least one, at most the machine's, and its own quota's", () => {
+    const cores = usableCores();
+    expect(cores).toBeGreaterThanOrEqual(1);
+    expect(cores).toBeLessThanOrEqual(availableParallelism());
+    const quota = cgroupCores();
+    if (quota !== undefined) expect(cores).toBeLessThanOrEqual(quota);
+  });
+});
