@@ -191,7 +191,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
   const { model, asked } = trainingModel(config.model, options.env ?? process.env, usableCores());
   if (asked !== undefined)
     logger.warn(
-      { code: 'PW_THREADS_CAPPED', threads: asked, cores: model.threads },
+      { event: 'threads-capped', asked, cores: model.threads },
       `training was asked for ${asked} threads, but this process can run ${model.threads} at once: it uses ${model.threads} (the same model, sooner)`,
     );
   trainingWorkers.warm(model);

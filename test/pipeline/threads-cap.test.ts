@@ -29,7 +29,7 @@ describe('training threads', () => {
     );
   });
 
-  it('trains on the usable cores when the config asks for more, with a PW_THREADS_CAPPED warning', async () => {
+  it('trains on the usable cores when the config asks for more, with a threads-capped warning', async () => {
     const project = createTestProject('threads');
     const cores = usableCores();
     project.set(['model', 'threads'], cores + 3);
@@ -39,9 +39,9 @@ describe('training threads', () => {
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
     const record = await project.run({ logger });
     expect(record.status).toBe('succeeded');
-    const warnings = lines.filter((line) => line.code === 'PW_THREADS_CAPPED');
+    const warnings = lines.filter((line) => line.event === 'threads-capped');
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ level: 40, threads: cores + 3, cores });
+    expect(warnings[0]).toMatchObject({ level: 40, asked: cores + 3, cores });
     // the model was fitted with the capped count
     const registry = await openRegistry(project.config(), project.dir, {});
     try {
@@ -55,6 +55,6 @@ describe('training threads', () => {
     project.set(['model', 'threads'], 1);
     lines.length = 0;
     expect((await project.run({ logger })).status).toBe('succeeded');
-    expect(lines.filter((line) => line.code === 'PW_THREADS_CAPPED')).toHaveLength(0);
+    expect(lines.filter((line) => line.event === 'threads-capped')).toHaveLength(0);
   });
 });
