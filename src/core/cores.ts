@@ -3,14 +3,16 @@
 // or a Kubernetes CPU limit sets. The kernel enforces a quota by pausing the process once it has used
 // its share of each period, so threads beyond it do not run at the same time; they take turns, and the
 // tree engine's workers, which wait for each other at every shared step, then wait for each other's turns.
+// A fractional quota counts its whole cores only (2.5 CPUs: 2), as libuv's own count (Node.js 22 and later,
+// whose availableParallelism reads the quota too) and Rust's do: a third thread would be throttled.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
 
-/** Whole cores a quota of `quota` microseconds of CPU per `period` allows (at least 1); undefined for none. */
+/** Whole cores a quota of `quota` microseconds of CPU per `period` holds (at least 1); undefined for none. */
 export function quotaCores(quota: number, period: number): number | undefined {
   if (!Number.isFinite(quota) || !Number.isFinite(period) || quota <= 0 || period <= 0) return undefined;
-  return Math.max(1, Math.ceil(quota / period));
+  return Math.max(1, Math.floor(quota / period));
 }
 
 /** Reads a text file, or undefined when it is not there (or not readable). */

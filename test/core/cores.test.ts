@@ -10,7 +10,7 @@ const filesOf =
     files[path];
 
 describe('usable cores', () => {
-  it('rounds a CPU quota up to whole cores, at least one, and reads none from a missing or unlimited one', () => {
+  it('counts the whole cores a CPU quota holds, at least one, and none from a missing or unlimited one', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 10 ** 9 }),
@@ -18,9 +18,10 @@ describe('usable cores', () => {
         (quota, period) => {
           const cores = quotaCores(quota, period) as number;
           expect(cores).toBeGreaterThanOrEqual(1);
-          // the fewest whole cores that hold the quota
-          expect(cores * period).toBeGreaterThanOrEqual(quota);
-          if (cores > 1) expect((cores - 1) * period).toBeLessThan(quota);
+          // the most whole cores the quota holds (a quota under one core still runs one thread)
+          if (quota >= period) expect(cores * period).toBeLessThanOrEqual(quota);
+          else expect(cores).toBe(1);
+          expect((cores + 1) * period).toBeGreaterThan(quota);
         },
       ),
     );
@@ -38,7 +39,7 @@ describe('usable cores', () => {
       cgroupCores(
         filesOf({
           '/proc/self/cgroup': '0::/kubepods/pod1/container\n',
-          '/sys/fs/cgroup/kubepods/pod1/container/cpu.max': '150000 100000\n',
+          '/sys/fs/cgroup/kubepods/pod1/container/cpu.max': '250000 100000\n',
         }),
       ),
     ).toBe(2);
@@ -65,7 +66,7 @@ describe('usable cores', () => {
       cgroupCores(
         filesOf({
           '/proc/self/cgroup': '5:memory:/x\n4:cpu,cpuacct:/docker/abc\n0::/\n',
-          '/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us': '250000\n',
+          '/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_quota_us': '350000\n',
           '/sys/fs/cgroup/cpu,cpuacct/docker/abc/cpu.cfs_period_us': '100000\n',
         }),
       ),
