@@ -3,8 +3,9 @@
 // or a Kubernetes CPU limit sets. The kernel enforces a quota by pausing the process once it has used
 // its share of each period, so threads beyond it do not run at the same time; they take turns, and the
 // tree engine's workers, which wait for each other at every shared step, then wait for each other's turns.
-// A fractional quota counts its whole cores only (2.5 CPUs: 2), as libuv's own count (Node.js 22 and later,
-// whose availableParallelism reads the quota too) and Rust's do: a third thread would be throttled.
+// A fractional quota counts its whole cores only (2.5 CPUs: 2), as libuv's own count does from libuv 1.49
+// (Node.js 24 has it; Node.js 20 has 1.46, whose availableParallelism does not read the quota) and as
+// Rust's does: a third thread would be throttled.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { posix } from 'node:path';
