@@ -28,6 +28,11 @@ export interface Estimator {
   predictRow(row: Float64Array, out?: Float64Array): number;
   featureImportance(): Float64Array;
   toJSON(): EstimatorJSON;
+  /**
+   * Threads this object's last fit trained on (the threads asked, or fewer for a table too small to share
+   * them); undefined until it has fitted (a model read back from JSON has not).
+   */
+  readonly fitThreads?: number;
 }
 
 /** What an estimator learns: one of two classes, one of k classes, or a number (the schema's task). */

@@ -29,11 +29,12 @@ describe('training threads', () => {
     );
   });
 
-  it('trains on the usable cores when the config asks for more, with a threads-capped warning', async () => {
+  it('trains on the usable cores when the config asks for more, with a threads-capped warning, and says on how many', async () => {
     const project = createTestProject('threads');
     const cores = usableCores();
+    project.set(['model', 'type'], 'random_forest');
+    project.set(['model', 'params'], { n_estimators: 20, max_depth: 6 });
     project.set(['model', 'threads'], cores + 3);
-    project.set(['model', 'params', 'max_iter'], 20);
     await project.push(project.writeCsv('train.csv', 3000, 11));
     const lines: Record<string, unknown>[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => lines.push(JSON.parse(line)) });
@@ -42,6 +43,9 @@ describe('training threads', () => {
     const warnings = lines.filter((line) => line.event === 'threads-capped');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ level: 40, asked: cores + 3, cores });
+    // the run says how many threads its model trained on
+    const train = record.steps.find((step) => step.name === 'train');
+    expect(train?.summary).toMatchObject({ model: 'random_forest', threads: cores });
     // the model was fitted with the capped count
     const registry = await openRegistry(project.config(), project.dir, {});
     try {
@@ -54,7 +58,9 @@ describe('training threads', () => {
     // a count within the cores is used as it is, without a warning
     project.set(['model', 'threads'], 1);
     lines.length = 0;
-    expect((await project.run({ logger })).status).toBe('succeeded');
+    const again = await project.run({ logger, noCache: true });
+    expect(again.status).toBe('succeeded');
     expect(lines.filter((line) => line.event === 'threads-capped')).toHaveLength(0);
+    expect(again.steps.find((step) => step.name === 'train')?.summary).toMatchObject({ threads: 1 });
   });
 });

@@ -143,6 +143,7 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       leafRows: false,
     };
     const threads = Math.min(resolveThreads(params.threads), params.n_estimators);
+    this.fitThreads = threads;
     // worker threads start first (their start-up overlaps the copy of the data into shared memory),
     // take their share of the binning, then get their work once it is done
     const workers = StartingWorkers.start(threads - 1);

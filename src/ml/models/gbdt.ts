@@ -222,6 +222,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
 
     // any thread count learns the same model: small tables take the one that is fastest for them
     const threads = boostingThreads(resolveThreads(params.threads), trainX.rows, trainX.cols);
+    this.fitThreads = threads;
     const seed = params.random_state;
     // worker threads start first (their start-up overlaps the copy of the data into shared memory),
     // take their share of the binning, then get their work once it is done

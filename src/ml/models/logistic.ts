@@ -66,6 +66,8 @@ export class LogisticRegressionModel implements Estimator {
   /** Flat copies of the state for the scoring loop. */
   private weights = new Float64Array(0);
   private biases = new Float64Array(0);
+  /** See Estimator.fitThreads: logistic regression fits on the calling thread. */
+  fitThreads: number | undefined;
 
   constructor(
     params: Partial<LogisticParams> & Record<string, unknown> = {},
@@ -86,6 +88,7 @@ export class LogisticRegressionModel implements Estimator {
 
   fit(X: Matrix, y: Float64Array, options: FitOptions = {}): this {
     checkFitInputs(X, y, options, 'logistic regression');
+    this.fitThreads = 1;
     const { classes } = describeTarget(y, false, {
       hint: 'Logistic regression is for classification targets.',
     });

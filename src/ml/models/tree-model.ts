@@ -26,6 +26,8 @@ export abstract class TreeModel<
   protected state: S | undefined;
   protected ensemble = new TreeEnsemble();
   private importance: Float64Array = new Float64Array(0);
+  /** See Estimator.fitThreads: set by the subclass's fit. */
+  fitThreads: number | undefined;
 
   constructor(readonly params: P) {}
 

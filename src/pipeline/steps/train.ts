@@ -98,9 +98,15 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
     return { model: estimatorFromJSON(saved.model), trainingRows: saved.trainingRows };
   },
   outputHash: (output) => sha256(canonicalJson(output.model.toJSON())),
-  summary: (output) => ({
-    model: output.model.kind,
-    rows: output.trainingRows,
-    text: `${output.model.kind} on ${output.trainingRows.toLocaleString('en')} rows`,
-  }),
+  summary: (output) => {
+    // the threads are known when the model was fitted in this run, not when it came from the cache
+    const threads = output.model.fitThreads;
+    const on = threads === undefined ? '' : `, ${threads} thread${threads === 1 ? '' : 's'}`;
+    return {
+      model: output.model.kind,
+      rows: output.trainingRows,
+      ...(threads === undefined ? {} : { threads }),
+      text: `${output.model.kind} on ${output.trainingRows.toLocaleString('en')} rows${on}`,
+    };
+  },
 };
