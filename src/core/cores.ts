@@ -50,7 +50,14 @@ export function cgroupCores(read: ReadText = readText): number | undefined {
       }
     } else if (controllers.split(',').includes('cpu')) {
       const mount = posix.join('/sys/fs/cgroup', controllers);
-      for (const dir of new Set([posix.join(mount, path), mount, '/sys/fs/cgroup/cpu'])) {
+      // the controllers' own mount, or the usual /sys/fs/cgroup/cpu link to it; each at the group and its root
+      const dirs = [
+        posix.join(mount, path),
+        mount,
+        posix.join('/sys/fs/cgroup/cpu', path),
+        '/sys/fs/cgroup/cpu',
+      ];
+      for (const dir of new Set(dirs)) {
         const quota = read(posix.join(dir, 'cpu.cfs_quota_us'));
         const period = read(posix.join(dir, 'cpu.cfs_period_us'));
         if (quota !== undefined && period !== undefined) add(quotaCores(Number(quota), Number(period)));

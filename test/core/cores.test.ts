@@ -80,6 +80,16 @@ describe('usable cores', () => {
         }),
       ),
     ).toBeUndefined();
+    // a group reached through the usual cpu link
+    expect(
+      cgroupCores(
+        filesOf({
+          '/proc/self/cgroup': '3:cpuacct,cpu:/job\n',
+          '/sys/fs/cgroup/cpu/job/cpu.cfs_quota_us': '100000\n',
+          '/sys/fs/cgroup/cpu/job/cpu.cfs_period_us': '100000\n',
+        }),
+      ),
+    ).toBe(1);
     // no cgroup file at all (another operating system)
     expect(cgroupCores(filesOf({}))).toBeUndefined();
   });
