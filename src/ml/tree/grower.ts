@@ -272,8 +272,7 @@ export class TreeGrower {
     this.pool.reset();
     this.open.clear();
     this.growRoot(count, identity, random);
-    // one node split a call: the loop stays small, so that it is compiled once rather than also while it
-    // runs the first tree (on-stack replacement), and each call's body is compiled on its own
+    // the best open node split a call, until none is left or the leaves are all made
     for (let leaves = 1; this.open.size > 0 && (settings.maxLeaves === 0 || leaves < settings.maxLeaves);)
       this.splitNext(++leaves, random);
     this.open.clear();
