@@ -18,6 +18,7 @@ import { randomSplit, stratifiedSplit } from '../split.js';
 import { SharedBinning, type BinnedData } from '../tree/binning.js';
 import { TreeEnsemble } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
+import { exactGrid } from '../tree/histogram.js';
 import { fastExp } from '../tree/kernels.js';
 import { phaseDone, phaseStart } from '../tree/profile.js';
 import { BoostingThreads, boostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
@@ -413,7 +414,8 @@ class BoostingTrainer {
     const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
     const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting);
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
-    const pool = await BoostingThreads.start(workspace, workers);
+    // gradients on exact grids (the kernels' pass): each thread keeps its rows in a segment of its own
+    const pool = await BoostingThreads.start(workspace, workers, boosting !== undefined);
     const grower = new TreeGrower(workspace, pool, settings);
     return new BoostingTrainer(workspace, params, grower, pool);
   }
@@ -468,6 +470,22 @@ class BoostingTrainer {
     for (let f = 0; f < layout.features; f++) if (layout.featureGroup[f] >= 0) usable.push(f);
     const allowed = params.colsample < 1 ? new Uint8Array(layout.features) : undefined;
     const featuresPerTree = Math.max(1, Math.round(params.colsample * usable.length));
+    // the kernels' pass rounds each row's gradient and hessian to grids on which every node's sums are
+    // exact (exactGrid), from bounds that hold for every row: a weighted log-loss gradient is at most the
+    // weight, its hessian a quarter of it; a squared-error gradient is at most the weight times the
+    // distance from the target, which grows by at most the largest leaf value each tree
+    let heaviest = 1;
+    if (weights) {
+      heaviest = 0;
+      for (let i = 0; i < n; i++) heaviest = Math.max(heaviest, weights[i]);
+    }
+    let gradientBound = heaviest;
+    if (task === 'regression') {
+      gradientBound = 0;
+      for (let i = 0; i < n; i++)
+        gradientBound = Math.max(gradientBound, (weights ? weights[i] : 1) * Math.abs(baseline[0] - y[i]));
+    }
+    const hessianBound = task === 'binary' ? heaviest / 4 : heaviest;
 
     let iterations = 0;
     for (let iteration = 0; iteration < params.max_iter; iteration++) {
@@ -477,6 +495,9 @@ class BoostingTrainer {
       }
       for (let output = 0; output < outputs; output++) {
         if (regions) {
+          const grid = this.workspace.grid;
+          grid[0] = exactGrid(gradientBound, n);
+          grid[1] = exactGrid(hessianBound, n);
           this.threads.boost(n, task === 'binary', !inSample);
         } else {
           computeGradients(
@@ -504,7 +525,8 @@ class BoostingTrainer {
           if (tree.left[k] >= 0) {
             importance[tree.feature[k]] += tree.gain[k];
           } else if (regions) {
-            kernels.scatterLeaf(plan.rowsAt, tree.start[k], tree.end[k], regions.leafOfAt, k);
+            for (let at = k * tree.segments; at < (k + 1) * tree.segments; at++)
+              kernels.scatterLeaf(plan.rowsAt, tree.start[at], tree.end[at], regions.leafOfAt, k);
           } else {
             for (let i = tree.start[k]; i < tree.end[k]; i++) leafOf[rows[i]] = k;
           }
@@ -514,6 +536,12 @@ class BoostingTrainer {
         }
         if (regions) {
           leafValues.set(tree.value.subarray(0, tree.count));
+          if (task === 'regression') {
+            let largest = 0;
+            for (let k = 0; k < tree.count; k++)
+              if (tree.left[k] < 0) largest = Math.max(largest, Math.abs(tree.value[k]));
+            gradientBound += heaviest * largest;
+          }
         } else {
           const values = tree.value;
           for (let i = 0; i < n; i++) raw[i * outputs + output] += values[leafOf[i]];

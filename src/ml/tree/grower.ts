@@ -51,6 +51,25 @@ export interface NodeOperations {
   readonly stepThreads?: number;
   /** Runs parts 0 … parts - 1 of the split step whose arguments are in the workspace's step area. */
   step?(parts: number): void;
+  /**
+   * Segments a node's positions are kept in: 1, one range of positions (build and partition above), or
+   * one a thread, each thread's rows staying in its own segment (the root's positions cut in equal
+   * runs) so that a split is one step on every thread: each segment partitioned, then the histogram of
+   * one child's rows in it summed (splitSegments). A node's histogram is then the sum of its segments',
+   * which gradient boosting's grids make exact (see exactGrid), so any count gives the same trees.
+   */
+  readonly segments?: number;
+  /**
+   * segments > 1: the histogram of the node whose range in each segment is in the workspace's
+   * segmentRanges, each segment's into slot `slot` (the first) or its piece area (the others).
+   */
+  buildSegments?(slot: number, identity: boolean): void;
+  /**
+   * segments > 1: partitions each segment's range of a node (in the workspace's segmentRanges, where each
+   * segment's first right position is written) by the table on group column `column`, then, for `side`
+   * 0 (left) or 1 (right), sums that child's histogram as buildSegments does (-1: none).
+   */
+  splitSegments?(column: number, side: number, slot: number): void;
 }
 
 /** Histogram slots of a workspace: one per open node, a fixed number (the same on every thread count). */
@@ -100,8 +119,11 @@ type Scan = Kernels['scanBins'];
 /** Node records of the tree being grown (children are allocated in pairs: right = left + 1). */
 export class GrownTree {
   count = 0;
-  start = new Int32Array(64);
-  end = new Int32Array(64);
+  /** Node k's positions in segment s (see NodeOperations.segments) are [start[k·segments + s], end[k·segments + s]). */
+  start: Int32Array;
+  end: Int32Array;
+  /** Rows in the node, over every segment. */
+  size = new Int32Array(64);
   depth = new Int32Array(64);
   slot = new Int32Array(64);
   sumGradient = new Float64Array(64);
@@ -119,11 +141,16 @@ export class GrownTree {
   /** Split threshold on raw values (x <= threshold goes left), or the output of a leaf. */
   value = new Float64Array(64);
 
-  add(start: number, end: number, depth: number, sumGradient: number, sumHessian: number): number {
-    if (this.count === this.start.length) this.grow();
+  constructor(readonly segments = 1) {
+    this.start = new Int32Array(64 * segments);
+    this.end = new Int32Array(64 * segments);
+  }
+
+  /** A node of `size` rows (its ranges of positions are set by the caller). */
+  add(size: number, depth: number, sumGradient: number, sumHessian: number): number {
+    if (this.count === this.size.length) this.grow();
     const k = this.count++;
-    this.start[k] = start;
-    this.end[k] = end;
+    this.size[k] = size;
     this.depth[k] = depth;
     this.slot[k] = -1;
     this.sumGradient[k] = sumGradient;
@@ -138,14 +165,15 @@ export class GrownTree {
   }
 
   private grow(): void {
-    const size = this.start.length * 2;
-    const grown = <T extends Int32Array | Float64Array | Uint8Array>(array: T): T => {
-      const next = new (array.constructor as new (length: number) => T)(size);
+    const size = this.size.length * 2;
+    const grown = <T extends Int32Array | Float64Array | Uint8Array>(array: T, per = 1): T => {
+      const next = new (array.constructor as new (length: number) => T)(size * per);
       next.set(array);
       return next;
     };
-    this.start = grown(this.start);
-    this.end = grown(this.end);
+    this.start = grown(this.start, this.segments);
+    this.end = grown(this.end, this.segments);
+    this.size = grown(this.size);
     this.depth = grown(this.depth);
     this.slot = grown(this.slot);
     this.sumGradient = grown(this.sumGradient);
@@ -167,7 +195,7 @@ export class GrownTree {
 }
 
 export class TreeGrower {
-  readonly tree = new GrownTree();
+  readonly tree: GrownTree;
   /** Per feature: may it be used in the current tree (column subsampling). */
   readonly featureAllowed: Uint8Array;
   private readonly data: BinnedData;
@@ -193,6 +221,7 @@ export class TreeGrower {
     private readonly settings: GrowerSettings,
   ) {
     this.data = workspace.data;
+    this.tree = new GrownTree(builder.segments ?? 1);
     const { layout } = this.data;
     this.pool = new HistogramPool(workspace.plan.capacity);
     this.featureAllowed = new Uint8Array(layout.features).fill(1);
@@ -254,7 +283,10 @@ export class TreeGrower {
     const { settings } = this;
     const threads = this.builder.stepThreads ?? 1;
     this.stepParts =
-      threads > 1 && settings.criterion === 'newton' && settings.featuresPerSplit === 0
+      threads > 1 &&
+      this.tree.segments === 1 &&
+      settings.criterion === 'newton' &&
+      settings.featuresPerSplit === 0
         ? fillPartTable(this.workspace, threads, this.searchCount)
         : 1;
   }
@@ -283,13 +315,25 @@ export class TreeGrower {
   /** The root over positions [0, count): its sums (from its histogram when it has one), and its best split. */
   private growRoot(count: number, identity: boolean, random: Random | undefined): void {
     const tree = this.tree;
-    const root = tree.add(0, count, 0, 0, 0);
+    const segments = tree.segments;
+    const root = tree.add(count, 0, 0, 0);
+    // the root's positions cut in equal runs, one a segment
+    for (let s = 0; s < segments; s++) {
+      tree.start[s] = Math.floor((s * count) / segments);
+      tree.end[s] = Math.floor(((s + 1) * count) / segments);
+    }
     const firstGroup = this.workspace.groupActive.indexOf(1);
     let rootSlot = -1;
     if (firstGroup >= 0 && this.largeEnough(count, 0)) {
       rootSlot = this.pool.acquire();
       const started = phaseStart();
-      this.builder.build(rootSlot, 0, count, identity);
+      if (segments > 1) {
+        this.shareRanges(root);
+        this.builder.buildSegments?.(rootSlot, identity);
+        addHistogramPieces(this.workspace, rootSlot, segments);
+      } else {
+        this.builder.build(rootSlot, 0, count, identity);
+      }
       phaseDone('histograms', started, count);
       // the sums come from one column's histogram: summed in one fixed order, whichever thread built it
       const { layout } = this.data;
@@ -336,26 +380,37 @@ export class TreeGrower {
     // the children's counts and sums come with the split, before any row moves
     const depth = tree.depth[node] + 1;
     const leftCount = tree.leftCount[node];
+    const rightCount = tree.size[node] - leftCount;
     const leftGradient = tree.leftGradient[node];
     const leftHessian = tree.leftHessian[node];
     const splitLeft = !lastSplit && this.splittableAs(leftCount, depth, leftGradient, leftHessian);
     const splitRight =
       !lastSplit &&
       this.splittableAs(
-        tree.end[node] - tree.start[node] - leftCount,
+        rightCount,
         depth,
         tree.sumGradient[node] - leftGradient,
         tree.sumHessian[node] - leftHessian,
       );
-    const left = this.applySplit(node, settings.leafRows || splitLeft || splitRight);
+    // the smaller child's histogram is summed (of equal ones, the left), the larger's taken by subtraction
+    const smallIsLeft = leftCount <= rightCount;
+    // in segments the smaller child's histogram is summed in the partition's step: its slot is taken first
+    const segmented = tree.segments > 1;
+    const early = segmented && (splitLeft || splitRight) ? this.pool.acquire() : -1;
+    const left = this.applySplit(
+      node,
+      settings.leafRows || splitLeft || splitRight,
+      early >= 0 ? (smallIsLeft ? 0 : 1) : -1,
+      early,
+    );
     const right = left + 1;
     if (!splitLeft && !splitRight) {
       this.releaseSlot(node);
       return;
     }
-    const small = tree.end[left] - tree.start[left] <= tree.end[right] - tree.start[right] ? left : right;
+    const small = smallIsLeft ? left : right;
     const large = small === left ? right : left;
-    const smallSlot = this.pool.acquire();
+    const smallSlot = segmented ? early : this.pool.acquire();
     if (smallSlot < 0) {
       this.releaseSlot(node);
       return;
@@ -370,8 +425,10 @@ export class TreeGrower {
       return;
     }
     let started = phaseStart();
-    this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
-    phaseDone('histograms', started, tree.end[small] - tree.start[small]);
+    // in segments, the segments' sums of the smaller child added up
+    if (segmented) addHistogramPieces(this.workspace, smallSlot, tree.segments);
+    else this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
+    phaseDone('histograms', started, tree.size[small]);
     if (largeSplittable) {
       started = phaseStart();
       const { kernels, slotLength } = this.workspace;
@@ -425,7 +482,7 @@ export class TreeGrower {
       settings,
       children: children.map((node, c) => ({
         search: splittable[c],
-        rows: tree.end[node] - tree.start[node],
+        rows: tree.size[node],
         sumGradient: tree.sumGradient[node],
         sumHessian: tree.sumHessian[node],
         score: scores[c],
@@ -470,7 +527,7 @@ export class TreeGrower {
   private splittable(node: number): boolean {
     const tree = this.tree;
     return this.splittableAs(
-      tree.end[node] - tree.start[node],
+      tree.size[node],
       tree.depth[node],
       tree.sumGradient[node],
       tree.sumHessian[node],
@@ -501,7 +558,7 @@ export class TreeGrower {
   private findSplit(node: number, random: Random | undefined): boolean {
     const started = phaseStart();
     const found = this.searchSplit(node, random);
-    phaseDone('split search', started, this.tree.end[node] - this.tree.start[node]);
+    phaseDone('split search', started, this.tree.size[node]);
     return found;
   }
 
@@ -511,7 +568,7 @@ export class TreeGrower {
     const settings = this.settings;
     const histograms = this.workspace.histograms;
     const slotAt = this.workspace.slotAddress(tree.slot[node]);
-    const total = tree.end[node] - tree.start[node];
+    const total = tree.size[node];
     const sumGradient = tree.sumGradient[node];
     const sumHessian = tree.sumHessian[node];
     const parentScore = this.score(sumGradient, sumHessian);
@@ -676,10 +733,11 @@ export class TreeGrower {
 
   /**
    * Partitions the node's positions (stable: each side keeps ascending row order) and adds its two
-   * children; with `moveRows` false (children that stay leaves, see leafRows) the rows stay where they
-   * are and the children only get their counts.
+   * children; with `moveRows` false (children that stay leaves, see leafRows; never in segments) the rows
+   * stay where they are and the children only get their counts. In segments, `side` 0 or 1 also sums
+   * that child's histogram into slot `slot` and the piece areas (see NodeOperations.splitSegments).
    */
-  private applySplit(node: number, moveRows: boolean): number {
+  private applySplit(node: number, moveRows: boolean, side: number, slot: number): number {
     const tree = this.tree;
     const { layout, mapper, columns } = this.data;
     const f = tree.feature[node];
@@ -688,18 +746,25 @@ export class TreeGrower {
     const bin = tree.bin[node];
     const missingBin = mapper.hasMissing[f] === 1 ? mapper.valueBins[f] : -1;
     const missingLeft = tree.missingLeft[node] === 1;
+    const segments = tree.segments;
     const start = tree.start[node];
     const end = tree.end[node];
+    const size = tree.size[node];
     let leftEnd = start + tree.leftCount[node];
-    if (moveRows) {
+    if (moveRows || segments > 1) {
       const table = this.workspace.table;
       for (let code = 0; code < layout.groupBins[g]; code++) {
         const digit = digits[code];
         table[code] = digit <= bin || (digit === missingBin && missingLeft) ? 1 : 0;
       }
       const started = phaseStart();
-      leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
-      phaseDone('partition', started, end - start);
+      if (segments > 1) {
+        this.shareRanges(node);
+        this.builder.splitSegments?.(columns[g].byteOffset, side, slot);
+      } else {
+        leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
+      }
+      phaseDone('partition', started, size);
     }
 
     const edges = mapper.edges[f];
@@ -707,10 +772,42 @@ export class TreeGrower {
     const depth = tree.depth[node] + 1;
     const leftGradient = tree.leftGradient[node];
     const leftHessian = tree.leftHessian[node];
-    const left = tree.add(start, leftEnd, depth, leftGradient, leftHessian);
-    tree.add(leftEnd, end, depth, tree.sumGradient[node] - leftGradient, tree.sumHessian[node] - leftHessian);
+    const leftCount = tree.leftCount[node];
+    const left = tree.add(leftCount, depth, leftGradient, leftHessian);
+    tree.add(
+      size - leftCount,
+      depth,
+      tree.sumGradient[node] - leftGradient,
+      tree.sumHessian[node] - leftHessian,
+    );
     tree.left[node] = left;
+    if (segments > 1) {
+      const ranges = this.workspace.segmentRanges;
+      for (let s = 0; s < segments; s++) {
+        const split = ranges[3 * s + 2];
+        tree.start[left * segments + s] = ranges[3 * s];
+        tree.end[left * segments + s] = split;
+        tree.start[(left + 1) * segments + s] = split;
+        tree.end[(left + 1) * segments + s] = ranges[3 * s + 1];
+      }
+    } else {
+      tree.start[left] = start;
+      tree.end[left] = leftEnd;
+      tree.start[left + 1] = leftEnd;
+      tree.end[left + 1] = end;
+    }
     return left;
+  }
+
+  /** The node's range in each segment, into the workspace's segmentRanges for the node operations. */
+  private shareRanges(node: number): void {
+    const tree = this.tree;
+    const segments = tree.segments;
+    const ranges = this.workspace.segmentRanges;
+    for (let s = 0; s < segments; s++) {
+      ranges[3 * s] = tree.start[node * segments + s];
+      ranges[3 * s + 1] = tree.end[node * segments + s];
+    }
   }
 
   private finishLeaves(): void {

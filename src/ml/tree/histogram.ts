@@ -27,6 +27,20 @@ export function expandFeature(
   }
 }
 
+/**
+ * The grid (a power of two) on which sums of `rows` values of magnitude at most `bound` are exact: with
+ * every value a multiple of it, each partial sum is a whole multiple of it below 2^53, so a node's
+ * histogram is the same double whatever order, pieces or threads its rows are summed in, and a child's
+ * taken by subtraction is the one summed directly. Gradient boosting rounds each row's gradient and
+ * hessian to the grids of their bounds (about 2^-52 of the rows' total: 2^-33 of the largest gradient on
+ * 300,000 rows, 2^-28 on ten million).
+ */
+export function exactGrid(bound: number, rows: number): number {
+  // two rows at least: a value is then at most 2^51 grids (see Kernels.boostLogLoss)
+  const total = Math.max(bound, 2 ** -900) * Math.max(rows, 2);
+  return 2 ** (Math.min(Math.ceil(Math.log2(total)), 1000) - 52);
+}
+
 /** Pieces of a node's histogram over positions [start, end): runs of the workspace's histogramPieceRows. */
 export function histogramPieces(workspace: Workspace, start: number, end: number): number {
   return Math.max(1, Math.ceil((end - start) / workspace.plan.histogramPieceRows));

@@ -116,6 +116,8 @@ type BoostPass = (
   gh: number,
   tables: number,
   rows: number,
+  gridG: number,
+  gridH: number,
 ) => void;
 
 /** Sums of several groups' histograms over positions [start, end) (see Kernels.histogramGroups1). */
@@ -238,7 +240,8 @@ export interface Kernels {
   /**
    * One boosting pass over rows [start, end) for one output: raw[i] += leafValues[leafOf[i]] (the last
    * tree), then the (gradient, hessian) pair of the loss at raw[i] into gh[i] (weight 1: `weights` is
-   * not read); with `rows` not 0, rows[i] = i (every row drawn, in order).
+   * not read), each rounded to the nearest multiple of its grid (gridG, gridH: powers of two, from
+   * exactGrid in histogram.ts; ties to even); with `rows` not 0, rows[i] = i (every row drawn, in order).
    */
   boostLogLoss: BoostPass;
   boostSquaredError: BoostPass;
@@ -859,10 +862,19 @@ function twoRows(constants: Map<number, number>): Lanes {
  */
 function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
   const [start, stop, raw, y, weights, leafOf, leafValues, gh, tables, rows] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-  const [i, at, k, k1, pairsEnd] = [10, 11, 12, 13, 14];
+  // the grids (F64 parameters): gradients to multiples of gridG, hessians of gridH
+  const grid = { gradient: 10, hessian: 11 };
+  const [i, at, k, k1, pairsEnd] = [12, 13, 14, 15, 16];
   // the same names for a row's doubles (F64 locals) and for two rows' vectors (V128 locals)
-  const one = { score: 15, weight: 16, x: 17, rounded: 18, r: 19, p: 20, target: 21 };
-  const two = { score: 22, weight: 23, x: 24, rounded: 25, r: 26, p: 27, target: 28 };
+  const one = { score: 17, weight: 18, x: 19, rounded: 20, r: 21, p: 22, target: 23 };
+  /**
+   * A grid's shift: 1.5 × 2^52 grids, whose doubles are one grid apart, so that (value + shift) - shift is
+   * the value rounded to the nearest multiple of the grid (ties to even) for values up to 2^51 grids (F64
+   * locals, then splat into V128 locals after the constants').
+   */
+  const shift = { gradient: 24, hessian: 25 };
+  const two = { score: 26, weight: 27, x: 28, rounded: 29, r: 30, p: 31, target: 32 };
+  const shiftLanes = { gradient: 43, hessian: 44 };
   const leafValue = (next: number): Code[] => [
     get(leafValues),
     get(leafOf),
@@ -911,7 +923,7 @@ function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
     1 / 24,
     1 / 120,
   ];
-  const constants = new Map(values.map((value, at) => [value, 29 + at]));
+  const constants = new Map(values.map((value, at) => [value, 33 + at]));
   const rowsCode = (paired: boolean): Code[] => {
     const lanes = paired ? twoRows(constants) : ONE_ROW;
     const v = paired ? two : one;
@@ -957,6 +969,12 @@ function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
           [get(v.weight), get(v.p), lanes.mul, ...constant(1), get(v.p), lanes.sub, lanes.mul],
         ]
       : [[get(v.weight), get(v.score), get(v.target), lanes.sub, lanes.mul], [get(v.weight)]];
+    // each value to the nearest multiple of its grid
+    const onGrid = (value: Code[], step: 'gradient' | 'hessian'): Code[] => {
+      const from = paired ? shiftLanes : shift;
+      return [...value, get(from[step]), lanes.add, get(from[step]), lanes.sub];
+    };
+    const [gradientOnGrid, hessianOnGrid] = [onGrid(gradient, 'gradient'), onGrid(hessian, 'hessian')];
     const pairsAt: Code[] = [get(gh), get(at), i32(1), shl, add];
     // prettier-ignore
     return [
@@ -974,11 +992,11 @@ function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
         ? [
             // both rows' gradients (x is free by now) and hessians (r), then (gradient, hessian) of the
             // first row and of the second: the lanes interleaved
-            ...gradient, set(v.x), ...hessian, set(v.r),
+            ...gradientOnGrid, set(v.x), ...hessianOnGrid, set(v.r),
             ...pairsAt, get(v.x), get(v.r), i8x16Shuffle([0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]), v128Store(0),
             ...pairsAt, get(v.x), get(v.r), i8x16Shuffle([8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31]), v128Store(16),
           ]
-        : [...pairsAt, ...gradient, storeF64(0), ...pairsAt, ...hessian, storeF64(8)]),
+        : [...pairsAt, ...gradientOnGrid, storeF64(0), ...pairsAt, ...hessianOnGrid, storeF64(8)]),
       get(rows), ifThen,
       get(rows), get(i), i32(2), shl, add, get(i), store32(),
       ...(paired ? [get(rows), get(i), i32(2), shl, add, get(i), i32(1), add, store32(4)] : []),
@@ -986,16 +1004,19 @@ function boostFunction(logLoss: boolean, weighted: boolean): FunctionCode {
     ];
   };
   return {
-    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F64, F64],
     results: [],
     locals: [
       ...[I32, I32, I32, I32, I32],
-      ...Array.from({ length: 7 }, () => F64),
-      ...Array.from({ length: 7 + values.length }, () => V128),
+      ...Array.from({ length: 9 }, () => F64),
+      ...Array.from({ length: 7 + values.length + 2 }, () => V128),
     ],
     // prettier-ignore
     body: [
       ...values.flatMap((value) => [f64(value), f64x2Splat, set(constants.get(value) as number)]),
+      ...(['gradient', 'hessian'] as const).flatMap((name) => [
+        get(grid[name]), f64(1.5 * 2 ** 52), f64Mul, tee(shift[name]), f64x2Splat, set(shiftLanes[name]),
+      ]),
       // pairs of rows up to the last even count, then a last odd row
       get(stop), get(start), sub, i32(-2), and, get(start), add, set(pairsEnd),
       get(start), set(i),

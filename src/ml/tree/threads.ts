@@ -1,7 +1,9 @@
-// Worker threads for tree learning over shared memory. Boosting shares a node's histogram by fixed pieces
-// of its positions (each summed whole by one thread, then added up in piece order) and per-row work by
-// pieces of rows (a row's result depends on that row only); forests grow whole trees from per-tree seeds.
-// Any thread count: the same model.
+// Worker threads for tree learning over shared memory. Boosting with gradients on exact grids keeps each
+// thread's rows in a segment of their own: a split is one step on every thread (each segment partitioned,
+// then one child's histogram summed in it), the node's histogram the sum of its segments'. Otherwise it
+// shares a node's histogram by fixed pieces of its positions (each summed whole by one thread, then added
+// up in piece order). Per-row work goes by pieces of rows (a row's result depends on that row only);
+// forests grow whole trees from per-tree seeds. Any thread count: the same model.
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -11,7 +13,7 @@ import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
 import { LocalNodeOperations, type NodeOperations } from './grower.js';
-import { addHistogramPieces, buildHistogramPiece, histogramPieces } from './histogram.js';
+import { addHistogramPieces, buildHistogramPiece, histogramPieces, sumGroups } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { splitStepPart } from './split-step.js';
@@ -315,6 +317,10 @@ const OPERATION_PARTITION_SIDES = 8;
 const OPERATION_PLACE_SIDES = 9;
 /** A split's children: histogram, subtraction and search by parts of the groups (see splitStepPart). */
 const OPERATION_SPLIT_STEP = 10;
+/** In segments (a piece is a segment): a node's histogram. */
+const OPERATION_SEGMENT_HISTOGRAM = 11;
+/** In segments: a node's partition, then one child's histogram. */
+const OPERATION_SEGMENT_SPLIT = 12;
 /**
  * Checks of the control block a thread makes before it sleeps (about 0.8 ms on a 2-core server): long enough
  * for a worker to stay awake across the gaps between a tree's shared steps (a node's partition and split
@@ -394,7 +400,9 @@ function runPiece(workspace: Workspace, thread: number, piece: number): void {
   const pieces = control[PIECES];
   const start = control[ARGUMENT];
   const end = control[ARGUMENT + 1];
-  if (operation === OPERATION_HISTOGRAM) {
+  if (operation === OPERATION_SEGMENT_HISTOGRAM || operation === OPERATION_SEGMENT_SPLIT) {
+    runSegment(workspace, thread, operation, piece);
+  } else if (operation === OPERATION_HISTOGRAM) {
     buildHistogramPiece(
       workspace,
       control[ARGUMENT + 2],
@@ -464,9 +472,46 @@ function runPiece(workspace: Workspace, thread: number, piece: number): void {
         plan.ghAt,
         boosting.expTablesAt,
         control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
+        workspace.grid[0],
+        workspace.grid[1],
       );
     }
   }
+}
+
+/**
+ * Segment `segment` of a node (its range in the workspace's segmentRanges) on thread `thread`: for a
+ * split, its positions partitioned by the table on the column in ARGUMENT (the left ones first, each side
+ * in ascending order; its first right position written back), then, for side ARGUMENT + 1 0 or 1, that
+ * child's rows in the segment summed; for a histogram, the node's rows in it. The sums go to the slot in
+ * ARGUMENT + 2 for the first segment and to the piece area of the others.
+ */
+function runSegment(workspace: Workspace, thread: number, operation: number, segment: number): void {
+  const { control, kernels, plan, segmentRanges: ranges } = workspace;
+  let from = ranges[3 * segment];
+  let to = ranges[3 * segment + 1];
+  let identity = false;
+  if (operation === OPERATION_SEGMENT_SPLIT) {
+    // the segment's own part of the scratch, so that segments partition at once
+    const split = kernels.partition(
+      control[ARGUMENT],
+      plan.tableAt,
+      plan.rowsAt,
+      from,
+      to,
+      plan.scratchRowsAt + 4 * from,
+    );
+    ranges[3 * segment + 2] = split;
+    const side = control[ARGUMENT + 1];
+    if (side < 0) return;
+    if (side === 0) to = split;
+    else from = split;
+  } else {
+    identity = control[ARGUMENT + 1] === 1;
+  }
+  const slot = control[ARGUMENT + 2];
+  const outAt = segment === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(segment);
+  sumGroups(workspace, thread, outAt, from, to, identity);
 }
 
 /** The operation count a worker starts from: read before it reports ready, so it misses no operation. */
@@ -500,12 +545,16 @@ export class BoostingThreads implements NodeOperations {
   private constructor(
     private readonly workspace: Workspace,
     private readonly workers: Worker[],
+    readonly segments: number,
   ) {
     this.local = new LocalNodeOperations(workspace);
   }
 
-  /** The calling thread and the given started workers (threads 1, 2, … of the workspace). */
-  static async start(workspace: Workspace, workers: Worker[]): Promise<BoostingThreads> {
+  /**
+   * The calling thread and the given started workers (threads 1, 2, … of the workspace); `segmented`:
+   * the rows kept in one segment a thread (see NodeOperations.segments), for gradients on exact grids.
+   */
+  static async start(workspace: Workspace, workers: Worker[], segmented = false): Promise<BoostingThreads> {
     await Promise.all(
       workers.map((worker, index) =>
         assign(worker, {
@@ -519,7 +568,7 @@ export class BoostingThreads implements NodeOperations {
         }),
       ),
     );
-    return new BoostingThreads(workspace, workers);
+    return new BoostingThreads(workspace, workers, segmented ? workers.length + 1 : 1);
   }
 
   /**
@@ -562,6 +611,16 @@ export class BoostingThreads implements NodeOperations {
 
   get stepThreads(): number {
     return this.workers.length + 1;
+  }
+
+  /** A node's histogram by segments (any thread takes any segment). */
+  buildSegments(slot: number, identity: boolean): void {
+    this.run(OPERATION_SEGMENT_HISTOGRAM, [0, identity ? 1 : 0, slot], this.segments, true);
+  }
+
+  /** A node's partition by segments, and the histogram of child `side` (any thread takes any segment). */
+  splitSegments(column: number, side: number, slot: number): void {
+    this.run(OPERATION_SEGMENT_SPLIT, [column, side, slot], this.segments, true);
   }
 
   /** A split's step by parts of the groups (any thread takes any part; see splitStepPart). */

@@ -54,6 +54,8 @@ export interface WorkspacePlan {
   partEntriesAt: number;
   /** The search table again, the entries of each part together (empty on one thread). */
   partSearchTableAt: number;
+  /** Per segment (one a thread; see NodeOperations.segments): a node's first and end position in it, and its first right position after a split (three Int32). */
+  segmentsAt: number;
   /** One per thread (THREAD_SCRATCH_BYTES); the calling thread uses the first. */
   kernelScratchAt: number[];
   /** Random forests: bootstrap draws by row (16-bit), labels by row (bytes) and the generator's state (16 bytes); 0 when absent. */
@@ -67,6 +69,8 @@ export interface WorkspacePlan {
     leafValuesAt: number;
     maxNodes: number;
     expTablesAt: number;
+    /** The gradient pass's grids (two doubles: gridG, gridH; see Kernels.boostLogLoss). */
+    gridAt: number;
   } | null;
 }
 
@@ -129,8 +133,9 @@ export function planWorkspace(
     pieceCountsAt: arena.reserve(Math.ceil(rows / PIECE_ROWS) * 3 * 4),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
     histogramPieceRows: histogramPieceRows(rows),
+    // a node's pieces after the first, or its segments after the first (one a thread)
     pieceHistogramsAt: arena.reserve(
-      (Math.ceil(rows / histogramPieceRows(rows)) - 1) * totalBins * BIN_STRIDE * 8,
+      Math.max(Math.ceil(rows / histogramPieceRows(rows)) - 1, threads - 1) * totalBins * BIN_STRIDE * 8,
     ),
     groupActiveAt: arena.reserve(groups),
     searchTableAt: arena.reserve(features * SEARCH_ENTRY_BYTES),
@@ -140,6 +145,7 @@ export function planWorkspace(
     partRecordsAt: arena.reserve(threads * 2 * STEP_RECORD * 8),
     partEntriesAt: arena.reserve(threads * 2 * 4),
     partSearchTableAt: arena.reserve(threads > 1 ? features * SEARCH_ENTRY_BYTES : 0),
+    segmentsAt: arena.reserve(threads * 3 * 4),
     kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(THREAD_SCRATCH_BYTES)),
     forest: forest
       ? { drawsAt: arena.reserve(rows * 2), labelsAt: arena.reserve(rows), randomAt: arena.reserve(16) }
@@ -153,6 +159,7 @@ export function planWorkspace(
           leafValuesAt: arena.reserve(boosting.maxNodes * 8),
           maxNodes: boosting.maxNodes,
           expTablesAt: arena.reserve(EXP_TABLE_BYTES),
+          gridAt: arena.reserve(2 * 8),
         }
       : null,
   };
@@ -194,6 +201,10 @@ export class Workspace {
   readonly slotLength: number;
   /** Per thread: its histogramGroups descriptor (four Int32 a group). */
   readonly descriptors: Int32Array[];
+  /** See WorkspacePlan.segmentsAt: three Int32 a segment. */
+  readonly segmentRanges: Int32Array;
+  /** Boosting: the gradient pass's grids (see WorkspacePlan.boosting.gridAt); empty otherwise. */
+  readonly grid: Float64Array;
 
   /**
    * Views over `memory`; with `source`, its binned columns and the packed features' digit tables are copied
@@ -238,6 +249,8 @@ export class Workspace {
       plan.partSearchTableAt,
       plan.threads > 1 ? (layout.features * SEARCH_ENTRY_BYTES) / 4 : 0,
     );
+    this.segmentRanges = new Int32Array(buffer, plan.segmentsAt, plan.threads * 3);
+    this.grid = plan.boosting ? new Float64Array(buffer, plan.boosting.gridAt, 2) : new Float64Array(0);
     this.descriptors = plan.kernelScratchAt.map(
       (at) =>
         new Int32Array(buffer, at + BUNDLE_MAX * KERNEL_SCRATCH_BYTES, (BUNDLE_MAX * BUNDLE_ENTRY_BYTES) / 4),

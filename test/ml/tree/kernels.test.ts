@@ -382,7 +382,7 @@ describe('tree kernels', () => {
     );
   });
 
-  it('add the last tree and compute log-loss and squared-error gradients as the JavaScript formulas do', () => {
+  it('add the last tree and compute log-loss and squared-error gradients as the JavaScript formulas do, rounded to their grids', () => {
     const { kernels, buffer, at, random } = setUp();
     const raw = new Float64Array(buffer, at.raw, rows);
     const y = new Float64Array(buffer, at.y, rows);
@@ -400,8 +400,35 @@ describe('tree kernels', () => {
     for (let k = 0; k < 8; k++) leafValues[k] = random.nextNormal();
     // scores past exp's clamp on both sides, at it, and both zeros: the two-row form clamps as fastExp does
     raw.set([1000, -1000, 700.25, -700.25, 699.75, 0, -0, 1e308, -1e308], 100);
+    // each pass on its own grids: coarse ones (every value rounded visibly), fine ones, one of each
+    const grids = [
+      [2 ** -3, 2 ** -5],
+      [2 ** -40, 2 ** -42],
+      [2 ** -20, 2 ** -4],
+      [1, 2 ** -30],
+    ];
+    let gridG = 0;
+    let gridH = 0;
+    /**
+     * The nearest multiple of `grid` (of two, the even one), for values up to 2^51 grids (the kernels'
+     * bound: exactGrid keeps every row's value below it); beyond, the kernel's own value is taken.
+     */
+    const onGrid = (value: number, grid: number, actual: number): number => {
+      if (!(Math.abs(value) <= 2 ** 51 * grid)) return actual;
+      const scaled = value / grid;
+      const floor = Math.floor(scaled);
+      const rest = scaled - floor;
+      const whole = rest > 0.5 || (rest === 0.5 && floor % 2 !== 0) ? floor + 1 : floor;
+      return whole * grid + 0;
+    };
     // one pass over every row: weights read only by the weighted kernels, row order reset when asked
-    const pass = (kernel: typeof kernels.boostLogLoss, weighted: boolean, resetRows: boolean): void =>
+    const pass = (
+      kernel: typeof kernels.boostLogLoss,
+      weighted: boolean,
+      resetRows: boolean,
+      grid: number[],
+    ): void => {
+      [gridG, gridH] = grid;
       kernel(
         0,
         rows,
@@ -413,38 +440,45 @@ describe('tree kernels', () => {
         at.gh,
         at.tables,
         resetRows ? at.rows : 0,
+        gridG,
+        gridH,
       );
+    };
     const before = Float64Array.from(raw);
-    pass(kernels.boostLogLossWeighted, true, true);
+    pass(kernels.boostLogLossWeighted, true, true, grids[0]);
+    let rounded = 0;
     for (let i = 0; i < rows; i++) {
       const score = before[i] + leafValues[leafOf[i]];
       const p = 1 / (1 + fastExp(-score));
       expect(raw[i]).toBe(score);
-      expect(gh[2 * i]).toBe(weights[i] * (p - y[i]));
-      expect(gh[2 * i + 1]).toBe(weights[i] * p * (1 - p));
+      expect(gh[2 * i]).toBe(onGrid(weights[i] * (p - y[i]), gridG, gh[2 * i]));
+      expect(gh[2 * i + 1]).toBe(onGrid(weights[i] * p * (1 - p), gridH, gh[2 * i + 1]));
+      if (gh[2 * i] !== weights[i] * (p - y[i])) rounded++;
       expect(rowIndices[i]).toBe(i);
     }
+    // the coarse grid moved most values (the check above is not of unrounded values)
+    expect(rounded).toBeGreaterThan(rows / 2);
     const scores = Float64Array.from(raw);
-    pass(kernels.boostSquaredError, false, false);
+    pass(kernels.boostSquaredError, false, false, grids[1]);
     for (let i = 0; i < rows; i++) {
       const score = scores[i] + leafValues[leafOf[i]];
-      expect(gh[2 * i]).toBe(score - y[i]);
+      expect(gh[2 * i]).toBe(onGrid(score - y[i], gridG, gh[2 * i]));
       expect(gh[2 * i + 1]).toBe(1);
     }
     const afterSquared = Float64Array.from(raw);
-    pass(kernels.boostLogLoss, false, false);
+    pass(kernels.boostLogLoss, false, false, grids[2]);
     for (let i = 0; i < rows; i++) {
       const score = afterSquared[i] + leafValues[leafOf[i]];
       const p = 1 / (1 + fastExp(-score));
-      expect(gh[2 * i]).toBe(p - y[i]);
-      expect(gh[2 * i + 1]).toBe(p * (1 - p));
+      expect(gh[2 * i]).toBe(onGrid(p - y[i], gridG, gh[2 * i]));
+      expect(gh[2 * i + 1]).toBe(onGrid(p * (1 - p), gridH, gh[2 * i + 1]));
     }
     const afterLogLoss = Float64Array.from(raw);
-    pass(kernels.boostSquaredErrorWeighted, true, false);
+    pass(kernels.boostSquaredErrorWeighted, true, false, grids[3]);
     for (let i = 0; i < rows; i++) {
       const score = afterLogLoss[i] + leafValues[leafOf[i]];
-      expect(gh[2 * i]).toBe(weights[i] * (score - y[i]));
-      expect(gh[2 * i + 1]).toBe(weights[i]);
+      expect(gh[2 * i]).toBe(onGrid(weights[i] * (score - y[i]), gridG, gh[2 * i]));
+      expect(gh[2 * i + 1]).toBe(onGrid(weights[i], gridH, gh[2 * i + 1]));
     }
   });
 
