@@ -258,7 +258,7 @@ console.log(failure?.code);`,
     expect(result.status).toBe(0);
   });
 
-  it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise', async () => {
+  it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise, rows in any order', async () => {
     // above the row counts at which boosting takes workers and histograms, partitions and gradient
     // passes are shared
     const columns = columnsOf(70_000, 11);
@@ -274,10 +274,22 @@ console.log(failure?.code);`,
       (value !== value || value > 25) !== random.next() < 0.2 + 0.1 * wideColumns[4][i] ? 1 : 0,
     );
     const wide = { X: matrixOf(wideColumns), y: wideY };
+    // the rows in the order of the column the labels follow: a split on it leaves one thread's segment
+    // with all of a child's rows and the others' with none
+    const order = Array.from({ length: y.length }, (_, i) => i).sort(
+      (a, b) =>
+        (columns[1][a] !== columns[1][a] ? 99 : columns[1][a]) -
+        (columns[1][b] !== columns[1][b] ? 99 : columns[1][b]),
+    );
+    const sorted = {
+      X: matrixOf(columns.map((column) => Float64Array.from(order, (i) => column[i]))),
+      y: Float64Array.from(order, (i) => y[i]),
+    };
     for (const [params, { X, y: labels }] of [
       [{ max_iter: 8, early_stopping: false, max_leaf_nodes: 15 }, data],
       [{ max_iter: 8, early_stopping: false, growth: 'depthwise', max_depth: 4, max_leaf_nodes: null }, data],
       [{ max_iter: 4, early_stopping: false, max_leaf_nodes: 15 }, wide],
+      [{ max_iter: 6, early_stopping: false, max_leaf_nodes: 15, loss: 'squared_error' }, sorted],
     ] as const) {
       const states = [];
       for (const threads of [1, 2, 3]) {
