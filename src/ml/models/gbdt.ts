@@ -433,7 +433,7 @@ class BoostingTrainer {
     random: Random,
   ): TrainResult {
     const params = this.params;
-    const { data, rows, gh, plan, kernels } = this.workspace;
+    const { data, rows, gh, plan } = this.workspace;
     const buffer = this.workspace.memory.buffer;
     const regions = plan.boosting;
     const n = data.rows;
@@ -522,15 +522,10 @@ class BoostingTrainer {
 
         const updating = phaseStart();
         for (let k = 0; k < tree.count; k++) {
-          if (tree.left[k] >= 0) {
-            importance[tree.feature[k]] += tree.gain[k];
-          } else if (regions) {
-            for (let at = k * tree.segments; at < (k + 1) * tree.segments; at++)
-              kernels.scatterLeaf(plan.rowsAt, tree.start[at], tree.end[at], regions.leafOfAt, k);
-          } else {
-            for (let i = tree.start[k]; i < tree.end[k]; i++) leafOf[rows[i]] = k;
-          }
+          if (tree.left[k] >= 0) importance[tree.feature[k]] += tree.gain[k];
+          else if (!regions) for (let i = tree.start[k]; i < tree.end[k]; i++) leafOf[rows[i]] = k;
         }
+        if (regions) this.threads.scatterLeaves(tree);
         if (inSample) {
           for (let row = 0; row < n; row++) if (inSample[row] === 0) leafOf[row] = grower.leafOfRow(row);
         }

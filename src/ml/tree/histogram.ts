@@ -38,7 +38,10 @@ export function expandFeature(
 export function exactGrid(bound: number, rows: number): number {
   // two rows at least: a value is then at most 2^51 grids (see Kernels.boostLogLoss)
   const total = Math.max(bound, 2 ** -900) * Math.max(rows, 2);
-  return 2 ** (Math.min(Math.ceil(Math.log2(total)), 1000) - 52);
+  let exponent = Math.ceil(Math.log2(total));
+  // log2 rounds: a total just above a power of two can come out as that power's exponent
+  if (2 ** exponent < total) exponent++;
+  return 2 ** (Math.min(exponent, 1000) - 52);
 }
 
 /** Pieces of a node's histogram over positions [start, end): runs of the workspace's histogramPieceRows. */

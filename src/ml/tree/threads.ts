@@ -12,7 +12,7 @@ import { errors } from '../../core/errors.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
-import { LocalNodeOperations, type NodeOperations } from './grower.js';
+import { LocalNodeOperations, type GrownTree, type NodeOperations } from './grower.js';
 import { addHistogramPieces, buildHistogramPiece, histogramPieces, sumGroups } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
@@ -321,6 +321,8 @@ const OPERATION_SPLIT_STEP = 10;
 const OPERATION_SEGMENT_HISTOGRAM = 11;
 /** In segments: a node's partition, then one child's histogram. */
 const OPERATION_SEGMENT_SPLIT = 12;
+/** In segments: the leaf number of every row of the last tree (its leaves' ranges in leafRangesAt). */
+const OPERATION_SEGMENT_LEAVES = 13;
 /**
  * Checks of the control block a thread makes before it sleeps (about 0.8 ms on a 2-core server): long enough
  * for a worker to stay awake across the gaps between a tree's shared steps (a node's partition and split
@@ -402,6 +404,8 @@ function runPiece(workspace: Workspace, thread: number, piece: number): void {
   const end = control[ARGUMENT + 1];
   if (operation === OPERATION_SEGMENT_HISTOGRAM || operation === OPERATION_SEGMENT_SPLIT) {
     runSegment(workspace, thread, operation, piece);
+  } else if (operation === OPERATION_SEGMENT_LEAVES) {
+    scatterLeaves(workspace, piece, start);
   } else if (operation === OPERATION_HISTOGRAM) {
     buildHistogramPiece(
       workspace,
@@ -514,6 +518,16 @@ function runSegment(workspace: Workspace, thread: number, operation: number, seg
   sumGroups(workspace, thread, outAt, from, to, identity);
 }
 
+/** Each row's leaf number for the `leaves` leaves of the last tree in segment `segment` (see leafRangesAt). */
+function scatterLeaves(workspace: Workspace, segment: number, leaves: number): void {
+  const { kernels, plan } = workspace;
+  const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
+  const at = boosting.leafRangesAt + segment * boosting.maxNodes * 12;
+  const view = new Int32Array(workspace.memory.buffer, at, leaves * 3);
+  for (let j = 0; j < leaves; j++)
+    kernels.scatterLeaf(plan.rowsAt, view[3 * j], view[3 * j + 1], boosting.leafOfAt, view[3 * j + 2]);
+}
+
 /** The operation count a worker starts from: read before it reports ready, so it misses no operation. */
 export function currentSequence(workspace: Workspace): number {
   return Atomics.load(workspace.control, SEQUENCE);
@@ -621,6 +635,29 @@ export class BoostingThreads implements NodeOperations {
   /** A node's partition by segments, and the histogram of child `side` (any thread takes any segment). */
   splitSegments(column: number, side: number, slot: number): void {
     this.run(OPERATION_SEGMENT_SPLIT, [column, side, slot], this.segments, true);
+  }
+
+  /**
+   * Each training row's leaf in `tree` (the workspace's leafOf), for the gradient pass: by segments when
+   * the rows are kept in them (any thread takes any segment), else on the calling thread.
+   */
+  scatterLeaves(tree: GrownTree): void {
+    const { plan, memory } = this.workspace;
+    const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
+    const segments = tree.segments;
+    const ranges = new Int32Array(memory.buffer, boosting.leafRangesAt, boosting.maxNodes * segments * 3);
+    let leaves = 0;
+    for (let k = 0; k < tree.count; k++) {
+      if (tree.left[k] >= 0) continue;
+      for (let s = 0; s < segments; s++) {
+        const at = (s * boosting.maxNodes + leaves) * 3;
+        ranges[at] = tree.start[k * segments + s];
+        ranges[at + 1] = tree.end[k * segments + s];
+        ranges[at + 2] = k;
+      }
+      leaves++;
+    }
+    this.run(OPERATION_SEGMENT_LEAVES, [leaves], segments, segments > 1);
   }
 
   /** A split's step by parts of the groups (any thread takes any part; see splitStepPart). */

@@ -71,6 +71,8 @@ export interface WorkspacePlan {
     expTablesAt: number;
     /** The gradient pass's grids (two doubles: gridG, gridH; see Kernels.boostLogLoss). */
     gridAt: number;
+    /** Per segment, the last tree's leaves: first position, end position and leaf number (three Int32 a leaf, maxNodes a segment). */
+    leafRangesAt: number;
   } | null;
 }
 
@@ -160,6 +162,7 @@ export function planWorkspace(
           maxNodes: boosting.maxNodes,
           expTablesAt: arena.reserve(EXP_TABLE_BYTES),
           gridAt: arena.reserve(2 * 8),
+          leafRangesAt: arena.reserve(boosting.maxNodes * threads * 3 * 4),
         }
       : null,
   };

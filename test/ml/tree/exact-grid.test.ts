@@ -43,6 +43,8 @@ describe('exact grids', () => {
           expect(Math.max(rows, 2) * bound).toBeGreaterThan(2 ** 50 * grid);
         },
       ),
+      // a total one double above a power of two, whose log2 rounds down to that power's exponent
+      { examples: [[2 ** -298 * (1 + 2 ** -52), 2]] },
     );
   });
 
