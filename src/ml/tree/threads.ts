@@ -306,6 +306,8 @@ const ARGUMENT = 4;
 const PIECES = 8;
 /** 1 once a worker failed in an operation (it counts its piece as finished, so no thread waits for it). */
 const FAILED = 9;
+/** Rows per piece of the gradient pass (0: PIECE_ROWS). */
+const BOOST_PIECE_ROWS = 10;
 const OPERATION_STOP = 1;
 const OPERATION_HISTOGRAM = 2;
 const OPERATION_BOOST = 4;
@@ -419,8 +421,11 @@ function runPiece(workspace: Workspace, thread: number, piece: number): void {
   } else if (operation === OPERATION_SPLIT_STEP) {
     splitStepPart(workspace, thread, piece, pieces);
   } else {
-    const from = start + piece * PIECE_ROWS;
-    const to = Math.min(end, from + PIECE_ROWS);
+    // the gradient pass in segments: one piece a segment's rows; other row operations: PIECE_ROWS
+    const pieceRows =
+      operation === OPERATION_BOOST && control[BOOST_PIECE_ROWS] > 0 ? control[BOOST_PIECE_ROWS] : PIECE_ROWS;
+    const from = start + piece * pieceRows;
+    const to = Math.min(end, from + pieceRows);
     if (operation === OPERATION_COUNT_LEFT) {
       workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
     } else if (operation === OPERATION_PARTITION_SIDES) {
@@ -705,10 +710,15 @@ export class BoostingThreads implements NodeOperations {
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */
   boost(rows: number, logLoss: boolean, resetRows: boolean): void {
     const started = phaseStart();
+    // in segments, a piece a segment's run of rows: the thread that takes it (the calling thread the first,
+    // as a rule) writes the pairs that it sums next into its segment's histograms, in its own core's cache
+    const bySegment = this.segments > 1;
+    const pieceRows = bySegment ? Math.ceil(rows / this.segments) : PIECE_ROWS;
+    this.workspace.control[BOOST_PIECE_ROWS] = bySegment ? pieceRows : 0;
     this.run(
       OPERATION_BOOST,
       [0, rows, logLoss ? 1 : 0, resetRows ? 1 : 0],
-      Math.ceil(rows / PIECE_ROWS),
+      Math.ceil(rows / pieceRows),
       rows >= PARALLEL_MIN_ROWS,
     );
     phaseDone('gradients', started);
