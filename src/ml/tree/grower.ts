@@ -283,10 +283,7 @@ export class TreeGrower {
     const { settings } = this;
     const threads = this.builder.stepThreads ?? 1;
     this.stepParts =
-      threads > 1 &&
-      this.tree.segments === 1 &&
-      settings.criterion === 'newton' &&
-      settings.featuresPerSplit === 0
+      threads > 1 && settings.criterion === 'newton' && settings.featuresPerSplit === 0
         ? fillPartTable(this.workspace, threads, this.searchCount)
         : 1;
   }
@@ -468,7 +465,9 @@ export class TreeGrower {
     const started = phaseStart();
     const start = tree.start[small];
     const end = tree.end[small];
-    const pieces = histogramPieces(this.workspace, start, end);
+    // in segments the smaller child's sums were made with the partition, each segment's in its own area
+    const segments = tree.segments;
+    const pieces = segments > 1 ? 1 : histogramPieces(this.workspace, start, end);
     if (pieces > 1) this.builder.build(tree.slot[small], start, end, false);
     const children = [small, large];
     const splittable = [smallSplittable, largeSplittable];
@@ -477,7 +476,8 @@ export class TreeGrower {
       smallSlot: tree.slot[small],
       start,
       end,
-      built: pieces > 1,
+      built: pieces > 1 || segments > 1,
+      segments,
       parentSlot: largeSplittable ? parentSlot : -1,
       settings,
       children: children.map((node, c) => ({

@@ -1,6 +1,7 @@
 // A split's step shared by threads by columns: after a split, each thread takes a part of the active byte
-// columns and, for them alone, sums the smaller child's histogram, takes the larger child's by subtraction
-// and searches both children; the calling thread then keeps each child's best split over the parts. A
+// columns and, for them alone, sums the smaller child's histogram (or, in segments, adds up the segments'
+// sums of it), takes the larger child's by subtraction and searches both children; the calling thread
+// then keeps each child's best split over the parts. A
 // column's histogram stays in one core's cache from its sums to its search. Used by gradient boosting
 // with workers (threads.ts runs the parts, grower.ts sets each step up and takes its result).
 import { partOf, sumGroups } from './histogram.js';
@@ -19,6 +20,8 @@ const STEP = {
   l2: 7,
   /** Per child (the smaller, then the larger): search it (1/0), its rows, gradient and hessian sums, score. */
   children: 8,
+  /** Segments whose sums of the smaller child are to be added up (1: none; see NodeOperations.segments). */
+  segments: 18,
 } as const;
 const CHILD_ARGS = 5;
 
@@ -48,6 +51,19 @@ export function splitStepPart(workspace: Workspace, thread: number, part: number
   const end = args[STEP.end];
   const scratchAt = plan.kernelScratchAt[thread];
   if (args[STEP.build] === 1) sumGroups(workspace, thread, smallAt, start, end, false, part, parts);
+  const segments = args[STEP.segments];
+  if (segments > 1) {
+    for (let g = 0, index = 0; g < groupActive.length; g++) {
+      if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
+      const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
+      for (let segment = 1; segment < segments; segment++)
+        kernels.addDoubles(
+          smallAt + offset,
+          workspace.pieceAddress(segment) + offset,
+          layout.groupBins[g] * BIN_STRIDE,
+        );
+    }
+  }
   if (parentAt >= 0) {
     for (let g = 0, index = 0; g < groupActive.length; g++) {
       if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
@@ -126,8 +142,10 @@ export function setStepArguments(
     smallSlot: number;
     start: number;
     end: number;
-    /** The smaller child's histogram is summed already (by pieces of positions). */
+    /** The smaller child's histogram is summed already (by pieces of positions, or by segments). */
     built: boolean;
+    /** Segments whose sums of the smaller child the step adds up (1: none). */
+    segments: number;
     /** The parent's slot, which becomes the larger child's, or -1 when the larger is not searched. */
     parentSlot: number;
     settings: { minSamplesLeaf: number; minHessianLeaf: number; l2: number };
@@ -139,6 +157,7 @@ export function setStepArguments(
   args[STEP.start] = step.start;
   args[STEP.end] = step.end;
   args[STEP.build] = step.built ? 0 : 1;
+  args[STEP.segments] = step.segments;
   args[STEP.parentSlot] = step.parentSlot;
   args[STEP.minSamples] = step.settings.minSamplesLeaf;
   args[STEP.minHessian] = step.settings.minHessianLeaf;

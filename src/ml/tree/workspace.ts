@@ -97,7 +97,7 @@ export function histogramPieceRows(rows: number): number {
 export const THREAD_SCRATCH_BYTES = BUNDLE_MAX * (KERNEL_SCRATCH_BYTES + BUNDLE_ENTRY_BYTES);
 
 /** Doubles of a split step's arguments (see splitStepPart in split-step.ts). */
-export const STEP_ARGS = 18;
+export const STEP_ARGS = 19;
 /** Doubles of a part's search result: SCAN_RECORD's six, then the feature found (or -1). */
 export const STEP_RECORD = 8;
 
