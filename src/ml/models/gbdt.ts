@@ -22,7 +22,7 @@ import { exactGrid } from '../tree/histogram.js';
 import { fastExp } from '../tree/kernels.js';
 import { phaseDone, phaseStart } from '../tree/profile.js';
 import { BoostingThreads, boostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
-import { planWorkspace, Workspace } from '../tree/workspace.js';
+import { dealRows, dealtRow, planWorkspace, Workspace } from '../tree/workspace.js';
 import {
   takeRows,
   type EstimatorJSON,
@@ -411,11 +411,13 @@ class BoostingTrainer {
       leafRows: true,
     };
     // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
-    const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
+    // in segments (one a thread) with the gradients on exact grids, the rows dealt to them
+    const boosting =
+      outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted, segments: threads } : undefined;
     const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting);
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
     // gradients on exact grids (the kernels' pass): each thread keeps its rows in a segment of its own
-    const pool = await BoostingThreads.start(workspace, workers, boosting !== undefined);
+    const pool = await BoostingThreads.start(workspace, workers);
     const grower = new TreeGrower(workspace, pool, settings);
     return new BoostingTrainer(workspace, params, grower, pool);
   }
@@ -452,8 +454,9 @@ class BoostingTrainer {
       ? new Float64Array(buffer, regions.leafValuesAt, regions.maxNodes)
       : new Float64Array(0);
     if (regions) {
-      new Float64Array(buffer, regions.yAt, n).set(y);
-      if (weights) new Float64Array(buffer, regions.weightsAt, n).set(weights);
+      // by workspace row (dealt to the segments)
+      dealRows(y, new Float64Array(buffer, regions.yAt, n), regions.segments);
+      if (weights) dealRows(weights, new Float64Array(buffer, regions.weightsAt, n), regions.segments);
     }
     const probabilities = task === 'multiclass' ? new Float64Array(n * outputs) : raw;
     const validationRaw = validation ? new Float64Array(validation.X.rows * outputs) : new Float64Array(0);
@@ -511,7 +514,7 @@ class BoostingTrainer {
           );
           if (!inSample) for (let i = 0; i < n; i++) rows[i] = i;
         }
-        if (inSample) drawRows(random, n, sampled, rows, inSample);
+        if (inSample) drawRows(random, n, sampled, rows, inSample, regions?.segments ?? 1);
         if (allowed) {
           allowed.fill(0);
           const drawn = random.sampleWithoutReplacement(usable.length, featuresPerTree);
@@ -660,19 +663,32 @@ function lossOf(
   return weightSum > 0 ? total / weightSum : 0;
 }
 
-/** `count` distinct rows in ascending order (selection sampling), marked in `inSample`. */
-function drawRows(random: Random, n: number, count: number, rows: Uint32Array, inSample: Uint8Array): void {
+/**
+ * `count` distinct rows (selection sampling over the training rows in order), marked in `inSample` and
+ * listed in `rows` in ascending order, both by workspace row: the training rows dealt to `segments`
+ * segments (see dealRows), so that every thread count draws the same rows.
+ */
+function drawRows(
+  random: Random,
+  n: number,
+  count: number,
+  rows: Uint32Array,
+  inSample: Uint8Array,
+  segments: number,
+): void {
   let needed = count;
   let taken = 0;
   for (let row = 0; row < n; row++) {
+    const at = segments > 1 ? dealtRow(row, n, segments) : row;
     if (random.next() * (n - row) < needed) {
-      rows[taken++] = row;
-      inSample[row] = 1;
+      if (segments === 1) rows[taken++] = row;
+      inSample[at] = 1;
       needed--;
     } else {
-      inSample[row] = 0;
+      inSample[at] = 0;
     }
   }
+  if (segments > 1) for (let at = 0; at < n; at++) if (inSample[at] === 1) rows[taken++] = at;
 }
 
 function softmaxInPlace(values: Float64Array, offset: number, k: number): void {

@@ -7,7 +7,7 @@ import { addHistogramPieces, buildHistogramPiece, expandFeature, histogramPieces
 import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES, type Kernels } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { bestOfParts, fillPartTable, setStepArguments } from './split-step.js';
-import type { Workspace } from './workspace.js';
+import { segmentStart, type Workspace } from './workspace.js';
 
 export type Criterion = 'newton' | 'entropy';
 export type Growth = 'leafwise' | 'depthwise';
@@ -53,8 +53,8 @@ export interface NodeOperations {
   step?(parts: number): void;
   /**
    * Segments a node's positions are kept in: 1, one range of positions (build and partition above), or
-   * one a thread, each thread's rows staying in its own segment (the root's positions cut in equal
-   * runs) so that a split is one step on every thread: each segment partitioned, then the histogram of
+   * one a thread, each thread's rows staying in its own segment (the training rows dealt to them, see
+   * dealRows in workspace.ts) so that a split is one step on every thread: each segment partitioned, then the histogram of
    * one child's rows in it summed (splitSegments). A node's histogram is then the sum of its segments',
    * which gradient boosting's grids make exact (see exactGrid), so any count gives the same trees.
    */
@@ -314,10 +314,10 @@ export class TreeGrower {
     const tree = this.tree;
     const segments = tree.segments;
     const root = tree.add(count, 0, 0, 0);
-    // the root's positions cut in equal runs, one a segment
+    // the root's positions cut as the rows are dealt to the segments (see dealRows)
     for (let s = 0; s < segments; s++) {
-      tree.start[s] = Math.floor((s * count) / segments);
-      tree.end[s] = Math.floor(((s + 1) * count) / segments);
+      tree.start[s] = segmentStart(s, count, segments);
+      tree.end[s] = segmentStart(s + 1, count, segments);
     }
     const firstGroup = this.workspace.groupActive.indexOf(1);
     let rootSlot = -1;

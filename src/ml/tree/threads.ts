@@ -570,10 +570,10 @@ export class BoostingThreads implements NodeOperations {
   }
 
   /**
-   * The calling thread and the given started workers (threads 1, 2, … of the workspace); `segmented`:
-   * the rows kept in one segment a thread (see NodeOperations.segments), for gradients on exact grids.
+   * The calling thread and the given started workers (threads 1, 2, … of the workspace), the rows kept in
+   * one segment a thread when the workspace's boosting regions say so (gradients on exact grids).
    */
-  static async start(workspace: Workspace, workers: Worker[], segmented = false): Promise<BoostingThreads> {
+  static async start(workspace: Workspace, workers: Worker[]): Promise<BoostingThreads> {
     await Promise.all(
       workers.map((worker, index) =>
         assign(worker, {
@@ -587,7 +587,10 @@ export class BoostingThreads implements NodeOperations {
         }),
       ),
     );
-    return new BoostingThreads(workspace, workers, segmented ? workers.length + 1 : 1);
+    const segments = workspace.plan.boosting?.segments ?? 1;
+    if (segments > 1 && segments !== workers.length + 1)
+      throw new errors.PW_INTERNAL(`${segments} segments for ${workers.length + 1} threads`);
+    return new BoostingThreads(workspace, workers, segments);
   }
 
   /**

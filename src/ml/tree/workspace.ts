@@ -68,6 +68,8 @@ export interface WorkspacePlan {
     leafOfAt: number;
     leafValuesAt: number;
     maxNodes: number;
+    /** See BoostingRegions.segments. */
+    segments: number;
     expTablesAt: number;
     /** The gradient pass's grids (two doubles: gridG, gridH; see Kernels.boostLogLoss). */
     gridAt: number;
@@ -108,6 +110,37 @@ export interface BoostingRegions {
   /** Nodes a tree can have (sizes the leaf values; leaf numbers are 16-bit, so at most 65,536). */
   maxNodes: number;
   weighted: boolean;
+  /** Segments the rows are kept in, one a thread (see NodeOperations.segments), and dealt to (see dealRows). */
+  segments: number;
+}
+
+/**
+ * The first workspace row of segment `segment` when `rows` rows are dealt to `segments` segments:
+ * training row r goes to segment r mod segments, each segment's rows in order (so the first rows % segments
+ * segments hold one row more).
+ */
+export function segmentStart(segment: number, rows: number, segments: number): number {
+  return segment * Math.floor(rows / segments) + Math.min(segment, rows % segments);
+}
+
+/** The workspace row of training row `row` of `rows` dealt to `segments` segments (see segmentStart). */
+export function dealtRow(row: number, rows: number, segments: number): number {
+  const segment = row % segments;
+  return segmentStart(segment, rows, segments) + (row - segment) / segments;
+}
+
+/**
+ * `from` by training row into `to` by workspace row, dealt to `segments` segments: rows stored in the
+ * order of a feature (a time, an id) are spread evenly over the segments rather than the first ones in
+ * the first segment, so that a child's rows are shared by every thread whatever the order. Sums on exact
+ * grids do not depend on the order, so neither does the model.
+ */
+export function dealRows<T extends Uint8Array | Float64Array>(from: T, to: T, segments: number): void {
+  const rows = from.length;
+  for (let segment = 0; segment < segments; segment++) {
+    let at = segmentStart(segment, rows, segments);
+    for (let row = segment; row < rows; row += segments) to[at++] = from[row];
+  }
 }
 
 export function planWorkspace(
@@ -160,6 +193,7 @@ export function planWorkspace(
           leafOfAt: arena.reserve(rows * 2),
           leafValuesAt: arena.reserve(boosting.maxNodes * 8),
           maxNodes: boosting.maxNodes,
+          segments: boosting.segments,
           expTablesAt: arena.reserve(EXP_TABLE_BYTES),
           gridAt: arena.reserve(2 * 8),
           leafRangesAt: arena.reserve(boosting.maxNodes * threads * 3 * 4),
@@ -228,7 +262,10 @@ export class Workspace {
       (_, g) => new Uint8Array(buffer, plan.columnsAt + g * n, n),
     );
     if (source) {
-      columns.forEach((column, g) => column.set(source.columns[g]));
+      const segments = plan.boosting?.segments ?? 1;
+      columns.forEach((column, g) =>
+        segments > 1 ? dealRows(source.columns[g], column, segments) : column.set(source.columns[g]),
+      );
       for (let f = 0; f < layout.features; f++)
         if (layout.packed[f] === 1)
           new Uint8Array(buffer, plan.digitsAt + f * 256, 256).set(layout.digits[f]);

@@ -290,6 +290,8 @@ console.log(failure?.code);`,
       [{ max_iter: 8, early_stopping: false, growth: 'depthwise', max_depth: 4, max_leaf_nodes: null }, data],
       [{ max_iter: 4, early_stopping: false, max_leaf_nodes: 15 }, wide],
       [{ max_iter: 6, early_stopping: false, max_leaf_nodes: 15, loss: 'squared_error' }, sorted],
+      // each tree on a draw of the rows: the same rows drawn whichever segments they are dealt to
+      [{ max_iter: 6, early_stopping: false, max_leaf_nodes: 15, subsample: 0.6, colsample: 0.8 }, sorted],
     ] as const) {
       const states = [];
       for (const threads of [1, 2, 3]) {
