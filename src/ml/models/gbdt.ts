@@ -411,12 +411,11 @@ class BoostingTrainer {
       leafRows: true,
     };
     // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
-    // in segments (one a thread) with the gradients on exact grids, the rows dealt to them
-    const boosting =
-      outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted, segments: threads } : undefined;
-    const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting);
+    const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
+    // each thread keeps its rows in a segment of its own, the training rows dealt to them (the gradients
+    // on exact grids make the model the same for any count)
+    const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting, false, threads);
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
-    // gradients on exact grids (the kernels' pass): each thread keeps its rows in a segment of its own
     const pool = await BoostingThreads.start(workspace, workers);
     const grower = new TreeGrower(workspace, pool, settings);
     return new BoostingTrainer(workspace, params, grower, pool);
@@ -453,11 +452,16 @@ class BoostingTrainer {
     const leafValues = regions
       ? new Float64Array(buffer, regions.leafValuesAt, regions.maxNodes)
       : new Float64Array(0);
-    if (regions) {
-      // by workspace row (dealt to the segments)
-      dealRows(y, new Float64Array(buffer, regions.yAt, n), regions.segments);
-      if (weights) dealRows(weights, new Float64Array(buffer, regions.weightsAt, n), regions.segments);
-    }
+    // the targets and weights by workspace row (dealt to the segments)
+    const segments = plan.segments;
+    const targets = regions ? new Float64Array(buffer, regions.yAt, n) : new Float64Array(n);
+    dealRows(y, targets, segments);
+    const rowWeights = weights
+      ? regions
+        ? new Float64Array(buffer, regions.weightsAt, n)
+        : new Float64Array(n)
+      : null;
+    if (weights && rowWeights) dealRows(weights, rowWeights, segments);
     const probabilities = task === 'multiclass' ? new Float64Array(n * outputs) : raw;
     const validationRaw = validation ? new Float64Array(validation.X.rows * outputs) : new Float64Array(0);
     if (validation) {
@@ -488,7 +492,7 @@ class BoostingTrainer {
       for (let i = 0; i < n; i++)
         gradientBound = Math.max(gradientBound, (weights ? weights[i] : 1) * Math.abs(baseline[0] - y[i]));
     }
-    const hessianBound = task === 'binary' ? heaviest / 4 : heaviest;
+    const hessianBound = task === 'regression' ? heaviest : heaviest / 4;
 
     let iterations = 0;
     for (let iteration = 0; iteration < params.max_iter; iteration++) {
@@ -497,24 +501,27 @@ class BoostingTrainer {
         for (let i = 0; i < n; i++) softmaxInPlace(probabilities, i * outputs, outputs);
       }
       for (let output = 0; output < outputs; output++) {
+        const gridG = exactGrid(gradientBound, n);
+        const gridH = exactGrid(hessianBound, n);
         if (regions) {
-          const grid = this.workspace.grid;
-          grid[0] = exactGrid(gradientBound, n);
-          grid[1] = exactGrid(hessianBound, n);
+          this.workspace.grid[0] = gridG;
+          this.workspace.grid[1] = gridH;
           this.threads.boost(n, task === 'binary', !inSample);
         } else {
           computeGradients(
             task,
-            y,
-            weights,
+            targets,
+            rowWeights,
             task === 'multiclass' ? probabilities : raw,
             outputs,
             output,
             gh,
+            gridG,
+            gridH,
           );
           if (!inSample) for (let i = 0; i < n; i++) rows[i] = i;
         }
-        if (inSample) drawRows(random, n, sampled, rows, inSample, regions?.segments ?? 1);
+        if (inSample) drawRows(random, n, sampled, rows, inSample, segments);
         if (allowed) {
           allowed.fill(0);
           const drawn = random.sampleWithoutReplacement(usable.length, featuresPerTree);
@@ -526,20 +533,22 @@ class BoostingTrainer {
         const updating = phaseStart();
         for (let k = 0; k < tree.count; k++) {
           if (tree.left[k] >= 0) importance[tree.feature[k]] += tree.gain[k];
-          else if (!regions) for (let i = tree.start[k]; i < tree.end[k]; i++) leafOf[rows[i]] = k;
+          else if (!regions)
+            for (let at = k * segments; at < (k + 1) * segments; at++)
+              for (let i = tree.start[at]; i < tree.end[at]; i++) leafOf[rows[i]] = k;
         }
         if (regions) this.threads.scatterLeaves(tree);
         if (inSample) {
           for (let row = 0; row < n; row++) if (inSample[row] === 0) leafOf[row] = grower.leafOfRow(row);
         }
+        if (task === 'regression') {
+          let largest = 0;
+          for (let k = 0; k < tree.count; k++)
+            if (tree.left[k] < 0) largest = Math.max(largest, Math.abs(tree.value[k]));
+          gradientBound += heaviest * largest;
+        }
         if (regions) {
           leafValues.set(tree.value.subarray(0, tree.count));
-          if (task === 'regression') {
-            let largest = 0;
-            for (let k = 0; k < tree.count; k++)
-              if (tree.left[k] < 0) largest = Math.max(largest, Math.abs(tree.value[k]));
-            gradientBound += heaviest * largest;
-          }
         } else {
           const values = tree.value;
           for (let i = 0; i < n; i++) raw[i * outputs + output] += values[leafOf[i]];
@@ -597,7 +606,10 @@ function initialScores(
   return Float64Array.from(sums, (sum) => Math.log(clamp(total > 0 ? sum / total : 1 / outputs)));
 }
 
-/** (gradient, hessian) pairs of every row, in row order. */
+/**
+ * (gradient, hessian) pairs of every row, in row order, each rounded to the nearest multiple of its grid
+ * (gridG, gridH from exactGrid) as the kernels' pass does (see Kernels.boostLogLoss).
+ */
 function computeGradients(
   task: Task,
   y: Float64Array,
@@ -606,28 +618,27 @@ function computeGradients(
   outputs: number,
   output: number,
   gh: Float64Array,
+  gridG: number,
+  gridH: number,
 ): void {
   const n = y.length;
-  if (task === 'regression') {
-    for (let i = 0; i < n; i++) {
-      const w = weights ? weights[i] : 1;
-      gh[2 * i] = w * (scores[i] - y[i]);
-      gh[2 * i + 1] = w;
+  const shiftG = 1.5 * 2 ** 52 * gridG;
+  const shiftH = 1.5 * 2 ** 52 * gridH;
+  for (let i = 0; i < n; i++) {
+    const w = weights ? weights[i] : 1;
+    let gradient: number;
+    let hessian: number;
+    if (task === 'regression') {
+      gradient = w * (scores[i] - y[i]);
+      hessian = w;
+    } else {
+      const p = task === 'binary' ? 1 / (1 + fastExp(-scores[i])) : scores[i * outputs + output];
+      const target = task === 'binary' ? y[i] : y[i] === output ? 1 : 0;
+      gradient = w * (p - target);
+      hessian = w * p * (1 - p);
     }
-  } else if (task === 'binary') {
-    for (let i = 0; i < n; i++) {
-      const p = 1 / (1 + fastExp(-scores[i]));
-      const w = weights ? weights[i] : 1;
-      gh[2 * i] = w * (p - y[i]);
-      gh[2 * i + 1] = w * p * (1 - p);
-    }
-  } else {
-    for (let i = 0; i < n; i++) {
-      const p = scores[i * outputs + output];
-      const w = weights ? weights[i] : 1;
-      gh[2 * i] = w * (p - (y[i] === output ? 1 : 0));
-      gh[2 * i + 1] = w * p * (1 - p);
-    }
+    gh[2 * i] = gradient + shiftG - shiftG;
+    gh[2 * i + 1] = hessian + shiftH - shiftH;
   }
 }
 

@@ -3,7 +3,7 @@
 // boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
 import type { Random } from '../../core/random.js';
 import type { BinnedData } from './binning.js';
-import { addHistogramPieces, buildHistogramPiece, expandFeature, histogramPieces } from './histogram.js';
+import { addSegmentSums, expandFeature, sumGroups } from './histogram.js';
 import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES, type Kernels } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { bestOfParts, fillPartTable, setStepArguments } from './split-step.js';
@@ -61,7 +61,7 @@ export interface NodeOperations {
   readonly segments?: number;
   /**
    * segments > 1: the histogram of the node whose range in each segment is in the workspace's
-   * segmentRanges, each segment's into slot `slot` (the first) or its piece area (the others).
+   * segmentRanges, each segment's into slot `slot` (the first) or its own area (the others).
    */
   buildSegments?(slot: number, identity: boolean): void;
   /**
@@ -105,10 +105,7 @@ export class LocalNodeOperations implements NodeOperations {
   }
 
   build(slot: number, start: number, end: number, identity: boolean): void {
-    const pieces = histogramPieces(this.workspace, start, end);
-    for (let piece = 0; piece < pieces; piece++)
-      buildHistogramPiece(this.workspace, slot, start, end, identity, 0, piece);
-    addHistogramPieces(this.workspace, slot, pieces);
+    sumGroups(this.workspace, 0, this.workspace.slotAddress(slot), start, end, identity);
   }
 }
 
@@ -327,7 +324,7 @@ export class TreeGrower {
       if (segments > 1) {
         this.shareRanges(root);
         this.builder.buildSegments?.(rootSlot, identity);
-        addHistogramPieces(this.workspace, rootSlot, segments);
+        addSegmentSums(this.workspace, rootSlot, segments);
       } else {
         this.builder.build(rootSlot, 0, count, identity);
       }
@@ -423,7 +420,7 @@ export class TreeGrower {
     }
     let started = phaseStart();
     // in segments, the segments' sums of the smaller child added up
-    if (segmented) addHistogramPieces(this.workspace, smallSlot, tree.segments);
+    if (segmented) addSegmentSums(this.workspace, smallSlot, tree.segments);
     else this.builder.build(smallSlot, tree.start[small], tree.end[small], false);
     phaseDone('histograms', started, tree.size[small]);
     if (largeSplittable) {
@@ -449,9 +446,9 @@ export class TreeGrower {
 
   /**
    * A split's children in one step shared by threads (see splitStepPart): the smaller child's histogram
-   * (by pieces of positions first when it has several, as build does), the larger's by subtraction, and
-   * the search of each child to be split, part by part; then each child's best split over the parts.
-   * Counted as the smaller child's histogram in the profile.
+   * (its segments' sums added up), the larger's by subtraction, and the search of each child to be split,
+   * part by part; then each child's best split over the parts. Counted as the smaller child's histogram
+   * in the profile.
    */
   private step(
     small: number,
@@ -463,21 +460,12 @@ export class TreeGrower {
     const tree = this.tree;
     const settings = this.settings;
     const started = phaseStart();
-    const start = tree.start[small];
-    const end = tree.end[small];
-    // in segments the smaller child's sums were made with the partition, each segment's in its own area
-    const segments = tree.segments;
-    const pieces = segments > 1 ? 1 : histogramPieces(this.workspace, start, end);
-    if (pieces > 1) this.builder.build(tree.slot[small], start, end, false);
     const children = [small, large];
     const splittable = [smallSplittable, largeSplittable];
     const scores = children.map((node) => this.score(tree.sumGradient[node], tree.sumHessian[node]));
     setStepArguments(this.workspace, {
       smallSlot: tree.slot[small],
-      start,
-      end,
-      built: pieces > 1 || segments > 1,
-      segments,
+      segments: tree.segments,
       parentSlot: largeSplittable ? parentSlot : -1,
       settings,
       children: children.map((node, c) => ({
@@ -491,7 +479,7 @@ export class TreeGrower {
     this.builder.step?.(this.stepParts);
     if (largeSplittable) tree.slot[large] = parentSlot;
     else this.pool.release(parentSlot);
-    phaseDone('histograms', started, end - start);
+    phaseDone('histograms', started, tree.size[small]);
     // the smaller child first, so that ties in the open set resolve the same way every time
     for (let c = 0; c < 2; c++) {
       const node = children[c];
@@ -735,7 +723,7 @@ export class TreeGrower {
    * Partitions the node's positions (stable: each side keeps ascending row order) and adds its two
    * children; with `moveRows` false (children that stay leaves, see leafRows; never in segments) the rows
    * stay where they are and the children only get their counts. In segments, `side` 0 or 1 also sums
-   * that child's histogram into slot `slot` and the piece areas (see NodeOperations.splitSegments).
+   * that child's histogram into slot `slot` and the segments' areas (see NodeOperations.splitSegments).
    */
   private applySplit(node: number, moveRows: boolean, side: number, slot: number): number {
     const tree = this.tree;

@@ -1,7 +1,7 @@
 // Node histograms: per byte column, sums of gradient, hessian and row count by bin, three numbers a bin,
-// groups one after another (built, added and subtracted by the kernels in kernels.ts): a node's histogram
-// summed by fixed pieces of its positions and added up in piece order, the kernels' bundles of columns, and
-// a packed feature's own histogram expanded from its group's.
+// groups one after another (built, added and subtracted by the kernels in kernels.ts): the grids on which
+// gradient boosting's sums are exact, a node's sums in each segment added up, the kernels' bundles of
+// columns, and a packed feature's own histogram expanded from its group's.
 import { BIN_STRIDE, BUNDLE_MAX, histogramGroupsKernel, KERNEL_SCRATCH_BYTES } from './kernels.js';
 import type { Workspace } from './workspace.js';
 
@@ -42,33 +42,6 @@ export function exactGrid(bound: number, rows: number): number {
   // log2 rounds: a total just above a power of two can come out as that power's exponent
   if (2 ** exponent < total) exponent++;
   return 2 ** (Math.min(exponent, 1000) - 52);
-}
-
-/** Pieces of a node's histogram over positions [start, end): runs of the workspace's histogramPieceRows. */
-export function histogramPieces(workspace: Workspace, start: number, end: number): number {
-  return Math.max(1, Math.ceil((end - start) / workspace.plan.histogramPieceRows));
-}
-
-/**
- * Sums piece `piece` of a node's histogram (its run of positions) for every active group, into the
- * node's slot for the first piece and into the piece's own area for the others (addHistogramPieces adds
- * them up), on thread `thread`'s scratch. Each position's row and (gradient, hessian) pair are read once
- * for up to BUNDLE_MAX groups; a group's sums depend on the piece's rows only.
- */
-export function buildHistogramPiece(
-  workspace: Workspace,
-  slot: number,
-  start: number,
-  end: number,
-  identity: boolean,
-  thread: number,
-  piece: number,
-): void {
-  const { plan } = workspace;
-  const from = start + piece * plan.histogramPieceRows;
-  const to = Math.min(end, from + plan.histogramPieceRows);
-  const outAt = piece === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(piece);
-  sumGroups(workspace, thread, outAt, from, to, identity);
 }
 
 /**
@@ -140,16 +113,23 @@ export function forEachBundle(
   if (count > 0) kernel(descriptorAt, count);
 }
 
-/** Adds pieces 1 … pieces - 1 of a node's histogram to its slot, in piece order (active groups only). */
-export function addHistogramPieces(workspace: Workspace, slot: number, pieces: number): void {
-  if (pieces <= 1) return;
+/**
+ * Adds the sums of segments 1 … segments - 1 of a node (each in its own area) to the first segment's, in
+ * the node's slot (active groups only). Exact on the grids of gradient boosting (see exactGrid).
+ */
+export function addSegmentSums(workspace: Workspace, slot: number, segments: number): void {
+  if (segments <= 1) return;
   const { kernels, groupActive, data } = workspace;
   const { layout } = data;
   const base = workspace.slotAddress(slot);
   for (let g = 0; g < groupActive.length; g++) {
     if (groupActive[g] === 0) continue;
     const from = layout.groupOffset[g] * BIN_STRIDE * 8;
-    for (let piece = 1; piece < pieces; piece++)
-      kernels.addDoubles(base + from, workspace.pieceAddress(piece) + from, layout.groupBins[g] * BIN_STRIDE);
+    for (let segment = 1; segment < segments; segment++)
+      kernels.addDoubles(
+        base + from,
+        workspace.segmentAddress(segment) + from,
+        layout.groupBins[g] * BIN_STRIDE,
+      );
   }
 }

@@ -193,48 +193,6 @@ export interface Kernels {
     end: number,
     scratchRows: number,
   ): number;
-  /** How many of positions [start, end), each holding its own row (the root), go left by table[column[row]]. */
-  countLeft(column: number, table: number, start: number, end: number): number;
-  /**
-   * One piece of a node's partition shared by threads: the rows at positions [start, end) by the table on
-   * `column`, written to out[start, end), the left ones from the start in order, the right ones from the
-   * end backwards; returns the piece's left count.
-   */
-  partitionSides(
-    column: number,
-    table: number,
-    rows: number,
-    start: number,
-    end: number,
-    out: number,
-  ): number;
-  /**
-   * A piece's rows put in place after partitionSides: sides[start, start + lefts) to rows from position
-   * `left` on, and the right ones (sides[end - 1] down to sides[start + lefts]) to rows from `right` on.
-   */
-  placeSides(
-    rows: number,
-    sides: number,
-    start: number,
-    end: number,
-    lefts: number,
-    left: number,
-    right: number,
-  ): void;
-  /**
-   * The stable partition of positions [start, end) that hold their own rows, written into `rows`: the
-   * left ones from position `left` on, the right ones from `right` on (the other positions are untouched,
-   * so threads can each write their range's part at once).
-   */
-  scatterIdentity(
-    column: number,
-    table: number,
-    rows: number,
-    start: number,
-    end: number,
-    left: number,
-    right: number,
-  ): void;
   /** leafOf[rows[i]] = leaf (16-bit) for positions [start, end). */
   scatterLeaf(rows: number, start: number, end: number, leafOf: number, leaf: number): void;
   /**
@@ -703,92 +661,6 @@ function partitionFunction(): FunctionCode {
       // the right side goes back after the left one
       get(rows), get(left), i32(2), shl, add, get(scratchRows), get(right), i32(2), shl, memoryCopy,
       get(left),
-    ],
-  };
-}
-
-function countLeftFunction(): FunctionCode {
-  const [column, table, start, stop] = [0, 1, 2, 3];
-  const [i, count] = [4, 5];
-  return {
-    params: [I32, I32, I32, I32],
-    results: [I32],
-    locals: [I32, I32],
-    // prettier-ignore
-    body: [
-      get(start), set(i),
-      i32(0), set(count),
-      ...countedLoop(i, stop, [
-        get(count), get(table), get(column), get(i), add, load8(), add, load8(), add, set(count),
-      ]),
-      get(count),
-    ],
-  };
-}
-
-function scatterIdentityFunction(): FunctionCode {
-  const [column, table, rows, start, stop, left, right] = [0, 1, 2, 3, 4, 5, 6];
-  const [i, goes] = [7, 8];
-  return {
-    params: [I32, I32, I32, I32, I32, I32, I32],
-    results: [],
-    locals: [I32, I32],
-    // prettier-ignore
-    body: [
-      get(start), set(i),
-      ...countedLoop(i, stop, [
-        get(table), get(column), get(i), add, load8(), add, load8(), set(goes),
-        // one store to the chosen side (no branch): a store to the other side could land in another thread's part
-        get(rows), get(left), get(right), get(goes), select, i32(2), shl, add, get(i), store32(),
-        get(left), get(goes), add, set(left),
-        get(right), i32(1), get(goes), sub, add, set(right),
-      ]),
-    ],
-  };
-}
-
-function partitionSidesFunction(): FunctionCode {
-  const [column, table, rows, start, stop, out] = [0, 1, 2, 3, 4, 5];
-  const [i, left, right, row, goes] = [6, 7, 8, 9, 10];
-  return {
-    params: [I32, I32, I32, I32, I32, I32],
-    results: [I32],
-    locals: [I32, I32, I32, I32, I32],
-    // prettier-ignore
-    body: [
-      get(start), tee(i), set(left),
-      get(stop), i32(1), sub, set(right),
-      // left rows from the start of `out`, right ones from its end backwards: the last row fills the one slot left
-      ...partitionLoop({ column, table, rows, stop, i, left, right, row, goes }, out, out, true),
-      get(left), get(start), sub,
-    ],
-  };
-}
-
-function placeSidesFunction(): FunctionCode {
-  const [rows, sides, start, stop, lefts, left, right] = [0, 1, 2, 3, 4, 5, 6];
-  const [i, to] = [7, 8];
-  return {
-    params: [I32, I32, I32, I32, I32, I32, I32],
-    results: [],
-    locals: [I32, I32],
-    // prettier-ignore
-    body: [
-      get(rows), get(left), i32(2), shl, add,
-      get(sides), get(start), i32(2), shl, add,
-      get(lefts), i32(2), shl, memoryCopy,
-      // the right rows were written from the end backwards
-      get(stop), set(i),
-      get(rows), get(right), i32(2), shl, add, set(to),
-      get(start), get(lefts), add, set(start),
-      block,
-      get(i), get(start), gtU, eqz, branchIf(0),
-      loop,
-      get(to), get(sides), get(i), i32(2), shl, add, i32(4), sub, load32(), store32(),
-      get(to), i32(4), add, set(to),
-      get(i), i32(1), sub, tee(i), get(start), gtU, branchIf(0),
-      end,
-      end,
     ],
   };
 }
@@ -1482,10 +1354,6 @@ export function assembleKernels(): Uint8Array {
     ]).flat(),
     { name: 'partition', code: partitionFunction() },
     { name: 'scatterLeaf', code: scatterLeafFunction() },
-    { name: 'countLeft', code: countLeftFunction() },
-    { name: 'scatterIdentity', code: scatterIdentityFunction() },
-    { name: 'partitionSides', code: partitionSidesFunction() },
-    { name: 'placeSides', code: placeSidesFunction() },
     { name: 'boostLogLoss', code: boostFunction(true, false) },
     { name: 'boostSquaredError', code: boostFunction(false, false) },
     { name: 'boostLogLossWeighted', code: boostFunction(true, true) },

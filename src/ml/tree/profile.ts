@@ -21,8 +21,8 @@ export const NODE_PHASES = ['histograms', 'split search', 'partition'] as const;
 export type NodePhase = (typeof NODE_PHASES)[number];
 
 /**
- * The node sizes each class starts from: a node's histogram is one piece, and so one thread's work,
- * under 16,384 rows (see histogramPieceRows); a few pieces up to 65,535; the root and the largest nodes after.
+ * The node sizes each class starts from: small nodes, whose rows stay in a core's cache; middling ones;
+ * the root and the largest nodes, whose passes stream from memory.
  */
 export const NODE_SIZES = [
   { label: 'under 16,384 rows', from: 0 },

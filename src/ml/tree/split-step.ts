@@ -1,27 +1,24 @@
-// A split's step shared by threads by columns: after a split, each thread takes a part of the active byte
-// columns and, for them alone, sums the smaller child's histogram (or, in segments, adds up the segments'
-// sums of it), takes the larger child's by subtraction and searches both children; the calling thread
-// then keeps each child's best split over the parts. A
+// A split's step shared by threads by columns: after a split (whose step summed the smaller child's rows in
+// each segment), each thread takes a part of the active byte columns and, for them alone, adds up the
+// segments' sums of the smaller child, takes the larger child's histogram by subtraction and searches both
+// children; the calling thread then keeps each child's best split over the parts. A
 // column's histogram stays in one core's cache from its sums to its search. Used by gradient boosting
 // with workers (threads.ts runs the parts, grower.ts sets each step up and takes its result).
-import { partOf, sumGroups } from './histogram.js';
+import { partOf } from './histogram.js';
 import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES } from './kernels.js';
 import { STEP_RECORD, type Workspace } from './workspace.js';
 
 /** Where a split step's arguments sit among the workspace's stepArgs (see splitStepPart). */
 const STEP = {
   smallSlot: 0,
-  start: 1,
-  end: 2,
-  build: 3,
+  /** Segments whose sums of the smaller child are to be added up (see NodeOperations.segments). */
+  segments: 1,
   parentSlot: 4,
   minSamples: 5,
   minHessian: 6,
   l2: 7,
   /** Per child (the smaller, then the larger): search it (1/0), its rows, gradient and hessian sums, score. */
   children: 8,
-  /** Segments whose sums of the smaller child are to be added up (1: none; see NodeOperations.segments). */
-  segments: 18,
 } as const;
 const CHILD_ARGS = 5;
 
@@ -34,12 +31,12 @@ function activeGroups(workspace: Workspace): number {
 
 /**
  * One part of a split's step, on thread `thread`: for its share of the active groups, the smaller child's
- * histogram over its positions (when asked; else it was built already), the larger child's as the
- * parent's minus it (when the larger is to be searched), then the search of the features of those groups
- * in each child to be searched, the best split of each into the part's records. A group's sums depend on
- * the rows only and the parts' bests are taken in feature order (TreeGrower.takeStep), so any number of
+ * histogram (its segments' sums added to the first's, in its slot), the larger child's as the parent's
+ * minus it (when the larger is to be searched), then the search of the features of those groups in each
+ * child to be searched, the best split of each into the part's records. The sums are exact (see
+ * exactGrid) and the parts' bests are taken in feature order (TreeGrower.takeStep), so any number of
  * parts gives the splits of the one-thread path; a part keeps its groups' histograms in one thread's
- * cache from build to search.
+ * cache from their sums to the search.
  */
 export function splitStepPart(workspace: Workspace, thread: number, part: number, parts: number): void {
   const { plan, data, groupActive, kernels, stepArgs: args } = workspace;
@@ -47,29 +44,15 @@ export function splitStepPart(workspace: Workspace, thread: number, part: number
   const smallAt = workspace.slotAddress(args[STEP.smallSlot]);
   const parentSlot = args[STEP.parentSlot];
   const parentAt = parentSlot >= 0 ? workspace.slotAddress(parentSlot) : -1;
-  const start = args[STEP.start];
-  const end = args[STEP.end];
   const scratchAt = plan.kernelScratchAt[thread];
-  if (args[STEP.build] === 1) sumGroups(workspace, thread, smallAt, start, end, false, part, parts);
   const segments = args[STEP.segments];
-  if (segments > 1) {
-    for (let g = 0, index = 0; g < groupActive.length; g++) {
-      if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
-      const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
-      for (let segment = 1; segment < segments; segment++)
-        kernels.addDoubles(
-          smallAt + offset,
-          workspace.pieceAddress(segment) + offset,
-          layout.groupBins[g] * BIN_STRIDE,
-        );
-    }
-  }
-  if (parentAt >= 0) {
-    for (let g = 0, index = 0; g < groupActive.length; g++) {
-      if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
-      const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
-      kernels.subtractDoubles(parentAt + offset, smallAt + offset, layout.groupBins[g] * BIN_STRIDE);
-    }
+  for (let g = 0, index = 0; g < groupActive.length; g++) {
+    if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
+    const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
+    const length = layout.groupBins[g] * BIN_STRIDE;
+    for (let segment = 1; segment < segments; segment++)
+      kernels.addDoubles(smallAt + offset, workspace.segmentAddress(segment) + offset, length);
+    if (parentAt >= 0) kernels.subtractDoubles(parentAt + offset, smallAt + offset, length);
   }
   const firstEntry = workspace.partEntries[2 * part];
   const entries = workspace.partEntries[2 * part + 1];
@@ -140,11 +123,7 @@ export function setStepArguments(
   workspace: Workspace,
   step: {
     smallSlot: number;
-    start: number;
-    end: number;
-    /** The smaller child's histogram is summed already (by pieces of positions, or by segments). */
-    built: boolean;
-    /** Segments whose sums of the smaller child the step adds up (1: none). */
+    /** Segments whose sums of the smaller child the step adds up (its first segment's are in its slot). */
     segments: number;
     /** The parent's slot, which becomes the larger child's, or -1 when the larger is not searched. */
     parentSlot: number;
@@ -154,9 +133,6 @@ export function setStepArguments(
 ): void {
   const args = workspace.stepArgs;
   args[STEP.smallSlot] = step.smallSlot;
-  args[STEP.start] = step.start;
-  args[STEP.end] = step.end;
-  args[STEP.build] = step.built ? 0 : 1;
   args[STEP.segments] = step.segments;
   args[STEP.parentSlot] = step.parentSlot;
   args[STEP.minSamples] = step.settings.minSamplesLeaf;

@@ -1,9 +1,8 @@
-// Worker threads for tree learning over shared memory. Boosting with gradients on exact grids keeps each
-// thread's rows in a segment of their own: a split is one step on every thread (each segment partitioned,
-// then one child's histogram summed in it), the node's histogram the sum of its segments'. Otherwise it
-// shares a node's histogram by fixed pieces of its positions (each summed whole by one thread, then added
-// up in piece order). Per-row work goes by pieces of rows (a row's result depends on that row only);
-// forests grow whole trees from per-tree seeds. Any thread count: the same model.
+// Worker threads for tree learning over shared memory. Boosting keeps each thread's rows in a segment of
+// their own: a split is one step on every thread (each segment partitioned, then one child's rows in it
+// summed), the node's histogram the sum of its segments', exact on the gradients' grids; the gradient pass
+// goes by segment too (a row's result depends on that row only). Forests grow whole trees from per-tree
+// seeds. Any thread count: the same model.
 import { sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
@@ -13,11 +12,11 @@ import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
 import { LocalNodeOperations, type GrownTree, type NodeOperations } from './grower.js';
-import { addHistogramPieces, buildHistogramPiece, histogramPieces, sumGroups } from './histogram.js';
+import { sumGroups } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { splitStepPart } from './split-step.js';
-import { PIECE_ROWS, Workspace, type WorkspacePlan } from './workspace.js';
+import { Workspace, type WorkspacePlan } from './workspace.js';
 
 /** `threads` as given, or every core the process can run on at once (see core/cores.ts). */
 export function resolveThreads(threads: number | null | undefined): number {
@@ -26,12 +25,11 @@ export function resolveThreads(threads: number | null | undefined): number {
 }
 
 /**
- * Training rows from which boosting shares its work with workers. Below, a second thread's share (the
- * roots' histogram pieces, a few large nodes, each split's step by parts of the features; gradient passes
- * and partitions are shared from 49,152 rows) is worth less than what it costs on a narrow table: its
- * start, its code compiled again, and every cache line one core wrote read by the other. On the 2-core
- * machine of bench/README.md (`## train`) two threads took 1.05-1.19x one thread's time at 16,000-48,000
- * training rows of 14 columns, 0.98x at 80,000 and 0.72x at 305,000.
+ * Training rows from which boosting shares its work with workers. Below, a second thread's share is
+ * worth less than what it costs on a narrow table: its start, its code compiled again, a hand-off a
+ * split. Measured before segments on the 2-core machine of bench/README.md (`## train`): two threads took
+ * 1.05-1.19x one thread's time at 16,000-48,000 training rows of 14 columns, 0.98x at 80,000 and 0.72x
+ * at 305,000.
  */
 const BOOSTING_SHARED_ROWS = 65_536;
 /**
@@ -306,18 +304,9 @@ const ARGUMENT = 4;
 const PIECES = 8;
 /** 1 once a worker failed in an operation (it counts its piece as finished, so no thread waits for it). */
 const FAILED = 9;
-/** Rows per piece of the gradient pass (0: PIECE_ROWS). */
-const BOOST_PIECE_ROWS = 10;
 const OPERATION_STOP = 1;
-const OPERATION_HISTOGRAM = 2;
 const OPERATION_BOOST = 4;
-/** The root's partition, shared by pieces of rows: each piece's left count, then each piece's rows placed. */
-const OPERATION_COUNT_LEFT = 6;
-const OPERATION_SCATTER = 7;
-/** Any other node's partition, shared by pieces of rows: each piece split into its two sides, then placed. */
-const OPERATION_PARTITION_SIDES = 8;
-const OPERATION_PLACE_SIDES = 9;
-/** A split's children: histogram, subtraction and search by parts of the groups (see splitStepPart). */
+/** A split's children: the segments' sums added up, subtraction and search by parts of the groups (see splitStepPart). */
 const OPERATION_SPLIT_STEP = 10;
 /** In segments (a piece is a segment): a node's histogram. */
 const OPERATION_SEGMENT_HISTOGRAM = 11;
@@ -332,7 +321,7 @@ const OPERATION_SEGMENT_LEAVES = 13;
  * short enough that it sleeps between fits and while the calling thread does longer work alone.
  */
 const SPIN_CHECKS = 100_000;
-/** Below this many rows a row-range operation runs on the calling thread alone. */
+/** Below this many rows the gradient pass runs on the calling thread alone. */
 const PARALLEL_MIN_ROWS = 49_152;
 /** Operations run on the calling thread alone take their pieces in order, untagged. */
 const LOCAL = -1;
@@ -368,11 +357,10 @@ function takePiece(control: Int32Array, tag: number): number {
 }
 
 /**
- * Does pieces of the operation in the control block until none is left: a node's histogram by its
- * fixed pieces of positions (each summed whole by one thread into its own area), row-range operations by
- * pieces of rows (each row's result depends on that row only), so the outcome is the same whichever
- * thread does which piece. `tag` is the operation's tag, or LOCAL when the calling thread does every
- * piece alone.
+ * Does pieces of the operation in the control block until none is left: a segment of a node (its sums in
+ * its own area), a segment's run of rows for the gradient pass (each row's result depends on that row
+ * only), a part of a split's step, so the outcome is the same whichever thread does which piece. `tag` is
+ * the operation's tag, or LOCAL when the calling thread does every piece alone.
  */
 function runOperation(workspace: Workspace, thread: number, tag: number): void {
   const control = workspace.control;
@@ -408,83 +396,37 @@ function runPiece(workspace: Workspace, thread: number, piece: number): void {
     runSegment(workspace, thread, operation, piece);
   } else if (operation === OPERATION_SEGMENT_LEAVES) {
     scatterLeaves(workspace, piece, start);
-  } else if (operation === OPERATION_HISTOGRAM) {
-    buildHistogramPiece(
-      workspace,
-      control[ARGUMENT + 2],
-      start,
-      end,
-      control[ARGUMENT + 3] === 1,
-      thread,
-      piece,
-    );
   } else if (operation === OPERATION_SPLIT_STEP) {
     splitStepPart(workspace, thread, piece, pieces);
-  } else {
-    // the gradient pass in segments: one piece a segment's rows; other row operations: PIECE_ROWS
-    const pieceRows =
-      operation === OPERATION_BOOST && control[BOOST_PIECE_ROWS] > 0 ? control[BOOST_PIECE_ROWS] : PIECE_ROWS;
+  } else if (operation === OPERATION_BOOST) {
+    // one piece a segment's run of rows
+    const pieceRows = Math.ceil((end - start) / pieces);
     const from = start + piece * pieceRows;
     const to = Math.min(end, from + pieceRows);
-    if (operation === OPERATION_COUNT_LEFT) {
-      workspace.pieceCounts[3 * piece] = kernels.countLeft(control[ARGUMENT + 2], plan.tableAt, from, to);
-    } else if (operation === OPERATION_PARTITION_SIDES) {
-      workspace.pieceCounts[3 * piece] = kernels.partitionSides(
-        control[ARGUMENT + 2],
-        plan.tableAt,
-        plan.rowsAt,
-        from,
-        to,
-        plan.scratchRowsAt,
-      );
-    } else if (operation === OPERATION_PLACE_SIDES) {
-      const counts = workspace.pieceCounts;
-      kernels.placeSides(
-        plan.rowsAt,
-        plan.scratchRowsAt,
-        from,
-        to,
-        counts[3 * piece],
-        counts[3 * piece + 1],
-        counts[3 * piece + 2],
-      );
-    } else if (operation === OPERATION_SCATTER) {
-      const counts = workspace.pieceCounts;
-      kernels.scatterIdentity(
-        control[ARGUMENT + 2],
-        plan.tableAt,
-        plan.rowsAt,
-        from,
-        to,
-        counts[3 * piece + 1],
-        counts[3 * piece + 2],
-      );
-    } else if (operation === OPERATION_BOOST) {
-      const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
-      const weighted = boosting.weightsAt !== 0;
-      const boost =
-        control[ARGUMENT + 2] === 1
-          ? weighted
-            ? kernels.boostLogLossWeighted
-            : kernels.boostLogLoss
-          : weighted
-            ? kernels.boostSquaredErrorWeighted
-            : kernels.boostSquaredError;
-      boost(
-        from,
-        to,
-        boosting.rawAt,
-        boosting.yAt,
-        boosting.weightsAt,
-        boosting.leafOfAt,
-        boosting.leafValuesAt,
-        plan.ghAt,
-        boosting.expTablesAt,
-        control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
-        workspace.grid[0],
-        workspace.grid[1],
-      );
-    }
+    const boosting = plan.boosting as NonNullable<WorkspacePlan['boosting']>;
+    const weighted = boosting.weightsAt !== 0;
+    const boost =
+      control[ARGUMENT + 2] === 1
+        ? weighted
+          ? kernels.boostLogLossWeighted
+          : kernels.boostLogLoss
+        : weighted
+          ? kernels.boostSquaredErrorWeighted
+          : kernels.boostSquaredError;
+    boost(
+      from,
+      to,
+      boosting.rawAt,
+      boosting.yAt,
+      boosting.weightsAt,
+      boosting.leafOfAt,
+      boosting.leafValuesAt,
+      plan.ghAt,
+      boosting.expTablesAt,
+      control[ARGUMENT + 3] === 1 ? plan.rowsAt : 0,
+      workspace.grid[0],
+      workspace.grid[1],
+    );
   }
 }
 
@@ -493,7 +435,7 @@ function runPiece(workspace: Workspace, thread: number, piece: number): void {
  * split, its positions partitioned by the table on the column in ARGUMENT (the left ones first, each side
  * in ascending order; its first right position written back), then, for side ARGUMENT + 1 0 or 1, that
  * child's rows in the segment summed; for a histogram, the node's rows in it. The sums go to the slot in
- * ARGUMENT + 2 for the first segment and to the piece area of the others.
+ * ARGUMENT + 2 for the first segment and to the segment's own area for the others.
  */
 function runSegment(workspace: Workspace, thread: number, operation: number, segment: number): void {
   const { control, kernels, plan, segmentRanges: ranges } = workspace;
@@ -519,7 +461,7 @@ function runSegment(workspace: Workspace, thread: number, operation: number, seg
     identity = control[ARGUMENT + 1] === 1;
   }
   const slot = control[ARGUMENT + 2];
-  const outAt = segment === 0 ? workspace.slotAddress(slot) : workspace.pieceAddress(segment);
+  const outAt = segment === 0 ? workspace.slotAddress(slot) : workspace.segmentAddress(segment);
   sumGroups(workspace, thread, outAt, from, to, identity);
 }
 
@@ -587,8 +529,8 @@ export class BoostingThreads implements NodeOperations {
         }),
       ),
     );
-    const segments = workspace.plan.boosting?.segments ?? 1;
-    if (segments > 1 && segments !== workers.length + 1)
+    const segments = workspace.plan.segments;
+    if (segments !== workers.length + 1)
       throw new errors.PW_INTERNAL(`${segments} segments for ${workers.length + 1} threads`);
     return new BoostingThreads(workspace, workers, segments);
   }
@@ -681,55 +623,25 @@ export class BoostingThreads implements NodeOperations {
     this.run(OPERATION_SPLIT_STEP, [], parts, true);
   }
 
-  /** A node's histogram by its pieces of positions (any thread takes any piece), then added up in order. */
+  /** One thread (one segment): a node's histogram on the calling thread. */
   build(slot: number, start: number, end: number, identity: boolean): void {
-    const pieces = histogramPieces(this.workspace, start, end);
-    this.run(OPERATION_HISTOGRAM, [start, end, slot, identity ? 1 : 0], pieces, pieces > 1);
-    addHistogramPieces(this.workspace, slot, pieces);
+    this.local.build(slot, start, end, identity);
   }
 
-  /**
-   * Shared by pieces of rows from PARALLEL_MIN_ROWS rows on. The root's positions hold their own rows, so
-   * its pieces count their left rows, then each writes its rows straight to their places. Any other
-   * node's pieces each split their rows into the partition scratch (the left ones from the piece's start,
-   * the right ones from its end backwards), then each copies its two sides to their places. A piece's
-   * left rows go after the left rows of the pieces before it, and so on: the same stable partition as on
-   * one thread.
-   */
-  partition(column: number, start: number, end: number, identity: boolean): number {
-    const count = end - start;
-    if (this.workers.length === 0 || count < PARALLEL_MIN_ROWS)
-      return this.local.partition(column, start, end);
-    const pieces = Math.ceil(count / PIECE_ROWS);
-    this.run(identity ? OPERATION_COUNT_LEFT : OPERATION_PARTITION_SIDES, [start, end, column], pieces, true);
-    const counts = this.workspace.pieceCounts;
-    let leftEnd = start;
-    for (let piece = 0; piece < pieces; piece++) leftEnd += counts[3 * piece];
-    let left = start;
-    let right = leftEnd;
-    for (let piece = 0; piece < pieces; piece++) {
-      const lefts = counts[3 * piece];
-      counts[3 * piece + 1] = left;
-      counts[3 * piece + 2] = right;
-      left += lefts;
-      right += Math.min(PIECE_ROWS, count - piece * PIECE_ROWS) - lefts;
-    }
-    this.run(identity ? OPERATION_SCATTER : OPERATION_PLACE_SIDES, [start, end, column], pieces, true);
-    return leftEnd;
+  /** One thread (one segment): a node's partition on the calling thread. */
+  partition(column: number, start: number, end: number): number {
+    return this.local.partition(column, start, end);
   }
 
   /** Adds the last tree to the scores and computes every row's gradient pair (see Kernels.boostLogLoss). */
   boost(rows: number, logLoss: boolean, resetRows: boolean): void {
     const started = phaseStart();
-    // in segments, a piece a segment's run of rows: the thread that takes it (the calling thread the first,
-    // as a rule) writes the pairs that it sums next into its segment's histograms, in its own core's cache
-    const bySegment = this.segments > 1;
-    const pieceRows = bySegment ? Math.ceil(rows / this.segments) : PIECE_ROWS;
-    this.workspace.control[BOOST_PIECE_ROWS] = bySegment ? pieceRows : 0;
+    // a piece a segment's run of rows: the thread that takes it (the calling thread the first, as a rule)
+    // writes the pairs that it sums next into its segment's histograms, in its own core's cache
     this.run(
       OPERATION_BOOST,
       [0, rows, logLoss ? 1 : 0, resetRows ? 1 : 0],
-      Math.ceil(rows / pieceRows),
+      this.segments,
       rows >= PARALLEL_MIN_ROWS,
     );
     phaseDone('gradients', started);

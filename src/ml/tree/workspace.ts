@@ -26,6 +26,8 @@ export interface WorkspacePlan {
   /** Histogram slots (one per open node). */
   capacity: number;
   threads: number;
+  /** Segments a node's rows are kept in (1, or one a thread: see NodeOperations.segments), the training rows dealt to them (dealRows). */
+  segments: number;
   columnsAt: number;
   rowsAt: number;
   ghAt: number;
@@ -33,13 +35,9 @@ export interface WorkspacePlan {
   orderedAt: number;
   scratchRowsAt: number;
   tableAt: number;
-  /** Per piece of rows (PIECE_ROWS): its left count, then its first left and first right position (the root's shared partition). */
-  pieceCountsAt: number;
   histogramsAt: number;
-  /** Positions per piece of a node's histogram (see histogramPieceRows). */
-  histogramPieceRows: number;
-  /** The histograms of a node's pieces after the first (which is summed into the node's slot). */
-  pieceHistogramsAt: number;
+  /** A node's sums in each segment after the first (whose are summed into the node's slot; see addSegmentSums). */
+  segmentHistogramsAt: number;
   groupActiveAt: number;
   /** The split search's feature table (SEARCH_ENTRY_BYTES a feature; see Kernels.searchFeatures). */
   searchTableAt: number;
@@ -68,8 +66,6 @@ export interface WorkspacePlan {
     leafOfAt: number;
     leafValuesAt: number;
     maxNodes: number;
-    /** See BoostingRegions.segments. */
-    segments: number;
     expTablesAt: number;
     /** The gradient pass's grids (two doubles: gridG, gridH; see Kernels.boostLogLoss). */
     gridAt: number;
@@ -78,28 +74,11 @@ export interface WorkspacePlan {
   } | null;
 }
 
-/** Rows per piece of a row-range operation shared by threads (pieces are taken from a shared counter). */
-export const PIECE_ROWS = 8192;
-
-/** Positions per piece of a node's histogram, at least: a piece's sums cost two small passes over its bins. */
-const HISTOGRAM_PIECE_ROWS = 16_384;
-/** Pieces a node's histogram has at most (each takes a histogram's memory). */
-const MAX_HISTOGRAM_PIECES = 64;
-
-/**
- * Positions per piece of a node's histogram for `rows` training rows. Nodes are summed piece by piece
- * (pieces go to any thread, then are added in order), and the pieces depend on the rows only, so a
- * model is the same on any thread count.
- */
-export function histogramPieceRows(rows: number): number {
-  return Math.max(HISTOGRAM_PIECE_ROWS, Math.ceil(rows / MAX_HISTOGRAM_PIECES));
-}
-
 /** Per thread: a kernel scratch area for each group of a histogramGroups call, then its descriptor. */
 export const THREAD_SCRATCH_BYTES = BUNDLE_MAX * (KERNEL_SCRATCH_BYTES + BUNDLE_ENTRY_BYTES);
 
 /** Doubles of a split step's arguments (see splitStepPart in split-step.ts). */
-export const STEP_ARGS = 19;
+export const STEP_ARGS = 18;
 /** Doubles of a part's search result: SCAN_RECORD's six, then the feature found (or -1). */
 export const STEP_RECORD = 8;
 
@@ -110,8 +89,6 @@ export interface BoostingRegions {
   /** Nodes a tree can have (sizes the leaf values; leaf numbers are 16-bit, so at most 65,536). */
   maxNodes: number;
   weighted: boolean;
-  /** Segments the rows are kept in, one a thread (see NodeOperations.segments), and dealt to (see dealRows). */
-  segments: number;
 }
 
 /**
@@ -150,6 +127,7 @@ export function planWorkspace(
   threads: number,
   boosting?: BoostingRegions,
   forest = false,
+  segments = 1,
 ): { plan: WorkspacePlan; memory: WasmMemory } {
   const arena = new Arena();
   const { features, groups, totalBins } = layout;
@@ -159,19 +137,15 @@ export function planWorkspace(
     totalBins,
     capacity,
     threads,
+    segments,
     columnsAt: arena.reserve(rows * groups),
     rowsAt: arena.reserve(rows * 4),
     ghAt: arena.reserve(rows * 16),
     orderedAt: arena.reserve(forest ? rows : 0),
     scratchRowsAt: arena.reserve(rows * 4),
     tableAt: arena.reserve(256),
-    pieceCountsAt: arena.reserve(Math.ceil(rows / PIECE_ROWS) * 3 * 4),
     histogramsAt: arena.reserve(capacity * totalBins * BIN_STRIDE * 8),
-    histogramPieceRows: histogramPieceRows(rows),
-    // a node's pieces after the first, or its segments after the first (one a thread)
-    pieceHistogramsAt: arena.reserve(
-      Math.max(Math.ceil(rows / histogramPieceRows(rows)) - 1, threads - 1) * totalBins * BIN_STRIDE * 8,
-    ),
+    segmentHistogramsAt: arena.reserve((segments - 1) * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
     searchTableAt: arena.reserve(features * SEARCH_ENTRY_BYTES),
     digitsAt: arena.reserve(features * 256),
@@ -193,7 +167,6 @@ export function planWorkspace(
           leafOfAt: arena.reserve(rows * 2),
           leafValuesAt: arena.reserve(boosting.maxNodes * 8),
           maxNodes: boosting.maxNodes,
-          segments: boosting.segments,
           expTablesAt: arena.reserve(EXP_TABLE_BYTES),
           gridAt: arena.reserve(2 * 8),
           leafRangesAt: arena.reserve(boosting.maxNodes * threads * 3 * 4),
@@ -219,8 +192,6 @@ export class Workspace {
   readonly gh: Float64Array;
   /** Partition lookup: group code → 1 when the row goes left. */
   readonly table: Uint8Array;
-  /** See WorkspacePlan.pieceCountsAt: three Int32 per piece of rows. */
-  readonly pieceCounts: Int32Array;
   readonly histograms: Float64Array;
   readonly groupActive: Uint8Array;
   /** See WorkspacePlan.searchTableAt: SEARCH_ENTRY_BYTES / 4 Int32 a feature. */
@@ -262,7 +233,7 @@ export class Workspace {
       (_, g) => new Uint8Array(buffer, plan.columnsAt + g * n, n),
     );
     if (source) {
-      const segments = plan.boosting?.segments ?? 1;
+      const segments = plan.segments;
       columns.forEach((column, g) =>
         segments > 1 ? dealRows(source.columns[g], column, segments) : column.set(source.columns[g]),
       );
@@ -275,7 +246,6 @@ export class Workspace {
     this.rows = new Uint32Array(buffer, plan.rowsAt, n);
     this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);
     this.table = new Uint8Array(buffer, plan.tableAt, 256);
-    this.pieceCounts = new Int32Array(buffer, plan.pieceCountsAt, Math.ceil(n / PIECE_ROWS) * 3);
     this.slotLength = plan.totalBins * BIN_STRIDE;
     this.histograms = new Float64Array(buffer, plan.histogramsAt, plan.capacity * this.slotLength);
     this.groupActive = new Uint8Array(buffer, plan.groupActiveAt, plan.groups);
@@ -297,9 +267,9 @@ export class Workspace {
     );
   }
 
-  /** Address of the histogram of piece `piece` (1 or more) of a node. */
-  pieceAddress(piece: number): number {
-    return this.plan.pieceHistogramsAt + (piece - 1) * this.slotLength * 8;
+  /** Address of a node's sums in segment `segment` (1 or more; see addSegmentSums). */
+  segmentAddress(segment: number): number {
+    return this.plan.segmentHistogramsAt + (segment - 1) * this.slotLength * 8;
   }
 
   /** Address of histogram slot `slot`. */

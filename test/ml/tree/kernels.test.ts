@@ -59,35 +59,6 @@ function setUp() {
   return { kernels: instantiateKernels(memory), buffer, at, column, gh, random };
 }
 
-/** Consecutive pieces of positions [start, end) of the given sizes (repeated until the range is covered). */
-function piecesOf(start: number, end: number, sizes: number[]): Array<[number, number]> {
-  const pieces: Array<[number, number]> = [];
-  for (let from = start, k = 0; from < end; k++) {
-    const to = Math.min(end, from + sizes[k % sizes.length]);
-    pieces.push([from, to]);
-    from = to;
-  }
-  return pieces;
-}
-
-/** Where each piece's left and right rows go when pieces with these left counts are placed in order. */
-function placesOf(
-  pieces: Array<[number, number]>,
-  lefts: number[],
-  start: number,
-): { leftEnd: number; places: number[][] } {
-  const leftEnd = start + lefts.reduce((sum, count) => sum + count, 0);
-  let left = start;
-  let right = leftEnd;
-  const places = pieces.map(([from, to], k) => {
-    const place = [left, right];
-    left += lefts[k];
-    right += to - from - lefts[k];
-    return place;
-  });
-  return { leftEnd, places };
-}
-
 /**
  * Memory for the bundled histogram kernels: `groups` byte columns of `count` rows, the row list, the
  * `extra` regions (bytes each), a histogram per group, scratch and a descriptor for BUNDLE_MAX groups.
@@ -293,93 +264,6 @@ describe('tree kernels', () => {
     kernels.scatterLeaf(at.rows, start, middle, at.leafOf, 7);
     for (const row of left) expect(leafOf[row]).toBe(7);
     for (const row of right) expect(leafOf[row]).toBe(0);
-  });
-
-  it('partition positions holding their own rows piece by piece (counts, then each piece placed) as the one-pass partition does', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 500 }),
-        fc.integer({ min: 0, max: 500 }),
-        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 6 }),
-        fc.integer({ min: 0, max: bins }),
-        (start, length, pieceSizes, cut) => {
-          const { kernels, buffer, at } = setUp();
-          const end = start + length;
-          const table = new Uint8Array(buffer, at.table, 256);
-          for (let b = 0; b < 256; b++) table[b] = b < cut || b === 3 ? 1 : 0;
-          const rowIndices = new Uint32Array(buffer, at.rows, rows);
-          for (let i = 0; i < rows; i++) rowIndices[i] = i;
-          const expectedEnd = kernels.partition(at.column, at.table, at.rows, start, end, at.scratchRows);
-          const expected = Array.from(rowIndices);
-          rowIndices.fill(0xffffffff);
-          for (let i = 0; i < start; i++) rowIndices[i] = i;
-          for (let i = end; i < rows; i++) rowIndices[i] = i;
-          const pieces = piecesOf(start, end, pieceSizes);
-          const lefts = pieces.map(([from, to]) => kernels.countLeft(at.column, at.table, from, to));
-          const { leftEnd, places } = placesOf(pieces, lefts, start);
-          // placed in reverse order: each piece writes only its own places
-          for (let k = pieces.length - 1; k >= 0; k--)
-            kernels.scatterIdentity(
-              at.column,
-              at.table,
-              at.rows,
-              pieces[k][0],
-              pieces[k][1],
-              places[k][0],
-              places[k][1],
-            );
-          expect(leftEnd).toBe(expectedEnd);
-          expect(Array.from(rowIndices)).toEqual(expected);
-        },
-      ),
-      { numRuns: 60 },
-    );
-  });
-
-  it('partition any positions piece by piece (each piece split into its two sides, then placed) as the one-pass partition does', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        fc.integer({ min: 0, max: 500 }),
-        fc.integer({ min: 0, max: 500 }),
-        fc.array(fc.integer({ min: 1, max: 300 }), { minLength: 1, maxLength: 6 }),
-        fc.integer({ min: 0, max: bins }),
-        (seed, start, length, pieceSizes, cut) => {
-          const { kernels, buffer, at } = setUp();
-          const random = new Random(seed);
-          const end = start + length;
-          const table = new Uint8Array(buffer, at.table, 256);
-          for (let b = 0; b < 256; b++) table[b] = b < cut || b === 3 ? 1 : 0;
-          // a node's rows: ascending, with gaps (as a partition leaves them)
-          const rowIndices = new Uint32Array(buffer, at.rows, rows);
-          const before = Array.from({ length: rows }, () => random.nextInt(rows)).sort((a, b) => a - b);
-          rowIndices.set(before);
-          const expectedEnd = kernels.partition(at.column, at.table, at.rows, start, end, at.scratchRows);
-          const expected = Array.from(rowIndices);
-          rowIndices.set(before);
-          new Uint32Array(buffer, at.scratchRows, rows).fill(0xffffffff);
-          const pieces = piecesOf(start, end, pieceSizes);
-          const lefts = pieces.map(([from, to]) =>
-            kernels.partitionSides(at.column, at.table, at.rows, from, to, at.scratchRows),
-          );
-          const { leftEnd, places } = placesOf(pieces, lefts, start);
-          // placed in reverse order: each piece writes only its own places
-          for (let k = pieces.length - 1; k >= 0; k--)
-            kernels.placeSides(
-              at.rows,
-              at.scratchRows,
-              pieces[k][0],
-              pieces[k][1],
-              lefts[k],
-              places[k][0],
-              places[k][1],
-            );
-          expect(leftEnd).toBe(expectedEnd);
-          expect(Array.from(rowIndices)).toEqual(expected);
-        },
-      ),
-      { numRuns: 60 },
-    );
   });
 
   it('add the last tree and compute log-loss and squared-error gradients as the JavaScript formulas do, rounded to their grids', () => {

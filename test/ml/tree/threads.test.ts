@@ -22,7 +22,7 @@ import {
   warmTrainingWorkers,
 } from '../../../src/ml/tree/threads.js';
 import { LocalNodeOperations } from '../../../src/ml/tree/grower.js';
-import { histogramPieces } from '../../../src/ml/tree/histogram.js';
+import { addSegmentSums, exactGrid } from '../../../src/ml/tree/histogram.js';
 import { planWorkspace, Workspace } from '../../../src/ml/tree/workspace.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
@@ -130,39 +130,43 @@ describe('tree learning over threads', () => {
     }
   });
 
-  it('sums a node histogram piece by piece to its rows own sums, the same bits on the calling thread alone and with a worker', async () => {
+  it("sums a node's histogram by segments, on a worker and the calling thread, to the bits of one pass over its rows", async () => {
     const X = matrixOf(columnsOf(70_000, 21));
     const mapper = fitBinMapper(X, 255, new Random(1));
     const layout = packFeatures(mapper);
     const data = binMatrix(X, mapper, layout);
-    const { plan, memory } = planWorkspace(X.rows, layout, 2, 2);
+    const { plan, memory } = planWorkspace(X.rows, layout, 2, 2, undefined, false, 2);
     const workspace = new Workspace(memory, plan, mapper, layout, data);
     workspace.groupActive.fill(1);
     const random = new Random(22);
-    for (let i = 0; i < workspace.gh.length; i++) workspace.gh[i] = random.nextNormal();
-    // a node's positions: an ascending subset of the rows, several pieces long, not starting at 0
+    // gradients on a grid, as boosting rounds them: their sums are exact in any grouping
+    const shift = 1.5 * 2 ** 52 * exactGrid(16, X.rows);
+    for (let i = 0; i < workspace.gh.length; i++) workspace.gh[i] = random.nextNormal() + shift - shift;
+    // a node's positions: an ascending subset of the rows, not starting at 0, in two uneven segments
     const start = 1_000;
     let end = start;
     for (let row = 0; row < X.rows; row++) if (random.next() < 0.8) workspace.rows[end++] = row;
-    expect(histogramPieces(workspace, start, end)).toBeGreaterThan(2);
+    const middle = start + Math.floor((end - start) / 3);
     new LocalNodeOperations(workspace).build(0, start, end, false);
     const one = workspace.histograms.slice(0, workspace.slotLength);
     const sums = new Float64Array(workspace.slotLength);
     for (let i = start; i < end; i++) {
       const row = workspace.rows[i];
       for (let g = 0; g < layout.groups; g++) {
-        const at = (layout.groupOffset[g] + data.columns[g][row]) * 3;
+        const at = (layout.groupOffset[g] + workspace.data.columns[g][row]) * 3;
         sums[at] += workspace.gh[2 * row];
         sums[at + 1] += workspace.gh[2 * row + 1];
         sums[at + 2] += 1;
       }
     }
-    for (let k = 0; k < sums.length; k++) expect(one[k]).toBeCloseTo(sums[k], 9);
+    expect(Array.from(one)).toEqual(Array.from(sums));
     const starting = StartingWorkers.start(1);
     starting.share(undefined);
     const threads = await BoostingThreads.start(workspace, await starting.ready());
     try {
-      threads.build(1, start, end, false);
+      workspace.segmentRanges.set([start, middle, 0, middle, end, 0]);
+      threads.buildSegments(1, false);
+      addSegmentSums(workspace, 1, 2);
       expect(
         Array.from(workspace.histograms.subarray(workspace.slotLength, 2 * workspace.slotLength)),
       ).toEqual(Array.from(one));
@@ -219,7 +223,6 @@ describe('tree learning over threads', () => {
       script,
       `import { Random } from ${module('core/random.js')};
 import { SharedBinning } from ${module('ml/tree/binning.js')};
-import { histogramPieces } from ${module('ml/tree/histogram.js')};
 import { BUNDLE_MAX, KERNEL_SCRATCH_BYTES } from ${module('ml/tree/kernels.js')};
 import { BoostingThreads, StartingWorkers } from ${module('ml/tree/threads.js')};
 import { planWorkspace, Workspace } from ${module('ml/tree/workspace.js')};
@@ -227,22 +230,22 @@ const rows = 70000;
 const random = new Random(23);
 const columns = Array.from({ length: 4 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
 const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1).bin();
-const { plan, memory } = planWorkspace(rows, data.layout, 2, 2);
+const { plan, memory } = planWorkspace(rows, data.layout, 2, 2, undefined, false, 2);
 // the worker's scratch starts before the memory (its descriptor, right after, still fits): its first
-// histogram piece traps, while the calling thread's pieces, on the first scratch, are sound
+// segment's sums trap, while the calling thread's, on the first scratch, are sound
 plan.kernelScratchAt[1] = -BUNDLE_MAX * KERNEL_SCRATCH_BYTES;
 const workspace = new Workspace(memory, plan, data.mapper, data.layout, data);
 workspace.groupActive.fill(1);
 for (let i = 0; i < rows; i++) workspace.rows[i] = i;
-if (histogramPieces(workspace, 0, rows) < 4) throw new Error('too few pieces');
+workspace.segmentRanges.set([0, rows / 2, 0, rows / 2, rows, 0]);
 const starting = StartingWorkers.start(1);
 starting.share(undefined);
 const threads = await BoostingThreads.start(workspace, await starting.ready());
-// the worker takes a piece of the first histogram, or of a later one if it woke late
+// the worker takes a segment of the first histogram, or of a later one if it woke late
 let failure;
 for (let attempt = 0; attempt < 20 && failure === undefined; attempt++) {
   try {
-    threads.build(0, 0, rows, true);
+    threads.buildSegments(0, true);
   } catch (error) {
     failure = error;
   }
