@@ -54,9 +54,10 @@ export interface NodeOperations {
   /**
    * Segments a node's positions are kept in: 1, one range of positions (build and partition above), or
    * one a thread, each thread's rows staying in its own segment (the training rows dealt to them, see
-   * dealRows in workspace.ts) so that a split is one step on every thread: each segment partitioned, then the histogram of
-   * one child's rows in it summed (splitSegments). A node's histogram is then the sum of its segments',
-   * which gradient boosting's grids make exact (see exactGrid), so any count gives the same trees.
+   * dealRows in workspace.ts) so that a split is one step on every thread: each segment partitioned,
+   * then the histogram of one child's rows in it summed (splitSegments). A node's histogram is then the
+   * sum of its segments', which gradient boosting's grids make exact (see exactGrid), so any count gives
+   * the same trees.
    */
   readonly segments?: number;
   /**
