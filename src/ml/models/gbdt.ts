@@ -21,7 +21,13 @@ import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { exactGrid } from '../tree/histogram.js';
 import { fastExp } from '../tree/kernels.js';
 import { phaseDone, phaseStart } from '../tree/profile.js';
-import { BoostingThreads, boostingThreads, resolveThreads, StartingWorkers } from '../tree/threads.js';
+import {
+  BoostingThreads,
+  boostingSegments,
+  boostingThreads,
+  resolveThreads,
+  StartingWorkers,
+} from '../tree/threads.js';
 import { dealRows, dealtRow, planWorkspace, Workspace } from '../tree/workspace.js';
 import {
   takeRows,
@@ -412,9 +418,10 @@ class BoostingTrainer {
     };
     // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
     const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
-    // each thread keeps its rows in a segment of its own, the training rows dealt to them (the gradients
-    // on exact grids make the model the same for any count)
-    const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting, false, threads);
+    // each thread keeps its rows in a segment of its own, the training rows dealt to them, unless the
+    // table is wide (the gradients on exact grids make the model the same for any count)
+    const segments = boostingSegments(threads, layout.features);
+    const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting, false, segments);
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
     const pool = await BoostingThreads.start(workspace, workers);
     const grower = new TreeGrower(workspace, pool, settings);

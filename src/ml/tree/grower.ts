@@ -446,8 +446,8 @@ export class TreeGrower {
   }
 
   /**
-   * A split's children in one step shared by threads (see splitStepPart): the smaller child's histogram
-   * (its segments' sums added up), the larger's by subtraction, and the search of each child to be split,
+   * A split's children in one step shared by threads by columns (see splitStepPart; rows in one range):
+   * the smaller child's histogram, the larger's by subtraction, and the search of each child to be split,
    * part by part; then each child's best split over the parts. Counted as the smaller child's histogram
    * in the profile.
    */
@@ -466,7 +466,8 @@ export class TreeGrower {
     const scores = children.map((node) => this.score(tree.sumGradient[node], tree.sumHessian[node]));
     setStepArguments(this.workspace, {
       smallSlot: tree.slot[small],
-      segments: tree.segments,
+      start: tree.start[small],
+      end: tree.end[small],
       parentSlot: largeSplittable ? parentSlot : -1,
       settings,
       children: children.map((node, c) => ({

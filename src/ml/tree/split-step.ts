@@ -1,18 +1,19 @@
-// A split's step shared by threads by columns: after a split (whose step summed the smaller child's rows in
-// each segment), each thread takes a part of the active byte columns and, for them alone, adds up the
-// segments' sums of the smaller child, takes the larger child's histogram by subtraction and searches both
+// A split's step shared by threads by columns, for wide tables (whose rows are not kept in segments): after
+// a split, each thread takes a part of the active byte columns and, for them alone, sums the smaller
+// child's histogram over its positions, takes the larger child's by subtraction and searches both
 // children; the calling thread then keeps each child's best split over the parts. A
 // column's histogram stays in one core's cache from its sums to its search. Used by gradient boosting
 // with workers (threads.ts runs the parts, grower.ts sets each step up and takes its result).
-import { partOf } from './histogram.js';
+import { partOf, sumGroups } from './histogram.js';
 import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES } from './kernels.js';
 import { STEP_RECORD, type Workspace } from './workspace.js';
 
 /** Where a split step's arguments sit among the workspace's stepArgs (see splitStepPart). */
 const STEP = {
   smallSlot: 0,
-  /** Segments whose sums of the smaller child are to be added up (see NodeOperations.segments). */
-  segments: 1,
+  /** The smaller child's positions [start, end). */
+  start: 1,
+  end: 2,
   parentSlot: 4,
   minSamples: 5,
   minHessian: 6,
@@ -31,8 +32,8 @@ function activeGroups(workspace: Workspace): number {
 
 /**
  * One part of a split's step, on thread `thread`: for its share of the active groups, the smaller child's
- * histogram (its segments' sums added to the first's, in its slot), the larger child's as the parent's
- * minus it (when the larger is to be searched), then the search of the features of those groups in each
+ * histogram over its positions, the larger child's as the parent's minus it (when the larger is to be
+ * searched), then the search of the features of those groups in each
  * child to be searched, the best split of each into the part's records. The sums are exact (see
  * exactGrid) and the parts' bests are taken in feature order (TreeGrower.takeStep), so any number of
  * parts gives the splits of the one-thread path; a part keeps its groups' histograms in one thread's
@@ -45,14 +46,13 @@ export function splitStepPart(workspace: Workspace, thread: number, part: number
   const parentSlot = args[STEP.parentSlot];
   const parentAt = parentSlot >= 0 ? workspace.slotAddress(parentSlot) : -1;
   const scratchAt = plan.kernelScratchAt[thread];
-  const segments = args[STEP.segments];
-  for (let g = 0, index = 0; g < groupActive.length; g++) {
-    if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
-    const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
-    const length = layout.groupBins[g] * BIN_STRIDE;
-    for (let segment = 1; segment < segments; segment++)
-      kernels.addDoubles(smallAt + offset, workspace.segmentAddress(segment) + offset, length);
-    if (parentAt >= 0) kernels.subtractDoubles(parentAt + offset, smallAt + offset, length);
+  sumGroups(workspace, thread, smallAt, args[STEP.start], args[STEP.end], false, part, parts);
+  if (parentAt >= 0) {
+    for (let g = 0, index = 0; g < groupActive.length; g++) {
+      if (groupActive[g] === 0 || partOf(index++, parts) !== part) continue;
+      const offset = layout.groupOffset[g] * BIN_STRIDE * 8;
+      kernels.subtractDoubles(parentAt + offset, smallAt + offset, layout.groupBins[g] * BIN_STRIDE);
+    }
   }
   const firstEntry = workspace.partEntries[2 * part];
   const entries = workspace.partEntries[2 * part + 1];
@@ -123,8 +123,9 @@ export function setStepArguments(
   workspace: Workspace,
   step: {
     smallSlot: number;
-    /** Segments whose sums of the smaller child the step adds up (its first segment's are in its slot). */
-    segments: number;
+    /** The smaller child's positions (one range: the rows are not in segments). */
+    start: number;
+    end: number;
     /** The parent's slot, which becomes the larger child's, or -1 when the larger is not searched. */
     parentSlot: number;
     settings: { minSamplesLeaf: number; minHessianLeaf: number; l2: number };
@@ -133,7 +134,8 @@ export function setStepArguments(
 ): void {
   const args = workspace.stepArgs;
   args[STEP.smallSlot] = step.smallSlot;
-  args[STEP.segments] = step.segments;
+  args[STEP.start] = step.start;
+  args[STEP.end] = step.end;
   args[STEP.parentSlot] = step.parentSlot;
   args[STEP.minSamples] = step.settings.minSamplesLeaf;
   args[STEP.minHessian] = step.settings.minHessianLeaf;

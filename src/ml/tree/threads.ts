@@ -41,6 +41,18 @@ const BOOSTING_SHARED_CELLS = 524_288;
 const BOOSTING_SHARED_COLUMNS = 32;
 
 /**
+ * Segments a boosting fit on `threads` threads over `columns` columns keeps its rows in (see
+ * NodeOperations.segments): one a thread, or 1 on a table of BOOSTING_SHARED_COLUMNS columns or more,
+ * whose work is mostly each split's histograms and searches over many columns: there the threads share
+ * each split's step by parts of the columns instead (split-step.ts), a column's histogram in one core's
+ * cache from its sums to its search (40,000 rows of 100 columns on two threads: 1.09 s, against 1.22 s in
+ * segments).
+ */
+export function boostingSegments(threads: number, columns: number): number {
+  return columns >= BOOSTING_SHARED_COLUMNS ? 1 : threads;
+}
+
+/**
  * The threads a boosting fit on `rows` training rows of `columns` columns uses: `threads`, or 1 for a
  * table too small to share.
  */
@@ -314,6 +326,8 @@ const OPERATION_SEGMENT_HISTOGRAM = 11;
 const OPERATION_SEGMENT_SPLIT = 12;
 /** In segments: the leaf number of every row of the last tree (its leaves' ranges in leafRangesAt). */
 const OPERATION_SEGMENT_LEAVES = 13;
+/** Rows in one range: a node's histogram by parts of the columns (see partOf). */
+const OPERATION_COLUMNS_HISTOGRAM = 14;
 /**
  * Checks of the control block a thread makes before it sleeps (about 0.8 ms on a 2-core server): long enough
  * for a worker to stay awake across the gaps between a tree's shared steps (a node's partition and split
@@ -398,6 +412,9 @@ function runPiece(workspace: Workspace, thread: number, piece: number): void {
     scatterLeaves(workspace, piece, start);
   } else if (operation === OPERATION_SPLIT_STEP) {
     splitStepPart(workspace, thread, piece, pieces);
+  } else if (operation === OPERATION_COLUMNS_HISTOGRAM) {
+    const slotAt = workspace.slotAddress(control[ARGUMENT + 2]);
+    sumGroups(workspace, thread, slotAt, start, end, control[ARGUMENT + 3] === 1, piece, pieces);
   } else if (operation === OPERATION_BOOST) {
     // one piece a segment's run of rows
     const pieceRows = Math.ceil((end - start) / pieces);
@@ -530,7 +547,7 @@ export class BoostingThreads implements NodeOperations {
       ),
     );
     const segments = workspace.plan.segments;
-    if (segments !== workers.length + 1)
+    if (segments !== 1 && segments !== workers.length + 1)
       throw new errors.PW_INTERNAL(`${segments} segments for ${workers.length + 1} threads`);
     return new BoostingThreads(workspace, workers, segments);
   }
@@ -574,15 +591,13 @@ export class BoostingThreads implements NodeOperations {
   }
 
   /**
-   * Threads a split's step is shared by (see splitStepPart). In segments, only on a wide table, where the
-   * search is most of a split: there the step adds up the segments' sums, subtracts and searches by
-   * parts of the columns (40,000 rows of 100 columns: 1.30 s against 1.52 s with the calling thread doing
-   * those), while on a narrow one the second hand-off a split costs more than the parts save (381,109 rows
-   * of 14 columns: 0.52 s without, 0.55 s with).
+   * Threads a split's step is shared by (see splitStepPart): every thread when the rows are not in
+   * segments (a wide table, see boostingSegments); in segments none, the calling thread adding the
+   * segments' sums up, subtracting and searching (a second hand-off a split to share those cost more than
+   * it saved on 14 columns: 0.55 against 0.52 s).
    */
   get stepThreads(): number {
-    const narrow = this.workspace.data.layout.features < BOOSTING_SHARED_COLUMNS;
-    return this.segments > 1 && narrow ? 1 : this.workers.length + 1;
+    return this.segments > 1 ? 1 : this.workers.length + 1;
   }
 
   /** A node's histogram by segments (any thread takes any segment). */
@@ -623,9 +638,18 @@ export class BoostingThreads implements NodeOperations {
     this.run(OPERATION_SPLIT_STEP, [], parts, true);
   }
 
-  /** One thread (one segment): a node's histogram on the calling thread. */
+  /**
+   * A node's histogram when the rows are not in segments: by parts of the columns (any thread takes any
+   * part; a group's sums depend on the node's rows only), or on the calling thread alone.
+   */
   build(slot: number, start: number, end: number, identity: boolean): void {
-    this.local.build(slot, start, end, identity);
+    if (this.workers.length === 0) return this.local.build(slot, start, end, identity);
+    this.run(
+      OPERATION_COLUMNS_HISTOGRAM,
+      [start, end, slot, identity ? 1 : 0],
+      this.workers.length + 1,
+      true,
+    );
   }
 
   /** One thread (one segment): a node's partition on the calling thread. */
@@ -641,7 +665,7 @@ export class BoostingThreads implements NodeOperations {
     this.run(
       OPERATION_BOOST,
       [0, rows, logLoss ? 1 : 0, resetRows ? 1 : 0],
-      this.segments,
+      this.workers.length + 1,
       rows >= PARALLEL_MIN_ROWS,
     );
     phaseDone('gradients', started);
