@@ -33,11 +33,10 @@ function activeGroups(workspace: Workspace): number {
 /**
  * One part of a split's step, on thread `thread`: for its share of the active groups, the smaller child's
  * histogram over its positions, the larger child's as the parent's minus it (when the larger is to be
- * searched), then the search of the features of those groups in each
- * child to be searched, the best split of each into the part's records. The sums are exact (see
- * exactGrid) and the parts' bests are taken in feature order (TreeGrower.takeStep), so any number of
- * parts gives the splits of the one-thread path; a part keeps its groups' histograms in one thread's
- * cache from their sums to the search.
+ * searched), then the search of the features of those groups in each child to be searched, the best
+ * split of each into the part's records. A group's sums depend on the rows only and the parts' bests are
+ * taken in feature order (TreeGrower.takeStep), so any number of parts gives the splits of the one-thread
+ * path; a part keeps its groups' histograms in one thread's cache from their sums to the search.
  */
 export function splitStepPart(workspace: Workspace, thread: number, part: number, parts: number): void {
   const { plan, data, groupActive, kernels, stepArgs: args } = workspace;

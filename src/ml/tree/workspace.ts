@@ -52,7 +52,7 @@ export interface WorkspacePlan {
   partEntriesAt: number;
   /** The search table again, the entries of each part together (empty on one thread). */
   partSearchTableAt: number;
-  /** Per segment (one a thread; see NodeOperations.segments): a node's first and end position in it, and its first right position after a split (three Int32). */
+  /** Per segment (see NodeOperations.segments): a node's first and end position in it, and its first right position after a split (three Int32). */
   segmentsAt: number;
   /** One per thread (THREAD_SCRATCH_BYTES); the calling thread uses the first. */
   kernelScratchAt: number[];
@@ -154,7 +154,7 @@ export function planWorkspace(
     partRecordsAt: arena.reserve(threads * 2 * STEP_RECORD * 8),
     partEntriesAt: arena.reserve(threads * 2 * 4),
     partSearchTableAt: arena.reserve(threads > 1 ? features * SEARCH_ENTRY_BYTES : 0),
-    segmentsAt: arena.reserve(threads * 3 * 4),
+    segmentsAt: arena.reserve(segments * 3 * 4),
     kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(THREAD_SCRATCH_BYTES)),
     forest: forest
       ? { drawsAt: arena.reserve(rows * 2), labelsAt: arena.reserve(rows), randomAt: arena.reserve(16) }
@@ -169,7 +169,7 @@ export function planWorkspace(
           maxNodes: boosting.maxNodes,
           expTablesAt: arena.reserve(EXP_TABLE_BYTES),
           gridAt: arena.reserve(2 * 8),
-          leafRangesAt: arena.reserve(boosting.maxNodes * threads * 3 * 4),
+          leafRangesAt: arena.reserve(boosting.maxNodes * segments * 3 * 4),
         }
       : null,
   };
@@ -259,7 +259,7 @@ export class Workspace {
       plan.partSearchTableAt,
       plan.threads > 1 ? (layout.features * SEARCH_ENTRY_BYTES) / 4 : 0,
     );
-    this.segmentRanges = new Int32Array(buffer, plan.segmentsAt, plan.threads * 3);
+    this.segmentRanges = new Int32Array(buffer, plan.segmentsAt, plan.segments * 3);
     this.grid = plan.boosting ? new Float64Array(buffer, plan.boosting.gridAt, 2) : new Float64Array(0);
     this.descriptors = plan.kernelScratchAt.map(
       (at) =>
