@@ -15,7 +15,7 @@ import {
 } from '../params.js';
 import { deriveSeed, Random } from '../../core/random.js';
 import { randomSplit, stratifiedSplit } from '../split.js';
-import { SharedBinning, type BinnedData } from '../tree/binning.js';
+import { dealRows, dealtRow, SharedBinning, type BinnedData } from '../tree/binning.js';
 import { TreeEnsemble } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { exactGrid } from '../tree/histogram.js';
@@ -28,7 +28,7 @@ import {
   resolveThreads,
   StartingWorkers,
 } from '../tree/threads.js';
-import { dealRows, dealtRow, planWorkspace, Workspace } from '../tree/workspace.js';
+import { planWorkspace, Workspace } from '../tree/workspace.js';
 import {
   takeRows,
   type EstimatorJSON,
@@ -236,11 +236,14 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
     const workers = StartingWorkers.start(threads - 1);
     let trainer: BoostingTrainer | undefined;
     try {
+      // each thread keeps its rows in a segment of its own, the training rows dealt to them as they are
+      // binned, unless the table is wide (the gradients on exact grids make the model the same for any count)
       const binning = SharedBinning.prepare(
         trainX,
         params.max_bins,
         new Random(deriveSeed(seed, 1)),
         threads,
+        boostingSegments(threads, trainX.cols),
       );
       workers.share(binning.job);
       const data = binning.bin();
@@ -418,9 +421,8 @@ class BoostingTrainer {
     };
     // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
     const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
-    // each thread keeps its rows in a segment of its own, the training rows dealt to them, unless the
-    // table is wide (the gradients on exact grids make the model the same for any count)
-    const segments = boostingSegments(threads, layout.features);
+    // the segments the rows were binned for (see fit)
+    const segments = binned.segments;
     const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting, false, segments);
     const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
     const pool = await BoostingThreads.start(workspace, workers);

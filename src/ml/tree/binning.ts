@@ -4,7 +4,14 @@
 import { Random } from '../../core/random.js';
 import type { Matrix } from '../types.js';
 import { edgesBelow } from '../search.js';
-import { Arena, instantiateKernels, kernelModule, type Kernels, type WasmMemory } from './kernels.js';
+import {
+  Arena,
+  instantiateKernels,
+  kernelModule,
+  SORT_COUNTS_BYTES,
+  type Kernels,
+  type WasmMemory,
+} from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 
 /** Rows used to find bin edges: quantiles of a large sample are as good as those of the whole column. */
@@ -48,6 +55,38 @@ export interface BinnedData {
   /** One byte column per group, all views into `buffer` (column g holds bytes [g*rows, (g+1)*rows)). */
   columns: Uint8Array[];
   buffer: ArrayBufferLike;
+  /** The columns' rows dealt to this many segments (see dealRows; 1: in training order). */
+  segments: number;
+}
+
+/**
+ * The first workspace row of segment `segment` when `rows` rows are dealt to `segments` segments:
+ * training row r goes to segment r mod segments, each segment's rows in order (so the first rows % segments
+ * segments hold one row more).
+ */
+export function segmentStart(segment: number, rows: number, segments: number): number {
+  return segment * Math.floor(rows / segments) + Math.min(segment, rows % segments);
+}
+
+/** The workspace row of training row `row` of `rows` dealt to `segments` segments (see segmentStart). */
+export function dealtRow(row: number, rows: number, segments: number): number {
+  const segment = row % segments;
+  return segmentStart(segment, rows, segments) + (row - segment) / segments;
+}
+
+/**
+ * `from` by training row into `to` by workspace row, dealt to `segments` segments (a binning deals the
+ * codes as it writes them, see SharedBinning.prepare): rows stored in the
+ * order of a feature (a time, an id) are spread evenly over the segments rather than the first ones in
+ * the first segment, so that a child's rows are shared by every thread whatever the order. Sums on exact
+ * grids do not depend on the order, so neither does the model.
+ */
+export function dealRows(from: Float64Array, to: Float64Array, segments: number): void {
+  const rows = from.length;
+  for (let segment = 0; segment < segments; segment++) {
+    let at = segmentStart(segment, rows, segments);
+    for (let row = segment; row < rows; row += segments) to[at++] = from[row];
+  }
 }
 
 /** Columns of whole numbers spanning at most this many values are counted instead of sorted. */
@@ -56,8 +95,16 @@ export const COUNTING_RANGE = 1 << 16;
 /** Counts of a column's whole values from its minimum, or undefined when they are not all whole in a small range. */
 export type ValueCounter = (values: Float64Array) => { counts: Int32Array; min: number } | undefined;
 
+/** Sorts values (none missing) in place, ascending, to the bits of Float64Array's sort, and returns them. */
+export type ValueSorter = (values: Float64Array) => Float64Array;
+
 /** scikit-learn's rule: midpoints between distinct values when few, else midpoint percentiles. */
-export function binEdges(values: Float64Array, maxBins: number, counter: ValueCounter): Float64Array {
+export function binEdges(
+  values: Float64Array,
+  maxBins: number,
+  counter: ValueCounter,
+  sort: ValueSorter,
+): Float64Array {
   const n = values.length;
   if (n === 0) return new Float64Array(0);
   const counted = countedEdges(values, maxBins, counter);
@@ -66,80 +113,8 @@ export function binEdges(values: Float64Array, maxBins: number, counter: ValueCo
   const distinct = new Set<number>();
   for (let i = 0; i < n && distinct.size <= maxBins; i++) distinct.add(values[i] === 0 ? 0 : values[i]);
   if (distinct.size <= maxBins) return midpoints(Float64Array.from(distinct).sort());
-  const sorted = sortDoubles(values);
+  const sorted = sort(values);
   return percentileEdges((position) => sorted[position], n, maxBins);
-}
-
-/** Below this many values sortDoubles leaves them to the built-in sort, which is faster there. */
-const RADIX_MIN = 2048;
-/** Bits of the key sortDoubles places by in each pass (six passes cover the 64). */
-const RADIX_BITS = 11;
-const RADIX_BUCKETS = 1 << RADIX_BITS;
-const RADIX_MASK = RADIX_BUCKETS - 1;
-
-/**
- * The digit of pass `pass` of a double's order key, from its two 32-bit halves already turned into the
- * key (sign bit flipped for a positive number, every bit for a negative one, so the keys order as the
- * numbers do, -0 before +0).
- */
-function radixDigit(pass: number, low: number, high: number): number {
-  if (pass === 0) return low & RADIX_MASK;
-  if (pass === 1) return (low >>> 11) & RADIX_MASK;
-  if (pass === 2) return ((low >>> 22) | (high << 10)) & RADIX_MASK;
-  if (pass === 3) return (high >>> 1) & RADIX_MASK;
-  if (pass === 4) return (high >>> 12) & RADIX_MASK;
-  return high >>> 23;
-}
-
-/**
- * Sorts `values` (no NaN) in place, ascending, to the same bits as Float64Array's sort (-0 before +0):
- * a least-significant-digit radix sort of the numbers' order keys, 11 bits a pass, a pass skipped where
- * every key has the same digit. The edges of every feature of many distinct values take a sort of its
- * sampled values (up to 200,000), which this does in about 0.4x the built-in sort's time.
- */
-export function sortDoubles(values: Float64Array): Float64Array {
-  const n = values.length;
-  if (n < RADIX_MIN) return values.sort();
-  const counts = new Int32Array(6 * RADIX_BUCKETS);
-  const words = new Uint32Array(values.buffer, values.byteOffset, 2 * n);
-  for (let i = 0; i < n; i++) {
-    const sign = words[2 * i + 1] >> 31;
-    const high = (words[2 * i + 1] ^ (sign | 0x80000000)) >>> 0;
-    const low = (words[2 * i] ^ sign) >>> 0;
-    // every pass's counts in one read of the values (the calls' constant passes fold away)
-    counts[radixDigit(0, low, high)]++;
-    counts[RADIX_BUCKETS + radixDigit(1, low, high)]++;
-    counts[2 * RADIX_BUCKETS + radixDigit(2, low, high)]++;
-    counts[3 * RADIX_BUCKETS + radixDigit(3, low, high)]++;
-    counts[4 * RADIX_BUCKETS + radixDigit(4, low, high)]++;
-    counts[5 * RADIX_BUCKETS + radixDigit(5, low, high)]++;
-  }
-  let from: Float64Array = values;
-  let to: Float64Array = new Float64Array(n);
-  for (let pass = 0; pass < 6; pass++) {
-    const base = pass * RADIX_BUCKETS;
-    let sum = 0;
-    let single = false;
-    for (let digit = 0; digit < RADIX_BUCKETS && !single; digit++) {
-      const count = counts[base + digit];
-      single = count === n;
-      counts[base + digit] = sum;
-      sum += count;
-    }
-    if (single) continue;
-    const fromWords = new Uint32Array(from.buffer, from.byteOffset, 2 * n);
-    for (let i = 0; i < n; i++) {
-      const sign = fromWords[2 * i + 1] >> 31;
-      const high = (fromWords[2 * i + 1] ^ (sign | 0x80000000)) >>> 0;
-      const low = (fromWords[2 * i] ^ sign) >>> 0;
-      to[counts[base + radixDigit(pass, low, high)]++] = from[i];
-    }
-    const swap = from;
-    from = to;
-    to = swap;
-  }
-  if (from !== values) values.set(from);
-  return values;
 }
 
 /** The same edges for a column of whole numbers in a small range, from value counts (flags, codes, ages). */
@@ -292,6 +267,8 @@ export interface SharedBinningJob {
   state: SharedArrayBuffer;
   /** Byte columns, one per group (at most one per feature). */
   codes: SharedArrayBuffer;
+  /** Segments the codes' rows are dealt to (see dealRows; 1: training order). */
+  segments: number;
   /** The compiled kernels (see kernelModule), so that a worker compiles nothing. */
   module: object;
 }
@@ -366,13 +343,13 @@ export function binSharedPart(job: SharedBinningJob, complete: boolean): BinnedD
     const g = groupOrder[Math.floor(k / blocks)];
     const from = (k % blocks) * BINNING_BLOCK_ROWS;
     const to = Math.min(rows, from + BINNING_BLOCK_ROWS);
-    binner.groupCodes(columns, mapper, layout, g, from, codes[g].subarray(from, to));
+    binner.groupCodes(columns, mapper, layout, g, from, to - from, codes[g], job.segments);
     if (Atomics.add(control, GROUPS_DONE, 1) === pieces - 1) Atomics.notify(control, GROUPS_DONE);
   }
   if (!complete) return undefined;
   waitFor(control, GROUPS_DONE, pieces);
   Atomics.store(control, ALL_DONE, 1);
-  return { rows, mapper, layout, columns: codes, buffer: job.codes };
+  return { rows, mapper, layout, columns: codes, buffer: job.codes, segments: job.segments };
 }
 
 /**
@@ -405,6 +382,8 @@ class BinningKernels {
   private readonly valuesAt: number;
   private readonly edgesAt: number;
   private readonly codesAt: number;
+  /** One segment's codes of a block, gathered for placing (see groupCodes). */
+  private readonly dealtAt: number;
   private readonly rangeAt: number;
   private readonly countsAt: number;
   /** Per feature: its edges padded with +Infinity to 2^steps - 1, and steps (made on first use). */
@@ -421,8 +400,9 @@ class BinningKernels {
     this.valuesAt = arena.reserve(this.sampleLength * 8);
     this.edgesAt = arena.reserve(EDGE_STRIDE * 8);
     this.codesAt = arena.reserve(Math.min(rows, BINNING_BLOCK_ROWS));
+    this.dealtAt = arena.reserve(Math.min(rows, BINNING_BLOCK_ROWS));
     this.rangeAt = arena.reserve(16);
-    this.countsAt = arena.reserve(COUNTING_RANGE * 4);
+    this.countsAt = arena.reserve(Math.max(COUNTING_RANGE * 4, SORT_COUNTS_BYTES));
     this.memory = arena.create();
     this.kernels = instantiateKernels(this.memory, module);
     this.pendingSample = sample;
@@ -442,7 +422,7 @@ class BinningKernels {
     const count = kernels.gatherPresent(this.columnAt, this.sampleAt, this.sampleLength, this.valuesAt);
     const hasMissing = kernels.anyMissing(this.columnAt, column.length) === 1;
     const values = new Float64Array(memory.buffer, this.valuesAt, count);
-    return { edges: binEdges(values, maxBins, this.counter), hasMissing };
+    return { edges: binEdges(values, maxBins, this.counter, this.sorter), hasMissing };
   }
 
   /** countValues in the kernels, on the sampled values in their memory. */
@@ -456,17 +436,30 @@ class BinningKernels {
     return { counts, min };
   };
 
-  /** Group `g`'s codes for rows [from, from + out.length), as the JavaScript reference in the tests writes them. */
+  /**
+   * sortDoubles in the kernels, on the sampled values in their memory: the column's copy (no longer
+   * needed once they are gathered) is its second buffer, the counts' area its counts.
+   */
+  private readonly sorter: ValueSorter = (values) => {
+    this.kernels.sortDoubles(this.valuesAt, values.length, this.columnAt, this.countsAt);
+    return values;
+  };
+
+  /**
+   * Group `g`'s codes for the `rows` rows from `from`, as the JavaScript reference in the tests writes
+   * them, into `out` (the group's byte column) in the order of `segments` segments (see dealRows).
+   */
   groupCodes(
     columns: Float64Array[],
     mapper: BinMapper,
     layout: PackedLayout,
     g: number,
     from: number,
+    rows: number,
     out: Uint8Array,
+    segments: number,
   ): void {
     const { kernels, memory } = this;
-    const rows = out.length;
     const block = new Float64Array(memory.buffer, this.columnAt, rows);
     const edges = new Float64Array(memory.buffer, this.edgesAt, EDGE_STRIDE);
     let stride = 1;
@@ -483,7 +476,20 @@ class BinningKernels {
         kernels.binCodes(this.columnAt, rows, this.edgesAt, steps, missingBin, stride, this.codesAt, first);
       stride *= layout.featureBins[f];
     }
-    out.set(new Uint8Array(memory.buffer, this.codesAt, rows));
+    if (segments === 1) {
+      out.set(new Uint8Array(memory.buffer, this.codesAt, rows), from);
+      return;
+    }
+    // the block's rows from + first, from + first + segments, … are all one segment's, in a run of it:
+    // gathered by stride, then placed
+    for (let first = 0; first < Math.min(segments, rows); first++) {
+      const count = Math.ceil((rows - first) / segments);
+      kernels.strideBytes(this.codesAt + first, count, segments, this.dealtAt);
+      out.set(
+        new Uint8Array(memory.buffer, this.dealtAt, count),
+        dealtRow(from + first, out.length, segments),
+      );
+    }
   }
 
   private search(f: number, edges: Float64Array): { padded: Float64Array; steps: number } {
@@ -526,7 +532,7 @@ export function drawnSample(
 }
 
 /** The one-thread binning: the same kernels as the shared one, every feature and block in turn. */
-function binAlone(X: Matrix, sample: Int32Array | undefined, maxBins: number): BinnedData {
+function binAlone(X: Matrix, sample: Int32Array | undefined, maxBins: number, segments: number): BinnedData {
   const { rows, cols } = X;
   const binner = new BinningKernels(rows, sample);
   const edges: Float64Array[] = [];
@@ -547,10 +553,19 @@ function binAlone(X: Matrix, sample: Int32Array | undefined, maxBins: number): B
   for (let g = 0; g < layout.groups; g++) {
     const column = new Uint8Array(buffer, g * rows, rows);
     for (let from = 0; from < rows; from += BINNING_BLOCK_ROWS)
-      binner.groupCodes(X.columns, mapper, layout, g, from, column.subarray(from, from + BINNING_BLOCK_ROWS));
+      binner.groupCodes(
+        X.columns,
+        mapper,
+        layout,
+        g,
+        from,
+        Math.min(BINNING_BLOCK_ROWS, rows - from),
+        column,
+        segments,
+      );
     columns.push(column);
   }
-  return { rows, mapper, layout, columns, buffer };
+  return { rows, mapper, layout, columns, buffer, segments };
 }
 
 /**
@@ -580,12 +595,17 @@ export class SharedBinning {
     private readonly X: Matrix,
     private readonly maxBins: number,
     private readonly sample: Int32Array | undefined,
+    private readonly segments: number,
     /** Undefined on one thread: nothing is shared or copied then. */
     readonly job: SharedBinningJob | undefined,
   ) {}
 
-  /** Draws the sample (see drawnSample) and, for several threads, shares the matrix (see sharedColumns). */
-  static prepare(X: Matrix, maxBins: number, random: Random, threads: number): SharedBinning {
+  /**
+   * Draws the sample (see drawnSample) and, for several threads, shares the matrix (see sharedColumns).
+   * The codes come in the order of `segments` segments (see dealRows), each block's rows placed by the
+   * thread that bins it, so that a workspace of that many segments takes them as they are.
+   */
+  static prepare(X: Matrix, maxBins: number, random: Random, threads: number, segments = 1): SharedBinning {
     const started = phaseStart();
     const sample = drawnSample(X.rows, random);
     let job: SharedBinningJob | undefined;
@@ -606,11 +626,12 @@ export class SharedBinning {
         sample: shared,
         state: new SharedArrayBuffer(edgesAt + cols * EDGE_STRIDE * 8),
         codes: new SharedArrayBuffer(rows * cols),
+        segments,
         module: kernelModule(),
       };
     }
     phaseDone('binning', started);
-    return new SharedBinning(X, maxBins, sample, job);
+    return new SharedBinning(X, maxBins, sample, segments, job);
   }
 
   /** The binned matrix: the same bytes and edges on any thread count. */
@@ -620,7 +641,7 @@ export class SharedBinning {
     if (this.job) {
       data = binSharedPart(this.job, true) as BinnedData;
     } else {
-      data = binAlone(this.X, this.sample, this.maxBins);
+      data = binAlone(this.X, this.sample, this.maxBins, this.segments);
     }
     phaseDone('binning', started);
     return data;

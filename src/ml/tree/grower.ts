@@ -2,12 +2,12 @@
 // with the larger child's histogram taken as parent minus the smaller child's. Shared by gradient
 // boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
 import type { Random } from '../../core/random.js';
-import type { BinnedData } from './binning.js';
 import { addSegmentSums, expandFeature, sumGroups } from './histogram.js';
 import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES, type Kernels } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { bestOfParts, fillPartTable, setStepArguments } from './split-step.js';
-import { segmentStart, type Workspace } from './workspace.js';
+import { segmentStart, type BinnedData } from './binning.js';
+import type { Workspace } from './workspace.js';
 
 export type Criterion = 'newton' | 'entropy';
 export type Growth = 'leafwise' | 'depthwise';

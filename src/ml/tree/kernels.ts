@@ -220,6 +220,13 @@ export interface Kernels {
    * minimum and maximum into the two doubles at `out`.
    */
   wholeRange(values: number, count: number, out: number): number;
+  /**
+   * Sorts the `count` doubles at `values` (none missing) in place, ascending, to the same bits as
+   * Float64Array's sort (-0 before +0), using `count` doubles at `temp` and SORT_COUNTS_BYTES at `counts`.
+   */
+  sortDoubles(values: number, count: number, temp: number, counts: number): void;
+  /** to[k] = from[k · step] for the `count` bytes k in [0, count). */
+  strideBytes(from: number, count: number, step: number, to: number): void;
   /** counts[value - min] += 1 (32-bit counts) for `count` whole-number doubles at `values`. */
   countValues(values: number, count: number, min: number, counts: number): void;
   /** 1 when one of the `rows` doubles at `column` is missing (NaN), else 0. */
@@ -1043,6 +1050,116 @@ function wholeRangeFunction(): FunctionCode {
   };
 }
 
+/** Bits of the order key sortDoubles places by in each pass (six passes cover the 64). */
+const RADIX_BITS = 11;
+const RADIX_BUCKETS = 1 << RADIX_BITS;
+const RADIX_PASSES = 6;
+/** Bytes of sortDoubles' counts: a 32-bit count for each digit of each pass. */
+export const SORT_COUNTS_BYTES = RADIX_PASSES * RADIX_BUCKETS * 4;
+
+/**
+ * A least-significant-digit radix sort of doubles by their order keys (the sign bit flipped for a
+ * positive number, every bit for a negative one, so that the keys order as the numbers do, -0 before +0):
+ * every pass's counts in one read, then one stable pass a digit, skipped where every key has the same one.
+ */
+function sortDoublesFunction(): FunctionCode {
+  const [values, n, temp, counts] = [0, 1, 2, 3];
+  const [i, at, sign, low, high, sum, count, from, to, swap, single, digit, buckets, countAt] = [
+    4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+  ];
+  const mask = RADIX_BUCKETS - 1;
+  // the key of the double at `at`, as two 32-bit words
+  // prettier-ignore
+  const key: Code[] = [
+    get(at), load32(4), i32(31), shrS, set(sign),
+    get(at), load32(4), get(sign), i32(-0x80000000), or, xor, set(high),
+    get(at), load32(0), get(sign), xor, set(low),
+  ];
+  const digitOf = (pass: number): Code[] =>
+    [
+      [get(low), i32(mask), and],
+      [get(low), i32(11), shrU, i32(mask), and],
+      [get(low), i32(22), shrU, get(high), i32(10), shl, or, i32(mask), and],
+      [get(high), i32(1), shrU, i32(mask), and],
+      [get(high), i32(12), shrU, i32(mask), and],
+      [get(high), i32(23), shrU],
+    ][pass];
+  // the address of the key's count in pass `pass` (the pass's offset goes in the access)
+  const countOf = (pass: number): Code[] => [get(counts), ...digitOf(pass), i32(2), shl, add, tee(countAt)];
+  const passes = Array.from({ length: RADIX_PASSES }, (_, pass) => pass);
+  const offset = (pass: number): number => pass * RADIX_BUCKETS * 4;
+  return {
+    params: [I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    // prettier-ignore
+    body: [
+      get(counts), i32(0), i32(SORT_COUNTS_BYTES), memoryFill,
+      i32(RADIX_BUCKETS), set(buckets),
+      i32(0), set(i),
+      ...countedLoop(i, n, [
+        get(values), get(i), i32(3), shl, add, set(at),
+        ...key,
+        ...passes.flatMap((pass) => [
+          ...countOf(pass), get(countAt), load32(offset(pass)), i32(1), add, store32(offset(pass)),
+        ]),
+      ]),
+      get(values), set(from),
+      get(temp), set(to),
+      ...passes.flatMap((pass) => [
+        // each digit's first place, and whether one digit holds every key
+        i32(0), set(sum),
+        i32(0), set(single),
+        i32(0), set(digit),
+        ...countedLoop(digit, buckets, [
+          get(counts), get(digit), i32(2), shl, add, tee(countAt), load32(offset(pass)), set(count),
+          get(single), get(count), get(n), xor, eqz, or, set(single),
+          get(countAt), get(sum), store32(offset(pass)),
+          get(sum), get(count), add, set(sum),
+        ]),
+        get(single), eqz, ifThen,
+        i32(0), set(i),
+        ...countedLoop(i, n, [
+          get(from), get(i), i32(3), shl, add, set(at),
+          ...key,
+          get(to),
+          ...countOf(pass), load32(offset(pass)), tee(count), i32(3), shl, add,
+          get(at), loadF64(), storeF64(),
+          get(countAt), get(count), i32(1), add, store32(offset(pass)),
+        ]),
+        get(from), set(swap),
+        get(to), set(from),
+        get(swap), set(to),
+        end,
+      ]),
+      // an odd number of passes leaves the sorted values in temp
+      get(from), get(values), xor, ifThen,
+      get(values), get(from), get(n), i32(3), shl, memoryCopy,
+      end,
+    ],
+  };
+}
+
+/** to[k] = from[k · step] for the `count` bytes k (a block's codes of one segment, see groupCodes). */
+function strideBytesFunction(): FunctionCode {
+  const [from, count, step, to] = [0, 1, 2, 3];
+  const [k] = [4];
+  return {
+    params: [I32, I32, I32, I32],
+    results: [],
+    locals: [I32],
+    // prettier-ignore
+    body: [
+      i32(0), set(k),
+      ...countedLoop(k, count, [
+        get(to), get(k), add,
+        get(from), get(k), get(step), mul, add, load8(),
+        store8(),
+      ]),
+    ],
+  };
+}
+
 function countValuesFunction(): FunctionCode {
   const [values, count, min, counts] = [0, 1, 2, 3];
   const [i, at] = [4, 5];
@@ -1370,6 +1487,8 @@ export function assembleKernels(): Uint8Array {
     { name: 'anyMissing', code: anyMissingFunction() },
     { name: 'wholeRange', code: wholeRangeFunction() },
     { name: 'countValues', code: countValuesFunction() },
+    { name: 'sortDoubles', code: sortDoublesFunction() },
+    { name: 'strideBytes', code: strideBytesFunction() },
     { name: 'binCodes', code: binCodesFunction() },
     { name: 'binCodesOneEdge', code: binCodesOneEdgeFunction() },
     { name: 'addDoubles', code: pairwiseFunction(f64Add, f64x2Add) },

@@ -2,6 +2,7 @@
 // threads see: binned columns, (gradient, hessian) pairs by row, row numbers by position (a node owns
 // a range of positions), a forest node's one-byte codes gathered in position order, partition scratch,
 // histogram slots, and a kernel scratch area per thread. Sized once per fit; it never grows.
+import { errors } from '../../core/errors.js';
 import type { BinMapper, BinnedData, PackedLayout } from './binning.js';
 import {
   Arena,
@@ -89,35 +90,6 @@ export interface BoostingRegions {
   /** Nodes a tree can have (sizes the leaf values; leaf numbers are 16-bit, so at most 65,536). */
   maxNodes: number;
   weighted: boolean;
-}
-
-/**
- * The first workspace row of segment `segment` when `rows` rows are dealt to `segments` segments:
- * training row r goes to segment r mod segments, each segment's rows in order (so the first rows % segments
- * segments hold one row more).
- */
-export function segmentStart(segment: number, rows: number, segments: number): number {
-  return segment * Math.floor(rows / segments) + Math.min(segment, rows % segments);
-}
-
-/** The workspace row of training row `row` of `rows` dealt to `segments` segments (see segmentStart). */
-export function dealtRow(row: number, rows: number, segments: number): number {
-  const segment = row % segments;
-  return segmentStart(segment, rows, segments) + (row - segment) / segments;
-}
-
-/**
- * `from` by training row into `to` by workspace row, dealt to `segments` segments: rows stored in the
- * order of a feature (a time, an id) are spread evenly over the segments rather than the first ones in
- * the first segment, so that a child's rows are shared by every thread whatever the order. Sums on exact
- * grids do not depend on the order, so neither does the model.
- */
-export function dealRows<T extends Uint8Array | Float64Array>(from: T, to: T, segments: number): void {
-  const rows = from.length;
-  for (let segment = 0; segment < segments; segment++) {
-    let at = segmentStart(segment, rows, segments);
-    for (let row = segment; row < rows; row += segments) to[at++] = from[row];
-  }
 }
 
 export function planWorkspace(
@@ -233,15 +205,17 @@ export class Workspace {
       (_, g) => new Uint8Array(buffer, plan.columnsAt + g * n, n),
     );
     if (source) {
-      const segments = plan.segments;
-      columns.forEach((column, g) =>
-        segments > 1 ? dealRows(source.columns[g], column, segments) : column.set(source.columns[g]),
-      );
+      // the binning wrote the rows in the workspace's order (dealt to its segments)
+      if (source.segments !== plan.segments)
+        throw new errors.PW_INTERNAL(
+          `a workspace of ${plan.segments} segments given rows binned for ${source.segments}`,
+        );
+      columns.forEach((column, g) => column.set(source.columns[g]));
       for (let f = 0; f < layout.features; f++)
         if (layout.packed[f] === 1)
           new Uint8Array(buffer, plan.digitsAt + f * 256, 256).set(layout.digits[f]);
     }
-    this.data = { rows: n, mapper, layout, columns, buffer };
+    this.data = { rows: n, mapper, layout, columns, buffer, segments: plan.segments };
     this.kernels = instantiateKernels(memory, module);
     this.rows = new Uint32Array(buffer, plan.rowsAt, n);
     this.gh = new Float64Array(buffer, plan.ghAt, 2 * n);

@@ -67,7 +67,12 @@ function featureEdges(
       else hasMissing = true;
     }
   }
-  return { edges: binEdges(values.subarray(0, count), maxBins, countValues), hasMissing };
+  return { edges: binEdges(values.subarray(0, count), maxBins, countValues, sortValues), hasMissing };
+}
+
+/** The built-in sort (ValueSorter). */
+function sortValues(values: Float64Array): Float64Array {
+  return values.sort();
 }
 
 /** Counts of whole values from the minimum (ValueCounter), in JavaScript. */
@@ -96,7 +101,7 @@ export function binMatrix(X: Matrix, mapper: BinMapper, layout: PackedLayout): B
   for (let g = 0; g < layout.groups; g++) columns.push(new Uint8Array(buffer, g * rows, rows));
   const featureBins = new Uint8Array(rows);
   for (let g = 0; g < layout.groups; g++) binGroup(X.columns, mapper, layout, g, columns[g], featureBins);
-  return { rows, mapper, layout, columns, buffer };
+  return { rows, mapper, layout, columns, buffer, segments: 1 };
 }
 
 /** Group `g`'s byte column: the mixed-radix code of its members' bins (`featureBins`: one row's worth of scratch). */

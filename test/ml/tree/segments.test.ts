@@ -1,8 +1,8 @@
-// Rows dealt to segments (workspace.ts): training row r to segment r mod segments, each segment's rows in
+// Rows dealt to segments (binning.ts): training row r to segment r mod segments, each segment's rows in
 // order, so that rows stored in the order of a feature are spread evenly over the threads.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { dealRows, dealtRow, segmentStart } from '../../../src/ml/tree/workspace.js';
+import { dealRows, dealtRow, segmentStart } from '../../../src/ml/tree/binning.js';
 
 describe('rows dealt to segments', () => {
   it('puts each training row once, in its segment, in order, where dealtRow says', () => {

@@ -12,7 +12,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { GradientBoostingModel } from '../../../src/ml/models/gbdt.js';
 import { RandomForestModel } from '../../../src/ml/models/forest.js';
 import { Random } from '../../../src/core/random.js';
-import { binOf, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
+import { binOf, dealtRow, packFeatures, SharedBinning } from '../../../src/ml/tree/binning.js';
 import { binMatrix, fitBinMapper } from './binning-reference.js';
 import {
   BoostingThreads,
@@ -130,11 +130,39 @@ describe('tree learning over threads', () => {
     }
   });
 
+  it('bins the rows into the order of 2 or 3 segments, alone or with a worker, each row where dealtRow puts it', async () => {
+    // more rows than a binning block (65,536), which 3 does not divide: blocks start inside a segment's turn
+    const rows = 150_001;
+    const X = matrixOf(columnsOf(rows, 5));
+    const mapper = fitBinMapper(X, 255, new Random(4));
+    const expected = binMatrix(X, mapper, packFeatures(mapper));
+    for (const segments of [2, 3]) {
+      for (const threads of [1, 2]) {
+        const binning = SharedBinning.prepare(X, 255, new Random(4), threads, segments);
+        const workers = StartingWorkers.start(threads - 1);
+        workers.share(binning.job);
+        try {
+          await workers.ready();
+          const dealt = binning.bin();
+          expect(dealt.segments).toBe(segments);
+          for (let g = 0; g < expected.columns.length; g++) {
+            const wanted = new Uint8Array(rows);
+            for (let row = 0; row < rows; row++)
+              wanted[dealtRow(row, rows, segments)] = expected.columns[g][row];
+            expect(Buffer.compare(Buffer.from(dealt.columns[g]), Buffer.from(wanted))).toBe(0);
+          }
+        } finally {
+          await workers.stop();
+        }
+      }
+    }
+  });
+
   it("sums a node's histogram by segments, on a worker and the calling thread, to the bits of one pass over its rows", async () => {
     const X = matrixOf(columnsOf(70_000, 21));
-    const mapper = fitBinMapper(X, 255, new Random(1));
-    const layout = packFeatures(mapper);
-    const data = binMatrix(X, mapper, layout);
+    // the codes dealt to two segments, as a two-thread boosting fit bins them
+    const data = SharedBinning.prepare(X, 255, new Random(1), 1, 2).bin();
+    const { mapper, layout } = data;
     const { plan, memory } = planWorkspace(X.rows, layout, 2, 2, undefined, false, 2);
     const workspace = new Workspace(memory, plan, mapper, layout, data);
     workspace.groupActive.fill(1);
@@ -229,7 +257,7 @@ import { planWorkspace, Workspace } from ${module('ml/tree/workspace.js')};
 const rows = 70000;
 const random = new Random(23);
 const columns = Array.from({ length: 4 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
-const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1).bin();
+const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1, 2).bin();
 const { plan, memory } = planWorkspace(rows, data.layout, 2, 2, undefined, false, 2);
 // the worker's scratch starts before the memory (its descriptor, right after, still fits): its first
 // segment's sums trap, while the calling thread's, on the first scratch, are sound
