@@ -9,6 +9,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 directory, impl, model, threads, params, predictions_file = sys.argv[1:7]
+# fits in this process, the last one timed (see bench/train/child.mjs --fits-per-process)
+fits = int(sys.argv[7]) if len(sys.argv) > 7 else 1
 threads = int(threads)
 params = json.loads(params)
 with open(f"{directory}/meta.json") as file:
@@ -44,6 +46,8 @@ else:
     estimator = LogisticRegression(**params)
 
 with threadpool_limits(limits=threads):
+    for _ in range(fits - 1):
+        estimator.fit(X_train, y_train)
     started = time.perf_counter()
     estimator.fit(X_train, y_train)
     fit_seconds = time.perf_counter() - started

@@ -1,4 +1,4 @@
-// `npm run bench -- train [--rows <n>] [--wide <rows>x<columns>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--compare <checkout>] [--json] [--readme]`:
+// `npm run bench -- train [--rows <n>] [--wide <rows>x<columns>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--compare <checkout>] [--fits-per-process <k>] [--json] [--readme]`:
 // fits Pipewright's gradient boosting, random forest and logistic regression and, one after another on the
 // same split and encoding, scikit-learn 1.2 and XGBoost with the same settings where they map; each fit
 // runs in its own process under /usr/bin/time for its peak RSS. Prints fit/predict time, one-row latency,
@@ -7,6 +7,8 @@
 // checkout of Pipewright (e.g. the code before a change) as "pipewright-before" in the same rounds;
 // --wide adds a synthetic table of many numeric columns (bench/train/wide.mjs), gradient boosting only, at
 // the same thread counts;
+// --fits-per-process makes every implementation fit k times in its process and times the last (a long-lived
+// process, whose code is compiled by then: the service's retraining, a cross-validation's folds);
 // --json prints one object a line;
 // --readme rewrites bench/README.md's "## train" section with the table.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,13 @@ const repeat = Math.max(1, Number(flag('--repeat') ?? 1));
 const profile = args.includes('--profile');
 const compare = flag('--compare');
 const wide = flag('--wide');
+const fitsPerProcess = Math.max(1, Number(flag('--fits-per-process') ?? 1));
+if (fitsPerProcess > 1 && compare) {
+  process.stderr.write(
+    'bench train: --fits-per-process and --compare go separately (a checkout may not take it)\n',
+  );
+  process.exit(2);
+}
 if (wide !== undefined && !/^\d+x\d+$/.test(wide)) {
   process.stderr.write(`bench train: --wide takes <rows>x<columns> (e.g. 20000x200), not ${wide}\n`);
   process.exit(2);
@@ -107,6 +116,7 @@ function fitOnce(impl, model, threads, data) {
         String(threads),
         predictions,
         ...(profile ? ['--profile'] : []),
+        ...(fitsPerProcess > 1 ? ['--fits-per-process', String(fitsPerProcess)] : []),
       ])
     : measured(
         python,
@@ -118,6 +128,7 @@ function fitOnce(impl, model, threads, data) {
           String(threads),
           JSON.stringify(params[impl]),
           predictions,
+          String(fitsPerProcess),
         ],
         {
           OMP_NUM_THREADS: String(threads),
@@ -184,7 +195,7 @@ const load = loadavg()
   .map((value) => value.toFixed(1))
   .join(' ');
 log(
-  `bench train: ${rows.toLocaleString('en-US')} synthetic rows, threads ${threadCounts.join(',')}, ${cpus().length} CPUs, load average ${load}`,
+  `bench train: ${rows.toLocaleString('en-US')} synthetic rows, threads ${threadCounts.join(',')}, ${cpus().length} CPUs, load average ${load}${fitsPerProcess > 1 ? `, the last of ${fitsPerProcess} fits a process timed` : ''}`,
 );
 const started = performance.now();
 const datasets = [];
