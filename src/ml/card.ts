@@ -187,6 +187,10 @@ export function metricIntervals(options: {
     .map((metric) => [metric, metricFunction(metric, context)] as const);
   const cellCounts = layout ? new Int32Array(2 * layout.groups) : undefined;
   const rowCounts = others.length > 0 ? new Float64Array(n) : undefined;
+  // a resample's draws of each row, counted by row and then added into the cells in one pass over the
+  // rows: a draw then costs one independent memory access instead of two chained ones (a row's cell, then
+  // that cell's count), which on a test part of millions of rows is most of the bootstrap's time
+  const draws = new Int32Array(n);
   const score = (): Record<string, number> => {
     const out: Record<string, number> = layout ? rankedMetricsOfCounts(layout, cellCounts!) : {};
     for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, rowCounts);
@@ -197,17 +201,19 @@ export function metricIntervals(options: {
   const cellOf = layout?.cellOf;
   const limit = 4294967296 - (4294967296 % n);
   for (let r = 0; r < options.resamples && n > 0; r++) {
-    cellCounts?.fill(0);
-    rowCounts?.fill(0);
+    draws.fill(0);
     for (let i = 0; i < n; i++) {
       // random.nextInt(n)'s draw (the same rejection), with the remainder taken by a division that is
       // exact below 2^53 instead of a floating-point `%`, which costs more than the rest of the loop.
       let value = random.nextUint32();
       while (value >= limit) value = random.nextUint32();
-      const drawn = value - Math.floor(value / n) * n;
-      if (cellCounts) cellCounts[cellOf![drawn]]++;
-      if (rowCounts) rowCounts[drawn]++;
+      draws[value - Math.floor(value / n) * n]++;
     }
+    if (cellCounts) {
+      cellCounts.fill(0);
+      for (let i = 0; i < n; i++) if (draws[i] !== 0) cellCounts[cellOf![i]] += draws[i];
+    }
+    rowCounts?.set(draws);
     const scored = score();
     metrics.forEach((metric, index) => {
       if (Number.isFinite(scored[metric])) values[index].push(scored[metric]);
