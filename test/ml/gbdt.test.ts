@@ -176,6 +176,31 @@ describe('GradientBoostingModel', () => {
     expect(model.outputs).toBe(1);
   });
 
+  it('scores a matrix of several prediction blocks (8,192 rows each) row for row as predictRow does, for one output and three', async () => {
+    // 20,000 rows (the test rows tiled, some values missing): the last block is a partial one
+    const rows = 20_000;
+    const X = matrixOf(
+      test.X.columns.map((column, f) =>
+        Float64Array.from({ length: rows }, (_, i) => (i % (97 + f) === 0 ? NaN : column[i % column.length])),
+      ),
+    );
+    const three = Float64Array.from(train.y, (label, i) => (label === 1 ? 2 : i % 3 === 0 ? 1 : 0));
+    for (const y of [train.y, three]) {
+      const model = await new GradientBoostingModel({ max_iter: 20, early_stopping: false, threads: 1 }).fit(
+        train.X,
+        y,
+      );
+      const outputs = model.outputs;
+      const predictions = model.predict(X);
+      const out = new Float64Array(outputs);
+      // the edges of every block, and rows in between
+      for (const i of [0, 1, 8191, 8192, 8193, 12_345, 16_383, 16_384, rows - 1]) {
+        model.predictRow(row(X, i), out);
+        expect(Array.from(out)).toEqual(Array.from(predictions.subarray(i * outputs, (i + 1) * outputs)));
+      }
+    }
+  });
+
   it('learns three classes with softmax and returns three probabilities a row', async () => {
     const rows = 3000;
     const x0 = Float64Array.from({ length: rows }, (_, i) => ((i * 7919) % 1000) / 100);

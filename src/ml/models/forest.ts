@@ -206,7 +206,7 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
     this.requireFeatures(X);
     const out = new Float64Array(X.rows);
     const trees = this.ensemble.treeCount;
-    for (let t = 0; t < trees; t++) this.ensemble.addTree(t, X, out, 1, 0);
+    this.ensemble.addTrees(X, out, 1);
     for (let i = 0; i < out.length; i++) out[i] /= trees;
     return out;
   }

@@ -307,7 +307,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
     const raw = new Float64Array(X.rows * outputs);
     for (let i = 0; i < X.rows; i++)
       for (let o = 0; o < outputs; o++) raw[i * outputs + o] = this.baseline[o];
-    for (let t = 0; t < this.ensemble.treeCount; t++) this.ensemble.addTree(t, X, raw, outputs, t % outputs);
+    this.ensemble.addTrees(X, raw, outputs);
     return raw;
   }
 
