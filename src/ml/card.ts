@@ -186,14 +186,13 @@ export function metricIntervals(options: {
     .filter((metric) => !ranked.includes(metric))
     .map((metric) => [metric, metricFunction(metric, context)] as const);
   const cellCounts = layout ? new Int32Array(2 * layout.groups) : undefined;
-  const rowCounts = others.length > 0 ? new Float64Array(n) : undefined;
-  // a resample's draws of each row, counted by row and then added into the cells in one pass over the
-  // rows: a draw then costs one independent memory access instead of two chained ones (a row's cell, then
-  // that cell's count), which on a test part of millions of rows is most of the bootstrap's time
+  // a resample's draws of each row (the other metrics' row weights), added into the cells in one pass over
+  // the rows: a draw then costs one independent memory access instead of two chained ones (a row's cell,
+  // then that cell's count), which on a test part of millions of rows is most of the bootstrap's time
   const draws = new Int32Array(n);
   const score = (): Record<string, number> => {
     const out: Record<string, number> = layout ? rankedMetricsOfCounts(layout, cellCounts!) : {};
-    for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, rowCounts);
+    for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, draws);
     return out;
   };
   const values = metrics.map(() => [] as number[]);
@@ -213,7 +212,6 @@ export function metricIntervals(options: {
       cellCounts.fill(0);
       for (let i = 0; i < n; i++) if (draws[i] !== 0) cellCounts[cellOf![i]] += draws[i];
     }
-    rowCounts?.set(draws);
     const scored = score();
     metrics.forEach((metric, index) => {
       if (Number.isFinite(scored[metric])) values[index].push(scored[metric]);
@@ -222,7 +220,7 @@ export function metricIntervals(options: {
   // The estimates: every row once.
   cellCounts?.fill(0);
   for (let i = 0; i < n; i++) if (cellCounts) cellCounts[cellOf![i]]++;
-  rowCounts?.fill(1);
+  draws.fill(1);
   const estimates = score();
   const tail = (1 - confidence) / 2;
   const out: Record<string, MetricInterval> = {};

@@ -44,9 +44,9 @@ export interface NodeOperations {
   build(slot: number, start: number, end: number, identity: boolean): void;
   /**
    * Stable partition of positions [start, end) by the workspace's table on group column `column` (an
-   * address); returns the first right position. `identity`: position i holds row i (the root).
+   * address); returns the first right position.
    */
-  partition(column: number, start: number, end: number, identity: boolean): number;
+  partition(column: number, start: number, end: number): number;
   /** Threads that share a split's step (see splitStepPart); absent or 1 when the calling thread is alone. */
   readonly stepThreads?: number;
   /** Runs parts 0 … parts - 1 of the split step whose arguments are in the workspace's step area. */
@@ -54,7 +54,7 @@ export interface NodeOperations {
   /**
    * Segments a node's positions are kept in: 1, one range of positions (build and partition above), or
    * one a thread, each thread's rows staying in its own segment (the training rows dealt to them, see
-   * dealRows in workspace.ts) so that a split is one step on every thread: each segment partitioned,
+   * dealRows in binning.ts) so that a split is one step on every thread: each segment partitioned,
    * then the histogram of one child's rows in it summed (splitSegments). A node's histogram is then the
    * sum of its segments', which gradient boosting's grids make exact (see exactGrid), so any count gives
    * the same trees.
@@ -208,8 +208,6 @@ export class TreeGrower {
   /** Per allowed feature, its place in the search table. */
   private readonly searchEntry: Int32Array;
   private readonly open: OpenNodes;
-  /** The tree being grown started from positions holding their own rows. */
-  private identity = false;
   /** Parts a split's step is shared in (see splitStepPart): the builder's threads, at most the active groups; 1 for none. */
   private stepParts = 1;
 
@@ -294,7 +292,6 @@ export class TreeGrower {
   grow(count: number, identity: boolean, random: Random | undefined): GrownTree {
     const tree = this.tree;
     const settings = this.settings;
-    this.identity = identity;
     tree.count = 0;
     this.pool.reset();
     this.open.clear();
@@ -752,7 +749,7 @@ export class TreeGrower {
         this.shareRanges(node);
         this.builder.splitSegments?.(columns[g].byteOffset, side, slot);
       } else {
-        leftEnd = this.builder.partition(columns[g].byteOffset, start, end, this.identity && node === 0);
+        leftEnd = this.builder.partition(columns[g].byteOffset, start, end);
       }
       phaseDone('partition', started, size);
     }

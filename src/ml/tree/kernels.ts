@@ -623,38 +623,9 @@ function codeRowsFunction(): FunctionCode {
  * ascending or (`backwards`) descending. Both cursors' slots are written and one cursor moves, so there
  * is no branch to mispredict: the other slot is still free, and a later row (or the copy back) fills it.
  */
-function partitionLoop(
-  locals: {
-    column: number;
-    table: number;
-    rows: number;
-    stop: number;
-    i: number;
-    left: number;
-    right: number;
-    row: number;
-    goes: number;
-  },
-  leftBase: number,
-  rightBase: number,
-  backwards: boolean,
-): Code[] {
-  const { column, table, rows, stop, i, left, right, row, goes } = locals;
-  // prettier-ignore
-  return countedLoop(i, stop, [
-    get(rows), get(i), i32(2), shl, add, load32(), set(row),
-    get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
-    get(leftBase), get(left), i32(2), shl, add, get(row), store32(),
-    get(rightBase), get(right), i32(2), shl, add, get(row), store32(),
-    get(left), get(goes), add, set(left),
-    get(right), i32(1), get(goes), sub, backwards ? sub : add, set(right),
-  ]);
-}
-
 function partitionFunction(): FunctionCode {
   const [column, table, rows, start, stop, scratchRows] = [0, 1, 2, 3, 4, 5];
   const [i, left, right, row, goes] = [6, 7, 8, 9, 10];
-  const locals = { column, table, rows, stop, i, left, right, row, goes };
   return {
     params: [I32, I32, I32, I32, I32, I32],
     results: [I32],
@@ -664,7 +635,14 @@ function partitionFunction(): FunctionCode {
       get(start), tee(i), set(left),
       i32(0), set(right),
       // left rows in place, right ones into the scratch
-      ...partitionLoop(locals, rows, scratchRows, false),
+      ...countedLoop(i, stop, [
+        get(rows), get(i), i32(2), shl, add, load32(), set(row),
+        get(table), get(column), get(row), add, load8(), add, load8(), set(goes),
+        get(rows), get(left), i32(2), shl, add, get(row), store32(),
+        get(scratchRows), get(right), i32(2), shl, add, get(row), store32(),
+        get(left), get(goes), add, set(left),
+        get(right), i32(1), get(goes), sub, add, set(right),
+      ]),
       // the right side goes back after the left one
       get(rows), get(left), i32(2), shl, add, get(scratchRows), get(right), i32(2), shl, memoryCopy,
       get(left),

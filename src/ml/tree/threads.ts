@@ -652,7 +652,6 @@ export class BoostingThreads implements NodeOperations {
    * part; a group's sums depend on the node's rows only), or on the calling thread alone.
    */
   build(slot: number, start: number, end: number, identity: boolean): void {
-    if (this.workers.length === 0) return this.local.build(slot, start, end, identity);
     this.run(
       OPERATION_COLUMNS_HISTOGRAM,
       [start, end, slot, identity ? 1 : 0],
