@@ -184,8 +184,8 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
         },
       );
     } finally {
-      // a small fit's workers go back to the idle pool before the next fit can ask for them
-      await workers.finish(X.rows);
+      // the fit's workers go back to the idle pool before the next fit can ask for them
+      await workers.finish();
     }
     ensemble.trim();
     this.setState(

@@ -280,7 +280,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
       );
     } finally {
       await trainer?.close();
-      await workers.finish(trainX.rows);
+      await workers.finish();
     }
     return this;
   }

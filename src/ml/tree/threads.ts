@@ -130,16 +130,16 @@ export class StartingWorkers {
   }
 
   /**
-   * Ends a fit on `rows` rows: each worker that finished its part goes back to the idle pool for the
-   * next fit (small fits only, see REUSE_MAX_ROWS), any other is stopped.
+   * Ends a fit: each worker that finished its part goes back to the idle pool for the next fit (it frees
+   * the fit's memory as it gets there, see worker.ts), any other is stopped.
    */
-  async finish(rows: number): Promise<void> {
+  async finish(): Promise<void> {
     const workers = await this.booting.catch(() => [] as Worker[]);
     await Promise.all(
       workers.map(async (worker) => {
         const job = jobs.get(worker);
         jobs.delete(worker);
-        if (job && rows <= REUSE_MAX_ROWS && (await job)) poolIdleWorker(worker);
+        if (job && (await job)) poolIdleWorker(worker);
         // its exit is not waited for
         else void worker.terminate();
       }),
@@ -149,9 +149,10 @@ export class StartingWorkers {
 
 // ---- warm workers: a thread and its modules take 50-250 ms to start on a busy machine, as long as the
 // binning of a million rows; started while the pipeline reads its data, they join a fit from its first
-// step. A small fit hands its workers back when it ends, so that the next one (cross-validation fits
-// a model per fold) takes them at once, their code already compiled. Idle, they never keep the process
-// alive (unref) and end with it, or after IDLE_WORKER_MS.
+// step. A fit hands its workers back when it ends, so that the next one (cross-validation fits a model
+// per fold, the service retrains) takes them at once, their code already compiled; each frees the fit's
+// memory on its way back. Idle, they never keep the process alive (unref) and end with it, or after
+// IDLE_WORKER_MS.
 
 /** Started workers no fit has taken yet. */
 const warmWorkers: Worker[] = [];
@@ -172,12 +173,6 @@ function startWorker(url: URL): Worker {
 export function trainingWorkerCounts(): { started: number; idle: number } {
   return { started: startedWorkers, idle: warmWorkers.length };
 }
-
-/**
- * Fits on up to this many rows hand their workers back: an idle worker keeps its last fit's memory (about
- * 60 bytes a row at most, so 16 MB here) until it next collects garbage.
- */
-const REUSE_MAX_ROWS = 262_144;
 
 /** An idle worker handed back by a fit is stopped when no fit has taken it for this long. */
 const IDLE_WORKER_MS = 10_000;
@@ -763,13 +758,15 @@ export async function growForest(
     }
     return finished === channels.length;
   };
+  let fail: (error: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
+  // a worker that fails is reported once the calling thread has done its trees, not as an
+  // unhandled rejection in between
+  failed.catch(() => undefined);
   try {
-    const failed = new Promise<never>((_, reject) => {
-      for (const worker of workers) worker.once('error', reject);
-    });
-    // a worker that fails is reported once the calling thread has done its trees, not as an
-    // unhandled rejection in between
-    failed.catch(() => undefined);
+    for (const worker of workers) worker.once('error', fail);
     // the calling thread sets up its own grower and starts on the trees while the workers set up
     // theirs (each takes its first tree from the counter once ready) rather than waiting for them
     workers.forEach((worker, at) => {
@@ -797,6 +794,8 @@ export async function growForest(
       await Promise.race([done, failed]);
     }
   } finally {
+    // a worker handed back to the pool must not keep this fit's data reachable through its listener
+    for (const worker of workers) worker.off('error', fail);
     for (const { port1 } of channels) port1.close();
   }
 }

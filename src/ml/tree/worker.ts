@@ -1,8 +1,11 @@
 // Entry point of a tree-learning worker thread: takes its share of the binning, then either does its
 // share of boosting operations on shared memory (pieces of histograms and of rows) or grows whole
-// forest trees by index; then waits for the next fit (a process that fits again, as cross-validation
-// does, takes it back from the pool of idle workers). Started, pooled and stopped by threads.ts.
+// forest trees by index; then frees what the fit left in its heap and waits for the next fit (a process
+// that fits again, as cross-validation does, takes it back from the pool of idle workers). Started,
+// pooled and stopped by threads.ts.
 import { errors } from '../../core/errors.js';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
@@ -19,6 +22,22 @@ if (!parentPort) throw new errors.PW_INTERNAL('worker.js runs as a worker thread
 const port = parentPort;
 
 /**
+ * A full garbage collection of this thread's heap. An idle thread allocates nothing, so nothing else
+ * would collect a finished fit's workspace (tens of bytes a row: hundreds of megabytes on millions of
+ * rows) before the next fit. V8 gives the function to contexts made while its flag is on: one is made
+ * for it, and the flag is set back, so the process's own contexts are left as they were.
+ */
+function fullCollector(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
+  setFlagsFromString('--expose-gc');
+  const collect = runInNewContext('gc') as () => void;
+  setFlagsFromString('--no-expose-gc');
+  return collect;
+}
+const collectGarbage = fullCollector();
+
+/**
  * Waits for a fit: the shared binning comes first (null when there is none), the tree work after it.
  * Listening again before reporting 'idle' means no message of the next fit finds the port deaf.
  */
@@ -32,7 +51,18 @@ function awaitFit(): void {
 }
 awaitFit();
 
+/**
+ * Does a fit's work, then reports 'idle' (listening for the next fit first) and frees what the fit left:
+ * its workspace is unreachable once runFit has returned.
+ */
 function work(message: BoostingWorkerData | ForestWorkerData): void {
+  runFit(message);
+  awaitFit();
+  port.postMessage('idle');
+  collectGarbage();
+}
+
+function runFit(message: BoostingWorkerData | ForestWorkerData): void {
   if (message.mode === 'boosting') {
     const workspace = new Workspace(
       message.memory,
@@ -46,8 +76,6 @@ function work(message: BoostingWorkerData | ForestWorkerData): void {
     port.postMessage('ready');
     // blocks on shared memory between operations; returns when told to stop
     serveOperations(workspace, message.thread, sequence);
-    awaitFit();
-    port.postMessage('idle');
     return;
   }
   // no 'ready' here: the calling thread starts on the trees without waiting for this one
@@ -65,6 +93,4 @@ function work(message: BoostingWorkerData | ForestWorkerData): void {
     trees.postMessage({ index, tree }, buffers);
   });
   trees.postMessage('finished');
-  awaitFit();
-  port.postMessage('idle');
 }
