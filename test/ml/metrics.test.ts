@@ -1,6 +1,8 @@
 // Metrics against the numbers scikit-learn 1.2.1 (Debian's python3-sklearn) and scipy 1.10 compute on
 // the same fixed inputs; the expected values were produced once by the calls named in each test.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { errors } from '../../src/core/errors.js';
 import {
   accuracy,
   averagePrecision,
@@ -9,6 +11,7 @@ import {
   brierScore,
   calibrationBins,
   confusionMatrix,
+  descendingOrder,
   f1Score,
   labelsAtThreshold,
   logLoss,
@@ -239,5 +242,51 @@ describe('bootstrap of a metric difference', () => {
     });
     expect(rocAuc(y, s, counts)).toBeCloseTo(rocAuc(repeatedY, repeatedS), 12);
     expect(averagePrecision(y, s, counts)).toBeCloseTo(averagePrecision(repeatedY, repeatedS), 12);
+  });
+});
+
+describe('descendingOrder', () => {
+  // the reference: a comparison sort of the row numbers, ties (and -0 against 0) in row order
+  const reference = (scores: Float64Array): Int32Array =>
+    Int32Array.from({ length: scores.length }, (_, i) => i).sort((a, b) =>
+      scores[a] === scores[b] ? a - b : scores[b] > scores[a] ? 1 : -1,
+    );
+  const ordersLikeTheReference = (values: number[]): void => {
+    const scores = Float64Array.from(values);
+    expect(descendingOrder(scores)).toEqual(reference(scores));
+  };
+
+  it('orders any doubles as a comparison sort does, ties in row order', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true }), { maxLength: 3000 }), ordersLikeTheReference),
+      { numRuns: 200 },
+    );
+  });
+
+  it('orders scores with many ties and digits shared by every row (passes skipped)', () => {
+    // a few values repeated; probabilities of one exponent, whose high digits all rows share
+    const repeated = fc.array(fc.constantFrom(0, -0, 1, -1, 0.5, Infinity, -Infinity, 2 ** -1074), {
+      maxLength: 3000,
+    });
+    const oneExponent = fc.array(fc.double({ min: 0.5, max: 0.999, noNaN: true }), { maxLength: 3000 });
+    const smallIntegers = fc.array(fc.integer({ min: -3, max: 3 }), { maxLength: 3000 });
+    // doubles that differ in the low word of their bits only: the order is the low word's passes' alone
+    const lowWords = fc.array(
+      fc.tuple(fc.constantFrom(0.7, -0.7), fc.nat({ max: 0xffffffff })).map(([base, word]) => {
+        const bits = new DataView(new ArrayBuffer(8));
+        bits.setFloat64(0, base);
+        bits.setUint32(4, word);
+        return bits.getFloat64(0);
+      }),
+      { maxLength: 3000 },
+    );
+    fc.assert(fc.property(lowWords, ordersLikeTheReference), { numRuns: 100 });
+    fc.assert(fc.property(repeated, ordersLikeTheReference), { numRuns: 100 });
+    fc.assert(fc.property(oneExponent, ordersLikeTheReference), { numRuns: 100 });
+    fc.assert(fc.property(smallIntegers, ordersLikeTheReference), { numRuns: 100 });
+  });
+
+  it('refuses a NaN score', () => {
+    expect(() => descendingOrder(Float64Array.from([0.2, 0.4, NaN]))).toThrow(errors.PW_USAGE);
   });
 });
