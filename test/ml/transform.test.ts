@@ -1,9 +1,11 @@
 // Scalers, imputers and encoders (against scikit-learn's numbers where they apply) and the config-driven
 // Preprocessor: training rows only, unseen and missing values, one record equals the batch, JSON round trip.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/core/config.js';
 import type { PipewrightError } from '../../src/core/errors.js';
 import { frameFromColumns, frameFromRecordsSync } from '../../src/ml/frame.js';
+import { quantileOf, quantileOfSorted } from '../../src/ml/transform/column.js';
 import { OneHotEncoder, OrdinalEncoder } from '../../src/ml/transform/encoders.js';
 import { CategoryImputer, NumericImputer } from '../../src/ml/transform/imputers.js';
 import { Preprocessor } from '../../src/ml/transform/preprocessor.js';
@@ -227,6 +229,35 @@ preprocess:
   it('refuses to transform before fit', () => {
     expect(() => Preprocessor.fromConfig(schema).transform(frame)).toThrow(
       expect.objectContaining({ code: 'PW_MODEL_NOT_FITTED' }),
+    );
+  });
+});
+
+describe('quantileOf', () => {
+  it('gives the quantile of the sorted values, to the bit and the sign of zero, in any order', () => {
+    const values = fc.oneof(
+      fc.array(fc.double({ noNaN: true }), { minLength: 1, maxLength: 400 }),
+      // many ties and both zeros: where the selection's scans meet values equal to the pivot
+      fc.array(fc.constantFrom(-0, 0, 1, -1, 2, Infinity, -Infinity), { minLength: 1, maxLength: 400 }),
+      // already in order, or in reverse: the orders a pivot rule does worst on
+      fc.array(fc.integer({ min: -50, max: 50 }), { minLength: 1, maxLength: 400 }).chain((list) =>
+        fc.constantFrom(
+          list.sort((a, b) => a - b),
+          list.sort((a, b) => b - a),
+        ),
+      ),
+    );
+    const share = fc.oneof(
+      fc.constantFrom(0, 0.25, 0.5, 0.75, 1),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(values, share, (list, q) => {
+        const expected = quantileOfSorted(Float64Array.from(list).sort(), q);
+        const actual = quantileOf(Float64Array.from(list), q);
+        expect(Object.is(actual, expected), `${actual} against ${expected}`).toBe(true);
+      }),
+      { numRuns: 1000 },
     );
   });
 });

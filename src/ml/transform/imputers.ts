@@ -3,7 +3,7 @@
 import { errors } from '../../core/errors.js';
 import type { CategoryValue } from '../../schema/schema.js';
 import type { Transformer } from '../types.js';
-import { expectNumber, meanOf, modeOfSorted, presentValues, quantileOfSorted } from './column.js';
+import { expectNumber, meanOf, modeOfSorted, presentValues, quantileOf } from './column.js';
 
 export const NUMERIC_IMPUTER_STRATEGIES = ['mean', 'median', 'most_frequent', 'constant'] as const;
 export type NumericImputerStrategy = (typeof NUMERIC_IMPUTER_STRATEGIES)[number];
@@ -50,10 +50,8 @@ export class NumericImputer implements Transformer<
       const present = presentValues(values, rows);
       if (present.length > 0) {
         if (this.strategy === 'mean') fill = meanOf(present);
-        else {
-          present.sort();
-          fill = this.strategy === 'median' ? quantileOfSorted(present, 0.5) : modeOfSorted(present);
-        }
+        else if (this.strategy === 'median') fill = quantileOf(present, 0.5);
+        else fill = modeOfSorted(present.sort());
       }
     }
     // + 0 turns -0 into 0, which is what JSON keeps: a saved imputer must fill as the fitted one
