@@ -22,10 +22,8 @@ if (!parentPort) throw new errors.PW_INTERNAL('worker.js runs as a worker thread
 const port = parentPort;
 
 /**
- * A full garbage collection of this thread's heap. An idle thread allocates nothing, so nothing else
- * would collect a finished fit's workspace (tens of bytes a row: hundreds of megabytes on millions of
- * rows) before the next fit. V8 gives the function to contexts made while its flag is on: one is made
- * for it, and the flag is set back, so the process's own contexts are left as they were.
+ * V8's full garbage collection. It gives the function to contexts made while its flag is on: one is
+ * made for it, and the flag is set back, so the process's own contexts are left as they were.
  */
 function fullCollector(): () => void {
   const exposed = (globalThis as { gc?: () => void }).gc;
@@ -35,7 +33,18 @@ function fullCollector(): () => void {
   setFlagsFromString('--no-expose-gc');
   return collect;
 }
-const collectGarbage = fullCollector();
+let collector: (() => void) | undefined;
+
+/**
+ * A full garbage collection of this thread's heap. An idle thread allocates nothing, so nothing else
+ * would collect a finished fit's workspace (tens of bytes a row: hundreds of megabytes on millions of
+ * rows) before the next fit. The collector is made after the first fit, not while the thread starts,
+ * which a fit may be waiting on.
+ */
+function collectGarbage(): void {
+  collector ??= fullCollector();
+  collector();
+}
 
 /**
  * Waits for a fit: the shared binning comes first (null when there is none), the tree work after it.
