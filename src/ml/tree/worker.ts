@@ -23,15 +23,21 @@ const port = parentPort;
 
 /**
  * V8's full garbage collection. It gives the function to contexts made while its flag is on: one is
- * made for it, and the flag is set back, so the process's own contexts are left as they were.
+ * made for it, and the flag is set back, so the process's own contexts are left as they were. Where
+ * that fails (a runtime that refuses it), nothing: the heap is then collected as V8 sees fit.
  */
 function fullCollector(): () => void {
   const exposed = (globalThis as { gc?: () => void }).gc;
   if (exposed) return exposed;
-  setFlagsFromString('--expose-gc');
-  const collect = runInNewContext('gc') as () => void;
-  setFlagsFromString('--no-expose-gc');
-  return collect;
+  try {
+    setFlagsFromString('--expose-gc');
+    const collect: unknown = runInNewContext('gc');
+    return typeof collect === 'function' ? (collect as () => void) : () => undefined;
+  } catch {
+    return () => undefined;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
+  }
 }
 let collector: (() => void) | undefined;
 
