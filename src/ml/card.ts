@@ -90,12 +90,11 @@ const RANKED = new Set<string>(['roc_auc', 'pr_auc', 'f1']);
 
 /**
  * The rows of a binary test set grouped by tied score, best first, so that a resample is counted into
- * one small array and scored in one pass over the groups: a draw of row i adds one to
- * `cellOf[i]` = 2 × (its group) + (1 when it is a positive).
+ * one small array and scored in one pass over the groups: a draw of the row at rank r (`order[r]`) adds
+ * one to `cellAtRank[r]` = 2 × (its group) + (1 when it is a positive).
  */
 export interface RankedLayout {
-  cellOf: Int32Array;
-  /** The rows best first (descendingOrder), and the cell of each of them: cellOf[order[r]]. */
+  /** The rows best first (descendingOrder). */
   order: Int32Array;
   cellAtRank: Int32Array;
   groups: number;
@@ -111,18 +110,16 @@ export function rankedLayout(
 ): RankedLayout {
   const n = yTrue.length;
   const order = descendingOrder(scores);
-  const cellOf = new Int32Array(n);
   const cellAtRank = new Int32Array(n);
   const aboveThreshold = new Uint8Array(n);
   let group = 0;
   for (let r = 0; r < n; r++) {
     const i = order[r];
     if (r > 0 && scores[i] !== scores[order[r - 1]]) group++;
-    cellOf[i] = cellAtRank[r] = 2 * group + (yTrue[i] === 1 ? 1 : 0);
+    cellAtRank[r] = 2 * group + (yTrue[i] === 1 ? 1 : 0);
     if (scores[i] >= threshold) aboveThreshold[group] = 1;
   }
   return {
-    cellOf,
     order,
     cellAtRank,
     groups: n > 0 ? group + 1 : 0,
@@ -202,36 +199,34 @@ export function metricIntervals(options: {
   // millions of rows mostly stay in a core's cache while the pass gathers them in rank order
   const draws = new Uint8Array(n);
   const over = new Map<number, number>();
-  let weights: ArrayLike<number> = draws;
+  // each row's draws: the bytes themselves, or whole counts when a byte wrapped (every row once at the end)
+  let counts: Uint8Array | Int32Array = draws;
   const score = (): Record<string, number> => {
+    if (layout) {
+      const { order, cellAtRank } = layout;
+      cellCounts!.fill(0);
+      for (let rank = 0; rank < n; rank++) {
+        const drawn = counts[order[rank]];
+        if (drawn !== 0) cellCounts![cellAtRank[rank]] += drawn;
+      }
+    }
     const out: Record<string, number> = layout ? rankedMetricsOfCounts(layout, cellCounts!) : {};
-    for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, weights);
+    for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, counts);
     return out;
   };
   const values = metrics.map(() => [] as number[]);
   const random = new Random(options.seed);
   for (let r = 0; r < options.resamples && n > 0; r++) {
     drawResample(random, n, draws, over);
-    if (layout) {
-      const { order, cellAtRank, cellOf } = layout;
-      cellCounts!.fill(0);
-      for (let rank = 0; rank < n; rank++) {
-        const drawn = draws[order[rank]];
-        if (drawn !== 0) cellCounts![cellAtRank[rank]] += drawn;
-      }
-      for (const [row, extra] of over) cellCounts![cellOf[row]] += extra;
-    }
-    weights = over.size === 0 ? draws : drawCounts(draws, over);
+    counts = over.size === 0 ? draws : drawCounts(draws, over);
     const scored = score();
     metrics.forEach((metric, index) => {
       if (Number.isFinite(scored[metric])) values[index].push(scored[metric]);
     });
   }
   // The estimates: every row once.
-  cellCounts?.fill(0);
-  for (let rank = 0; rank < n; rank++) if (cellCounts) cellCounts[layout!.cellAtRank[rank]]++;
   draws.fill(1);
-  weights = draws;
+  counts = draws;
   const estimates = score();
   const tail = (1 - confidence) / 2;
   const out: Record<string, MetricInterval> = {};

@@ -142,7 +142,7 @@ export function descendingOrder(scores: ArrayLike<number>): Int32Array {
     // every row with the same digit: the pass would leave the order as it is
     let skip = false;
     for (let d = 0; d < DIGITS && !skip; d++) skip = counts[at + d] === n;
-    if (skip || n === 0) continue;
+    if (skip) continue;
     for (let d = 0, total = 0; d < DIGITS; d++) {
       const count = counts[at + d];
       counts[at + d] = total;

@@ -149,8 +149,10 @@ describe('metricIntervals', () => {
           const scores = Float64Array.from(rows, (row) => row.score / 8);
           const drawn = draws.map((draw) => draw % rows.length);
           const layout = rankedLayout(y, scores, threshold);
+          const cellOf = new Int32Array(rows.length);
+          layout.order.forEach((row, rank) => (cellOf[row] = layout.cellAtRank[rank]));
           const cellCounts = new Int32Array(2 * layout.groups);
-          for (const i of drawn) cellCounts[layout.cellOf[i]]++;
+          for (const i of drawn) cellCounts[cellOf[i]]++;
           const fast = rankedMetricsOfCounts(layout, cellCounts);
           // The naive statistic: the drawn rows written out one by one, scored by metrics.ts.
           const yDrawn = Float64Array.from(drawn, (i) => y[i]);

@@ -123,9 +123,10 @@ export class RobustScaler extends Scaler {
 
   protected learn(present: Float64Array): ScalerState {
     // each selection reorders the values, which leaves them the same values
-    const center = quantileOf(present, 0.5);
-    const upper = quantileOf(present, 0.75);
-    return { center, scale: upper - quantileOf(present, 0.25) };
+    return {
+      center: quantileOf(present, 0.5),
+      scale: quantileOf(present, 0.75) - quantileOf(present, 0.25),
+    };
   }
 }
 

@@ -31,8 +31,7 @@ function fullCollector(): () => void {
   if (exposed) return exposed;
   try {
     setFlagsFromString('--expose-gc');
-    const collect: unknown = runInNewContext('gc');
-    return typeof collect === 'function' ? (collect as () => void) : () => undefined;
+    return runInNewContext('gc') as () => void;
   } catch {
     return () => undefined;
   } finally {
