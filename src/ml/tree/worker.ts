@@ -57,6 +57,8 @@ function collectGarbage(): void {
  */
 function awaitFit(): void {
   port.once('message', (binning: SharedBinningJob | null) => {
+    // a fit has come: no collection in its midst
+    clearTimeout(secondCollection);
     // take a share of the data being binned first
     if (binning) binSharedPart(binning, false);
     port.once('message', work);
@@ -64,6 +66,14 @@ function awaitFit(): void {
   });
 }
 awaitFit();
+
+/**
+ * After the collection that follows a fit, the wait before a second one: what the first could not free
+ * yet (the fit's message, still held by the call that delivered it; the optimising compiler's jobs of the
+ * fit, which hold what they compile against until they end, later on a busy machine) is free by then.
+ */
+const SECOND_COLLECTION_MS = 500;
+let secondCollection: NodeJS.Timeout | undefined;
 
 /**
  * Does a fit's work, then reports 'idle' (listening for the next fit first) and frees what the fit left:
@@ -74,6 +84,8 @@ function work(message: BoostingWorkerData | ForestWorkerData): void {
   awaitFit();
   port.postMessage('idle');
   collectGarbage();
+  // unreferenced: an idle worker's timer keeps nothing alive
+  secondCollection = setTimeout(collectGarbage, SECOND_COLLECTION_MS).unref();
 }
 
 function runFit(message: BoostingWorkerData | ForestWorkerData): void {

@@ -466,15 +466,15 @@ console.log(failure?.code);`,
 import { RandomForestModel } from ${dist('models/forest.js')};
 import { allocateColumns } from ${dist('types.js')};
 const rows = 2_000_000;
-// freed buffers are returned by background threads after a collection: wait until the resident memory
-// stops falling (a busy machine delays them)
+// a worker collects after it reports idle, and freed buffers are returned by background threads after a
+// collection, both later on a busy machine: wait until the resident memory has not fallen for a second
 const settle = async () => {
   let last = Infinity;
-  for (let round = 0; round < 100; round++) {
+  for (let round = 0, steady = 0; round < 200 && steady < 10; round++) {
     globalThis.gc();
     await new Promise((ok) => setTimeout(ok, 100));
     const now = process.memoryUsage().rss;
-    if (round >= 3 && last - now < 2 ** 20) return;
+    steady = last - now < 2 ** 20 ? steady + 1 : 0;
     last = now;
   }
 };
