@@ -457,7 +457,7 @@ console.log(failure?.code);`,
   it('hands back the worker of a large fit holding none of its memory', () => {
     const dist = (file: string): string =>
       JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', 'ml', ...file.split('/'))).href);
-    // two forest fits of 2,000,000 rows on two threads in one process; then how much of its resident
+    // two forest fits of 6,000,000 rows on two threads in one process; then how much of its resident
     // memory the idle worker held: what stopping it gives back
     const script = join(mkdtempSync(join(tmpdir(), 'pw-release-')), 'release.mjs');
     writeFileSync(
@@ -465,7 +465,7 @@ console.log(failure?.code);`,
       `import { trainingWorkerCounts, warmTrainingWorkers, stopWarmWorkers } from ${dist('tree/threads.js')};
 import { RandomForestModel } from ${dist('models/forest.js')};
 import { allocateColumns } from ${dist('types.js')};
-const rows = 2_000_000;
+const rows = 6_000_000;
 // a worker collects after it reports idle, and freed buffers are returned by background threads after a
 // collection, both later on a busy machine: wait until the resident memory has not fallen for a second
 const settle = async () => {
@@ -507,9 +507,10 @@ console.log(JSON.stringify({ started: trainingWorkerCounts().started - started, 
     const { started, idle, held } = JSON.parse(result.stdout.trim()) as Record<string, number>;
     // the warm worker did both fits and went back to the pool after each
     expect({ started, idle }).toEqual({ started: 0, idle: 1 });
-    // idle, it holds its own code and heap (about 11 MB): a worker that kept its last fit's workspace
-    // and data until the next fit held 140 MB here
-    expect(held / 2 ** 20).toBeLessThan(24);
+    // idle, it holds its own code and heap: about 10 MB, up to 41 MB seen on a busy machine, whose heap
+    // is slower to shrink; a worker that kept its last fit's workspace and data until the next fit held
+    // 288 MB here
+    expect(held / 2 ** 20).toBeLessThan(96);
   });
 
   it('lets a process with idle warm workers exit on its own', () => {
