@@ -269,9 +269,10 @@ workspace.segmentRanges.set([0, rows / 2, 0, rows / 2, rows, 0]);
 const starting = StartingWorkers.start(1);
 starting.share(undefined);
 const threads = await BoostingThreads.start(workspace, await starting.ready());
-// the worker takes a segment of the first histogram, or of a later one if it woke late
+// the worker takes a segment of the first histogram, or of a later one if it woke late (on a busy
+// machine it can miss dozens of them)
 let failure;
-for (let attempt = 0; attempt < 20 && failure === undefined; attempt++) {
+for (let attempt = 0; attempt < 1000 && failure === undefined; attempt++) {
   try {
     threads.buildSegments(0, true);
   } catch (error) {
