@@ -303,7 +303,47 @@ export interface Kernels {
     out: number,
     first: number,
   ): void;
+  /**
+   * A feature's ranks for `rows` doubles at `column`, 16-bit: the number of its `thresholds` below the
+   * value, by a search of `steps` halvings over the thresholds padded with +Infinity to 2^steps - 1 (as
+   * binCodes), so that x <= threshold j exactly when its rank is at most j. Written twice, differing for
+   * NaN only: at `ranks` MISSING_RANK (past every threshold: missing values go right) and at
+   * `missingLeftRanks` 0 (missing values go left).
+   */
+  rankValues(
+    column: number,
+    rows: number,
+    thresholds: number,
+    steps: number,
+    ranks: number,
+    missingLeftRanks: number,
+  ): void;
+  /**
+   * Adds trees [0, trees) to `rows` rows' outputs: out[r · outputs + t mod outputs] += the leaf value of
+   * tree t for row r, tree after tree, so each row's sum takes its trees in order. A node is 8 bytes in
+   * `packed`: its code (feature << 17 | missing-left << 16 | threshold index) and the address of its left
+   * child (the right one 8 bytes on); a leaf's code is MISSING_RANK and its address its own, its value
+   * the double at the same place in `leaves` as the node in `packed`; tree t's root address is the 32-bit
+   * word t at `roots`. The rank a split compares is row r's 16-bit word in plane (code >> 16) of `ranks`:
+   * at ranks + (code >> 16 << planeShift) + 2r (feature f's ranks as rankValues writes them in plane 2f,
+   * its missing-left ranks in plane 2f + 1). WALK_LANES rows walk a tree in step, with no branch per
+   * node, so their memory reads overlap.
+   */
+  walkTrees(
+    roots: number,
+    leaves: number,
+    packed: number,
+    trees: number,
+    outputs: number,
+    ranks: number,
+    planeShift: number,
+    rows: number,
+    out: number,
+  ): void;
 }
+
+/** A missing value's rank (rankValues), which a compact leaf's code equals: no threshold index reaches it. */
+export const MISSING_RANK = 0xffff;
 
 /** exp(x) = 2^(k/64) · e^r, k = round(64·x / ln 2): the two tables the kernels read (EXP_TABLE_BYTES long). */
 export const EXP_FRACTIONS = Float64Array.from({ length: 64 }, (_, j) => Math.pow(2, j / 64));
@@ -1177,6 +1217,38 @@ function anyMissingFunction(): FunctionCode {
   };
 }
 
+/**
+ * Sets local `base` to the number of the doubles at `edges` (padded with +Infinity to 2^steps - 1) below
+ * the double in local `value`, by `steps` halvings with no branch (none for NaN: every comparison is
+ * false); `halving` and `step` are scratch locals.
+ */
+function paddedSearch(locals: {
+  edges: number;
+  steps: number;
+  value: number;
+  base: number;
+  halving: number;
+  step: number;
+}): Code[] {
+  const { edges, steps, value, base, halving, step } = locals;
+  // prettier-ignore
+  return [
+    i32(0), set(base),
+    get(steps), set(halving),
+    block,
+    get(halving), eqz, branchIf(0),
+    loop,
+    i32(1), get(halving), i32(1), sub, tee(halving), shl, set(step),
+    get(base), get(step), add,
+    get(base),
+    get(edges), get(base), get(step), add, i32(1), sub, i32(3), shl, add, loadF64(), get(value), f64Lt,
+    select, set(base),
+    get(halving), branchIf(0),
+    end,
+    end,
+  ];
+}
+
 function binCodesFunction(): FunctionCode {
   const [column, rows, edges, steps, missingBin, stride, out, first] = [0, 1, 2, 3, 4, 5, 6, 7];
   const [i, base, halving, step, at, value] = [8, 9, 10, 11, 12, 13];
@@ -1189,24 +1261,133 @@ function binCodesFunction(): FunctionCode {
       i32(0), set(i),
       ...countedLoop(i, rows, [
         get(column), get(i), i32(3), shl, add, loadF64(), set(value),
-        // base = the number of padded edges below the value (none for NaN: every comparison is false)
-        i32(0), set(base),
-        get(steps), set(halving),
-        block,
-        get(halving), eqz, branchIf(0),
-        loop,
-        i32(1), get(halving), i32(1), sub, tee(halving), shl, set(step),
-        get(base), get(step), add,
-        get(base),
-        get(edges), get(base), get(step), add, i32(1), sub, i32(3), shl, add, loadF64(), get(value), f64Lt,
-        select, set(base),
-        get(halving), branchIf(0),
-        end,
-        end,
+        ...paddedSearch({ edges, steps, value, base, halving, step }),
         get(out), get(i), add, tee(at),
         get(missingBin), get(base), get(value), get(value), f64Ne, select, get(stride), mul,
         i32(0), get(at), load8(), get(first), select,
         add, store8(),
+      ]),
+    ],
+  };
+}
+
+function rankValuesFunction(): FunctionCode {
+  const [column, rows, thresholds, steps, ranks, missingLeftRanks] = [0, 1, 2, 3, 4, 5];
+  const [i, base, halving, step, value, at] = [6, 7, 8, 9, 10, 11];
+  return {
+    params: [I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [I32, I32, I32, I32, F64, I32],
+    // prettier-ignore
+    body: [
+      i32(0), set(i),
+      ...countedLoop(i, rows, [
+        get(column), get(i), i32(3), shl, add, loadF64(), set(value),
+        ...paddedSearch({ edges: thresholds, steps, value, base, halving, step }),
+        get(i), i32(1), shl, set(at),
+        get(ranks), get(at), add,
+        i32(MISSING_RANK), get(base), get(value), get(value), f64Ne, select,
+        store16(),
+        get(missingLeftRanks), get(at), add,
+        i32(0), get(base), get(value), get(value), f64Ne, select,
+        store16(),
+      ]),
+    ],
+  };
+}
+
+/** Rows walkTrees walks a tree in step. */
+const WALK_LANES = 8;
+
+function walkTreesFunction(): FunctionCode {
+  const [roots, leaves, packed, trees, outputs, ranks, planeShift, rows, out] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [t, o, r, root, code, reached, base, outAt, outStep] = [9, 10, 11, 12, 13, 14, 15, 16, 17];
+  const nodes = Array.from({ length: WALK_LANES }, (_, lane) => 18 + lane);
+  /** One step of lane `lane` (row r + lane) from its node; `reached` keeps the AND of the codes. */
+  const step = (lane: number): Code[] => {
+    const node = nodes[lane];
+    // prettier-ignore
+    return [
+      get(node), load32(), set(code),
+      // right (the next node, 8 bytes on) when the rank in the split's plane is past its threshold index
+      get(base), get(code), i32(16), shrU, get(planeShift), shl, add, load16(2 * lane),
+      get(code), i32(0xffff), and, gtU, i32(3), shl,
+      get(node), load32(4), add, set(node),
+      get(reached), get(code), and, set(reached),
+    ];
+  };
+  /** Walks lanes [0, lanes) from the root until each is at its leaf (a leaf stays where it is). */
+  const walk = (lanes: number): Code[] => [
+    ...nodes.slice(0, lanes).flatMap((node) => [get(root), set(node)]),
+    get(ranks),
+    get(r),
+    i32(1),
+    shl,
+    add,
+    set(base),
+    loop,
+    i32(-1),
+    set(reached),
+    ...Array.from({ length: lanes }, (_, lane) => step(lane)).flat(),
+    // a leaf's code is exactly MISSING_RANK; a split's always has a bit outside it or an index below it
+    get(reached),
+    i32(MISSING_RANK),
+    ne,
+    branchIf(0),
+    end,
+    get(out),
+    get(r),
+    get(outputs),
+    mul,
+    get(o),
+    add,
+    i32(3),
+    shl,
+    add,
+    set(outAt),
+    ...Array.from({ length: lanes }, (_, lane) => [
+      get(outAt),
+      get(outAt),
+      loadF64(),
+      // a node's leaf value is at the same place in `leaves` as the node in `packed`
+      get(nodes[lane]),
+      get(packed),
+      sub,
+      get(leaves),
+      add,
+      loadF64(),
+      f64Add,
+      storeF64(),
+      get(outAt),
+      get(outStep),
+      add,
+      set(outAt),
+    ]).flat(),
+  ];
+  return {
+    params: [I32, I32, I32, I32, I32, I32, I32, I32, I32],
+    results: [],
+    locals: [...Array.from({ length: 9 }, () => I32), ...nodes.map(() => I32)],
+    // prettier-ignore
+    body: [
+      get(outputs), i32(3), shl, set(outStep),
+      i32(0), set(o),
+      i32(0), set(t),
+      ...countedLoop(t, trees, [
+        get(roots), get(t), i32(2), shl, add, load32(), set(root),
+        i32(0), set(r),
+        // WALK_LANES rows at a time
+        block,
+        get(r), i32(WALK_LANES), add, get(rows), gtU, branchIf(0),
+        loop,
+        ...walk(WALK_LANES),
+        get(r), i32(WALK_LANES), add, tee(r), i32(WALK_LANES), add, get(rows), gtU, eqz, branchIf(0),
+        end,
+        end,
+        // the rest one by one
+        ...countedLoop(r, rows, walk(1)),
+        // the next tree's output: o + 1, back to 0 at outputs
+        get(o), i32(1), add, tee(o), i32(0), get(o), get(outputs), ltU, select, set(o),
       ]),
     ],
   };
@@ -1471,6 +1652,8 @@ export function assembleKernels(): Uint8Array {
     { name: 'binCodesOneEdge', code: binCodesOneEdgeFunction() },
     { name: 'addDoubles', code: pairwiseFunction(f64Add, f64x2Add) },
     { name: 'subtractDoubles', code: pairwiseFunction(f64Sub, f64x2Sub) },
+    { name: 'rankValues', code: rankValuesFunction() },
+    { name: 'walkTrees', code: walkTreesFunction() },
     { name: 'scanBins', code: scanBinsFunction() },
   ];
   // searchFeatures calls scanBins, the function before it
