@@ -4,6 +4,7 @@
 import type { CategoryValue, Schema, Task } from '../schema/schema.js';
 import { descendingOrder, metricFunction, type MetricContext, type MetricName } from './metrics.js';
 import { Random } from '../core/random.js';
+import { Resampler } from './resample.js';
 import type { ReferenceStats } from './stats.js';
 
 export const MODEL_CARD_VERSION = 1;
@@ -192,42 +193,41 @@ export function metricIntervals(options: {
   const others = metrics
     .filter((metric) => !ranked.includes(metric))
     .map((metric) => [metric, metricFunction(metric, context)] as const);
-  const cellCounts = layout ? new Int32Array(2 * layout.groups) : undefined;
-  // a resample's draws of each row, added into the cells in one pass over the rows best first: a draw
-  // then costs one independent memory access instead of two chained ones (a row's cell, then that cell's
-  // count), the cells' counts are written in order, and at a byte a row the draws of a test part of
-  // millions of rows mostly stay in a core's cache while the pass gathers them in rank order
-  const draws = new Uint8Array(n);
+  // each resample is drawn, a byte a row, and its draws added into the cells of tied scores in one pass
+  // over the rows best first, in the kernels (resample.ts): a draw then costs one independent memory
+  // access instead of two chained ones (a row's cell, then that cell's count), the cells' counts are
+  // written in order, and at a byte a row the draws of a test part of millions of rows mostly stay in a
+  // core's cache while the pass gathers them in rank order
+  const resampler = Resampler.create(
+    n,
+    layout && { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups },
+  );
   const over = new Map<number, number>();
-  // each row's draws: the bytes themselves, or whole counts when a byte wrapped (every row once at the end)
-  let counts: Uint8Array | Int32Array = draws;
-  const score = (): Record<string, number> => {
-    if (layout) {
-      const { order, cellAtRank } = layout;
-      cellCounts!.fill(0);
-      for (let rank = 0; rank < n; rank++) {
-        const drawn = counts[order[rank]];
-        if (drawn !== 0) cellCounts![cellAtRank[rank]] += drawn;
-      }
-    }
-    const out: Record<string, number> = layout ? rankedMetricsOfCounts(layout, cellCounts!) : {};
+  /** The metrics of a resample from its rows' draws and, for ranked metrics, its cells' counts. */
+  const score = (counts: Uint8Array | Int32Array, cells: () => Int32Array): Record<string, number> => {
+    const out: Record<string, number> = layout ? rankedMetricsOfCounts(layout, cells()) : {};
     for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, counts);
     return out;
   };
+  /** The resampler's last resample: its bytes, or whole counts when a byte wrapped. */
+  const scoreDrawn = (sampler: Resampler): Record<string, number> => {
+    if (over.size === 0) return score(sampler.draws, () => sampler.fold());
+    const counts = drawCounts(sampler.draws, over);
+    return score(counts, () => foldCounts(layout!, counts));
+  };
   const values = metrics.map(() => [] as number[]);
   const random = new Random(options.seed);
-  for (let r = 0; r < options.resamples && n > 0; r++) {
-    drawResample(random, n, draws, over);
-    counts = over.size === 0 ? draws : drawCounts(draws, over);
-    const scored = score();
+  for (let r = 0; r < options.resamples && resampler; r++) {
+    resampler.draw(random, over);
+    const scored = scoreDrawn(resampler);
     metrics.forEach((metric, index) => {
       if (Number.isFinite(scored[metric])) values[index].push(scored[metric]);
     });
   }
   // The estimates: every row once.
-  draws.fill(1);
-  counts = draws;
-  const estimates = score();
+  over.clear();
+  resampler?.draws.fill(1);
+  const estimates = resampler ? scoreDrawn(resampler) : score(new Uint8Array(0), () => new Int32Array(0));
   const tail = (1 - confidence) / 2;
   const out: Record<string, MetricInterval> = {};
   metrics.forEach((metric, index) => {
@@ -243,38 +243,19 @@ export function metricIntervals(options: {
   return out;
 }
 
-/**
- * One resample of `n` rows: n rows drawn with replacement as random.nextInt(n) draws them, each row's
- * draws counted in `draws`, a byte a row. A row drawn 256 times or more (which n draws of millions of
- * rows make about as likely as never) keeps the hundreds its byte wrapped past in `over`, so the counts
- * are exact: draws[row] + (over.get(row) ?? 0).
- */
-export function drawResample(
-  random: { nextUint32(): number },
-  n: number,
-  draws: Uint8Array,
-  over: Map<number, number>,
-): void {
-  draws.fill(0);
-  over.clear();
-  const limit = 4294967296 - (4294967296 % n);
-  for (let i = 0; i < n; i++) {
-    // random.nextInt(n)'s draw (the same rejection), with the remainder taken by a division that is
-    // exact below 2^53 instead of a floating-point `%`, which costs more than the rest of the loop.
-    let value = random.nextUint32();
-    while (value >= limit) value = random.nextUint32();
-    const row = value - Math.floor(value / n) * n;
-    const count = (draws[row] + 1) & 255;
-    draws[row] = count;
-    if (count === 0) over.set(row, (over.get(row) ?? 0) + 256);
-  }
-}
-
-/** The whole count of each row's draws, when some row's byte wrapped (see drawResample). */
+/** The whole count of each row's draws, when some row's byte wrapped (see Resampler.draw). */
 function drawCounts(draws: Uint8Array, over: Map<number, number>): Int32Array {
   const counts = Int32Array.from(draws);
   for (const [row, extra] of over) counts[row] += extra;
   return counts;
+}
+
+/** Each row's draws added into its cell, best first (the kernels' fold, from whole counts). */
+function foldCounts(layout: RankedLayout, counts: Int32Array): Int32Array {
+  const { order, cellAtRank } = layout;
+  const cellCounts = new Int32Array(2 * layout.groups);
+  for (let rank = 0; rank < order.length; rank++) cellCounts[cellAtRank[rank]] += counts[order[rank]];
+  return cellCounts;
 }
 
 /** What the card is built from: the schema, the run, and the evaluate and validate outputs (structurally). */

@@ -183,6 +183,62 @@ export const memoryFill = [0xfc, 0x0b, 0x00];
 export const memoryCopy = [0xfc, 0x0a, 0x00, 0x00];
 
 /**
+ * Random.nextUint32 (xoshiro128**), operation for operation, over the state in locals s0..s3 into local
+ * `result` (`t` is scratch): the same 32 bits as the generator in JavaScript.
+ */
+export function xoshiroNext(locals: {
+  s0: number;
+  s1: number;
+  s2: number;
+  s3: number;
+  t: number;
+  result: number;
+}): Code[] {
+  const { s0, s1, s2, s3, t, result } = locals;
+  // prettier-ignore
+  return [
+    get(s1), i32(5), mul, i32(7), rotl, i32(9), mul, set(result),
+    get(s1), i32(9), shl, set(t),
+    get(s2), get(s0), xor, set(s2),
+    get(s3), get(s1), xor, set(s3),
+    get(s1), get(s2), xor, set(s1),
+    get(s0), get(s3), xor, set(s0),
+    get(s2), get(t), xor, set(s2),
+    get(s3), i32(11), rotl, set(s3),
+  ];
+}
+
+/** The generator's four 32-bit state words at the address in local `state` into locals s0..s3. */
+export function xoshiroLoad(
+  state: number,
+  words: { s0: number; s1: number; s2: number; s3: number },
+): Code[] {
+  const { s0, s1, s2, s3 } = words;
+  // prettier-ignore
+  return [
+    get(state), load32(0), set(s0),
+    get(state), load32(4), set(s1),
+    get(state), load32(8), set(s2),
+    get(state), load32(12), set(s3),
+  ];
+}
+
+/** Locals s0..s3 back into the four words at the address in local `state` (see xoshiroLoad). */
+export function xoshiroStore(
+  state: number,
+  words: { s0: number; s1: number; s2: number; s3: number },
+): Code[] {
+  const { s0, s1, s2, s3 } = words;
+  // prettier-ignore
+  return [
+    get(state), get(s0), store32(0),
+    get(state), get(s1), store32(4),
+    get(state), get(s2), store32(8),
+    get(state), get(s3), store32(12),
+  ];
+}
+
+/**
  * `for (; i < stop; i++) body` over locals `i` and `stop` (unsigned), `i` set before it: nothing runs
  * when i >= stop. Inside `body`, branch depth 0 is the loop (continue) and 1 the block around it (break).
  */

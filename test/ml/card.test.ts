@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   buildModelCard,
-  drawResample,
   metricIntervals,
   rankedLayout,
   rankedMetricsOfCounts,
@@ -165,36 +164,6 @@ describe('metricIntervals', () => {
         },
       ),
       { numRuns: 300 },
-    );
-  });
-
-  it('counts a resample exactly, a byte a row and the hundreds past it aside', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 700 }),
-        // below every n's rejection limit (2^32 less its remainder by n): a generator that repeated only
-        // rejected values would never end
-        fc.array(fc.nat({ max: 2 ** 32 - 701 }), { minLength: 1, maxLength: 5 }),
-        (n, values) => {
-          // a generator that repeats a few values: one row can be drawn hundreds of times
-          let at = 0;
-          const repeating = { nextUint32: () => values[at++ % values.length] };
-          const draws = new Uint8Array(n);
-          const over = new Map<number, number>();
-          drawResample(repeating, n, draws, over);
-          // the reference: the same values through Random.nextInt's rejection, counted in full
-          at = 0;
-          const limit = 2 ** 32 - (2 ** 32 % n);
-          const counts = new Int32Array(n);
-          for (let i = 0; i < n; i++) {
-            let value = repeating.nextUint32();
-            while (value >= limit) value = repeating.nextUint32();
-            counts[value % n]++;
-          }
-          expect(Int32Array.from(draws, (count, row) => count + (over.get(row) ?? 0))).toEqual(counts);
-        },
-      ),
-      { numRuns: 200 },
     );
   });
 

@@ -66,6 +66,9 @@ import {
   storeF64,
   sub,
   tee,
+  xoshiroLoad,
+  xoshiroNext,
+  xoshiroStore,
   f64x2Add,
   f64x2Div,
   f64x2ExtractLane,
@@ -602,22 +605,11 @@ function bootstrapDrawsFunction(): FunctionCode {
     // prettier-ignore
     body: [
       get(draws), i32(0), get(rows), i32(1), shl, memoryFill,
-      get(state), load32(0), set(s0),
-      get(state), load32(4), set(s1),
-      get(state), load32(8), set(s2),
-      get(state), load32(12), set(s3),
+      ...xoshiroLoad(state, { s0, s1, s2, s3 }),
       i32(0), set(k),
       i32(0), set(most),
       ...countedLoop(k, samples, [
-        // Random.nextUint32, operation for operation
-        get(s1), i32(5), mul, i32(7), rotl, i32(9), mul, set(result),
-        get(s1), i32(9), shl, set(t),
-        get(s2), get(s0), xor, set(s2),
-        get(s3), get(s1), xor, set(s3),
-        get(s1), get(s2), xor, set(s1),
-        get(s0), get(s3), xor, set(s0),
-        get(s2), get(t), xor, set(s2),
-        get(s3), i32(11), rotl, set(s3),
+        ...xoshiroNext({ s0, s1, s2, s3, t, result }),
         // draws[floor(result * rows / 2^32)] += 1, in doubles as in JavaScript
         get(draws),
         get(result), f64FromUnsigned, get(rows), f64FromUnsigned, f64Mul, f64(4294967296), f64Div, f64Floor,
@@ -625,10 +617,7 @@ function bootstrapDrawsFunction(): FunctionCode {
         get(at), load16(), i32(1), add, tee(drawn), store16(),
         get(drawn), get(most), get(drawn), get(most), gtU, select, set(most),
       ]),
-      get(state), get(s0), store32(0),
-      get(state), get(s1), store32(4),
-      get(state), get(s2), store32(8),
-      get(state), get(s3), store32(12),
+      ...xoshiroStore(state, { s0, s1, s2, s3 }),
       get(most),
     ],
   };
@@ -985,10 +974,7 @@ function sampleRowsFunction(): FunctionCode {
       ...countedLoop(i, bound, [
         get(pool), get(i), i32(2), shl, add, get(i), store32(),
       ]),
-      get(state), load32(0), set(s0),
-      get(state), load32(4), set(s1),
-      get(state), load32(8), set(s2),
-      get(state), load32(12), set(s3),
+      ...xoshiroLoad(state, { s0, s1, s2, s3 }),
       i32(0), set(i),
       ...countedLoop(i, count, [
         // j = i + nextInt(bound - i): draws at or above 2^32 - (2^32 mod left) are rejected, i.e. those
@@ -1005,10 +991,7 @@ function sampleRowsFunction(): FunctionCode {
         get(pool), get(j), i32(2), shl, add, get(swap), store32(),
         get(marks), get(pool), get(i), i32(2), shl, add, load32(), add, i32(1), store8(),
       ]),
-      get(state), get(s0), store32(0),
-      get(state), get(s1), store32(4),
-      get(state), get(s2), store32(8),
-      get(state), get(s3), store32(12),
+      ...xoshiroStore(state, { s0, s1, s2, s3 }),
       // the marked rows, ascending: every row is written and only marked ones advance the cursor
       i32(0), set(row),
       i32(0), set(j),
