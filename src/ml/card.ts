@@ -198,36 +198,34 @@ export function metricIntervals(options: {
   // access instead of two chained ones (a row's cell, then that cell's count), the cells' counts are
   // written in order, and at a byte a row the draws of a test part of millions of rows mostly stay in a
   // core's cache while the pass gathers them in rank order
-  const resampler = Resampler.create(
-    n,
-    layout && { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups },
-  );
-  const over = new Map<number, number>();
-  /** The metrics of a resample from its rows' draws and, for ranked metrics, its cells' counts. */
-  const score = (counts: Uint8Array | Int32Array, cells: () => Int32Array): Record<string, number> => {
-    const out: Record<string, number> = layout ? rankedMetricsOfCounts(layout, cells()) : {};
+  const resampler =
+    n > 0
+      ? Resampler.create(
+          n,
+          layout && { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups },
+        )
+      : undefined;
+  /** The metrics of the resampler's last resample (none: of no rows). */
+  const score = (): Record<string, number> => {
+    const out: Record<string, number> = layout
+      ? rankedMetricsOfCounts(layout, resampler ? resampler.cells() : new Int32Array(0))
+      : {};
+    const counts = resampler ? resampler.counts() : new Uint8Array(0);
     for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, counts);
     return out;
-  };
-  /** The resampler's last resample: its bytes, or whole counts when a byte wrapped. */
-  const scoreDrawn = (sampler: Resampler): Record<string, number> => {
-    if (over.size === 0) return score(sampler.draws, () => sampler.fold());
-    const counts = drawCounts(sampler.draws, over);
-    return score(counts, () => foldCounts(layout!, counts));
   };
   const values = metrics.map(() => [] as number[]);
   const random = new Random(options.seed);
   for (let r = 0; r < options.resamples && resampler; r++) {
-    resampler.draw(random, over);
-    const scored = scoreDrawn(resampler);
+    resampler.draw(random);
+    const scored = score();
     metrics.forEach((metric, index) => {
       if (Number.isFinite(scored[metric])) values[index].push(scored[metric]);
     });
   }
   // The estimates: every row once.
-  over.clear();
-  resampler?.draws.fill(1);
-  const estimates = resampler ? scoreDrawn(resampler) : score(new Uint8Array(0), () => new Int32Array(0));
+  resampler?.drawEveryRowOnce();
+  const estimates = score();
   const tail = (1 - confidence) / 2;
   const out: Record<string, MetricInterval> = {};
   metrics.forEach((metric, index) => {
@@ -241,21 +239,6 @@ export function metricIntervals(options: {
     };
   });
   return out;
-}
-
-/** The whole count of each row's draws, when some row's byte wrapped (see Resampler.draw). */
-function drawCounts(draws: Uint8Array, over: Map<number, number>): Int32Array {
-  const counts = Int32Array.from(draws);
-  for (const [row, extra] of over) counts[row] += extra;
-  return counts;
-}
-
-/** Each row's draws added into its cell, best first (the kernels' fold, from whole counts). */
-function foldCounts(layout: RankedLayout, counts: Int32Array): Int32Array {
-  const { order, cellAtRank } = layout;
-  const cellCounts = new Int32Array(2 * layout.groups);
-  for (let rank = 0; rank < order.length; rank++) cellCounts[cellAtRank[rank]] += counts[order[rank]];
-  return cellCounts;
 }
 
 /** What the card is built from: the schema, the run, and the evaluate and validate outputs (structurally). */

@@ -3,6 +3,7 @@
 // threshold selection, regression, multiclass, and a seeded bootstrap of a metric difference.
 import { errors } from '../core/errors.js';
 import { Random } from '../core/random.js';
+import { Resampler } from './resample.js';
 
 /** Labels are 0/1 (binary) or class indices; scores are P(class 1) unless said otherwise; weights are optional per-row weights. */
 type Labels = ArrayLike<number>;
@@ -709,18 +710,13 @@ export function bootstrapMetricDifference(options: {
   const difference = functionA(yTrue, scoresA) - functionB(yTrue, scoresB);
   const random = new Random(seed);
   const n = yTrue.length;
-  const counts = new Float64Array(n);
+  const resampler = n > 0 ? Resampler.create(n) : undefined;
   const differences: number[] = [];
   let aBetter = 0;
-  const limit = 4294967296 - (4294967296 % n);
-  for (let r = 0; r < resamples; r++) {
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      // random.nextInt(n)'s draw, with an exact division for the remainder instead of a floating `%`.
-      let value = random.nextUint32();
-      while (value >= limit) value = random.nextUint32();
-      counts[value - Math.floor(value / n) * n]++;
-    }
+  for (let r = 0; r < resamples && resampler; r++) {
+    // each row's draws, as random.nextInt(n) draws the rows
+    resampler.draw(random);
+    const counts = resampler.counts();
     const value = functionA(yTrue, scoresA, counts) - functionB(yTrue, scoresB, counts);
     if (Number.isNaN(value)) continue;
     differences.push(value);

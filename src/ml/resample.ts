@@ -32,6 +32,7 @@ import {
   xoshiroStore,
   type Code,
   type ModuleFunction,
+  type WasmApi,
 } from './wasm.js';
 
 /** The module's exports (addresses are byte offsets into its memory). */
@@ -114,12 +115,13 @@ function foldDrawsFunction(): ModuleFunction {
   };
 }
 
+// Node.js always has WebAssembly: the tree engine is built on it
+const wasm = webAssembly as WasmApi;
+
 let compiled: object | undefined;
 
 function resampleModule(): object {
-  compiled ??= new webAssembly!.Module(
-    encodeModule([drawRowsFunction(), foldDrawsFunction()], { shared: false }),
-  );
+  compiled ??= new wasm.Module(encodeModule([drawRowsFunction(), foldDrawsFunction()], { shared: false }));
   return compiled;
 }
 
@@ -133,18 +135,28 @@ interface Layout {
   cells: number;
 }
 
+/** The generator a Resampler draws with: its state is handed to the kernels and back. */
+interface Generator {
+  saveState(words: Uint32Array): void;
+  restoreState(words: Uint32Array): void;
+}
+
 /**
  * One test part's bootstrap in the kernels: its ranked layout (when the metrics are ranked) copied in
- * once, then each resample drawn (`draw`) and folded into cells (`fold`) there.
+ * once, then each resample drawn (`draw`), its rows' draws read (`counts`) and, ranked, folded into the
+ * cells of tied scores (`cells`).
  */
 export class Resampler {
-  /** Each row's draws in the last resample, a byte a row (see `draw` for those past 255). */
-  readonly draws: Uint8Array;
+  /** Each row's draws in the last resample, a byte a row (see `counts` for those past 255). */
+  private readonly draws: Uint8Array;
   private readonly kernels: ResampleKernels;
   private readonly words: Uint32Array;
   private readonly wrapList: Int32Array;
   private readonly cellView: Int32Array;
   private readonly limit: number;
+  /** The rows whose byte wrapped in the last resample, with the hundreds it wrapped past. */
+  private readonly over = new Map<number, number>();
+  private ranked: { order: Int32Array; cellAtRank: Int32Array } | undefined;
 
   private constructor(
     private readonly rows: number,
@@ -166,16 +178,15 @@ export class Resampler {
   }
 
   /**
-   * For `rows` rows, and the ranked layout's best-first `order` and `cellAtRank` (`cells` cells) when
-   * resamples are folded; each resample draws `count` rows (as many as there are but in tests).
-   * Undefined where the runtime has no WebAssembly.
+   * For `rows` rows (at least one), and the ranked layout's best-first `order` and `cellAtRank`
+   * (`cells` cells) when resamples are folded; each resample draws `count` rows (as many as there are
+   * but in tests).
    */
   static create(
     rows: number,
     ranked?: { order: Int32Array; cellAtRank: Int32Array; cells: number },
     count = rows,
-  ): Resampler | undefined {
-    if (!webAssembly || rows === 0) return undefined;
+  ): Resampler {
     let size = 0;
     const reserve = (bytes: number): number => {
       const at = (size + 15) & ~15;
@@ -192,28 +203,27 @@ export class Resampler {
       cells: reserve(cellCount * 4),
     };
     const pages = Math.ceil(size / 65536) + 1;
-    const memory = new webAssembly.Memory({ initial: pages, maximum: pages });
-    const instance = new webAssembly.Instance(resampleModule(), { env: { memory } });
+    const memory = new wasm.Memory({ initial: pages, maximum: pages });
+    const instance = new wasm.Instance(resampleModule(), { env: { memory } });
     if (ranked) {
       new Int32Array(memory.buffer, at.order, rows).set(ranked.order);
       new Int32Array(memory.buffer, at.cellAtRank, rows).set(ranked.cellAtRank);
     }
     const kernels = instance.exports as unknown as ResampleKernels;
-    return new Resampler(rows, count, cellCount, at, memory.buffer, kernels);
+    const resampler = new Resampler(rows, count, cellCount, at, memory.buffer, kernels);
+    resampler.ranked = ranked;
+    return resampler;
   }
 
   /**
    * Draws one resample of every row as random.nextInt(rows) would, `random` left where those draws
-   * leave it, into `draws`; a row drawn 256 times or more (about as likely as never with millions of
-   * rows) keeps the hundreds its byte wrapped past in `over`, so draws[row] + over.get(row) is exact.
+   * leave it. A row drawn 256 times or more (about as likely as never with millions of rows) keeps the
+   * hundreds its byte wrapped past aside, so `counts` is exact.
    */
-  draw(
-    random: { saveState(words: Uint32Array): void; restoreState(words: Uint32Array): void },
-    over: Map<number, number>,
-  ): void {
+  draw(random: Generator): void {
+    const { at, rows, over } = this;
     over.clear();
     random.saveState(this.words);
-    const { at, rows } = this;
     const wraps = this.kernels.drawRows(at.state, this.count, rows, this.limit, at.draws, at.wraps);
     random.restoreState(this.words);
     for (let w = 0; w < wraps; w++) {
@@ -222,10 +232,32 @@ export class Resampler {
     }
   }
 
-  /** The last resample's draws added into the cells of the ranked layout (its bytes only: see `draw`). */
-  fold(): Int32Array {
-    const { at } = this;
-    this.kernels.foldDraws(at.order, at.cellAtRank, at.draws, this.rows, at.cells, this.cellCount);
-    return this.cellView;
+  /** Makes the next `counts` and `cells` those of every row drawn once: the estimate on the test part itself. */
+  drawEveryRowOnce(): void {
+    this.over.clear();
+    this.draws.fill(1);
+  }
+
+  /** Each row's draws in the last resample: the bytes themselves, or whole counts when one wrapped. */
+  counts(): Uint8Array | Int32Array {
+    if (this.over.size === 0) return this.draws;
+    const counts = Int32Array.from(this.draws);
+    for (const [row, extra] of this.over) counts[row] += extra;
+    return counts;
+  }
+
+  /** The last resample's draws added into the cells of the ranked layout, best first. */
+  cells(): Int32Array {
+    const { at, ranked } = this;
+    if (this.over.size === 0) {
+      this.kernels.foldDraws(at.order, at.cellAtRank, at.draws, this.rows, at.cells, this.cellCount);
+      return this.cellView;
+    }
+    // whole counts, when a byte wrapped
+    const counts = this.counts();
+    const cells = new Int32Array(this.cellCount);
+    for (let rank = 0; rank < this.rows; rank++)
+      cells[ranked!.cellAtRank[rank]] += counts[ranked!.order[rank]];
+    return cells;
   }
 }

@@ -20,16 +20,13 @@ describe('Resampler', () => {
         ),
         fc.integer({ min: 0, max: 3000 }),
         (seed, rows, count) => {
-          const sampler = Resampler.create(rows, undefined, count)!;
+          const sampler = Resampler.create(rows, undefined, count);
           const random = new Random(seed);
-          const over = new Map<number, number>();
-          sampler.draw(random, over);
+          sampler.draw(random);
           const reference = new Random(seed);
           const counts = new Int32Array(rows);
           for (let i = 0; i < count; i++) counts[reference.nextInt(rows)]++;
-          expect(Int32Array.from(sampler.draws, (drawn, row) => drawn + (over.get(row) ?? 0))).toEqual(
-            counts,
-          );
+          expect(Int32Array.from(sampler.counts())).toEqual(counts);
           expect(random.nextUint32()).toBe(reference.nextUint32());
         },
       ),
@@ -46,9 +43,9 @@ describe('Resampler', () => {
         fc.integer({ min: 2_000_000, max: 6_000_000 }),
         (seed, rows) => {
           const count = 20_000;
-          const sampler = Resampler.create(rows, undefined, count)!;
+          const sampler = Resampler.create(rows, undefined, count);
           const random = new Random(seed);
-          sampler.draw(random, new Map());
+          sampler.draw(random);
           const reference = new Random(seed);
           const expected = new Map<number, number>();
           const limit = 2 ** 32 - (2 ** 32 % rows);
@@ -58,7 +55,7 @@ describe('Resampler', () => {
             expected.set(value % rows, (expected.get(value % rows) ?? 0) + 1);
           }
           const drawn = new Map<number, number>();
-          sampler.draws.forEach((draws, row) => {
+          sampler.counts().forEach((draws, row) => {
             if (draws > 0) drawn.set(row, draws);
           });
           expect(drawn).toEqual(expected);
@@ -71,18 +68,24 @@ describe('Resampler', () => {
     expect(rejected).toBeGreaterThan(0);
   });
 
-  it('starts every resample from no draws and lists only its own wraps', () => {
-    const sampler = Resampler.create(2, undefined, 1000)!;
+  it('starts every resample from no draws, and folds whole counts into the cells when a byte wrapped', () => {
+    // two rows, one a positive, of different scores: a cell each
+    const layout = rankedLayout(Float64Array.of(0, 1), Float64Array.of(0.2, 0.7), 0.5);
+    const ranked = { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups };
+    const sampler = Resampler.create(2, ranked, 1000);
     const random = new Random(5);
     const reference = new Random(5);
-    const over = new Map<number, number>();
     for (let resample = 0; resample < 3; resample++) {
-      sampler.draw(random, over);
+      sampler.draw(random);
       const counts = [0, 0];
       for (let i = 0; i < 1000; i++) counts[reference.nextInt(2)]++;
-      expect([0, 1].map((row) => sampler.draws[row] + (over.get(row) ?? 0))).toEqual(counts);
-      expect([...over.values()].every((extra) => extra % 256 === 0 && extra > 0)).toBe(true);
+      expect(Array.from(sampler.counts())).toEqual(counts);
+      // row 1 (the better score, a positive) in cell 1, row 0 in cell 2
+      expect(Array.from(sampler.cells())).toEqual([0, counts[1], counts[0], 0]);
     }
+    sampler.drawEveryRowOnce();
+    expect(Array.from(sampler.counts())).toEqual([1, 1]);
+    expect(Array.from(sampler.cells())).toEqual([0, 1, 1, 0]);
   });
 
   it('adds the draws into the cells of tied scores, best first, as a plain loop does', () => {
@@ -98,15 +101,15 @@ describe('Resampler', () => {
           const scores = Float64Array.from(rows, (row) => row.score / 9);
           const layout = rankedLayout(y, scores, 0.5);
           const ranked = { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups };
-          const sampler = Resampler.create(rows.length, ranked)!;
-          const over = new Map<number, number>();
+          const sampler = Resampler.create(rows.length, ranked);
           const random = new Random(seed);
           for (let resample = 0; resample < 2; resample++) {
-            sampler.draw(random, over);
+            sampler.draw(random);
+            const counts = sampler.counts();
             const expected = new Int32Array(2 * layout.groups);
             for (let rank = 0; rank < rows.length; rank++)
-              expected[layout.cellAtRank[rank]] += sampler.draws[layout.order[rank]];
-            expect(Int32Array.from(sampler.fold())).toEqual(expected);
+              expected[layout.cellAtRank[rank]] += counts[layout.order[rank]];
+            expect(Int32Array.from(sampler.cells())).toEqual(expected);
           }
         },
       ),
