@@ -4,7 +4,7 @@
 import type { CategoryValue, Schema, Task } from '../schema/schema.js';
 import { descendingOrder, metricFunction, type MetricContext, type MetricName } from './metrics.js';
 import { Random } from '../core/random.js';
-import { Resampler } from './resample.js';
+import { Resampler, sumsOfCells, type RankedSums } from './resample.js';
 import type { ReferenceStats } from './stats.js';
 
 export const MODEL_CARD_VERSION = 1;
@@ -131,34 +131,18 @@ export function rankedLayout(
 /**
  * ROC-AUC, average precision and F1 at the layout's threshold of one resample, from its draws per cell
  * (negatives and positives of each tied group): the same definitions as metrics.ts (ties grouped,
- * scikit-learn's average precision), allocating nothing.
+ * scikit-learn's average precision).
  */
 export function rankedMetricsOfCounts(
   layout: RankedLayout,
   cellCounts: ArrayLike<number>,
 ): { roc_auc: number; pr_auc: number; f1: number } {
-  let tp = 0;
-  let fp = 0;
-  let area = 0;
-  let precisionSum = 0;
-  let tpAtThreshold = 0;
-  let fpAtThreshold = 0;
-  const { aboveThreshold } = layout;
-  for (let group = 0; group < layout.groups; group++) {
-    const negatives = cellCounts[2 * group];
-    const positives = cellCounts[2 * group + 1];
-    if (negatives + positives === 0) continue;
-    const previousTp = tp;
-    tp += positives;
-    fp += negatives;
-    area += (negatives * (tp + previousTp)) / 2;
-    // A group without positives adds nothing to the average precision: skip its division.
-    if (positives > 0) precisionSum += (positives * tp) / (tp + fp);
-    if (aboveThreshold[group] === 1) {
-      tpAtThreshold = tp;
-      fpAtThreshold = fp;
-    }
-  }
+  return rankedMetricsOfSums(sumsOfCells(layout, cellCounts));
+}
+
+/** ROC-AUC, average precision and F1 from a resample's sums over its groups of tied scores. */
+function rankedMetricsOfSums(sums: RankedSums): { roc_auc: number; pr_auc: number; f1: number } {
+  const { tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold } = sums;
   const fn = tp - tpAtThreshold;
   return {
     roc_auc: tp > 0 && fp > 0 ? area / (tp * fp) : NaN,
@@ -198,17 +182,13 @@ export function metricIntervals(options: {
   // access instead of two chained ones (a row's cell, then that cell's count), the cells' counts are
   // written in order, and at a byte a row the draws of a test part of millions of rows mostly stay in a
   // core's cache while the pass gathers them in rank order
-  const resampler =
-    n > 0
-      ? Resampler.create(
-          n,
-          layout && { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups },
-        )
-      : undefined;
+  const resampler = n > 0 ? Resampler.create(n, layout) : undefined;
   /** The metrics of the resampler's last resample (none: of no rows). */
   const score = (): Record<string, number> => {
     const out: Record<string, number> = layout
-      ? rankedMetricsOfCounts(layout, resampler ? resampler.cells() : new Int32Array(0))
+      ? resampler
+        ? rankedMetricsOfSums(resampler.rankedSums())
+        : rankedMetricsOfCounts(layout, new Int32Array(0))
       : {};
     const counts = resampler ? resampler.counts() : new Uint8Array(0);
     for (const [metric, compute] of others) out[metric] = compute(yTrue, scores, counts);

@@ -1,32 +1,47 @@
 // The bootstrap's two loops over every test row, as a small WebAssembly module assembled here: drawing a
 // resample (xoshiro128** and Random.nextInt's rejection, operation for operation, so the same rows as
-// the generator in JavaScript) and adding its draws into the cells of tied scores in rank order. In
-// JavaScript every typed-array access is bounds-checked and the generator's 32-bit words are converted
-// on each step; a test part of millions of rows resampled hundreds of times spends seconds there.
+// the generator in JavaScript) and, for ranked metrics, summing its draws over the groups of tied scores
+// in rank order (the same operations as sumsOfCells, so the same doubles). In JavaScript every
+// typed-array access is bounds-checked and the generator's 32-bit words are converted on each step; a
+// test part of millions of rows resampled hundreds of times spends seconds there.
 import {
+  F64,
   I32,
   add,
   and,
+  block,
   branchIf,
   countedLoop,
   encodeModule,
   end,
+  eq,
   eqz,
+  f64,
+  f64Add,
+  f64Div,
+  f64FromUnsigned,
+  f64Mul,
   geU,
   get,
   i32,
   load32,
   load8,
   loop,
+  ltU,
   memoryFill,
+  mul,
   ne,
   remU,
   set,
+  select,
   shl,
+  shrU,
   store32,
   store8,
+  storeF64,
   tee,
   webAssembly,
+  xor,
   xoshiroLoad,
   xoshiroNext,
   xoshiroStore,
@@ -46,16 +61,21 @@ interface ResampleKernels {
    */
   drawRows(state: number, count: number, bound: number, limit: number, draws: number, wraps: number): number;
   /**
-   * cells[cellAtRank[r]] += draws[order[r]] (32-bit cells, `cellCount` of them zeroed first) for the
-   * ranks r in [0, rows): a resample's draws added into the cells of tied scores, best first.
+   * The sums that ranked metrics are read from, for the draws at `draws` of the rows best first
+   * (`order`), each rank's cell at `cellAtRank` (2 × its group of tied scores + 1 for a positive,
+   * 32-bit, one more word readable past the last) and each group's `above` byte (at or above the
+   * threshold): the groups in order, each group drawn at all adding its positives to tp and negatives to
+   * fp, neg × (tp + previous tp) / 2 to the area and, with positives, pos × tp / (tp + fp) to the
+   * precision sum; tp and fp kept at the last group above the threshold. Six doubles at `out`: tp, fp,
+   * area, precision sum, tp and fp at the threshold, each operation as sumsOfCells does it.
    */
-  foldDraws(
+  scoreRanks(
     order: number,
     cellAtRank: number,
+    above: number,
     draws: number,
     rows: number,
-    cells: number,
-    cellCount: number,
+    out: number,
   ): void;
 }
 
@@ -92,25 +112,65 @@ function drawRowsFunction(): ModuleFunction {
   };
 }
 
-function foldDrawsFunction(): ModuleFunction {
-  const [order, cellAtRank, draws, rows, cells, cellCount] = [0, 1, 2, 3, 4, 5];
-  const [r, at] = [6, 7];
+function scoreRanksFunction(): ModuleFunction {
+  const [order, cellAtRank, above, draws, rows, out] = [0, 1, 2, 3, 4, 5];
+  const [r, cell, drawn, neg, pos, tp, fp, previousTp, tpAt, fpAt, label, sameGroup] = [
+    6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+  ];
+  const [area, precisionSum] = [18, 19];
+  const zero = (locals: number[]): Code[] => locals.flatMap((local) => [i32(0), set(local)]);
   // prettier-ignore
   const body: Code[] = [
-    get(cells), i32(0), get(cellCount), i32(2), shl, memoryFill,
-    i32(0), set(r),
+    ...zero([r, neg, pos, tp, fp, tpAt, fpAt]),
+    f64(0), set(area),
+    f64(0), set(precisionSum),
     ...countedLoop(r, rows, [
-      get(cells), get(cellAtRank), get(r), i32(2), shl, add, load32(), i32(2), shl, add, tee(at),
-      get(at), load32(),
-      get(draws), get(order), get(r), i32(2), shl, add, load32(), add, load8(),
-      add, store32(),
+      get(cellAtRank), get(r), i32(2), shl, add, load32(), tee(cell), i32(1), and, set(label),
+      get(draws), get(order), get(r), i32(2), shl, add, load32(), add, load8(), set(drawn),
+      get(pos), get(drawn), get(label), mul, add, set(pos),
+      get(neg), get(drawn), get(label), i32(1), xor, mul, add, set(neg),
+      // the group goes on at the next rank (the word past the last is readable)
+      get(r), i32(1), add, get(rows), ltU,
+      get(cellAtRank), get(r), i32(2), shl, add, load32(4), i32(1), shrU, get(cell), i32(1), shrU, eq,
+      and, set(sameGroup),
+      block,
+      get(sameGroup), branchIf(0),
+      // a group drawn not at all adds nothing, with no branch: tp and fp stay, the area and the precision
+      // sum add +0 (which leaves them as they are), and at the threshold tp and fp are set to what they
+      // were, since the groups at or above it come first
+      get(tp), set(previousTp),
+      get(tp), get(pos), add, set(tp),
+      get(fp), get(neg), add, set(fp),
+      get(area),
+      // × 0.5: the same double as / 2, exactly
+      get(neg), f64FromUnsigned, get(tp), get(previousTp), add, f64FromUnsigned, f64Mul, f64(0.5), f64Mul,
+      f64Add, set(area),
+      // with positives only (no positive adds +0, which leaves the sum as it is)
+      get(precisionSum),
+      get(pos), f64FromUnsigned, get(tp), f64FromUnsigned, f64Mul, get(tp), get(fp), add, f64FromUnsigned, f64Div,
+      f64(0),
+      get(pos), i32(0), ne, select,
+      f64Add, set(precisionSum),
+      // tp and fp at the last group at or above the threshold
+      get(above), get(cell), i32(1), shrU, add, load8(), set(label),
+      get(tp), get(tpAt), get(label), select, set(tpAt),
+      get(fp), get(fpAt), get(label), select, set(fpAt),
+      // the next group's counts start from none
+      ...zero([neg, pos]),
+      end,
     ]),
+    get(out), get(tp), f64FromUnsigned, storeF64(0),
+    get(out), get(fp), f64FromUnsigned, storeF64(8),
+    get(out), get(area), storeF64(16),
+    get(out), get(precisionSum), storeF64(24),
+    get(out), get(tpAt), f64FromUnsigned, storeF64(32),
+    get(out), get(fpAt), f64FromUnsigned, storeF64(40),
   ];
   return {
-    name: 'foldDraws',
+    name: 'scoreRanks',
     params: [I32, I32, I32, I32, I32, I32],
     results: [],
-    locals: [I32, I32],
+    locals: [...Array.from({ length: 12 }, () => I32), F64, F64],
     body: body.flat(),
   };
 }
@@ -121,7 +181,7 @@ const wasm = webAssembly as WasmApi;
 let compiled: object | undefined;
 
 function resampleModule(): object {
-  compiled ??= new wasm.Module(encodeModule([drawRowsFunction(), foldDrawsFunction()], { shared: false }));
+  compiled ??= new wasm.Module(encodeModule([drawRowsFunction(), scoreRanksFunction()], { shared: false }));
   return compiled;
 }
 
@@ -132,7 +192,8 @@ interface Layout {
   wraps: number;
   order: number;
   cellAtRank: number;
-  cells: number;
+  above: number;
+  sums: number;
 }
 
 /** The generator a Resampler draws with: its state is handed to the kernels and back. */
@@ -141,10 +202,58 @@ interface Generator {
   restoreState(words: Uint32Array): void;
 }
 
+/** A resample's sums over the groups of tied scores, that ranked metrics are read from (see scoreRanks). */
+export interface RankedSums {
+  tp: number;
+  fp: number;
+  area: number;
+  precisionSum: number;
+  tpAtThreshold: number;
+  fpAtThreshold: number;
+}
+
+/** The rows best first, each rank's cell (2 × group + 1 for a positive) and each group's side of the threshold. */
+export interface RankedRows {
+  order: Int32Array;
+  cellAtRank: Int32Array;
+  groups: number;
+  aboveThreshold: Uint8Array;
+}
+
+/**
+ * The sums from each group's draws (`cellCounts`: negatives and positives of group g at 2g and 2g + 1),
+ * the groups best first: the reference the kernels' scoreRanks follows operation for operation.
+ */
+export function sumsOfCells(layout: RankedRows, cellCounts: ArrayLike<number>): RankedSums {
+  let tp = 0;
+  let fp = 0;
+  let area = 0;
+  let precisionSum = 0;
+  let tpAtThreshold = 0;
+  let fpAtThreshold = 0;
+  const { aboveThreshold } = layout;
+  for (let group = 0; group < layout.groups; group++) {
+    const negatives = cellCounts[2 * group];
+    const positives = cellCounts[2 * group + 1];
+    if (negatives + positives === 0) continue;
+    const previousTp = tp;
+    tp += positives;
+    fp += negatives;
+    area += (negatives * (tp + previousTp)) / 2;
+    // A group without positives adds nothing to the average precision: skip its division.
+    if (positives > 0) precisionSum += (positives * tp) / (tp + fp);
+    if (aboveThreshold[group] === 1) {
+      tpAtThreshold = tp;
+      fpAtThreshold = fp;
+    }
+  }
+  return { tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold };
+}
+
 /**
  * One test part's bootstrap in the kernels: its ranked layout (when the metrics are ranked) copied in
- * once, then each resample drawn (`draw`), its rows' draws read (`counts`) and, ranked, folded into the
- * cells of tied scores (`cells`).
+ * once, then each resample drawn (`draw`), its rows' draws read (`counts`) and, ranked, summed over the
+ * groups of tied scores (`rankedSums`).
  */
 export class Resampler {
   /** Each row's draws in the last resample, a byte a row (see `counts` for those past 255). */
@@ -152,17 +261,16 @@ export class Resampler {
   private readonly kernels: ResampleKernels;
   private readonly words: Uint32Array;
   private readonly wrapList: Int32Array;
-  private readonly cellView: Int32Array;
+  private readonly sumView: Float64Array;
   private readonly limit: number;
   /** The rows whose byte wrapped in the last resample, with the hundreds it wrapped past. */
   private readonly over = new Map<number, number>();
-  private ranked: { order: Int32Array; cellAtRank: Int32Array } | undefined;
 
   private constructor(
     private readonly rows: number,
     /** Draws in a resample: `rows`, but for the tests' own counts. */
     private readonly count: number,
-    private readonly cellCount: number,
+    private readonly ranked: RankedRows | undefined,
     private readonly at: Layout,
     buffer: ArrayBuffer,
     kernels: ResampleKernels,
@@ -172,35 +280,31 @@ export class Resampler {
     this.words = new Uint32Array(buffer, at.state, 4);
     // at most one wrap for every 256 draws
     this.wrapList = new Int32Array(buffer, at.wraps, (count >>> 8) + 1);
-    this.cellView = new Int32Array(buffer, at.cells, cellCount);
+    this.sumView = new Float64Array(buffer, at.sums, 6);
     // Random.nextInt's limit: the largest multiple of `rows` up to 2^32 (0 for 2^32 itself)
     this.limit = (4294967296 - (4294967296 % rows)) >>> 0;
   }
 
   /**
-   * For `rows` rows (at least one), and the ranked layout's best-first `order` and `cellAtRank`
-   * (`cells` cells) when resamples are folded; each resample draws `count` rows (as many as there are
-   * but in tests).
+   * For `rows` rows (at least one), and their ranked layout when resamples are scored by ranked
+   * metrics; each resample draws `count` rows (as many as there are but in tests).
    */
-  static create(
-    rows: number,
-    ranked?: { order: Int32Array; cellAtRank: Int32Array; cells: number },
-    count = rows,
-  ): Resampler {
+  static create(rows: number, ranked?: RankedRows, count = rows): Resampler {
     let size = 0;
     const reserve = (bytes: number): number => {
       const at = (size + 15) & ~15;
       size = at + bytes;
       return at;
     };
-    const cellCount = ranked?.cells ?? 0;
     const at: Layout = {
       state: reserve(16),
       draws: reserve(rows),
       wraps: reserve(((count >>> 8) + 1) * 4),
       order: reserve(ranked ? rows * 4 : 0),
-      cellAtRank: reserve(ranked ? rows * 4 : 0),
-      cells: reserve(cellCount * 4),
+      // and the word past the last, which scoreRanks reads
+      cellAtRank: reserve(ranked ? rows * 4 + 4 : 0),
+      above: reserve(ranked ? ranked.groups : 0),
+      sums: reserve(6 * 8),
     };
     const pages = Math.ceil(size / 65536) + 1;
     const memory = new wasm.Memory({ initial: pages, maximum: pages });
@@ -208,11 +312,10 @@ export class Resampler {
     if (ranked) {
       new Int32Array(memory.buffer, at.order, rows).set(ranked.order);
       new Int32Array(memory.buffer, at.cellAtRank, rows).set(ranked.cellAtRank);
+      new Uint8Array(memory.buffer, at.above, ranked.groups).set(ranked.aboveThreshold);
     }
     const kernels = instance.exports as unknown as ResampleKernels;
-    const resampler = new Resampler(rows, count, cellCount, at, memory.buffer, kernels);
-    resampler.ranked = ranked;
-    return resampler;
+    return new Resampler(rows, count, ranked, at, memory.buffer, kernels);
   }
 
   /**
@@ -232,7 +335,7 @@ export class Resampler {
     }
   }
 
-  /** Makes the next `counts` and `cells` those of every row drawn once: the estimate on the test part itself. */
+  /** Makes the next `counts` and `rankedSums` those of every row drawn once: the estimate on the rows themselves. */
   drawEveryRowOnce(): void {
     this.over.clear();
     this.draws.fill(1);
@@ -246,18 +349,19 @@ export class Resampler {
     return counts;
   }
 
-  /** The last resample's draws added into the cells of the ranked layout, best first. */
-  cells(): Int32Array {
-    const { at, ranked } = this;
-    if (this.over.size === 0) {
-      this.kernels.foldDraws(at.order, at.cellAtRank, at.draws, this.rows, at.cells, this.cellCount);
-      return this.cellView;
+  /** The last resample's sums over the groups of tied scores (a Resampler made with its ranked layout). */
+  rankedSums(): RankedSums {
+    const { at, rows } = this;
+    const ranked = this.ranked!;
+    if (this.over.size > 0) {
+      // whole counts, when a byte wrapped
+      const counts = this.counts();
+      const cells = new Int32Array(2 * ranked.groups);
+      for (let rank = 0; rank < rows; rank++) cells[ranked.cellAtRank[rank]] += counts[ranked.order[rank]];
+      return sumsOfCells(ranked, cells);
     }
-    // whole counts, when a byte wrapped
-    const counts = this.counts();
-    const cells = new Int32Array(this.cellCount);
-    for (let rank = 0; rank < this.rows; rank++)
-      cells[ranked!.cellAtRank[rank]] += counts[ranked!.order[rank]];
-    return cells;
+    this.kernels.scoreRanks(at.order, at.cellAtRank, at.above, at.draws, rows, at.sums);
+    const [tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold] = this.sumView;
+    return { tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold };
   }
 }

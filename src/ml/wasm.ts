@@ -106,6 +106,7 @@ export const i32 = remembered((value) => [0x41, ...signedLeb(value)]);
 export const f64 = remembered((value) => [0x44, ...new Uint8Array(new Float64Array([value]).buffer)]);
 export const call = (index: number): Code => [0x10, ...unsignedLeb(index)];
 export const eqz = [0x45];
+export const eq = [0x46];
 export const ne = [0x47];
 export const ltS = [0x48];
 export const ltU = [0x49];

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.js';
 import { rankedLayout } from '../../src/ml/card.js';
-import { Resampler } from '../../src/ml/resample.js';
+import { Resampler, sumsOfCells } from '../../src/ml/resample.js';
 
 describe('Resampler', () => {
   it('draws the rows Random.nextInt draws, counts each exactly past 255, and leaves the generator where they leave it', () => {
@@ -68,11 +68,10 @@ describe('Resampler', () => {
     expect(rejected).toBeGreaterThan(0);
   });
 
-  it('starts every resample from no draws, and folds whole counts into the cells when a byte wrapped', () => {
-    // two rows, one a positive, of different scores: a cell each
+  it('starts every resample from no draws, and sums whole counts when a byte wrapped', () => {
+    // two rows, one a positive, of different scores: a group each, the positive first
     const layout = rankedLayout(Float64Array.of(0, 1), Float64Array.of(0.2, 0.7), 0.5);
-    const ranked = { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups };
-    const sampler = Resampler.create(2, ranked, 1000);
+    const sampler = Resampler.create(2, layout, 1000);
     const random = new Random(5);
     const reference = new Random(5);
     for (let resample = 0; resample < 3; resample++) {
@@ -80,15 +79,14 @@ describe('Resampler', () => {
       const counts = [0, 0];
       for (let i = 0; i < 1000; i++) counts[reference.nextInt(2)]++;
       expect(Array.from(sampler.counts())).toEqual(counts);
-      // row 1 (the better score, a positive) in cell 1, row 0 in cell 2
-      expect(Array.from(sampler.cells())).toEqual([0, counts[1], counts[0], 0]);
+      expect(sampler.rankedSums()).toEqual(sumsOfCells(layout, [0, counts[1], counts[0], 0]));
     }
     sampler.drawEveryRowOnce();
     expect(Array.from(sampler.counts())).toEqual([1, 1]);
-    expect(Array.from(sampler.cells())).toEqual([0, 1, 1, 0]);
+    expect(sampler.rankedSums()).toEqual(sumsOfCells(layout, [0, 1, 1, 0]));
   });
 
-  it('adds the draws into the cells of tied scores, best first, as a plain loop does', () => {
+  it('sums each resample over the groups of tied scores as the plain loop does, operation for operation', () => {
     fc.assert(
       fc.property(
         fc.array(fc.record({ label: fc.constantFrom(0, 1), score: fc.integer({ min: 0, max: 9 }) }), {
@@ -96,24 +94,25 @@ describe('Resampler', () => {
           maxLength: 400,
         }),
         fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-        (rows, seed) => {
+        fc.constantFrom(0, 0.3, 0.5, 1.1),
+        (rows, seed, threshold) => {
           const y = Float64Array.from(rows, (row) => row.label);
           const scores = Float64Array.from(rows, (row) => row.score / 9);
-          const layout = rankedLayout(y, scores, 0.5);
-          const ranked = { order: layout.order, cellAtRank: layout.cellAtRank, cells: 2 * layout.groups };
-          const sampler = Resampler.create(rows.length, ranked);
+          const layout = rankedLayout(y, scores, threshold);
+          // few draws as well as every row's: groups drawn not at all
+          const sampler = Resampler.create(rows.length, layout, 1 + (seed % (2 * rows.length)));
           const random = new Random(seed);
-          for (let resample = 0; resample < 2; resample++) {
+          for (let resample = 0; resample < 3; resample++) {
             sampler.draw(random);
             const counts = sampler.counts();
-            const expected = new Int32Array(2 * layout.groups);
+            const cells = new Int32Array(2 * layout.groups);
             for (let rank = 0; rank < rows.length; rank++)
-              expected[layout.cellAtRank[rank]] += counts[layout.order[rank]];
-            expect(Int32Array.from(sampler.cells())).toEqual(expected);
+              cells[layout.cellAtRank[rank]] += counts[layout.order[rank]];
+            expect(sampler.rankedSums()).toEqual(sumsOfCells(layout, cells));
           }
         },
       ),
-      { numRuns: 200 },
+      { numRuns: 300 },
     );
   });
 });
