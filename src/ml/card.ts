@@ -108,9 +108,9 @@ export function rankedLayout(
   yTrue: ArrayLike<number>,
   scores: ArrayLike<number>,
   threshold: number,
+  order: Int32Array = descendingOrder(scores),
 ): RankedLayout {
   const n = yTrue.length;
-  const order = descendingOrder(scores);
   const cellAtRank = new Int32Array(n);
   const aboveThreshold = new Uint8Array(n);
   let group = 0;
@@ -164,6 +164,8 @@ export function metricIntervals(options: {
   resamples: number;
   seed: number;
   confidence?: number;
+  /** The rows by descending score (descendingOrder), when the caller has it (binary scores). */
+  order?: Int32Array;
 }): Record<string, MetricInterval> {
   const confidence = options.confidence ?? 0.95;
   const { yTrue, scores, metrics } = options;
@@ -173,7 +175,8 @@ export function metricIntervals(options: {
   // Binary ranking metrics share one sort, and a resample is scored from its draws per tied group;
   // the others are plain sums over per-row draw counts.
   const ranked = binary ? metrics.filter((metric) => RANKED.has(metric)) : [];
-  const layout = ranked.length > 0 ? rankedLayout(yTrue, scores, context.threshold ?? 0.5) : undefined;
+  const layout =
+    ranked.length > 0 ? rankedLayout(yTrue, scores, context.threshold ?? 0.5, options.order) : undefined;
   const others = metrics
     .filter((metric) => !ranked.includes(metric))
     .map((metric) => [metric, metricFunction(metric, context)] as const);

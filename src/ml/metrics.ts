@@ -267,9 +267,9 @@ function averagePrecisionOrdered(
 export function rocCurve(
   yTrue: Labels,
   scores: ArrayLike<number>,
-  options: { weights?: Weights; dropIntermediate?: boolean } = {},
+  options: { weights?: Weights; dropIntermediate?: boolean; order?: Int32Array } = {},
 ): { fpr: number[]; tpr: number[]; thresholds: number[] } {
-  let { fps, tps, thresholds } = binaryClassifierCurve(yTrue, scores, options.weights);
+  let { fps, tps, thresholds } = binaryClassifierCurve(yTrue, scores, options.weights, options.order);
   if ((options.dropIntermediate ?? true) && fps.length > 2) {
     const keep: number[] = [0];
     for (let t = 1; t < fps.length - 1; t++) {
@@ -291,13 +291,17 @@ export function rocCurve(
   };
 }
 
-/** Precision-recall points as scikit-learn's precision_recall_curve: recall decreasing, ending at (recall 0, precision 1). */
+/**
+ * Precision-recall points as scikit-learn's precision_recall_curve: recall decreasing, ending at (recall
+ * 0, precision 1). `order`: the rows by descending score, when the caller has it (descendingOrder).
+ */
 export function precisionRecallCurve(
   yTrue: Labels,
   scores: ArrayLike<number>,
   weights?: Weights,
+  order?: Int32Array,
 ): { precision: number[]; recall: number[]; thresholds: number[] } {
-  const { fps, tps, thresholds } = binaryClassifierCurve(yTrue, scores, weights);
+  const { fps, tps, thresholds } = binaryClassifierCurve(yTrue, scores, weights, order);
   const positives = tps[tps.length - 1];
   const precisionPoints: number[] = [];
   const recallPoints: number[] = [];
@@ -640,14 +644,17 @@ export interface BinaryReport {
   confusion: number[][];
 }
 
-/** Every binary metric at once, for the evaluation report. */
+/**
+ * Every binary metric at once, for the evaluation report; `order`: the rows by descending probability,
+ * when the caller has it (descendingOrder).
+ */
 export function binaryReport(
   yTrue: Labels,
   probabilities: ArrayLike<number>,
   threshold: number,
+  order: Int32Array = descendingOrder(probabilities),
 ): BinaryReport {
   const predicted = labelsAtThreshold(probabilities, threshold);
-  const order = descendingOrder(probabilities);
   let positives = 0;
   for (let i = 0; i < yTrue.length; i++) positives += yTrue[i] === 1 ? 1 : 0;
   return {

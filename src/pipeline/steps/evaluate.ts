@@ -13,9 +13,12 @@ import { explainGlobally, type GlobalExplanation } from '../../ml/explain/global
 import type { Frame } from '../../ml/frame.js';
 import {
   binaryReport,
+  confusionMatrix,
+  descendingOrder,
   bootstrapMetricDifference,
   calibrationBins,
   higherIsBetter,
+  labelsAtThreshold,
   mae,
   metricFunction,
   precisionRecallCurve,
@@ -122,10 +125,11 @@ function binaryCharts(
   scores: Float64Array,
   threshold: number | null | undefined,
   productionRoc?: { fpr: number[]; tpr: number[] },
+  order: Int32Array | undefined = task === 'binary' ? descendingOrder(scores) : undefined,
 ): { curves: Evaluation['curves']; confusion: number[][] | undefined } {
   if (task !== 'binary') return { curves: undefined, confusion: undefined };
-  const roc = rocCurve(y, scores);
-  const pr = precisionRecallCurve(y, scores);
+  const roc = rocCurve(y, scores, { order });
+  const pr = precisionRecallCurve(y, scores, undefined, order);
   return {
     curves: {
       roc: thin({ fpr: roc.fpr, tpr: roc.tpr }),
@@ -133,7 +137,7 @@ function binaryCharts(
       calibration: calibrationBins(y, scores),
       ...(productionRoc ? { productionRoc } : {}),
     },
-    confusion: binaryReport(y, scores, threshold ?? 0.5).confusion,
+    confusion: confusionMatrix(y, labelsAtThreshold(scores, threshold ?? 0.5), 2),
   };
 }
 
@@ -141,15 +145,17 @@ function round(value: number): number {
   return Number.isFinite(value) ? Math.round(value * 1e6) / 1e6 : value;
 }
 
+/** `order`: a binary task's rows by descending score, when the caller has it (descendingOrder). */
 function metricsFor(
   task: string,
   y: Float64Array,
   scores: Float64Array,
   threshold: number,
   classes: number,
+  order?: Int32Array,
 ): Record<string, number> {
   if (task === 'binary') {
-    const report = binaryReport(y, scores, threshold);
+    const report = binaryReport(y, scores, threshold, order);
     return {
       roc_auc: report.roc_auc,
       pr_auc: report.pr_auc,
@@ -188,6 +194,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
   const metric = settings.metric as MetricName;
   const yTest = targetOf(frame, split.test);
   const testScores = model.predict(preprocessor.transform(frame, split.test));
+  // a binary task's test rows by descending score, sorted once for its metrics, curves and intervals
+  const testOrder = task === 'binary' ? descendingOrder(testScores) : undefined;
 
   let threshold: number | null = null;
   if (task === 'binary') {
@@ -200,7 +208,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
       threshold = settings.threshold;
     }
   }
-  const metrics = metricsFor(task, yTest, testScores, threshold ?? 0.5, classes);
+  const metrics = metricsFor(task, yTest, testScores, threshold ?? 0.5, classes, testOrder);
   if (!(metric in metrics)) {
     metrics[metric] = metricFunction(metric, { threshold: threshold ?? 0.5, classes })(yTest, testScores);
   }
@@ -262,7 +270,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
 
   const featureImportance = importanceOf(model, preprocessor.outputNames);
   const explanations = explainGlobally(model, preprocessor, frame, split.test, split.train);
-  const { curves, confusion } = binaryCharts(task, yTest, testScores, threshold, productionRoc);
+  const { curves, confusion } = binaryCharts(task, yTest, testScores, threshold, productionRoc, testOrder);
   const intervals =
     settings.bootstrap > 0
       ? metricIntervals({
@@ -272,6 +280,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
           context: { threshold: threshold ?? 0.5, classes },
           resamples: settings.bootstrap,
           seed: input.seed,
+          order: testOrder,
         })
       : undefined;
   const rounded = (values: Record<string, number>) =>
