@@ -4,7 +4,7 @@
 import type { CategoryValue, Schema, Task } from '../schema/schema.js';
 import { descendingOrder, metricFunction, type MetricContext, type MetricName } from './metrics.js';
 import { Random } from '../core/random.js';
-import { Resampler, sumsOfCells, type RankedSums } from './resample.js';
+import { Resampler, ResampleThread, sumsOfCells, type RankedSums } from './resample.js';
 import type { ReferenceStats } from './stats.js';
 
 export const MODEL_CARD_VERSION = 1;
@@ -90,6 +90,17 @@ function round(value: number): number {
 const RANKED = new Set<string>(['roc_auc', 'pr_auc', 'f1']);
 
 /**
+ * Draws (rows × resamples) from which a ranked bootstrap takes a second thread: 40,000,000 take about half
+ * a second on one, against tens of milliseconds to start a worker.
+ */
+const HELPED_DRAWS = 40_000_000;
+/**
+ * The calling thread's share of the resamples when a worker helps: the worker first moves the generator
+ * past the calling thread's resamples, at about a seventh of a resample's time each.
+ */
+const OWN_SHARE = 0.55;
+
+/**
  * The rows of a binary test set grouped by tied score, best first, so that a resample is counted into
  * one small array and scored in one pass over the groups: a draw of the row at rank r (`order[r]`) adds
  * one to `cellAtRank[r]` = 2 × (its group) + (1 when it is a positive).
@@ -166,6 +177,8 @@ export function metricIntervals(options: {
   confidence?: number;
   /** The rows by descending score (descendingOrder), when the caller has it (binary scores). */
   order?: Int32Array;
+  /** Threads the bootstrap may use (1 by default): a second one takes part of a large ranked bootstrap. */
+  threads?: number;
 }): Record<string, MetricInterval> {
   const confidence = options.confidence ?? 0.95;
   const { yTrue, scores, metrics } = options;
@@ -198,13 +211,46 @@ export function metricIntervals(options: {
     return out;
   };
   const values = metrics.map(() => [] as number[]);
-  const random = new Random(options.seed);
-  for (let r = 0; r < options.resamples && resampler; r++) {
-    resampler.draw(random);
-    const scored = score();
+  const keep = (scored: Record<string, number>): void =>
     metrics.forEach((metric, index) => {
       if (Number.isFinite(scored[metric])) values[index].push(scored[metric]);
     });
+  const random = new Random(options.seed);
+  // With ranked metrics only, a bootstrap of many draws gives its last resamples to a worker thread,
+  // which starts where those resamples' draws start: the same resamples, so the same intervals.
+  const helped =
+    layout !== undefined &&
+    others.length === 0 &&
+    (options.threads ?? 1) > 1 &&
+    n * options.resamples >= HELPED_DRAWS;
+  const own = helped ? Math.ceil(options.resamples * OWN_SHARE) : options.resamples;
+  let helper: ResampleThread | undefined;
+  if (helped) {
+    const state = new Uint32Array(4);
+    random.saveState(state);
+    helper = ResampleThread.start({
+      rows: n,
+      ranked: layout,
+      state,
+      first: own,
+      count: options.resamples - own,
+    });
+  }
+  let r = 0;
+  for (; r < own && resampler; r++) {
+    resampler.draw(random);
+    keep(score());
+  }
+  if (helper && resampler) {
+    const done = helper.finish();
+    for (const sums of done) keep(rankedMetricsOfSums(sums));
+    // those the worker did not draw (it failed, stalled or never started): from where its last ended
+    resampler.skip(random, done.length);
+    r += done.length;
+  }
+  for (; r < options.resamples && resampler; r++) {
+    resampler.draw(random);
+    keep(score());
   }
   // The estimates: every row once.
   resampler?.drawEveryRowOnce();

@@ -4,6 +4,8 @@
 // in rank order (the same operations as sumsOfCells, so the same doubles). In JavaScript every
 // typed-array access is bounds-checked and the generator's 32-bit words are converted on each step; a
 // test part of millions of rows resampled hundreds of times spends seconds there.
+import { Worker } from 'node:worker_threads';
+import { compiledScript } from '../core/paths.js';
 import {
   F64,
   I32,
@@ -61,6 +63,11 @@ interface ResampleKernels {
    */
   drawRows(state: number, count: number, bound: number, limit: number, draws: number, wraps: number): number;
   /**
+   * Moves the generator at `state` on by `count` draws of Random.nextInt(bound) (`limit` as drawRows):
+   * where a resampler on another thread starts.
+   */
+  skipRows(state: number, count: number, limit: number): void;
+  /**
    * The sums that ranked metrics are read from, for the draws at `draws` of the rows best first
    * (`order`), each rank's cell at `cellAtRank` (2 × its group of tied scores + 1 for a positive,
    * 32-bit, one more word readable past the last) and each group's `above` byte (at or above the
@@ -79,6 +86,23 @@ interface ResampleKernels {
   ): void;
 }
 
+/**
+ * Random.nextInt's draw into local `result`: a value at or above the one in local `limit` (when that is
+ * not 0, which stands for 2^32) is drawn again.
+ */
+function acceptedDraw(
+  words: { s0: number; s1: number; s2: number; s3: number; t: number; result: number },
+  limit: number,
+): Code[] {
+  // prettier-ignore
+  return [
+    loop,
+    ...xoshiroNext(words),
+    get(limit), i32(0), ne, get(words.result), get(limit), geU, and, branchIf(0),
+    end,
+  ];
+}
+
 function drawRowsFunction(): ModuleFunction {
   const [state, count, bound, limit, draws, wraps] = [0, 1, 2, 3, 4, 5];
   const [s0, s1, s2, s3, t, result, k, at, drawn, wrapped] = [6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
@@ -89,11 +113,7 @@ function drawRowsFunction(): ModuleFunction {
     i32(0), set(wrapped),
     i32(0), set(k),
     ...countedLoop(k, count, [
-      // Random.nextInt's rejection: a value at or above the limit (when there is one) is drawn again
-      loop,
-      ...xoshiroNext({ s0, s1, s2, s3, t, result }),
-      get(limit), i32(0), ne, get(result), get(limit), geU, and, branchIf(0),
-      end,
+      ...acceptedDraw({ s0, s1, s2, s3, t, result }, limit),
       get(draws), get(result), get(bound), remU, tee(drawn), add, tee(at),
       get(at), load8(), i32(1), add, i32(255), and, tee(t), store8(),
       // the row is written at the end of the list always; the list grows only when its byte wrapped
@@ -108,6 +128,27 @@ function drawRowsFunction(): ModuleFunction {
     params: [I32, I32, I32, I32, I32, I32],
     results: [I32],
     locals: Array.from({ length: 10 }, () => I32),
+    body: body.flat(),
+  };
+}
+
+function skipRowsFunction(): ModuleFunction {
+  const [state, count, limit] = [0, 1, 2];
+  const [s0, s1, s2, s3, t, result, k] = [3, 4, 5, 6, 7, 8, 9];
+  // prettier-ignore
+  const body: Code[] = [
+    ...xoshiroLoad(state, { s0, s1, s2, s3 }),
+    i32(0), set(k),
+    ...countedLoop(k, count, [
+      ...acceptedDraw({ s0, s1, s2, s3, t, result }, limit),
+    ]),
+    ...xoshiroStore(state, { s0, s1, s2, s3 }),
+  ];
+  return {
+    name: 'skipRows',
+    params: [I32, I32, I32],
+    results: [],
+    locals: Array.from({ length: 7 }, () => I32),
     body: body.flat(),
   };
 }
@@ -181,7 +222,11 @@ const wasm = webAssembly as WasmApi;
 let compiled: object | undefined;
 
 function resampleModule(): object {
-  compiled ??= new wasm.Module(encodeModule([drawRowsFunction(), scoreRanksFunction()], { shared: false }));
+  compiled ??= new wasm.Module(
+    encodeModule([drawRowsFunction(), skipRowsFunction(), scoreRanksFunction()], {
+      shared: false,
+    }),
+  );
   return compiled;
 }
 
@@ -195,6 +240,12 @@ interface Layout {
   above: number;
   sums: number;
 }
+
+/**
+ * Draws a skipRows call moves the generator on by, at most: a function's optimised code is used from its
+ * next call on, so one long call would run its baseline code throughout (6 ns a draw against 2).
+ */
+const SKIP_CHUNK = 2 ** 20;
 
 /** The generator a Resampler draws with: its state is handed to the kernels and back. */
 interface Generator {
@@ -335,6 +386,15 @@ export class Resampler {
     }
   }
 
+  /** Moves `random` on past `resamples` resamples' draws, as `draw` would, without counting them. */
+  skip(random: Generator, resamples: number): void {
+    random.saveState(this.words);
+    // in calls of SKIP_CHUNK draws
+    for (let left = resamples * this.count; left > 0; left -= SKIP_CHUNK)
+      this.kernels.skipRows(this.at.state, Math.min(left, SKIP_CHUNK), this.limit);
+    random.restoreState(this.words);
+  }
+
   /** Makes the next `counts` and `rankedSums` those of every row drawn once: the estimate on the rows themselves. */
   drawEveryRowOnce(): void {
     this.over.clear();
@@ -363,5 +423,85 @@ export class Resampler {
     this.kernels.scoreRanks(at.order, at.cellAtRank, at.above, at.draws, rows, at.sums);
     const [tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold] = this.sumView;
     return { tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold };
+  }
+}
+
+/** What a ResampleThread's worker is given (see resample-worker.ts). */
+export interface ResampleJob {
+  rows: number;
+  ranked: RankedRows;
+  /** The generator's state before the bootstrap's first resample. */
+  state: Uint32Array;
+  /** The first of the worker's resamples, and how many. */
+  first: number;
+  count: number;
+  /** Int32 slots (CONTROL), and six doubles a resample for its sums (see rankedSums). */
+  control: SharedArrayBuffer;
+  sums: SharedArrayBuffer;
+}
+
+/** The slots of a ResampleJob's control words. */
+export const CONTROL = {
+  /** Resamples whose sums are written, in order from the first; notified at each. */
+  done: 0,
+  /** Set by the calling thread when it stops waiting: the worker stops at its next resample. */
+  cancel: 1,
+  /** Set by the worker when it fails. */
+  failed: 2,
+  size: 3,
+} as const;
+
+/** The longest a calling thread waits for a worker's next resample before it draws the rest itself. */
+const STALL_MS = 1000;
+
+/**
+ * A run of a ranked bootstrap's resamples drawn on a worker thread while the calling thread draws the ones
+ * before it: the worker moves the generator past those first (`Resampler.skip`, a seventh of a resample's
+ * time) and writes each resample's sums as Resampler.rankedSums gives them. The calling thread takes what
+ * the worker finished (`finish`) and draws the rest itself, so a worker that fails, never starts or stalls
+ * costs time, never a different interval.
+ */
+export class ResampleThread {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly control: Int32Array,
+    private readonly sums: Float64Array,
+    private readonly count: number,
+  ) {}
+
+  /** Starts the worker on resamples [first, first + count) (`script`: the worker's entry, for the tests). */
+  static start(
+    job: Omit<ResampleJob, 'control' | 'sums'>,
+    script: URL = compiledScript(import.meta.url, 'resample-worker.js'),
+  ): ResampleThread {
+    const control = new SharedArrayBuffer(CONTROL.size * 4);
+    const sums = new SharedArrayBuffer(Math.max(1, job.count) * 6 * 8);
+    const worker = new Worker(script, { workerData: { ...job, control, sums } satisfies ResampleJob });
+    // a failure shows as resamples not done: finish draws them then
+    worker.on('error', () => undefined);
+    worker.unref();
+    return new ResampleThread(worker, new Int32Array(control), new Float64Array(sums), job.count);
+  }
+
+  /**
+   * The sums of the resamples the worker finished, in order from its first: all of them, or those done
+   * when it failed or went STALL_MS without finishing one. Stops the worker.
+   */
+  finish(): RankedSums[] {
+    const { control, count } = this;
+    for (let done = Atomics.load(control, CONTROL.done); done < count;) {
+      if (Atomics.load(control, CONTROL.failed) === 1) break;
+      if (Atomics.wait(control, CONTROL.done, done, STALL_MS) === 'timed-out') {
+        if (Atomics.load(control, CONTROL.done) === done) break;
+      }
+      done = Atomics.load(control, CONTROL.done);
+    }
+    Atomics.store(control, CONTROL.cancel, 1);
+    const done = Atomics.load(control, CONTROL.done);
+    void this.worker.terminate();
+    return Array.from({ length: done }, (_, r) => {
+      const [tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold] = this.sums.subarray(6 * r, 6 * r + 6);
+      return { tp, fp, area, precisionSum, tpAtThreshold, fpAtThreshold };
+    });
   }
 }

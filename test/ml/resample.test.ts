@@ -2,10 +2,11 @@
 // included), each row's count exact past a byte, the generator left where JavaScript's draws leave it,
 // and the fold of the draws into the cells of tied scores.
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Random } from '../../src/core/random.js';
-import { rankedLayout } from '../../src/ml/card.js';
-import { Resampler, sumsOfCells } from '../../src/ml/resample.js';
+import { metricIntervals, rankedLayout } from '../../src/ml/card.js';
+import type { MetricName } from '../../src/ml/metrics.js';
+import { Resampler, ResampleThread, sumsOfCells } from '../../src/ml/resample.js';
 
 describe('Resampler', () => {
   it('draws the rows Random.nextInt draws, counts each exactly past 255, and leaves the generator where they leave it', () => {
@@ -114,5 +115,124 @@ describe('Resampler', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('ResampleThread', () => {
+  /** A ranked layout of `rows` rows with tied and distinct scores, and a generator's first state. */
+  function job(rows: number, seed: number) {
+    const random = new Random(seed);
+    const y = Float64Array.from({ length: rows }, () => (random.next() < 0.2 ? 1 : 0));
+    const scores = Float64Array.from(y, (label) => Math.round((label + random.nextNormal()) * 50) / 50);
+    const layout = rankedLayout(y, scores, 0.5);
+    const state = new Uint32Array(4);
+    new Random(seed + 1).saveState(state);
+    return { layout, state };
+  }
+
+  /** Resamples [first, first + count) drawn on the calling thread. */
+  function drawnHere(
+    rows: number,
+    layout: ReturnType<typeof rankedLayout>,
+    state: Uint32Array,
+    first: number,
+    count: number,
+  ) {
+    const random = new Random();
+    random.restoreState(state);
+    const resampler = Resampler.create(rows, layout);
+    resampler.skip(random, first);
+    return Array.from({ length: count }, () => {
+      resampler.draw(random);
+      return resampler.rankedSums();
+    });
+  }
+
+  it('draws on a worker the resamples the calling thread would draw from where they start', () => {
+    const rows = 3000;
+    const { layout, state } = job(rows, 11);
+    const thread = ResampleThread.start({ rows, ranked: layout, state, first: 7, count: 5 });
+    expect(thread.finish()).toEqual(drawnHere(rows, layout, state, 7, 5));
+  });
+
+  it('gives back nothing, without hanging, from a worker that fails or never gets going', () => {
+    const rows = 500;
+    const { layout, state } = job(rows, 3);
+    for (const script of ['throw new Error("the worker fails as it starts")', 'while (true) {}']) {
+      const thread = ResampleThread.start(
+        { rows, ranked: layout, state, first: 0, count: 4 },
+        new URL(`data:text/javascript,${encodeURIComponent(script)}`),
+      );
+      expect(thread.finish()).toEqual([]);
+    }
+  });
+
+  it('keeps what a worker finished before it stalled', () => {
+    const rows = 500;
+    const { layout, state } = job(rows, 5);
+    // writes two resamples' sums (made-up numbers), says so, then stops answering
+    const script = `
+      import { workerData } from 'node:worker_threads';
+      const sums = new Float64Array(workerData.sums);
+      sums.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+      const control = new Int32Array(workerData.control);
+      Atomics.store(control, 0, 2);
+      Atomics.notify(control, 0);
+      while (true) {}
+    `;
+    const thread = ResampleThread.start(
+      { rows, ranked: layout, state, first: 0, count: 6 },
+      new URL(`data:text/javascript,${encodeURIComponent(script)}`),
+    );
+    expect(thread.finish()).toEqual([
+      { tp: 1, fp: 2, area: 3, precisionSum: 4, tpAtThreshold: 5, fpAtThreshold: 6 },
+      { tp: 7, fp: 8, area: 9, precisionSum: 10, tpAtThreshold: 11, fpAtThreshold: 12 },
+    ]);
+  });
+});
+
+describe('metricIntervals on two threads', () => {
+  /** A test part large enough for a second thread: 250,000 rows × 200 resamples. */
+  function testPart() {
+    const random = new Random(8);
+    const rows = 250_000;
+    const yTrue = Float64Array.from({ length: rows }, () => (random.next() < 0.15 ? 1 : 0));
+    const scores = Float64Array.from(
+      yTrue,
+      (label) => 1 / (1 + Math.exp(-(label * 1.5 + random.nextNormal()))),
+    );
+    return { yTrue, scores, metrics: ['roc_auc', 'pr_auc', 'f1'] as MetricName[], resamples: 200, seed: 4 };
+  }
+
+  it('gives the intervals of one thread, bit for bit, with resamples drawn by the worker', () => {
+    const part = testPart();
+    const finish = vi.spyOn(ResampleThread.prototype, 'finish');
+    try {
+      expect(metricIntervals({ ...part, threads: 2 })).toEqual(metricIntervals({ ...part, threads: 1 }));
+      // the worker took part: it gave back resamples
+      expect(finish).toHaveBeenCalledTimes(1);
+      expect(finish.mock.results[0].value.length).toBeGreaterThan(0);
+    } finally {
+      finish.mockRestore();
+    }
+  });
+
+  it('draws the rest itself, to the same intervals, when its worker fails or stalls', () => {
+    const part = testPart();
+    const serial = metricIntervals({ ...part, threads: 1 });
+    const start = ResampleThread.start.bind(ResampleThread);
+    for (const script of ['throw new Error("no worker")', 'while (true) {}']) {
+      const spy = vi
+        .spyOn(ResampleThread, 'start')
+        .mockImplementation((job) =>
+          start(job, new URL(`data:text/javascript,${encodeURIComponent(script)}`)),
+        );
+      try {
+        expect(metricIntervals({ ...part, threads: 2 })).toEqual(serial);
+        expect(spy).toHaveBeenCalledTimes(1);
+      } finally {
+        spy.mockRestore();
+      }
+    }
   });
 });

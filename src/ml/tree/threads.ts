@@ -3,11 +3,11 @@
 // summed), the node's histogram the sum of its segments', exact on the gradients' grids; the gradient pass
 // goes by segment too (a row's result depends on that row only). Forests grow whole trees from per-tree
 // seeds. Any thread count: the same model.
-import { sep } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { usableCores } from '../../core/cores.js';
 import { errors } from '../../core/errors.js';
+import { compiledScript } from '../../core/paths.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
@@ -63,16 +63,7 @@ export function boostingThreads(threads: number, rows: number, columns: number):
 
 /** The compiled worker entry; when running from the TypeScript sources (tests), its twin under dist/. */
 export function workerScriptUrl(): URL {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new URL('./worker.js', here);
-  const path = fileURLToPath(here);
-  const marker = `${sep}src${sep}`;
-  const at = path.lastIndexOf(marker);
-  const compiled = `${path.slice(0, at)}${sep}dist${sep}${path.slice(at + marker.length)}`.replace(
-    /threads\.ts$/,
-    'worker.js',
-  );
-  return pathToFileURL(compiled);
+  return compiledScript(import.meta.url, 'worker.js');
 }
 
 /**

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { errors, isPipewrightError } from '../../core/errors.js';
 import type { Predictor } from '../../ml/bundle.js';
+import { resolveThreads } from '../../ml/tree/threads.js';
 import { cardMetrics, metricIntervals, type MetricInterval } from '../../ml/card.js';
 import { explainGlobally, type GlobalExplanation } from '../../ml/explain/global.js';
 import type { Frame } from '../../ml/frame.js';
@@ -281,6 +282,8 @@ export function evaluate(input: EvaluateInput): Evaluation {
           resamples: settings.bootstrap,
           seed: input.seed,
           order: testOrder,
+          // the run's thread budget (model.threads: every core the run may use unless set)
+          threads: resolveThreads(input.training?.model.threads),
         })
       : undefined;
   const rounded = (values: Record<string, number>) =>
