@@ -469,14 +469,23 @@ export class ResampleThread {
     private readonly count: number,
   ) {}
 
-  /** Starts the worker on resamples [first, first + count) (`script`: the worker's entry, for the tests). */
+  /**
+   * Starts the worker on resamples [first, first + count) (`script`: the worker's entry, for the tests);
+   * undefined when no thread can be started (the calling thread then draws them all).
+   */
   static start(
     job: Omit<ResampleJob, 'control' | 'sums'>,
     script: URL = compiledScript(import.meta.url, 'resample-worker.js'),
-  ): ResampleThread {
+  ): ResampleThread | undefined {
     const control = new SharedArrayBuffer(CONTROL.size * 4);
     const sums = new SharedArrayBuffer(Math.max(1, job.count) * 6 * 8);
-    const worker = new Worker(script, { workerData: { ...job, control, sums } satisfies ResampleJob });
+    let worker: Worker;
+    try {
+      worker = new Worker(script, { workerData: { ...job, control, sums } satisfies ResampleJob });
+    } catch {
+      // no thread to be had (a limit on threads, a missing entry): nothing is lost but the time
+      return undefined;
+    }
     // a failure shows as resamples not done: finish draws them then
     worker.on('error', () => undefined);
     worker.unref();

@@ -152,7 +152,7 @@ describe('ResampleThread', () => {
     const rows = 3000;
     const { layout, state } = job(rows, 11);
     const thread = ResampleThread.start({ rows, ranked: layout, state, first: 7, count: 5 });
-    expect(thread.finish()).toEqual(drawnHere(rows, layout, state, 7, 5));
+    expect(thread!.finish()).toEqual(drawnHere(rows, layout, state, 7, 5));
   });
 
   it('gives back nothing, without hanging, from a worker that fails or never gets going', () => {
@@ -163,7 +163,7 @@ describe('ResampleThread', () => {
         { rows, ranked: layout, state, first: 0, count: 4 },
         new URL(`data:text/javascript,${encodeURIComponent(script)}`),
       );
-      expect(thread.finish()).toEqual([]);
+      expect(thread!.finish()).toEqual([]);
     }
   });
 
@@ -184,7 +184,7 @@ describe('ResampleThread', () => {
       { rows, ranked: layout, state, first: 0, count: 6 },
       new URL(`data:text/javascript,${encodeURIComponent(script)}`),
     );
-    expect(thread.finish()).toEqual([
+    expect(thread!.finish()).toEqual([
       { tp: 1, fp: 2, area: 3, precisionSum: 4, tpAtThreshold: 5, fpAtThreshold: 6 },
       { tp: 7, fp: 8, area: 9, precisionSum: 10, tpAtThreshold: 11, fpAtThreshold: 12 },
     ]);
@@ -217,16 +217,18 @@ describe('metricIntervals on two threads', () => {
     }
   });
 
-  it('draws the rest itself, to the same intervals, when its worker fails or stalls', () => {
+  it('draws the rest itself, to the same intervals, when its worker fails, stalls or cannot start', () => {
     const part = testPart();
     const serial = metricIntervals({ ...part, threads: 1 });
     const start = ResampleThread.start.bind(ResampleThread);
-    for (const script of ['throw new Error("no worker")', 'while (true) {}']) {
-      const spy = vi
-        .spyOn(ResampleThread, 'start')
-        .mockImplementation((job) =>
-          start(job, new URL(`data:text/javascript,${encodeURIComponent(script)}`)),
-        );
+    // a worker that fails as it starts, one that never gets going, and no thread at all (a URL no worker
+    // can load, refused when the thread is made)
+    for (const script of [
+      `data:text/javascript,${encodeURIComponent('throw new Error("no worker")')}`,
+      `data:text/javascript,${encodeURIComponent('while (true) {}')}`,
+      'http://example.invalid/resample-worker.js',
+    ]) {
+      const spy = vi.spyOn(ResampleThread, 'start').mockImplementation((job) => start(job, new URL(script)));
       try {
         expect(metricIntervals({ ...part, threads: 2 })).toEqual(serial);
         expect(spy).toHaveBeenCalledTimes(1);
