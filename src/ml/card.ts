@@ -4,7 +4,7 @@
 import type { CategoryValue, Schema, Task } from '../schema/schema.js';
 import { descendingOrder, metricFunction, type MetricContext, type MetricName } from './metrics.js';
 import { Random } from '../core/random.js';
-import { Resampler, ResampleThread, sumsOfCells, type RankedSums } from './resample.js';
+import { Resampler, ResampleThread, sumsOfCells, type RankedLayout, type RankedSums } from './resample.js';
 import type { ReferenceStats } from './stats.js';
 
 export const MODEL_CARD_VERSION = 1;
@@ -100,20 +100,6 @@ const HELPED_DRAWS = 40_000_000;
  */
 const OWN_SHARE = 0.55;
 
-/**
- * The rows of a binary test set grouped by tied score, best first, so that a resample is counted into
- * one small array and scored in one pass over the groups: a draw of the row at rank r (`order[r]`) adds
- * one to `cellAtRank[r]` = 2 × (its group) + (1 when it is a positive).
- */
-export interface RankedLayout {
-  /** The rows best first (descendingOrder). */
-  order: Int32Array;
-  cellAtRank: Int32Array;
-  groups: number;
-  /** Per group: its score is at or above the threshold (the model predicts a positive). */
-  aboveThreshold: Uint8Array;
-}
-
 /** Sorts the scores once; every resample after that costs its draws and one pass over the groups. */
 export function rankedLayout(
   yTrue: ArrayLike<number>,
@@ -193,11 +179,9 @@ export function metricIntervals(options: {
   const others = metrics
     .filter((metric) => !ranked.includes(metric))
     .map((metric) => [metric, metricFunction(metric, context)] as const);
-  // each resample is drawn, a byte a row, and its draws added into the cells of tied scores in one pass
-  // over the rows best first, in the kernels (resample.ts): a draw then costs one independent memory
-  // access instead of two chained ones (a row's cell, then that cell's count), the cells' counts are
-  // written in order, and at a byte a row the draws of a test part of millions of rows mostly stay in a
-  // core's cache while the pass gathers them in rank order
+  // each resample is drawn, a byte a row, and its draws summed over the groups of tied scores in one pass
+  // over the rows best first, in the kernels (resample.ts): at a byte a row the draws of a test part of
+  // millions of rows mostly stay in a core's cache while the pass gathers them in rank order
   const resampler = n > 0 ? Resampler.create(n, layout) : undefined;
   /** The metrics of the resampler's last resample (none: of no rows). */
   const score = (): Record<string, number> => {

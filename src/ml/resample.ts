@@ -263,11 +263,17 @@ export interface RankedSums {
   fpAtThreshold: number;
 }
 
-/** The rows best first, each rank's cell (2 × group + 1 for a positive) and each group's side of the threshold. */
-export interface RankedRows {
+/**
+ * The rows of a binary test set grouped by tied score, best first (made by card.ts's rankedLayout), so
+ * that a resample is scored in one pass over the groups: a draw of the row at rank r (`order[r]`) counts
+ * in `cellAtRank[r]` = 2 × (its group) + (1 when it is a positive).
+ */
+export interface RankedLayout {
+  /** The rows best first (descendingOrder). */
   order: Int32Array;
   cellAtRank: Int32Array;
   groups: number;
+  /** Per group: its score is at or above the threshold (the model predicts a positive). */
   aboveThreshold: Uint8Array;
 }
 
@@ -275,7 +281,7 @@ export interface RankedRows {
  * The sums from each group's draws (`cellCounts`: negatives and positives of group g at 2g and 2g + 1),
  * the groups best first: the reference the kernels' scoreRanks follows operation for operation.
  */
-export function sumsOfCells(layout: RankedRows, cellCounts: ArrayLike<number>): RankedSums {
+export function sumsOfCells(layout: RankedLayout, cellCounts: ArrayLike<number>): RankedSums {
   let tp = 0;
   let fp = 0;
   let area = 0;
@@ -321,7 +327,7 @@ export class Resampler {
     private readonly rows: number,
     /** Draws in a resample: `rows`, but for the tests' own counts. */
     private readonly count: number,
-    private readonly ranked: RankedRows | undefined,
+    private readonly ranked: RankedLayout | undefined,
     private readonly at: Layout,
     buffer: ArrayBuffer,
     kernels: ResampleKernels,
@@ -340,7 +346,7 @@ export class Resampler {
    * For `rows` rows (at least one), and their ranked layout when resamples are scored by ranked
    * metrics; each resample draws `count` rows (as many as there are but in tests).
    */
-  static create(rows: number, ranked?: RankedRows, count = rows): Resampler {
+  static create(rows: number, ranked?: RankedLayout, count = rows): Resampler {
     let size = 0;
     const reserve = (bytes: number): number => {
       const at = (size + 15) & ~15;
@@ -429,7 +435,7 @@ export class Resampler {
 /** What a ResampleThread's worker is given (see resample-worker.ts). */
 export interface ResampleJob {
   rows: number;
-  ranked: RankedRows;
+  ranked: RankedLayout;
   /** The generator's state before the bootstrap's first resample. */
   state: Uint32Array;
   /** The first of the worker's resamples, and how many. */
