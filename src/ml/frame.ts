@@ -206,11 +206,14 @@ function countOnes(bytes: Uint8Array): number {
   return count;
 }
 
+/** A column being built: the chunk being filled, and the full ones before it (see FrameBuilder). */
 interface NumericBuffer {
   kind: 'numeric';
   field: Field;
   values: Float64Array;
   nulls: Uint8Array;
+  fullValues: Float64Array[];
+  fullNulls: Uint8Array[];
   nullCount: number;
 }
 
@@ -218,22 +221,36 @@ interface CategoryBuffer {
   kind: 'category';
   field: Field;
   codes: Int32Array;
+  fullCodes: Int32Array[];
   dictionary: CategoryValue[];
   /** Keyed by text so that 3 and "3" are the same category, as the coercer compares them. */
   lookup: Map<string, number>;
   nullCount: number;
 }
 
+/** The most rows a chunk of a column being built holds (see FrameBuilder). */
+const MAX_CHUNK_ROWS = 1 << 20;
+
 /**
- * Appends typed records into growable columns (capacity doubles), then hands out a Frame.
- * Category codes follow the schema's `values` order, so they are stable across frames of one schema.
+ * Appends typed records into columns, then hands out a Frame. Category codes follow the schema's
+ * `values` order, so they are stable across frames of one schema.
+ *
+ * A column grows by chunks, not by doubling: when the chunk being filled is full, a new one holds as
+ * many rows as came before it (up to MAX_CHUNK_ROWS), and `finish` joins a column's chunks into one
+ * array, a column at a time. Nothing is copied while rows come in, so the row count need not be known
+ * beforehand (no counting pass over a store), and the memory at its highest is the columns once plus
+ * one column, where doubling held the old and the new buffers together.
  */
 export class FrameBuilder {
+  /** Rows the chunk being filled holds. */
   private capacity: number;
+  /** Rows in the full chunks before it. */
+  private chunkStart = 0;
   private count = 0;
   private readonly buffers: (NumericBuffer | CategoryBuffer)[];
   private keys: Value[] | undefined;
   private target: Float64Array | undefined;
+  private readonly fullTargets: Float64Array[] = [];
   private readonly classIndex: Map<string, number> | undefined;
   private finished = false;
 
@@ -252,6 +269,8 @@ export class FrameBuilder {
           field,
           values: new Float64Array(this.capacity),
           nulls: new Uint8Array(this.capacity),
+          fullValues: [],
+          fullNulls: [],
           nullCount: 0,
         };
       }
@@ -268,6 +287,7 @@ export class FrameBuilder {
         kind: 'category',
         field,
         codes: new Int32Array(this.capacity),
+        fullCodes: [],
         dictionary,
         lookup,
         nullCount: 0,
@@ -293,22 +313,23 @@ export class FrameBuilder {
 
   push(record: TypedRecord): void {
     if (this.finished) throw new errors.PW_INTERNAL('FrameBuilder.push after finish');
-    if (this.count === this.capacity) this.grow();
+    if (this.count === this.chunkStart + this.capacity) this.nextChunk();
     const row = this.count;
+    const at = row - this.chunkStart;
     for (const buffer of this.buffers) {
       const value = record[buffer.field.name];
       if (buffer.kind === 'numeric') {
         const number = numericOf(buffer.field, value);
         if (Number.isNaN(number)) {
-          buffer.values[row] = NaN;
-          buffer.nulls[row] = 1;
+          buffer.values[at] = NaN;
+          buffer.nulls[at] = 1;
           buffer.nullCount++;
         } else {
-          buffer.values[row] = number;
-          buffer.nulls[row] = 0;
+          buffer.values[at] = number;
+          buffer.nulls[at] = 0;
         }
       } else if (value === null || value === undefined) {
-        buffer.codes[row] = -1;
+        buffer.codes[at] = -1;
         buffer.nullCount++;
       } else {
         const text = String(value);
@@ -318,11 +339,11 @@ export class FrameBuilder {
           buffer.lookup.set(text, code);
           buffer.dictionary.push(value);
         }
-        buffer.codes[row] = code;
+        buffer.codes[at] = code;
       }
     }
     if (this.keys) this.keys.push(record[this.schema.key!.name] ?? null);
-    if (this.target) this.target[row] = this.targetValue(record, row);
+    if (this.target) this.target[at] = this.targetValue(record, row);
     this.count++;
   }
 
@@ -360,21 +381,25 @@ export class FrameBuilder {
     return index;
   }
 
-  private grow(): void {
-    const capacity = this.capacity * 2;
+  /** Closes the chunk being filled and opens the next one. */
+  private nextChunk(): void {
+    this.chunkStart += this.capacity;
+    const capacity = Math.min(MAX_CHUNK_ROWS, Math.max(this.capacity, this.chunkStart));
     for (const buffer of this.buffers) {
       if (buffer.kind === 'numeric') {
-        buffer.values = growFloat64(buffer.values, capacity);
-        const nulls = new Uint8Array(capacity);
-        nulls.set(buffer.nulls);
-        buffer.nulls = nulls;
+        buffer.fullValues.push(buffer.values);
+        buffer.fullNulls.push(buffer.nulls);
+        buffer.values = new Float64Array(capacity);
+        buffer.nulls = new Uint8Array(capacity);
       } else {
-        const codes = new Int32Array(capacity);
-        codes.set(buffer.codes);
-        buffer.codes = codes;
+        buffer.fullCodes.push(buffer.codes);
+        buffer.codes = new Int32Array(capacity);
       }
     }
-    if (this.target) this.target = growFloat64(this.target, capacity);
+    if (this.target) {
+      this.fullTargets.push(this.target);
+      this.target = new Float64Array(capacity);
+    }
     this.capacity = capacity;
   }
 
@@ -390,15 +415,18 @@ export class FrameBuilder {
         columns.set(buffer.field.name, {
           kind: 'numeric',
           field: buffer.field,
-          values: trim(buffer.values, rows),
-          nulls: buffer.nullCount === 0 ? (noNulls ??= new Uint8Array(rows)) : trim(buffer.nulls, rows),
+          values: (buffer.values = joined(buffer.fullValues, buffer.values, rows)),
+          nulls:
+            buffer.nullCount === 0
+              ? (noNulls ??= new Uint8Array(rows))
+              : (buffer.nulls = joined(buffer.fullNulls, buffer.nulls, rows)),
           nullCount: buffer.nullCount,
         });
       } else {
         columns.set(buffer.field.name, {
           kind: 'category',
           field: buffer.field,
-          codes: trim(buffer.codes, rows),
+          codes: (buffer.codes = joined(buffer.fullCodes, buffer.codes, rows)),
           dictionary: buffer.dictionary,
           nullCount: buffer.nullCount,
         });
@@ -409,21 +437,26 @@ export class FrameBuilder {
       rows,
       columns,
       this.keys,
-      this.target ? trim(this.target, rows) : undefined,
+      this.target ? (this.target = joined(this.fullTargets, this.target, rows)) : undefined,
     );
   }
 }
 
-function growFloat64(values: Float64Array, capacity: number): Float64Array {
-  const grown = new Float64Array(capacity);
-  grown.set(values);
-  return grown;
-}
-
-/** A tight copy, so the frame does not pin the unused half of a doubled buffer. */
-function trim<T extends Float64Array | Uint8Array | Int32Array>(buffer: T, rows: number): T {
-  if (buffer.length === rows) return buffer;
-  return buffer.slice(0, rows) as T;
+/**
+ * A column's `rows` values, from its full chunks (emptied, so that each chunk can be freed as soon as
+ * it is copied) and the one being filled: a tight copy, so the frame does not pin a chunk's unused end.
+ */
+function joined<T extends Float64Array | Uint8Array | Int32Array>(full: T[], current: T, rows: number): T {
+  if (full.length === 0) return current.length === rows ? current : (current.slice(0, rows) as T);
+  const out = new (current.constructor as new (length: number) => T)(rows);
+  let at = 0;
+  for (const chunk of full) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  full.length = 0;
+  out.set(current.subarray(0, rows - at), at);
+  return out;
 }
 
 /** Builds a frame from typed records (e.g. a store cursor mapped through compileCoercer). */

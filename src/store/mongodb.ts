@@ -226,6 +226,12 @@ class MongoCollection implements Collection {
     );
   }
 
+  async estimatedCount(): Promise<number> {
+    return this.store.run(`estimating the size of collection "${this.name}"`, () =>
+      this.driver.estimatedDocumentCount(),
+    );
+  }
+
   async createIndex(field: string): Promise<void> {
     await this.store.run(`creating an index on "${field}" in collection "${this.name}"`, () =>
       this.driver.createIndex({ [field]: 1 }),

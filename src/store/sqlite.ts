@@ -562,6 +562,15 @@ export class EmbeddedCollection implements Collection {
     return count;
   }
 
+  async estimatedCount(): Promise<number> {
+    const store = this.store;
+    return store.run(`counting "${this.name}"`, () => {
+      if (!store.exists(this.name)) return 0;
+      const row = store.statement(`SELECT max(rowid) FROM ${this.table}`).raw().get() as [number | null];
+      return Math.max(0, Number(row[0] ?? 0));
+    });
+  }
+
   async createIndex(field: string): Promise<void> {
     if (field === '_id') return;
     const store = this.store;

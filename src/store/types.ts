@@ -42,6 +42,12 @@ export interface Collection {
   upsertMany(docs: Document[]): Promise<UpsertResult>;
   find(filter?: Filter, options?: FindOptions): AsyncIterable<Document>;
   countDocuments(filter?: Filter): Promise<number>;
+  /**
+   * About how many documents the collection holds, from what the store keeps about it rather than a
+   * pass over them (MongoDB's collection metadata; the embedded store's highest row number), for a
+   * progress display: it may be off after deletions, or for integer keys that skip numbers.
+   */
+  estimatedCount(): Promise<number>;
   createIndex(field: string): Promise<void>;
   deleteMany(filter?: Filter): Promise<number>;
   drop(): Promise<void>;

@@ -1,4 +1,5 @@
 // The columnar frame: typed columns, dictionaries, null masks, streaming growth, selection and slicing.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   frameFromColumns,
@@ -7,6 +8,7 @@ import {
   FrameBuilder,
 } from '../../src/ml/frame.js';
 import type { PipewrightError } from '../../src/core/errors.js';
+import { parseSchema } from '../../src/schema/schema.js';
 import { customerRecords, customerSchema } from './fixtures.js';
 
 describe('Frame', () => {
@@ -73,6 +75,69 @@ describe('Frame', () => {
     );
     expect(Array.from(fromStream.target!)).toEqual(Array.from(fromList.target!));
     expect(fromStream.numeric('income').values.length).toBe(3000);
+  });
+
+  it('joins the chunks a column grew by into the frame an exactly sized builder makes', () => {
+    const pool = customerRecords(2500, 8, 0.2);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 2500 }), fc.integer({ min: 1, max: 300 }), (rows, capacity) => {
+        const records = pool.slice(0, rows);
+        const chunked = new FrameBuilder(schema, capacity);
+        const exact = new FrameBuilder(schema, rows);
+        for (const record of records) {
+          chunked.push(record);
+          exact.push(record);
+        }
+        const [got, want] = [chunked.finish(), exact.finish()];
+        expect(got.rows).toBe(rows);
+        for (const name of ['age', 'income', 'active', 'joined']) {
+          const [a, b] = [got.numeric(name), want.numeric(name)];
+          expect(a.values.length).toBe(rows);
+          expect(a.nulls.length).toBe(rows);
+          expect(a.values).toEqual(b.values);
+          expect(a.nulls).toEqual(b.nulls);
+          expect(a.nullCount).toBe(b.nullCount);
+        }
+        for (const name of ['plan', 'city']) {
+          expect(got.category(name).codes).toEqual(want.category(name).codes);
+          expect(got.category(name).codes.length).toBe(rows);
+          expect(got.category(name).dictionary).toEqual(want.category(name).dictionary);
+        }
+        expect(got.target).toEqual(want.target);
+        expect(got.keys).toEqual(want.keys);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps every row of a column that grew past the largest chunk', () => {
+    // 2^21 + 3 rows from a builder that starts at one row: chunks double up to 2^20 rows, then stay there
+    const small = parseSchema(`
+name: wide
+fields:
+  x: { type: number, nullable: true }
+  y: { type: integer, role: target, values: [0, 1] }
+`);
+    const rows = (1 << 21) + 3;
+    const builder = new FrameBuilder(small, 1);
+    const record = { x: 0 as number | null, y: 0 };
+    for (let i = 0; i < rows; i++) {
+      record.x = i % 1001 === 0 ? null : i;
+      record.y = i & 1;
+      builder.push(record);
+    }
+    const frame = builder.finish();
+    const x = frame.numeric('x');
+    expect(x.values.length).toBe(rows);
+    let wrong = 0;
+    for (let i = 0; i < rows; i++) {
+      const missing = i % 1001 === 0;
+      if (missing ? x.nulls[i] !== 1 || !Number.isNaN(x.values[i]) : x.nulls[i] !== 0 || x.values[i] !== i)
+        wrong++;
+      if (frame.target![i] !== (i & 1)) wrong++;
+    }
+    expect(wrong).toBe(0);
+    expect(x.nullCount).toBe(Math.floor((rows - 1) / 1001) + 1);
   });
 
   it('round-trips a row back to the typed record it came from', () => {

@@ -1,4 +1,4 @@
-// Ingest reads the store into a frame sized once to the row count, finds repeated keys without
+// Ingest reads the store into a frame without counting it first, finds repeated keys without
 // remembering keys that arrive in rising order, and hashes the keys in slices as if in one piece.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -116,5 +116,44 @@ describe('ingest', () => {
       expect(table.getChild('size')!.get(row)).toBe(frame.value('size', row));
       expect(table.getChild('maker')!.get(row)).toBe(frame.value('maker', row));
     }
+  });
+
+  it('fails with PW_DATA_EMPTY on a collection never written and on one emptied, before reading further', async () => {
+    const store = EmbeddedStore.open(join(dir, 'empty.db'));
+    const context = { runId: 'test', dir, logger: silentLogger(), progress: () => {} };
+    const rows = store.collection('emptied', { keyType: 'integer' });
+    await rows.insertMany([{ _id: 1, id: 1, size: 1, maker: 'a', y: true }]);
+    await rows.deleteMany();
+    for (const collection of ['never', 'emptied']) {
+      await expect(
+        ingestStep.run(context, { store, collection, schema, batchSize: 500 }),
+      ).rejects.toMatchObject({ code: 'PW_DATA_EMPTY' });
+    }
+    await store.close();
+  });
+
+  it('reports progress as the share of the estimated rows read so far', async () => {
+    const store = EmbeddedStore.open(join(dir, 'progress.db'));
+    const documents = Array.from({ length: 40_000 }, (_, i) => ({
+      _id: i + 1,
+      id: i + 1,
+      size: i / 4,
+      maker: `m${i % 3}`,
+      y: i % 3 === 0,
+    }));
+    await store.collection('rows', { keyType: 'integer' }).insertMany(documents);
+    const seen: (number | undefined)[] = [];
+    const context = {
+      runId: 'test',
+      dir,
+      logger: silentLogger(),
+      progress: (share: number | undefined) => seen.push(share),
+    };
+    const output = await ingestStep.run(context, { store, collection: 'rows', schema, batchSize: 500 });
+    await store.close();
+    expect(output.frame.rows).toBe(40_000);
+    expect(seen.length).toBe(2);
+    expect(seen[0]).toBeCloseTo(16_384 / 40_000, 9);
+    expect(seen[1]).toBeCloseTo(32_768 / 40_000, 9);
   });
 });

@@ -87,25 +87,28 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     const collection = store.collection(collectionName, {
       keyType: schema.key?.type === 'integer' ? 'integer' : 'string',
     });
-    const total = await collection.countDocuments();
-    if (total === 0) {
-      throw new errors.PW_DATA_EMPTY(
-        `The collection ${collectionName} in ${store.description} holds no documents`,
-        {
-          hint: `Push data first: pipewright push <file>${collectionName ? ` --collection ${collectionName}` : ''}.`,
-        },
-      );
-    }
+    // for the progress display only: counting the documents would be a pass over all of them
+    const estimate = await collection.estimatedCount();
     const extraColumns = new Set<string>();
     const known = new Set(schema.fields.map((f) => f.name));
     // The full read is projected to the schema's fields, so fields outside it are looked for in a
     // sample: the oldest and the newest keys, where older exports and newer writers show up.
     for (const direction of [1, -1] as const) {
+      let sampled = 0;
       for await (const doc of collection.find(
         {},
         { limit: EXTRA_COLUMN_SAMPLE, batchSize: EXTRA_COLUMN_SAMPLE, sort: { _id: direction } },
       )) {
+        sampled++;
         for (const name of Object.keys(doc)) if (name !== '_id' && !known.has(name)) extraColumns.add(name);
+      }
+      if (sampled === 0) {
+        throw new errors.PW_DATA_EMPTY(
+          `The collection ${collectionName} in ${store.description} holds no documents`,
+          {
+            hint: `Push data first: pipewright push <file>${collectionName ? ` --collection ${collectionName}` : ''}.`,
+          },
+        );
       }
     }
 
@@ -113,9 +116,8 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     for (const field of schema.fields) if (field.role !== 'ignore') projection[field.name] = 1;
     const coerce = compileCoercer(schema);
     const checked = coerce.fields.filter((f) => f.role !== 'ignore');
-    // Sized to the count, so the columns are allocated once: doubling would hold the old and the new
-    // buffers together and leave up to half of the last one unused.
-    const builder = new FrameBuilder(schema, total, `collection ${collectionName}`);
+    // the columns grow by chunks, joined once at the end (see FrameBuilder): no count needed first
+    const builder = new FrameBuilder(schema, undefined, `collection ${collectionName}`);
     const issues: IngestOutput['issues'] = { missing: {}, type: {}, range: {}, category: {} };
     const seenColumns = new Set<string>();
     const keyName = schema.key?.name;
@@ -158,7 +160,10 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
       }
       builder.push(result.record);
       if ((rowsRead & 0x3fff) === 0)
-        context.progress(rowsRead / total, `${rowsRead.toLocaleString('en')} rows`);
+        context.progress(
+          estimate > 0 ? Math.min(0.99, rowsRead / estimate) : undefined,
+          `${rowsRead.toLocaleString('en')} rows`,
+        );
     }
     const frame = builder.finish();
     const dataHash = frameHash(frame);
