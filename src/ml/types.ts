@@ -33,6 +33,11 @@ export interface Estimator {
    * them); undefined until it has fitted (a model read back from JSON has not).
    */
   readonly fitThreads?: number;
+  /**
+   * Why the last fit trained on fewer threads than it would have (its worker threads could not be
+   * started: the model is the same, only slower to learn); undefined when nothing was given up.
+   */
+  readonly fitFallback?: string;
 }
 
 /** What an estimator learns: one of two classes, one of k classes, or a number (the schema's task). */

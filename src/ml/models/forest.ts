@@ -176,7 +176,7 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
               : (params.max_depth ?? FOREST_DEPTH_LIMIT) + 3,
         },
         params.n_estimators,
-        await workers.ready(),
+        await this.startedWorkers(workers),
         // each tree joins the model (in index order) as soon as it and those before it are grown
         (tree) => {
           ensemble.append(tree);

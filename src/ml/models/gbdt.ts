@@ -251,7 +251,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
         data,
         params,
         threads,
-        await workers.ready(),
+        await this.startedWorkers(workers),
         outputs,
         trainWeights !== null,
       );

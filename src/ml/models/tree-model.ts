@@ -4,6 +4,8 @@ import { errors } from '../../core/errors.js';
 import { decodeFloat64 } from '../codec.js';
 import { classWeightsOf, cloneClassWeight, type ClassWeightParam } from '../params.js';
 import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
+import type { Worker } from 'node:worker_threads';
+import type { StartingWorkers } from '../tree/threads.js';
 import type { Estimator, EstimatorJSON, FitOptions, Matrix } from '../types.js';
 
 /** The learned state every tree model keeps (and writes into its JSON). */
@@ -28,6 +30,23 @@ export abstract class TreeModel<
   private importance: Float64Array = new Float64Array(0);
   /** See Estimator.fitThreads: set by the subclass's fit. */
   fitThreads: number | undefined;
+  /** See Estimator.fitFallback: set by the subclass's fit. */
+  fitFallback: string | undefined;
+
+  /**
+   * The workers a fit asked for, or none when they could not be started: the fit then trains on the
+   * calling thread alone (any thread count learns the same model) and says so in fitFallback.
+   */
+  protected async startedWorkers(workers: StartingWorkers): Promise<Worker[]> {
+    const started = await workers.ready();
+    this.fitFallback = undefined;
+    if (workers.failure) {
+      this.fitThreads = 1;
+      const cause = (workers.failure as { cause?: unknown }).cause;
+      this.fitFallback = `trained on 1 thread: ${workers.failure.message}${cause instanceof Error ? ` (${cause.message})` : ''}`;
+    }
+    return started;
+  }
 
   constructor(readonly params: P) {}
 

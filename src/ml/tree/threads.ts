@@ -87,7 +87,13 @@ export class StartingWorkers {
     const launched: Worker[] = [];
     const booting = Promise.all(
       Array.from({ length: count }, () => {
-        const worker = takeWarmWorker() ?? startWorker(url);
+        let worker: Worker;
+        try {
+          worker = takeWarmWorker() ?? startWorker(url);
+        } catch (error) {
+          // no thread to be had (a limit on threads, no memory for another): a failure like any other
+          return Promise.reject(error as Error);
+        }
         launched.push(worker);
         return firstMessage(worker, 'booted').then(() => worker);
       }),
@@ -109,9 +115,18 @@ export class StartingWorkers {
     for (const worker of this.launched) worker.postMessage(binning ?? null);
   }
 
-  /** The started workers, each waiting for its work. */
+  /** Why the workers could not be started, once `ready` has given none; undefined otherwise. */
+  failure: Error | undefined;
+
+  /**
+   * The started workers, each waiting for its work; none when any of them could not be started (those
+   * that were are stopped), with the reason in `failure`: the fit goes on on the calling thread alone.
+   */
   ready(): Promise<Worker[]> {
-    return this.booting;
+    return this.booting.catch((error: unknown) => {
+      this.failure = error as Error;
+      return [];
+    });
   }
 
   /** Stops every worker (those already stopped are left as they are). */
@@ -543,8 +558,9 @@ export class BoostingThreads implements NodeOperations {
         }),
       ),
     );
+    // fewer threads than segments when workers could not be started: the calling thread takes the rest
     const segments = workspace.plan.segments;
-    if (segments !== 1 && segments !== workers.length + 1)
+    if (segments !== 1 && workers.length + 1 > segments)
       throw new errors.PW_INTERNAL(`${segments} segments for ${workers.length + 1} threads`);
     return new BoostingThreads(workspace, workers, segments);
   }

@@ -83,6 +83,8 @@ export const trainStep: Step<TrainInput, TrainOutput> = {
       balanced.y,
       balanced.sampleWeight ? { sampleWeight: balanced.sampleWeight } : {},
     );
+    // the same model on fewer threads: worth a warning, not a failure
+    if (estimator.fitFallback) context.logger.warn(`${estimator.kind} ${estimator.fitFallback}`);
     return { model: estimator, trainingRows: balanced.X.rows };
   },
   save(output, dir) {

@@ -57,6 +57,10 @@ function placed(column: Float64Array, inSharedMemory: boolean): Float64Array {
   return shared;
 }
 
+/** A module of the compiled build, as a quoted URL to import from a script run in a process of its own. */
+const module = (path: string): string =>
+  JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', ...path.split('/'))).href);
+
 describe('tree learning over threads', () => {
   it('bins shared data exactly as one thread does, whichever thread takes which feature', () => {
     fc.assert(
@@ -244,8 +248,6 @@ describe('tree learning over threads', () => {
   it("ends a shared step with PW_INTERNAL when a worker fails in it, rather than waiting for the worker's piece", () => {
     // in a process of its own: a calling thread that waited for the failed worker's piece would block
     // (synchronously) until the guard below kills it
-    const module = (path: string): string =>
-      JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', ...path.split('/'))).href);
     const script = join(mkdtempSync(join(tmpdir(), 'pw-failing-')), 'failing.mjs');
     writeFileSync(
       script,
@@ -288,6 +290,62 @@ console.log(failure?.code);`,
     expect(result.signal).toBeNull();
     expect(result.stdout.trim()).toBe('PW_INTERNAL');
     expect(result.status).toBe(0);
+  });
+
+  it('trains the one-thread model on the calling thread, and says so, when no worker thread can be started', () => {
+    // a process of its own whose worker threads all fail as they start (its preload throws off the
+    // main thread), as when a limit on threads refuses them
+    const dir = mkdtempSync(join(tmpdir(), 'pw-no-threads-'));
+    const preload = join(dir, 'no-threads.mjs');
+    writeFileSync(
+      preload,
+      `import { isMainThread } from 'node:worker_threads';
+if (!isMainThread) throw new Error('no thread for this process');`,
+    );
+    const script = join(dir, 'fit.mjs');
+    writeFileSync(
+      script,
+      `import { Random } from ${module('core/random.js')};
+import { GradientBoostingModel } from ${module('ml/models/gbdt.js')};
+import { RandomForestModel } from ${module('ml/models/forest.js')};
+const rows = 70000;
+const random = new Random(5);
+const columns = Array.from({ length: 5 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
+const y = Float64Array.from({ length: rows }, (_, i) => (columns[0][i] - columns[3][i] > random.nextNormal() ? 1 : 0));
+const X = { rows, cols: 5, names: ['a', 'b', 'c', 'd', 'e'], columns };
+const out = {};
+for (const [name, Model, params] of [
+  ['gbdt', GradientBoostingModel, { max_iter: 8, early_stopping: false }],
+  ['forest', RandomForestModel, { n_estimators: 5, max_depth: 6 }],
+]) {
+  const one = await new Model({ ...params, threads: 1 }).fit(X, y);
+  const two = await new Model({ ...params, threads: 2 }).fit(X, y);
+  out[name] = {
+    same: JSON.stringify(two.toJSON().state) === JSON.stringify(one.toJSON().state),
+    threads: two.fitThreads,
+    fallback: two.fitFallback,
+  };
+}
+console.log(JSON.stringify(out));`,
+    );
+    const run = (args: string[]) =>
+      spawnSync(process.execPath, [...args, script], { encoding: 'utf8', timeout: 120_000 });
+    const refused = run(['--import', pathToFileURL(preload).href]);
+    expect(refused.status).toBe(0);
+    const result = JSON.parse(refused.stdout) as Record<
+      string,
+      { same: boolean; threads: number; fallback?: string }
+    >;
+    for (const name of ['gbdt', 'forest']) {
+      expect(result[name].same).toBe(true);
+      expect(result[name].threads).toBe(1);
+      expect(result[name].fallback).toContain('no thread for this process');
+    }
+    // the same script where threads can be had trains on two, with nothing given up
+    const normal = JSON.parse(run([]).stdout) as typeof result;
+    for (const name of ['gbdt', 'forest']) {
+      expect(normal[name]).toEqual({ same: true, threads: 2 });
+    }
   });
 
   it('boosts a bit-identical model on 1, 2 and 3 threads, with missing values, depth-wise or leaf-wise, rows in any order', async () => {
