@@ -14,7 +14,7 @@ import type { DataFormat, DataReader, RawRecord, ReadOptions } from '../data/rec
 import { statedDialect } from '../data/dialect.js';
 import { openReader } from '../data/reader.js';
 import { batchWriter, type BatchWriter } from './batch-writer.js';
-import { RowLedger } from './row-ledger.js';
+import { KeyLedger, RowLedger } from './row-ledger.js';
 import type { Collection, Document, DocumentStore } from '../store/types.js';
 
 export interface PushProgress {
@@ -278,6 +278,8 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
     const duplicates = { policy, identical: 0, conflicting: 0 };
     // Keys (or, without a key, row contents) seen so far in this push, and this batch's documents by key.
     const ledger = new RowLedger();
+    // a table's keys: noted without hashing while they come as rising numbers (see KeyLedger)
+    const keys = new KeyLedger();
     let batchByKey = new Map<string, Document>();
     const interval = options.progressIntervalMs ?? 200;
     let lastProgress = started;
@@ -333,7 +335,7 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
         } else {
           document = Object.assign({ _id: result.record[key] }, result.record);
           const text = String(result.record[key]);
-          const { firstLine, seen } = ledger.see(text, record.line);
+          const { firstLine, seen } = keys.see(result.record[key], text, record.line);
           if (seen > 0 && policy !== 'off') {
             const first = await earlier(document._id, text);
             if (first && canonicalJson(first) === canonicalJson(document)) {

@@ -121,3 +121,51 @@ export class RowLedger {
     this.index = index;
   }
 }
+
+/** Notes per block of a KeyLedger's rising keys (2^NOTE_BITS). */
+const NOTE_BITS = 16;
+const NOTE_MASK = (1 << NOTE_BITS) - 1;
+
+/**
+ * A RowLedger for a table's keys, which often come as rising numbers (an export sorted by its key): while
+ * each key is a number above every one before it, none can be a repeat, so it is only noted (its number
+ * and line, 12 bytes, in blocks that never move) instead of hashed into the index; the first key out of
+ * that order builds the index from the notes, and every key after it goes through the index. The same
+ * answers as a RowLedger that saw each key's text (`String(key)` for a number).
+ */
+export class KeyLedger {
+  private ledger: RowLedger | undefined;
+  private last = -Infinity;
+  private readonly keys: Float64Array[] = [];
+  private readonly lines: Uint32Array[] = [];
+  private noted = 0;
+
+  /** Records one more sighting of `key` (its text `text`) on `line`; says whether and where it was seen before. */
+  see(key: unknown, text: string, line: number): LedgerEntry {
+    if (this.ledger) return this.ledger.see(text, line);
+    if (typeof key === 'number' && key > this.last) {
+      this.last = key;
+      const offset = this.noted & NOTE_MASK;
+      if (offset === 0) {
+        this.keys.push(new Float64Array(NOTE_MASK + 1));
+        this.lines.push(new Uint32Array(NOTE_MASK + 1));
+      }
+      const block = this.noted >>> NOTE_BITS;
+      this.keys[block][offset] = key;
+      // as RowLedger remembers lines: beyond 2^32 - 1, that number
+      this.lines[block][offset] = Math.min(line, 0xffffffff);
+      this.noted++;
+      return { firstLine: line, seen: 0 };
+    }
+    const ledger = new RowLedger(this.noted + 1);
+    for (let i = 0; i < this.noted; i++)
+      ledger.see(
+        String(this.keys[i >>> NOTE_BITS][i & NOTE_MASK]),
+        this.lines[i >>> NOTE_BITS][i & NOTE_MASK],
+      );
+    this.keys.length = 0;
+    this.lines.length = 0;
+    this.ledger = ledger;
+    return ledger.see(text, line);
+  }
+}

@@ -2,7 +2,7 @@
 // sequence of sightings, through the index's growth and past the one-byte sighting counter.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { RowLedger } from '../../src/batch/row-ledger.js';
+import { KeyLedger, RowLedger } from '../../src/batch/row-ledger.js';
 
 function reference(texts: string[]): { firstLine: number; seen: number }[] {
   const known = new Map<string, { firstLine: number; count: number }>();
@@ -49,5 +49,46 @@ describe('RowLedger', () => {
     for (let i = 0; i < 200_000; i += 997)
       expect(ledger.see(String(i), 0)).toEqual({ firstLine: i + 2, seen: 1 });
     expect(ledger.distinct).toBe(200_000);
+  });
+});
+
+describe('KeyLedger', () => {
+  it("answers as a Map of the keys' texts would, whether the keys rise, stop rising, or are text", () => {
+    const key = fc.oneof(
+      fc.integer({ min: -50, max: 50 }),
+      fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+      fc.constantFrom('7', 'a', '-0', '0'),
+    );
+    fc.assert(
+      fc.property(
+        // a rising run first (as an export sorted by its key gives), long enough to fill note blocks
+        // now and then, then anything
+        fc.integer({ min: 0, max: 70_000 }),
+        fc.integer({ min: -100, max: 100 }),
+        fc.array(key, { maxLength: 300 }),
+        (rising, from, rest) => {
+          const keys: unknown[] = Array.from({ length: rising }, (_, i) => from + i * 0.5);
+          keys.push(...rest);
+          const texts = keys.map((value) => String(value));
+          const ledger = new KeyLedger();
+          const got = keys.map((value, line) => ledger.see(value, texts[line], line + 2));
+          expect(got).toEqual(reference(texts));
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('takes a key equal to the last one, right after it, for the repeat it is', () => {
+    for (const keys of [
+      [1, 2, 2, 3],
+      [5, 5],
+      [1, 2, 3, 3, 3, 4, 2],
+      [-0, 0],
+    ]) {
+      const texts = keys.map((value) => String(value));
+      const ledger = new KeyLedger();
+      expect(keys.map((value, line) => ledger.see(value, texts[line], line + 2))).toEqual(reference(texts));
+    }
   });
 });
