@@ -280,7 +280,8 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
     const ledger = new RowLedger();
     // a table's keys: noted without hashing while they come as rising numbers (see KeyLedger)
     const keys = new KeyLedger();
-    let batchByKey = new Map<string, Document>();
+    // made at the batch's first repeated key, from its documents so far: a batch without one needs none
+    let batchByKey: Map<string, Document> | undefined;
     const interval = options.progressIntervalMs ?? 200;
     let lastProgress = started;
     logger.debug(
@@ -300,10 +301,14 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
     const write = async () => {
       if (writer && documents.length > 0) await writer.write(documents);
       documents = [];
-      batchByKey = new Map();
+      batchByKey = undefined;
     };
     /** The document this push already gave for a key: in this batch, or written by an earlier one. */
     const earlier = async (id: unknown, text: string): Promise<Document | undefined> => {
+      if (!batchByKey) {
+        batchByKey = new Map();
+        for (const document of documents) batchByKey.set(String(document._id), document);
+      }
       const pending = batchByKey.get(text);
       if (pending || !target) return pending;
       // Earlier batches may still be on their way to the store.
@@ -354,7 +359,7 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
               continue;
             }
           }
-          batchByKey.set(text, document);
+          batchByKey?.set(text, document);
         }
         documents.push(document);
         if (documents.length >= batchSize) await write();
