@@ -650,7 +650,18 @@ export function compileProjection(
     );
   }
   if (included.length > 0 || (fields.length === 0 && projection._id)) {
+    const asked = new Set(included);
     return (document) => {
+      // a document with no field beyond those asked for is its own projection (the common case, as
+      // reading a table by its schema's fields: a look at its keys costs about a fifth of a copy)
+      let beyond = false;
+      for (const key in document) {
+        if (key === '_id' ? !keepId : !asked.has(key)) {
+          beyond = true;
+          break;
+        }
+      }
+      if (!beyond) return document;
       const out: Document = {};
       if (keepId && '_id' in document) out._id = document._id;
       for (let i = 0; i < included.length; i++) {

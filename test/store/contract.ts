@@ -288,6 +288,15 @@ export function defineStoreContract(
       expect(await collect(collection.find({ _id: 2 }, { projection: { _id: 0, city: 0 } }))).toEqual([
         { name: 'bob', age: 25, score: 2.5, active: false },
       ]);
+      // a document with no field beyond those asked for: whole, or without _id when it is excluded
+      await collection.insertMany([{ _id: 100, name: 'gus', age: 40 }]);
+      const all = { name: 1, age: 1, city: 1 } as const;
+      expect(await collect(collection.find({ _id: 100 }, { projection: all }))).toEqual([
+        { _id: 100, name: 'gus', age: 40 },
+      ]);
+      expect(await collect(collection.find({ _id: 100 }, { projection: { ...all, _id: 0 } }))).toEqual([
+        { name: 'gus', age: 40 },
+      ]);
     });
 
     it('combines a filter, a projection, a descending sort and a limit', async () => {
