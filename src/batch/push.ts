@@ -276,9 +276,9 @@ export async function pushFile(options: PushOptions): Promise<PushSummary> {
     const key = schema.key?.name;
     const policy = options.duplicateKeys ?? 'fail';
     const duplicates = { policy, identical: 0, conflicting: 0 };
-    // Keys (or, without a key, row contents) seen so far in this push, and this batch's documents by key.
+    // What this push has seen so far: a keyless table's row contents, or a table's keys (noted without
+    // hashing while they come as rising numbers, see KeyLedger).
     const ledger = new RowLedger();
-    // a table's keys: noted without hashing while they come as rising numbers (see KeyLedger)
     const keys = new KeyLedger();
     // made at the batch's first repeated key, from its documents so far: a batch without one needs none
     let batchByKey: Map<string, Document> | undefined;
