@@ -258,6 +258,9 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
       seed: config.split.seed,
       training: { model, imbalance: config.imbalance, preprocess: config.preprocess },
     });
+    // the ingest snapshot, written while the steps after it ran: a run whose artifacts could not be
+    // written fails here, before it publishes
+    await runner.settle();
     record.metrics = evaluation.metrics;
     if (evaluation.crossValidation) record.crossValidation = evaluation.crossValidation;
     if (evaluation.productionMetrics) record.productionMetrics = evaluation.productionMetrics;
@@ -359,6 +362,8 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
     };
     throw error;
   } finally {
+    // a run that failed before settling still ends with its snapshot written (or failed) and recorded
+    await runner.settle().catch(() => undefined);
     record.endedAt = new Date().toISOString();
     record.seconds = Math.round(performance.now() - started) / 1000;
     runner.save();

@@ -25,6 +25,11 @@ export interface Step<I, O> {
   run(context: StepContext, input: I): Promise<O>;
   /** Writes the output into the step folder for reuse by later runs; returns the files written. */
   save?(output: O, dir: string): Promise<string[]> | string[];
+  /**
+   * The steps after this one start while `save` writes (no later step of the run reads what it
+   * writes). The run waits for the writing at `StepRunner.settle`, and fails there if it failed.
+   */
+  saveAside?: boolean;
   /** Reads an output saved by `save`. */
   load?(dir: string): Promise<O> | O;
   /** A content hash of the output, keying the steps after it. */
@@ -52,6 +57,9 @@ export class StepRunner {
   private readonly logger: Logger;
   private readonly noCache: boolean;
   private readonly progressDisplay: Progress;
+  /** Saves of steps with `saveAside` still writing, each settled (its failure noted in `asideFailure`). */
+  private readonly aside: Promise<void>[] = [];
+  private asideFailure: { error: unknown } | undefined;
 
   constructor(options: RunnerOptions) {
     this.root = options.artifactsRoot;
@@ -113,23 +121,18 @@ export class StepRunner {
         progress: (fraction, text) => this.progressDisplay.update(step.name, fraction, text),
       };
       const output = await step.run(context, input);
-      const files = step.save ? await step.save(output, dir) : [];
-      entry.artifacts = files.map((file) => relative(this.root, file));
       entry.outputHash = step.outputHash?.(output);
       entry.summary = step.summary?.(output);
+      if (step.save && step.saveAside) {
+        this.saveAside(step, output, dir, entry, logger);
+      } else {
+        this.saved(step, entry, step.save ? await step.save(output, dir) : []);
+      }
       entry.status = 'ok';
-      if (entry.inputHash && step.load)
-        this.remember(step.name, entry.inputHash, {
-          runId: this.record.id,
-          outputHash: entry.outputHash,
-          summary: entry.summary,
-        });
       return output;
     } catch (error) {
       entry.status = 'failed';
-      entry.error = isPipewrightError(error)
-        ? { code: error.code, message: error.message, hint: error.hint }
-        : { code: 'PW_INTERNAL', message: String((error as Error)?.message ?? error) };
+      entry.error = errorRecord(error);
       throw error;
     } finally {
       entry.endedAt = new Date().toISOString();
@@ -154,6 +157,52 @@ export class StepRunner {
       );
       this.save();
     }
+  }
+
+  /**
+   * Waits for every save still writing aside, then throws the first one's failure, if any: a run calls it
+   * before it publishes or reports success, so that nothing is published from a run whose artifacts
+   * could not be written.
+   */
+  async settle(): Promise<void> {
+    await Promise.all(this.aside);
+    if (this.asideFailure) throw this.asideFailure.error;
+  }
+
+  /** Starts `step`'s save without waiting for it; its files are recorded (and cached) once written. */
+  private saveAside<I, O>(step: Step<I, O>, output: O, dir: string, entry: StepRecord, logger: Logger): void {
+    const started = performance.now();
+    const save = step.save as NonNullable<typeof step.save>;
+    this.aside.push(
+      (async () => save(output, dir))().then(
+        (files) => {
+          this.saved(step, entry, files);
+          logger.debug(
+            { seconds: round((performance.now() - started) / 1000), artifacts: entry.artifacts },
+            `${step.name} artifacts written`,
+          );
+          this.save();
+        },
+        (error: unknown) => {
+          this.asideFailure ??= { error };
+          entry.status = 'failed';
+          entry.error = errorRecord(error);
+          logger.error({ err: error }, `${step.name} artifacts could not be written`);
+          this.save();
+        },
+      ),
+    );
+  }
+
+  /** Records a step's written files and, for a step that can be reused, its cache entry. */
+  private saved<I, O>(step: Step<I, O>, entry: StepRecord, files: string[]): void {
+    entry.artifacts = files.map((file) => relative(this.root, file));
+    if (entry.inputHash && step.load)
+      this.remember(step.name, entry.inputHash, {
+        runId: this.record.id,
+        outputHash: entry.outputHash,
+        summary: entry.summary,
+      });
   }
 
   private cacheFile(stepName: string, inputHash: string): string {
@@ -190,6 +239,13 @@ export class StepRunner {
       return undefined;
     }
   }
+}
+
+/** A failure as the run record keeps it. */
+function errorRecord(error: unknown): NonNullable<StepRecord['error']> {
+  return isPipewrightError(error)
+    ? { code: error.code, message: error.message, hint: error.hint }
+    : { code: 'PW_INTERNAL', message: String((error as Error)?.message ?? error) };
 }
 
 function round(value: number): number {

@@ -62,6 +62,11 @@ describe('training pipeline', () => {
     ]) {
       expect(existsSync(join(project.dir, 'artifacts', first.id, artifact)), artifact).toBe(true);
     }
+    // the snapshot, written while the later steps ran, is recorded once whole, under its own name only
+    expect(record.steps.find((step) => step.name === 'ingest')!.artifacts).toEqual([
+      `${first.id}/ingest/frame.arrow`,
+    ]);
+    expect(existsSync(join(project.dir, 'artifacts', first.id, 'ingest', 'frame.arrow.partial'))).toBe(false);
   });
 
   it('snapshots the ingested frame as an Arrow file that reads back with the same values', async () => {
