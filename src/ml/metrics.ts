@@ -167,25 +167,30 @@ export function descendingOrder(scores: ArrayLike<number>): Int32Array {
   return order;
 }
 
-interface ClassifierCurve {
+export interface ClassifierCurve {
   /** Weighted false and true positives at or above each distinct threshold, thresholds descending. */
   fps: Float64Array;
   tps: Float64Array;
   thresholds: Float64Array;
 }
 
-/** scikit-learn's _binary_clf_curve. */
-function binaryClassifierCurve(
+/**
+ * scikit-learn's _binary_clf_curve: the weighted false and true positives at each distinct score, best
+ * first. ROC and precision-recall points are both read from it (rocPoints, precisionRecallPoints).
+ */
+export function binaryClassifierCurve(
   yTrue: Labels,
   scores: ArrayLike<number>,
-  weights: Weights,
+  weights?: Weights,
   order?: Int32Array,
 ): ClassifierCurve {
   checkLengths('curve', yTrue, scores, weights);
   const sorted = order ?? descendingOrder(scores);
-  const fps: number[] = [];
-  const tps: number[] = [];
-  const thresholds: number[] = [];
+  // a point a distinct score: at most one a row, trimmed to those found
+  const fps = new Float64Array(sorted.length);
+  const tps = new Float64Array(sorted.length);
+  const thresholds = new Float64Array(sorted.length);
+  let points = 0;
   let tp = 0;
   let fp = 0;
   for (let r = 0; r < sorted.length; r++) {
@@ -194,16 +199,13 @@ function binaryClassifierCurve(
     if (yTrue[i] === 1) tp += w;
     else fp += w;
     if (r === sorted.length - 1 || scores[sorted[r + 1]] !== scores[i]) {
-      fps.push(fp);
-      tps.push(tp);
-      thresholds.push(scores[i]);
+      fps[points] = fp;
+      tps[points] = tp;
+      thresholds[points] = scores[i];
+      points++;
     }
   }
-  return {
-    fps: Float64Array.from(fps),
-    tps: Float64Array.from(tps),
-    thresholds: Float64Array.from(thresholds),
-  };
+  return { fps: fps.slice(0, points), tps: tps.slice(0, points), thresholds: thresholds.slice(0, points) };
 }
 
 /** Area under the ROC curve, ties counted as half (the trapezoid over distinct thresholds); NaN with a single class. */
@@ -269,26 +271,58 @@ export function rocCurve(
   scores: ArrayLike<number>,
   options: { weights?: Weights; dropIntermediate?: boolean; order?: Int32Array } = {},
 ): { fpr: number[]; tpr: number[]; thresholds: number[] } {
-  let { fps, tps, thresholds } = binaryClassifierCurve(yTrue, scores, options.weights, options.order);
-  if ((options.dropIntermediate ?? true) && fps.length > 2) {
-    const keep: number[] = [0];
+  const points = rocPoints(
+    binaryClassifierCurve(yTrue, scores, options.weights, options.order),
+    options.dropIntermediate ?? true,
+  );
+  return {
+    fpr: Array.from(points.fpr),
+    tpr: Array.from(points.tpr),
+    thresholds: Array.from(points.thresholds),
+  };
+}
+
+/** rocCurve's points, as typed arrays, from a classifier curve. */
+export function rocPoints(
+  curve: ClassifierCurve,
+  dropIntermediate = true,
+): { fpr: Float64Array; tpr: Float64Array; thresholds: Float64Array } {
+  let { fps, tps, thresholds } = curve;
+  if (dropIntermediate && fps.length > 2) {
+    // the points where the curve bends, and both ends
+    const keep = new Int32Array(fps.length);
+    let kept = 0;
+    keep[kept++] = 0;
     for (let t = 1; t < fps.length - 1; t++) {
       const secondFp = fps[t + 1] - 2 * fps[t] + fps[t - 1];
       const secondTp = tps[t + 1] - 2 * tps[t] + tps[t - 1];
-      if (secondFp !== 0 || secondTp !== 0) keep.push(t);
+      if (secondFp !== 0 || secondTp !== 0) keep[kept++] = t;
     }
-    keep.push(fps.length - 1);
-    fps = Float64Array.from(keep, (t) => fps[t]);
-    tps = Float64Array.from(keep, (t) => tps[t]);
-    thresholds = Float64Array.from(keep, (t) => thresholds[t]);
+    keep[kept++] = fps.length - 1;
+    const picked = keep.subarray(0, kept);
+    fps = gathered(fps, picked);
+    tps = gathered(tps, picked);
+    thresholds = gathered(thresholds, picked);
   }
-  const negatives = fps[fps.length - 1];
-  const positives = tps[tps.length - 1];
-  return {
-    fpr: [0, ...Array.from(fps, (fp) => (negatives > 0 ? fp / negatives : NaN))],
-    tpr: [0, ...Array.from(tps, (tp) => (positives > 0 ? tp / positives : NaN))],
-    thresholds: [thresholds[0] + 1, ...thresholds],
-  };
+  const count = fps.length;
+  const negatives = fps[count - 1];
+  const positives = tps[count - 1];
+  const fpr = new Float64Array(count + 1);
+  const tpr = new Float64Array(count + 1);
+  const cuts = new Float64Array(count + 1);
+  cuts[0] = thresholds[0] + 1;
+  for (let t = 0; t < count; t++) {
+    fpr[t + 1] = negatives > 0 ? fps[t] / negatives : NaN;
+    tpr[t + 1] = positives > 0 ? tps[t] / positives : NaN;
+    cuts[t + 1] = thresholds[t];
+  }
+  return { fpr, tpr, thresholds: cuts };
+}
+
+function gathered(values: Float64Array, at: Int32Array): Float64Array {
+  const out = new Float64Array(at.length);
+  for (let k = 0; k < at.length; k++) out[k] = values[at[k]];
+  return out;
 }
 
 /**
@@ -301,18 +335,33 @@ export function precisionRecallCurve(
   weights?: Weights,
   order?: Int32Array,
 ): { precision: number[]; recall: number[]; thresholds: number[] } {
-  const { fps, tps, thresholds } = binaryClassifierCurve(yTrue, scores, weights, order);
-  const positives = tps[tps.length - 1];
-  const precisionPoints: number[] = [];
-  const recallPoints: number[] = [];
-  for (let t = tps.length - 1; t >= 0; t--) {
+  const points = precisionRecallPoints(binaryClassifierCurve(yTrue, scores, weights, order));
+  return {
+    precision: Array.from(points.precision),
+    recall: Array.from(points.recall),
+    thresholds: Array.from(points.thresholds),
+  };
+}
+
+/** precisionRecallCurve's points, as typed arrays, from a classifier curve. */
+export function precisionRecallPoints(curve: ClassifierCurve): {
+  precision: Float64Array;
+  recall: Float64Array;
+  thresholds: Float64Array;
+} {
+  const { fps, tps, thresholds } = curve;
+  const count = tps.length;
+  const positives = tps[count - 1];
+  const precision = new Float64Array(count + 1);
+  const recall = new Float64Array(count + 1);
+  for (let t = count - 1, k = 0; t >= 0; t--, k++) {
     const predicted = tps[t] + fps[t];
-    precisionPoints.push(predicted > 0 ? tps[t] / predicted : 0);
-    recallPoints.push(positives > 0 ? tps[t] / positives : 1);
+    precision[k] = predicted > 0 ? tps[t] / predicted : 0;
+    recall[k] = positives > 0 ? tps[t] / positives : 1;
   }
-  precisionPoints.push(1);
-  recallPoints.push(0);
-  return { precision: precisionPoints, recall: recallPoints, thresholds: Array.from(thresholds).reverse() };
+  precision[count] = 1;
+  recall[count] = 0;
+  return { precision, recall, thresholds: thresholds.slice().reverse() };
 }
 
 /** Binary cross-entropy; probabilities are clipped to [ε, 1 − ε] with ε the float64 epsilon (scikit-learn 1.2's "auto"). */

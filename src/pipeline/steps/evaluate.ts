@@ -13,6 +13,7 @@ import { cardMetrics, metricIntervals, type MetricInterval } from '../../ml/card
 import { explainGlobally, type GlobalExplanation } from '../../ml/explain/global.js';
 import type { Frame } from '../../ml/frame.js';
 import {
+  binaryClassifierCurve,
   binaryReport,
   confusionMatrix,
   descendingOrder,
@@ -22,10 +23,10 @@ import {
   labelsAtThreshold,
   mae,
   metricFunction,
-  precisionRecallCurve,
+  precisionRecallPoints,
   r2,
   rmse,
-  rocCurve,
+  rocPoints,
   selectThreshold,
   type BootstrapResult,
   type CalibrationBin,
@@ -100,15 +101,22 @@ export interface Evaluation {
   testScores: Float64Array;
 }
 
-/** Keeps at most `limit` points of a curve, evenly spaced, for a compact report. */
-function thin<T extends Record<string, number[]>>(curve: T, limit = 200): T {
-  const length = Object.values(curve)[0]?.length ?? 0;
-  if (length <= limit) return curve;
+/**
+ * Keeps at most `limit` points of a curve, evenly spaced, for a compact report: the points picked from
+ * the curve's (typed) arrays, none of which is copied whole.
+ */
+function thin<K extends string>(curve: Record<K, ArrayLike<number>>, limit = 200): Record<K, number[]> {
+  const entries = Object.entries(curve) as [K, ArrayLike<number>][];
+  const length = entries[0]?.[1].length ?? 0;
   const step = (length - 1) / (limit - 1);
-  const indices = Array.from({ length: limit }, (_, i) => Math.round(i * step));
-  return Object.fromEntries(
-    Object.entries(curve).map(([key, values]) => [key, indices.map((i) => values[i])]),
-  ) as T;
+  const indices =
+    length <= limit
+      ? Array.from({ length }, (_, i) => i)
+      : Array.from({ length: limit }, (_, i) => Math.round(i * step));
+  return Object.fromEntries(entries.map(([key, values]) => [key, indices.map((i) => values[i])])) as Record<
+    K,
+    number[]
+  >;
 }
 
 /** The model's importance per encoded column, largest first. */
@@ -129,8 +137,10 @@ function binaryCharts(
   order: Int32Array | undefined = task === 'binary' ? descendingOrder(scores) : undefined,
 ): { curves: Evaluation['curves']; confusion: number[][] | undefined } {
   if (task !== 'binary') return { curves: undefined, confusion: undefined };
-  const roc = rocCurve(y, scores, { order });
-  const pr = precisionRecallCurve(y, scores, undefined, order);
+  // one pass over the rows for both curves, and no curve built whole as JavaScript arrays
+  const curve = binaryClassifierCurve(y, scores, undefined, order);
+  const roc = rocPoints(curve);
+  const pr = precisionRecallPoints(curve);
   return {
     curves: {
       roc: thin({ fpr: roc.fpr, tpr: roc.tpr }),
@@ -266,7 +276,9 @@ export function evaluate(input: EvaluateInput): Evaluation {
       passed,
       reason: `${metric} ${value.toFixed(4)} vs production ${production.version} ${productionMetrics[metric].toFixed(4)} on the same ${split.test.length} test rows: improvement ${improvement.toFixed(4)} ${passed ? '>' : '<='} ${settings.min_improvement}${interval}`,
     });
-    if (task === 'binary') productionRoc = thin(rocCurve(yTest, productionScores));
+    if (task === 'binary') {
+      productionRoc = thin(rocPoints(binaryClassifierCurve(yTest, productionScores)));
+    }
   }
 
   const featureImportance = importanceOf(model, preprocessor.outputNames);
