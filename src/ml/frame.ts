@@ -444,10 +444,16 @@ export class FrameBuilder {
 
 /**
  * A column's `rows` values, from its full chunks (emptied, so that each chunk can be freed as soon as
- * it is copied) and the one being filled: a tight copy, so the frame does not pin a chunk's unused end.
+ * it is copied) and the one being filled. A single chunk at least half used is kept as it is (a view of
+ * its rows): a builder sized from the store's estimate fills one chunk, whose unused end was never
+ * written, so it holds no memory; a copy would write the whole column again. Otherwise a tight copy,
+ * so the frame does not pin a mostly unused chunk.
  */
 function joined<T extends Float64Array | Uint8Array | Int32Array>(full: T[], current: T, rows: number): T {
-  if (full.length === 0) return current.length === rows ? current : (current.slice(0, rows) as T);
+  if (full.length === 0) {
+    if (current.length === rows) return current;
+    return (2 * rows >= current.length ? current.subarray(0, rows) : current.slice(0, rows)) as T;
+  }
   const out = new (current.constructor as new (length: number) => T)(rows);
   let at = 0;
   for (const chunk of full) {

@@ -140,6 +140,31 @@ fields:
     expect(x.nullCount).toBe(Math.floor((rows - 1) / 1001) + 1);
   });
 
+  it('keeps a single chunk at least half full as a view, and copies one mostly empty to its rows', () => {
+    const small = parseSchema(`
+name: sized
+fields:
+  x: { type: number }
+  y: { type: integer, role: target, values: [0, 1] }
+`);
+    const built = (capacity: number, rows: number) => {
+      const builder = new FrameBuilder(small, capacity);
+      for (let i = 0; i < rows; i++) builder.push({ x: i / 2, y: i & 1 });
+      return builder.finish();
+    };
+    // sized from an estimate a little above the rows read: the column is the builder's buffer
+    const near = built(1000, 990);
+    expect(near.numeric('x').values.length).toBe(990);
+    expect(near.numeric('x').values.buffer.byteLength).toBe(1000 * 8);
+    expect(near.target!.buffer.byteLength).toBe(1000 * 8);
+    // an estimate far above them: a tight copy, so the frame does not pin the unused end
+    const far = built(1000, 400);
+    expect(far.numeric('x').values.buffer.byteLength).toBe(400 * 8);
+    expect(far.target!.buffer.byteLength).toBe(400 * 8);
+    expect(Array.from(far.numeric('x').values.subarray(398))).toEqual([199, 199.5]);
+    expect(Array.from(near.numeric('x').values.subarray(988))).toEqual([494, 494.5]);
+  });
+
   it('round-trips a row back to the typed record it came from', () => {
     const records = customerRecords(20, 9, 0.3);
     const frame = frameFromRecordsSync(schema, records);

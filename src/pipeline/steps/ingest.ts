@@ -80,6 +80,12 @@ export class DuplicateKeys {
   }
 }
 
+/**
+ * The most rows the frame's columns are sized for up front from the store's estimate; beyond it they grow
+ * by chunks as rows come (an estimate far above the rows read would reserve address space for nothing).
+ */
+const MAX_PRESIZED_ROWS = 2 ** 27;
+
 export const ingestStep: Step<IngestInput, IngestOutput> = {
   name: 'ingest',
   async run(context, { store, collection: collectionName, schema, batchSize }) {
@@ -116,7 +122,12 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     const coerce = compileCoercer(schema);
     const checked = coerce.fields.filter((f) => f.role !== 'ignore');
     // the columns grow by chunks, joined once at the end (see FrameBuilder): no count needed first
-    const builder = new FrameBuilder(schema, undefined, `collection ${collectionName}`);
+    // sized from the estimate, the columns are written once, where chunks would be joined into a second copy
+    const builder = new FrameBuilder(
+      schema,
+      estimate > 0 ? Math.min(estimate, MAX_PRESIZED_ROWS) : undefined,
+      `collection ${collectionName}`,
+    );
     const issues: IngestOutput['issues'] = { missing: {}, type: {}, range: {}, category: {} };
     const seenColumns = new Set<string>();
     const keyName = schema.key?.name;
