@@ -24,6 +24,11 @@ export interface Estimator {
   readonly outputs: number;
   fit(X: Matrix, y: Float64Array, options?: FitOptions): this | Promise<this>;
   predict(X: Matrix): Float64Array;
+  /**
+   * predict's values, bit for bit, computed on up to `threads` threads; for models that can share a
+   * batch's rows between threads (see predictOn, which decides when it pays).
+   */
+  predictOnThreads?(X: Matrix, threads: number): Promise<Float64Array>;
   /** One row (length cols); allocates nothing when `out` is given. */
   predictRow(row: Float64Array, out?: Float64Array): number;
   featureImportance(): Float64Array;

@@ -1,7 +1,8 @@
 // What every model does the same way before and after learning: checking the inputs of fit, reading
-// the target as classes or numbers, and refusing JSON written by another kind of model.
+// the target as classes or numbers, refusing JSON written by another kind of model, and scoring a large
+// batch on several threads.
 import { errors } from '../../core/errors.js';
-import type { EstimatorJSON, FitOptions, Matrix, Task } from '../types.js';
+import type { Estimator, EstimatorJSON, FitOptions, Matrix, Task } from '../types.js';
 
 /** One target per row, at least one row, and one sample weight per row when weights are given. */
 export function checkFitInputs(X: Matrix, y: Float64Array, options: FitOptions, model: string): void {
@@ -49,4 +50,25 @@ export function describeTarget(
 export function expectKind(json: EstimatorJSON, kind: string): void {
   if (!json || json.kind !== kind)
     throw new errors.PW_BUNDLE_INVALID(`Expected a ${kind} model, got kind ${JSON.stringify(json?.kind)}`);
+}
+
+/**
+ * Rows from which a batch is scored on several threads: about a third of a second of a hundred trees on
+ * one thread, against a few milliseconds to hand a pooled worker its share (tens more to start one).
+ */
+export const THREADED_PREDICT_ROWS = 1 << 18;
+
+/**
+ * The model's predictions for X: on up to `threads` threads for a model that can share a batch
+ * (predictOnThreads) of at least THREADED_PREDICT_ROWS rows, else predict. Either way the same values.
+ * X's columns should then be in shared memory (allocateColumns), or each worker is sent a copy.
+ */
+export function predictOn(
+  model: Estimator,
+  X: Matrix,
+  threads: number,
+): Promise<Float64Array> | Float64Array {
+  return model.predictOnThreads && threads > 1 && X.rows >= THREADED_PREDICT_ROWS
+    ? model.predictOnThreads(X, threads)
+    : model.predict(X);
 }

@@ -9,7 +9,7 @@ import { SharedBinning } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
 import { zeroOrOne } from '../tree/forest-trees.js';
 import type { GrowerSettings } from '../tree/grower.js';
-import { growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
+import { addTreesOnThreads, growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
 import type { EstimatorJSON, EstimatorOptions, FitOptions, Matrix } from '../types.js';
 import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
 import { normalised, TreeModel, type TreeModelState } from './tree-model.js';
@@ -205,10 +205,23 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
   predict(X: Matrix): Float64Array {
     this.requireFeatures(X);
     const out = new Float64Array(X.rows);
-    const trees = this.ensemble.treeCount;
     this.ensemble.addTrees(X, out, 1);
-    for (let i = 0; i < out.length; i++) out[i] /= trees;
-    return out;
+    return this.mean(out);
+  }
+
+  /** predict's values, bit for bit, with the trees added on up to `threads` threads (see predictOn). */
+  async predictOnThreads(X: Matrix, threads: number): Promise<Float64Array> {
+    this.requireFeatures(X);
+    const out = new Float64Array(X.rows);
+    await addTreesOnThreads(this.ensemble, X, out, 1, threads);
+    return this.mean(out);
+  }
+
+  /** The trees' sums turned, in place, into their mean. */
+  private mean(sums: Float64Array): Float64Array {
+    const trees = this.ensemble.treeCount;
+    for (let i = 0; i < sums.length; i++) sums[i] /= trees;
+    return sums;
   }
 
   predictRow(row: Float64Array, out?: Float64Array): number {

@@ -22,6 +22,7 @@ import { exactGrid } from '../tree/histogram.js';
 import { fastExp } from '../tree/kernels.js';
 import { phaseDone, phaseStart } from '../tree/profile.js';
 import {
+  addTreesOnThreads,
   BoostingThreads,
   boostingSegments,
   boostingThreads,
@@ -302,26 +303,46 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
 
   /** Raw scores (log-odds, class scores or values), row after row. */
   decisionFunction(X: Matrix): Float64Array {
-    this.requireFeatures(X);
-    const outputs = this.baseline.length;
-    const raw = new Float64Array(X.rows * outputs);
-    for (let i = 0; i < X.rows; i++)
-      for (let o = 0; o < outputs; o++) raw[i * outputs + o] = this.baseline[o];
-    this.ensemble.addTrees(X, raw, outputs);
+    const raw = this.baselineScores(X);
+    this.ensemble.addTrees(X, raw, this.baseline.length);
     return raw;
   }
 
   /** Binary: P(class 1) per row. Multiclass: k probabilities a row, row after row. Regression: the value. */
   predict(X: Matrix): Float64Array {
+    return this.probabilities(this.decisionFunction(X), X.rows);
+  }
+
+  /**
+   * predict's values, bit for bit, with the trees added on up to `threads` threads (a large batch, X in
+   * shared memory: see predictOn).
+   */
+  async predictOnThreads(X: Matrix, threads: number): Promise<Float64Array> {
+    const raw = this.baselineScores(X);
+    await addTreesOnThreads(this.ensemble, X, raw, this.baseline.length, threads);
+    return this.probabilities(raw, X.rows);
+  }
+
+  /** Every row's baseline, before the trees are added. */
+  private baselineScores(X: Matrix): Float64Array {
+    this.requireFeatures(X);
+    const outputs = this.baseline.length;
+    const raw = new Float64Array(X.rows * outputs);
+    for (let i = 0; i < X.rows; i++)
+      for (let o = 0; o < outputs; o++) raw[i * outputs + o] = this.baseline[o];
+    return raw;
+  }
+
+  /** Raw scores turned, in place, into what predict gives. */
+  private probabilities(raw: Float64Array, rows: number): Float64Array {
     const state = this.requireState();
-    const raw = this.decisionFunction(X);
     if (state.task === 'regression') return raw;
     if (state.task === 'binary') {
       for (let i = 0; i < raw.length; i++) raw[i] = sigmoid(raw[i]);
       return raw;
     }
     const k = state.classes;
-    for (let i = 0; i < X.rows; i++) softmaxInPlace(raw, i * k, k);
+    for (let i = 0; i < rows; i++) softmaxInPlace(raw, i * k, k);
     return raw;
   }
 

@@ -160,6 +160,14 @@ export class TreeEnsemble {
     }
   }
 
+  /**
+   * A batch scoring of this ensemble's trees whose blocks `threads` threads may score at once (see
+   * BatchScoring.scoreBlock); null when the model is beyond the compact packing.
+   */
+  batchScoring(outputs: number, threads: number): BatchScoring | null {
+    return BatchScoring.compile(this, outputs, threads);
+  }
+
   /** Adds tree t's output for the rows [from, to) of X (every row by default) to out[i * stride + output]. */
   addTree(
     t: number,
@@ -470,26 +478,21 @@ function binarySearch(sorted: Float64Array, value: number): number {
  * order: the same sums as the plain walk, bit for bit, without its branch on every split, which the
  * processor mispredicts about half the time.
  */
-class BatchScoring {
+export class BatchScoring {
+  /** Rows a block holds: the unit that threads take in turn. */
+  static readonly blockRows = KERNEL_BLOCK_ROWS;
+
   private constructor(
     readonly outputs: number,
     private readonly kernels: Kernels,
-    private readonly memory: WasmMemory,
-    /** The features the splits read, with their padded thresholds' address and halvings. */
-    private readonly used: { feature: number; at: number; steps: number }[],
-    private readonly trees: number,
-    private readonly at: {
-      packed: number;
-      leaves: number;
-      roots: number;
-      column: number;
-      ranks: number;
-      out: number;
-    },
+    private readonly shape: ScoringShape,
   ) {}
 
-  /** Null when the model is beyond the compact packing (the plain walk scores it then). */
-  static compile(ensemble: TreeEnsemble, outputs: number): BatchScoring | null {
+  /**
+   * Null when the model is beyond the compact packing (the plain walk scores it then). `threads`: how
+   * many threads may score blocks of rows at once, each with its own scratch (see scoreBlock).
+   */
+  static compile(ensemble: TreeEnsemble, outputs: number, threads = 1): BatchScoring | null {
     const layout = compactLayout(ensemble);
     if (!layout) return null;
     const { features, thresholds, packed, leafValue } = layout;
@@ -497,7 +500,7 @@ class BatchScoring {
     const trees = ensemble.treeCount;
     // the features the splits read, each given two planes of ranks in turn
     const planeOf = new Int32Array(features).fill(-1);
-    const used: { feature: number; at: number; steps: number }[] = [];
+    const used: ScoringShape['used'] = [];
     const arena = new Arena();
     thresholds.forEach((list, feature) => {
       if (list.length === 0) return;
@@ -510,11 +513,13 @@ class BatchScoring {
       packed: arena.reserve(nodes * 8),
       leaves: arena.reserve(nodes * 8),
       roots: arena.reserve(trees * 4),
+    };
+    const scratch = Array.from({ length: Math.max(1, threads) }, () => ({
       column: arena.reserve(KERNEL_BLOCK_ROWS * 8),
       // a leaf's step reads plane 0, so there is one even for trees of leaves only
       ranks: arena.reserve(Math.max(1, 2 * used.length) << PLANE_SHIFT),
       out: arena.reserve(KERNEL_BLOCK_ROWS * outputs * 8),
-    };
+    }));
     const memory = arena.create();
     const { buffer } = memory;
     for (const { feature, at: thresholdsAt, steps } of used) {
@@ -533,25 +538,69 @@ class BatchScoring {
     new Float64Array(buffer, at.leaves, nodes).set(leafValue);
     const rootsThere = new Int32Array(buffer, at.roots, trees);
     for (let t = 0; t < trees; t++) rootsThere[t] = at.packed + 8 * ensemble.roots[t];
-    return new BatchScoring(outputs, instantiateKernels(memory), memory, used, trees, at);
+    return new BatchScoring(outputs, instantiateKernels(memory), { memory, used, trees, at, scratch });
+  }
+
+  /** What another thread needs to score blocks with this scoring (its memory is shared, not copied). */
+  get shared(): ScoringShape & { outputs: number } {
+    return { ...this.shape, outputs: this.outputs };
+  }
+
+  /** The scoring `shared` describes, on the thread that receives it, over the module it was compiled from. */
+  static attach(shared: ScoringShape & { outputs: number }, module: object): BatchScoring {
+    return new BatchScoring(shared.outputs, instantiateKernels(shared.memory, module), shared);
+  }
+
+  /** Scratch sets: the threads that may score blocks at once. */
+  get threads(): number {
+    return this.shape.scratch.length;
   }
 
   addTrees(X: Matrix, out: Float64Array): void {
-    const { kernels, memory, used, trees, at, outputs } = this;
-    const column = new Float64Array(memory.buffer, at.column, KERNEL_BLOCK_ROWS);
-    const block = new Float64Array(memory.buffer, at.out, KERNEL_BLOCK_ROWS * outputs);
-    for (let from = 0; from < X.rows; from += KERNEL_BLOCK_ROWS) {
-      const rows = Math.min(KERNEL_BLOCK_ROWS, X.rows - from);
-      for (let u = 0; u < used.length; u++) {
-        const { feature, at: thresholdsAt, steps } = used[u];
-        column.set(X.columns[feature].subarray(from, from + rows));
-        const plane = at.ranks + ((2 * u) << PLANE_SHIFT);
-        kernels.rankValues(at.column, rows, thresholdsAt, steps, plane, plane + (1 << PLANE_SHIFT));
-      }
-      const scores = out.subarray(from * outputs, (from + rows) * outputs);
-      block.set(scores);
-      kernels.walkTrees(at.roots, at.leaves, at.packed, trees, outputs, at.ranks, PLANE_SHIFT, rows, at.out);
-      scores.set(block.subarray(0, rows * outputs));
-    }
+    for (let from = 0; from < X.rows; from += KERNEL_BLOCK_ROWS) this.scoreBlock(X, out, out, from, 0);
   }
+
+  /**
+   * Rows [from, from + KERNEL_BLOCK_ROWS) of X (fewer at the end): their values in `source` plus every
+   * tree, written to `target` (the same array, or another of the same length), with scratch set
+   * `thread`. Blocks are independent, so threads with their own scratch can score them at once.
+   */
+  scoreBlock(X: Matrix, source: Float64Array, target: Float64Array, from: number, thread: number): void {
+    const { kernels, outputs } = this;
+    const { memory, used, trees, at } = this.shape;
+    const scratch = this.shape.scratch[thread];
+    const column = new Float64Array(memory.buffer, scratch.column, KERNEL_BLOCK_ROWS);
+    const block = new Float64Array(memory.buffer, scratch.out, KERNEL_BLOCK_ROWS * outputs);
+    const rows = Math.min(KERNEL_BLOCK_ROWS, X.rows - from);
+    for (let u = 0; u < used.length; u++) {
+      const { feature, at: thresholdsAt, steps } = used[u];
+      column.set(X.columns[feature].subarray(from, from + rows));
+      const plane = scratch.ranks + ((2 * u) << PLANE_SHIFT);
+      kernels.rankValues(scratch.column, rows, thresholdsAt, steps, plane, plane + (1 << PLANE_SHIFT));
+    }
+    block.set(source.subarray(from * outputs, (from + rows) * outputs));
+    kernels.walkTrees(
+      at.roots,
+      at.leaves,
+      at.packed,
+      trees,
+      outputs,
+      scratch.ranks,
+      PLANE_SHIFT,
+      rows,
+      scratch.out,
+    );
+    target.set(block.subarray(0, rows * outputs), from * outputs);
+  }
+}
+
+/** Where a BatchScoring's tables and each thread's scratch are in its (shared) memory. */
+interface ScoringShape {
+  memory: WasmMemory;
+  /** The features the splits read, with their padded thresholds' address and halvings. */
+  used: { feature: number; at: number; steps: number }[];
+  trees: number;
+  at: { packed: number; leaves: number; roots: number };
+  /** One set a thread: a block's values of one feature, their ranks (two planes a feature), its sums. */
+  scratch: { column: number; ranks: number; out: number }[];
 }

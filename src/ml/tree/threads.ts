@@ -9,7 +9,7 @@ import { usableCores } from '../../core/cores.js';
 import { errors } from '../../core/errors.js';
 import { compiledScript } from '../../core/paths.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
-import type { CompactTree } from './ensemble.js';
+import { BatchScoring, type CompactTree, type TreeEnsemble } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
 import { LocalNodeOperations, type GrownTree, type NodeOperations } from './grower.js';
 import { sumGroups } from './histogram.js';
@@ -17,6 +17,7 @@ import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { splitStepPart } from './split-step.js';
 import { Workspace, type WorkspacePlan } from './workspace.js';
+import type { Matrix } from '../types.js';
 
 /** `threads` as given, or every core the process can run on at once (see core/cores.ts). */
 export function resolveThreads(threads: number | null | undefined): number {
@@ -804,5 +805,102 @@ export async function growForest(
     // a worker handed back to the pool must not keep this fit's data reachable through its listener
     for (const worker of workers) worker.off('error', fail);
     for (const { port1 } of channels) port1.close();
+  }
+}
+
+/** What a scoring worker needs: the batch scoring's shared memory and layout, the rows, the counters. */
+export interface ScoreWorkerData {
+  mode: 'score';
+  scoring: BatchScoring['shared'];
+  /** The kernels' module the scoring was compiled from. */
+  module: object;
+  /** The rows, their columns in shared memory. */
+  X: Matrix;
+  /** Each row's scores so far, then with every tree added (shared). */
+  results: Float64Array;
+  /** One Int32: the next block to score, taken by every thread. */
+  next: SharedArrayBuffer;
+  /** A byte a block, set once a worker has written it. */
+  scored: SharedArrayBuffer;
+  /** The scratch set this worker scores with (the calling thread has 0). */
+  thread: number;
+}
+
+/** Scores blocks taken from the shared counter until none is left; `done` is told each one. */
+export function scoreTakenBlocks(
+  scoring: BatchScoring,
+  X: Matrix,
+  results: Float64Array,
+  next: Int32Array,
+  thread: number,
+  done: (block: number) => void,
+): void {
+  const blocks = Math.ceil(X.rows / BatchScoring.blockRows);
+  for (let block = Atomics.add(next, 0, 1); block < blocks; block = Atomics.add(next, 0, 1)) {
+    scoring.scoreBlock(X, results, results, block * BatchScoring.blockRows, thread);
+    done(block);
+  }
+}
+
+/**
+ * Adds every tree of `ensemble` to `out` for every row of X, as TreeEnsemble.addTrees does (the same
+ * sums, bit for bit: each row is scored by one thread, its trees in order), on the calling thread and
+ * up to `threads - 1` workers, which take blocks of rows in turn. X's columns should be in shared memory
+ * (others are copied to each worker). A worker that cannot start or fails leaves its blocks to the
+ * calling thread. Returns the blocks the workers scored.
+ */
+export async function addTreesOnThreads(
+  ensemble: TreeEnsemble,
+  X: Matrix,
+  out: Float64Array,
+  outputs: number,
+  threads: number,
+): Promise<number> {
+  const scoring = threads > 1 ? ensemble.batchScoring(outputs, threads) : null;
+  if (!scoring) {
+    ensemble.addTrees(X, out, outputs);
+    return 0;
+  }
+  const workers = StartingWorkers.start(threads - 1);
+  workers.share(undefined);
+  try {
+    const started = await workers.ready();
+    const blocks = Math.ceil(X.rows / BatchScoring.blockRows);
+    const next = new Int32Array(new SharedArrayBuffer(4));
+    const scored = new Uint8Array(new SharedArrayBuffer(Math.max(1, blocks)));
+    const results = new Float64Array(new SharedArrayBuffer(Math.max(8, out.byteLength)), 0, out.length);
+    results.set(out);
+    const module = kernelModule();
+    started.forEach((worker, at) => {
+      const work: ScoreWorkerData = {
+        mode: 'score',
+        scoring: scoring.shared,
+        module,
+        X: { rows: X.rows, cols: X.cols, names: [], columns: X.columns },
+        results,
+        next: next.buffer as SharedArrayBuffer,
+        scored: scored.buffer as SharedArrayBuffer,
+        thread: at + 1,
+      };
+      worker.postMessage(work);
+      trackJob(worker);
+    });
+    const mine = new Uint8Array(blocks);
+    scoreTakenBlocks(scoring, X, results, next, 0, (block) => {
+      mine[block] = 1;
+    });
+    // each worker ends its last block, or has failed (then writes nothing more)
+    await Promise.all(started.map((worker) => jobs.get(worker)));
+    let byWorkers = 0;
+    for (let block = 0; block < blocks; block++) {
+      if (mine[block] === 1) continue;
+      if (Atomics.load(scored, block) === 1) byWorkers++;
+      // taken by a worker that failed before writing it: scored here, from the values before
+      else scoring.scoreBlock(X, out, results, block * BatchScoring.blockRows, 0);
+    }
+    out.set(results);
+    return byWorkers;
+  } finally {
+    await workers.finish();
   }
 }

@@ -1,6 +1,6 @@
 // Entry point of a tree-learning worker thread: takes its share of the binning, then either does its
-// share of boosting operations on shared memory (pieces of histograms and of rows) or grows whole
-// forest trees by index; then frees what the fit left in its heap and waits for the next fit (a process
+// share of boosting operations on shared memory (pieces of histograms and of rows), grows whole
+// forest trees by index, or scores blocks of rows with a fitted model's trees; then frees what the fit left in its heap and waits for the next fit (a process
 // that fits again, as cross-validation does, takes it back from the pool of idle workers). Started,
 // pooled and stopped by threads.ts.
 import { errors } from '../../core/errors.js';
@@ -9,12 +9,15 @@ import { runInNewContext } from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
+import { BatchScoring } from './ensemble.js';
 import {
   currentSequence,
   growTakenTrees,
+  scoreTakenBlocks,
   serveOperations,
   type BoostingWorkerData,
   type ForestWorkerData,
+  type ScoreWorkerData,
 } from './threads.js';
 import { Workspace } from './workspace.js';
 
@@ -79,7 +82,7 @@ let secondCollection: NodeJS.Timeout | undefined;
  * Does a fit's work, then reports 'idle' (listening for the next fit first) and frees what the fit left:
  * its workspace is unreachable once runFit has returned.
  */
-function work(message: BoostingWorkerData | ForestWorkerData): void {
+function work(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData): void {
   runFit(message);
   awaitFit();
   port.postMessage('idle');
@@ -88,7 +91,20 @@ function work(message: BoostingWorkerData | ForestWorkerData): void {
   secondCollection = setTimeout(collectGarbage, SECOND_COLLECTION_MS).unref();
 }
 
-function runFit(message: BoostingWorkerData | ForestWorkerData): void {
+function runFit(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData): void {
+  if (message.mode === 'score') {
+    // blocks of rows scored by every tree, each flagged once written
+    const scored = new Uint8Array(message.scored);
+    scoreTakenBlocks(
+      BatchScoring.attach(message.scoring, message.module),
+      message.X,
+      message.results,
+      new Int32Array(message.next),
+      message.thread,
+      (block) => Atomics.store(scored, block, 1),
+    );
+    return;
+  }
   if (message.mode === 'boosting') {
     const workspace = new Workspace(
       message.memory,

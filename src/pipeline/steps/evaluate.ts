@@ -46,6 +46,7 @@ import {
   type TrainingRecipe,
 } from './cross-validate.js';
 import { targetOf } from './train.js';
+import { predictOn, THREADED_PREDICT_ROWS } from '../../ml/models/estimator.js';
 
 export interface ProductionModel {
   version: string;
@@ -198,13 +199,17 @@ function thresholdRows(train: Int32Array): Int32Array {
   return rows;
 }
 
-export function evaluate(input: EvaluateInput): Evaluation {
+export async function evaluate(input: EvaluateInput): Promise<Evaluation> {
   const { frame, split, preprocessor, model, settings } = input;
   const task = frame.schema.task ?? 'binary';
   const classes = frame.classes.length;
   const metric = settings.metric as MetricName;
   const yTest = targetOf(frame, split.test);
-  const testScores = model.predict(preprocessor.transform(frame, split.test));
+  // the run's thread budget (model.threads: every core the run may use unless set)
+  const threads = resolveThreads(input.training?.model.threads);
+  // a large test part is scored on every thread, its matrix in shared memory for them to read in place
+  const shared = threads > 1 && split.test.length >= THREADED_PREDICT_ROWS;
+  const testScores = await predictOn(model, preprocessor.transform(frame, split.test, { shared }), threads);
   // a binary task's test rows by descending score, sorted once for its metrics, curves and intervals
   const testOrder = task === 'binary' ? descendingOrder(testScores) : undefined;
 
@@ -294,8 +299,7 @@ export function evaluate(input: EvaluateInput): Evaluation {
           resamples: settings.bootstrap,
           seed: input.seed,
           order: testOrder,
-          // the run's thread budget (model.threads: every core the run may use unless set)
-          threads: resolveThreads(input.training?.model.threads),
+          threads,
         })
       : undefined;
   const rounded = (values: Record<string, number>) =>
@@ -500,7 +504,7 @@ export async function crossValidatedEvaluate(input: EvaluateInput): Promise<Eval
 export const evaluateStep: Step<EvaluateInput, Evaluation> = {
   name: 'evaluate',
   async run(context, input) {
-    const evaluation = input.split.folds ? await crossValidatedEvaluate(input) : evaluate(input);
+    const evaluation = input.split.folds ? await crossValidatedEvaluate(input) : await evaluate(input);
     const { testScores: _scores, ...written } = evaluation;
     writeFileSync(join(context.dir, 'evaluation.json'), `${JSON.stringify(written, null, 2)}\n`);
     return evaluation;

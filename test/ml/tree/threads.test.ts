@@ -27,6 +27,7 @@ import { planWorkspace, Workspace } from '../../../src/ml/tree/workspace.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
 import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
+import { distModule, runWithAndWithoutThreads } from '../../helpers/threads.js';
 
 /** scikit-learn's breast cancer table (569 rows, 30 measurements, the class last) as a matrix and labels. */
 function breastCancer(): { X: ReturnType<typeof matrixOf>; y: Float64Array } {
@@ -58,8 +59,7 @@ function placed(column: Float64Array, inSharedMemory: boolean): Float64Array {
 }
 
 /** A module of the compiled build, as a quoted URL to import from a script run in a process of its own. */
-const module = (path: string): string =>
-  JSON.stringify(pathToFileURL(join(process.cwd(), 'dist', ...path.split('/'))).href);
+const module = distModule;
 
 describe('tree learning over threads', () => {
   it('bins shared data exactly as one thread does, whichever thread takes which feature', () => {
@@ -293,18 +293,7 @@ console.log(failure?.code);`,
   });
 
   it('trains the one-thread model on the calling thread, and says so, when no worker thread can be started', () => {
-    // a process of its own whose worker threads all fail as they start (its preload throws off the
-    // main thread), as when a limit on threads refuses them
-    const dir = mkdtempSync(join(tmpdir(), 'pw-no-threads-'));
-    const preload = join(dir, 'no-threads.mjs');
-    writeFileSync(
-      preload,
-      `import { isMainThread } from 'node:worker_threads';
-if (!isMainThread) throw new Error('no thread for this process');`,
-    );
-    const script = join(dir, 'fit.mjs');
-    writeFileSync(
-      script,
+    const { refused, normal } = runWithAndWithoutThreads(
       `import { Random } from ${module('core/random.js')};
 import { GradientBoostingModel } from ${module('ml/models/gbdt.js')};
 import { RandomForestModel } from ${module('ml/models/forest.js')};
@@ -328,9 +317,6 @@ for (const [name, Model, params] of [
 }
 console.log(JSON.stringify(out));`,
     );
-    const run = (args: string[]) =>
-      spawnSync(process.execPath, [...args, script], { encoding: 'utf8', timeout: 120_000 });
-    const refused = run(['--import', pathToFileURL(preload).href]);
     expect(refused.status).toBe(0);
     const result = JSON.parse(refused.stdout) as Record<
       string,
@@ -342,9 +328,9 @@ console.log(JSON.stringify(out));`,
       expect(result[name].fallback).toContain('no thread for this process');
     }
     // the same script where threads can be had trains on two, with nothing given up
-    const normal = JSON.parse(run([]).stdout) as typeof result;
+    const trained = JSON.parse(normal.stdout) as typeof result;
     for (const name of ['gbdt', 'forest']) {
-      expect(normal[name]).toEqual({ same: true, threads: 2 });
+      expect(trained[name]).toEqual({ same: true, threads: 2 });
     }
   });
 
