@@ -33,6 +33,7 @@ import {
 } from '../schema/schema.js';
 import type { ModelCard } from './card.js';
 import type { Frame } from './frame.js';
+import { predictOn, THREADED_PREDICT_ROWS } from './models/estimator.js';
 import { estimatorFromJSON } from './models/index.js';
 import type { ReferenceStats } from './stats.js';
 import { Preprocessor, type PreprocessorJSON } from './transform/preprocessor.js';
@@ -485,8 +486,34 @@ export class Predictor {
     return this.model.predict(this.preprocessor.transform(frame, rows));
   }
 
+  /** predictFrame's outputs, on up to `threads` threads for a batch large enough to share (scoreFrame). */
+  predictFrameOn(
+    frame: Frame,
+    rows: ArrayLike<number> | undefined,
+    threads: number,
+  ): Promise<Float64Array> | Float64Array {
+    return scoreFrame(this.model, this.preprocessor, frame, rows, threads);
+  }
+
   /** Model outputs for several typed records (batch requests): as Estimator.predict. */
   predictRecords(records: readonly TypedRecord[]): Float64Array {
     return this.model.predict(this.preprocessor.transformRecords(records));
   }
+}
+
+/**
+ * The model's outputs for rows `rows` of a frame (every row when absent) through `preprocessor`, as
+ * Estimator.predict: on up to `threads` threads for a batch large enough to share (predictOn), its
+ * rows then transformed into shared memory for the threads to read in place.
+ */
+export function scoreFrame(
+  model: Estimator,
+  preprocessor: Preprocessor,
+  frame: Frame,
+  rows: ArrayLike<number> | undefined,
+  threads: number,
+): Promise<Float64Array> | Float64Array {
+  const count = rows ? rows.length : frame.rows;
+  const shared = threads > 1 && count >= THREADED_PREDICT_ROWS;
+  return predictOn(model, preprocessor.transform(frame, rows, { shared }), threads);
 }

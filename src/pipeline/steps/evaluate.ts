@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../core/config.js';
 import { errors, isPipewrightError } from '../../core/errors.js';
-import type { Predictor } from '../../ml/bundle.js';
+import { scoreFrame, type Predictor } from '../../ml/bundle.js';
 import { resolveThreads } from '../../ml/tree/threads.js';
 import { cardMetrics, metricIntervals, type MetricInterval } from '../../ml/card.js';
 import { explainGlobally, type GlobalExplanation } from '../../ml/explain/global.js';
@@ -46,7 +46,6 @@ import {
   type TrainingRecipe,
 } from './cross-validate.js';
 import { targetOf } from './train.js';
-import { predictOn, THREADED_PREDICT_ROWS } from '../../ml/models/estimator.js';
 
 export interface ProductionModel {
   version: string;
@@ -208,8 +207,7 @@ export async function evaluate(input: EvaluateInput): Promise<Evaluation> {
   // the run's thread budget (model.threads: every core the run may use unless set)
   const threads = resolveThreads(input.training?.model.threads);
   // a large test part is scored on every thread, its matrix in shared memory for them to read in place
-  const shared = threads > 1 && split.test.length >= THREADED_PREDICT_ROWS;
-  const testScores = await predictOn(model, preprocessor.transform(frame, split.test, { shared }), threads);
+  const testScores = await scoreFrame(model, preprocessor, frame, split.test, threads);
   // a binary task's test rows by descending score, sorted once for its metrics, curves and intervals
   const testOrder = task === 'binary' ? descendingOrder(testScores) : undefined;
 
@@ -251,7 +249,7 @@ export async function evaluate(input: EvaluateInput): Promise<Evaluation> {
       reason: `production ${production.version} cannot score this data (${production.reason}); not compared`,
     });
   } else {
-    const productionScores = production.predictor.predictFrame(frame, split.test);
+    const productionScores = await production.predictor.predictFrameOn(frame, split.test, threads);
     const productionThreshold = production.predictor.threshold;
     productionMetrics = metricsFor(task, yTest, productionScores, productionThreshold, classes);
     if (!(metric in productionMetrics)) {
