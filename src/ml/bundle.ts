@@ -33,7 +33,7 @@ import {
 } from '../schema/schema.js';
 import type { ModelCard } from './card.js';
 import type { Frame } from './frame.js';
-import { predictOn, THREADED_PREDICT_ROWS } from './models/estimator.js';
+import { predictOn, predictsOnThreads } from './models/estimator.js';
 import { estimatorFromJSON } from './models/index.js';
 import type { ReferenceStats } from './stats.js';
 import { Preprocessor, type PreprocessorJSON } from './transform/preprocessor.js';
@@ -513,7 +513,6 @@ export function scoreFrame(
   rows: ArrayLike<number> | undefined,
   threads: number,
 ): Promise<Float64Array> | Float64Array {
-  const count = rows ? rows.length : frame.rows;
-  const shared = threads > 1 && count >= THREADED_PREDICT_ROWS;
+  const shared = predictsOnThreads(model, rows ? rows.length : frame.rows, threads);
   return predictOn(model, preprocessor.transform(frame, rows, { shared }), threads);
 }

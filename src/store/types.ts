@@ -45,7 +45,8 @@ export interface Collection {
   /**
    * About how many documents the collection holds, from what the store keeps about it rather than a
    * pass over them (MongoDB's collection metadata; the embedded store's highest row number), for a
-   * progress display: it may be off after deletions, or for integer keys that skip numbers.
+   * progress display or a first size: it may be off after deletions, or for integer keys that skip
+   * numbers.
    */
   estimatedCount(): Promise<number>;
   createIndex(field: string): Promise<void>;

@@ -12,6 +12,13 @@ afterEach(() => {
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
+/** A new artifacts folder, removed after the test. */
+function newRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'pw-runner-'));
+  folders.push(root);
+  return root;
+}
+
 function newRunner(root: string, id: string): StepRunner {
   const record: RunRecord = {
     id,
@@ -63,8 +70,7 @@ function asideStep(gate: Promise<void>, runs: { count: number }): Step<number, n
 
 describe('StepRunner: steps saved aside', () => {
   it('goes on to the next step while a save writes, and records and caches it once written', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pw-runner-'));
-    folders.push(root);
+    const root = newRoot();
     const gate = deferred();
     const runs = { count: 0 };
     const runner = newRunner(root, 'first');
@@ -102,8 +108,7 @@ describe('StepRunner: steps saved aside', () => {
   });
 
   it('fails settle with the save’s error, marks the step failed and caches nothing', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pw-runner-'));
-    folders.push(root);
+    const root = newRoot();
     const gate = deferred();
     const runs = { count: 0 };
     const runner = newRunner(root, 'failing');
@@ -124,8 +129,7 @@ describe('StepRunner: steps saved aside', () => {
   });
 
   it('settles at once when nothing is saved aside', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'pw-runner-'));
-    folders.push(root);
+    const root = newRoot();
     await expect(newRunner(root, 'plain').settle()).resolves.toBeUndefined();
   });
 });

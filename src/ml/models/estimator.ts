@@ -68,7 +68,12 @@ export function predictOn(
   X: Matrix,
   threads: number,
 ): Promise<Float64Array> | Float64Array {
-  return model.predictOnThreads && threads > 1 && X.rows >= THREADED_PREDICT_ROWS
+  return model.predictOnThreads && predictsOnThreads(model, X.rows, threads)
     ? model.predictOnThreads(X, threads)
     : model.predict(X);
+}
+
+/** Whether predictOn scores `rows` rows with `model` on several threads (their matrix then best shared). */
+export function predictsOnThreads(model: Estimator, rows: number, threads: number): boolean {
+  return model.predictOnThreads !== undefined && threads > 1 && rows >= THREADED_PREDICT_ROWS;
 }

@@ -542,12 +542,12 @@ export class BatchScoring {
   }
 
   /** What another thread needs to score blocks with this scoring (its memory is shared, not copied). */
-  get shared(): ScoringShape & { outputs: number } {
+  get shared(): SharedScoring {
     return { ...this.shape, outputs: this.outputs };
   }
 
   /** The scoring `shared` describes, on the thread that receives it, over the module it was compiled from. */
-  static attach(shared: ScoringShape & { outputs: number }, module: object): BatchScoring {
+  static attach(shared: SharedScoring, module: object): BatchScoring {
     return new BatchScoring(shared.outputs, instantiateKernels(shared.memory, module), shared);
   }
 
@@ -604,3 +604,6 @@ interface ScoringShape {
   /** One set a thread: a block's values of one feature, their ranks (two planes a feature), its sums. */
   scratch: { column: number; ranks: number; out: number }[];
 }
+
+/** A BatchScoring as another thread receives it (BatchScoring.shared, BatchScoring.attach). */
+export type SharedScoring = ScoringShape & { outputs: number };

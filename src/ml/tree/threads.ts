@@ -9,7 +9,7 @@ import { usableCores } from '../../core/cores.js';
 import { errors } from '../../core/errors.js';
 import { compiledScript } from '../../core/paths.js';
 import type { BinMapper, PackedLayout, SharedBinningJob } from './binning.js';
-import { BatchScoring, type CompactTree, type TreeEnsemble } from './ensemble.js';
+import { BatchScoring, type CompactTree, type SharedScoring, type TreeEnsemble } from './ensemble.js';
 import { ForestTreeGrower, type ForestSetup } from './forest-trees.js';
 import { LocalNodeOperations, type GrownTree, type NodeOperations } from './grower.js';
 import { sumGroups } from './histogram.js';
@@ -811,7 +811,7 @@ export async function growForest(
 /** What a scoring worker needs: the batch scoring's shared memory and layout, the rows, the counters. */
 export interface ScoreWorkerData {
   mode: 'score';
-  scoring: BatchScoring['shared'];
+  scoring: SharedScoring;
   /** The kernels' module the scoring was compiled from. */
   module: object;
   /** The rows, their columns in shared memory. */
@@ -820,25 +820,25 @@ export interface ScoreWorkerData {
   results: Float64Array;
   /** One Int32: the next block to score, taken by every thread. */
   next: SharedArrayBuffer;
-  /** A byte a block, set once a worker has written it. */
+  /** A byte a block, set once a thread has written it. */
   scored: SharedArrayBuffer;
   /** The scratch set this worker scores with (the calling thread has 0). */
   thread: number;
 }
 
-/** Scores blocks taken from the shared counter until none is left; `done` is told each one. */
+/** Scores blocks taken from the shared counter until none is left, flagging each in `scored` once written. */
 export function scoreTakenBlocks(
   scoring: BatchScoring,
   X: Matrix,
   results: Float64Array,
   next: Int32Array,
+  scored: Uint8Array,
   thread: number,
-  done: (block: number) => void,
 ): void {
   const blocks = Math.ceil(X.rows / BatchScoring.blockRows);
   for (let block = Atomics.add(next, 0, 1); block < blocks; block = Atomics.add(next, 0, 1)) {
     scoring.scoreBlock(X, results, results, block * BatchScoring.blockRows, thread);
-    done(block);
+    Atomics.store(scored, block, 1);
   }
 }
 
@@ -847,7 +847,7 @@ export function scoreTakenBlocks(
  * sums, bit for bit: each row is scored by one thread, its trees in order), on the calling thread and
  * up to `threads - 1` workers, which take blocks of rows in turn. X's columns should be in shared memory
  * (others are copied to each worker). A worker that cannot start or fails leaves its blocks to the
- * calling thread. Returns the blocks the workers scored.
+ * calling thread.
  */
 export async function addTreesOnThreads(
   ensemble: TreeEnsemble,
@@ -855,11 +855,11 @@ export async function addTreesOnThreads(
   out: Float64Array,
   outputs: number,
   threads: number,
-): Promise<number> {
+): Promise<void> {
   const scoring = threads > 1 ? ensemble.batchScoring(outputs, threads) : null;
   if (!scoring) {
     ensemble.addTrees(X, out, outputs);
-    return 0;
+    return;
   }
   const workers = StartingWorkers.start(threads - 1);
   workers.share(undefined);
@@ -885,21 +885,15 @@ export async function addTreesOnThreads(
       worker.postMessage(work);
       trackJob(worker);
     });
-    const mine = new Uint8Array(blocks);
-    scoreTakenBlocks(scoring, X, results, next, 0, (block) => {
-      mine[block] = 1;
-    });
+    scoreTakenBlocks(scoring, X, results, next, scored, 0);
     // each worker ends its last block, or has failed (then writes nothing more)
     await Promise.all(started.map((worker) => jobs.get(worker)));
-    let byWorkers = 0;
     for (let block = 0; block < blocks; block++) {
-      if (mine[block] === 1) continue;
-      if (Atomics.load(scored, block) === 1) byWorkers++;
       // taken by a worker that failed before writing it: scored here, from the values before
-      else scoring.scoreBlock(X, out, results, block * BatchScoring.blockRows, 0);
+      if (Atomics.load(scored, block) === 0)
+        scoring.scoreBlock(X, out, results, block * BatchScoring.blockRows, 0);
     }
     out.set(results);
-    return byWorkers;
   } finally {
     await workers.finish();
   }

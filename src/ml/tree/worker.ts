@@ -1,8 +1,8 @@
 // Entry point of a tree-learning worker thread: takes its share of the binning, then either does its
-// share of boosting operations on shared memory (pieces of histograms and of rows), grows whole
-// forest trees by index, or scores blocks of rows with a fitted model's trees; then frees what the fit left in its heap and waits for the next fit (a process
-// that fits again, as cross-validation does, takes it back from the pool of idle workers). Started,
-// pooled and stopped by threads.ts.
+// share of boosting operations on shared memory (pieces of histograms and of rows), grows whole forest
+// trees by index, or scores blocks of rows with a fitted model's trees; then frees what the fit left in
+// its heap and waits for the next fit (a process that fits again, as cross-validation does, takes it back
+// from the pool of idle workers). Started, pooled and stopped by threads.ts.
 import { errors } from '../../core/errors.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -94,14 +94,13 @@ function work(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData):
 function runFit(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData): void {
   if (message.mode === 'score') {
     // blocks of rows scored by every tree, each flagged once written
-    const scored = new Uint8Array(message.scored);
     scoreTakenBlocks(
       BatchScoring.attach(message.scoring, message.module),
       message.X,
       message.results,
       new Int32Array(message.next),
+      new Uint8Array(message.scored),
       message.thread,
-      (block) => Atomics.store(scored, block, 1),
     );
     return;
   }

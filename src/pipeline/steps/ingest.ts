@@ -92,7 +92,7 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     const collection = store.collection(collectionName, {
       keyType: schema.key?.type === 'integer' ? 'integer' : 'string',
     });
-    // for the progress display only: counting the documents would be a pass over all of them
+    // for the progress display and the columns' size: counting the documents would be a pass over them all
     const estimate = await collection.estimatedCount();
     const extraColumns = new Set<string>();
     const known = new Set(schema.fields.map((f) => f.name));
@@ -121,7 +121,6 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     for (const field of schema.fields) if (field.role !== 'ignore') projection[field.name] = 1;
     const coerce = compileCoercer(schema);
     const checked = coerce.fields.filter((f) => f.role !== 'ignore');
-    // the columns grow by chunks, joined once at the end (see FrameBuilder): no count needed first
     // sized from the estimate, the columns are written once, where chunks would be joined into a second copy
     const builder = new FrameBuilder(
       schema,
