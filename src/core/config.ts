@@ -70,6 +70,8 @@ export const configSchema = z
         region: z.string().optional(),
         endpoint: z.string().url().optional(),
         force_path_style: z.boolean().default(false),
+        /** An S3 request that moves no byte for this long is abandoned and tried again (3 tries in all). */
+        timeout_ms: z.number().int().positive().default(30_000),
         /** A PEM file with the Ed25519 public key that signs bundles (relative to the project). */
         public_key: z.string().optional(),
         /** Refuse bundles without a valid signature (serve, predict, monitor, run's comparison). */

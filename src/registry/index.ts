@@ -37,6 +37,7 @@ export async function openRegistry(
       region: settings.region,
       endpoint: settings.endpoint,
       forcePathStyle: settings.force_path_style,
+      timeoutMs: settings.timeout_ms,
       ...options,
     });
   }

@@ -27,7 +27,17 @@ export interface S3RegistrySettings extends RegistryOptions {
   /** For S3-compatible stores (MinIO, Ceph, R2, …). */
   endpoint?: string;
   forcePathStyle?: boolean;
+  /**
+   * How long a request may go without a byte moving, in either direction, before it is abandoned
+   * (config registry.timeout_ms). An abandoned request is tried again, up to REQUEST_ATTEMPTS in all,
+   * so an operation on a store that stops answering fails within about that many times this.
+   */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+/** Tries of one request (the first and the retries) when it times out or the store answers 5xx. */
+const REQUEST_ATTEMPTS = 3;
 
 /** A claim older than this belongs to a publisher that died: its version number is free again. */
 const STALE_CLAIM_MS = 15 * 60 * 1000;
@@ -42,6 +52,7 @@ export class S3Registry extends BaseRegistry {
   private readonly prefix: string;
   private conditionalSupport: Promise<boolean> | undefined;
   private readonly aliasTags = new Map<string, { etag: string; version: string }>();
+  private readonly timeoutMs: number;
 
   constructor(private readonly settings: S3RegistrySettings) {
     super(settings);
@@ -50,6 +61,7 @@ export class S3Registry extends BaseRegistry {
     this.bucket = settings.bucket;
     this.prefix = normalizePrefix(settings.prefix ?? '');
     this.location = `s3://${this.bucket}/${this.prefix}`;
+    this.timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.client = new S3Client({
       region:
         settings.region ??
@@ -58,6 +70,11 @@ export class S3Registry extends BaseRegistry {
         (settings.endpoint ? 'us-east-1' : undefined),
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       forcePathStyle: settings.forcePathStyle ?? false,
+      // Without a limit, a store that accepts a request and then stops answering would hold the
+      // publish, the load or the alias move for ever; a request that makes no progress for this long
+      // fails and is tried again.
+      requestHandler: { connectionTimeout: this.timeoutMs, socketTimeout: this.timeoutMs },
+      maxAttempts: REQUEST_ATTEMPTS,
       // The default checksum mode streams bodies with trailing checksums that some S3-compatible
       // stores save as part of the object, silently adding bytes; a bundle must stay byte-exact.
       requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -516,7 +533,9 @@ export class S3Registry extends BaseRegistry {
       status === 403
     ) {
       hint = `The store refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE), and that they may read and write ${this.location}.`;
-    } else if (network || name === 'TimeoutError') {
+    } else if (name === 'TimeoutError') {
+      hint = `${endpoint} did not answer within ${this.timeoutMs} ms, ${REQUEST_ATTEMPTS} times: the store is stalled or unreachable. Check the store and the network, or raise registry.timeout_ms in pipewright.yaml for a slow link.`;
+    } else if (network) {
       hint = `Cannot reach ${endpoint}${network ? ` (${network})` : ''}: check registry.endpoint in pipewright.yaml and the network.`;
     } else {
       hint = `Check the registry settings in pipewright.yaml (bucket ${this.bucket}, endpoint ${endpoint}) and the credentials in the environment.`;

@@ -61,10 +61,22 @@ function startChild(spec: object, count: number, pauseAt?: string): Child {
     waitFor(pattern) {
       if (lines.some((line) => pattern.test(line))) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        waiters.push({ pattern, resolve });
-        void exited.then(() =>
-          reject(new Error(`the publisher exited before printing ${pattern}: ${lines.join(' | ')}`)),
+        // well within the test's own timeout, so that a publisher that hangs says what it printed
+        const deadline = setTimeout(
+          () => reject(new Error(`the publisher printed no ${pattern} in 30 s: ${lines.join(' | ')}`)),
+          30_000,
         );
+        waiters.push({
+          pattern,
+          resolve: () => {
+            clearTimeout(deadline);
+            resolve();
+          },
+        });
+        void exited.then(() => {
+          clearTimeout(deadline);
+          reject(new Error(`the publisher exited before printing ${pattern}: ${lines.join(' | ')}`));
+        });
       });
     },
     async kill() {
@@ -208,6 +220,8 @@ for (const conditionalWrites of [false, true]) {
         prefix: 'crash/',
         endpoint: server.endpoint,
         forcePathStyle: true,
+        // a request s3rver leaves unanswered under load is tried again rather than waited on for ever
+        timeoutMs: 5000,
       };
       return {
         spec: { type: 's3', ...settings },

@@ -189,3 +189,91 @@ describe('s3 registry objects and errors', () => {
     await registry.close();
   });
 });
+
+describe('s3 registry on a store that stops answering', () => {
+  let server: S3Fixture;
+  beforeAll(async () => {
+    server = await startS3();
+  });
+  afterAll(async () => {
+    server.resume();
+    await server.close();
+  });
+  // a request that moves no byte for 200 ms is abandoned (3 tries in all)
+  const open = (prefix: string) =>
+    new S3Registry({
+      bucket: server.bucket,
+      prefix,
+      endpoint: server.endpoint,
+      forcePathStyle: true,
+      timeoutMs: 200,
+    });
+
+  it('gives up on every request it makes to a stalled store, with PW_REGISTRY_FAILED, instead of waiting for ever', async () => {
+    const registry = open('stalled/');
+    server.stall();
+    const heldBefore = server.held();
+    try {
+      for (const operation of [
+        () => registry.list(),
+        () => registry.load('production'),
+        () => registry.publish(bundleBytes('never stored'), meta('run-stalled')),
+      ]) {
+        const error = (await operation().catch((caught: unknown) => caught)) as PipewrightError;
+        expect(error.code).toBe('PW_REGISTRY_FAILED');
+        expect(error.details).toMatchObject({ s3Error: 'TimeoutError' });
+      }
+      // every operation tried its request three times before giving up
+      expect(server.held() - heldBefore).toBe(9);
+    } finally {
+      server.resume();
+      await registry.close();
+    }
+  });
+
+  it('leaves the registry as it was when a publish stalls, and publishes once the store answers again', async () => {
+    const registry = open('stalls-then-recovers/');
+    try {
+      const first = await registry.publish(bundleBytes('first'), meta('run-1'));
+      await registry.setAlias('production', first.version);
+      // the bundle upload is held, then every try after it
+      server.stall();
+      const error = (await registry
+        .publish(bundleBytes('stalled'), meta('run-2'))
+        .catch((caught: unknown) => caught)) as PipewrightError;
+      expect(error.code).toBe('PW_REGISTRY_FAILED');
+      server.resume();
+      expect((await registry.list()).map((info) => info.version)).toEqual([first.version]);
+      expect((await registry.resolve('production')).version).toBe(first.version);
+      expect((await registry.load('production')).bytes).toEqual(bundleBytes('first'));
+      const next = await registry.publish(bundleBytes('after the stall'), meta('run-3'));
+      expect(next.number).toBe(first.number + 1);
+      expect((await registry.load(next.version)).bytes).toEqual(bundleBytes('after the stall'));
+    } finally {
+      server.resume();
+      await registry.close();
+    }
+  });
+
+  it('rides out a store that stalls for a moment: the held request is tried again and the operation succeeds', async () => {
+    const registry = open('stalls-once/');
+    try {
+      const info = await registry.publish(bundleBytes('kept'), meta('run-1'));
+      await registry.setAlias('production', info.version);
+      for (const requests of [1, 2]) {
+        const heldBefore = server.held();
+        server.stall(requests);
+        const loaded = await registry.load('production');
+        expect(loaded.info.version).toBe(info.version);
+        expect(loaded.bytes).toEqual(bundleBytes('kept'));
+        expect(server.held() - heldBefore).toBe(requests);
+      }
+      server.stall(1);
+      const next = await registry.publish(bundleBytes('published through a stall'), meta('run-2'));
+      expect((await registry.load(next.version)).bytes).toEqual(bundleBytes('published through a stall'));
+    } finally {
+      server.resume();
+      await registry.close();
+    }
+  });
+});

@@ -32,6 +32,7 @@ function project(publicPem?: string) {
     path: 'registry',
     prefix: 'pipewright/',
     force_path_style: false,
+    timeout_ms: 30_000,
     public_key: key,
     require_signature: required,
   });
