@@ -45,6 +45,8 @@ export const configSchema = z
         /** MongoDB database name, used when MONGODB_URL is set. */
         database: z.string().min(1).default('pipewright'),
         timeout_ms: z.number().int().positive().default(5000),
+        /** How long a MongoDB request may wait for the server's reply before the operation fails. */
+        reply_timeout_ms: z.number().int().positive().default(60_000),
         batch_size: z.number().int().positive().default(5000),
       })
       .strict()

@@ -31,6 +31,7 @@ export async function openStore(
       url,
       database: config.store.database,
       timeoutMs: config.store.timeout_ms,
+      replyTimeoutMs: config.store.reply_timeout_ms,
       batchSize: config.store.batch_size,
     });
   }

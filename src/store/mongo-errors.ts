@@ -10,6 +10,8 @@ export interface MongoErrorContext {
   url?: string;
   /** How long the driver waited to find a server, for the hint. */
   timeoutMs?: number;
+  /** How long a request waited for its reply (store.reply_timeout_ms), for the hint. */
+  replyTimeoutMs?: number;
 }
 
 /** Server error codes that mean the credentials were refused. */
@@ -97,6 +99,23 @@ export function wrapMongoError(error: unknown, context: MongoErrorContext): Pipe
       {
         ...options,
         hint,
+      },
+    );
+  }
+
+  if (
+    name === 'MongoNetworkTimeoutError' ||
+    (isNetworkErrorInBulkWrite(error) && /timed out/i.test(detail))
+  ) {
+    const waited = context.replyTimeoutMs ? ` within ${context.replyTimeoutMs} ms` : '';
+    return new errors.PW_STORE_UNREACHABLE(
+      `MongoDB${target} did not answer${waited} while ${context.action}: ${detail}`,
+      {
+        ...options,
+        hint:
+          'The server took the request and sent no reply, so the operation did not complete: check that the cluster is healthy ' +
+          '(a stalled or overloaded primary, a failover in progress) and the network, then run the command again; raise ' +
+          'store.reply_timeout_ms in pipewright.yaml if single requests legitimately take longer.',
       },
     );
   }
@@ -214,9 +233,24 @@ function isAuthenticationError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * A bulk write (an upsert of many documents) that failed on the connection rather than on a document:
+ * the driver wraps the network error in a MongoBulkWriteError that keeps its own fields, among them
+ * `beforeHandshake`, which only network errors have, and no write error.
+ */
+function isNetworkErrorInBulkWrite(error: unknown): boolean {
+  const bulk = error as { beforeHandshake?: unknown; writeErrors?: unknown[] };
+  return (
+    nameOf(error) === 'MongoBulkWriteError' &&
+    typeof bulk.beforeHandshake === 'boolean' &&
+    (bulk.writeErrors?.length ?? 0) === 0
+  );
+}
+
 function isNetworkError(error: unknown): boolean {
   const name = nameOf(error);
   return (
+    isNetworkErrorInBulkWrite(error) ||
     name === 'MongoNetworkError' ||
     name === 'MongoNetworkTimeoutError' ||
     name === 'MongoServerClosedError' ||

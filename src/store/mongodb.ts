@@ -21,22 +21,33 @@ export interface MongoStoreOptions {
   database: string;
   /** How long to wait for a server and for a connection (config.store.timeout_ms); the driver's own default is 30 s. */
   timeoutMs?: number;
+  /**
+   * How long a request may wait for the server's reply (config.store.reply_timeout_ms): past it the
+   * connection is dropped and the operation fails (a read or a retryable write is tried once more).
+   */
+  replyTimeoutMs?: number;
   /** Documents per round trip when a read does not say (config.store.batch_size). */
   batchSize?: number;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+const DEFAULT_REPLY_TIMEOUT_MS = 60_000;
 const DEFAULT_BATCH_SIZE = 5000;
 
 /** Connects (checking that a server answers) and returns the store; fails fast with a PW_STORE_* error. */
 export async function openMongoStore(options: MongoStoreOptions): Promise<MongoStore> {
   for (const password of passwordsIn(options.url)) registerSecret(password);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const replyTimeoutMs = options.replyTimeoutMs ?? DEFAULT_REPLY_TIMEOUT_MS;
   let client: MongoClient;
   try {
     client = new MongoClient(options.url, {
       serverSelectionTimeoutMS: timeoutMs,
       connectTimeoutMS: timeoutMs,
+      // The driver's own default waits for a reply for ever: a server that takes a request and stops
+      // answering (a stalled primary, a link that drops packets) would hold a push, an ingest or the
+      // prediction log without end.
+      socketTimeoutMS: replyTimeoutMs,
       appName: 'pipewright',
       // Like the embedded store, which writes JSON: a field set to undefined is left out, not stored as null.
       ignoreUndefined: true,
@@ -48,13 +59,13 @@ export async function openMongoStore(options: MongoStoreOptions): Promise<MongoS
     await client.connect();
   } catch (error) {
     await client.close().catch(() => undefined);
-    throw wrapMongoError(error, { action: 'connecting', url: options.url, timeoutMs });
+    throw wrapMongoError(error, { action: 'connecting', url: options.url, timeoutMs, replyTimeoutMs });
   }
   return new MongoStore(
     client,
     options.database,
     options.url,
-    timeoutMs,
+    { timeoutMs, replyTimeoutMs },
     options.batchSize ?? DEFAULT_BATCH_SIZE,
   );
 }
@@ -68,7 +79,8 @@ export class MongoStore implements DocumentStore {
     private readonly client: MongoClient,
     databaseName: string,
     private readonly url: string,
-    private readonly timeoutMs: number,
+    /** For the hints of its errors: how long it waits for a server and for a reply. */
+    private readonly timeouts: { timeoutMs: number; replyTimeoutMs: number },
     private readonly batchSize: number,
   ) {
     this.database = client.db(databaseName);
@@ -134,7 +146,7 @@ export class MongoStore implements DocumentStore {
   }
 
   wrap(error: unknown, action: string): Error {
-    return wrapMongoError(error, { action, url: this.url, timeoutMs: this.timeoutMs });
+    return wrapMongoError(error, { action, url: this.url, ...this.timeouts });
   }
 
   get defaultBatchSize(): number {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isPipewrightError } from '../../src/core/errors.js';
 import { MongoClient } from 'mongodb';
 import { MongoStore, openMongoStore } from '../../src/store/mongodb.js';
-import type { Document } from '../../src/store/types.js';
+import type { Collection, Document } from '../../src/store/types.js';
 import { startWireServer, type WireServer } from '../fixtures/wire-server.js';
 import { defineStoreContract } from './contract.js';
 
@@ -37,6 +37,20 @@ async function collect(iterable: AsyncIterable<Document>): Promise<Document[]> {
   const out: Document[] = [];
   for await (const document of iterable) out.push(document);
   return out;
+}
+
+/** Reads the whole collection in batches of `batchSize`: what came before the read failed, and why. */
+async function readUntilFailure(
+  collection: Collection,
+  batchSize: number,
+): Promise<{ seen: Document[]; failure: unknown }> {
+  const seen: Document[] = [];
+  try {
+    for await (const document of collection.find({}, { batchSize })) seen.push(document);
+  } catch (failure) {
+    return { seen, failure };
+  }
+  return { seen, failure: undefined };
 }
 
 function numbered(count: number): Document[] {
@@ -113,13 +127,7 @@ describe('MongoStore through the driver', () => {
     await collection.insertMany(numbered(100));
     server.cutConnectionOnGetMore(2);
     const cutsBefore = server.cuts;
-    const seen: Document[] = [];
-    let failure: unknown;
-    try {
-      for await (const document of collection.find({}, { batchSize: 10 })) seen.push(document);
-    } catch (error) {
-      failure = error;
-    }
+    const { seen, failure } = await readUntilFailure(collection, 10);
     expect(server.cuts).toBe(cutsBefore + 1);
     expect(isPipewrightError(failure)).toBe(true);
     expect(failure).toMatchObject({ code: 'PW_STORE_UNREACHABLE' });
@@ -128,6 +136,53 @@ describe('MongoStore through the driver', () => {
     // The store recovers on the next operation: the driver reconnects.
     expect(await collection.countDocuments()).toBe(100);
     expect(await collect(collection.find({}, { batchSize: 10 }))).toHaveLength(100);
+  });
+
+  /** A store that gives up on a reply after 300 ms. */
+  const openStalling = (database: string) =>
+    openMongoStore({ url: server.url, database, timeoutMs: 2000, replyTimeoutMs: 300 });
+
+  it('fails a read from a server that stops answering with PW_STORE_UNREACHABLE after store.reply_timeout_ms, and reads again once it answers', async () => {
+    const stalling = await openStalling('stalled-reads');
+    try {
+      const collection = stalling.collection('stalled');
+      await collection.insertMany(numbered(100));
+      server.stall('getMore');
+      const heldBefore = server.held;
+      const { seen, failure } = await readUntilFailure(collection, 10);
+      expect(server.held).toBeGreaterThan(heldBefore);
+      expect(failure).toMatchObject({
+        code: 'PW_STORE_UNREACHABLE',
+        details: { driverError: 'MongoNetworkTimeoutError' },
+      });
+      // the first batch came before the stall, and nothing after it was made up
+      expect(seen.map((document) => document._id)).toEqual(
+        Array.from({ length: 10 }, (_, index) => index + 1),
+      );
+      server.resume();
+      expect(await collect(collection.find({}, { batchSize: 10 }))).toHaveLength(100);
+    } finally {
+      server.resume();
+      await stalling.close();
+    }
+  });
+
+  it('fails a write to a server that stops answering, stores nothing of it, and writes once the server answers again', async () => {
+    const stalling = await openStalling('stalled-writes');
+    try {
+      const collection = stalling.collection('stalled');
+      server.stall('update');
+      const failure = await collection.upsertMany(numbered(30)).catch((error: unknown) => error);
+      // the driver wraps the connection's timeout in its bulk write error
+      expect(failure).toMatchObject({ code: 'PW_STORE_UNREACHABLE' });
+      server.resume();
+      expect(await collection.countDocuments()).toBe(0);
+      await collection.upsertMany(numbered(30));
+      expect(await collection.countDocuments()).toBe(30);
+    } finally {
+      server.resume();
+      await stalling.close();
+    }
   });
 
   it('stops the server-side cursor when the reader leaves early', async () => {
@@ -143,7 +198,13 @@ describe('MongoStore through the driver', () => {
   it('describes itself by host and database, with the password redacted', async () => {
     const url = `mongodb://reader:${PASSWORD}@127.0.0.1:${server.port}/`;
     // Built without connecting: the description comes from the URL alone.
-    const described = new MongoStore(new MongoClient(url), 'analytics', url, 300, 10);
+    const described = new MongoStore(
+      new MongoClient(url),
+      'analytics',
+      url,
+      { timeoutMs: 300, replyTimeoutMs: 300 },
+      10,
+    );
     expect(described.description).toBe(
       `mongodb://reader:***@127.0.0.1:${server.port}/ (database "analytics")`,
     );
