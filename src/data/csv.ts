@@ -7,7 +7,14 @@ import { errors } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
 import { sniffDialect } from './dialect.js';
 import type { CsvDialect, DataReader, RawRecord, ReadOptions } from './records.js';
-import { readTextChunks, statInput, type TextChunk, type TextFileInfo } from './text.js';
+import {
+  MAX_RECORD_CHARS,
+  OverLongLines,
+  readTextChunks,
+  statInput,
+  type TextChunk,
+  type TextFileInfo,
+} from './text.js';
 
 export interface CsvRow {
   line: number;
@@ -23,6 +30,12 @@ export class CsvTokenizer {
   /** The line the pending text starts on. */
   private line = 1;
   private pending = '';
+  private readonly overLong = new OverLongLines();
+
+  /** Characters carried over to the next chunk: an unfinished record, never much past MAX_RECORD_CHARS. */
+  get carried(): number {
+    return this.pending.length;
+  }
   readonly rows: CsvRow[] = [];
   private readonly delimiterCode: number;
   private readonly quoteCode: number;
@@ -36,7 +49,11 @@ export class CsvTokenizer {
   }
 
   feed(text: string, final: boolean): void {
-    const data = this.pending.length > 0 ? this.pending + text : text;
+    const resumed = this.overLong.resume(this.pending.length > 0 ? this.pending + text : text);
+    this.pending = '';
+    if (!resumed) return;
+    const data = resumed.rest;
+    if (resumed.ended) this.line++;
     const length = data.length;
     let position = 0;
     const quoteChar = this.quote;
@@ -48,6 +65,11 @@ export class CsvTokenizer {
       if (quote === -1 || (newline !== -1 && quote > newline)) {
         let atEnd = false;
         if (newline === -1) {
+          if (!final && OverLongLines.over(length - position)) {
+            this.rejectLongLine(data, position);
+            position = length;
+            break;
+          }
           if (!final) break;
           newline = length;
           atEnd = true;
@@ -63,11 +85,43 @@ export class CsvTokenizer {
         position = newline + 1;
         continue;
       }
-      const next = this.quotedRow(data, position, final);
-      if (next < 0) break;
+      let next = this.quotedRow(data, position, final);
+      if (next < 0) {
+        if (length - position <= MAX_RECORD_CHARS) break;
+        next = this.rejectStrayQuote(data, position);
+        if (next < 0) {
+          this.rejectLongLine(data, position);
+          position = length;
+          break;
+        }
+      }
       position = next;
     }
     this.pending = position >= length ? '' : data.slice(position);
+  }
+
+  /**
+   * A record from `start` that holds a quote and runs past MAX_RECORD_CHARS (see text.ts): its first line is rejected
+   * as a stray quote, and the next line is read as a row of its own. Returns where that line starts, or
+   * -1 when the first line itself has no end in sight.
+   */
+  private rejectStrayQuote(data: string, start: number): number {
+    const newline = data.indexOf('\n', start);
+    if (newline === -1) return -1;
+    const end = newline > start && data.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
+    this.rows.push({
+      line: this.line,
+      fields: data.slice(start, end).split(this.delimiter),
+      problem: `a quoted field opened on line ${this.line} does not close within ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters: a quote inside a field is not doubled as "", or a field starts with a stray quote (the lines after it are read as rows of their own)`,
+    });
+    this.line++;
+    return newline + 1;
+  }
+
+  /** A line from `start` with no line break within MAX_RECORD_CHARS: reported once, then skipped to its end. */
+  private rejectLongLine(data: string, start: number): void {
+    const { shown, problem } = this.overLong.reject(data, start, this.line, 'a CSV file');
+    this.rows.push({ line: this.line, fields: [shown], problem });
   }
 
   /** Reads one row that holds a quote, from `start`; returns where the next row starts, or -1 when more text is needed. */
@@ -89,7 +143,7 @@ export class CsvTokenizer {
         for (;;) {
           const close = data.indexOf(quoteChar, from);
           if (close === -1 || (close === length - 1 && !final)) {
-            if (!final) return -1;
+            if (!final || length - start > MAX_RECORD_CHARS) return -1;
             // The file ends inside a quoted field: everything after the quote belongs to this broken row.
             value += data.slice(from);
             newlines += countNewlines(data, from, length);

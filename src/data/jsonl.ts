@@ -3,15 +3,18 @@
 import { displayPath } from '../core/paths.js';
 import { errors } from '../core/errors.js';
 import type { DataReader, RawRecord } from './records.js';
-import { readTextChunks, statInput, type TextChunk, type TextFileInfo } from './text.js';
+import { OverLongLines, readTextChunks, statInput, type TextChunk, type TextFileInfo } from './text.js';
 
 interface JsonLine {
   line: number;
   text: string;
   atEndWithoutNewline: boolean;
+  /** Set for a line rejected before parsing (one past MAX_RECORD_CHARS: `text` is its beginning). */
+  problem?: string;
 }
 
 function parseLine(entry: JsonLine): RawRecord {
+  if (entry.problem) return { line: entry.line, values: { _text: `${entry.text}…` }, problem: entry.problem };
   let value: unknown;
   try {
     value = JSON.parse(entry.text);
@@ -46,14 +49,25 @@ export async function openJsonlReader(file: string): Promise<DataReader> {
   let line = 1;
   let bytesRead = 0;
   let done = false;
+  const overLong = new OverLongLines();
 
   function split(text: string, final: boolean): void {
-    const data = pending.length > 0 ? pending + text : text;
+    const resumed = overLong.resume(pending.length > 0 ? pending + text : text);
+    pending = '';
+    if (!resumed) return;
+    const data = resumed.rest;
+    if (resumed.ended) line++;
     let position = 0;
     for (;;) {
       let newline = data.indexOf('\n', position);
       let atEnd = false;
       if (newline === -1) {
+        if (!final && OverLongLines.over(data.length - position)) {
+          const { shown, problem } = overLong.reject(data, position, line, 'a JSON Lines file');
+          lines.push({ line, text: shown, atEndWithoutNewline: false, problem });
+          position = data.length;
+          break;
+        }
         if (!final || position >= data.length) break;
         newline = data.length;
         atEnd = true;

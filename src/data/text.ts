@@ -76,6 +76,47 @@ function countNewlineBytes(bytes: Uint8Array, end: number): number {
 }
 
 /**
+ * The most text one record may hold (1 MiB of characters, eight times Python's csv field limit), so that
+ * memory stays bounded whatever the file. Past it, a CSV quote that opened a field and never closed is
+ * taken for a stray quote (its line is rejected, and reading goes on at the next line), and a line with
+ * no line break within it is rejected and skipped to its end.
+ */
+export const MAX_RECORD_CHARS = 1 << 20;
+/** How much of an over-long line a rejected record keeps, to show it. */
+const SHOWN_CHARS = 200;
+
+/**
+ * A line-based reader's rule for a line with no line break within MAX_RECORD_CHARS: the reader rejects
+ * it once (`reject`), then drops its text up to its end (`resume`), holding none of it meanwhile.
+ */
+export class OverLongLines {
+  private skipping = false;
+
+  /** Whether `chars` characters of one line, with no line break seen yet, are past the limit. */
+  static over(chars: number): boolean {
+    return chars > MAX_RECORD_CHARS;
+  }
+
+  /** Starts skipping the line at `start` of `data`: its beginning, to show, and why it was rejected. */
+  reject(data: string, start: number, line: number, expected: string): { shown: string; problem: string } {
+    this.skipping = true;
+    return {
+      shown: data.slice(start, start + SHOWN_CHARS),
+      problem: `line ${line} runs past ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters without a line break (a file with carriage-return line endings, or not ${expected}?); it is skipped to its end`,
+    };
+  }
+
+  /** The text after the skipped line's end (then the reader counts that line), `data` itself when none is skipped, or null while the line goes on. */
+  resume(data: string): { rest: string; ended: boolean } | null {
+    if (!this.skipping) return { rest: data, ended: false };
+    const newline = data.indexOf('\n');
+    if (newline === -1) return null;
+    this.skipping = false;
+    return { rest: data.slice(newline + 1), ended: true };
+  }
+}
+
+/**
  * Yields the file's text in chunks of about 1 MiB. A chunk may end in the middle of a line (never in
  * the middle of a character); the readers carry the partial line over.
  */

@@ -2,6 +2,7 @@
 // person should read, and sums the result up for `--json`. Used by `schema infer` and `init --from`.
 import { resolve } from 'node:path';
 import type { Logger } from '../core/logger.js';
+import { displayPath } from '../core/paths.js';
 import type { CsvDialect, DataFormat, ReadOptions } from '../data/records.js';
 import { statedDialect } from '../data/dialect.js';
 import { openReader } from '../data/reader.js';
@@ -65,7 +66,7 @@ export async function inferFile(file: string, options: InferFileOptions = {}): P
     return {
       file,
       format: reader.format,
-      inferred: inferrer.finish(),
+      inferred: inferrer.finish(displayPath(file)),
       truncated,
       ...(reader.dialect ? { dialect: reader.dialect, sniffed: reader.sniffed ?? [] } : {}),
       ...(options.read?.sheet !== undefined ? { sheet: options.read.sheet } : {}),

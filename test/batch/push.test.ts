@@ -244,6 +244,20 @@ describe('pushFile', () => {
     expect(reject.reason).toContain('the last line ends early: it has 3 of the 12 columns');
   });
 
+  it('rejects a stray quote at its line and stores every other row', async () => {
+    // enough rows after the stray quote to pass the 1 MiB a record may hold
+    const ids = range(1, 20_000);
+    const lines = csv(ids).split('\n');
+    lines[3] = lines[3].replace('Male', '"Male');
+    const file = dataFile('stray-quote.csv', lines.join('\n'));
+    const summary = await push(file, { batchSize: 2000 });
+    expect(summary).toMatchObject({ read: 20_000, inserted: 19_999, rejected: 1 });
+    const [reject] = readRejects(`${file}.rejects.jsonl`);
+    expect(reject.line).toBe(4);
+    expect(reject.reason).toContain('opened on line 4 does not close within');
+    expect(await store.collection('records').countDocuments()).toBe(19_999);
+  });
+
   it('fails on bytes that are not UTF-8 at their line when the encoding is set to UTF-8', async () => {
     const file = dataFile(
       'latin1.csv',

@@ -3,9 +3,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PipewrightError } from '../../src/core/errors.js';
 import { CsvTokenizer, openCsvReader } from '../../src/data/csv.js';
+import { MAX_RECORD_CHARS } from '../../src/data/text.js';
 import type { RawRecord, ReadOptions } from '../../src/data/records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-csv-'));
@@ -73,6 +75,77 @@ describe('CsvTokenizer', () => {
     expect(rows[2]).toMatchObject({
       line: 3,
       problem: expect.stringContaining('opened on line 3 is never closed'),
+    });
+  });
+
+  describe('a record with no end in sight', () => {
+    /** Rows `id,value,text` numbered from 1, about 30 characters each, enough to pass MAX_RECORD_CHARS. */
+    const ROWS = Math.ceil((MAX_RECORD_CHARS * 1.3) / 30);
+    const rowText = (id: number) => `${id},${(id * 7919) % 100_000},text for row ${id}`;
+    /** The rows, checking after every chunk that what is carried over stays within a record's bound. */
+    function feedInChunks(text: string, chunk: number) {
+      const tokenizer = new CsvTokenizer();
+      let most = 0;
+      for (let at = 0; at < text.length; at += chunk) {
+        tokenizer.feed(text.slice(at, at + chunk), at + chunk >= text.length);
+        most = Math.max(most, tokenizer.carried);
+      }
+      expect(most).toBeLessThanOrEqual(MAX_RECORD_CHARS + chunk);
+      return tokenizer.rows;
+    }
+
+    it('rejects a stray quote at its line once its record passes MAX_RECORD_CHARS, and reads every line after it as a row', () => {
+      fc.assert(
+        fc.property(
+          fc.integer({ min: 1, max: 40 }),
+          fc.integer({ min: 0, max: 2 }),
+          fc.integer({ min: 1 << 14, max: 1 << 18 }),
+          (strayRow, column, chunk) => {
+            const lines = ['id,value,text'];
+            for (let id = 1; id <= ROWS; id++) {
+              const fields = rowText(id).split(',');
+              if (id === strayRow) fields[column] = `"${fields[column]}`;
+              lines.push(fields.join(','));
+            }
+            const rows = feedInChunks(`${lines.join('\n')}\n`, chunk);
+            expect(rows).toHaveLength(ROWS + 1);
+            const stray = rows[strayRow];
+            expect(stray.line).toBe(strayRow + 1);
+            expect(stray.problem).toContain(`opened on line ${strayRow + 1} does not close within`);
+            // every other row as written, at its own line (checked in one pass: thousands of rows)
+            const wrong = rows.filter(
+              (row, id) =>
+                id > 0 &&
+                id !== strayRow &&
+                (row.problem !== undefined || row.line !== id + 1 || row.fields.join(',') !== rowText(id)),
+            );
+            expect(wrong).toEqual([]);
+          },
+        ),
+        { numRuns: 12 },
+      );
+    });
+
+    it('keeps the old reading of a quote left open near the end of the file: the rest is one broken row', () => {
+      const rows = feedInChunks(`id,text\n1,"open\n${'2,fine\n'.repeat(1000)}`, 1 << 14);
+      expect(rows).toHaveLength(2);
+      expect(rows[1]).toMatchObject({ line: 2, problem: expect.stringContaining('is never closed') });
+    });
+
+    it('rejects a line with no line break within MAX_RECORD_CHARS, skips it to its end and reads on', () => {
+      const long = 'x'.repeat(MAX_RECORD_CHARS * 3);
+      for (const ending of ['', '\n3,after\n']) {
+        const rows = feedInChunks(`id,text\n1,before\n${long}${ending}`, 1 << 16);
+        expect(rows.slice(0, 2)).toEqual([
+          { line: 1, fields: ['id', 'text'] },
+          { line: 2, fields: ['1', 'before'] },
+        ]);
+        expect(rows[2].line).toBe(3);
+        expect(rows[2].problem).toContain('without a line break');
+        expect(rows[2].fields[0].length).toBeLessThan(1000);
+        if (ending === '') expect(rows).toHaveLength(3);
+        else expect(rows.slice(3)).toEqual([{ line: 4, fields: ['3', 'after'] }]);
+      }
     });
   });
 

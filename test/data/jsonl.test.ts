@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { PipewrightError } from '../../src/core/errors.js';
 import { openJsonlReader } from '../../src/data/jsonl.js';
+import { MAX_RECORD_CHARS } from '../../src/data/text.js';
 import type { RawRecord } from '../../src/data/records.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-jsonl-'));
@@ -49,6 +50,19 @@ describe('openJsonlReader', () => {
       [5, undefined],
     ]);
     expect(records[1].values).toEqual({ _text: '{"id":2,' });
+  });
+
+  it('rejects a line with no line break within MAX_RECORD_CHARS, skips it to its end and reads on', async () => {
+    // a whole JSON array on one line, as a .json export renamed .jsonl would be
+    const long = `[${'{"id":0},'.repeat(Math.ceil((MAX_RECORD_CHARS * 2.5) / 9))}{"id":0}]`;
+    for (const ending of ['', '\n{"id":3}\n']) {
+      const { records } = await readAll(file(`{"id":1}\n${long}${ending}`));
+      expect(records[0]).toEqual({ line: 1, values: { id: 1 } });
+      expect(records[1].line).toBe(2);
+      expect(records[1].problem).toContain('without a line break');
+      expect(String(records[1].values._text).length).toBeLessThan(1000);
+      expect(records.slice(2)).toEqual(ending === '' ? [] : [{ line: 3, values: { id: 3 } }]);
+    }
   });
 
   it('says a broken last line without a newline looks truncated', async () => {

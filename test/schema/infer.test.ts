@@ -587,6 +587,18 @@ describe('the schema definition', () => {
     expect(() => inferrer.finish()).toThrow(/no rows/);
   });
 
+  it('names the unreadable line, not an empty file, when no row after the header could be read', () => {
+    const inferrer = new SchemaInferrer(['a', 'b']);
+    inferrer.addUnreadable(2, 'a quoted field opened on line 2 is never closed');
+    let failure: unknown;
+    try {
+      inferrer.finish('data/table.csv');
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toMatchObject({ code: 'PW_FILE_INVALID', where: 'data/table.csv:2' });
+  });
+
   it('refuses a file that leaves nothing to learn from', () => {
     const error = (() => {
       try {

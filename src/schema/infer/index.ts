@@ -142,9 +142,21 @@ export class SchemaInferrer {
     if (this.unreadable.examples.length < EXAMPLES) this.unreadable.examples.push({ line, problem });
   }
 
-  finish(): InferredSchema {
+  /** The schema learnt from the rows; `source` names the file in an error that points at one of its lines. */
+  finish(source?: string): InferredSchema {
     const warnings: string[] = [];
     const rows = this.rows;
+    if (rows === 0 && this.unreadable.count > 0) {
+      // every line after the header was unreadable: the cause is that line, not an empty file
+      const first = this.unreadable.examples[0];
+      throw new errors.PW_FILE_INVALID(
+        `No row of the file could be read: ${countText(this.unreadable.count, 'line')} could not be read as a record (first: line ${first.line}, ${first.problem})`,
+        {
+          where: source ? `${source}:${first.line}` : `line ${first.line}`,
+          hint: 'Fix that line (a stray quote that opens a field is the usual cause: write a quote inside a field as ""), then run the command again.',
+        },
+      );
+    }
     if (rows === 0) {
       throw new errors.PW_FILE_INVALID('The file has a header but no rows to learn a schema from', {
         hint: 'Add rows to the file (at least a few dozen), then run the command again.',
