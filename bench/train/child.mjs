@@ -3,7 +3,7 @@
 // usage: node child.mjs <data dir> <gbdt|random_forest|logistic> <threads> <predictions file> [--profile]
 //   [--fits-per-process <k>]: fits k times, each after reading the data again as a run does, and times the
 //   last (a long-lived process: the service's retraining, a cross-validation's folds)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -47,6 +47,35 @@ function vector(name) {
   return new Float64Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 8).slice();
 }
 
+/**
+ * CPU seconds so far of each thread of this process (Linux's /proc/self/task; utime and stime are in
+ * USER_HZ ticks, 100 a second), or undefined where there is no such file.
+ */
+function threadSeconds() {
+  try {
+    const seconds = new Map();
+    for (const task of readdirSync('/proc/self/task')) {
+      const stat = readFileSync(`/proc/self/task/${task}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      seconds.set(task, (Number(fields[11]) + Number(fields[12])) / 100);
+    }
+    return seconds;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The CPU that the runtime's own threads (V8's optimizing compiler and garbage collector, libuv's pool)
+ * used between two threadSeconds snapshots: every thread's but the `fitThreads` busiest, which are the
+ * fit's own (the calling thread and its workers).
+ */
+function runtimeSeconds(before, after, fitThreads) {
+  if (!before || !after) return undefined;
+  const used = [...after].map(([task, seconds]) => seconds - (before.get(task) ?? 0)).sort((a, b) => b - a);
+  return Math.round(used.slice(fitThreads).reduce((sum, seconds) => sum + seconds, 0) * 100) / 100;
+}
+
 const params = modelParams(model, threads).pipewright;
 const newEstimator = () =>
   model === 'gbdt'
@@ -71,9 +100,11 @@ const trainY = vector('y_train');
 const testX = matrix('X_test', meta.testRows);
 const estimator = newEstimator();
 
+const threadsBefore = threadSeconds();
 let started = performance.now();
 await estimator.fit(trainX, trainY);
 const fitSeconds = (performance.now() - started) / 1000;
+const runtimeCpuSeconds = runtimeSeconds(threadsBefore, threadSeconds(), model === 'logistic' ? 1 : threads);
 const profile = trainingProfile.enabled ? { ...trainingProfile.seconds } : undefined;
 // the node phases' seconds by node size: { histograms: { 'under 16,384 rows': s, ... }, ... }
 const profileByNodeSize = trainingProfile.enabled
@@ -106,5 +137,5 @@ for (let i = 0; i < calls; i++) sink += estimator.predictRow(sample[i & 63], out
 const oneRowMicroseconds = ((performance.now() - started) * 1000) / calls;
 
 process.stdout.write(
-  `${JSON.stringify({ fit_s: fitSeconds, first_fits_s: firstFits, predict_s: predictSeconds, one_row_us: oneRowMicroseconds, checksum: Number.isFinite(sink), profile, profile_by_node_size: profileByNodeSize })}\n`,
+  `${JSON.stringify({ fit_s: fitSeconds, first_fits_s: firstFits, predict_s: predictSeconds, one_row_us: oneRowMicroseconds, runtime_cpu_s: runtimeCpuSeconds, checksum: Number.isFinite(sink), profile, profile_by_node_size: profileByNodeSize })}\n`,
 );
