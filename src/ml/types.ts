@@ -86,6 +86,13 @@ export function allocateColumns(rows: number, cols: number, shared = false): Flo
   return Array.from({ length: cols }, (_, c) => new Float64Array(buffer, c * rows * 8, rows));
 }
 
+/** A copy of `values`, in shared memory when `shared` (worker threads then read it in place). */
+export function copyValues(values: Float64Array, shared: boolean): Float64Array {
+  const [copy] = allocateColumns(values.length, 1, shared);
+  copy.set(values);
+  return copy;
+}
+
 /** Rows `indices` of `X`, as a new matrix. */
 export function takeRows(X: Matrix, indices: ArrayLike<number>): Matrix {
   const columns = X.columns.map((column) => {

@@ -10,7 +10,13 @@ import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
 import { zeroOrOne } from '../tree/forest-trees.js';
 import type { GrowerSettings } from '../tree/grower.js';
 import { addTreesOnThreads, growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
-import type { EstimatorJSON, EstimatorOptions, FitOptions, Matrix } from '../types.js';
+import {
+  copyValues,
+  type EstimatorJSON,
+  type EstimatorOptions,
+  type FitOptions,
+  type Matrix,
+} from '../types.js';
 import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
 import { normalised, TreeModel, type TreeModelState } from './tree-model.js';
 
@@ -161,10 +167,11 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       await growForest(
         {
           data,
-          labels: Float64Array.from(y),
+          // in shared memory when workers grow trees too, so that they read the one copy
+          labels: copyValues(y, threads > 1),
           // a classification's labels are 0 and 1 (describeTarget refused any other)
           zeroOrOne: !regression || zeroOrOne(y),
-          weights,
+          weights: weights && copyValues(weights, threads > 1),
           settings,
           bootstrap: params.bootstrap,
           samplesPerTree,

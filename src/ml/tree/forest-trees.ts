@@ -7,7 +7,8 @@ import { LocalNodeOperations, TreeGrower, type GrowerSettings, type NodeOperatio
 import { forEachBundle } from './histogram.js';
 import { histogramCountedKernel } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
-import { planWorkspace, Workspace } from './workspace.js';
+import type { WasmMemory } from './kernels.js';
+import { planWorkspace, Workspace, type WorkspacePlan } from './workspace.js';
 
 export interface ForestSetup {
   data: BinnedData;
@@ -64,6 +65,18 @@ export function zeroOrOne(labels: Float64Array): boolean {
   return true;
 }
 
+/**
+ * Where a thread's grower lives when the forest's threads share one memory (planForestWorkspaces): the
+ * memory, this thread's plan, the kernels' module and whether this thread fills the shared regions
+ * (the first thread, before any other starts; the others find them filled).
+ */
+export interface ForestPlace {
+  memory: WasmMemory;
+  plan: WorkspacePlan;
+  module?: object;
+  fills: boolean;
+}
+
 export class ForestTreeGrower {
   private readonly workspace: Workspace;
   private readonly grower: TreeGrower;
@@ -74,11 +87,23 @@ export class ForestTreeGrower {
   /** The generator's state, handed to the bootstrap kernel and back. */
   private readonly randomState: Uint32Array;
 
-  constructor(private readonly setup: ForestSetup) {
+  /** `place`: this thread's part of a memory the forest's threads share; without it, a memory of its own. */
+  constructor(
+    private readonly setup: ForestSetup,
+    place?: ForestPlace,
+  ) {
     const { data, labels, weights, settings, zeroOrOne: classes } = setup;
     const { layout } = data;
-    const { plan, memory } = planWorkspace(data.rows, layout, setup.capacity, 1, undefined, true);
-    this.workspace = new Workspace(memory, plan, data.mapper, layout, data);
+    const { plan, memory } = place ?? planWorkspace(data.rows, layout, setup.capacity, 1, undefined, true);
+    const fills = place?.fills ?? true;
+    this.workspace = new Workspace(
+      memory,
+      plan,
+      data.mapper,
+      layout,
+      fills ? data : undefined,
+      place?.module,
+    );
     this.grower = new TreeGrower(this.workspace, new LocalNodeOperations(this.workspace), settings);
     this.grower.allowFeatures(undefined);
     const { drawsAt, labelsAt, randomAt } = plan.forest as NonNullable<typeof plan.forest>;
@@ -86,7 +111,7 @@ export class ForestTreeGrower {
     if (!setup.bootstrap) this.draws.fill(1);
     this.randomState = new Uint32Array(memory.buffer, randomAt, 4);
     // regression labels are not coded (the rows drawn are still listed from the draws)
-    if (classes) new Uint8Array(memory.buffer, labelsAt, data.rows).set(labels);
+    if (classes && fills) new Uint8Array(memory.buffer, labelsAt, data.rows).set(labels);
     if (weights === null && classes) {
       this.counted = new TreeGrower(this.workspace, new CountedNodeOperations(this.workspace), settings);
       this.counted.allowFeatures(undefined);

@@ -16,7 +16,7 @@ import { sumGroups } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { splitStepPart } from './split-step.js';
-import { Workspace, type WorkspacePlan } from './workspace.js';
+import { planForestWorkspaces, Workspace, type WorkspacePlan } from './workspace.js';
 import type { Matrix } from '../types.js';
 
 /** `threads` as given, or every core the process can run on at once (see core/cores.ts). */
@@ -702,10 +702,16 @@ export class BoostingThreads implements NodeOperations {
   }
 }
 
-/** What a forest worker needs to grow trees by index (the binned columns are shared or copied to it). */
+/** What a forest worker needs to grow trees by index, in its part of the forest's shared memory. */
 export interface ForestWorkerData {
   mode: 'forest';
   setup: ForestSetup;
+  /** The memory every thread's grower lives in (its shared regions filled by the calling thread). */
+  memory: WasmMemory;
+  /** This worker's regions of it. */
+  plan: WorkspacePlan;
+  /** The kernels' module, compiled once for the process. */
+  module: object;
   /** One Int32: the next tree index to grow, taken by every thread. */
   next: SharedArrayBuffer;
   count: number;
@@ -775,15 +781,33 @@ export async function growForest(
   failed.catch(() => undefined);
   try {
     for (const worker of workers) worker.once('error', fail);
-    // the calling thread sets up its own grower and starts on the trees while the workers set up
-    // theirs (each takes its first tree from the counter once ready) rather than waiting for them
+    // one memory for every thread's grower: the binned columns and class codes once, filled by the
+    // calling thread's grower before any worker is sent its part; each worker then attaches to it
+    // and takes its first tree from the counter while the calling thread is on its own
+    const places =
+      workers.length > 0
+        ? planForestWorkspaces(setup.data.rows, setup.data.layout, setup.capacity, workers.length + 1)
+        : undefined;
+    const grower = new ForestTreeGrower(
+      setup,
+      places && { memory: places.memory, plan: places.plans[0], fills: true },
+    );
+    const module = kernelModule();
     workers.forEach((worker, at) => {
       const port = channels[at].port2;
-      const work: ForestWorkerData = { mode: 'forest', setup, next: shared, count, trees: port };
+      const work: ForestWorkerData = {
+        mode: 'forest',
+        setup,
+        memory: (places as NonNullable<typeof places>).memory,
+        plan: (places as NonNullable<typeof places>).plans[at + 1],
+        module,
+        next: shared,
+        count,
+        trees: port,
+      };
       worker.postMessage(work, [port]);
       trackJob(worker);
     });
-    const grower = new ForestTreeGrower(setup);
     growTakenTrees(grower, next, count, (index, tree) => {
       place(index, tree);
       takePosted();

@@ -120,7 +120,12 @@ function runFit(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData
     return;
   }
   // no 'ready' here: the calling thread starts on the trees without waiting for this one
-  const grower = new ForestTreeGrower(message.setup);
+  const grower = new ForestTreeGrower(message.setup, {
+    memory: message.memory,
+    plan: message.plan,
+    module: message.module,
+    fills: false,
+  });
   const trees = message.trees;
   growTakenTrees(grower, new Int32Array(message.next), message.count, (index, tree) => {
     const buffers = [

@@ -92,9 +92,27 @@ export interface BoostingRegions {
   weighted: boolean;
 }
 
+type PlannedLayout = Pick<PackedLayout, 'features' | 'groups' | 'totalBins'>;
+
+/** The regions every thread of a forest reads and none writes once they are filled: kept once in its memory. */
+interface SharedRegions {
+  columnsAt: number;
+  digitsAt: number;
+  /** Random forests: each row's class as a byte (0 when absent). */
+  labelsAt: number;
+}
+
+function reserveShared(arena: Arena, rows: number, layout: PlannedLayout, forest: boolean): SharedRegions {
+  return {
+    columnsAt: arena.reserve(rows * layout.groups),
+    digitsAt: arena.reserve(layout.features * 256),
+    labelsAt: forest ? arena.reserve(rows) : 0,
+  };
+}
+
 export function planWorkspace(
   rows: number,
-  layout: Pick<PackedLayout, 'features' | 'groups' | 'totalBins'>,
+  layout: PlannedLayout,
   capacity: number,
   threads: number,
   boosting?: BoostingRegions,
@@ -102,15 +120,58 @@ export function planWorkspace(
   segments = 1,
 ): { plan: WorkspacePlan; memory: WasmMemory } {
   const arena = new Arena();
+  const shared = reserveShared(arena, rows, layout, forest);
+  const plan = reservePlan(arena, rows, layout, capacity, threads, shared, boosting, forest, segments);
+  const memory = arena.create();
+  if (plan.boosting) {
+    const tables = new Float64Array(memory.buffer, plan.boosting.expTablesAt, EXP_TABLE_BYTES / 8);
+    tables.set(EXP_FRACTIONS);
+    tables.set(EXP_POWERS, EXP_FRACTIONS.length);
+  }
+  return { plan, memory };
+}
+
+/**
+ * One memory for the threads of a random forest, each growing whole trees: the binned columns, the
+ * packed features' digit tables and the class codes once (filled by the first thread, see Workspace),
+ * and every other region once a thread. A thread more costs its rows, draws and histograms, not
+ * another copy of the data.
+ */
+export function planForestWorkspaces(
+  rows: number,
+  layout: PlannedLayout,
+  capacity: number,
+  threads: number,
+): { plans: WorkspacePlan[]; memory: WasmMemory } {
+  const arena = new Arena();
+  const shared = reserveShared(arena, rows, layout, true);
+  const plans = Array.from({ length: threads }, () =>
+    reservePlan(arena, rows, layout, capacity, 1, shared, undefined, true, 1),
+  );
+  return { plans, memory: arena.create() };
+}
+
+/** Reserves one grower's regions beside the `shared` ones. */
+function reservePlan(
+  arena: Arena,
+  rows: number,
+  layout: PlannedLayout,
+  capacity: number,
+  threads: number,
+  shared: SharedRegions,
+  boosting: BoostingRegions | undefined,
+  forest: boolean,
+  segments: number,
+): WorkspacePlan {
   const { features, groups, totalBins } = layout;
-  const plan: WorkspacePlan = {
+  return {
     rows,
     groups,
     totalBins,
     capacity,
     threads,
     segments,
-    columnsAt: arena.reserve(rows * groups),
+    columnsAt: shared.columnsAt,
     rowsAt: arena.reserve(rows * 4),
     ghAt: arena.reserve(rows * 16),
     orderedAt: arena.reserve(forest ? rows : 0),
@@ -120,7 +181,7 @@ export function planWorkspace(
     segmentHistogramsAt: arena.reserve((segments - 1) * totalBins * BIN_STRIDE * 8),
     groupActiveAt: arena.reserve(groups),
     searchTableAt: arena.reserve(features * SEARCH_ENTRY_BYTES),
-    digitsAt: arena.reserve(features * 256),
+    digitsAt: shared.digitsAt,
     controlAt: arena.reserve(CONTROL_SLOTS * 4),
     stepArgsAt: arena.reserve(STEP_ARGS * 8),
     partRecordsAt: arena.reserve(threads * 2 * STEP_RECORD * 8),
@@ -129,7 +190,7 @@ export function planWorkspace(
     segmentsAt: arena.reserve(segments * 3 * 4),
     kernelScratchAt: Array.from({ length: threads }, () => arena.reserve(THREAD_SCRATCH_BYTES)),
     forest: forest
-      ? { drawsAt: arena.reserve(rows * 2), labelsAt: arena.reserve(rows), randomAt: arena.reserve(16) }
+      ? { drawsAt: arena.reserve(rows * 2), labelsAt: shared.labelsAt, randomAt: arena.reserve(16) }
       : null,
     boosting: boosting
       ? {
@@ -145,13 +206,6 @@ export function planWorkspace(
         }
       : null,
   };
-  const memory = arena.create();
-  if (plan.boosting) {
-    const tables = new Float64Array(memory.buffer, plan.boosting.expTablesAt, EXP_TABLE_BYTES / 8);
-    tables.set(EXP_FRACTIONS);
-    tables.set(EXP_POWERS, EXP_FRACTIONS.length);
-  }
-  return { plan, memory };
 }
 
 export class Workspace {

@@ -22,8 +22,9 @@ import {
   warmTrainingWorkers,
 } from '../../../src/ml/tree/threads.js';
 import { LocalNodeOperations } from '../../../src/ml/tree/grower.js';
+import { BIN_STRIDE } from '../../../src/ml/tree/kernels.js';
 import { addSegmentSums, exactGrid } from '../../../src/ml/tree/histogram.js';
-import { planWorkspace, Workspace } from '../../../src/ml/tree/workspace.js';
+import { planForestWorkspaces, planWorkspace, Workspace } from '../../../src/ml/tree/workspace.js';
 import { allocateColumns } from '../../../src/ml/types.js';
 import { classification, matrixOf } from '../trees.js';
 import { hasSklearnTables, SKLEARN_DATA } from '../../fixtures/public-tables.js';
@@ -595,6 +596,52 @@ setTimeout(() => console.log('done'), 500);`,
     const one = await new RandomForestModel({ ...params, threads: 1 }).fit(data.X, data.y);
     const three = await new RandomForestModel({ ...params, threads: 3 }).fit(data.X, data.y);
     expect(JSON.stringify(three.toJSON().state)).toBe(JSON.stringify(one.toJSON().state));
+  });
+
+  it('grows the same weighted and regression forests on 1 and 3 threads, the pairs read from shared memory', async () => {
+    const data = classification(6000, 11);
+    const weights = Float64Array.from(data.y, (_, row) => 0.5 + ((row * 7919) % 13) / 4);
+    const target = Float64Array.from(data.X.columns[0], (value, row) => value * 3 + data.y[row]);
+    const params = { n_estimators: 6, max_depth: 6 } as const;
+    const fits = async (threads: number) => [
+      await new RandomForestModel({ ...params, threads }).fit(data.X, data.y, { sampleWeight: weights }),
+      await new RandomForestModel({ ...params, criterion: 'squared_error', threads }).fit(data.X, target),
+    ];
+    const [one, three] = [await fits(1), await fits(3)];
+    for (const [at, model] of three.entries())
+      expect(JSON.stringify(model.toJSON().state)).toBe(JSON.stringify(one[at].toJSON().state));
+  });
+
+  it('plans one memory for a forest: the data once, every other region a thread', () => {
+    const layout = { features: 9, groups: 5, totalBins: 700 };
+    const rows = 10_000;
+    const { plans, memory } = planForestWorkspaces(rows, layout, 13, 3);
+    const alone = planWorkspace(rows, layout, 13, 1, undefined, true).memory.buffer.byteLength;
+    for (const plan of plans) {
+      expect(plan.columnsAt).toBe(plans[0].columnsAt);
+      expect(plan.digitsAt).toBe(plans[0].digitsAt);
+      expect(plan.forest?.labelsAt).toBe(plans[0].forest?.labelsAt);
+    }
+    // a thread's own regions: none of them overlaps another thread's, or the shared data
+    const regions = plans.flatMap((plan, thread) =>
+      [
+        [plan.rowsAt, rows * 4],
+        [plan.ghAt, rows * 16],
+        [plan.orderedAt, rows],
+        [plan.scratchRowsAt, rows * 4],
+        [plan.histogramsAt, 13 * 700 * BIN_STRIDE * 8],
+        [plan.forest!.drawsAt, rows * 2],
+      ].map(([at, bytes]) => ({ thread, at, end: at + bytes })),
+    );
+    const data = { at: plans[0].columnsAt, end: plans[0].columnsAt + rows * layout.groups };
+    for (const region of regions) {
+      expect(region.end <= data.at || region.at >= data.end).toBe(true);
+      for (const other of regions)
+        if (other.thread !== region.thread)
+          expect(region.end <= other.at || region.at >= other.end).toBe(true);
+    }
+    // three threads take less than three memories of their own: the columns and labels are not repeated
+    expect(memory.buffer.byteLength).toBeLessThanOrEqual(3 * alone - 2 * rows * (layout.groups + 1) + 65_536);
   });
 
   it('grows the same forest from one-byte draw counts as from weighted pairs of doubles, for any seed', async () => {
