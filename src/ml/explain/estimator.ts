@@ -5,7 +5,7 @@ import { estimatorFromJSON } from '../models/index.js';
 import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
 import type { EstimatorJSON } from '../types.js';
 import { LinearShap } from './linear-shap.js';
-import { TreeShap, type TreeShapAlgorithm } from './tree-shap.js';
+import { TreeShap, treeShapWork, type TreeShapAlgorithm } from './tree-shap.js';
 
 /**
  * What the values add up to: log-odds of the second class (binary boosting and logistic regression),
@@ -24,6 +24,8 @@ export interface ModelExplainer {
   readonly base: Float64Array;
   /** Writes output o's value for column f at o · features + f; base[o] plus output o's values is the raw output. */
   explainRow(row: ArrayLike<number>, phi: Float64Array): void;
+  /** About how much work explainRow does (see treeShapWork; a linear model's is its weights' count). */
+  readonly workPerRow: number;
 }
 
 export interface ModelExplainerOptions {
@@ -61,7 +63,8 @@ export function createModelExplainer(
     case 'gbdt': {
       const state = json.state as TreeModelState;
       const baseline = state.baseline ?? [0];
-      const shap = new TreeShap(TreeEnsemble.fromJSON(state.trees, state.features, 'gbdt trees'), {
+      const ensemble = TreeEnsemble.fromJSON(state.trees, state.features, 'gbdt trees');
+      const shap = new TreeShap(ensemble, {
         features: state.features,
         outputs: baseline.length,
         baseline,
@@ -71,6 +74,7 @@ export function createModelExplainer(
       return describe(
         shap,
         state.task === 'binary' ? 'log_odds' : state.task === 'multiclass' ? 'class_scores' : 'value',
+        treeShapWork(ensemble),
       );
     }
     case 'random_forest': {
@@ -83,7 +87,7 @@ export function createModelExplainer(
         scale: 1 / ensemble.treeCount,
         algorithm: options.algorithm,
       });
-      return describe(shap, state.task === 'binary' ? 'probability' : 'value');
+      return describe(shap, state.task === 'binary' ? 'probability' : 'value', treeShapWork(ensemble));
     }
     case 'logistic': {
       const state = json.state as LogisticModelState;
@@ -107,12 +111,17 @@ export function createModelExplainer(
   }
 }
 
-function describe(shap: TreeShap | LinearShap, space: ExplanationSpace): ModelExplainer {
+function describe(
+  shap: TreeShap | LinearShap,
+  space: ExplanationSpace,
+  workPerRow = shap.outputs * shap.features,
+): ModelExplainer {
   return {
     space,
     outputs: shap.outputs,
     features: shap.features,
     base: shap.base,
     explainRow: (row, phi) => shap.explainRow(row, phi),
+    workPerRow,
   };
 }

@@ -60,6 +60,27 @@ export function leftShareOf(leftCover: number, rightCover: number): number {
   return left + right > 0 ? left / (left + right) : 0.5;
 }
 
+/**
+ * A row's TreeSHAP work over `ensemble`, in path steps: every leaf's path is walked and unwound once a
+ * level, so each leaf costs about its depth squared. What a global explanation budgets its rows by.
+ */
+export function treeShapWork(ensemble: TreeEnsemble): number {
+  const { feature, left } = ensemble;
+  let work = 0;
+  const stack: number[] = [];
+  for (let t = 0; t < ensemble.treeCount; t++) {
+    // (node, depth) pairs, depth first
+    stack.push(ensemble.roots[t], 1);
+    while (stack.length > 0) {
+      const depth = stack.pop() as number;
+      const node = stack.pop() as number;
+      if (feature[node] < 0) work += depth * depth;
+      else stack.push(left[node], depth + 1, left[node] + 1, depth + 1);
+    }
+  }
+  return work;
+}
+
 export class TreeShap {
   readonly features: number;
   readonly outputs: number;
