@@ -396,12 +396,18 @@ function fillUnit(trees: TableTrees, unit: Unit, table: Float64Array, at: number
       need.push(mask);
       wanted.push(bits);
     }
+    const count = columns.length;
+    const cached = count <= MOST_CACHED_COLUMNS;
     return {
       value: leaf.value,
       columns: Int32Array.from(columns),
       need: Int32Array.from(need),
       wanted: Int32Array.from(wanted),
       zeros: Float64Array.from(columns, (j) => leaf.zeros[j]),
+      // the leaf's shares depend on which of its columns a row agrees with, not on the rest of the row:
+      // worked out once for each such pattern (many table rows share one), then added from here
+      shares: cached ? new Float64Array(count << count) : undefined,
+      known: cached ? new Uint8Array(1 << count) : undefined,
     };
   });
   const rows = 2 ** (above + unit.chain.length);
@@ -410,13 +416,32 @@ function fillUnit(trees: TableTrees, unit: Unit, table: Float64Array, at: number
   for (let row = 0; row < rows; row++, at += width) {
     for (const leaf of plans) {
       const count = leaf.columns.length;
-      for (let p = 0; p < count; p++) agrees[p] = (row & leaf.need[p]) === leaf.wanted[p] ? 1 : 0;
-      leafShares(leaf.value, leaf.zeros, agrees, count, shares);
-      for (let p = 0; p < count; p++) table[at + leaf.columns[p]] += shares[p];
+      let pattern = 0;
+      for (let p = 0; p < count; p++) {
+        agrees[p] = (row & leaf.need[p]) === leaf.wanted[p] ? 1 : 0;
+        pattern |= agrees[p] << p;
+      }
+      let from: Float64Array = shares;
+      let offset = 0;
+      if (leaf.shares && leaf.known) {
+        from = leaf.shares;
+        offset = pattern * count;
+        if (leaf.known[pattern] === 0) {
+          leafShares(leaf.value, leaf.zeros, agrees, count, shares);
+          from.set(shares.subarray(0, count), offset);
+          leaf.known[pattern] = 1;
+        }
+      } else {
+        leafShares(leaf.value, leaf.zeros, agrees, count, shares);
+      }
+      for (let p = 0; p < count; p++) table[at + leaf.columns[p]] += from[offset + p];
     }
   }
   return at;
 }
+
+/** A leaf's shares are kept per agreement pattern when it has at most this many columns (2^n patterns). */
+const MOST_CACHED_COLUMNS = 10;
 
 /**
  * A leaf's share for each of its `count` distinct path features, given which the row agrees with: for
