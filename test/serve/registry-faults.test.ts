@@ -38,6 +38,18 @@ async function eventually<T>(
   }
 }
 
+/** Trains a small bundle from `seed` and publishes it to `registry`. */
+async function publishTrained(registry: ModelRegistry, project: TestProject, seed: number) {
+  const bundle = await trainBundle(project.schema, { seed, rows: 600 });
+  return registry.publish(serializeBundle(bundle), {
+    runId: bundle.metadata.runId,
+    metrics: { roc_auc: 0.8 },
+    schemaFingerprint: bundle.schemaFingerprint,
+    task: 'binary',
+    modelType: bundle.model.kind,
+  });
+}
+
 /**
  * A front to s3rver that can be taken down: while down it cuts every connection, as a stopped S3
  * endpoint does. Armed, it goes down for `OUTAGE_MS` on the first bundle download it sees.
@@ -137,16 +149,7 @@ describe('serving from an S3 registry that fails for a while', () => {
     },
   });
   const model = async () => (await (await fetch(`${server.url}/model`)).json()) as Json;
-  const publish = async (seed: number) => {
-    const bundle = await trainBundle(project.schema, { seed, rows: 600 });
-    return publisher.publish(serializeBundle(bundle), {
-      runId: bundle.metadata.runId,
-      metrics: { roc_auc: 0.8 },
-      schemaFingerprint: bundle.schemaFingerprint,
-      task: 'binary',
-      modelType: bundle.model.kind,
-    });
-  };
+  const publish = (seed: number) => publishTrained(publisher, project, seed);
 
   beforeAll(async () => {
     project = await createTestProject({ publish: false, serve: { reload_interval_ms: RELOAD_INTERVAL_MS } });
@@ -237,4 +240,62 @@ describe('serving from an S3 registry that fails for a while', () => {
     expect(body.reload.retrying).toBeNull();
     expect(body.version).toBe('v3');
   }, 30_000);
+});
+
+describe('serving from an S3 registry that stops answering for a while', () => {
+  let project: TestProject;
+  let s3: S3Fixture;
+  let registry: ModelRegistry;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    project = await createTestProject({ publish: false, serve: { reload_interval_ms: RELOAD_INTERVAL_MS } });
+    s3 = await startS3();
+    registry = await openRegistry(
+      {
+        ...project.config,
+        registry: {
+          ...project.config.registry,
+          type: 's3' as const,
+          bucket: s3.bucket,
+          prefix: 'stalls/',
+          endpoint: s3.endpoint,
+          force_path_style: true,
+          // a request that moves no byte for 300 ms is given up (and tried again, three tries in all)
+          timeout_ms: 300,
+        },
+      },
+      project.dir,
+    );
+    const first = await publishTrained(registry, project, 31);
+    await registry.setAlias('production', first.version);
+    server = await startTestServer(project, { registry });
+  }, 60_000);
+
+  afterAll(async () => {
+    s3?.resume();
+    await server?.close();
+    await registry?.close();
+    await s3?.close();
+    project?.cleanup();
+  });
+
+  it('keeps serving while its alias polls go unanswered, and follows the alias again once the registry answers', async () => {
+    const model = async () => (await (await fetch(`${server.url}/model`)).json()) as Json;
+    expect((await model()).version).toBe('v1');
+    s3.stall();
+    // several polls held: each is given up after its three tries, not waited on for ever
+    const heldBefore = s3.held();
+    await eventually(
+      async () => s3.held(),
+      (held) => held >= heldBefore + 6,
+      20_000,
+    );
+    expect((await model()).version).toBe('v1');
+    s3.resume();
+    const second = await publishTrained(registry, project, 32);
+    await registry.setAlias('production', second.version);
+    const after = await eventually(model, (body) => body.version === second.version, 20_000);
+    expect(after.reload.refused).toBeNull();
+  }, 60_000);
 });
