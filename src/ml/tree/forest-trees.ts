@@ -5,9 +5,8 @@ import type { BinnedData } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { LocalNodeOperations, TreeGrower, type GrowerSettings, type NodeOperations } from './grower.js';
 import { forEachBundle } from './histogram.js';
-import { histogramCountedKernel } from './kernels.js';
+import { histogramCountedKernel, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
-import type { WasmMemory } from './kernels.js';
 import { planWorkspace, Workspace, type WorkspacePlan } from './workspace.js';
 
 export interface ForestSetup {

@@ -792,22 +792,24 @@ export async function growForest(
       setup,
       places && { memory: places.memory, plan: places.plans[0], fills: true },
     );
-    const module = kernelModule();
-    workers.forEach((worker, at) => {
-      const port = channels[at].port2;
-      const work: ForestWorkerData = {
-        mode: 'forest',
-        setup,
-        memory: (places as NonNullable<typeof places>).memory,
-        plan: (places as NonNullable<typeof places>).plans[at + 1],
-        module,
-        next: shared,
-        count,
-        trees: port,
-      };
-      worker.postMessage(work, [port]);
-      trackJob(worker);
-    });
+    if (places) {
+      const module = kernelModule();
+      workers.forEach((worker, at) => {
+        const port = channels[at].port2;
+        const work: ForestWorkerData = {
+          mode: 'forest',
+          setup,
+          memory: places.memory,
+          plan: places.plans[at + 1],
+          module,
+          next: shared,
+          count,
+          trees: port,
+        };
+        worker.postMessage(work, [port]);
+        trackJob(worker);
+      });
+    }
     growTakenTrees(grower, next, count, (index, tree) => {
       place(index, tree);
       takePosted();
