@@ -101,8 +101,8 @@ export class CsvTokenizer {
   }
 
   /**
-   * A record from `start` that holds a quote and runs past MAX_RECORD_CHARS (see text.ts): its first line is rejected
-   * as a stray quote, and the next line is read as a row of its own. Returns where that line starts, or
+   * A record from `start` that holds a quote and runs past MAX_RECORD_CHARS (see text.ts): its first
+   * line is rejected as a stray quote, and the next line is read as a row of its own. Returns where that line starts, or
    * -1 when the first line itself has no end in sight.
    */
   private rejectStrayQuote(data: string, start: number): number {
@@ -111,7 +111,8 @@ export class CsvTokenizer {
     const end = newline > start && data.charCodeAt(newline - 1) === 13 ? newline - 1 : newline;
     this.rows.push({
       line: this.line,
-      fields: data.slice(start, end).split(this.delimiter),
+      // the line as it is, kept to the size of a record
+      fields: data.slice(start, Math.min(end, start + MAX_RECORD_CHARS)).split(this.delimiter),
       problem: `a quoted field opened on line ${this.line} does not close within ${MAX_RECORD_CHARS.toLocaleString('en-US')} characters: a quote inside a field is not doubled as "", or a field starts with a stray quote (the lines after it are read as rows of their own)`,
     });
     this.line++;
