@@ -87,7 +87,11 @@ export const configSchema = z
         }
       }),
     artifacts: z
-      .object({ path: z.string().default('artifacts') })
+      .object({
+        path: z.string().default('artifacts'),
+        /** Runs whose data snapshot (ingest/frame.arrow) is kept, newest first; 0 keeps every one. */
+        keep_data: z.number().int().min(0).default(10),
+      })
       .strict()
       .prefault({}),
     logging: z

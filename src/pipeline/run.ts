@@ -21,6 +21,7 @@ import type { Schema } from '../schema/schema.js';
 import { openStore } from '../store/index.js';
 import type { Progress } from './progress.js';
 import { gitState, type RunRecord } from './record.js';
+import { pruneSnapshots } from './retention.js';
 import { StepRunner } from './runner.js';
 import type { TrainingRecipe } from './steps/cross-validate.js';
 import { evaluateStep, type ProductionModel } from './steps/evaluate.js';
@@ -367,6 +368,12 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
     record.endedAt = new Date().toISOString();
     record.seconds = Math.round(performance.now() - started) / 1000;
     runner.save();
+    try {
+      pruneSnapshots(options.artifactsRoot, config.artifacts.keep_data, logger);
+    } catch (error) {
+      // a snapshot left behind costs disk, not the run
+      logger.warn({ err: error }, `could not remove old data snapshots: ${(error as Error).message}`);
+    }
     await trainingWorkers.stop();
     await store.close().catch(() => undefined);
     await registry?.close().catch(() => undefined);

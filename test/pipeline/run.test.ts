@@ -1,10 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { tableFromIPC } from 'apache-arrow';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseBundle } from '../../src/ml/bundle.js';
 import { listRunIds, readRunRecord, type RunRecord } from '../../src/pipeline/record.js';
 import { runLockFile } from '../../src/pipeline/run.js';
+import { SNAPSHOTS_DIR } from '../../src/pipeline/steps/ingest.js';
 import { acquireLock } from '../../src/core/lock.js';
 import { openRegistry } from '../../src/registry/index.js';
 import { openStore } from '../../src/store/index.js';
@@ -139,6 +140,66 @@ describe('training pipeline', () => {
     } else {
       expect(better.outcome!.published).toBe(false);
     }
+  });
+});
+
+describe('data snapshots on disk', () => {
+  let project: TestProject;
+  const artifacts = () => join(project.dir, 'artifacts');
+  const snapshotOf = (run: RunRecord) => join(artifacts(), run.id, 'ingest', 'frame.arrow');
+  const stored = () =>
+    readdirSync(join(artifacts(), SNAPSHOTS_DIR)).filter((name) => name.endsWith('.arrow'));
+
+  beforeAll(() => {
+    project = createTestProject('snapshots');
+    project.set(['model', 'params', 'max_iter'], 10);
+    project.set(['evaluate', 'bootstrap'], 20);
+    project.set(['artifacts', 'keep_data'], 2);
+  });
+
+  it('stores one snapshot a data hash: a run on unchanged data links to it rather than writing another', async () => {
+    await project.push(project.writeCsv('first.csv', 3000, 11));
+    const first = await project.run();
+    const second = await project.run();
+    expect(second.dataHash).toBe(first.dataHash);
+    // the same file on disk, under both runs' names and the store's
+    expect(statSync(snapshotOf(second)).ino).toBe(statSync(snapshotOf(first)).ino);
+    expect(statSync(snapshotOf(second)).nlink).toBe(3);
+    expect(stored()).toEqual([`${first.dataHash}.arrow`]);
+    // and it still reads back as the data
+    const table = tableFromIPC(readFileSync(snapshotOf(second)));
+    expect(table.numRows).toBe(3000);
+  });
+
+  it('keeps the snapshots of the newest artifacts.keep_data runs only, and every run’s record', async () => {
+    const before = listRunIds(artifacts()).length;
+    const runs: RunRecord[] = [];
+    for (const [rows, seed] of [
+      [3100, 12],
+      [3200, 13],
+      [3300, 14],
+    ]) {
+      await project.push(project.writeCsv(`more-${seed}.csv`, rows, seed));
+      runs.push(await project.run());
+    }
+    const all = listRunIds(artifacts());
+    expect(all).toHaveLength(before + 3);
+    const kept = runs.slice(-2).map((run) => run.id);
+    for (const id of all) {
+      const record = readRunRecord(artifacts(), id);
+      expect(existsSync(join(artifacts(), id, 'ingest', 'frame.arrow'))).toBe(kept.includes(id));
+      // the record names the snapshot while it is there, and says it was removed once it is not
+      expect(record.artifacts.frame).toBe(kept.includes(id) ? `${id}/ingest/frame.arrow` : undefined);
+      expect(record.artifacts.frameRemoved).toBe(kept.includes(id) ? undefined : 'artifacts.keep_data: 2');
+    }
+    // the store keeps only what a kept run links to
+    expect(stored().sort()).toEqual(
+      runs
+        .slice(-2)
+        .map((run) => `${run.dataHash}.arrow`)
+        .sort(),
+    );
+    expect(tableFromIPC(readFileSync(snapshotOf(runs[2]))).numRows).toBeGreaterThan(0);
   });
 });
 

@@ -1,8 +1,9 @@
 // Ingest: streams the collection (projected to the schema's fields, in key order, in batches) into a
 // columnar frame, hashing the rows as they pass. Rows that break the contract are counted with
 // examples for the validation step and kept out of the frame; no document is held after its row.
-import { open, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { copyFile, link, mkdir, open, rename, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   Dictionary,
   Float64,
@@ -190,7 +191,13 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
   },
   async save(output, dir) {
     const file = join(dir, 'frame.arrow');
-    await writeFrameArrow(output.frame, file);
+    // one stored snapshot a data hash: a run on data that did not change writes nothing, it links
+    const stored = snapshotFile(join(dir, '..', '..'), output.dataHash);
+    if (!existsSync(stored)) {
+      await mkdir(dirname(stored), { recursive: true });
+      await writeFrameArrow(output.frame, stored);
+    }
+    await linkOrCopy(stored, file);
     return [file];
   },
   // no later step reads the snapshot: it is written while they run (840 MB at ten million rows)
@@ -203,6 +210,24 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     text: `${output.frame.rows.toLocaleString('en')} rows${output.rejectedRows ? `, ${output.rejectedRows} rejected` : ''}, data ${output.dataHash.slice(0, 12)}`,
   }),
 };
+
+/** Where the artifacts keep the snapshot of data with `dataHash` (each run's `ingest/frame.arrow` links to it). */
+export function snapshotFile(artifactsRoot: string, dataHash: string): string {
+  return join(artifactsRoot, SNAPSHOTS_DIR, `${dataHash}.arrow`);
+}
+
+/** The stored snapshots' folder under the artifacts root. */
+export const SNAPSHOTS_DIR = '.snapshots';
+
+/** `file` as a hard link to `stored` (no second copy on disk), or a copy where the file system has no links. */
+async function linkOrCopy(stored: string, file: string): Promise<void> {
+  await rm(file, { force: true });
+  try {
+    await link(stored, file);
+  } catch {
+    await copyFile(stored, file);
+  }
+}
 
 /**
  * A content hash of the ingested rows in key order: the key, feature and target columns as the frame
