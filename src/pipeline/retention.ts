@@ -23,10 +23,13 @@ export function pruneSnapshots(artifactsRoot: string, keep: number, logger: Logg
   // oldest first (by start time: an id names the second only)
   const runs = listRuns(artifactsRoot);
   for (const run of runs.slice(0, Math.max(0, runs.length - keep))) {
-    const file = join(artifactsRoot, run.id, 'ingest', 'frame.arrow');
-    if (!existsSync(file)) continue;
-    pruned.bytes += removedBytes(file);
-    pruned.runs++;
+    // the snapshot the record names (none once removed, or for a run that ended before ingest)
+    if (!run.artifacts.frame) continue;
+    const file = join(artifactsRoot, run.artifacts.frame);
+    if (existsSync(file)) {
+      pruned.bytes += removedBytes(file);
+      pruned.runs++;
+    }
     // the record says the snapshot is gone rather than naming a file that is not there
     delete run.artifacts.frame;
     run.artifacts.frameRemoved = `artifacts.keep_data: ${keep}`;

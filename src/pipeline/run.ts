@@ -25,7 +25,7 @@ import { pruneSnapshots } from './retention.js';
 import { StepRunner } from './runner.js';
 import type { TrainingRecipe } from './steps/cross-validate.js';
 import { evaluateStep, type ProductionModel } from './steps/evaluate.js';
-import { ingestStep } from './steps/ingest.js';
+import { ingestStep, SNAPSHOT_NAME } from './steps/ingest.js';
 import { splitHash, splitStep } from './steps/split.js';
 import { trainingWorkers, trainStep } from './steps/train.js';
 import { transformStep } from './steps/transform.js';
@@ -208,7 +208,7 @@ async function runHoldingLock(options: PipelineOptions): Promise<RunRecord> {
     await store.close();
     record.dataHash = ingest.dataHash;
     record.rows = { total: ingest.frame.rows };
-    record.artifacts.frame = `${record.id}/ingest/frame.arrow`;
+    record.artifacts.frame = `${record.id}/${ingestStep.name}/${SNAPSHOT_NAME}`;
 
     const { production, reference } = await loadProduction(
       registry,

@@ -209,11 +209,21 @@ describe('s3 registry on a store that stops answering', () => {
       timeoutMs: 200,
     });
 
-  it('gives up on every request it makes to a stalled store, with PW_REGISTRY_FAILED, instead of waiting for ever', async () => {
-    const registry = open('stalled/');
-    server.stall();
-    const heldBefore = server.held();
+  /** Runs `body` on a registry under `prefix`; after it the store answers again and the registry is closed. */
+  async function withRegistry(prefix: string, body: (registry: S3Registry) => Promise<void>): Promise<void> {
+    const registry = open(prefix);
     try {
+      await body(registry);
+    } finally {
+      server.resume();
+      await registry.close();
+    }
+  }
+
+  it('gives up on every request it makes to a stalled store, with PW_REGISTRY_FAILED, instead of waiting for ever', () =>
+    withRegistry('stalled/', async (registry) => {
+      server.stall();
+      const heldBefore = server.held();
       for (const operation of [
         () => registry.list(),
         () => registry.load('production'),
@@ -225,15 +235,10 @@ describe('s3 registry on a store that stops answering', () => {
       }
       // every operation tried its request three times before giving up
       expect(server.held() - heldBefore).toBe(9);
-    } finally {
-      server.resume();
-      await registry.close();
-    }
-  });
+    }));
 
-  it('leaves the registry as it was when a publish stalls, and publishes once the store answers again', async () => {
-    const registry = open('stalls-then-recovers/');
-    try {
+  it('leaves the registry as it was when a publish stalls, and publishes once the store answers again', () =>
+    withRegistry('stalls-then-recovers/', async (registry) => {
       const first = await registry.publish(bundleBytes('first'), meta('run-1'));
       await registry.setAlias('production', first.version);
       // the bundle upload is held, then every try after it
@@ -249,15 +254,10 @@ describe('s3 registry on a store that stops answering', () => {
       const next = await registry.publish(bundleBytes('after the stall'), meta('run-3'));
       expect(next.number).toBe(first.number + 1);
       expect((await registry.load(next.version)).bytes).toEqual(bundleBytes('after the stall'));
-    } finally {
-      server.resume();
-      await registry.close();
-    }
-  });
+    }));
 
-  it('rides out a store that stalls for a moment: the held request is tried again and the operation succeeds', async () => {
-    const registry = open('stalls-once/');
-    try {
+  it('rides out a store that stalls for a moment: the held request is tried again and the operation succeeds', () =>
+    withRegistry('stalls-once/', async (registry) => {
       const info = await registry.publish(bundleBytes('kept'), meta('run-1'));
       await registry.setAlias('production', info.version);
       for (const requests of [1, 2]) {
@@ -271,9 +271,5 @@ describe('s3 registry on a store that stops answering', () => {
       server.stall(1);
       const next = await registry.publish(bundleBytes('published through a stall'), meta('run-2'));
       expect((await registry.load(next.version)).bytes).toEqual(bundleBytes('published through a stall'));
-    } finally {
-      server.resume();
-      await registry.close();
-    }
-  });
+    }));
 });

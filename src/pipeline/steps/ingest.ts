@@ -190,7 +190,7 @@ export const ingestStep: Step<IngestInput, IngestOutput> = {
     };
   },
   async save(output, dir) {
-    const file = join(dir, 'frame.arrow');
+    const file = join(dir, SNAPSHOT_NAME);
     // one stored snapshot a data hash: a run on data that did not change writes nothing, it links
     const stored = snapshotFile(join(dir, '..', '..'), output.dataHash);
     if (!existsSync(stored)) {
@@ -218,6 +218,9 @@ export function snapshotFile(artifactsRoot: string, dataHash: string): string {
 
 /** The stored snapshots' folder under the artifacts root. */
 export const SNAPSHOTS_DIR = '.snapshots';
+
+/** The snapshot's name in a run's ingest folder. */
+export const SNAPSHOT_NAME = 'frame.arrow';
 
 /** `file` as a hard link to `stored` (no second copy on disk), or a copy where the file system has no links. */
 async function linkOrCopy(stored: string, file: string): Promise<void> {
