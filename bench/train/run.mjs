@@ -1,4 +1,4 @@
-// `npm run bench -- train [--rows <n>] [--wide <rows>x<columns>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--compare <checkout>] [--fits-per-process <k>] [--json] [--readme]`:
+// `npm run bench -- train [--rows <n>] [--wide <rows>x<columns>] [--threads <t>] [--models gbdt,random_forest,logistic] [--repeat <k>] [--profile] [--compare <checkout>] [--fits-per-process <k>] [--no-warm-up] [--json] [--readme]`:
 // fits Pipewright's gradient boosting, random forest and logistic regression and, one after another on the
 // same split and encoding, scikit-learn 1.2 and XGBoost with the same settings where they map; each fit
 // runs in its own process under /usr/bin/time for its peak RSS. Prints fit/predict time, one-row latency,
@@ -9,6 +9,8 @@
 // the same thread counts;
 // --fits-per-process makes every implementation fit k times in its process and times the last (a long-lived
 // process, whose code is compiled by then: the service's retraining, a cross-validation's folds);
+// --no-warm-up starts our forest fits as soon as the data is read, without waiting for the workers'
+// warm-up to end as a run's fit does (see child.mjs);
 // --json prints one object a line;
 // --readme rewrites bench/README.md's "## train" section with the table.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,6 +36,7 @@ const profile = args.includes('--profile');
 const compare = flag('--compare');
 const wide = flag('--wide');
 const fitsPerProcess = Math.max(1, Number(flag('--fits-per-process') ?? 1));
+const noWarmUp = args.includes('--no-warm-up');
 if (fitsPerProcess > 1 && compare) {
   process.stderr.write(
     'bench train: --fits-per-process and --compare go separately (a checkout may not take it)\n',
@@ -117,6 +120,7 @@ function fitOnce(impl, model, threads, data) {
         predictions,
         ...(profile ? ['--profile'] : []),
         ...(fitsPerProcess > 1 ? ['--fits-per-process', String(fitsPerProcess)] : []),
+        ...(noWarmUp ? ['--no-warm-up'] : []),
       ])
     : measured(
         python,
@@ -395,7 +399,7 @@ const profiles = results
 
 const seconds = ((performance.now() - started) / 1000).toFixed(0);
 const date = new Date().toISOString().slice(0, 10);
-const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${wide ? ` --wide ${wide}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}${flag('--models') ? ` --models ${flag('--models')}` : ''}${repeat > 1 ? ` --repeat ${repeat}` : ''}${profile ? ' --profile' : ''}${compare ? ` --compare ${compare}` : ''}`;
+const command = `npm run bench -- train${rows !== 381_109 ? ` --rows ${rows}` : ''}${wide ? ` --wide ${wide}` : ''}${flag('--threads') ? ` --threads ${flag('--threads')}` : ''}${flag('--models') ? ` --models ${flag('--models')}` : ''}${repeat > 1 ? ` --repeat ${repeat}` : ''}${profile ? ' --profile' : ''}${compare ? ` --compare ${compare}` : ''}${noWarmUp ? ' --no-warm-up' : ''}`;
 const section = [
   '## train',
   '',

@@ -7,16 +7,9 @@ import { paramError, readParams, rule, type ClassWeightParam, type ParamsSpec } 
 import { deriveSeed, Random } from '../../core/random.js';
 import { SharedBinning } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
-import { zeroOrOne } from '../tree/forest-trees.js';
-import type { GrowerSettings } from '../tree/grower.js';
+import { forestSetup } from '../tree/forest-trees.js';
 import { addTreesOnThreads, growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
-import {
-  copyValues,
-  type EstimatorJSON,
-  type EstimatorOptions,
-  type FitOptions,
-  type Matrix,
-} from '../types.js';
+import { type EstimatorJSON, type EstimatorOptions, type FitOptions, type Matrix } from '../types.js';
 import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
 import { normalised, TreeModel, type TreeModelState } from './tree-model.js';
 
@@ -98,9 +91,6 @@ const RANDOM_FOREST_PARAMS: ParamsSpec<RandomForestParams> = {
   threadsParam: 'threads',
 };
 
-/** Deepest a tree grows when max_depth is null (far beyond what any real data set needs). */
-const FOREST_DEPTH_LIMIT = 128;
-
 interface RandomForestState extends TreeModelState {
   task: 'binary' | 'regression';
 }
@@ -132,22 +122,6 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       samples === null ? X.rows : samples <= 1 ? Math.max(1, Math.round(samples * X.rows)) : samples;
     if (params.bootstrap && samplesPerTree > X.rows)
       paramError('max_samples', samples, `at most the ${X.rows} training rows`);
-    const settings: GrowerSettings = {
-      criterion: params.criterion === 'entropy' ? 'entropy' : 'newton',
-      leafOutput: 'mean',
-      l2: 0,
-      shrinkage: 1,
-      maxLeaves: params.max_leaf_nodes ?? 0,
-      maxDepth: params.max_depth ?? 0,
-      minSamplesLeaf: params.min_samples_leaf,
-      minSamplesSplit: params.min_samples_split,
-      minHessianLeaf: 0,
-      growth: params.max_leaf_nodes !== null ? 'leafwise' : 'depthwise',
-      featuresPerSplit: featuresPerSplit(params.max_features, X.cols),
-      stopWhenPure: !regression,
-      // a forest keeps no rows by leaf: its leaves' values come from their sums
-      leafRows: false,
-    };
     const threads = Math.min(resolveThreads(params.threads), params.n_estimators);
     this.fitThreads = threads;
     // worker threads start first (their start-up overlaps the copy of the data into shared memory),
@@ -165,23 +139,24 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
       workers.share(binning.job);
       const data = binning.bin();
       await growForest(
-        {
+        forestSetup(
           data,
-          // in shared memory when workers grow trees too, so that they read the one copy
-          labels: copyValues(y, threads > 1),
-          // a classification's labels are 0 and 1 (describeTarget refused any other)
-          zeroOrOne: !regression || zeroOrOne(y),
-          weights: weights && copyValues(weights, threads > 1),
-          settings,
-          bootstrap: params.bootstrap,
-          samplesPerTree,
-          seed: deriveSeed(params.random_state, 2),
-          // open nodes hold a histogram each: max leaves (best first), else the depth of a depth-first walk
-          capacity:
-            params.max_leaf_nodes !== null
-              ? params.max_leaf_nodes + 2
-              : (params.max_depth ?? FOREST_DEPTH_LIMIT) + 3,
-        },
+          y,
+          weights,
+          {
+            regression,
+            entropy: params.criterion === 'entropy',
+            maxLeaves: params.max_leaf_nodes,
+            maxDepth: params.max_depth,
+            minSamplesLeaf: params.min_samples_leaf,
+            minSamplesSplit: params.min_samples_split,
+            featuresPerSplit: featuresPerSplit(params.max_features, X.cols),
+            bootstrap: params.bootstrap,
+            samplesPerTree,
+            seed: deriveSeed(params.random_state, 2),
+          },
+          threads > 1,
+        ),
         params.n_estimators,
         await this.startedWorkers(workers),
         // each tree joins the model (in index order) as soon as it and those before it are grown

@@ -1,6 +1,7 @@
 // Grows the trees of a random forest one at a time from a per-tree seed (bootstrap rows, features drawn
 // per split), so a tree is the same whichever thread grows it and in whatever order.
 import { deriveSeed, Random } from '../../core/random.js';
+import { copyValues } from '../types.js';
 import type { BinnedData } from './binning.js';
 import type { CompactTree } from './ensemble.js';
 import { LocalNodeOperations, TreeGrower, type GrowerSettings, type NodeOperations } from './grower.js';
@@ -27,6 +28,70 @@ export interface ForestSetup {
   seed: number;
   /** Histogram slots: bounds the open nodes (and so the depth of a depth-first tree). */
   capacity: number;
+}
+
+/**
+ * Deepest a tree grows when max_depth is null (far beyond what any real data set needs): an open node
+ * of a depth-first walk holds a histogram.
+ */
+const FOREST_DEPTH_LIMIT = 128;
+
+/** What shapes a forest's trees: the model's parameters, resolved (see RandomForestModel). */
+export interface ForestShape {
+  regression: boolean;
+  /** Entropy splits (a classification's); gini and squared error are Newton steps on (label, 1). */
+  entropy: boolean;
+  maxLeaves: number | null;
+  maxDepth: number | null;
+  minSamplesLeaf: number;
+  minSamplesSplit: number;
+  featuresPerSplit: number;
+  bootstrap: boolean;
+  samplesPerTree: number;
+  seed: number;
+}
+
+/**
+ * A forest's setup from its binned data and shape; `shared` puts the labels and weights in shared
+ * memory, where workers growing trees too read the one copy. Made here alone, for a model's fit and a
+ * worker's warm-up (warm-up.ts) alike: the worker's code is compiled for the objects it meets, so both
+ * must have the same shape.
+ */
+export function forestSetup(
+  data: BinnedData,
+  labels: Float64Array,
+  weights: Float64Array | null,
+  shape: ForestShape,
+  shared: boolean,
+): ForestSetup {
+  const { regression, maxLeaves, maxDepth } = shape;
+  return {
+    data,
+    labels: copyValues(labels, shared),
+    zeroOrOne: !regression || zeroOrOne(labels),
+    weights: weights && copyValues(weights, shared),
+    settings: {
+      criterion: shape.entropy ? 'entropy' : 'newton',
+      leafOutput: 'mean',
+      l2: 0,
+      shrinkage: 1,
+      maxLeaves: maxLeaves ?? 0,
+      maxDepth: maxDepth ?? 0,
+      minSamplesLeaf: shape.minSamplesLeaf,
+      minSamplesSplit: shape.minSamplesSplit,
+      minHessianLeaf: 0,
+      growth: maxLeaves !== null ? 'leafwise' : 'depthwise',
+      featuresPerSplit: shape.featuresPerSplit,
+      stopWhenPure: !regression,
+      // a forest keeps no rows by leaf: its leaves' values come from their sums
+      leafRows: false,
+    },
+    bootstrap: shape.bootstrap,
+    samplesPerTree: shape.samplesPerTree,
+    seed: shape.seed,
+    // open nodes hold a histogram each: max leaves (best first), else the depth of a depth-first walk
+    capacity: maxLeaves !== null ? maxLeaves + 2 : (maxDepth ?? FOREST_DEPTH_LIMIT) + 3,
+  };
 }
 
 /** Draws of one row that a one-byte code holds (draws × 2 + label); a tree with more takes the pair path. */

@@ -16,6 +16,7 @@ import { sumGroups } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { splitStepPart } from './split-step.js';
+import { WARM_UP_DONE, WARM_UP_STATE_BYTES, WARM_UP_TREES, type WarmUpRequest } from './warm-up.js';
 import { planForestWorkspaces, Workspace, type WorkspacePlan } from './workspace.js';
 import type { Matrix } from '../types.js';
 
@@ -174,11 +175,13 @@ function startWorker(url: URL): Worker {
 }
 
 /**
- * Worker threads started by this process so far, and those idle in the pool now (the tests read them).
+ * Worker threads started by this process so far, those idle in the pool now, and the trees the latest
+ * warm-ups grew (the tests read them).
  * @public
  */
-export function trainingWorkerCounts(): { started: number; idle: number } {
-  return { started: startedWorkers, idle: warmWorkers.length };
+export function trainingWorkerCounts(): { started: number; idle: number; warmUpTrees: number } {
+  const warmUpTrees = warmUps.reduce((sum, state) => sum + Atomics.load(state, WARM_UP_TREES), 0);
+  return { started: startedWorkers, idle: warmWorkers.length, warmUpTrees };
 }
 
 /** An idle worker handed back by a fit is stopped when no fit has taken it for this long. */
@@ -238,14 +241,39 @@ function poolIdleWorker(worker: Worker): void {
   idleTimers.set(worker, timer);
 }
 
+/** The warm-up state of each worker the latest warmTrainingWorkers started for a forest (see warm-up.ts). */
+let warmUps: Int32Array[] = [];
+
 /**
  * Starts workers until `count` are warm, for the next fit on `count + 1` threads to take. Called as
- * soon as a caller knows it will train (`pipewright run` at its start); a no-op for `count <= 0`.
+ * soon as a caller knows it will train (`pipewright run` at its start); a no-op for `count <= 0`. For
+ * a random forest (`forest`), each new worker also warms up on a small made-up forest until the fit
+ * comes (warm-up.ts), so that its first trees run compiled.
  */
-export function warmTrainingWorkers(count: number): void {
+export function warmTrainingWorkers(count: number, forest = false): void {
   if (warmWorkers.length >= count) return;
   const url = workerScriptUrl();
-  while (warmWorkers.length < count) keepWarm(startWorker(url));
+  warmUps = [];
+  while (warmWorkers.length < count) {
+    const worker = startWorker(url);
+    keepWarm(worker);
+    if (forest) {
+      const state = new SharedArrayBuffer(WARM_UP_STATE_BYTES);
+      worker.postMessage({ warmUp: 'forest', state } satisfies WarmUpRequest);
+      warmUps.push(new Int32Array(state));
+    }
+  }
+}
+
+/**
+ * Resolves once the warm-ups the latest warmTrainingWorkers started have ended, or after `timeoutMs`:
+ * for a caller that times a fit as a run meets it, after earlier steps that outlast the warm-up.
+ * @public
+ */
+export async function trainingWorkersWarmedUp(timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (warmUps.some((state) => Atomics.load(state, WARM_UP_DONE) === 0) && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 /** A warm worker, held by the process again (a fit waits on it), or undefined when none is left. */

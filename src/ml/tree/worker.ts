@@ -19,6 +19,7 @@ import {
   type ForestWorkerData,
   type ScoreWorkerData,
 } from './threads.js';
+import { ForestWarmUp, runWarmUp, type WarmUpRequest } from './warm-up.js';
 import { Workspace } from './workspace.js';
 
 if (!parentPort) throw new errors.PW_INTERNAL('worker.js runs as a worker thread only');
@@ -54,13 +55,25 @@ function collectGarbage(): void {
   collector();
 }
 
+/** The warm-up under way, if the pool asked for one (it stops when a fit comes). */
+let warmUp: ForestWarmUp | undefined;
+
 /**
  * Waits for a fit: the shared binning comes first (null when there is none), the tree work after it.
- * Listening again before reporting 'idle' means no message of the next fit finds the port deaf.
+ * Listening again before reporting 'idle' means no message of the next fit finds the port deaf. A
+ * warm-up request (sent to a new worker only, before any fit) starts the warm-up and waits again.
  */
 function awaitFit(): void {
-  port.once('message', (binning: SharedBinningJob | null) => {
-    // a fit has come: no collection in its midst
+  port.once('message', (binning: SharedBinningJob | WarmUpRequest | null) => {
+    if (binning && 'warmUp' in binning) {
+      warmUp = new ForestWarmUp(binning);
+      runWarmUp(warmUp);
+      awaitFit();
+      return;
+    }
+    // a fit has come: no warm-up and no collection in its midst
+    warmUp?.stop();
+    warmUp = undefined;
     clearTimeout(secondCollection);
     // take a share of the data being binned first
     if (binning) binSharedPart(binning, false);

@@ -19,8 +19,10 @@ import {
   StartingWorkers,
   stopWarmWorkers,
   trainingWorkerCounts,
+  trainingWorkersWarmedUp,
   warmTrainingWorkers,
 } from '../../../src/ml/tree/threads.js';
+import { WARM_UP_ROUNDS, WARM_UP_TREES_PER_ROUND } from '../../../src/ml/tree/warm-up.js';
 import { LocalNodeOperations } from '../../../src/ml/tree/grower.js';
 import { BIN_STRIDE } from '../../../src/ml/tree/kernels.js';
 import { addSegmentSums, exactGrid } from '../../../src/ml/tree/histogram.js';
@@ -438,6 +440,43 @@ console.log(JSON.stringify(out));`,
     await stopWarmWorkers();
   });
 
+  it('grows the same forest with a worker warmed up on a made-up forest, and a fit that comes stops the warm-up before its first tree', async () => {
+    await stopWarmWorkers();
+    const state = (model: { toJSON(): { state: unknown } }): string => JSON.stringify(model.toJSON().state);
+    const X = matrixOf(columnsOf(20_000, 45).map((column) => placed(column, true)));
+    const y = Float64Array.from(X.columns[1], (value, i) => (value > 20 || X.columns[4][i] === 2 ? 1 : 0));
+    const forest = { n_estimators: 6, max_depth: 8 } as const;
+    const one = state(await new RandomForestModel({ ...forest, threads: 1 }).fit(X, y));
+    // left alone, the warm-up grows every tree of its rounds, then the fit takes the worker
+    warmTrainingWorkers(1, true);
+    await trainingWorkersWarmedUp();
+    expect(trainingWorkerCounts().warmUpTrees).toBe(WARM_UP_ROUNDS * WARM_UP_TREES_PER_ROUND);
+    const started = trainingWorkerCounts().started;
+    expect(state(await new RandomForestModel({ ...forest, threads: 2 }).fit(X, y))).toBe(one);
+    expect(trainingWorkerCounts().started).toBe(started);
+    await stopWarmWorkers();
+    // a fit asked for at once: its message is the worker's next one after the request, so the warm-up
+    // ends before it grows a tree, and the fit is the same
+    warmTrainingWorkers(1, true);
+    expect(state(await new RandomForestModel({ ...forest, threads: 2 }).fit(X, y))).toBe(one);
+    await trainingWorkersWarmedUp();
+    expect(trainingWorkerCounts().warmUpTrees).toBe(0);
+    // a boosting fit takes a worker warmed for a forest as any other
+    const boosting = { max_iter: 3, early_stopping: false, max_leaf_nodes: 7 } as const;
+    const shared = matrixOf(columnsOf(70_000, 46).map((column) => placed(column, true)));
+    const sharedY = Float64Array.from(shared.columns[1], (value) => (value > 20 ? 1 : 0));
+    const boostedOne = state(
+      await new GradientBoostingModel({ ...boosting, threads: 1 }).fit(shared, sharedY),
+    );
+    await stopWarmWorkers();
+    warmTrainingWorkers(1, true);
+    await trainingWorkersWarmedUp();
+    expect(state(await new GradientBoostingModel({ ...boosting, threads: 2 }).fit(shared, sharedY))).toBe(
+      boostedOne,
+    );
+    await stopWarmWorkers();
+  });
+
   it("hands a small fit's worker thread to the next fit, forest or boosting, and starts none for boosting a small table", async () => {
     // cross-validation fits one model a fold: each fit on 2 threads after the first takes the worker the
     // one before handed back, whatever it did there, and learns what one thread learns
@@ -465,19 +504,19 @@ console.log(JSON.stringify(out));`,
         smallOne,
       );
     }
-    expect(trainingWorkerCounts()).toEqual({ started, idle: 0 });
+    expect(trainingWorkerCounts()).toMatchObject({ started, idle: 0 });
     for (let fold = 0; fold < 3; fold++) {
       // 70,000 rows: boosting shares its nodes' histograms, gradient passes and partitions with the worker
       expect(state(await new GradientBoostingModel({ ...boosting, threads: 2 }).fit(shared, sharedY))).toBe(
         sharedOne,
       );
       // the worker started for the first fit, handed back by each
-      expect(trainingWorkerCounts()).toEqual({ started: started + 1, idle: 1 });
+      expect(trainingWorkerCounts()).toMatchObject({ started: started + 1, idle: 1 });
       expect(state(await new RandomForestModel({ ...forest, threads: 2 }).fit(small, smallY))).toBe(
         forestOne,
       );
     }
-    expect(trainingWorkerCounts()).toEqual({ started: started + 1, idle: 1 });
+    expect(trainingWorkerCounts()).toMatchObject({ started: started + 1, idle: 1 });
     await stopWarmWorkers();
     expect(trainingWorkerCounts().idle).toBe(0);
   });
