@@ -11,7 +11,7 @@ import { forestSetup } from '../tree/forest-trees.js';
 import { addTreesOnThreads, growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
 import { type EstimatorJSON, type EstimatorOptions, type FitOptions, type Matrix } from '../types.js';
 import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
-import { normalised, TreeModel, type TreeModelState } from './tree-model.js';
+import { normalised, TreeModel, type TreeModelJSONState, type TreeModelState } from './tree-model.js';
 
 export interface RandomForestParams {
   n_estimators: number;
@@ -175,7 +175,6 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
         task: regression ? 'regression' : 'binary',
         features: X.cols,
         featureNames: [...X.names],
-        trees: ensemble.toJSON(),
         importance: encodeFloat64(normalised(importance)),
       },
       ensemble,
@@ -216,7 +215,7 @@ export class RandomForestModel extends TreeModel<RandomForestParams, RandomFores
   static fromJSON(json: EstimatorJSON): RandomForestModel {
     expectKind(json, 'random_forest');
     return new RandomForestModel(json.params as Partial<RandomForestParams>).restore(
-      json.state as RandomForestState,
+      json.state as TreeModelJSONState<RandomForestState>,
       (state) => state.task === 'binary' || state.task === 'regression',
       (ensemble) => {
         if (ensemble.treeCount === 0) throw new errors.PW_BUNDLE_INVALID('Random forest state: no trees');

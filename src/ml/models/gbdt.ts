@@ -39,7 +39,7 @@ import {
   type Task,
 } from '../types.js';
 import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
-import { normalised, TreeModel, type TreeModelState } from './tree-model.js';
+import { normalised, TreeModel, type TreeModelJSONState, type TreeModelState } from './tree-model.js';
 
 export interface GradientBoostingParams {
   loss: 'log_loss' | 'squared_error';
@@ -273,7 +273,6 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
           featureNames: [...X.names],
           baseline: [...result.baseline],
           iterations: result.iterations,
-          trees: result.ensemble.toJSON(),
           importance: encodeFloat64(normalised(result.importance)),
           validationLoss: result.validationLoss,
         },
@@ -369,7 +368,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
     const outputsOf = (state: GradientBoostingState): number =>
       state.task === 'multiclass' ? state.classes : 1;
     return new GradientBoostingModel(json.params as Partial<GradientBoostingParams>).restore(
-      json.state as GradientBoostingState,
+      json.state as TreeModelJSONState<GradientBoostingState>,
       (state) =>
         ['binary', 'multiclass', 'regression'].includes(state.task) &&
         Number.isInteger(state.classes) &&
