@@ -9,7 +9,7 @@ import { SharedBinning } from '../tree/binning.js';
 import { TreeEnsemble, type CompactTree } from '../tree/ensemble.js';
 import { forestSetup } from '../tree/forest-trees.js';
 import { addTreesOnThreads, growForest, resolveThreads, StartingWorkers } from '../tree/threads.js';
-import { type EstimatorJSON, type EstimatorOptions, type FitOptions, type Matrix } from '../types.js';
+import type { EstimatorJSON, EstimatorOptions, FitOptions, Matrix } from '../types.js';
 import { checkFitInputs, describeTarget, expectKind } from './estimator.js';
 import { normalised, TreeModel, type TreeModelJSONState, type TreeModelState } from './tree-model.js';
 

@@ -182,6 +182,14 @@ export class ForestTreeGrower {
     }
   }
 
+  /**
+   * The grower of a worker joining a forest's shared memory, whose shared regions the calling thread
+   * filled: made here alone, for a fit's worker and a warm-up alike (warm-up.ts), so both are the same.
+   */
+  static joining(setup: ForestSetup, place: Omit<ForestPlace, 'fills'>): ForestTreeGrower {
+    return new ForestTreeGrower(setup, { ...place, fills: false });
+  }
+
   grow(index: number): CompactTree {
     // the bootstrap and each row's pair (or code) are the forest's "gradients" phase
     const started = phaseStart();

@@ -119,11 +119,10 @@ function roundGrower(round: number): ForestTreeGrower {
   new ForestTreeGrower(setup, { memory, plan: plans[0], fills: true });
   const arrived = structuredClone({ setup, plan: plans[1], memory });
   kept.push(arrived.setup);
-  return new ForestTreeGrower(arrived.setup, {
+  return ForestTreeGrower.joining(arrived.setup, {
     memory: arrived.memory,
     plan: arrived.plan,
     module: kernelModule(),
-    fills: false,
   });
 }
 

@@ -64,9 +64,9 @@ let warmUp: ForestWarmUp | undefined;
  * warm-up request (sent to a new worker only, before any fit) starts the warm-up and waits again.
  */
 function awaitFit(): void {
-  port.once('message', (binning: SharedBinningJob | WarmUpRequest | null) => {
-    if (binning && 'warmUp' in binning) {
-      warmUp = new ForestWarmUp(binning);
+  port.once('message', (message: SharedBinningJob | WarmUpRequest | null) => {
+    if (message && 'warmUp' in message) {
+      warmUp = new ForestWarmUp(message);
       runWarmUp(warmUp);
       awaitFit();
       return;
@@ -76,7 +76,7 @@ function awaitFit(): void {
     warmUp = undefined;
     clearTimeout(secondCollection);
     // take a share of the data being binned first
-    if (binning) binSharedPart(binning, false);
+    if (message) binSharedPart(message, false);
     port.once('message', work);
     port.postMessage('booted');
   });
@@ -133,11 +133,10 @@ function runFit(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData
     return;
   }
   // no 'ready' here: the calling thread starts on the trees without waiting for this one
-  const grower = new ForestTreeGrower(message.setup, {
+  const grower = ForestTreeGrower.joining(message.setup, {
     memory: message.memory,
     plan: message.plan,
     module: message.module,
-    fills: false,
   });
   const trees = message.trees;
   growTakenTrees(grower, new Int32Array(message.next), message.count, (index, tree) => {
