@@ -35,6 +35,8 @@ const COLUMNS = 10;
  * instance's functions and thrown away at the fit.
  */
 export const WARM_UP_ROUNDS = 2;
+/** Depth of the trees of the rounds that limit it (see roundGrower). */
+const WARM_UP_DEPTH = 12;
 /** Trees a round: enough for V8 to compile the grower's hot functions (about 0.1 s a round on a cold thread). */
 export const WARM_UP_TREES_PER_ROUND = 8;
 
@@ -106,7 +108,9 @@ function roundGrower(round: number): ForestTreeGrower {
     regression: false,
     entropy: false,
     maxLeaves: null,
-    maxDepth: null,
+    // trees of any depth (a forest's default) in one round and of a limited one in the other, so that
+    // the grower's code has met both kinds of limit
+    maxDepth: round % 2 === 0 ? null : WARM_UP_DEPTH,
     minSamplesLeaf: 1,
     minSamplesSplit: 2,
     featuresPerSplit: Math.floor(Math.sqrt(COLUMNS)),

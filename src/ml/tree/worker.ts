@@ -139,16 +139,12 @@ function runFit(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData
     module: message.module,
   });
   const trees = message.trees;
-  growTakenTrees(grower, new Int32Array(message.next), message.count, (index, tree) => {
-    const buffers = [
-      tree.feature.buffer,
-      tree.value.buffer,
-      tree.missingLeft.buffer,
-      tree.left.buffer,
-      tree.gain.buffer,
-    ] as ArrayBuffer[];
-    if (tree.cover) buffers.push(tree.cover.buffer as ArrayBuffer);
-    trees.postMessage({ index, tree }, buffers);
-  });
+  // a tree's arrays (tens of kilobytes) are copied into the message, not transferred: transferring
+  // detaches their buffers, and the first buffer detached in a thread makes V8 throw away the code it
+  // compiled for typed arrays there, which is all of the grower's, warmed up or compiled on this fit's
+  // first tree alike
+  growTakenTrees(grower, new Int32Array(message.next), message.count, (index, tree) =>
+    trees.postMessage({ index, tree }),
+  );
   trees.postMessage('finished');
 }
