@@ -828,50 +828,54 @@ export class TreeGrower {
   }
 }
 
-/** The nodes waiting to be split: by best gain (leaf-wise), in order (breadth-first) or last first (depth-first). */
+/**
+ * The nodes waiting to be split: by best gain (leaf-wise), in order (breadth-first) or last first (depth-first).
+ * Kept in typed arrays: numbers of one kind whatever the gains are, so compiled code meets one shape.
+ */
 class OpenNodes {
-  private nodes: number[] = [];
-  private gains: number[] = [];
+  private nodes = new Int32Array(64);
+  private gains = new Float64Array(64);
+  /** Entries [head, end) are open. */
   private head = 0;
+  private end = 0;
 
   constructor(private readonly order: 'best' | 'fifo' | 'lifo') {}
 
   get size(): number {
-    return this.nodes.length - this.head;
+    return this.end - this.head;
   }
 
   clear(): void {
-    this.nodes.length = 0;
-    this.gains.length = 0;
     this.head = 0;
+    this.end = 0;
   }
 
   push(node: number, gain: number): void {
-    this.nodes.push(node);
-    this.gains.push(gain);
+    if (this.end === this.nodes.length) {
+      const nodes = new Int32Array(this.nodes.length * 2);
+      nodes.set(this.nodes);
+      this.nodes = nodes;
+      const gains = new Float64Array(this.gains.length * 2);
+      gains.set(this.gains);
+      this.gains = gains;
+    }
+    this.nodes[this.end] = node;
+    this.gains[this.end++] = gain;
   }
 
   pop(): number {
     if (this.order === 'fifo') return this.nodes[this.head++];
-    if (this.order === 'lifo') {
-      this.gains.pop();
-      return this.nodes.pop() as number;
-    }
+    if (this.order === 'lifo') return this.nodes[--this.end];
     // few open nodes (at most max leaves): a scan is cheaper than keeping a heap; the lowest node wins ties
+    const { nodes, gains } = this;
     let best = 0;
-    for (let i = 1; i < this.nodes.length; i++) {
-      if (
-        this.gains[i] > this.gains[best] ||
-        (this.gains[i] === this.gains[best] && this.nodes[i] < this.nodes[best])
-      )
-        best = i;
+    for (let i = 1; i < this.end; i++) {
+      if (gains[i] > gains[best] || (gains[i] === gains[best] && nodes[i] < nodes[best])) best = i;
     }
-    const node = this.nodes[best];
-    const last = this.nodes.length - 1;
-    this.nodes[best] = this.nodes[last];
-    this.gains[best] = this.gains[last];
-    this.nodes.pop();
-    this.gains.pop();
+    const node = nodes[best];
+    const last = --this.end;
+    nodes[best] = nodes[last];
+    gains[best] = gains[last];
     return node;
   }
 }
