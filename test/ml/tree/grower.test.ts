@@ -1,6 +1,7 @@
 // The tree grower's shortcuts against the plain way: trees whose deepest splits keep their rows where
 // they are are the trees that move them; and the split search's records against the data: every node's
-// training rows, routed by its feature and threshold, are the count the search recorded for it.
+// training rows, routed by its feature and threshold, are the count the search recorded for it; and
+// best-first growth splits, of the open nodes, the one of the highest gain.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
@@ -136,6 +137,83 @@ describe('tree grower', () => {
           }
           // unweighted rows, no bootstrap: a node's cover is its row count
           expect(Array.from(reached)).toEqual(Array.from(cover));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('splits best first when the leaves are limited: of the nodes open at each split, the one of the highest gain (the lowest of equal ones)', () => {
+    // a split's children are numbered as it is made, so the splits' order is their left children's
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        fc.integer({ min: 100, max: 3000 }),
+        fc.integer({ min: 2, max: 24 }),
+        fc.boolean(),
+        (seed, rows, maxLeaves, regression) => {
+          const random = new Random(seed);
+          const columns = Array.from({ length: 5 }, (_, f) =>
+            Float64Array.from({ length: rows }, () =>
+              random.next() < 0.05 ? NaN : f < 2 ? random.nextInt(3 + f) : random.nextNormal(),
+            ),
+          );
+          const labels = Float64Array.from({ length: rows }, (_, i) =>
+            regression
+              ? (columns[2][i] || 0) * 3 + (columns[0][i] || 0) + random.nextNormal()
+              : random.next() < 0.2 + 0.15 * (columns[0][i] || 0)
+                ? 1
+                : 0,
+          );
+          const X = matrixOf(columns);
+          const mapper = fitBinMapper(X, 32, new Random(seed + 1));
+          const grower = new ForestTreeGrower({
+            data: binMatrix(X, mapper, packFeatures(mapper)),
+            labels,
+            zeroOrOne: zeroOrOne(labels),
+            weights: null,
+            settings: {
+              criterion: 'newton',
+              leafOutput: 'mean',
+              l2: 0,
+              shrinkage: 1,
+              maxLeaves,
+              maxDepth: 0,
+              minSamplesLeaf: 1 + random.nextInt(5),
+              minSamplesSplit: 2,
+              minHessianLeaf: 0,
+              growth: 'leafwise',
+              featuresPerSplit: 0,
+              stopWhenPure: !regression,
+              leafRows: true,
+            },
+            bootstrap: true,
+            samplesPerTree: rows,
+            seed,
+            capacity: maxLeaves + 2,
+          });
+          const { left, gain } = grower.grow(0);
+          const nodes = left.length;
+          const splits = Array.from({ length: nodes }, (_, k) => k)
+            .filter((k) => left[k] >= 0)
+            .sort((a, b) => left[a] - left[b]);
+          expect(splits.length).toBeLessThanOrEqual(maxLeaves - 1);
+          for (const split of splits) {
+            for (let other = 0; other < nodes; other++) {
+              // open when this split was made: made before it, searched with a gain, not yet split
+              const open =
+                other !== split &&
+                other < left[split] &&
+                gain[other] > 0 &&
+                (left[other] < 0 || left[other] > left[split]);
+              if (!open) continue;
+              const first = gain[split] > gain[other] || (gain[split] === gain[other] && split < other);
+              expect(
+                first,
+                `split ${split} (gain ${gain[split]}) before open node ${other} (gain ${gain[other]})`,
+              ).toBe(true);
+            }
+          }
         },
       ),
       { numRuns: 60 },
