@@ -112,6 +112,44 @@ export class LocalNodeOperations implements NodeOperations {
 
 const NO_SPLIT = -1;
 
+// The root's sums are added up by these two rather than in growRoot: a function with a loop is soon
+// compiled by V8's optimising compiler, with what it calls inlined, while growRoot, which runs once a
+// tree, is then left in its baseline code. That is about 30 ms less compilation in a fresh forest fit
+// (42 against 72 ms on one thread), which on two threads shares the cores with the training.
+
+/** Sums the `count` (gradient, hessian) pairs `stride` doubles apart from `from` into the root's sums. */
+function sumPairs(
+  values: Float64Array,
+  from: number,
+  stride: number,
+  count: number,
+  tree: GrownTree,
+  root: number,
+): void {
+  let sumGradient = 0;
+  let sumHessian = 0;
+  for (let k = 0; k < count; k++) {
+    sumGradient += values[from + k * stride];
+    sumHessian += values[from + k * stride + 1];
+  }
+  tree.sumGradient[root] = sumGradient;
+  tree.sumHessian[root] = sumHessian;
+}
+
+/** The root's sums over the pairs of the rows at positions [0, count), in order (no histogram to read). */
+function rowSums(workspace: Workspace, count: number, tree: GrownTree, root: number): void {
+  const { gh, rows } = workspace;
+  let sumGradient = 0;
+  let sumHessian = 0;
+  for (let i = 0; i < count; i++) {
+    const row = rows[i];
+    sumGradient += gh[2 * row];
+    sumHessian += gh[2 * row + 1];
+  }
+  tree.sumGradient[root] = sumGradient;
+  tree.sumHessian[root] = sumHessian;
+}
+
 type Scan = Kernels['scanBins'];
 
 /** Node records of the tree being grown (children are allocated in pairs: right = left + 1). */
@@ -329,27 +367,10 @@ export class TreeGrower {
       phaseDone('histograms', started, count);
       // the sums come from one column's histogram: summed in one fixed order, whichever thread built it
       const { layout } = this.data;
-      const histograms = this.workspace.histograms;
       const from = rootSlot * this.workspace.slotLength + layout.groupOffset[firstGroup] * BIN_STRIDE;
-      let sumGradient = 0;
-      let sumHessian = 0;
-      for (let b = 0; b < layout.groupBins[firstGroup]; b++) {
-        sumGradient += histograms[from + b * BIN_STRIDE];
-        sumHessian += histograms[from + b * BIN_STRIDE + 1];
-      }
-      tree.sumGradient[root] = sumGradient;
-      tree.sumHessian[root] = sumHessian;
+      sumPairs(this.workspace.histograms, from, BIN_STRIDE, layout.groupBins[firstGroup], tree, root);
     } else {
-      const { gh, rows } = this.workspace;
-      let sumGradient = 0;
-      let sumHessian = 0;
-      for (let i = 0; i < count; i++) {
-        const row = rows[i];
-        sumGradient += gh[2 * row];
-        sumHessian += gh[2 * row + 1];
-      }
-      tree.sumGradient[root] = sumGradient;
-      tree.sumHessian[root] = sumHessian;
+      rowSums(this.workspace, count, tree, root);
     }
     if (rootSlot >= 0 && this.splittable(root)) {
       tree.slot[root] = rootSlot;
