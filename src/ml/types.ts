@@ -93,6 +93,13 @@ export function copyValues(values: Float64Array, shared: boolean): Float64Array 
   return copy;
 }
 
+/** A typed array of `size` entries holding `array`'s first ones (the rest zero): one grown or cut to size. */
+export function resized<T extends Int32Array | Float64Array | Uint8Array>(array: T, size: number): T {
+  const next = new (array.constructor as new (length: number) => T)(size);
+  next.set(array.subarray(0, Math.min(array.length, size)) as never);
+  return next;
+}
+
 /** Rows `indices` of `X`, as a new matrix. */
 export function takeRows(X: Matrix, indices: ArrayLike<number>): Matrix {
   const columns = X.columns.map((column) => {

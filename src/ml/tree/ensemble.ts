@@ -12,7 +12,7 @@ import {
   encodeInt32,
   encodeUint8,
 } from '../codec.js';
-import type { Matrix } from '../types.js';
+import { resized, type Matrix } from '../types.js';
 import { Arena, instantiateKernels, MISSING_RANK, type Kernels, type WasmMemory } from './kernels.js';
 
 /** One tree's nodes, numbered from 0 (the root) with children in pairs. */
@@ -257,12 +257,6 @@ export class TreeEnsemble {
     }
     return ensemble;
   }
-}
-
-function resized<T extends Int32Array | Float64Array | Uint8Array>(array: T, size: number): T {
-  const next = new (array.constructor as new (length: number) => T)(size);
-  next.set(array.subarray(0, Math.min(array.length, size)) as never);
-  return next;
 }
 
 // MISSING_RANK (kernels.ts): the rank given to a missing value; leaves carry it as their index so that

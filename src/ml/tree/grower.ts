@@ -2,6 +2,7 @@
 // with the larger child's histogram taken as parent minus the smaller child's. Shared by gradient
 // boosting (Newton leaves) and random forests (impurity splits, mean leaves); all buffers are reused.
 import type { Random } from '../../core/random.js';
+import { resized } from '../types.js';
 import { addSegmentSums, expandFeature, sumGroups } from './histogram.js';
 import { BIN_STRIDE, SCAN_RECORD, SEARCH_ENTRY, SEARCH_ENTRY_BYTES, type Kernels } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
@@ -117,20 +118,19 @@ const NO_SPLIT = -1;
 // tree, is then left in its baseline code. A fresh one-thread forest fit then compiles about 10 ms less
 // (medians of 52 against 62 ms), which on two threads would share the cores with the training.
 
-/** Sums the `count` (gradient, hessian) pairs `stride` doubles apart from `from` into the root's sums. */
+/** The root's sums over the `count` bins of the histogram at `from` (in `histograms`), in bin order. */
 function sumPairs(
-  values: Float64Array,
+  histograms: Float64Array,
   from: number,
-  stride: number,
   count: number,
   tree: GrownTree,
   root: number,
 ): void {
   let sumGradient = 0;
   let sumHessian = 0;
-  for (let k = 0; k < count; k++) {
-    sumGradient += values[from + k * stride];
-    sumHessian += values[from + k * stride + 1];
+  for (let b = 0; b < count; b++) {
+    sumGradient += histograms[from + b * BIN_STRIDE];
+    sumHessian += histograms[from + b * BIN_STRIDE + 1];
   }
   tree.sumGradient[root] = sumGradient;
   tree.sumHessian[root] = sumHessian;
@@ -202,27 +202,22 @@ export class GrownTree {
 
   private grow(): void {
     const size = this.size.length * 2;
-    const grown = <T extends Int32Array | Float64Array | Uint8Array>(array: T, per = 1): T => {
-      const next = new (array.constructor as new (length: number) => T)(size * per);
-      next.set(array);
-      return next;
-    };
-    this.start = grown(this.start, this.segments);
-    this.end = grown(this.end, this.segments);
-    this.size = grown(this.size);
-    this.depth = grown(this.depth);
-    this.slot = grown(this.slot);
-    this.sumGradient = grown(this.sumGradient);
-    this.sumHessian = grown(this.sumHessian);
-    this.feature = grown(this.feature);
-    this.bin = grown(this.bin);
-    this.missingLeft = grown(this.missingLeft);
-    this.gain = grown(this.gain);
-    this.leftGradient = grown(this.leftGradient);
-    this.leftHessian = grown(this.leftHessian);
-    this.leftCount = grown(this.leftCount);
-    this.left = grown(this.left);
-    this.value = grown(this.value);
+    this.start = resized(this.start, size * this.segments);
+    this.end = resized(this.end, size * this.segments);
+    this.size = resized(this.size, size);
+    this.depth = resized(this.depth, size);
+    this.slot = resized(this.slot, size);
+    this.sumGradient = resized(this.sumGradient, size);
+    this.sumHessian = resized(this.sumHessian, size);
+    this.feature = resized(this.feature, size);
+    this.bin = resized(this.bin, size);
+    this.missingLeft = resized(this.missingLeft, size);
+    this.gain = resized(this.gain, size);
+    this.leftGradient = resized(this.leftGradient, size);
+    this.leftHessian = resized(this.leftHessian, size);
+    this.leftCount = resized(this.leftCount, size);
+    this.left = resized(this.left, size);
+    this.value = resized(this.value, size);
   }
 
   isLeaf(k: number): boolean {
@@ -368,7 +363,7 @@ export class TreeGrower {
       // the sums come from one column's histogram: summed in one fixed order, whichever thread built it
       const { layout } = this.data;
       const from = rootSlot * this.workspace.slotLength + layout.groupOffset[firstGroup] * BIN_STRIDE;
-      sumPairs(this.workspace.histograms, from, BIN_STRIDE, layout.groupBins[firstGroup], tree, root);
+      sumPairs(this.workspace.histograms, from, layout.groupBins[firstGroup], tree, root);
     } else {
       rowSums(this.workspace, count, tree, root);
     }
@@ -873,12 +868,8 @@ class OpenNodes {
 
   push(node: number, gain: number): void {
     if (this.end === this.nodes.length) {
-      const nodes = new Int32Array(this.nodes.length * 2);
-      nodes.set(this.nodes);
-      this.nodes = nodes;
-      const gains = new Float64Array(this.gains.length * 2);
-      gains.set(this.gains);
-      this.gains = gains;
+      this.nodes = resized(this.nodes, this.end * 2);
+      this.gains = resized(this.gains, this.end * 2);
     }
     this.nodes[this.end] = node;
     this.gains[this.end++] = gain;
