@@ -546,10 +546,22 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
 }
 
 /**
+ * Waits until every piece of the operation in the control block is finished: a spin, then sleeps
+ * (sleepUntilFinished). The spin leaves by its return, a path its first run takes too: the engine
+ * compiles a long first spin where it runs (on-stack replacement) and keeps that code for the loop's
+ * later runs, and code that then met a call not run before that compilation was abandoned at it each
+ * time, 14 times a fit when the spin sat in the caller and was followed by a check of its own.
+ */
+function awaitFinished(control: Int32Array, pieces: number): void {
+  for (let spin = 0; spin < SPIN_CHECKS; spin++) if (Atomics.load(control, FINISHED) >= pieces) return;
+  sleepUntilFinished(control, pieces);
+}
+
+/**
  * Sleeps until every piece of the operation in the control block is finished (a worker's piece outlasted
  * the calling thread's spin). A function of its own, so that the optimised code of the caller, which
  * runs for every operation, does not meet a path it has not seen: the engine dropped that code and
- * compiled it again each time it did (1 to 14 times a fit; 0 to 2 since), on the cores the fit trains on.
+ * compiled it again each time it did, on the cores the fit trains on.
  */
 function sleepUntilFinished(control: Int32Array, pieces: number): void {
   for (let done = Atomics.load(control, FINISHED); done < pieces; done = Atomics.load(control, FINISHED))
@@ -619,8 +631,7 @@ export class BoostingThreads implements NodeOperations {
     Atomics.store(control, SEQUENCE, sequence);
     Atomics.notify(control, SEQUENCE);
     runOperation(this.workspace, 0, tag);
-    for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, FINISHED) < pieces; spin++);
-    if (Atomics.load(control, FINISHED) < pieces) sleepUntilFinished(control, pieces);
+    awaitFinished(control, pieces);
     // no tag: a worker waking late takes nothing, even while the calling thread runs an operation alone
     Atomics.store(control, NEXT, -1);
     if (Atomics.load(control, FAILED) === 1)
