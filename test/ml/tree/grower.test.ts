@@ -6,10 +6,47 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../src/core/random.js';
 import { packFeatures } from '../../../src/ml/tree/binning.js';
-import { ForestTreeGrower, zeroOrOne } from '../../../src/ml/tree/forest-trees.js';
+import { ForestTreeGrower, zeroOrOne, type ForestSetup } from '../../../src/ml/tree/forest-trees.js';
 import type { GrowerSettings } from '../../../src/ml/tree/grower.js';
 import { binMatrix, fitBinMapper } from './binning-reference.js';
 import { matrixOf } from '../trees.js';
+
+/** What the growers here vary; the rest is every one's: Newton splits, mean leaves, no L2, rows moved. */
+type VariedSettings = Pick<
+  GrowerSettings,
+  'maxLeaves' | 'maxDepth' | 'minSamplesLeaf' | 'growth' | 'featuresPerSplit' | 'stopWhenPure'
+> &
+  Partial<GrowerSettings>;
+
+/** A forest grower over `data` (every row a sample), its settings `settings` over the shared ones. */
+function forestGrower(
+  data: ForestSetup['data'],
+  labels: Float64Array,
+  seed: number,
+  settings: VariedSettings,
+  options: { weights?: Float64Array | null; bootstrap: boolean; capacity: number },
+): ForestTreeGrower {
+  return new ForestTreeGrower({
+    data,
+    labels,
+    zeroOrOne: zeroOrOne(labels),
+    weights: options.weights ?? null,
+    settings: {
+      criterion: 'newton',
+      leafOutput: 'mean',
+      l2: 0,
+      shrinkage: 1,
+      minSamplesSplit: 2,
+      minHessianLeaf: 0,
+      leafRows: true,
+      ...settings,
+    },
+    bootstrap: options.bootstrap,
+    samplesPerTree: labels.length,
+    seed,
+    capacity: options.capacity,
+  });
+}
 
 describe('tree grower', () => {
   it('grows the same forest trees whether or not splits into two leaves move their rows', () => {
@@ -33,34 +70,27 @@ describe('tree grower', () => {
           );
           const mapper = fitBinMapper(X, 64, new Random(seed + 1));
           const data = binMatrix(X, mapper, packFeatures(mapper));
-          const settings = (leafRows: boolean): GrowerSettings => ({
-            criterion: 'newton',
-            leafOutput: 'mean',
-            l2: 0,
-            shrinkage: 1,
+          const shared: VariedSettings = {
             maxLeaves: 0,
             maxDepth,
             minSamplesLeaf: 1 + random.nextInt(3),
-            minSamplesSplit: 2,
-            minHessianLeaf: 0,
             growth: 'depthwise',
             featuresPerSplit: 2,
             stopWhenPure: !regression,
-            leafRows,
-          });
-          const shared = settings(true);
+          };
+          const weights = weighted ? Float64Array.from({ length: rows }, (_, i) => 1 + (i % 3)) : null;
           const grow = (leafRows: boolean) =>
-            new ForestTreeGrower({
+            forestGrower(
               data,
               labels,
-              zeroOrOne: zeroOrOne(labels),
-              weights: weighted ? Float64Array.from({ length: rows }, (_, i) => 1 + (i % 3)) : null,
-              settings: { ...shared, leafRows },
-              bootstrap: true,
-              samplesPerTree: rows,
               seed,
-              capacity: maxDepth + 3,
-            });
+              { ...shared, leafRows },
+              {
+                weights,
+                bootstrap: true,
+                capacity: maxDepth + 3,
+              },
+            );
           const moving = grow(true);
           const staying = grow(false);
           for (let index = 0; index < 3; index++) expect(staying.grow(index)).toEqual(moving.grow(index));
@@ -97,31 +127,20 @@ describe('tree grower', () => {
           const mapper = fitBinMapper(X, 32, new Random(seed + 1));
           const layout = packFeatures(mapper);
           expect(layout.packed.some((packed) => packed === 1)).toBe(true);
-          const grower = new ForestTreeGrower({
-            data: binMatrix(X, mapper, layout),
+          const grower = forestGrower(
+            binMatrix(X, mapper, layout),
             labels,
-            zeroOrOne: zeroOrOne(labels),
-            weights: null,
-            settings: {
-              criterion: 'newton',
-              leafOutput: 'mean',
-              l2: 0,
-              shrinkage: 1,
+            seed,
+            {
               maxLeaves: 0,
               maxDepth: 6,
               minSamplesLeaf: 1,
-              minSamplesSplit: 2,
-              minHessianLeaf: 0,
               growth: 'depthwise',
               featuresPerSplit,
               stopWhenPure: !regression,
-              leafRows: true,
             },
-            bootstrap: false,
-            samplesPerTree: rows,
-            seed,
-            capacity: 9,
-          });
+            { bootstrap: false, capacity: 9 },
+          );
           const tree = grower.grow(0);
           const cover = tree.cover as Float64Array;
           const reached = new Float64Array(tree.feature.length);
@@ -167,31 +186,20 @@ describe('tree grower', () => {
           );
           const X = matrixOf(columns);
           const mapper = fitBinMapper(X, 32, new Random(seed + 1));
-          const grower = new ForestTreeGrower({
-            data: binMatrix(X, mapper, packFeatures(mapper)),
+          const grower = forestGrower(
+            binMatrix(X, mapper, packFeatures(mapper)),
             labels,
-            zeroOrOne: zeroOrOne(labels),
-            weights: null,
-            settings: {
-              criterion: 'newton',
-              leafOutput: 'mean',
-              l2: 0,
-              shrinkage: 1,
+            seed,
+            {
               maxLeaves,
               maxDepth: 0,
               minSamplesLeaf: 1 + random.nextInt(5),
-              minSamplesSplit: 2,
-              minHessianLeaf: 0,
               growth: 'leafwise',
               featuresPerSplit: 0,
               stopWhenPure: !regression,
-              leafRows: true,
             },
-            bootstrap: true,
-            samplesPerTree: rows,
-            seed,
-            capacity: maxLeaves + 2,
-          });
+            { bootstrap: true, capacity: maxLeaves + 2 },
+          );
           const { left, gain } = grower.grow(0);
           const nodes = left.length;
           const splits = Array.from({ length: nodes }, (_, k) => k)
