@@ -32,7 +32,8 @@ const { trainingWorkersWarmedUp, warmTrainingWorkers } = await import(
 );
 const { allocateColumns } = await import(join(root, 'dist', 'ml', 'types.js'));
 const warmWorkers = () => {
-  if (model !== 'logistic') warmTrainingWorkers(threads - 1, model === 'random_forest');
+  if (model !== 'logistic')
+    warmTrainingWorkers(threads - 1, model === 'random_forest' ? 'forest' : 'boosting');
 };
 warmWorkers();
 const { GradientBoostingModel } = await import(join(root, 'dist', 'ml', 'models', 'gbdt.js'));

@@ -16,7 +16,7 @@ import {
 import { deriveSeed, Random } from '../../core/random.js';
 import { randomSplit, stratifiedSplit } from '../split.js';
 import { dealRows, dealtRow, SharedBinning, type BinnedData } from '../tree/binning.js';
-import { TreeEnsemble } from '../tree/ensemble.js';
+import { TreeEnsemble, type EnsembleJSON } from '../tree/ensemble.js';
 import { TreeGrower, type GrowerSettings } from '../tree/grower.js';
 import { exactGrid } from '../tree/histogram.js';
 import { fastExp } from '../tree/kernels.js';
@@ -26,6 +26,7 @@ import {
   BoostingThreads,
   boostingSegments,
   boostingThreads,
+  leadOnWorker,
   resolveThreads,
   StartingWorkers,
 } from '../tree/threads.js';
@@ -248,22 +249,28 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
       );
       workers.share(binning.job);
       const data = binning.bin();
-      trainer = await BoostingTrainer.start(
-        data,
-        params,
-        threads,
-        await this.startedWorkers(workers),
-        outputs,
-        trainWeights !== null,
-      );
-      const result = trainer.train(
-        trainY,
-        trainWeights,
-        task,
-        outputs,
-        validation,
-        new Random(deriveSeed(seed, 2)),
-      );
+      const started = await this.startedWorkers(workers);
+      let result: TrainResult;
+      if (started.length > 0 && leadable(params, outputs)) {
+        // a worker leads, its code warmed up while the data was read (see leadOnWorker)
+        result = await BoostingTrainer.ledByWorker(data, params, threads, started, {
+          params,
+          y: trainY,
+          weights: trainWeights,
+          task,
+          validation,
+        });
+      } else {
+        trainer = await BoostingTrainer.start(data, params, threads, started, outputs, trainWeights !== null);
+        result = trainer.train(
+          trainY,
+          trainWeights,
+          task,
+          outputs,
+          validation,
+          new Random(deriveSeed(seed, 2)),
+        );
+      }
       result.ensemble.trim();
       this.setState(
         {
@@ -396,9 +403,116 @@ interface TrainResult {
   validationLoss: number[];
 }
 
+/** Nodes a tree may have under `params`. */
+function maxNodesOf(params: GradientBoostingParams): number {
+  return params.max_leaf_nodes !== null ? 2 * params.max_leaf_nodes : 2 ** ((params.max_depth as number) + 1);
+}
+
+/** One output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread. */
+function leadable(params: GradientBoostingParams, outputs: number): boolean {
+  return outputs === 1 && maxNodesOf(params) <= 65536;
+}
+
+/** What a worker leading a boosting fit trains on (see BoostingTrainer.ledByWorker): posted to it. */
+export interface BoostingTraining {
+  params: GradientBoostingParams;
+  y: Float64Array;
+  weights: Float64Array | null;
+  task: Task;
+  validation: { X: Matrix; y: Float64Array; weights: Float64Array | null } | undefined;
+}
+
+/** What a leading worker's fit sends back. */
+export interface BoostingLeadResult {
+  ensemble: EnsembleJSON;
+  baseline: Float64Array;
+  iterations: number;
+  importance: Float64Array;
+  validationLoss: number[];
+}
+
+/**
+ * The boosting loop of a fit led by this worker (see leadFit in threads.ts) over its view of the fit's
+ * memory, publishing each operation for the threads that follow it, or, in a warm-up, taking every
+ * piece itself.
+ */
+export function leadBoosting(
+  workspace: Workspace,
+  operations: BoostingThreads,
+  training: BoostingTraining,
+): BoostingLeadResult {
+  const { params } = training;
+  const grower = new TreeGrower(workspace, operations, growerSettings(params));
+  const result = new BoostingTrainer(workspace, params, grower, operations).train(
+    training.y,
+    training.weights,
+    training.task,
+    1,
+    training.validation,
+    new Random(deriveSeed(params.random_state, 2)),
+  );
+  return {
+    ensemble: result.ensemble.toJSON(),
+    baseline: result.baseline,
+    iterations: result.iterations,
+    importance: result.importance,
+    validationLoss: result.validationLoss,
+  };
+}
+
+/** The grower's settings for `params`. */
+function growerSettings(params: GradientBoostingParams): GrowerSettings {
+  return {
+    criterion: 'newton',
+    leafOutput: 'newton',
+    l2: params.l2_regularization,
+    shrinkage: params.learning_rate,
+    maxLeaves: params.max_leaf_nodes ?? 0,
+    maxDepth: params.max_depth ?? 0,
+    minSamplesLeaf: params.min_samples_leaf,
+    minSamplesSplit: 2,
+    minHessianLeaf: params.min_hessian_leaf,
+    growth: params.growth,
+    featuresPerSplit: 0,
+    stopWhenPure: false,
+    leafRows: true,
+  };
+}
+
+/** The workspace of a fit on `threads` threads, the binned rows copied in (the calling thread's). */
+export function boostingWorkspace(
+  binned: BinnedData,
+  params: GradientBoostingParams,
+  threads: number,
+  outputs: number,
+  weighted: boolean,
+): Workspace {
+  // every open node holds a histogram: at most max leaves, or (depth-first) two per level; the same
+  // capacity on every thread count, so a full pool ends a branch the same way everywhere
+  const capacity =
+    params.max_leaf_nodes !== null
+      ? params.max_leaf_nodes + 2
+      : params.growth === 'depthwise'
+        ? (params.max_depth as number) + 3
+        : Math.min(2 ** (params.max_depth as number), 1024) + 2;
+  const maxNodes = maxNodesOf(params);
+  const boosting = leadable(params, outputs) ? { maxNodes, weighted } : undefined;
+  // the segments the rows were binned for (see fit)
+  const { plan, memory } = planWorkspace(
+    binned.rows,
+    binned.layout,
+    capacity,
+    threads,
+    boosting,
+    false,
+    binned.segments,
+  );
+  return new Workspace(memory, plan, binned.mapper, binned.layout, binned);
+}
+
 /** The boosting loop over binned rows, with its workspace (shared with worker threads when threads > 1). */
 class BoostingTrainer {
-  private constructor(
+  constructor(
     private readonly workspace: Workspace,
     private readonly params: GradientBoostingParams,
     private readonly grower: TreeGrower,
@@ -413,41 +527,32 @@ class BoostingTrainer {
     outputs: number,
     weighted: boolean,
   ): Promise<BoostingTrainer> {
-    const { layout } = binned;
-    // every open node holds a histogram: at most max leaves, or (depth-first) two per level; the same
-    // capacity on every thread count, so a full pool ends a branch the same way everywhere
-    const capacity =
-      params.max_leaf_nodes !== null
-        ? params.max_leaf_nodes + 2
-        : params.growth === 'depthwise'
-          ? (params.max_depth as number) + 3
-          : Math.min(2 ** (params.max_depth as number), 1024) + 2;
-    const maxNodes =
-      params.max_leaf_nodes !== null ? 2 * params.max_leaf_nodes : 2 ** ((params.max_depth as number) + 1);
-    const settings: GrowerSettings = {
-      criterion: 'newton',
-      leafOutput: 'newton',
-      l2: params.l2_regularization,
-      shrinkage: params.learning_rate,
-      maxLeaves: params.max_leaf_nodes ?? 0,
-      maxDepth: params.max_depth ?? 0,
-      minSamplesLeaf: params.min_samples_leaf,
-      minSamplesSplit: 2,
-      minHessianLeaf: params.min_hessian_leaf,
-      growth: params.growth,
-      featuresPerSplit: 0,
-      stopWhenPure: false,
-      leafRows: true,
-    };
-    // one output and 16-bit leaf numbers: the gradient pass runs in the kernels, on every thread
-    const boosting = outputs === 1 && maxNodes <= 65536 ? { maxNodes, weighted } : undefined;
-    // the segments the rows were binned for (see fit)
-    const segments = binned.segments;
-    const { plan, memory } = planWorkspace(binned.rows, layout, capacity, threads, boosting, false, segments);
-    const workspace = new Workspace(memory, plan, binned.mapper, layout, binned);
+    const workspace = boostingWorkspace(binned, params, threads, outputs, weighted);
     const pool = await BoostingThreads.start(workspace, workers);
-    const grower = new TreeGrower(workspace, pool, settings);
+    const grower = new TreeGrower(workspace, pool, growerSettings(params));
     return new BoostingTrainer(workspace, params, grower, pool);
+  }
+
+  /**
+   * A fit of one output led by `workers[0]` (see leadOnWorker and leadBoosting), the calling thread and
+   * the other workers taking their pieces: the same operations, so the same model.
+   */
+  static async ledByWorker(
+    binned: BinnedData,
+    params: GradientBoostingParams,
+    threads: number,
+    workers: Worker[],
+    training: BoostingTraining,
+  ): Promise<TrainResult> {
+    const workspace = boostingWorkspace(binned, params, threads, 1, training.weights !== null);
+    const reply = (await leadOnWorker(workspace, workers, training)) as BoostingLeadResult;
+    return {
+      ensemble: TreeEnsemble.fromJSON(reply.ensemble, binned.layout.features, 'the trained trees'),
+      baseline: reply.baseline,
+      iterations: reply.iterations,
+      importance: reply.importance,
+      validationLoss: reply.validationLoss,
+    };
   }
 
   async close(): Promise<void> {

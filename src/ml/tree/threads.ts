@@ -16,8 +16,7 @@ import { sumGroups } from './histogram.js';
 import { kernelModule, type WasmMemory } from './kernels.js';
 import { phaseDone, phaseStart } from './profile.js';
 import { splitStepPart } from './split-step.js';
-import { WARM_UP_DONE, WARM_UP_STATE_BYTES, WARM_UP_TREES, type WarmUpRequest } from './warm-up.js';
-import { planForestWorkspaces, Workspace, type WorkspacePlan } from './workspace.js';
+import { CONTROL_SLOTS, planForestWorkspaces, Workspace, type WorkspacePlan } from './workspace.js';
 import type { Matrix } from '../types.js';
 
 /** `threads` as given, or every core the process can run on at once (see core/cores.ts). */
@@ -241,25 +240,41 @@ function poolIdleWorker(worker: Worker): void {
   idleTimers.set(worker, timer);
 }
 
-/** The warm-up state of each worker the latest warmTrainingWorkers started for a forest (see warm-up.ts). */
+/** The fit a worker warms up for (see warm-up.ts). */
+export type WarmUpKind = 'forest' | 'boosting';
+
+/** What a worker is sent to warm up (see warmTrainingWorkers). */
+export interface WarmUpRequest {
+  warmUp: WarmUpKind;
+  /** Int32 slots WARM_UP_DONE and WARM_UP_TREES: how far the warm-up has gone, for the pool to read. */
+  state: SharedArrayBuffer;
+}
+
+/** State slot set to 1 once the warm-up has ended (all its trees grown, or stopped by a fit). */
+export const WARM_UP_DONE = 0;
+/** State slot counting the trees grown so far. */
+export const WARM_UP_TREES = 1;
+const WARM_UP_STATE_BYTES = 8;
+
+/** The warm-up state of each worker the latest warmTrainingWorkers started (see warm-up.ts). */
 let warmUps: Int32Array[] = [];
 
 /**
  * Starts workers until `count` are warm, for the next fit on `count + 1` threads to take. Called as
- * soon as a caller knows it will train (`pipewright run` at its start); a no-op for `count <= 0`. For
- * a random forest (`forest`), each new worker also warms up on a small made-up forest until the fit
- * comes (warm-up.ts), so that its first trees run compiled.
+ * soon as a caller knows it will train (`pipewright run` at its start); a no-op for `count <= 0`. With
+ * `kind`, each new worker also warms up on a small made-up fit of that kind until the fit comes
+ * (warm-up.ts), so that the code it runs in the fit is compiled by then.
  */
-export function warmTrainingWorkers(count: number, forest = false): void {
+export function warmTrainingWorkers(count: number, kind?: WarmUpKind): void {
   if (warmWorkers.length >= count) return;
   const url = workerScriptUrl();
   warmUps = [];
   while (warmWorkers.length < count) {
     const worker = startWorker(url);
     keepWarm(worker);
-    if (forest) {
+    if (kind) {
       const state = new SharedArrayBuffer(WARM_UP_STATE_BYTES);
-      worker.postMessage({ warmUp: 'forest', state } satisfies WarmUpRequest);
+      worker.postMessage({ warmUp: kind, state } satisfies WarmUpRequest);
       warmUps.push(new Int32Array(state));
     }
   }
@@ -296,10 +311,10 @@ export async function stopWarmWorkers(): Promise<void> {
 }
 
 /**
- * Resolves on the worker's first message when it is `expected`; rejects on an error, another message, or
- * the worker exiting first.
+ * Resolves with the worker's next message, `received` called first (before any later message can come);
+ * rejects on an error or on the worker exiting first (`awaited` names the message in that error).
  */
-function firstMessage(worker: Worker, expected: string): Promise<void> {
+function nextMessage(worker: Worker, awaited: string, received?: () => void): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const settle = (): void => {
       worker.off('message', receive);
@@ -308,22 +323,26 @@ function firstMessage(worker: Worker, expected: string): Promise<void> {
     };
     const fail = (error: unknown): void => {
       settle();
-      reject(error);
+      reject(error as Error);
     };
     const exited = (code: number): void =>
-      fail(new errors.PW_INTERNAL(`a training worker exited (code ${code}) before it sent ${expected}`));
+      fail(new errors.PW_INTERNAL(`a training worker exited (code ${code}) before it sent ${awaited}`));
     const receive = (message: unknown): void => {
       settle();
-      if (message === expected) resolve();
-      else
-        reject(
-          new errors.PW_INTERNAL(`a training worker sent ${JSON.stringify(message)} instead of ${expected}`),
-        );
+      received?.();
+      resolve(message);
     };
     worker.once('error', fail);
     worker.once('exit', exited);
     worker.once('message', receive);
   });
+}
+
+/** Resolves on the worker's next message when it is `expected`; rejects on any other (see nextMessage). */
+async function firstMessage(worker: Worker, expected: string): Promise<void> {
+  const message = await nextMessage(worker, expected);
+  if (message !== expected)
+    throw new errors.PW_INTERNAL(`a training worker sent ${JSON.stringify(message)} instead of ${expected}`);
 }
 
 /** Hands a started worker its work and waits until it has set itself up. */
@@ -527,15 +546,24 @@ export function currentSequence(workspace: Workspace): number {
   return Atomics.load(workspace.control, SEQUENCE);
 }
 
-/** The loop a boosting worker runs until told to stop. */
-export function serveOperations(workspace: Workspace, thread: number, startSequence: number): void {
+/**
+ * The loop a thread that takes pieces of another's operations runs until told to stop: a boosting
+ * worker, or the calling thread while a worker leads the fit (see leadOnWorker), which gives up after
+ * `patienceMs` without a new operation.
+ */
+export function serveOperations(
+  workspace: Workspace,
+  thread: number,
+  startSequence: number,
+  patienceMs = Infinity,
+): void {
   const control = workspace.control;
   let seen = startSequence;
   for (;;) {
     // operations come in quick succession while a tree grows: look for the next one for a few
     // microseconds before sleeping, which costs a wake-up through the operating system
     for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, SEQUENCE) === seen; spin++);
-    Atomics.wait(control, SEQUENCE, seen);
+    if (Atomics.wait(control, SEQUENCE, seen, patienceMs) === 'timed-out') throw leaderSilent(patienceMs);
     const sequence = Atomics.load(control, SEQUENCE);
     if (sequence === seen) continue;
     seen = sequence;
@@ -550,10 +578,12 @@ export function serveOperations(workspace: Workspace, thread: number, startSeque
  * (sleepUntilFinished). The spin leaves by its return, a path its first run takes too: the engine
  * compiles a long first spin where it runs (on-stack replacement) and keeps that code for the loop's
  * later runs, and code that then met a call not run before that compilation was abandoned at it each
- * time, 14 times a fit when the spin sat in the caller and was followed by a check of its own.
+ * time, 14 times a fit when the spin sat in the caller and was followed by a check of its own. The
+ * count goes up before each check, so that a wait that finds every piece finished at once (a leader
+ * warmed up alone, see leading) has run each of its operations too.
  */
-function awaitFinished(control: Int32Array, pieces: number): void {
-  for (let spin = 0; spin < SPIN_CHECKS; spin++) if (Atomics.load(control, FINISHED) >= pieces) return;
+function awaitFinished(control: Int32Array, pieces: number, checks = SPIN_CHECKS): void {
+  for (let spin = 0; spin++ < checks;) if (Atomics.load(control, FINISHED) >= pieces) return;
   sleepUntilFinished(control, pieces);
 }
 
@@ -577,8 +607,25 @@ export class BoostingThreads implements NodeOperations {
     private readonly workspace: Workspace,
     private readonly workers: Worker[],
     readonly segments: number,
+    /** Whether operations are published for other threads to take pieces of. */
+    private readonly shared = workers.length > 0,
+    /** Threads an operation by rows or by columns is cut for: a piece a thread. */
+    private readonly threads = workers.length + 1,
   ) {
     this.local = new LocalNodeOperations(workspace);
+  }
+
+  /**
+   * A worker leading a fit (see leadOnWorker): it publishes every operation for the threads that follow
+   * it (the calling thread among them) and takes pieces as thread 0, as a calling thread does; `close`
+   * releases the followers. Alone, as in a warm-up, it takes every piece itself.
+   */
+  static leading(workspace: Workspace): BoostingThreads {
+    const { plan } = workspace;
+    // a wait that goes on to sleep, once, on nothing: a leader warming up alone never waits, and its
+    // compiled code would be abandoned at the fit's first sleep, a path it had not met
+    awaitFinished(workspace.control, 0, 0);
+    return new BoostingThreads(workspace, [], plan.segments, true, plan.threads);
   }
 
   /**
@@ -613,7 +660,7 @@ export class BoostingThreads implements NodeOperations {
    */
   private run(operation: number, args: number[], pieces: number, parallel: boolean): void {
     const control = this.workspace.control;
-    if (!parallel || this.workers.length === 0 || pieces <= 1) {
+    if (!parallel || !this.shared || pieces <= 1) {
       for (let i = 0; i < args.length; i++) control[ARGUMENT + i] = args[i];
       control[OPERATION] = operation;
       control[PIECES] = pieces;
@@ -649,7 +696,7 @@ export class BoostingThreads implements NodeOperations {
    * barrier, 0.58 against 0.52 s, each part reading sums the other core had just written).
    */
   get stepThreads(): number {
-    return this.segments > 1 ? 1 : this.workers.length + 1;
+    return this.segments > 1 ? 1 : this.threads;
   }
 
   /** A node's histogram by segments (any thread takes any segment). */
@@ -695,12 +742,7 @@ export class BoostingThreads implements NodeOperations {
    * part; a group's sums depend on the node's rows only), or on the calling thread alone.
    */
   build(slot: number, start: number, end: number, identity: boolean): void {
-    this.run(
-      OPERATION_COLUMNS_HISTOGRAM,
-      [start, end, slot, identity ? 1 : 0],
-      this.workers.length + 1,
-      true,
-    );
+    this.run(OPERATION_COLUMNS_HISTOGRAM, [start, end, slot, identity ? 1 : 0], this.threads, true);
   }
 
   /** One thread (one segment): a node's partition on the calling thread. */
@@ -716,20 +758,26 @@ export class BoostingThreads implements NodeOperations {
     this.run(
       OPERATION_BOOST,
       [0, rows, logLoss ? 1 : 0, resetRows ? 1 : 0],
-      this.workers.length + 1,
+      this.threads,
       rows >= PARALLEL_MIN_ROWS,
     );
     phaseDone('gradients', started);
   }
 
+  /**
+   * Tells every thread taking pieces to leave its operations loop (see serveOperations), `failed` when the
+   * fit was abandoned; once only.
+   */
+  release(failed = false): void {
+    if (!this.shared || this.released) return;
+    this.released = true;
+    releaseOperations(this.workspace.control, failed);
+  }
+
+  private released = false;
+
   async close(): Promise<void> {
-    if (this.workers.length === 0) return;
-    const control = this.workspace.control;
-    const sequence = control[SEQUENCE] + 1;
-    Atomics.store(control, NEXT, tagOf(sequence) << 16);
-    Atomics.store(control, OPERATION, OPERATION_STOP);
-    Atomics.store(control, SEQUENCE, sequence);
-    Atomics.notify(control, SEQUENCE);
+    this.release();
     // each worker leaves its operations loop and reports 'idle' (its thread is then free for another fit)
     await Promise.all(
       this.workers.map(async (worker) => {
@@ -740,6 +788,102 @@ export class BoostingThreads implements NodeOperations {
       }),
     );
   }
+}
+
+/** Publishes the stop that ends every operations loop (serveOperations) on the control block `control`. */
+function releaseOperations(control: Int32Array, failed: boolean): void {
+  if (failed) Atomics.store(control, FAILED, 1);
+  const sequence = control[SEQUENCE] + 1;
+  Atomics.store(control, NEXT, tagOf(sequence) << 16);
+  Atomics.store(control, OPERATION, OPERATION_STOP);
+  Atomics.store(control, SEQUENCE, sequence);
+  Atomics.notify(control, SEQUENCE);
+}
+
+/** What a worker leading a boosting fit is sent (see leadOnWorker): a boosting worker's views, and the fit. */
+export interface BoostingLeadData extends Omit<BoostingWorkerData, 'mode'> {
+  mode: 'boosting-lead';
+  /** What the leader trains on and how (the model's own: see GradientBoostingModel). */
+  training: unknown;
+}
+
+/** A leading worker's reply: what it trained, or why it failed. */
+export type LeadReply = { result: unknown } | { failure: string };
+
+/**
+ * A worker's lead of a fit (see leadOnWorker): `lead` run over the worker's view of the fit's memory and
+ * operations published from it, then the threads that follow released, whether it succeeded or failed
+ * (before its first operation included: they would otherwise wait for one).
+ */
+export function leadFit(
+  data: Omit<BoostingLeadData, 'mode' | 'thread' | 'training'>,
+  lead: (workspace: Workspace, operations: BoostingThreads) => unknown,
+): LeadReply {
+  let operations: BoostingThreads | undefined;
+  try {
+    const { memory, plan, mapper, layout, module } = data;
+    const workspace = new Workspace(memory, plan, mapper, layout, undefined, module);
+    operations = BoostingThreads.leading(workspace);
+    const result = lead(workspace, operations);
+    operations.release();
+    return { result };
+  } catch (error) {
+    if (operations) operations.release(true);
+    else releaseOperations(new Int32Array(data.memory.buffer, data.plan.controlAt, CONTROL_SLOTS), true);
+    return { failure: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
+/**
+ * How long the calling thread waits for a leading worker's next operation before it gives the fit up: far
+ * more than any gap between two operations (a tree's bookkeeping, a validation part's scores), so that
+ * only a worker that is gone, whose exit the waiting thread cannot see, ends a fit this way.
+ */
+const LEADER_PATIENCE_MS = 120_000;
+
+function leaderSilent(patienceMs: number): Error {
+  return new errors.PW_INTERNAL(
+    `the training worker leading the fit published nothing for ${patienceMs / 1000} s; the fit is abandoned`,
+    { hint: 'Train with model.threads: 1 to see whether the fit itself fails, and report it.' },
+  );
+}
+
+/**
+ * A boosting fit led by `workers[0]`, whose code a warm-up compiled while the data was read (see
+ * warm-up.ts): it runs the boosting loop and the tree grower, publishing each operation, while the
+ * calling thread takes pieces as thread 1 and the other workers as threads 2, 3, … (the same pieces as a
+ * fit led by the calling thread, so the same model). Resolves with the leader's result for `training`
+ * (see worker.ts), or rejects with PW_INTERNAL when it failed.
+ */
+export async function leadOnWorker(
+  workspace: Workspace,
+  workers: Worker[],
+  training: unknown,
+): Promise<unknown> {
+  const [leader, ...followers] = workers;
+  const views = (thread: number): BoostingWorkerData => ({
+    mode: 'boosting',
+    memory: workspace.memory,
+    plan: workspace.plan,
+    mapper: workspace.data.mapper,
+    layout: workspace.data.layout,
+    thread,
+    module: kernelModule(),
+  });
+  await Promise.all(followers.map((worker, index) => assign(worker, views(index + 2))));
+  const start = currentSequence(workspace);
+  // its 'idle' follows the result: watched from before it can come
+  const result = nextMessage(leader, 'the fit it led', () => trackJob(leader));
+  // a failure is the fit's to report, once the calling thread is free to take it
+  result.catch(() => undefined);
+  leader.postMessage({ ...views(0), mode: 'boosting-lead', training } satisfies BoostingLeadData);
+  serveOperations(workspace, 1, start, LEADER_PATIENCE_MS);
+  const reply = (await result) as LeadReply;
+  if ('failure' in reply)
+    throw new errors.PW_INTERNAL(`the training worker leading the fit failed: ${reply.failure}`, {
+      hint: 'Train with model.threads: 1 to see the failure itself, and report it.',
+    });
+  return reply.result;
 }
 
 /** What a forest worker needs to grow trees by index, in its part of the forest's shared memory. */

@@ -10,16 +10,20 @@ import { parentPort } from 'node:worker_threads';
 import { binSharedPart, type SharedBinningJob } from './binning.js';
 import { ForestTreeGrower } from './forest-trees.js';
 import { BatchScoring } from './ensemble.js';
+import { leadBoosting, type BoostingTraining } from '../models/gbdt.js';
 import {
   currentSequence,
   growTakenTrees,
+  leadFit,
   scoreTakenBlocks,
   serveOperations,
+  type BoostingLeadData,
   type BoostingWorkerData,
   type ForestWorkerData,
   type ScoreWorkerData,
+  type WarmUpRequest,
 } from './threads.js';
-import { ForestWarmUp, runWarmUp, type WarmUpRequest } from './warm-up.js';
+import { runWarmUp, WarmUp } from './warm-up.js';
 import { Workspace } from './workspace.js';
 
 if (!parentPort) throw new errors.PW_INTERNAL('worker.js runs as a worker thread only');
@@ -56,7 +60,7 @@ function collectGarbage(): void {
 }
 
 /** The warm-up under way, if the pool asked for one (it stops when a fit comes). */
-let warmUp: ForestWarmUp | undefined;
+let warmUp: WarmUp | undefined;
 
 /**
  * Waits for a fit: the shared binning comes first (null when there is none), the tree work after it.
@@ -66,7 +70,7 @@ let warmUp: ForestWarmUp | undefined;
 function awaitFit(): void {
   port.once('message', (message: SharedBinningJob | WarmUpRequest | null) => {
     if (message && 'warmUp' in message) {
-      warmUp = new ForestWarmUp(message);
+      warmUp = new WarmUp(message);
       runWarmUp(warmUp);
       awaitFit();
       return;
@@ -95,7 +99,7 @@ let secondCollection: NodeJS.Timeout | undefined;
  * Does a fit's work, then reports 'idle' (listening for the next fit first) and frees what the fit left:
  * its workspace is unreachable once runFit has returned.
  */
-function work(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData): void {
+function work(message: BoostingWorkerData | BoostingLeadData | ForestWorkerData | ScoreWorkerData): void {
   runFit(message);
   awaitFit();
   port.postMessage('idle');
@@ -104,7 +108,7 @@ function work(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData):
   secondCollection = setTimeout(collectGarbage, SECOND_COLLECTION_MS).unref();
 }
 
-function runFit(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData): void {
+function runFit(message: BoostingWorkerData | BoostingLeadData | ForestWorkerData | ScoreWorkerData): void {
   if (message.mode === 'score') {
     // blocks of rows scored by every tree, each flagged once written
     scoreTakenBlocks(
@@ -114,6 +118,14 @@ function runFit(message: BoostingWorkerData | ForestWorkerData | ScoreWorkerData
       new Int32Array(message.next),
       new Uint8Array(message.scored),
       message.thread,
+    );
+    return;
+  }
+  if (message.mode === 'boosting-lead') {
+    // the fit's boosting loop, the calling thread and the other workers following (see leadOnWorker)
+    const training = message.training as BoostingTraining;
+    port.postMessage(
+      leadFit(message, (workspace, operations) => leadBoosting(workspace, operations, training)),
     );
     return;
   }

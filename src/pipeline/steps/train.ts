@@ -39,13 +39,16 @@ export function targetOf(frame: Frame, rows: Int32Array): Float64Array {
 
 /**
  * Starts the tree engine's worker threads for a fit on several threads ahead of it (while the data is
- * read), so that binning and the first trees have every thread (a forest's warmed up on a made-up
- * forest meanwhile); `stop` ends those no fit took.
+ * read), so that binning and the first trees have every thread, each warmed up meanwhile on a made-up
+ * fit of the model's kind; `stop` ends those no fit took.
  */
 export const trainingWorkers = {
   warm(model: Config['model']): void {
     if (model.type === 'gbdt' || model.type === 'random_forest')
-      warmTrainingWorkers(resolveThreads(model.threads) - 1, model.type === 'random_forest');
+      warmTrainingWorkers(
+        resolveThreads(model.threads) - 1,
+        model.type === 'random_forest' ? 'forest' : 'boosting',
+      );
   },
   stop: stopWarmWorkers,
 };

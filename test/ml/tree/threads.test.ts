@@ -22,7 +22,11 @@ import {
   trainingWorkersWarmedUp,
   warmTrainingWorkers,
 } from '../../../src/ml/tree/threads.js';
-import { WARM_UP_ROUNDS, WARM_UP_TREES_PER_ROUND } from '../../../src/ml/tree/warm-up.js';
+import {
+  BOOSTING_WARM_UP_TREES_PER_ROUND,
+  WARM_UP_ROUNDS,
+  WARM_UP_TREES_PER_ROUND,
+} from '../../../src/ml/tree/warm-up.js';
 import { LocalNodeOperations } from '../../../src/ml/tree/grower.js';
 import { BIN_STRIDE } from '../../../src/ml/tree/kernels.js';
 import { addSegmentSums, exactGrid } from '../../../src/ml/tree/histogram.js';
@@ -448,7 +452,7 @@ console.log(JSON.stringify(out));`,
     const forest = { n_estimators: 6, max_depth: 8 } as const;
     const one = state(await new RandomForestModel({ ...forest, threads: 1 }).fit(X, y));
     // left alone, the warm-up grows every tree of its rounds, then the fit takes the worker
-    warmTrainingWorkers(1, true);
+    warmTrainingWorkers(1, 'forest');
     await trainingWorkersWarmedUp();
     expect(trainingWorkerCounts().warmUpTrees).toBe(WARM_UP_ROUNDS * WARM_UP_TREES_PER_ROUND);
     const started = trainingWorkerCounts().started;
@@ -457,7 +461,7 @@ console.log(JSON.stringify(out));`,
     await stopWarmWorkers();
     // a fit asked for at once: its message is the worker's next one after the request, so the warm-up
     // ends before it grows a tree, and the fit is the same
-    warmTrainingWorkers(1, true);
+    warmTrainingWorkers(1, 'forest');
     expect(state(await new RandomForestModel({ ...forest, threads: 2 }).fit(X, y))).toBe(one);
     await trainingWorkersWarmedUp();
     expect(trainingWorkerCounts().warmUpTrees).toBe(0);
@@ -469,12 +473,85 @@ console.log(JSON.stringify(out));`,
       await new GradientBoostingModel({ ...boosting, threads: 1 }).fit(shared, sharedY),
     );
     await stopWarmWorkers();
-    warmTrainingWorkers(1, true);
+    warmTrainingWorkers(1, 'forest');
     await trainingWorkersWarmedUp();
     expect(state(await new GradientBoostingModel({ ...boosting, threads: 2 }).fit(shared, sharedY))).toBe(
       boostedOne,
     );
     await stopWarmWorkers();
+  });
+
+  it('boosts the same models, early stopping included, led by a worker warmed up on a made-up boosting fit, and a fit that comes stops the warm-up', async () => {
+    await stopWarmWorkers();
+    const state = (model: { toJSON(): { state: unknown } }): string => JSON.stringify(model.toJSON().state);
+    // a tenth of the rows set aside for early stopping leaves more than boosting shares its work from
+    const X = matrixOf(columnsOf(80_001, 48).map((column) => placed(column, true)));
+    const y = Float64Array.from(X.columns[1], (value, i) => (value > 20 || X.columns[4][i] === 2 ? 1 : 0));
+    const fits = [
+      { max_iter: 4, early_stopping: false, max_leaf_nodes: 15 },
+      // the validation part goes to the leading worker with the training rows: its losses are in the state
+      { max_iter: 30, early_stopping: true, n_iter_no_change: 2, max_leaf_nodes: 7, learning_rate: 0.5 },
+    ] as const;
+    const ones: string[] = [];
+    for (const params of fits)
+      ones.push(state(await new GradientBoostingModel({ ...params, threads: 1 }).fit(X, y)));
+    // left alone, the warm-up grows every tree of its rounds, then the fit takes the worker to lead it
+    warmTrainingWorkers(1, 'boosting');
+    await trainingWorkersWarmedUp();
+    expect(trainingWorkerCounts().warmUpTrees).toBe(WARM_UP_ROUNDS * BOOSTING_WARM_UP_TREES_PER_ROUND);
+    const started = trainingWorkerCounts().started;
+    for (const [k, params] of fits.entries())
+      expect(state(await new GradientBoostingModel({ ...params, threads: 2 }).fit(X, y))).toBe(ones[k]);
+    expect(trainingWorkerCounts().started).toBe(started);
+    await stopWarmWorkers();
+    // a fit asked for at once ends the warm-up between two of its trees, and is the same
+    warmTrainingWorkers(1, 'boosting');
+    expect(state(await new GradientBoostingModel({ ...fits[0], threads: 2 }).fit(X, y))).toBe(ones[0]);
+    await trainingWorkersWarmedUp();
+    expect(trainingWorkerCounts().warmUpTrees).toBeLessThan(BOOSTING_WARM_UP_TREES_PER_ROUND);
+    await stopWarmWorkers();
+  });
+
+  it('ends a fit led by a worker with PW_INTERNAL when the leader fails, before or after it has set up its operations, rather than waiting for it', () => {
+    // in a process of its own: a calling thread that waited for the failed leader's operations would
+    // block (synchronously) until the guard below kills it
+    const dir = mkdtempSync(join(tmpdir(), 'pw-failing-leader-'));
+    // the leader's scratch past the memory's end (its view of the memory cannot be made), or before its
+    // start (its grower cannot be made, its operations can)
+    for (const scratch of ['workspace.memory.buffer.byteLength', '-BUNDLE_MAX * KERNEL_SCRATCH_BYTES']) {
+      const script = join(dir, `leading-${scratch.length}.mjs`);
+      writeFileSync(
+        script,
+        `import { Random } from ${module('core/random.js')};
+import { SharedBinning } from ${module('ml/tree/binning.js')};
+import { BUNDLE_MAX, KERNEL_SCRATCH_BYTES } from ${module('ml/tree/kernels.js')};
+import { boostingWorkspace, GradientBoostingModel } from ${module('ml/models/gbdt.js')};
+import { leadOnWorker, StartingWorkers } from ${module('ml/tree/threads.js')};
+const rows = 70001;
+const random = new Random(29);
+const columns = Array.from({ length: 4 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
+const y = Float64Array.from(columns[0], (value) => (value > 0 ? 1 : 0));
+const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1, 2).bin();
+const { params } = new GradientBoostingModel({ max_iter: 3, early_stopping: false, threads: 2 });
+const workspace = boostingWorkspace(data, params, 2, 1, false);
+// the plan goes to the leader as it is now; the calling thread's views are made already
+workspace.plan.kernelScratchAt[0] = ${scratch};
+const starting = StartingWorkers.start(1);
+starting.share(undefined);
+let failure;
+try {
+  await leadOnWorker(workspace, await starting.ready(), { params, y, weights: null, task: 'binary', validation: undefined });
+} catch (error) {
+  failure = error;
+}
+await starting.finish();
+console.log(failure?.code);`,
+      );
+      const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+      expect(result.signal).toBeNull();
+      expect(result.stdout.trim()).toBe('PW_INTERNAL');
+      expect(result.status).toBe(0);
+    }
   });
 
   it("hands a small fit's worker thread to the next fit, forest or boosting, and starts none for boosting a small table", async () => {
