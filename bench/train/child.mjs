@@ -3,9 +3,10 @@
 // usage: node child.mjs <data dir> <gbdt|random_forest|logistic> <threads> <predictions file> [--profile]
 //   [--fits-per-process <k>]: fits k times, each after reading the data again as a run does, and times the
 //   last (a long-lived process: the service's retraining, a cross-validation's folds)
-//   [--no-warm-up]: fits as soon as the data is read, without waiting for a forest's workers to end
-//   their warm-up (which the fit then stops). By default it waits, as a run's fit comes after its
-//   ingest, validation, split and transform, which outlast the warm-up
+//   [--no-warm-up]: fits as soon as the data is read, without waiting for the tree models' workers to
+//   end their warm-up (which the fit then stops; a boosting fit is then led by the calling thread). By
+//   default it waits, as a run's fit comes after its ingest, validation, split and transform, which
+//   outlast the warm-up
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -9,7 +9,7 @@
 // the same thread counts;
 // --fits-per-process makes every implementation fit k times in its process and times the last (a long-lived
 // process, whose code is compiled by then: the service's retraining, a cross-validation's folds);
-// --no-warm-up starts our forest fits as soon as the data is read, without waiting for the workers'
+// --no-warm-up starts our tree fits as soon as the data is read, without waiting for the workers'
 // warm-up to end as a run's fit does (see child.mjs);
 // --json prints one object a line;
 // --readme rewrites bench/README.md's "## train" section with the table.

@@ -27,6 +27,7 @@ import {
   boostingSegments,
   boostingThreads,
   leadOnWorker,
+  leadsWarm,
   resolveThreads,
   StartingWorkers,
 } from '../tree/threads.js';
@@ -251,7 +252,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
       const data = binning.bin();
       const started = await this.startedWorkers(workers);
       let result: TrainResult;
-      if (started.length > 0 && leadable(params, outputs)) {
+      if (leadable(params, outputs) && leadsWarm(started[0])) {
         // a worker leads, its code warmed up while the data was read (see leadOnWorker)
         result = await BoostingTrainer.ledByWorker(data, params, threads, started, {
           params,

@@ -173,14 +173,22 @@ function startWorker(url: URL): Worker {
   return new Worker(url);
 }
 
+/** Fits a worker has led in this process (see leadOnWorker). */
+let ledFits = 0;
+
 /**
- * Worker threads started by this process so far, those idle in the pool now, and the trees the latest
- * warm-ups grew (the tests read them).
+ * Worker threads started by this process so far, those idle in the pool now, the trees the latest
+ * warm-ups grew and the fits workers led (the tests read them).
  * @public
  */
-export function trainingWorkerCounts(): { started: number; idle: number; warmUpTrees: number } {
+export function trainingWorkerCounts(): {
+  started: number;
+  idle: number;
+  warmUpTrees: number;
+  led: number;
+} {
   const warmUpTrees = warmUps.reduce((sum, state) => sum + Atomics.load(state, WARM_UP_TREES), 0);
-  return { started: startedWorkers, idle: warmWorkers.length, warmUpTrees };
+  return { started: startedWorkers, idle: warmWorkers.length, warmUpTrees, led: ledFits };
 }
 
 /** An idle worker handed back by a fit is stopped when no fit has taken it for this long. */
@@ -254,7 +262,30 @@ export interface WarmUpRequest {
 export const WARM_UP_DONE = 0;
 /** State slot counting the trees grown so far. */
 export const WARM_UP_TREES = 1;
-const WARM_UP_STATE_BYTES = 8;
+/** State slot set to 1 when the warm-up grew every tree of its rounds (no fit stopped it). */
+export const WARM_UP_COMPLETE = 2;
+const WARM_UP_STATE_BYTES = 12;
+
+/**
+ * Workers whose boosting warm-up is under way or over, by the warm-up's state. One that grew all its
+ * trees leads the next boosting fit that takes it (see leadsWarm); the fit ends that: the collection
+ * that frees the fit's memory afterwards also throws away the code compiled against the warm-up's and
+ * the fit's objects (V8 drops optimised code whose embedded objects die), so its next fit, led by it,
+ * would compile it all again while it runs, where the calling thread, once it has led a fit, keeps
+ * its code.
+ */
+const boostingWarmUps = new WeakMap<Worker, Int32Array>();
+
+/**
+ * Whether `worker` is to lead a boosting fit (see leadOnWorker): its boosting warm-up grew every tree, and
+ * it has led no fit since. Asking takes that warm-up: a worker leads once per warm-up.
+ */
+export function leadsWarm(worker: Worker | undefined): boolean {
+  if (!worker) return false;
+  const state = boostingWarmUps.get(worker);
+  boostingWarmUps.delete(worker);
+  return state !== undefined && Atomics.load(state, WARM_UP_COMPLETE) === 1;
+}
 
 /** The warm-up state of each worker the latest warmTrainingWorkers started (see warm-up.ts). */
 let warmUps: Int32Array[] = [];
@@ -276,6 +307,7 @@ export function warmTrainingWorkers(count: number, kind?: WarmUpKind): void {
       const state = new SharedArrayBuffer(WARM_UP_STATE_BYTES);
       worker.postMessage({ warmUp: kind, state } satisfies WarmUpRequest);
       warmUps.push(new Int32Array(state));
+      if (kind === 'boosting') boostingWarmUps.set(worker, new Int32Array(state));
     }
   }
 }
@@ -861,6 +893,7 @@ export async function leadOnWorker(
   training: unknown,
 ): Promise<unknown> {
   const [leader, ...followers] = workers;
+  ledFits++;
   const views = (thread: number): BoostingWorkerData => ({
     mode: 'boosting',
     memory: workspace.memory,

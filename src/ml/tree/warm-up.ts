@@ -17,7 +17,7 @@ import { allocateColumns, type Matrix } from '../types.js';
 import { SharedBinning } from './binning.js';
 import { ForestTreeGrower, forestSetup, type ForestShape } from './forest-trees.js';
 import { kernelModule } from './kernels.js';
-import { leadFit, WARM_UP_DONE, WARM_UP_TREES, type WarmUpRequest } from './threads.js';
+import { leadFit, WARM_UP_COMPLETE, WARM_UP_DONE, WARM_UP_TREES, type WarmUpRequest } from './threads.js';
 import { planForestWorkspaces } from './workspace.js';
 
 const WARM_UP_SEED = 0x5eed;
@@ -80,7 +80,10 @@ export class WarmUp {
   step(): boolean {
     if (this.stopped) return false;
     if (this.current === undefined) {
-      if (this.rounds === WARM_UP_ROUNDS) return this.end();
+      if (this.rounds === WARM_UP_ROUNDS) {
+        Atomics.store(this.state, WARM_UP_COMPLETE, 1);
+        return this.end();
+      }
       this.current = this.round(this.rounds++);
       this.tree = 0;
       return true;

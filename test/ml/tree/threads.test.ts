@@ -481,34 +481,46 @@ console.log(JSON.stringify(out));`,
     await stopWarmWorkers();
   });
 
-  it('boosts the same models, early stopping included, led by a worker warmed up on a made-up boosting fit, and a fit that comes stops the warm-up', async () => {
+  it('boosts the same models, early stopping included, on 2 and 3 threads led by a worker warmed up on a made-up boosting fit, once a warm-up', async () => {
     await stopWarmWorkers();
     const state = (model: { toJSON(): { state: unknown } }): string => JSON.stringify(model.toJSON().state);
     // a tenth of the rows set aside for early stopping leaves more than boosting shares its work from
     const X = matrixOf(columnsOf(80_001, 48).map((column) => placed(column, true)));
     const y = Float64Array.from(X.columns[1], (value, i) => (value > 20 || X.columns[4][i] === 2 ? 1 : 0));
     const fits = [
-      { max_iter: 4, early_stopping: false, max_leaf_nodes: 15 },
+      [{ max_iter: 4, early_stopping: false, max_leaf_nodes: 15 }, 2],
       // the validation part goes to the leading worker with the training rows: its losses are in the state
-      { max_iter: 30, early_stopping: true, n_iter_no_change: 2, max_leaf_nodes: 7, learning_rate: 0.5 },
+      [{ max_iter: 30, early_stopping: true, n_iter_no_change: 2, max_leaf_nodes: 7, learning_rate: 0.5 }, 2],
+      // the calling thread and a second worker follow
+      [{ max_iter: 4, early_stopping: false, max_leaf_nodes: 15, growth: 'depthwise', max_depth: 4 }, 3],
     ] as const;
-    const ones: string[] = [];
-    for (const params of fits)
-      ones.push(state(await new GradientBoostingModel({ ...params, threads: 1 }).fit(X, y)));
-    // left alone, the warm-up grows every tree of its rounds, then the fit takes the worker to lead it
+    for (const [params, threads] of fits) {
+      const one = state(await new GradientBoostingModel({ ...params, threads: 1 }).fit(X, y));
+      // left alone, the warm-up grows every tree of its rounds, then the fit takes a worker to lead it
+      warmTrainingWorkers(threads - 1, 'boosting');
+      await trainingWorkersWarmedUp();
+      expect(trainingWorkerCounts().warmUpTrees).toBe(
+        (threads - 1) * WARM_UP_ROUNDS * BOOSTING_WARM_UP_TREES_PER_ROUND,
+      );
+      const { started, led } = trainingWorkerCounts();
+      expect(state(await new GradientBoostingModel({ ...params, threads }).fit(X, y))).toBe(one);
+      expect(trainingWorkerCounts()).toMatchObject({ started, led: led + 1 });
+      // the next fit, its workers' code no longer warm, is led by the calling thread, to the same model
+      expect(state(await new GradientBoostingModel({ ...params, threads }).fit(X, y))).toBe(one);
+      expect(trainingWorkerCounts()).toMatchObject({ started, led: led + 1 });
+      await stopWarmWorkers();
+    }
+    // a fit asked for at once ends the warm-up between two of its trees, and the calling thread leads it
+    const [params] = fits[0];
+    const one = state(await new GradientBoostingModel({ ...params, threads: 1 }).fit(X, y));
     warmTrainingWorkers(1, 'boosting');
+    const { led } = trainingWorkerCounts();
+    expect(state(await new GradientBoostingModel({ ...params, threads: 2 }).fit(X, y))).toBe(one);
     await trainingWorkersWarmedUp();
-    expect(trainingWorkerCounts().warmUpTrees).toBe(WARM_UP_ROUNDS * BOOSTING_WARM_UP_TREES_PER_ROUND);
-    const started = trainingWorkerCounts().started;
-    for (const [k, params] of fits.entries())
-      expect(state(await new GradientBoostingModel({ ...params, threads: 2 }).fit(X, y))).toBe(ones[k]);
-    expect(trainingWorkerCounts().started).toBe(started);
-    await stopWarmWorkers();
-    // a fit asked for at once ends the warm-up between two of its trees, and is the same
-    warmTrainingWorkers(1, 'boosting');
-    expect(state(await new GradientBoostingModel({ ...fits[0], threads: 2 }).fit(X, y))).toBe(ones[0]);
-    await trainingWorkersWarmedUp();
-    expect(trainingWorkerCounts().warmUpTrees).toBeLessThan(BOOSTING_WARM_UP_TREES_PER_ROUND);
+    expect(trainingWorkerCounts().warmUpTrees).toBeLessThan(
+      WARM_UP_ROUNDS * BOOSTING_WARM_UP_TREES_PER_ROUND,
+    );
+    expect(trainingWorkerCounts().led).toBe(led);
     await stopWarmWorkers();
   });
 
