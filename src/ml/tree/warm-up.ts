@@ -174,7 +174,13 @@ function boostingRound(round: number): Round {
   // made its own (internalized), which compiled code compares otherwise than literals
   const training: BoostingTraining = { params, y, weights: null, task: 'binary', validation: undefined };
   const arrived = structuredClone({ memory, plan, mapper: data.mapper, layout: data.layout, training });
-  kept.push(arrived);
+  // the objects' shapes, not the round's memory (5 MB), which goes with the round
+  kept.push({
+    plan: arrived.plan,
+    mapper: arrived.mapper,
+    layout: arrived.layout,
+    training: arrived.training,
+  });
   const lead = { ...arrived, module: kernelModule() };
   return {
     grow(): void {
