@@ -252,7 +252,7 @@ export class GradientBoostingModel extends TreeModel<GradientBoostingParams, Gra
       const data = binning.bin();
       const started = await this.startedWorkers(workers);
       let result: TrainResult;
-      if (leadable(params, outputs) && leadsWarm(started[0])) {
+      if (leadable(params, outputs) && leadsWarm(started)) {
         // a worker leads, its code warmed up while the data was read (see leadOnWorker)
         result = await BoostingTrainer.ledByWorker(data, params, threads, started, {
           params,

@@ -268,23 +268,25 @@ const WARM_UP_STATE_BYTES = 12;
 
 /**
  * Workers whose boosting warm-up is under way or over, by the warm-up's state. One that grew all its
- * trees leads the next boosting fit that takes it (see leadsWarm); the fit ends that: the collection
+ * trees leads the next boosting fit that takes it first (see leadsWarm); any fit that takes it ends that: the collection
  * that frees the fit's memory afterwards also throws away the code compiled against the warm-up's and
  * the fit's objects (V8 drops optimised code whose embedded objects die), so its next fit, led by it,
  * would compile it all again while it runs, where the calling thread, once it has led a fit, keeps
  * its code.
  */
 const boostingWarmUps = new WeakMap<Worker, Int32Array>();
+/** The boosting warm-up states of the workers the latest job took from the pool (see takeWarmWorker). */
+const takenWarmUps = new WeakMap<Worker, Int32Array>();
 
 /**
- * Whether `worker` is to lead a boosting fit (see leadOnWorker): its boosting warm-up grew every tree, and
- * it has led no fit since. Asking takes that warm-up: a worker leads once per warm-up.
+ * Whether a boosting fit on `workers` is to be led by the first (see leadOnWorker): its boosting warm-up
+ * grew every tree since its last fit. Asking ends every one of those workers' warm-ups' use, whether it
+ * leads or follows: the collection after the fit throws their code away.
  */
-export function leadsWarm(worker: Worker | undefined): boolean {
-  if (!worker) return false;
-  const state = boostingWarmUps.get(worker);
-  boostingWarmUps.delete(worker);
-  return state !== undefined && Atomics.load(state, WARM_UP_COMPLETE) === 1;
+export function leadsWarm(workers: Worker[]): boolean {
+  const states = workers.map((worker) => takenWarmUps.get(worker));
+  for (const worker of workers) takenWarmUps.delete(worker);
+  return states[0] !== undefined && Atomics.load(states[0], WARM_UP_COMPLETE) === 1;
 }
 
 /** The warm-up state of each worker the latest warmTrainingWorkers started (see warm-up.ts). */
@@ -327,6 +329,11 @@ export async function trainingWorkersWarmedUp(timeoutMs = 10_000): Promise<void>
 function takeWarmWorker(): Worker | undefined {
   const worker = warmWorkers.shift();
   if (!worker) return undefined;
+  // a job of any kind takes the worker's warm-up with it: the collection after the job ends its use
+  const warmUp = boostingWarmUps.get(worker);
+  boostingWarmUps.delete(worker);
+  if (warmUp) takenWarmUps.set(worker, warmUp);
+  else takenWarmUps.delete(worker);
   clearTimeout(idleTimers.get(worker));
   idleTimers.delete(worker);
   worker.removeAllListeners('error');
