@@ -585,6 +585,23 @@ export function currentSequence(workspace: Workspace): number {
   return Atomics.load(workspace.control, SEQUENCE);
 }
 
+/** Longest single sleep of a thread with a limited patience (see awaitOperation). */
+const PATIENCE_SLICE_MS = 1000;
+
+/**
+ * Sleeps until the control block's sequence is no longer `seen`, for at most `patienceMs`, counted in
+ * sleeps of a second at most: a process stopped and resumed (a debugger, SIGSTOP) counts its stop as one
+ * such sleep, not as the whole patience. 'timed-out' once the patience is spent.
+ */
+function awaitOperation(control: Int32Array, seen: number, patienceMs: number): string {
+  if (patienceMs === Infinity) return Atomics.wait(control, SEQUENCE, seen);
+  for (let slept = 0; slept < patienceMs; slept += PATIENCE_SLICE_MS) {
+    const woken = Atomics.wait(control, SEQUENCE, seen, Math.min(PATIENCE_SLICE_MS, patienceMs - slept));
+    if (woken !== 'timed-out') return woken;
+  }
+  return 'timed-out';
+}
+
 /**
  * The loop a thread that takes pieces of another's operations runs until told to stop: a boosting
  * worker, or the calling thread while a worker leads the fit (see leadOnWorker), which gives up after
@@ -602,7 +619,7 @@ export function serveOperations(
     // operations come in quick succession while a tree grows: look for the next one for a few
     // microseconds before sleeping, which costs a wake-up through the operating system
     for (let spin = 0; spin < SPIN_CHECKS && Atomics.load(control, SEQUENCE) === seen; spin++);
-    if (Atomics.wait(control, SEQUENCE, seen, patienceMs) === 'timed-out') throw leaderSilent(patienceMs);
+    if (awaitOperation(control, seen, patienceMs) === 'timed-out') throw leaderSilent(patienceMs);
     const sequence = Atomics.load(control, SEQUENCE);
     if (sequence === seen) continue;
     seen = sequence;

@@ -16,6 +16,8 @@ import { binOf, dealtRow, packFeatures, SharedBinning } from '../../../src/ml/tr
 import { binMatrix, fitBinMapper } from './binning-reference.js';
 import {
   BoostingThreads,
+  currentSequence,
+  serveOperations,
   StartingWorkers,
   stopWarmWorkers,
   trainingWorkerCounts,
@@ -522,6 +524,27 @@ console.log(JSON.stringify(out));`,
     );
     expect(trainingWorkerCounts().led).toBe(led);
     await stopWarmWorkers();
+  });
+
+  it('gives up following a leader that publishes nothing for its patience, with PW_INTERNAL', () => {
+    const rows = 70_001;
+    const random = new Random(31);
+    const columns = Array.from({ length: 3 }, () =>
+      Float64Array.from({ length: rows }, () => random.nextNormal()),
+    );
+    const data = SharedBinning.prepare(
+      { rows, cols: 3, names: ['a', 'b', 'c'], columns },
+      255,
+      new Random(1),
+      1,
+      2,
+    ).bin();
+    const { plan, memory } = planWorkspace(rows, data.layout, 2, 2, undefined, false, 2);
+    const workspace = new Workspace(memory, plan, data.mapper, data.layout, data);
+    // no leader: nothing is ever published, and a patience of 1.5 s is spent in two sleeps
+    expect(() => serveOperations(workspace, 1, currentSequence(workspace), 1500)).toThrow(
+      expect.objectContaining({ code: 'PW_INTERNAL' }),
+    );
   });
 
   it('ends a fit led by a worker with PW_INTERNAL when the leader fails, before or after it has set up its operations, rather than waiting for it', () => {
