@@ -820,17 +820,10 @@ export class BoostingThreads implements NodeOperations {
     phaseDone('gradients', started);
   }
 
-  /**
-   * Tells every thread taking pieces to leave its operations loop (see serveOperations), `failed` when the
-   * fit was abandoned; once only.
-   */
-  release(failed = false): void {
-    if (!this.shared || this.released) return;
-    this.released = true;
-    releaseOperations(this.workspace.control, failed);
+  /** Tells every thread taking pieces to leave its operations loop (see serveOperations). */
+  release(): void {
+    if (this.shared) releaseOperations(this.workspace.control, false);
   }
-
-  private released = false;
 
   async close(): Promise<void> {
     this.release();
@@ -875,17 +868,16 @@ export function leadFit(
   data: Omit<BoostingLeadData, 'mode' | 'thread' | 'training'>,
   lead: (workspace: Workspace, operations: BoostingThreads) => unknown,
 ): LeadReply {
-  let operations: BoostingThreads | undefined;
   try {
     const { memory, plan, mapper, layout, module } = data;
     const workspace = new Workspace(memory, plan, mapper, layout, undefined, module);
-    operations = BoostingThreads.leading(workspace);
+    const operations = BoostingThreads.leading(workspace);
     const result = lead(workspace, operations);
     operations.release();
     return { result };
   } catch (error) {
-    if (operations) operations.release(true);
-    else releaseOperations(new Int32Array(data.memory.buffer, data.plan.controlAt, CONTROL_SLOTS), true);
+    // through the control block itself: the failure may have come before the workspace's views
+    releaseOperations(new Int32Array(data.memory.buffer, data.plan.controlAt, CONTROL_SLOTS), true);
     return { failure: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
 }

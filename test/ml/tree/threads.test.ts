@@ -70,6 +70,34 @@ function placed(column: Float64Array, inSharedMemory: boolean): Float64Array {
 /** A module of the compiled build, as a quoted URL to import from a script run in a process of its own. */
 const module = distModule;
 
+/**
+ * The start of a script run in a process of its own: `rows` rows of four random columns (`columns`)
+ * binned into two segments (`data`), and the kernels' scratch sizes.
+ */
+function binnedScript(rows: number, seed: number): string {
+  return `import { Random } from ${module('core/random.js')};
+import { SharedBinning } from ${module('ml/tree/binning.js')};
+import { BUNDLE_MAX, KERNEL_SCRATCH_BYTES } from ${module('ml/tree/kernels.js')};
+const rows = ${rows};
+const random = new Random(${seed});
+const columns = Array.from({ length: 4 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
+const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1, 2).bin();
+`;
+}
+
+/**
+ * Runs `source` in a process of its own and expects it to print PW_INTERNAL and end by itself: a calling
+ * thread that waited for a failed thread would block (synchronously) until the spawn's guard kills it.
+ */
+function expectInternalFailure(name: string, source: string): void {
+  const script = join(mkdtempSync(join(tmpdir(), 'pw-failing-')), `${name}.mjs`);
+  writeFileSync(script, source);
+  const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
+  expect(result.signal).toBeNull();
+  expect(result.stdout.trim()).toBe('PW_INTERNAL');
+  expect(result.status).toBe(0);
+}
+
 describe('tree learning over threads', () => {
   it('bins shared data exactly as one thread does, whichever thread takes which feature', () => {
     fc.assert(
@@ -255,20 +283,10 @@ describe('tree learning over threads', () => {
   });
 
   it("ends a shared step with PW_INTERNAL when a worker fails in it, rather than waiting for the worker's piece", () => {
-    // in a process of its own: a calling thread that waited for the failed worker's piece would block
-    // (synchronously) until the guard below kills it
-    const script = join(mkdtempSync(join(tmpdir(), 'pw-failing-')), 'failing.mjs');
-    writeFileSync(
-      script,
-      `import { Random } from ${module('core/random.js')};
-import { SharedBinning } from ${module('ml/tree/binning.js')};
-import { BUNDLE_MAX, KERNEL_SCRATCH_BYTES } from ${module('ml/tree/kernels.js')};
-import { BoostingThreads, StartingWorkers } from ${module('ml/tree/threads.js')};
+    expectInternalFailure(
+      'failing',
+      `${binnedScript(70000, 23)}import { BoostingThreads, StartingWorkers } from ${module('ml/tree/threads.js')};
 import { planWorkspace, Workspace } from ${module('ml/tree/workspace.js')};
-const rows = 70000;
-const random = new Random(23);
-const columns = Array.from({ length: 4 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
-const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1, 2).bin();
 const { plan, memory } = planWorkspace(rows, data.layout, 2, 2, undefined, false, 2);
 // the worker's scratch starts before the memory (its descriptor, right after, still fits): its first
 // segment's sums trap, while the calling thread's, on the first scratch, are sound
@@ -295,10 +313,6 @@ await threads.close();
 await starting.stop();
 console.log(failure?.code);`,
     );
-    const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
-    expect(result.signal).toBeNull();
-    expect(result.stdout.trim()).toBe('PW_INTERNAL');
-    expect(result.status).toBe(0);
   });
 
   it('trains the one-thread model on the calling thread, and says so, when no worker thread can be started', () => {
@@ -548,25 +562,14 @@ console.log(JSON.stringify(out));`,
   });
 
   it('ends a fit led by a worker with PW_INTERNAL when the leader fails, before or after it has set up its operations, rather than waiting for it', () => {
-    // in a process of its own: a calling thread that waited for the failed leader's operations would
-    // block (synchronously) until the guard below kills it
-    const dir = mkdtempSync(join(tmpdir(), 'pw-failing-leader-'));
     // the leader's scratch past the memory's end (its view of the memory cannot be made), or before its
     // start (its grower cannot be made, its operations can)
     for (const scratch of ['workspace.memory.buffer.byteLength', '-BUNDLE_MAX * KERNEL_SCRATCH_BYTES']) {
-      const script = join(dir, `leading-${scratch.length}.mjs`);
-      writeFileSync(
-        script,
-        `import { Random } from ${module('core/random.js')};
-import { SharedBinning } from ${module('ml/tree/binning.js')};
-import { BUNDLE_MAX, KERNEL_SCRATCH_BYTES } from ${module('ml/tree/kernels.js')};
-import { boostingWorkspace, GradientBoostingModel } from ${module('ml/models/gbdt.js')};
+      expectInternalFailure(
+        `leading-${scratch.length}`,
+        `${binnedScript(70001, 29)}import { boostingWorkspace, GradientBoostingModel } from ${module('ml/models/gbdt.js')};
 import { leadOnWorker, StartingWorkers } from ${module('ml/tree/threads.js')};
-const rows = 70001;
-const random = new Random(29);
-const columns = Array.from({ length: 4 }, () => Float64Array.from({ length: rows }, () => random.nextNormal()));
 const y = Float64Array.from(columns[0], (value) => (value > 0 ? 1 : 0));
-const data = SharedBinning.prepare({ rows, cols: 4, names: ['a', 'b', 'c', 'd'], columns }, 255, new Random(1), 1, 2).bin();
 const { params } = new GradientBoostingModel({ max_iter: 3, early_stopping: false, threads: 2 });
 const workspace = boostingWorkspace(data, params, 2, 1, false);
 // the plan goes to the leader as it is now; the calling thread's views are made already
@@ -582,10 +585,6 @@ try {
 await starting.finish();
 console.log(failure?.code);`,
       );
-      const result = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000 });
-      expect(result.signal).toBeNull();
-      expect(result.stdout.trim()).toBe('PW_INTERNAL');
-      expect(result.status).toBe(0);
     }
   });
 
